@@ -1,0 +1,63 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+// Our own targets: Swift 6 language mode, every warning an error. These settings are not applied
+// to dependencies (SwiftPM ignores warning control for remote packages).
+let strict: [SwiftSetting] = [
+  .swiftLanguageMode(.v6),
+  .treatAllWarnings(as: .error),
+  .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+  name: "hurdidl",
+  products: [
+    .executable(name: "hurdidl", targets: ["hurdidl"]),
+    .library(name: "HurdIDLCompiler", targets: ["HurdIDLCompiler"]),
+    .library(name: "HurdRPC", targets: ["HurdRPC"]),
+    .library(name: "HurdRPCL4", targets: ["HurdRPCL4"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2")
+  ],
+  targets: [
+    // MARK: Compiler — one module per stage; data flows one way, down this list.
+    .target(name: "HurdIDLSource", swiftSettings: strict),
+    .target(name: "HurdIDLPreprocessor", dependencies: ["HurdIDLSource"], swiftSettings: strict),
+    .target(name: "HurdIDLSyntax", dependencies: ["HurdIDLSource"], swiftSettings: strict),
+    .target(
+      name: "HurdIDLCompiler",
+      dependencies: ["HurdIDLSource", "HurdIDLPreprocessor", "HurdIDLSyntax"],
+      swiftSettings: strict),
+    .executableTarget(
+      name: "hurdidl",
+      dependencies: [
+        "HurdIDLCompiler",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: strict),
+
+    // MARK: Runtime and transports — independent of the compiler.
+    .target(name: "HurdRPC", swiftSettings: strict),
+    .target(name: "HurdRPCL4", dependencies: ["HurdRPC"], swiftSettings: strict),
+
+    // MARK: Tests
+    .testTarget(
+      name: "HurdIDLPreprocessorTests",
+      dependencies: ["HurdIDLPreprocessor"],
+      exclude: ["Inputs"],
+      swiftSettings: strict),
+    .testTarget(
+      name: "HurdIDLSyntaxTests",
+      dependencies: ["HurdIDLSyntax", "HurdIDLPreprocessor"],
+      exclude: ["Inputs"],
+      swiftSettings: strict),
+    .testTarget(
+      name: "HurdIDLCompilerTests",
+      dependencies: ["HurdIDLCompiler", "hurdidl"],
+      exclude: ["Goldens"],
+      swiftSettings: strict),
+    .testTarget(name: "HurdRPCTests", dependencies: ["HurdRPC", "HurdRPCL4"], swiftSettings: strict),
+    .testTarget(name: "HurdRPCL4Tests", dependencies: ["HurdRPCL4"], swiftSettings: strict),
+  ]
+)

@@ -216,7 +216,7 @@ extension Engine {
           current = right
         } else if right.isPlacemarker {
           current.pastesWithNext = right.pastesWithNext
-        } else if let pasted = paste(current.flow.token, right.flow.token) {
+        } else if let pasted = paste(current.flow.token, right.flow.token, in: expansion) {
           current = Piece(flow: FlowToken(pasted), pastesWithNext: right.pastesWithNext)
         } else {
           result.append(current.flow)
@@ -253,8 +253,9 @@ extension Engine {
     return PPToken(kind: .stringLiteral, text: text, location: location)
   }
 
-  /// `a ## b`: one token spelled like both, or `nil` (with an error) if that is not a token.
-  mutating func paste(_ left: PPToken, _ right: PPToken) -> PPToken? {
+  /// `a ## b`: one token spelled like both, or `nil` (with an error, reported at the macro
+  /// invocation) if that is not a token.
+  mutating func paste(_ left: PPToken, _ right: PPToken, in expansion: ExpansionID) -> PPToken? {
     let text = left.text + right.text
     var tokenizer = Tokenizer(bytes: Array(text.utf8), buffer: left.location.buffer)
     if let token = tokenizer.next(), token.text == text, tokenizer.next() == nil, !tokenizer.hasDiagnostics {
@@ -263,9 +264,11 @@ extension Engine {
       pasted.text = text
       return pasted
     }
+    var location = left.location
+    if location.expansion == nil { location.expansion = expansion }
     error(
       .invalidPaste, "pasting \"\(left.text)\" and \"\(right.text)\" does not give a valid preprocessing token",
-      at: left.location)
+      at: location)
     return nil
   }
 

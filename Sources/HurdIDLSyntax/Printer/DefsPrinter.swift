@@ -107,9 +107,19 @@ public struct DefsPrinter: Sendable {
   public func print(_ expression: IntExpr) -> String {
     switch expression.kind {
     case .number(let value): String(value)
-    case .binary(let op, let lhs, let rhs): "\(print(lhs)) \(op.rawValue) \(print(rhs))"
+    case .binary(let op, let lhs, let rhs):
+      "\(operand(lhs, of: op, isRight: false)) \(op.rawValue) \(operand(rhs, of: op, isRight: true))"
     case .parenthesized(let inner): "(\(print(inner)))"
     }
+  }
+
+  /// Parsed trees never need extra parentheses (they are `.parenthesized` nodes); trees built
+  /// by hand get them where precedence or left-associativity would otherwise change the meaning.
+  private func operand(_ expression: IntExpr, of op: IntExpr.Operator, isRight: Bool) -> String {
+    guard case .binary(let inner, _, _) = expression.kind else { return print(expression) }
+    let binds = { (op: IntExpr.Operator) in op == .multiply || op == .divide ? 2 : 1 }
+    let needsParentheses = binds(inner) < binds(op) || (isRight && binds(inner) == binds(op))
+    return needsParentheses ? "(\(print(expression)))" : print(expression)
   }
 
   public func print(_ flag: FlagUse) -> String {

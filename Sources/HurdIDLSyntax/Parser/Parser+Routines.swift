@@ -25,43 +25,47 @@ extension Parser {
       return (arguments, true)
     }
     while true {
-      let before = consumedCount
+      var argumentFailed = false
       do throws(ParseFailure) {
         arguments.append(try parseArgument())
       } catch {
+        argumentFailed = true
         complete = false
         skipWithinList(closer: ")")
       }
-      let token = peek()
-      if token.isPunctuation(";") {
-        advance()
-        if peek().isPunctuation(")") {
-          diagnostics.error(
-            .trailingSemicolon, "unexpected ')' after ';': MIG does not allow a ';' after the last argument",
-            at: peek().location)
+      // At the separator: `;` continues, `)` ends; anything else is reported once and skipped.
+      while true {
+        let token = peek()
+        if token.isPunctuation(";") {
           advance()
-          return (arguments, false)
+          if peek().isPunctuation(")") {
+            diagnostics.error(
+              .trailingSemicolon, "unexpected ')' after ';': MIG does not allow a ';' after the last argument",
+              at: peek().location)
+            advance()
+            return (arguments, false)
+          }
+          break
         }
-        continue
-      }
-      if token.isPunctuation(")") {
-        advance()
-        return (arguments, complete)
-      }
-      if complete || consumedCount == before {
-        let message = "expected ';' or ')' after the argument, found \(token.quotedDescription)"
+        if token.isPunctuation(")") {
+          advance()
+          return (arguments, complete)
+        }
         let isUnclosed = isSynchronisationPoint(token)
-        diagnostics.error(
-          .expectedToken,
-          isUnclosed ? "expected ')' to close the argument list of '\(routine.name)', found \(token.quotedDescription)"
-            : message,
-          at: isUnclosed && token.kind != .endOfFile ? previousEnd : token.location,
-          notes: isUnclosed ? [.init("the argument list starts here", at: open.location)] : [])
+        if !argumentFailed {
+          let message =
+            isUnclosed
+            ? "expected ')' to close the argument list of '\(routine.name)', found \(token.quotedDescription)"
+            : "expected ';' or ')' after the argument, found \(token.quotedDescription)"
+          diagnostics.error(
+            .expectedToken, message, at: isUnclosed && token.kind != .endOfFile ? previousEnd : token.location,
+            notes: isUnclosed ? [.init("the argument list starts here", at: open.location)] : [])
+        }
+        if isUnclosed { throw ParseFailure() }
+        complete = false
+        argumentFailed = true
+        skipWithinList(closer: ")")
       }
-      if isSynchronisationPoint(token) { throw ParseFailure() }
-      complete = false
-      skipWithinList(closer: ")")
-      if isSynchronisationPoint(peek()) { throw ParseFailure() }
     }
   }
 

@@ -25,7 +25,7 @@ extension Parser {
           .expectedStatement, "'\(token.text)' must follow 'subsystem' (subsystem \(token.text) name base;)",
           at: token.location)
       default:
-        throw expected("a statement")
+        throw error(.expectedStatement, "expected a statement, found \(token.quotedDescription)", at: token.location)
       }
     case .identifier:
       if let failure = foreignStatement(token) { throw failure }

@@ -60,6 +60,8 @@ public struct Parser {
   /// Number of consumed tokens; the loops use it to guarantee progress.
   private(set) var consumedCount = 0
   var nestingDepth = 0
+  /// Set while skipping tokens after an error.
+  private var isRecovering = false
   static let maximumNesting = 64
 
   /// Parses a whole token stream (the preprocessor's output, or `Tokenizer.tokenize` of
@@ -83,7 +85,14 @@ public struct Parser {
 
   mutating func peek() -> Token {
     if let token = lookahead { return token }
-    let token = lexer.next(diagnostics: &diagnostics)
+    let token: Token
+    if isRecovering {
+      // Text skipped after an error is not diagnosed again (no cascades of illegal characters).
+      var scratch = DiagnosticBag()
+      token = lexer.next(diagnostics: &scratch)
+    } else {
+      token = lexer.next(diagnostics: &diagnostics)
+    }
     lookahead = token
     return token
   }
@@ -200,6 +209,8 @@ public struct Parser {
 
   /// Skips to just after the next `;` (or to a statement keyword at the start of a line).
   mutating func skipToStatementEnd() {
+    isRecovering = true
+    defer { isRecovering = false }
     while true {
       let token = peek()
       if token.isPunctuation(";") {
@@ -214,6 +225,8 @@ public struct Parser {
   /// Skips to the next `;` or `closer` that is not nested in brackets, without consuming it; stops
   /// early at a synchronisation point.
   mutating func skipWithinList(closer: Character) {
+    isRecovering = true
+    defer { isRecovering = false }
     var depth = 0
     while true {
       let token = peek()

@@ -173,6 +173,7 @@ public struct Lexer: Sendable {
       diagnostics.error(.invalidNumber, "invalid number '\(pp.text)'; MIG numbers are decimal integers", at: pp.location)
       return make(0)
     }
+    productions.record(.number)
     if radix == 16 {
       productions.record(.hexNumber)
       diagnostics.note(

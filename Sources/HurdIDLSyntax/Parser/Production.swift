@@ -44,6 +44,7 @@ public enum Production: String, CaseIterable, Hashable, Sendable, Codable {
   case flag
   // Lexical classes (recorded by the lexer).
   case identifier
+  case number
   case decimalNumber = "decimal-number"
   case hexNumber = "hex-number"
   case msgTypeName = "msg-type-name"

@@ -21,13 +21,35 @@ public struct Tokenizer: Sendable {
   private var column: Int32 = 1
   private var atStartOfLine = true
   private var lookahead: PPToken?
+  /// Counts splices removed so far; a token whose span saw none is a plain slice of `bytes`.
+  private var spliceCount = 0
   public private(set) var diagnostics: [Diagnostic] = []
+  /// Inside a group skipped by `#if`: unterminated quotes are not reported (GCC does the same,
+  /// so that apostrophes in skipped prose do no harm).
+  public var isSkipping = false
 
   public init(buffer: SourceBuffer) {
-    self.bytes = buffer.bytes
-    self.buffer = buffer.id
+    self.init(bytes: buffer.bytes, buffer: buffer.id)
+  }
+
+  /// Tokenizes bytes that need no line table (token pasting, command-line text).
+  public init(bytes: [UInt8], buffer: BufferID) {
+    self.bytes = bytes
+    self.buffer = buffer
     skipSplices()
   }
+
+  /// True when diagnostics are waiting to be collected with ``takeDiagnostics()``.
+  public var hasDiagnostics: Bool { !diagnostics.isEmpty }
+
+  /// Returns the diagnostics reported so far and forgets them.
+  public mutating func takeDiagnostics() -> [Diagnostic] {
+    defer { diagnostics = [] }
+    return diagnostics
+  }
+
+  /// True once every byte has been consumed (and no token is waiting).
+  public var isAtEnd: Bool { lookahead == nil && position >= bytes.count }
 
   /// Tokenizes a whole buffer, ignoring directives (for tools and tests that want raw tokens).
   public static func tokenize(_ buffer: SourceBuffer) -> (tokens: [PPToken], diagnostics: [Diagnostic]) {
@@ -69,9 +91,7 @@ public struct Tokenizer: Sendable {
       position += 1 + newlineLength(position + 1)
       line += 1
       column = 1
-    }
-    if position + 1 == bytes.count, bytes[position] == UInt8(ascii: "\\") {
-      // A lone backslash at the very end is an ordinary (stray) character.
+      spliceCount += 1
     }
   }
 
@@ -105,6 +125,45 @@ public struct Tokenizer: Sendable {
   public mutating func peek() -> PPToken? {
     if lookahead == nil { lookahead = scan() }
     return lookahead
+  }
+
+  /// The physical line the cursor is on (after a directive: the directive's last line).
+  public var currentLine: Int32 { line }
+
+  /// The next token if it is on the current logical line; `nil` at the end of the line, without
+  /// moving past the newline. Directives read their operands with it.
+  public mutating func nextInLine() -> PPToken? {
+    if let token = lookahead {
+      if token.isAtStartOfLine { return nil }
+      lookahead = nil
+      return token
+    }
+    var leadingSpace = false
+    while let byte = current {
+      switch byte {
+      case UInt8(ascii: "\n"):
+        return nil
+      case UInt8(ascii: " "), UInt8(ascii: "\t"), 0x0B, 0x0C, UInt8(ascii: "\r"):
+        leadingSpace = true
+        advance()
+      case 0:
+        diagnostics.append(.warning(.nullCharacter, "null character ignored", at: location))
+        leadingSpace = true
+        advance()
+      case UInt8(ascii: "/") where peekByte() == UInt8(ascii: "*"):
+        _ = skipBlockComment()
+        leadingSpace = true
+      case UInt8(ascii: "/") where peekByte() == UInt8(ascii: "/"):
+        while let next = current, next != UInt8(ascii: "\n") { advance() }
+        return nil
+      default:
+        var token = scanToken(byte)
+        token.hasLeadingSpace = leadingSpace
+        atStartOfLine = false
+        return token
+      }
+    }
+    return nil
   }
 
   /// True when the next token starts a new line (or there is none): a directive has ended.
@@ -164,6 +223,29 @@ public struct Tokenizer: Sendable {
     }
     atStartOfLine = true
     return String(decoding: text, as: UTF8.self).trimmingSpaces()
+  }
+
+  /// Skips the rest of the current line without building tokens (skipped groups, directives
+  /// whose operands do not matter). Comments and literals are still honoured, so a `/*` that
+  /// spans lines is skipped whole.
+  public mutating func skipRestOfLine() {
+    if let token = lookahead {
+      if token.isAtStartOfLine { return }
+      lookahead = nil
+    }
+    while let byte = current, byte != UInt8(ascii: "\n") {
+      switch byte {
+      case UInt8(ascii: "/") where peekByte() == UInt8(ascii: "*"):
+        _ = skipBlockComment()
+      case UInt8(ascii: "/") where peekByte() == UInt8(ascii: "/"):
+        while let next = current, next != UInt8(ascii: "\n") { advance() }
+      case UInt8(ascii: "'"), UInt8(ascii: "\""):
+        _ = scanToken(byte)
+      default:
+        advance()
+      }
+    }
+    atStartOfLine = true
   }
 
   // MARK: Scanning
@@ -229,88 +311,103 @@ public struct Tokenizer: Sendable {
 
   private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
+  /// The text of the token that started at `offset`: a slice of the buffer, with splices
+  /// removed if any were crossed.
+  private func spelling(from offset: Int, splicesBefore: Int) -> String {
+    if spliceCount == splicesBefore {
+      return String(decoding: bytes[offset..<position], as: UTF8.self)
+    }
+    var text: [UInt8] = []
+    var index = offset
+    while index < position {
+      if bytes[index] == UInt8(ascii: "\\"), isNewlineStart(index + 1) {
+        index += 1 + newlineLength(index + 1)
+        continue
+      }
+      text.append(bytes[index])
+      index += 1
+    }
+    return String(decoding: text, as: UTF8.self)
+  }
+
   private mutating func scanToken(_ first: UInt8) -> PPToken {
     let start = location
-    var text: [UInt8] = []
-    func make(_ kind: PPToken.Kind) -> PPToken {
-      PPToken(kind: kind, text: String(decoding: text, as: UTF8.self), location: start)
+    let offset = position
+    let splicesBefore = spliceCount
+    func make(_ kind: PPToken.Kind, _ tokenizer: Tokenizer) -> PPToken {
+      PPToken(kind: kind, text: tokenizer.spelling(from: offset, splicesBefore: splicesBefore), location: start)
     }
 
     if Self.isIdentifierStart(first) {
-      while let byte = current, Self.isIdentifierStart(byte) || Self.isDigit(byte) {
-        text.append(byte)
-        advance()
-      }
-      return make(.identifier)
+      while let byte = current, Self.isIdentifierStart(byte) || Self.isDigit(byte) { advance() }
+      return make(.identifier, self)
     }
     if Self.isDigit(first) || (first == UInt8(ascii: ".") && peekByte().map(Self.isDigit) == true) {
       // pp-number: digit or .digit, then [0-9A-Za-z_.] and e+ e- E+ E- p+ p- P+ P-.
-      text.append(first)
+      var last = first
       advance()
       while let byte = current {
-        if (byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-")),
-          let last = text.last,
-          last == UInt8(ascii: "e") || last == UInt8(ascii: "E") || last == UInt8(ascii: "p") || last == UInt8(ascii: "P")
-        {
-          text.append(byte)
-          advance()
-        } else if Self.isIdentifierStart(byte) || Self.isDigit(byte) || byte == UInt8(ascii: ".") {
-          text.append(byte)
-          advance()
-        } else {
+        if byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-") {
+          guard last == UInt8(ascii: "e") || last == UInt8(ascii: "E") || last == UInt8(ascii: "p") || last == UInt8(ascii: "P")
+          else { break }
+        } else if !(Self.isIdentifierStart(byte) || Self.isDigit(byte) || byte == UInt8(ascii: ".")) {
           break
         }
+        last = byte
+        advance()
       }
-      return make(.number)
+      return make(.number, self)
     }
     if first == UInt8(ascii: "'") || first == UInt8(ascii: "\"") {
-      text.append(first)
       advance()
       while let byte = current, byte != UInt8(ascii: "\n") {
-        text.append(byte)
         advance()
         if byte == UInt8(ascii: "\\"), let escaped = current, escaped != UInt8(ascii: "\n") {
-          text.append(escaped)
           advance()
         } else if byte == first {
-          return make(first == UInt8(ascii: "'") ? .characterLiteral : .stringLiteral)
+          return make(first == UInt8(ascii: "'") ? .characterLiteral : .stringLiteral, self)
         }
       }
-      // GCC passes an unterminated quote through as a single stray character with a warning.
-      diagnostics.append(
-        .warning(.unterminatedLiteral, "missing terminating \(Character(Unicode.Scalar(first))) character", at: start))
-      return make(.other)
+      // GCC passes an unterminated quote through as a single stray token with a warning.
+      if !isSkipping {
+        diagnostics.append(
+          .warning(.unterminatedLiteral, "missing terminating \(Character(Unicode.Scalar(first))) character", at: start))
+      }
+      return make(.other, self)
     }
-    if let punctuator = matchPunctuator() {
-      for _ in 0..<punctuator.utf8.count { advance() }
-      text.append(contentsOf: punctuator.utf8)
-      return make(.punctuator)
+    if let length = punctuatorLength(first) {
+      for _ in 0..<length { advance() }
+      return make(.punctuator, self)
     }
-    text.append(first)
     advance()
-    return make(.other)
+    return make(.other, self)
   }
 
-  /// C punctuators, longest first (no digraphs: GCC's `-ansi` is C90).
-  private static let punctuators: [[UInt8]] = [
-    "...", "<<=", ">>=",
-    "->", "++", "--", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "*=", "/=", "%=", "+=", "-=",
-    "&=", "^=", "|=", "##",
-    "[", "]", "(", ")", "{", "}", ".", "&", "*", "+", "-", "~", "!", "/", "%", "<", ">", "^", "|",
-    "?", ":", ";", "=", ",", "#",
-  ].map { Array($0.utf8) }
-
-  private func matchPunctuator() -> String? {
-    for candidate in Self.punctuators {
-      guard candidate[0] == current else { continue }
-      var matches = true
-      for index in 1..<candidate.count where peekByte(index) != candidate[index] {
-        matches = false
-        break
-      }
-      if matches { return String(decoding: candidate, as: UTF8.self) }
+  /// Length of the C punctuator starting here, longest match (no digraphs: GCC's `-ansi` is C90).
+  private func punctuatorLength(_ first: UInt8) -> Int? {
+    func next(_ offset: Int) -> UInt8? { peekByte(offset) }
+    switch first {
+    case UInt8(ascii: "."):
+      return next(1) == UInt8(ascii: ".") && next(2) == UInt8(ascii: ".") ? 3 : 1
+    case UInt8(ascii: "<"), UInt8(ascii: ">"):
+      if next(1) == first { return next(2) == UInt8(ascii: "=") ? 3 : 2 }
+      return next(1) == UInt8(ascii: "=") ? 2 : 1
+    case UInt8(ascii: "-"):
+      let second = next(1)
+      return second == UInt8(ascii: ">") || second == UInt8(ascii: "-") || second == UInt8(ascii: "=") ? 2 : 1
+    case UInt8(ascii: "+"), UInt8(ascii: "&"), UInt8(ascii: "|"):
+      let second = next(1)
+      return second == first || second == UInt8(ascii: "=") ? 2 : 1
+    case UInt8(ascii: "="), UInt8(ascii: "!"), UInt8(ascii: "*"), UInt8(ascii: "/"), UInt8(ascii: "%"), UInt8(ascii: "^"):
+      return next(1) == UInt8(ascii: "=") ? 2 : 1
+    case UInt8(ascii: "#"):
+      return next(1) == UInt8(ascii: "#") ? 2 : 1
+    case UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "{"), UInt8(ascii: "}"),
+      UInt8(ascii: "~"), UInt8(ascii: "?"), UInt8(ascii: ":"), UInt8(ascii: ";"), UInt8(ascii: ","):
+      return 1
+    default:
+      return nil
     }
-    return nil
   }
 }
 

@@ -56,3 +56,30 @@ enum TestPaths {
     (try? String(contentsOf: url, encoding: .utf8)) ?? ""
   }
 }
+
+/// Reads includes from the real file system (GCC search order).
+struct DiskIncludeResolver: IncludeResolver {
+  func resolve(name: String, isAngled: Bool, includer: String?, searchPaths: [String]) -> ResolvedFile? {
+    for candidate in IncludeSearch.candidates(name: name, isAngled: isAngled, includer: includer, searchPaths: searchPaths) {
+      if let data = FileManager.default.contents(atPath: candidate) { return ResolvedFile(path: candidate, bytes: [UInt8](data)) }
+    }
+    return nil
+  }
+}
+
+/// Preprocesses (default x86_64 predefines, `-I /usr/include/x86_64-linux-gnu`) and parses.
+func preprocessAndParse(
+  text: String, path: String, defines: [String] = [], options: ParseOptions = ParseOptions()
+) -> ParsedText {
+  let unit = Preprocessor.preprocess(
+    text: text, path: path,
+    options: PreprocessorOptions(includePaths: [TestPaths.gnuMachIncludes], defines: defines),
+    resolver: DiskIncludeResolver())
+  var result = Parser.parse(tokens: unit.tokens, options: options)
+  result.diagnostics = unit.diagnostics + result.diagnostics
+  return ParsedText(result: result, sourceMap: unit.sourceMap)
+}
+
+func preprocessAndParse(file url: URL, defines: [String] = []) -> ParsedText {
+  preprocessAndParse(text: TestPaths.text(url), path: url.path, defines: defines)
+}

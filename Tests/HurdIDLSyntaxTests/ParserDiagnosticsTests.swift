@@ -58,7 +58,7 @@ import Testing
   @Test func missingClosingParenthesis() {
     #expect(
       errors("subsystem s 1;\nroutine r(server: port; in x: int;\n") == [
-        "2:35: error: expected an argument name, found end of file [expected-token]"
+        "2:35: error: expected an argument or ')' to close the argument list of 'r', found end of file [expected-token]"
       ])
     let parsed = parseText("subsystem s 1;\nroutine r(server: port; in x: int\nroutine t(p: port);\n")
     #expect(

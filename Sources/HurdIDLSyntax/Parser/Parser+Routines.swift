@@ -26,6 +26,15 @@ extension Parser {
     }
     while true {
       var argumentFailed = false
+      let next = peek()
+      if isSynchronisationPoint(next) {
+        // `routine r(a: t;` then end of file or the next statement: the list was never closed.
+        throw error(
+          .expectedToken,
+          "expected an argument or ')' to close the argument list of '\(routine.name)', found \(next.quotedDescription)",
+          at: next.kind == .endOfFile ? next.location : previousEnd,
+          notes: [.init("the argument list starts here", at: open.location)])
+      }
       do throws(ParseFailure) {
         arguments.append(try parseArgument())
       } catch {

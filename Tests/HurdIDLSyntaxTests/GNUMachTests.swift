@@ -103,3 +103,13 @@ import Testing
     }
   }
 }
+
+@Suite struct ASTCodableTests {
+  @Test func treeSurvivesJSONEncoding() throws {
+    let path = TestPaths.gnuMachIncludes + "/mach/mach.defs"
+    try #require(FileManager.default.fileExists(atPath: path), Comment(rawValue: GNUMachTests.missingFilesMessage))
+    let file = preprocessAndParse(file: URL(fileURLWithPath: path)).file
+    let data = try JSONEncoder().encode(file)
+    #expect(try JSONDecoder().decode(DefsFile.self, from: data) == file)
+  }
+}

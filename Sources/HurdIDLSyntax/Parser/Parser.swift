@@ -117,10 +117,11 @@ public struct Parser {
     return token
   }
 
-  /// Hands the lexer to a context-dependent operand reader; valid only right after `advance()`.
+  /// Hands the lexer to a context-dependent operand reader. Meant to be called right after
+  /// `advance()`; if a token was already peeked the operand is treated as missing (the caller
+  /// then reports that token), so a misuse degrades to a diagnostic instead of a trap.
   mutating func readOperand(_ read: (inout Lexer, inout DiagnosticBag) -> Token?) -> Token? {
-    precondition(lookahead == nil, "operand reader called with a token already peeked")
-    guard let token = read(&lexer, &diagnostics) else { return nil }
+    guard lookahead == nil, let token = read(&lexer, &diagnostics) else { return nil }
     previousEnd = token.range.end
     consumedCount += 1
     return token

@@ -50,7 +50,7 @@ let package = Package(
     .testTarget(
       name: "HurdIDLSyntaxTests",
       dependencies: ["HurdIDLSyntax", "HurdIDLPreprocessor"],
-      exclude: ["Inputs"],
+      exclude: ["Inputs", "Goldens"],
       swiftSettings: strict),
     .testTarget(
       name: "HurdIDLCompilerTests",

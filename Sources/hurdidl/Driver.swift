@@ -86,9 +86,11 @@ enum ExternalPreprocessor {
     // Standard error goes to a file, so a chatty preprocessor can never block on a full pipe
     // while we read standard output.
     let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("hurdidl-cpp-\(UUID().uuidString).err")
-    FileManager.default.createFile(atPath: errorFile.path, contents: nil)
     defer { try? FileManager.default.removeItem(at: errorFile) }
     do {
+      guard FileManager.default.createFile(atPath: errorFile.path, contents: nil) else {
+        throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: errorFile.path])
+      }
       process.standardError = try FileHandle(forWritingTo: errorFile)
       try process.run()
     } catch {

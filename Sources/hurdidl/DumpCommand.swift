@@ -54,7 +54,7 @@ struct DumpASTCommand: ParsableCommand {
       case .text:
         console.standardOutput += "file \(result.mainFile)\n"
         if let syntax = result.syntax {
-          console.standardOutput += TreeDump.render(syntax, indent: 1)
+          console.standardOutput += TreeDump(sourceMap: result.sourceMap, mainFile: result.mainFile).render(syntax, indent: 1)
         }
       }
     }
@@ -64,20 +64,23 @@ struct DumpASTCommand: ParsableCommand {
 
 /// A compact, deterministic text rendering of any value tree (the AST's value types), one node
 /// per line: `name: Type` for aggregates, `name: value` for leaves; source ranges are shown as
-/// `@line:column` on the node that owns them.
-enum TreeDump {
-  static func render(_ value: Any, indent: Int) -> String {
+/// `@line:column` on the node that owns them, prefixed by the file when it is not the main one.
+struct TreeDump {
+  let sourceMap: SourceMap
+  let mainFile: String
+
+  func render(_ value: Any, indent: Int) -> String {
     var out = ""
     write(value, label: nil, indent: indent, into: &out)
     return out
   }
 
-  private static func write(_ value: Any, label: String?, indent: Int, into out: inout String) {
+  private func write(_ value: Any, label: String?, indent: Int, into out: inout String) {
     let mirror = Mirror(reflecting: value)
     let pad = String(repeating: "  ", count: indent)
     let prefix = label.map { "\($0): " } ?? ""
     if let range = value as? SourceRange {
-      out += "\(pad)\(prefix)@\(range.start.line):\(range.start.column)\n"
+      out += "\(pad)\(prefix)\(at(range))\n"
       return
     }
     switch mirror.displayStyle {
@@ -104,13 +107,13 @@ enum TreeDump {
       }
     case .struct, .class:
       let location = mirror.children.first { $0.label == "range" }?.value as? SourceRange
-      let at = location.map { " @\($0.start.line):\($0.start.column)" } ?? ""
+      let suffix = location.map { " " + at($0) } ?? ""
       let children = mirror.children.filter { $0.label != "range" }
       if children.count == 1, let only = children.first, Mirror(reflecting: only.value).children.isEmpty {
-        out += "\(pad)\(prefix)\(describe(only.value))\(at)\n"
+        out += "\(pad)\(prefix)\(describe(only.value))\(suffix)\n"
         return
       }
-      out += "\(pad)\(prefix)\(typeName(value))\(at)\n"
+      out += "\(pad)\(prefix)\(typeName(value))\(suffix)\n"
       for child in children {
         write(child.value, label: child.label, indent: indent + 1, into: &out)
       }
@@ -119,11 +122,19 @@ enum TreeDump {
     }
   }
 
-  private static func typeName(_ value: Any) -> String {
+  private func at(_ range: SourceRange) -> String {
+    let start = range.start
+    guard Int(start.buffer.rawValue) < sourceMap.buffers.count, sourceMap[start.buffer].path != mainFile else {
+      return "@\(start.line):\(start.column)"
+    }
+    return "@\(sourceMap[start.buffer].path):\(start.line):\(start.column)"
+  }
+
+  private func typeName(_ value: Any) -> String {
     String(describing: type(of: value))
   }
 
-  private static func describe(_ value: Any) -> String {
+  private func describe(_ value: Any) -> String {
     if let string = value as? String { return "\"\(string)\"" }
     return String(describing: value)
   }

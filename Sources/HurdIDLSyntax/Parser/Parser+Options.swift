@@ -38,6 +38,14 @@ extension Parser {
     guard let operand = readOperand({ lexer, _ in lexer.nextOptionString() }) else {
       throw expected("a value after '\(keywordToken.text)' (a C expression word made of [-/._$A-Za-z0-9])")
     }
+    if peek().isPunctuation("|") {
+      // GNU copies the value into C as one word; `A|B` needs a C macro from an imported header.
+      throw error(
+        .missingSemicolon,
+        "expected ';' after the '\(kind.rawValue)' statement, found '|' (the value is one word copied into C; "
+          + "define the combination as a macro in a header brought in with 'import')",
+        at: peek().location)
+    }
     try expectSemicolon(after: "the '\(kind.rawValue)' statement")
     return MessageOption(kind: kind, value: Located(operand.text, range: operand.range), range: range(from: start))
   }

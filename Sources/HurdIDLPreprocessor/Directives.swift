@@ -13,7 +13,7 @@ extension Engine {
     switch directive {
     case "define": handleDefine()
     case "undef": handleUndef()
-    case "include": handleInclude(hash: hash)
+    case "include": handleInclude(hash: hash, name: name)
     case "if":
       let value = evaluateCondition(at: name)
       openConditional(name, taken: value)
@@ -342,7 +342,7 @@ extension Engine {
 
   // MARK: #include
 
-  mutating func handleInclude(hash: PPToken) {
+  mutating func handleInclude(hash: PPToken, name: PPToken) {
     let top = files.count - 1
     var spelled: String
     var isAngled: Bool
@@ -361,7 +361,7 @@ extension Engine {
       // A computed include: the macro-expanded operand must be "…" or <…>.
       let operands = restOfLineTokens()
       let expanded = expandIsolated(operands.map { FlowToken($0) }).map(\.token)
-      location = operands.first?.location ?? hash.location
+      location = operands.first?.location ?? name.location
       if expanded.count == 1, expanded[0].kind == .stringLiteral {
         isAngled = false
         spelled = String(expanded[0].text.dropFirst().dropLast())

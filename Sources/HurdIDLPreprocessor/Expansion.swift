@@ -38,7 +38,9 @@ extension Engine {
         guard nextIsOpenParenthesis() else { return flow }
         _ = readRaw(crossingFiles: false)  // the '('
         guard let arguments = collectArguments(of: macro, invokedBy: flow.token) else { continue }
-        enter(macro, invokedBy: flow.token, arguments: arguments)
+        enter(
+          macro, invokedBy: flow.token, arguments: arguments,
+          variadicOmitted: macro.isVariadic && arguments.count == macro.parameters.count - 1)
       } else {
         enter(macro, invokedBy: flow.token, arguments: [])
       }
@@ -95,11 +97,11 @@ extension Engine {
   private mutating func checkArgumentCount(_ collected: [[FlowToken]], of macro: Macro, invokedBy name: PPToken)
     -> [[FlowToken]]?
   {
-    var arguments = collected
+    let arguments = collected
     let expected = macro.parameters.count
     if expected == 0, arguments.count == 1, arguments[0].isEmpty { return [] }
     if arguments.count == expected - 1, macro.isVariadic {
-      arguments.append([])  // the variable arguments may be left out entirely
+      return arguments  // the variable arguments may be left out entirely
     }
     if arguments.count < expected {
       error(
@@ -127,7 +129,11 @@ extension Engine {
 
   /// Substitutes the arguments, pastes, and pushes the result as a new context in which the
   /// macro is disabled.
-  mutating func enter(_ macro: Macro, invokedBy name: PPToken, arguments: [[FlowToken]]) {
+  mutating func enter(
+    _ macro: Macro, invokedBy name: PPToken, arguments collected: [[FlowToken]], variadicOmitted: Bool = false
+  ) {
+    var arguments = collected
+    if variadicOmitted { arguments.append([]) }
     expansionCount += 1
     let expansion = sourceMap.addExpansion(
       MacroExpansion(macroName: macro.name, site: name.location, definition: macro.location))
@@ -145,14 +151,16 @@ extension Engine {
 
     for (index, element) in macro.body.enumerated() {
       guard element.parameter >= 0 else {
-        // GNU `, ## __VA_ARGS__`: with no variable arguments the comma disappears; with some,
+        // GNU `, ## __VA_ARGS__`: when the variable arguments are left out entirely the comma
+        // disappears (in GCC's -ansi mode only if there are named parameters too); otherwise
         // nothing is pasted.
         if element.pastesWithNext, element.token.kind == .punctuator, element.token.text == ",",
           index + 1 < macro.body.count, macro.body[index + 1].parameter == variadicIndex,
           variadicIndex >= 0, !macro.body[index + 1].stringizes
         {
-          if arguments[variadicIndex].isEmpty {
-            if macro.parameters.count > 1 { continue }
+          if variadicOmitted, macro.parameters.count > 1 {
+            continue
+          } else if arguments[variadicIndex].isEmpty {
             pieces.append(Piece(flow: FlowToken(fromBody(element)), pastesWithNext: true))
           } else {
             pieces.append(Piece(flow: FlowToken(fromBody(element)), pastesWithNext: false))
@@ -208,7 +216,7 @@ extension Engine {
           current = right
         } else if right.isPlacemarker {
           current.pastesWithNext = right.pastesWithNext
-        } else if let pasted = paste(current.flow.token, right.flow.token) {
+        } else if let pasted = paste(current.flow.token, right.flow.token, in: expansion) {
           current = Piece(flow: FlowToken(pasted), pastesWithNext: right.pastesWithNext)
         } else {
           result.append(current.flow)
@@ -245,8 +253,9 @@ extension Engine {
     return PPToken(kind: .stringLiteral, text: text, location: location)
   }
 
-  /// `a ## b`: one token spelled like both, or `nil` (with an error) if that is not a token.
-  mutating func paste(_ left: PPToken, _ right: PPToken) -> PPToken? {
+  /// `a ## b`: one token spelled like both, or `nil` (with an error, reported at the macro
+  /// invocation) if that is not a token.
+  mutating func paste(_ left: PPToken, _ right: PPToken, in expansion: ExpansionID) -> PPToken? {
     let text = left.text + right.text
     var tokenizer = Tokenizer(bytes: Array(text.utf8), buffer: left.location.buffer)
     if let token = tokenizer.next(), token.text == text, tokenizer.next() == nil, !tokenizer.hasDiagnostics {
@@ -255,9 +264,11 @@ extension Engine {
       pasted.text = text
       return pasted
     }
+    var location = left.location
+    if location.expansion == nil { location.expansion = expansion }
     error(
       .invalidPaste, "pasting \"\(left.text)\" and \"\(right.text)\" does not give a valid preprocessing token",
-      at: left.location)
+      at: location)
     return nil
   }
 

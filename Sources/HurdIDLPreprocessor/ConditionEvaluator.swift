@@ -24,6 +24,9 @@ struct ConditionEvaluator {
   private var skipping = 0
   private(set) var diagnostics: [Diagnostic] = []
   private var failed = false
+  /// Nesting of parentheses, unary operators and `?:`, bounded so the recursion stays shallow.
+  private var depth = 0
+  private static let maxDepth = 256
 
   init(tokens: [PPToken], directive: PPToken) {
     self.tokens = tokens
@@ -81,6 +84,12 @@ struct ConditionEvaluator {
 
   /// conditional: binary ('?' expression ':' conditional)?
   private mutating func parseConditional() -> PPValue {
+    depth += 1
+    defer { depth -= 1 }
+    guard depth <= Self.maxDepth else {
+      fail("#\(directive.text) expression nested too deeply", at: current?.location ?? endLocation)
+      return .zero
+    }
     let condition = parseBinary(minimumPrecedence: 1)
     guard !failed, isPunctuator("?") else { return condition }
     let question = tokens[index]
@@ -138,6 +147,12 @@ struct ConditionEvaluator {
   }
 
   private mutating func parseUnary() -> PPValue {
+    depth += 1
+    defer { depth -= 1 }
+    guard depth <= Self.maxDepth else {
+      fail("#\(directive.text) expression nested too deeply", at: current?.location ?? endLocation)
+      return .zero
+    }
     guard let token = current else {
       fail("#\(directive.text) expression ends too early", at: endLocation)
       return .zero

@@ -441,7 +441,7 @@ extension Engine {
     let code: DiagnosticCode = isMarker ? .badLineMarker : .badLineDirective
     let directive = isMarker ? "line marker" : "#line"
     guard let number = tokens.first, number.kind == .number, number.text.allSatisfy(\.isASCIIDigit),
-      let line = Int32(number.text), line >= 0
+      let line = Int32(number.text), line >= 0, line <= Self.maxLineNumber
     else {
       let found = tokens.first?.text ?? ""
       error(code, "'\(found)' after \(directive) is not a positive integer", at: tokens.first?.location ?? name.location)
@@ -465,6 +465,9 @@ extension Engine {
     files[top].presumedBuffer = newBuffer
     files[top].lineDelta = line - (files[top].tokenizer.currentLine + 1)
   }
+
+  /// Larger `#line` numbers are rejected, so line arithmetic cannot overflow.
+  static let maxLineNumber: Int32 = 1_000_000_000
 
   /// The contents of a string literal with `\"` and `\\` unescaped.
   static func unquote(_ literal: String) -> String {

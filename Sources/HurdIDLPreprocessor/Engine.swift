@@ -68,6 +68,8 @@ struct Engine {
   var reportedExpansionLimit = false
   var reportedInclusionLimit = false
   var reportedRecursion: Set<String> = []
+  var reportedArgumentNesting = false
+  static let maxArgumentNesting = 128
   /// The operand of the last `#ifdef`/`#ifndef` (include-guard detection).
   var lastConditionalName: String?
 
@@ -136,7 +138,7 @@ struct Engine {
     guard let presumed = files[frame].presumedBuffer else { return location }
     var moved = location
     moved.buffer = presumed
-    moved.line += files[frame].lineDelta
+    moved.line &+= files[frame].lineDelta
     return moved
   }
 

@@ -50,6 +50,21 @@ extension Engine {
   /// Expands a token list on its own (macro arguments, `#if` and `#include` operands): reading
   /// stops at the end of the list instead of continuing into the file.
   mutating func expandIsolated(_ tokens: [FlowToken]) -> [FlowToken] {
+    // Each nesting level is a recursive call; hostile input must not exhaust the stack.
+    if floors.count >= Self.maxArgumentNesting {
+      if !reportedArgumentNesting {
+        reportedArgumentNesting = true
+        error(
+          .macroExpansionLimit,
+          "macro arguments nested more than \(Self.maxArgumentNesting) deep; the inner ones are not expanded",
+          at: tokens.first?.token.location)
+      }
+      return tokens.map { flow in
+        var painted = flow
+        painted.isPainted = true
+        return painted
+      }
+    }
     floors.append(contexts.count)
     contexts.append(Context(tokens: tokens))
     var result: [FlowToken] = []

@@ -27,17 +27,17 @@ extension Preprocessor {
       if token.isAtStartOfLine, token.kind == .punctuator, token.text == "#" {
         var operands: [PPToken] = []
         while let operand = tokenizer.nextInLine() { operands.append(operand) }
-        guard let number = operands.first, number.kind == .number, let line = Int32(number.text) else {
+        guard let number = operands.first, number.kind == .number, let line = Int32(number.text), line <= Engine.maxLineNumber else {
           if !operands.isEmpty {
             bag.note(
               .pragmaIgnored, "'#\(operands[0].text)' line in preprocessed input ignored",
               at: SourceLocation(
-                buffer: stack[stack.count - 1], line: token.location.line + lineDelta, column: token.location.column))
+                buffer: stack[stack.count - 1], line: token.location.line &+ lineDelta, column: token.location.column))
           }
           continue
         }
         let flags = operands.dropFirst(2).compactMap { Int($0.text) }
-        let here = SourceLocation(buffer: stack[stack.count - 1], line: token.location.line + lineDelta, column: 1)
+        let here = SourceLocation(buffer: stack[stack.count - 1], line: token.location.line &+ lineDelta, column: 1)
         if operands.count > 1, operands[1].kind == .stringLiteral {
           let path = Engine.unquote(operands[1].text)
           if flags.contains(1) {
@@ -58,7 +58,7 @@ extension Preprocessor {
         continue
       }
       token.location = SourceLocation(
-        buffer: stack[stack.count - 1], line: token.location.line + lineDelta, column: token.location.column)
+        buffer: stack[stack.count - 1], line: token.location.line &+ lineDelta, column: token.location.column)
       tokens.append(token)
     }
     for var diagnostic in tokenizer.takeDiagnostics() {

@@ -35,11 +35,11 @@ extension PreprocessedUnit {
         currentLine = user.line
         previous = nil
       } else if user.line != currentLine, token.location.expansion == nil || user.line > currentLine {
-        let gap = user.line - currentLine
+        let gap = Int(user.line) - Int(currentLine)
         if !lineMarkers {
           out += "\n"
         } else if gap > 0, gap <= 8 {
-          out += String(repeating: "\n", count: Int(gap))
+          out += String(repeating: "\n", count: gap)
         } else {
           out += "\n" + marker(user.line, user.buffer, flag: "")
         }

@@ -88,10 +88,14 @@ public struct Tokenizer: Sendable {
 
   private mutating func skipSplices() {
     while position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"), isNewlineStart(position + 1) {
+      let splice = location
       position += 1 + newlineLength(position + 1)
       line += 1
       column = 1
       spliceCount += 1
+      if position == bytes.count {
+        diagnostics.append(.warning(.backslashNewlineAtEOF, "backslash-newline at end of file", at: splice))
+      }
     }
   }
 

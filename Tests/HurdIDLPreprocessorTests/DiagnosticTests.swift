@@ -146,6 +146,11 @@ func summaries(_ unit: PreprocessedUnit) -> [String] {
     .init(
       name: "unterminated literal", text: "x 'y\n",
       expected: ["warning unterminated-literal main.defs:1:3"]),
+    .init(
+      name: "backslash-newline at end of file", text: "x \\\n",
+      expected: ["warning backslash-newline-at-eof main.defs:1:3"]),
+    .init(
+      name: "null character", text: "a\u{0}b\n", expected: ["warning null-character main.defs:1:2"]),
     .init(name: "clean input", text: "#pragma once\n#ident \"x\"\n#\n#if 0\ndon't\n#endif\n", expected: []),
   ]
 

@@ -121,6 +121,20 @@ import Testing
     #expect(unit.tokens.count < 30_000)
   }
 
+  @Test func deepNestingIsBoundedNotAStackOverflow() {
+    let parentheses = "#if " + String(repeating: "(", count: 100_000) + "1\n#endif\n"
+    #expect(preprocessInMemory(parentheses).diagnostics.map(\.code) == [.badExpression])
+    let unary = "#if " + String(repeating: "- ", count: 100_000) + "1\n#endif\n"
+    #expect(preprocessInMemory(unary).diagnostics.map(\.code) == [.badExpression])
+    let calls = "#define f(x) x\n" + String(repeating: "f(", count: 2_000) + "1" + String(repeating: ")", count: 2_000) + "\n"
+    let unit = preprocessInMemory(calls)
+    #expect(unit.diagnostics.map(\.code) == [.macroExpansionLimit])
+    #expect(unit.tokens.first?.text == "f")
+    let lines = preprocessInMemory("#line 2147483647\nx\n#line 1000000000\ny\nz\n")
+    #expect(lines.diagnostics.map(\.code) == [.badLineDirective])
+    #expect(lines.tokens.last?.location.line == 1_000_000_001)
+  }
+
   @Test func hostileInputsTerminateWithDiagnostics() {
     let inputs = [
       "#if", "#if (((((", "#define f(x) f(x\nf(1)", "#include", "#define", "\u{0}\u{1}\u{2}#\u{ff}",

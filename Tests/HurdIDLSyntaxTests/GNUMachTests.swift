@@ -55,7 +55,7 @@ import Testing
 
   static let missingFilesMessage = """
     gnumach-dev's .defs files are not installed under \(TestPaths.gnuMachIncludes). \
-    Run the test command from the README (it installs gnumach-dev), or: sudo apt-get install gnumach-dev
+    Run the README's test command, Scripts/test.sh (it installs gnumach-dev through Scripts/install-deps.sh).
     """
 
   static func counts(_ file: DefsFile) -> Counts {

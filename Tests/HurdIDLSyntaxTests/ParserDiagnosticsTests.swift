@@ -88,7 +88,7 @@ import Testing
       errors("subsystem w 1;\nrcsid foo;\nimport foo.h;\nmsgoption A|B;\nwaittime ;\nimport <a.h;\n") == [
         "2:7: error: expected a quoted string after 'rcsid', found identifier 'foo' [expected-token]",
         "3:8: error: expected a file name in quotes or angle brackets after 'import', found identifier 'foo' [expected-token]",
-        "4:12: error: expected ';' after the 'msgoption' statement, found '|' [missing-semicolon]",
+        "4:12: error: expected ';' after the 'msgoption' statement, found '|' (the value is one word copied into C; define the combination as a macro in a header brought in with 'import') [missing-semicolon]",
         "5:10: error: expected a value after 'waittime' (a C expression word made of [-/._$A-Za-z0-9]), found ';' [expected-token]",
         "6:12: error: missing '>' at the end of file name '<a.h' [unterminated-file-name]",
       ])

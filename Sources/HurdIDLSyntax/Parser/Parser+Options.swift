@@ -1,63 +1,6 @@
 import HurdIDLSource
 
 extension Parser {
-  /// One statement; `nil` when it was parsed but had errors inside a list that recovered locally.
-  mutating func parseStatement() throws(ParseFailure) -> Statement? {
-    productions.record(.statement)
-    let token = peek()
-    switch token.kind {
-    case .punctuation(";"):
-      productions.record(.emptyStatement)
-      advance()
-      return .empty(token.range)
-    case .keyword(let keyword):
-      switch keyword {
-      case .subsystem: return .subsystem(try parseSubsystem())
-      case .serverPrefix, .userPrefix, .serverDemux, .error: return .nameOption(try parseNameOption(keyword))
-      case .waitTime, .msgOption, .noWaitTime: return .messageOption(try parseMessageOption(keyword))
-      case .import, .userImport, .serverImport: return .import(try parseImport(keyword))
-      case .rcsid: return .rcsid(try parseRCSID())
-      case .type: return .type(try parseTypeStatement())
-      case .routine, .simpleRoutine: return try parseRoutine(keyword).map(Statement.routine)
-      case .skip: return .skip(try parseSkip())
-      case .kernelUser, .kernelServer:
-        throw error(
-          .expectedStatement, "'\(token.text)' must follow 'subsystem' (subsystem \(token.text) name base;)",
-          at: token.location)
-      default:
-        throw error(.expectedStatement, "expected a statement, found \(token.quotedDescription)", at: token.location)
-      }
-    case .identifier:
-      if let failure = foreignStatement(token) { throw failure }
-      throw error(.expectedStatement, "expected a statement, found identifier '\(token.text)'", at: token.location)
-    default:
-      throw error(.expectedStatement, "expected a statement, found \(token.quotedDescription)", at: token.location)
-    }
-  }
-
-  /// `subsystem {KernelUser|KernelServer} name base;`
-  mutating func parseSubsystem() throws(ParseFailure) -> SubsystemDecl {
-    productions.record(.subsystemStatement)
-    let start = advance().location
-    var modifiers: [Located<SubsystemDecl.Modifier>] = []
-    while let keyword = peek().keyword, keyword == .kernelUser || keyword == .kernelServer {
-      productions.record(.subsystemModifier)
-      let token = advance()
-      modifiers.append(Located(keyword == .kernelUser ? .kernelUser : .kernelServer, range: token.range))
-    }
-    let name = try expectIdentifier("the subsystem name")
-    let base = try expectNumber("the subsystem's base message id")
-    try expectSemicolon(after: "the subsystem declaration")
-    return SubsystemDecl(modifiers: modifiers, name: name, base: base, range: range(from: start))
-  }
-
-  mutating func expectNumber(_ role: String) throws(ParseFailure) -> NumberLiteral {
-    let token = peek()
-    guard case .number(let value) = token.kind else { throw expected("\(role) (a number)") }
-    advance()
-    return NumberLiteral(value, range: token.range)
-  }
-
   /// `serverprefix X;`, `userprefix X;`, `serverdemux X;`, `error X;`
   mutating func parseNameOption(_ keyword: Keyword) throws(ParseFailure) -> NameOption {
     let kind: NameOption.Kind
@@ -94,6 +37,14 @@ extension Parser {
     productions.record(kind == .waitTime ? .waitTimeStatement : .msgOptionStatement)
     guard let operand = readOperand({ lexer, _ in lexer.nextOptionString() }) else {
       throw expected("a value after '\(keywordToken.text)' (a C expression word made of [-/._$A-Za-z0-9])")
+    }
+    if peek().isPunctuation("|") {
+      // GNU copies the value into C as one word; `A|B` needs a C macro from an imported header.
+      throw error(
+        .missingSemicolon,
+        "expected ';' after the '\(kind.rawValue)' statement, found '|' (the value is one word copied into C; "
+          + "define the combination as a macro in a header brought in with 'import')",
+        at: peek().location)
     }
     try expectSemicolon(after: "the '\(kind.rawValue)' statement")
     return MessageOption(kind: kind, value: Located(operand.text, range: operand.range), range: range(from: start))
@@ -142,15 +93,5 @@ extension Parser {
     }
     try expectSemicolon(after: "the 'skip' statement")
     return SkipDecl(count: count, range: range(from: start))
-  }
-
-  /// `type name = spec annotations;`
-  mutating func parseTypeStatement() throws(ParseFailure) -> TypeDecl {
-    productions.record(.typeStatement)
-    let start = advance().location
-    var declaration = try parseNamedType(name: expectIdentifier("the type name"))
-    try expectSemicolon(after: "the type declaration")
-    declaration.range = range(from: start)
-    return declaration
   }
 }

@@ -25,9 +25,11 @@ let package = Package(
     .target(name: "HurdIDLSource", swiftSettings: strict),
     .target(name: "HurdIDLPreprocessor", dependencies: ["HurdIDLSource"], swiftSettings: strict),
     .target(name: "HurdIDLSyntax", dependencies: ["HurdIDLSource"], swiftSettings: strict),
+    .target(name: "HurdIDLSema", dependencies: ["HurdIDLSource", "HurdIDLSyntax"], swiftSettings: strict),
+    .target(name: "HurdIDLPlanner", dependencies: ["HurdIDLSource", "HurdIDLSema"], swiftSettings: strict),
     .target(
       name: "HurdIDLCompiler",
-      dependencies: ["HurdIDLSource", "HurdIDLPreprocessor", "HurdIDLSyntax"],
+      dependencies: ["HurdIDLSource", "HurdIDLPreprocessor", "HurdIDLSyntax", "HurdIDLSema", "HurdIDLPlanner"],
       swiftSettings: strict),
     .executableTarget(
       name: "hurdidl",
@@ -51,6 +53,14 @@ let package = Package(
       name: "HurdIDLSyntaxTests",
       dependencies: ["HurdIDLSyntax", "HurdIDLPreprocessor"],
       exclude: ["Inputs", "Goldens"],
+      swiftSettings: strict),
+    .testTarget(
+      name: "HurdIDLSemaTests",
+      dependencies: ["HurdIDLSema", "HurdIDLCompiler"],
+      swiftSettings: strict),
+    .testTarget(
+      name: "HurdIDLPlannerTests",
+      dependencies: ["HurdIDLPlanner", "HurdIDLCompiler"],
       swiftSettings: strict),
     .testTarget(
       name: "HurdIDLCompilerTests",

@@ -20,12 +20,12 @@ import Testing
     for tool in [MIGOracle.migPath, MIGOracle.gccPath] {
       #expect(
         FileManager.default.isExecutableFile(atPath: tool),
-        "\(tool) is missing — run the README's test command, which installs mig-x86-64-gnu, gnumach-dev and gcc")
+        "\(tool) is missing — run Scripts/test.sh (the README's test command), which installs mig-x86-64-gnu, gnumach-dev and gcc")
     }
     for interface in OracleCases.interfaces {
       #expect(
         FileManager.default.fileExists(atPath: OracleCases.interfacePath(interface.path)),
-        "\(interface.path) is missing — run the README's test command, which installs gnumach-dev")
+        "\(interface.path) is missing — run Scripts/test.sh (the README's test command), which installs gnumach-dev")
     }
   }
 

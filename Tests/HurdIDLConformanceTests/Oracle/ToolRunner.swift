@@ -9,7 +9,7 @@ enum OracleError: Error, CustomStringConvertible {
   var description: String {
     switch self {
     case .missing(let what):
-      return "\(what) — run the README's test command, which installs mig-x86-64-gnu, gnumach-dev and gcc"
+      return "\(what) — run Scripts/test.sh (the README's test command), which installs mig-x86-64-gnu, gnumach-dev and gcc"
     case .toolFailed(let command, let status, let output):
       return "`\(command)` exited with status \(status):\n\(output)"
     case .unexpectedOutput(let what):

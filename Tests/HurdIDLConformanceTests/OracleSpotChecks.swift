@@ -37,6 +37,13 @@ import Testing
     }
   }
 
+  @Test func interfaceWithoutRoutinesStillNamesItsSubsystem() async throws {
+    let path = OracleCases.testDirectory.appendingPathComponent("Fixtures/oracle/no_routines.defs").path
+    let result = try await OracleCases.cache.result(defs: path, flags: [])
+    #expect(result.plan.subsystem == .init(name: "no_routines", base: 4242))
+    #expect(result.plan.routines.isEmpty && result.problems.isEmpty)
+  }
+
   @Test func defaultCountsMatchReference() async throws {
     var routines = 0
     var simpleroutines = 0

@@ -47,11 +47,19 @@ enum MIGOracle {
         output: mig.standardOutput + mig.standardError)
     }
     let list = try parseList(try ToolRunner.readText(work.appendingPathComponent("List.txt")))
+    let serverText = try ToolRunner.readText(work.appendingPathComponent("Server.c"))
+    // `-list` is empty for an interface without routines, so the subsystem is read from the server
+    // file too: its `/* Module name */` line and the demux's lower id bound, which is the base.
+    let subsystem = try subsystemOfServer(serverText)
+    var problems: [String] = []
+    if !list.routines.isEmpty, (list.subsystem, list.base) != (subsystem.name, subsystem.base) {
+      problems.append("-list says subsystem \(list.subsystem) \(list.base), Server.c \(subsystem.name) \(subsystem.base)")
+    }
     let user: GeneratedCFile
     let server: GeneratedCFile
     do {
       user = try GeneratedCReader.read(try ToolRunner.readText(work.appendingPathComponent("User.c")))
-      server = try GeneratedCReader.read(try ToolRunner.readText(work.appendingPathComponent("Server.c")))
+      server = try GeneratedCReader.read(serverText)
     } catch let error as GeneratedCError {
       throw .unexpectedOutput("\(error)")
     } catch let error as OracleError {
@@ -72,9 +80,20 @@ enum MIGOracle {
       synthesize: reader.synthesizedTypedef)
     let routines = try reader.assemble(results)
     let plan = OraclePlan(
-      subsystem: .init(name: list.subsystem, base: list.base), routines: routines, migFlags: flags,
+      subsystem: subsystem, routines: routines, migFlags: flags,
       kernelUser: kernelUser, kernelServer: kernelServer, synthesizedCTypes: synthesized)
-    return Result(plan: plan, problems: reader.problems)
+    return Result(plan: plan, problems: problems + reader.problems)
+  }
+
+  static func subsystemOfServer(_ text: String) throws(OracleError) -> OraclePlan.Subsystem {
+    guard let module = text.range(of: "/* Module "),
+      let bound = text.range(of: "(InP->msgh_id < ")
+    else { throw .unexpectedOutput("Server.c names no module or has no demux id check") }
+    let name = text[module.upperBound...].prefix { $0 != " " && $0 != "\n" }
+    guard let base = Int(text[bound.upperBound...].prefix { $0.isNumber }) else {
+      throw .unexpectedOutput("demux id bound in Server.c")
+    }
+    return OraclePlan.Subsystem(name: String(name), base: base)
   }
 
   struct ListEntry: Sendable {

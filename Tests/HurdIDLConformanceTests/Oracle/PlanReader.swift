@@ -69,13 +69,13 @@ struct PlanReader {
     }
     let isSimple = entry.replyID == 0
     let request = try registerMessage(
-      label: "\(entry.name) request", sender: userStub, senderPointer: "InP", senderRegion: 0...,
+      label: "\(entry.name) request", sender: userStub, senderPointer: "InP",
       receiver: serverStub, receiverRegion: 0..., structName: "Request", isRequest: true)
     var reply: PendingMessage?
     if !isSimple {
       let replyChecks = (userStub.lines.firstIndex { $0.contains("MIG_REPLY_MISMATCH") } ?? 0)...
       reply = try registerMessage(
-        label: "\(entry.name) reply", sender: serverStub, senderPointer: "OutP", senderRegion: 0...,
+        label: "\(entry.name) reply", sender: serverStub, senderPointer: "OutP",
         receiver: userStub, receiverRegion: replyChecks, structName: "Reply", isRequest: false)
     }
     var typeAsserts: [PendingTypeAssert] = []
@@ -92,7 +92,7 @@ struct PlanReader {
   }
 
   private mutating func registerMessage(
-    label: String, sender: CFunction, senderPointer: String, senderRegion: PartialRangeFrom<Int>,
+    label: String, sender: CFunction, senderPointer: String,
     receiver: CFunction, receiverRegion: PartialRangeFrom<Int>, structName: String, isRequest: Bool
   ) throws(OracleError) -> PendingMessage {
     guard let senderStruct = sender.structs[structName], let receiverStruct = receiver.structs[structName]

@@ -42,6 +42,13 @@ struct PlanReader {
     var runtimeFields: [[String]]
     var complex: ComplexBit
     var senderSizeAssert: Int?
+    /// The first `msgh_size = N…` the sender writes: the whole size, or the fixed part before the
+    /// variable deltas are added.
+    var senderSizeLiteral: Int?
+    /// `(char *) InP + msgh_size_delta - N`: the maximum MIG assumes for each variable item that
+    /// other items follow, as the sender and the receiver move past it.
+    var senderShifts: [Int]
+    var receiverShifts: [Int]
     var dispositions: (remote: Int?, local: Int?)?
     var receiverStruct: Int
     var receiverItems: [ItemFields]
@@ -68,15 +75,31 @@ struct PlanReader {
       throw .unexpectedOutput("routine \(entry.name) from -list has no stub in User.c or Server.c")
     }
     let isSimple = entry.replyID == 0
+    // The user stub sends the request, then (from its reply id check on) receives the reply; the
+    // server stub checks the request until it calls the work function, then packs the reply.
+    let userSplit = userStub.lines.firstIndex { $0.contains("OutP->Head.msgh_id") } ?? userStub.lines.count
+    guard let serverSplit = serverStub.lines.lastIndex(where: { $0.contains("OutP->RetCode = ") }) else {
+      throw .unexpectedOutput("\(entry.name): the server stub never calls the work function")
+    }
     let request = try registerMessage(
-      label: "\(entry.name) request", sender: userStub, senderPointer: "InP",
-      receiver: serverStub, receiverRegion: 0..., structName: "Request", isRequest: true)
+      label: "\(entry.name) request", sender: userStub, senderLines: Array(userStub.lines[..<userSplit]),
+      senderPointer: "InP", receiver: serverStub, receiverLines: Array(serverStub.lines[...serverSplit]),
+      structName: "Request", isRequest: true)
     var reply: PendingMessage?
     if !isSimple {
-      let replyChecks = (userStub.lines.firstIndex { $0.contains("MIG_REPLY_MISMATCH") } ?? 0)...
       reply = try registerMessage(
-        label: "\(entry.name) reply", sender: serverStub, senderPointer: "OutP",
-        receiver: userStub, receiverRegion: replyChecks, structName: "Reply", isRequest: false)
+        label: "\(entry.name) reply", sender: serverStub,
+        senderLines: Array(serverStub.lines[(serverSplit + 1)...]), senderPointer: "OutP",
+        receiver: userStub, receiverLines: Array(userStub.lines[userSplit...]), structName: "Reply",
+        isRequest: false)
+    }
+    // The ids the user stub really sends and expects must be the ones `-list` reports.
+    let userText = userStub.text
+    let sentID = Self.firstLiteral(after: "InP->Head.msgh_id = ", in: userText)
+    let expectedReplyID = Self.firstLiteral(after: "OutP->Head.msgh_id != ", in: userText)
+    if sentID != entry.requestID || expectedReplyID != (isSimple ? nil : entry.replyID) {
+      problems.append(
+        "\(entry.name): the user stub sends id \(sentID.map(String.init) ?? "none") and expects \(expectedReplyID.map(String.init) ?? "none"), -list says \(entry.requestID)/\(entry.replyID)")
     }
     var typeAsserts: [PendingTypeAssert] = []
     for assert in userStub.staticAsserts + serverStub.staticAsserts
@@ -92,8 +115,8 @@ struct PlanReader {
   }
 
   private mutating func registerMessage(
-    label: String, sender: CFunction, senderPointer: String,
-    receiver: CFunction, receiverRegion: PartialRangeFrom<Int>, structName: String, isRequest: Bool
+    label: String, sender: CFunction, senderLines: [String], senderPointer: String,
+    receiver: CFunction, receiverLines: [String], structName: String, isRequest: Bool
   ) throws(OracleError) -> PendingMessage {
     guard let senderStruct = sender.structs[structName], let receiverStruct = receiver.structs[structName]
     else { throw .unexpectedOutput("\(label): no \(structName) struct on both sides") }
@@ -111,10 +134,9 @@ struct PlanReader {
       }
       senderTemplates.append(probe.addTemplate(template))
     }
-    let assignments = Self.descriptorAssignments(in: sender.lines, pointer: senderPointer)
+    let assignments = Self.descriptorAssignments(in: senderLines, pointer: senderPointer)
     let runtimeFields = senderItems.map { assignments[$0.name] ?? [] }
 
-    let receiverLines = Array(receiver.lines[receiverRegion.relative(to: receiver.lines)])
     let receiverText = receiverLines.joined(separator: "\n")
     guard let receiverSize = Self.sizeCheck(in: receiverText) else {
       throw .unexpectedOutput("\(label): no msgh_size check in the receiver")
@@ -136,7 +158,7 @@ struct PlanReader {
     var complex = ComplexBit.never
     var dispositions: (remote: Int?, local: Int?)?
     if isRequest {
-      guard let bits = Self.statement(in: sender.lines, containing: "InP->Head.msgh_bits =") else {
+      guard let bits = Self.statement(in: senderLines, containing: "InP->Head.msgh_bits =") else {
         throw .unexpectedOutput("\(label): the user stub sets no msgh_bits")
       }
       complex = bits.contains("msgh_simple ?") ? .runtime : bits.contains("MACH_MSGH_BITS_COMPLEX") ? .always : .never
@@ -148,15 +170,20 @@ struct PlanReader {
         Self.isConstant(local) ? probe.addExpression(local) : nil
       )
     } else {
-      complex = Self.replyComplexBit(in: sender.lines)
+      complex = Self.replyComplexBit(in: senderLines)
     }
     let senderSizeAssert = sender.staticAsserts.first { $0.typeName == structName }
       .flatMap { Int($0.expected) }
+    let senderText = senderLines.joined(separator: "\n")
 
     return PendingMessage(
       label: label, senderStruct: probe.addStruct(senderStruct), senderItems: senderItems,
       senderTemplates: senderTemplates, runtimeFields: runtimeFields, complex: complex,
-      senderSizeAssert: senderSizeAssert, dispositions: dispositions,
+      senderSizeAssert: senderSizeAssert,
+      senderSizeLiteral: Self.firstLiteral(after: "msgh_size = ", in: senderText),
+      senderShifts: Self.literals(after: "+ msgh_size_delta - ", in: senderText),
+      receiverShifts: Self.literals(after: "+ msgh_size_delta - ", in: receiverText),
+      dispositions: dispositions,
       receiverStruct: probe.addStruct(receiverStruct), receiverItems: receiverItems,
       receiverSize: receiverSize,
       receiverComplex: Self.receiverComplexBit(in: receiverText, pointer: receiverPointer),
@@ -288,6 +315,19 @@ struct PlanReader {
       problems.append(
         "\(label): receiver checks msgh_size \(receiverSize.isMinimum ? "<" : "!=") \(receiverSize.size), arithmetic gives minimum \(minimum), maximum \(maximum), variable \(isVariable)"
       )
+    }
+    // Requests always set msgh_size; a reply without out-arguments keeps the demux's 40 bytes.
+    let senderSize = pendingMessage.senderSizeLiteral ?? (pendingMessage.label.hasSuffix("reply") ? 40 : -1)
+    if senderSize != (isVariable ? minimum : maximum) {
+      problems.append(
+        "\(label): the sender writes msgh_size \(senderSize)…, arithmetic gives minimum \(minimum), maximum \(maximum)")
+    }
+    let variableMaxima = items.dropLast().filter { $0.runtime.contains("msgtNumber") && $0.inline != .value(false) }
+      .map(\.paddedDataSize)
+    for (side, shifts) in [("sender", pendingMessage.senderShifts), ("receiver", pendingMessage.receiverShifts)]
+    where shifts != variableMaxima {
+      problems.append(
+        "\(label): the \(side) skips variable items by \(shifts), arithmetic gives maxima \(variableMaxima)")
     }
     if let asserted = pendingMessage.senderSizeAssert {
       if asserted != maximum {
@@ -478,6 +518,15 @@ struct PlanReader {
   /// Header dispositions are constants (`MACH_MSG_TYPE_COPY_SEND`, `0`) or a Poly argument's name.
   static func isConstant(_ expression: String) -> Bool {
     expression.hasPrefix("MACH_MSG_TYPE_") || Int(expression) != nil
+  }
+
+  /// The integer right after each occurrence of `marker`.
+  static func literals(after marker: String, in text: String) -> [Int] {
+    text.ranges(of: marker).compactMap { range in Int(text[range.upperBound...].prefix { $0.isNumber }) }
+  }
+
+  static func firstLiteral(after marker: String, in text: String) -> Int? {
+    literals(after: marker, in: text).first
   }
 
   /// `4 * 10` → 40.

@@ -29,6 +29,24 @@ import Testing
     try checkSoundAndSnapshot(result, snapshot: OracleCases.snapshotName(experiment: name))
   }
 
+  struct FixtureCase: CustomTestStringConvertible, Sendable {
+    var name: String
+    var flagSet: String
+    var flags: [String]
+    var testDescription: String { "\(name).defs [\(flagSet)]" }
+  }
+
+  static let fixtureCases = OracleCases.ownFixtures.map {
+    FixtureCase(name: $0.name, flagSet: $0.flagSet, flags: $0.flags)
+  }
+
+  @Test(arguments: fixtureCases)
+  func ownFixture(_ testCase: FixtureCase) async throws {
+    let result = try await oracle(OracleCases.ownFixturePath(testCase.name), testCase.flags)
+    try checkSoundAndSnapshot(
+      result, snapshot: OracleCases.snapshotName(ownFixture: testCase.name, flagSet: testCase.flagSet))
+  }
+
   // MARK: - Helpers
 
   private func oracle(_ path: String, _ flags: [String]) async throws -> MIGOracle.Result {

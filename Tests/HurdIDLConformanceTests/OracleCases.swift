@@ -43,6 +43,17 @@ enum OracleCases {
     "t10", "t12", "t13", "t14", "t15", "t16", "t3", "t4", "t5", "t6", "t7", "t7u", "t8", "t9", "und", "w2",
   ]
 
+  /// Our own fixtures in Fixtures/oracle/ (`kinds.defs`: every argument kind), by flag set.
+  static let ownFixtures: [(name: String, flagSet: String, flags: [String])] = [
+    ("kinds", "default", []),
+    ("kinds", "kernel-server", ["-DKERNEL_SERVER"]),
+    ("kinds", "kernel-user", ["-DKERNEL_USER"]),
+  ]
+
+  static func ownFixturePath(_ name: String) -> String {
+    testDirectory.appendingPathComponent("Fixtures/oracle/\(name).defs").path
+  }
+
   static let testDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
   static let snapshotDirectory = testDirectory.appendingPathComponent("OracleSnapshots")
 
@@ -62,6 +73,8 @@ enum OracleCases {
   }
 
   static func snapshotName(experiment name: String) -> String { "experiment_\(name).default.json" }
+
+  static func snapshotName(ownFixture name: String, flagSet: String) -> String { "oracle_\(name).\(flagSet).json" }
 
   static let cache = OracleCache()
 

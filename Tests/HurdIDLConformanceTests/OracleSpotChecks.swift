@@ -178,6 +178,53 @@ import Testing
     #expect(kernel.reply?.size == 52)
   }
 
+  // MARK: Fixtures/oracle/kinds.defs — every argument kind
+
+  private func kinds(_ flags: [String] = []) async throws -> OraclePlan {
+    try await OracleCases.cache.result(defs: OracleCases.ownFixturePath("kinds"), flags: flags).plan
+  }
+
+  @Test func twoVariableArraysShiftWhatFollows() async throws {
+    let variable = try routine("variable", in: try await kinds())
+    #expect(variable.request.items.map(\.descriptorOffset) == [32, 100, 136])
+    #expect(variable.request.size == 48 && variable.request.sizeIsMinimum && variable.request.maximumSize == 144)
+    let reply = try #require(variable.reply)
+    #expect(reply.items.map(\.descriptorOffset) == [32, 40, 108, 144])
+    #expect(reply.size == 56 && reply.sizeIsMinimum)
+  }
+
+  @Test func optionArgumentsTravelInNoItem() async throws {
+    let options = try routine("options", in: try await kinds())
+    #expect(options.request.items.map(\.name) == ["value"])
+    #expect(options.requestID == 7009)
+  }
+
+  @Test func polymorphicRequestPortIsARunTimeDisposition() async throws {
+    let notice = try routine("notice", in: try await kinds())
+    #expect(notice.kind == "simpleroutine" && notice.reply == nil)
+    #expect(notice.request.remoteDisposition == .runtime && notice.request.localDisposition == .value(21))
+  }
+
+  @Test func kernelModesWidenPortsButNotPortNames() async throws {
+    for flags in [["-DKERNEL_SERVER"], ["-DKERNEL_USER"]] {
+      let rights = try routine("rights", in: try await kinds(flags)).request
+      #expect(rights.items.map(\.msgtSize) == [64, 64, 64, 64, 32, 64], "\(flags)")
+      #expect(rights.items.map(\.dataSize) == [8, 8, 8, 8, 4, 8], "\(flags)")
+      #expect(rights.size == 100, "\(flags)")
+    }
+    let user = try routine("rights", in: try await kinds()).request
+    #expect(user.size == 80 && user.items.allSatisfy { $0.msgtSize == 32 })
+  }
+
+  @Test(arguments: MIGOracleTests.fixtureCases)
+  func ownFixturesAreConsistent(_ testCase: MIGOracleTests.FixtureCase) async throws {
+    let plan = try await OracleCases.cache.result(
+      defs: OracleCases.ownFixturePath(testCase.name), flags: testCase.flags
+    ).plan
+    #expect(plan.routines.allSatisfy { $0.cLayoutMismatches.isEmpty })
+    #expect(plan.routines.count == 8)
+  }
+
   // MARK: GNU MIG's own inconsistencies (its C disagrees with its size arithmetic)
 
   /// Routines whose generated C layout disagrees with GNU MIG's own sizes, per file, under every

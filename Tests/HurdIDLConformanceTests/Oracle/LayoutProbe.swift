@@ -72,22 +72,19 @@ struct LayoutProbe {
     for (index, value) in structs.enumerated() {
       out.append("  printf(\"S %zu\\n\", sizeof(Probe\(index)));")
       for field in value.fields {
-        out.append(
-          "  printf(\"F \(index) %zu %zu\\n\", offsetof(Probe\(index), \(field.name)), sizeof(((Probe\(index) *)0)->\(field.name)));"
-        )
+        let member = "Probe\(index), \(field.name)"
+        let size = "sizeof(((Probe\(index) *)0)->\(field.name))"
+        out.append("  printf(\"F \(index) %zu %zu\\n\", offsetof(\(member)), \(size));")
       }
     }
     for (index, value) in templates.enumerated() {
-      let t = "Template\(index)"
-      if value.isLong {
-        out.append(
-          "  printf(\"T %u %u %u %u %u %u\\n\", (unsigned) \(t).msgtl_name, (unsigned) \(t).msgtl_size, (unsigned) \(t).msgtl_number, (unsigned) \(t).msgtl_header.msgt_inline, (unsigned) \(t).msgtl_header.msgt_longform, (unsigned) \(t).msgtl_header.msgt_deallocate);"
-        )
-      } else {
-        out.append(
-          "  printf(\"T %u %u %u %u %u %u\\n\", (unsigned) \(t).msgt_name, (unsigned) \(t).msgt_size, (unsigned) \(t).msgt_number, (unsigned) \(t).msgt_inline, (unsigned) \(t).msgt_longform, (unsigned) \(t).msgt_deallocate);"
-        )
-      }
+      let fields =
+        value.isLong
+        ? ["msgtl_name", "msgtl_size", "msgtl_number", "msgtl_header.msgt_inline",
+          "msgtl_header.msgt_longform", "msgtl_header.msgt_deallocate"]
+        : ["msgt_name", "msgt_size", "msgt_number", "msgt_inline", "msgt_longform", "msgt_deallocate"]
+      let arguments = fields.map { "(unsigned) Template\(index).\($0)" }.joined(separator: ", ")
+      out.append("  printf(\"T %u %u %u %u %u %u\\n\", \(arguments));")
     }
     for expression in expressions {
       out.append("  printf(\"E %lld\\n\", (long long) (\(expression)));")

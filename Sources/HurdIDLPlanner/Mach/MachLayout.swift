@@ -29,9 +29,7 @@ enum MachLayout {
     let reply: MachMessagePlan? =
       switch routine.kind {
       case .routine:
-        message(
-          [.integerWord("RetCode", role: .returnCode)] + routine.replyItems, isReply: true,
-          kernelServer: interface.kernelServer)
+        message(routine.replyItems, isReply: true, kernelServer: interface.kernelServer)
       case .simpleroutine: nil
       }
     return MachRoutinePlan(

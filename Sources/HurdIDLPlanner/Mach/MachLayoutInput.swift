@@ -6,7 +6,6 @@
 enum MachTypeName {
   /// `MACH_MSG_TYPE_POLYMORPHIC`, `(unsigned) -1`: the sender supplies the name at run time.
   static let polymorphic: UInt32 = 0xFFFF_FFFF
-  static let integer32: UInt32 = 2
   /// `MACH_MSG_TYPE_PORT_ANY`: the port-right names, from `MOVE_RECEIVE` (16) to `MAKE_SEND_ONCE` (21).
   static let portRights: ClosedRange<UInt32> = 16...21
 
@@ -38,15 +37,6 @@ struct MachItemInput: Sendable, Hashable {
   /// The argument's descriptor form after `IsLong`/`IsNotLong`.
   var isLongForm: Bool
   var deallocation: MachDeallocation
-
-  /// The count item a CountInOut argument adds to the request, and the reply's return code: both
-  /// plain `MACH_MSG_TYPE_INTEGER_32` words.
-  static func integerWord(_ name: String, role: MachItemRole) -> MachItemInput {
-    MachItemInput(
-      name: name, role: role, inName: MachTypeName.integer32, outName: MachTypeName.integer32,
-      sizeBits: 32, number: 1, isInline: true, isVariable: false, isIndefinite: false,
-      isLongForm: false, deallocation: .never)
-  }
 }
 
 /// One routine as the layout needs it.
@@ -56,7 +46,7 @@ struct MachRoutineInput: Sendable, Hashable {
   var index: UInt32
   /// `in`/`inout` arguments and CountInOut counts, in argument order.
   var requestItems: [MachItemInput]
-  /// `out`/`inout` arguments in argument order (the return code is added by the planner).
+  /// The return code, then `out`/`inout` arguments in argument order; ignored for simpleroutines.
   var replyItems: [MachItemInput]
   /// The in-names of the request port and the user's reply port (0 when none is sent).
   var requestPortInName: UInt32

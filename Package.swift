@@ -69,7 +69,7 @@ let package = Package(
       swiftSettings: strict),
     .testTarget(
       name: "HurdIDLConformanceTests",
-      dependencies: [],
+      dependencies: ["HurdIDLPlanner", "HurdIDLCompiler", "HurdIDLSema", "HurdIDLPreprocessor"],
       exclude: ["Fixtures", "OracleSnapshots"],
       swiftSettings: strict),
     .testTarget(name: "HurdRPCTests", dependencies: ["HurdRPC", "HurdRPCL4"], swiftSettings: strict),

@@ -3,15 +3,14 @@
 // 8-byte pointer; variable inline arrays count as 0 bytes in the minimum size and at their maximum
 // in every offset.
 
+import HurdIDLSema
+
 enum MachLayout {
-  /// `sizeof(mach_msg_header_t)`.
-  static let headerSize = 32
-  /// `word_size`: the unit every item is padded to.
-  static let wordSize = 4
-  /// `sizeof(void *)`: the slot of out-of-line data.
-  static let pointerSize = 8
-  /// `array[]` carries at most this many bytes inline.
-  static let indefiniteInlineLimit: UInt32 = 2048
+  static let headerSize = Int(MachTarget.headerSizeInBytes)
+  /// The unit every item is padded to.
+  static let wordSize = Int(MachTarget.wordSizeInBytes)
+  /// The slot of out-of-line data.
+  static let pointerSize = Int(MachTarget.pointerSizeInBytes)
 
   static func plan(_ interface: MachInterfaceInput) -> MachInterfacePlan {
     MachInterfacePlan(

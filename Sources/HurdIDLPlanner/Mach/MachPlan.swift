@@ -1,3 +1,5 @@
+import HurdIDLSema
+
 // The Mach wire plan: per routine, the request and the reply exactly as GNU MIG 1.8 (x86_64) lays
 // them out. Encoding these types gives the JSON of `hurdidl dump plan --wire mach`
 // (docs/mach-oracle.md defines the required keys; docs/plans.md the rest).
@@ -70,7 +72,9 @@ public enum MachComplexity: String, Codable, Sendable, Hashable {
 public enum MachDescriptorForm: String, Codable, Sendable, Hashable {
   case short, long
 
-  public var byteCount: Int { self == .short ? 4 : 12 }
+  public var byteCount: Int {
+    Int(self == .short ? MachTarget.shortDescriptorSizeInBytes : MachTarget.longDescriptorSizeInBytes)
+  }
 }
 
 /// Why an item is in the message.

@@ -60,7 +60,8 @@ let package = Package(
       swiftSettings: strict),
     .testTarget(
       name: "HurdIDLPlannerTests",
-      dependencies: ["HurdIDLPlanner", "HurdIDLCompiler"],
+      dependencies: ["HurdIDLPlanner", "HurdIDLCompiler", "HurdIDLSema", "HurdIDLPreprocessor"],
+      exclude: ["Inputs"],
       swiftSettings: strict),
     .testTarget(
       name: "HurdIDLCompilerTests",

@@ -13,7 +13,7 @@ import Testing
     MachItemInput(
       name: name, role: role, inName: inName, outName: outName ?? inName, sizeBits: sizeBits, number: number,
       isInline: isInline, isVariable: isVariable, isIndefinite: isIndefinite, isLongForm: isLongForm,
-      deallocation: deallocation)
+      deallocation: deallocation, countMultiplier: isVariable ? 1 : nil, isString: false)
   }
 
   private func request(_ items: [MachItemInput], kernelServer: Bool = false) -> MachMessagePlan {

@@ -70,6 +70,7 @@ enum MachLayout {
           inline: input.isIndefinite ? .runtime : .value(input.isInline),
           deallocate: deallocateBit(input), paddedDataSize: paddedSize, runtime: runtime,
           role: input.role, variable: variableInline,
+          countMultiplier: input.isVariable ? Int(input.countMultiplier ?? 1) : nil, string: input.isString,
           receiverCheck: receiverCheck(input, isReply: isReply, kernelServer: kernelServer)))
       offset = dataOffset + paddedSize
     }

@@ -37,6 +37,10 @@ struct MachItemInput: Sendable, Hashable {
   /// The argument's descriptor form after `IsLong`/`IsNotLong`.
   var isLongForm: Bool
   var deallocation: MachDeallocation
+  /// Variable arrays: `msgt_number` = the C count × this (the base type's element count).
+  var countMultiplier: UInt32?
+  /// `c_string`: a variable one has no Count argument, its count is `strlen + 1`.
+  var isString: Bool
 }
 
 /// One routine as the layout needs it.

@@ -112,6 +112,10 @@ public struct MachItemPlan: Codable, Sendable, Hashable {
   /// An inline variable array: the count travels in the descriptor and the items after it move up
   /// by (maximum − actual) bytes, rounded to the word.
   public var variable: Bool
+  /// Variable arrays (inline or not): `msgt_number` = the C-level count × this; `nil` otherwise.
+  public var countMultiplier: Int?
+  /// A `c_string`: a variable one sends `strlen + 1` (at most its maximum) and has no Count argument.
+  public var string: Bool
   /// The receiver's expectations for this item's descriptor.
   public var receiverCheck: MachItemCheck
 }

@@ -22,8 +22,8 @@ public enum MachPlanner {
       routines: interface.routines.map { routine in
         MachRoutineInput(
           name: routine.name, kind: routine.kind == .routine ? .routine : .simpleroutine,
-          index: routine.index, requestItems: routine.requestItems.map(item),
-          replyItems: routine.isOneWay ? [] : routine.replyItems.map(item),
+          index: routine.index, requestItems: routine.requestItems.map { item($0, in: routine) },
+          replyItems: routine.isOneWay ? [] : routine.replyItems.map { item($0, in: routine) },
           requestPortInName: inName(of: routine.requestPort, in: routine),
           replyPortInName: inName(of: routine.userReplyPort, in: routine))
       })
@@ -33,7 +33,7 @@ public enum MachPlanner {
     routine.arguments.indices.contains(index) ? routine.arguments[index].type.inName.value : 0
   }
 
-  private static func item(_ argument: CheckedArgument) -> MachItemInput {
+  private static func item(_ argument: CheckedArgument, in routine: CheckedRoutine) -> MachItemInput {
     let type = argument.type
     let role: MachItemRole =
       switch argument.kind {
@@ -50,6 +50,10 @@ public enum MachPlanner {
     return MachItemInput(
       name: argument.name, role: role, inName: type.inName.value, outName: type.outName.value,
       sizeBits: type.sizeInBits, number: type.number, isInline: type.isInline, isVariable: type.isVariable,
-      isIndefinite: type.isIndefinite, isLongForm: argument.isLongForm, deallocation: deallocation)
+      isIndefinite: type.isIndefinite, isLongForm: argument.isLongForm, deallocation: deallocation,
+      countMultiplier: argument.companions.count.flatMap { index in
+        routine.arguments.indices.contains(index) ? routine.arguments[index].multiplier : nil
+      },
+      isString: type.isString)
   }
 }

@@ -149,6 +149,11 @@ import Testing
     // A KernelServer does not quick-check request ports: the kernel keeps their deallocate bit.
     #expect(try routine("r", server).request.items.map(\.receiverCheck.method) == [.fields, .quick])
     #expect(try routine("r", user).request.items.map(\.receiverCheck.method) == [.quick, .quick])
+    // dealloc on inline data sets the sender's bit in every mode (GNU warns outside the kernel direction).
+    for plan in [user, server, kernelUser] {
+      #expect(try routine("d", plan).request.items.map(\.deallocate) == [.value(true)])
+      #expect(try reply("d", plan).items.map(\.deallocate) == [.value(false), .value(true)])
+    }
   }
 
   @Test func complexBitCases() throws {

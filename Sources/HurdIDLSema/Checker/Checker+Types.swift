@@ -525,7 +525,7 @@ extension Checker {
       if (UInt64(t.number) * UInt64(t.sizeInBits)) % 8 != 0 {
         diagnostics.warning(
           .sizeNotByteMultiple,
-          "type '\(name)' is \(UInt64(t.number) * UInt64(t.sizeInBits)) bits, not a whole number of bytes",
+          "type '\(name)' has \(UInt64(t.number) * UInt64(t.sizeInBits)) bit(s), not a whole number of bytes",
           at: range.start)
       }
       if t.typeSizeInBytes == 0 && !t.isVariable {

@@ -62,7 +62,7 @@ let package = Package(
     .testTarget(
       name: "HurdIDLPlannerTests",
       dependencies: ["HurdIDLPlanner", "HurdIDLCompiler", "HurdIDLSema", "HurdIDLPreprocessor"],
-      exclude: ["Inputs"],
+      exclude: ["Inputs", "Goldens"],
       swiftSettings: strict),
     .testTarget(
       name: "HurdIDLCompilerTests",

@@ -109,6 +109,14 @@ import Testing
     for (gnuRoutine, ours) in zip(gnuRoutines, ourRoutines) where gnuRoutine != ours {
       mismatches.append("GNU:\n\(gnuRoutine)\nhurdidl:\n\(ours)")
     }
+    if let subsystem = model.subsystem {
+      let line =
+        "Subsystem \(subsystem.name): base = \(subsystem.base)" + (subsystem.isKernelUser ? ", KernelUser" : "")
+        + (subsystem.isKernelServer ? ", KernelServer" : "")
+      if !gnu.output.split(separator: "\n").contains(Substring(line)) {
+        mismatches.append("GNU has no line '\(line)'")
+      }
+    }
     // The C prototypes show which arguments each side sees, in order, and which are pointers.
     let userPrototypes = prototypes(gnu.userHeader)
     let serverPrototypes = prototypes(gnu.serverHeader)

@@ -63,6 +63,7 @@ import Testing
     "char_and_numbers.defs": [],
     "imacros_user.defs": ["-imacros", "Inputs/torture/include/hooks.h"],
     "stringize.defs": [],
+    "expressions.defs": [],
   ]
 
   @Test(arguments: tortureCases.keys.sorted())

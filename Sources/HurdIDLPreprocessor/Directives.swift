@@ -64,9 +64,6 @@ extension Engine {
     case "pragma":
       let operands = restOfLineTokens()
       if operands.count == 1, operands[0].text == "once" {
-        if files.count == 1, sourceMap[files[top].buffer].includedFrom == nil {
-          bag.note(.pragmaIgnored, "'#pragma once' in the main file has no effect", at: name.location)
-        }
         onceFiles.insert(files[top].path)
       } else {
         bag.note(.pragmaIgnored, "#pragma ignored", at: name.location)

@@ -25,9 +25,11 @@ let package = Package(
     .target(name: "HurdIDLSource", swiftSettings: strict),
     .target(name: "HurdIDLPreprocessor", dependencies: ["HurdIDLSource"], swiftSettings: strict),
     .target(name: "HurdIDLSyntax", dependencies: ["HurdIDLSource"], swiftSettings: strict),
+    .target(name: "HurdIDLSema", dependencies: ["HurdIDLSource", "HurdIDLSyntax"], swiftSettings: strict),
+    .target(name: "HurdIDLPlanner", dependencies: ["HurdIDLSource", "HurdIDLSema"], swiftSettings: strict),
     .target(
       name: "HurdIDLCompiler",
-      dependencies: ["HurdIDLSource", "HurdIDLPreprocessor", "HurdIDLSyntax"],
+      dependencies: ["HurdIDLSource", "HurdIDLPreprocessor", "HurdIDLSyntax", "HurdIDLSema", "HurdIDLPlanner"],
       swiftSettings: strict),
     .executableTarget(
       name: "hurdidl",
@@ -50,12 +52,25 @@ let package = Package(
     .testTarget(
       name: "HurdIDLSyntaxTests",
       dependencies: ["HurdIDLSyntax", "HurdIDLPreprocessor"],
-      exclude: ["Inputs"],
+      exclude: ["Inputs", "Goldens"],
+      swiftSettings: strict),
+    .testTarget(
+      name: "HurdIDLSemaTests",
+      dependencies: ["HurdIDLSema", "HurdIDLCompiler"],
+      swiftSettings: strict),
+    .testTarget(
+      name: "HurdIDLPlannerTests",
+      dependencies: ["HurdIDLPlanner", "HurdIDLCompiler"],
       swiftSettings: strict),
     .testTarget(
       name: "HurdIDLCompilerTests",
       dependencies: ["HurdIDLCompiler", "hurdidl"],
       exclude: ["Goldens"],
+      swiftSettings: strict),
+    .testTarget(
+      name: "HurdIDLConformanceTests",
+      dependencies: [],
+      exclude: ["Fixtures", "OracleSnapshots"],
       swiftSettings: strict),
     .testTarget(name: "HurdRPCTests", dependencies: ["HurdRPC", "HurdRPCL4"], swiftSettings: strict),
     .testTarget(name: "HurdRPCL4Tests", dependencies: ["HurdRPCL4"], swiftSettings: strict),

@@ -1,0 +1,1 @@
+// The semantic analysis stage: syntax tree → checked interface.

@@ -1,0 +1,25 @@
+import ArgumentParser
+
+/// `hurdidl check`: runs the front end (and, as they land, the later analysis stages) and
+/// reports every diagnostic. Exit 0 when clean or only warnings, 1 on any error.
+struct CheckCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "check",
+    abstract: "Check .defs files and report diagnostics.",
+    discussion: "Several files are checked in one process, each independently.")
+
+  @OptionGroup var input: InputOptions
+
+  func run() throws {
+    var console = Console()
+    let failed = execute(console: &console)
+    console.flush()
+    if failed { throw ExitCode(1) }
+  }
+
+  /// Returns true when any file had an error.
+  func execute(console: inout Console, arguments: [String] = CommandLine.arguments) -> Bool {
+    let results = Driver(options: input, arguments: arguments).runFrontEnd(console: &console)
+    return results.contains { $0.hasErrors }
+  }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import HurdIDLCompiler
+import HurdIDLPreprocessor
+import HurdIDLSource
+
+/// Text a command wants printed; collected so tests can run commands without a terminal.
+struct Console {
+  var standardOutput = ""
+  var standardError = ""
+
+  func flush() {
+    FileHandle.standardOutput.write(Data(standardOutput.utf8))
+    FileHandle.standardError.write(Data(standardError.utf8))
+  }
+}
+
+/// Runs the front end for each input file and prints diagnostics as the options ask.
+struct Driver {
+  let options: InputOptions
+  var arguments: [String] = CommandLine.arguments
+
+  /// Runs the front end on every input; returns the results in input order.
+  func runFrontEnd(console: inout Console) -> [FrontEndResult] {
+    let preprocessorOptions = options.preprocessorOptions(arguments: arguments)
+    let resolver = FileSystemIncludeResolver()
+    return options.files.map { file in
+      let result: FrontEndResult
+      if let command = options.cpp {
+        switch ExternalPreprocessor.run(command: command, file: file, options: preprocessorOptions) {
+        case .success(let text):
+          result = FrontEnd.run(externallyPreprocessed: text, mainFile: file)
+        case .failure(let failure):
+          result = FrontEnd.failed(mainFile: file, diagnostic: failure.diagnostic)
+        }
+      } else {
+        result = FrontEnd.run(mainFile: file, options: preprocessorOptions, resolver: resolver)
+      }
+      report(result.diagnostics, sourceMap: result.sourceMap, console: &console)
+      return result
+    }
+  }
+
+  func report(_ diagnostics: [Diagnostic], sourceMap: SourceMap, console: inout Console) {
+    let renderer = DiagnosticRenderer(sourceMap: sourceMap, showsSourceLine: !options.noSourceLines)
+    switch options.diagnosticsFormat {
+    case .text:
+      console.standardError += renderer.render(diagnostics)
+    case .json:
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+      for diagnostic in diagnostics {
+        if let data = try? encoder.encode(renderer.resolve(diagnostic)) {
+          console.standardError += String(decoding: data, as: UTF8.self) + "\n"
+        }
+      }
+    }
+  }
+}
+
+extension DiagnosticCode {
+  static let externalPreprocessorFailed: DiagnosticCode = "external-preprocessor-failed"
+}
+
+/// Runs `--cpp COMMAND` through `/bin/sh`, appending the -I/-D/-U options and the file.
+enum ExternalPreprocessor {
+  struct Failure: Error {
+    let diagnostic: Diagnostic
+  }
+
+  static func run(command: String, file: String, options: PreprocessorOptions) -> Result<String, Failure> {
+    var words = [command]
+    words += options.includePaths.map { "-I" + quote($0) }
+    for macro in options.commandLineMacros {
+      switch macro {
+      case .define(let text): words.append("-D" + quote(text))
+      case .undefine(let name): words.append("-U" + quote(name))
+      }
+    }
+    words += options.imacrosFiles.map { "-imacros " + quote($0) }
+    words.append(quote(file))
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", words.joined(separator: " ")]
+    let output = Pipe()
+    process.standardOutput = output
+    // Standard error goes to a file, so a chatty preprocessor can never block on a full pipe
+    // while we read standard output.
+    let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("hurdidl-cpp-\(UUID().uuidString).err")
+    defer { try? FileManager.default.removeItem(at: errorFile) }
+    do {
+      guard FileManager.default.createFile(atPath: errorFile.path, contents: nil) else {
+        throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: errorFile.path])
+      }
+      process.standardError = try FileHandle(forWritingTo: errorFile)
+      try process.run()
+    } catch {
+      return .failure(Failure(diagnostic: .error(.externalPreprocessorFailed, "cannot run '\(command)': \(error)", at: nil)))
+    }
+    let text = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    let errorText = FileManager.default.contents(atPath: errorFile.path) ?? Data()
+    guard process.terminationStatus == 0 else {
+      let message = String(decoding: errorText, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+      return .failure(
+        Failure(
+          diagnostic: .error(
+            .externalPreprocessorFailed,
+            "external preprocessor exited with status \(process.terminationStatus)\(message.isEmpty ? "" : ":\n" + message)",
+            at: nil)))
+    }
+    return .success(String(decoding: text, as: UTF8.self))
+  }
+
+  private static func quote(_ word: String) -> String {
+    "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+  }
+}

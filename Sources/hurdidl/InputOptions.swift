@@ -1,0 +1,80 @@
+import ArgumentParser
+import HurdIDLPreprocessor
+
+/// The options every command that reads `.defs` files shares: files, preprocessor and
+/// diagnostic settings.
+struct InputOptions: ParsableArguments {
+  @Argument(help: "The .defs files to read.")
+  var files: [String]
+
+  @Option(name: .customShort("I", allowingJoined: true), help: ArgumentHelp("Add a directory to the include search path.", valueName: "dir"))
+  var includePaths: [String] = []
+
+  @Option(
+    name: .customShort("D", allowingJoined: true),
+    help: ArgumentHelp("Define a macro (NAME or NAME=VALUE; the value may contain spaces, quotes and ';').", valueName: "name[=value]"))
+  var defines: [String] = []
+
+  @Option(name: .customShort("U", allowingJoined: true), help: ArgumentHelp("Undefine a macro.", valueName: "name"))
+  var undefines: [String] = []
+
+  @Option(name: .customLong("imacros", withSingleDash: true), help: ArgumentHelp("Read the macros of a file before the input.", valueName: "file"))
+  var imacros: [String] = []
+
+  @Option(help: "The target whose predefined macros are set: x86_64 (__x86_64__, __LP64__), i386, or none.")
+  var target: TargetPredefines = .x86_64
+
+  @Option(
+    help: ArgumentHelp(
+      "Use an external preprocessor command instead of the built-in one; it gets the -I/-D/-U options and the file name appended.",
+      valueName: "command"))
+  var cpp: String?
+
+  @Option(help: "How diagnostics are printed on standard error: text (GCC style) or json (one object per line).")
+  var diagnosticsFormat: DiagnosticFormat = .text
+
+  @Flag(help: "Do not print the source line and caret under each diagnostic.")
+  var noSourceLines = false
+
+  /// `-D`/`-U` in command-line order: ArgumentParser gives us two lists, so rebuild the order
+  /// from the raw arguments (`-DX -UX` and `-UX -DX` differ).
+  func preprocessorOptions(arguments: [String] = CommandLine.arguments) -> PreprocessorOptions {
+    var options = PreprocessorOptions(includePaths: includePaths, imacrosFiles: imacros, target: target)
+    options.commandLineMacros = MacroOrder.ordered(defines: defines, undefines: undefines, arguments: arguments)
+    return options
+  }
+}
+
+extension TargetPredefines: ExpressibleByArgument {}
+
+enum DiagnosticFormat: String, ExpressibleByArgument, CaseIterable {
+  case text, json
+}
+
+/// Recovers the relative order of `-D` and `-U` options from the raw command line.
+enum MacroOrder {
+  static func ordered(defines: [String], undefines: [String], arguments: [String]) -> [CommandLineMacro] {
+    var kinds: [Character] = []
+    var index = 0
+    while index < arguments.count {
+      let argument = arguments[index]
+      if argument == "-D" || argument == "-U" {
+        kinds.append(argument.last!)
+        index += 2
+        continue
+      }
+      if argument.hasPrefix("-D") || argument.hasPrefix("-U") {
+        kinds.append(argument.dropFirst().first!)
+      }
+      index += 1
+    }
+    // Fall back to "all -D then all -U" if the raw arguments do not match (e.g. in tests).
+    guard kinds.filter({ $0 == "D" }).count == defines.count, kinds.filter({ $0 == "U" }).count == undefines.count
+    else {
+      return defines.map(CommandLineMacro.define) + undefines.map(CommandLineMacro.undefine)
+    }
+    var nextDefine = defines.makeIterator()
+    var nextUndefine = undefines.makeIterator()
+    return kinds.map { $0 == "D" ? .define(nextDefine.next()!) : .undefine(nextUndefine.next()!) }
+  }
+}

@@ -1,1 +1,0 @@
-print("hurdidl: under construction")

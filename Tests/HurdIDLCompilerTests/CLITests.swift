@@ -1,0 +1,186 @@
+import ArgumentParser
+import Foundation
+import Testing
+
+@testable import hurdidl
+
+/// The CLI exercised in-process: option parsing, exit statuses, output formats.
+@Suite struct CLITests {
+  static let gnumachInclude = "/usr/include/x86_64-linux-gnu"
+
+  /// A scratch folder with the given files.
+  private func folder(_ files: [String: String]) throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("hurdidl-cli-\(UUID().uuidString)")
+    for (name, text) in files {
+      let file = url.appendingPathComponent(name)
+      try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+      try text.write(to: file, atomically: true, encoding: .utf8)
+    }
+    return url
+  }
+
+  private func check(_ arguments: [String]) throws -> (failed: Bool, console: Console) {
+    let normalized = CompilerStyleArguments.normalize(["check"] + arguments)
+    let command = try #require(try HurdIDLCommand.parseAsRoot(normalized) as? CheckCommand)
+    var console = Console()
+    let failed = command.execute(console: &console, arguments: ["hurdidl", "check"] + arguments)
+    return (failed, console)
+  }
+
+  @Test func cleanFileSucceedsSilently() throws {
+    let dir = try folder(["ok.defs": "subsystem ok 100;\ntype int32 = MACH_MSG_TYPE_INTEGER_32;\nroutine r(p: int32);\n"])
+    let (failed, console) = try check([dir.appendingPathComponent("ok.defs").path])
+    #expect(!failed)
+    #expect(console.standardError.isEmpty)
+  }
+
+  @Test func errorsFailWithGCCStyleLocations() throws {
+    let dir = try folder(["bad.defs": "subsystem bad 100;\nroutine r(p: int)\nroutine s(p: int);\n"])
+    let path = dir.appendingPathComponent("bad.defs").path
+    let (failed, console) = try check([path])
+    #expect(failed)
+    // Like Clang, a missing ';' is reported right after the token it should follow.
+    #expect(console.standardError.contains("\(path):2:18: error: "))
+    #expect(console.standardError.contains("[missing-semicolon]"))
+    #expect(console.standardError.contains("   2 | routine r(p: int)\n     |                  ^"))
+  }
+
+  @Test func jsonDiagnosticsAreOneObjectPerLine() throws {
+    let dir = try folder(["bad.defs": "subsystem bad 100;\n@\n"])
+    let path = dir.appendingPathComponent("bad.defs").path
+    let (failed, console) = try check(["--diagnostics-format", "json", path])
+    #expect(failed)
+    let lines = console.standardError.split(separator: "\n")
+    #expect(!lines.isEmpty)
+    for line in lines {
+      let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+      let position = object?["position"] as? [String: Any]
+      #expect(position?["file"] as? String == path)
+      #expect(position?["line"] as? Int == 2)
+      #expect(object?["code"] as? String != nil)
+    }
+  }
+
+  @Test func defineAndUndefineApplyInCommandLineOrder() throws {
+    let text = "subsystem m 1;\n#ifdef X\n@\n#endif\n"
+    let dir = try folder(["m.defs": text])
+    let path = dir.appendingPathComponent("m.defs").path
+    #expect(try check(["-DX", "-UX", path]).failed == false)
+    #expect(try check(["-UX", "-D", "X", path]).failed == true)
+  }
+
+  @Test func defineValuesKeepSpacesQuotesAndSemicolons() throws {
+    let dir = try folder(["m.defs": "subsystem m 1;\ntype t = MACH_MSG_TYPE_INTEGER_32 HOOK\nroutine r(p: t);\n"])
+    let path = dir.appendingPathComponent("m.defs").path
+    #expect(try check(["-DHOOK=ctype: my_t;", path]).failed == false)
+    #expect(try check([path]).failed == true)
+  }
+
+  @Test func imacrosBringsDefinitionsOnly() throws {
+    let dir = try folder([
+      "hooks.h": "#define HOOK ctype: my_t;\nthis text is dropped\n",
+      "m.defs": "subsystem m 1;\ntype t = MACH_MSG_TYPE_INTEGER_32 HOOK\nroutine r(p: t);\n",
+    ])
+    let (failed, console) = try check(["-imacros", dir.appendingPathComponent("hooks.h").path, dir.appendingPathComponent("m.defs").path])
+    #expect(!failed, "\(console.standardError)")
+  }
+
+  @Test func missingIncludeIsAnErrorWithTheChain() throws {
+    let dir = try folder([
+      "top.defs": "subsystem top 1;\n#include \"mid.defs\"\n",
+      "mid.defs": "\n#include <absent.defs>\n",
+    ])
+    let (failed, console) = try check([dir.appendingPathComponent("top.defs").path])
+    #expect(failed)
+    #expect(console.standardError.contains("In file included from \(dir.path)/top.defs:2:"))
+    #expect(console.standardError.contains("mid.defs:2:10: error: "))
+  }
+
+  @Test func joinedCompilerStyleOptionsAreSplit() {
+    #expect(
+      CompilerStyleArguments.normalize(["check", "-DA=1 2", "-UB", "-I/x", "-D", "-DC", "--cpp", "-Dkeep", "f.defs"])
+        == ["check", "-D", "A=1 2", "-U", "B", "-I", "/x", "-D", "-DC", "--cpp", "-Dkeep", "f.defs"])
+  }
+
+  @Test func usageErrorsExitWith64() {
+    do {
+      _ = try HurdIDLCommand.parseAsRoot(["check"])
+      Issue.record("a missing file argument must be a usage error")
+    } catch {
+      #expect(HurdIDLCommand.exitCode(for: error).rawValue == 64)
+    }
+    do {
+      _ = try HurdIDLCommand.parseAsRoot(["check", "--no-such-option", "x.defs"])
+      Issue.record("an unknown option must be a usage error")
+    } catch {
+      #expect(HurdIDLCommand.exitCode(for: error).rawValue == 64)
+    }
+  }
+
+  @Test func preprocessPrintsTokensWithLineMarkers() throws {
+    let dir = try folder(["p.defs": "#define N 4\nsubsystem p N;\n"])
+    let path = dir.appendingPathComponent("p.defs").path
+    let command = try #require(try HurdIDLCommand.parseAsRoot(["preprocess", path]) as? PreprocessCommand)
+    var console = Console()
+    #expect(!command.execute(console: &console, arguments: ["hurdidl", "preprocess", path]))
+    #expect(console.standardOutput.contains("subsystem p 4;"))
+    #expect(console.standardOutput.contains("\"\(path)\""))
+  }
+
+  @Test func dumpASTAsJSONNamesTheBuffers() throws {
+    let dir = try folder(["d.defs": "subsystem d 7;\n"])
+    let path = dir.appendingPathComponent("d.defs").path
+    let command = try #require(try HurdIDLCommand.parseAsRoot(["dump", "ast", "--format", "json", path]) as? DumpASTCommand)
+    var console = Console()
+    #expect(try !command.execute(console: &console, arguments: []))
+    let object = try JSONSerialization.jsonObject(with: Data(console.standardOutput.utf8)) as? [String: Any]
+    #expect(object?["file"] as? String == path)
+    #expect((object?["buffers"] as? [String])?.contains(path) == true)
+    #expect(console.standardOutput.contains("\"subsystem\""))
+  }
+
+  @Test func externalPreprocessorIsUsedAndItsFailureReported() throws {
+    let dir = try folder(["e.defs": "subsystem e 1;\n#ifdef BAD\n@\n#endif\n"])
+    let path = dir.appendingPathComponent("e.defs").path
+    #expect(try check(["--cpp", "gcc -E -x c -undef -ansi", path]).failed == false)
+    let withBad = try check(["--cpp", "gcc -E -x c -undef -ansi", "-DBAD", path])
+    #expect(withBad.failed)
+    #expect(withBad.console.standardError.contains("\(path):3:1: error:"))
+    let broken = try check(["--cpp", "false", path])
+    #expect(broken.failed)
+    #expect(broken.console.standardError.contains("[external-preprocessor-failed]"))
+  }
+
+  /// Issue 2: every gnumach-dev `.defs` file goes through `hurdidl check` with zero diagnostics
+  /// under each flag set (type-only files included; they are include fragments).
+  @Test(arguments: [[], ["-D__x86_64__"], ["-DKERNEL_SERVER", "-D__x86_64__"], ["-DKERNEL_USER", "-D__x86_64__"], ["-DSEQNOS"]])
+  func gnumachFilesCheckCleanly(flags: [String]) throws {
+    let files = try Self.gnumachFiles()
+    #expect(files.count == 25)
+    let (failed, console) = try check(["-I", Self.gnumachInclude] + flags + files)
+    #expect(!failed)
+    #expect(console.standardError.isEmpty, "\(console.standardError)")
+  }
+
+  static func gnumachFiles() throws -> [String] {
+    let root = URL(fileURLWithPath: gnumachInclude)
+    var files: [String] = []
+    for folder in ["mach", "device", "mach_debug"] {
+      let base = root.appendingPathComponent(folder)
+      guard let walker = FileManager.default.enumerator(atPath: base.path) else { continue }
+      for case let relative as String in walker where relative.hasSuffix(".defs") {
+        files.append(base.appendingPathComponent(relative).path)
+      }
+    }
+    guard !files.isEmpty else {
+      throw GnumachMissing()
+    }
+    return files.sorted()
+  }
+
+  struct GnumachMissing: Error, CustomStringConvertible {
+    var description: String {
+      "gnumach-dev is not installed (no .defs under \(CLITests.gnumachInclude)); run Scripts/test.sh, which installs it"
+    }
+  }
+}

@@ -68,6 +68,11 @@ let package = Package(
       dependencies: ["HurdIDLCompiler", "hurdidl"],
       exclude: ["Goldens"],
       swiftSettings: strict),
+    .testTarget(
+      name: "HurdIDLConformanceTests",
+      dependencies: [],
+      exclude: ["Fixtures", "OracleSnapshots"],
+      swiftSettings: strict),
     .testTarget(name: "HurdRPCTests", dependencies: ["HurdRPC", "HurdRPCL4"], swiftSettings: strict),
     .testTarget(name: "HurdRPCL4Tests", dependencies: ["HurdRPCL4"], swiftSettings: strict),
   ]

@@ -167,4 +167,28 @@ import Testing
     }
     #expect(result.mismatches.isEmpty, "\(name):\n\(result.mismatches.prefix(5).joined(separator: "\n\n"))")
   }
+
+  /// Bad experiments whose verdict differs from GNU MIG's on purpose (reference §5).
+  static let badVerdictDifferences: [String: String] = [
+    "b03_dup_routine.defs": "duplicate routine names are an error (GNU generates two C functions)",
+    "b06_type_before_subsystem.defs": "types before 'subsystem' are accepted with a warning",
+    "b26_zero_array.defs": "zero-sized arrays are an error (GNU warns, then its C does not compile)",
+    "b32_dup_arg_name.defs": "duplicate argument names are an error (GNU's C does not compile)",
+    "b39_huge_subsys.defs": "a wrapping message-id counter is an error (GNU reuses ids)",
+  ]
+
+  /// GNU MIG and hurdidl agree on which semantic bad experiments are rejected, except on purpose.
+  @Test(arguments: BadExperimentTests.expected.keys.sorted())
+  func badExperimentVerdictsMatchGNU(_ name: String) throws {
+    try #require(Self.hasMIG, Self.missingMIG)
+    try #require(Paths.hasGNUMach, Paths.missingGNUMach)
+    let path = Paths.fixtures.appendingPathComponent("bad/" + name).path
+    let gnuRejects = try Self.runMIG(path, defines: ["__x86_64__", "__LP64__"]).status != 0
+    let weReject = !checkFixture("bad/" + name).errors.isEmpty
+    if let reason = Self.badVerdictDifferences[name] {
+      #expect(gnuRejects != weReject, "\(reason)")
+    } else {
+      #expect(gnuRejects == weReject, "GNU rejects: \(gnuRejects), hurdidl: \(weReject)")
+    }
+  }
 }

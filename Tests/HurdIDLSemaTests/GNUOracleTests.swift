@@ -151,6 +151,27 @@ import Testing
         mismatches.append("reply quick checks of \(routine.userName): GNU \(userChecks[routine.userName] ?? []), hurdidl \(reply)")
       }
     }
+    // Message ids as the user stubs write and check them.
+    var stubsWithIDs = 0
+    for chunk in gnu.userCode.components(separatedBy: "mig_external kern_return_t ").dropFirst() {
+      let name = String(chunk.prefix { $0.isLetter || $0.isNumber || $0 == "_" })
+      guard let routine = model.routines.first(where: { $0.userName == name }) else { continue }
+      func number(after marker: String) -> UInt32? {
+        guard let range = chunk.range(of: marker) else { return nil }
+        return UInt32(chunk[range.upperBound...].prefix { $0.isNumber })
+      }
+      stubsWithIDs += 1
+      let request = number(after: "InP->Head.msgh_id = ")
+      let reply = number(after: "OutP->Head.msgh_id != ")
+      if request != routine.requestID || reply != routine.replyID {
+        mismatches.append(
+          "ids of \(name): GNU \(request.map(String.init) ?? "-")/\(reply.map(String.init) ?? "-"), "
+            + "hurdidl \(routine.requestID)/\(routine.replyID.map(String.init) ?? "-")")
+      }
+    }
+    if stubsWithIDs != model.routines.count {
+      mismatches.append("found \(stubsWithIDs) user stubs for \(model.routines.count) routines")
+    }
     // The C prototypes show which arguments each side sees, in order, and which are pointers.
     let userPrototypes = prototypes(gnu.userHeader)
     let serverPrototypes = prototypes(gnu.serverHeader)

@@ -151,6 +151,31 @@ import Testing
         mismatches.append("reply quick checks of \(routine.userName): GNU \(userChecks[routine.userName] ?? []), hurdidl \(reply)")
       }
     }
+    // Destruction after the server call: destructors and the deallocation of out-of-line
+    // `array[]` data GNU generates exactly for the arguments with the `destroy` trait.
+    var serverStubs: [String: String] = [:]
+    for chunk in gnu.serverCode.components(separatedBy: "mig_internal void _X").dropFirst() {
+      serverStubs[String(chunk.prefix { $0.isLetter || $0.isNumber || $0 == "_" })] = chunk
+    }
+    for routine in model.routines {
+      guard let stub = serverStubs[routine.name] else {
+        mismatches.append("no server stub for \(routine.name)")
+        continue
+      }
+      for argument in routine.arguments where argument.origin == .written {
+        let destroys = argument.traits.contains(.destroy)
+        if let destructor = argument.type.destructor {
+          let called = stub.contains("\(destructor)(\(argument.name))")
+          if called != destroys { mismatches.append("\(routine.name).\(argument.name): destructor called \(called)") }
+        } else if argument.type.isIndefinite {
+          let pattern = #"mig_deallocate\(\(vm_offset_t\) In[0-9]+P->"# + argument.name + "P,"
+          let deallocated = stub.range(of: pattern, options: .regularExpression) != nil
+          if deallocated != destroys {
+            mismatches.append("\(routine.name).\(argument.name): out-of-line data deallocated \(deallocated)")
+          }
+        }
+      }
+    }
     // Message ids as the user stubs write and check them.
     var stubsWithIDs = 0
     for chunk in gnu.userCode.components(separatedBy: "mig_external kern_return_t ").dropFirst() {
@@ -209,11 +234,12 @@ import Testing
     "mi2.defs": "a missing #include is an error (GNU silently drops the rest of the file)",
   ]
 
-  @Test(arguments: Paths.defsFiles(in: "semantics"))
-  func experimentsMatchGNU(_ name: String) throws {
+  @Test(arguments: ModelGoldenTests.cases)
+  func experimentsMatchGNU(_ fixture: String) throws {
     try #require(Self.hasMIG, Self.missingMIG)
     try #require(Paths.hasGNUMach, Paths.missingGNUMach)
-    let path = Paths.fixtures.appendingPathComponent("semantics/" + name).path
+    let name = String(fixture.split(separator: "/").last ?? "")
+    let path = Paths.fixtures.appendingPathComponent(fixture).path
     let result = try Self.compare(path, defines: ["__x86_64__", "__LP64__"])
     if let reason = Self.acceptanceDifferences[name] {
       #expect(result.gnuAccepted != result.weAccepted, "\(reason)")

@@ -165,7 +165,9 @@ import Testing
       for argument in routine.arguments where argument.origin == .written {
         let destroys = argument.traits.contains(.destroy)
         if let destructor = argument.type.destructor {
-          let called = stub.contains("\(destructor)(\(argument.name))")
+          // `f(x)` on a translated local, `f(In0P->x)` straight from the request.
+          let called =
+            stub.range(of: destructor + #"\((In[0-9]+P->)?"# + argument.name + #"\)"#, options: .regularExpression) != nil
           if called != destroys { mismatches.append("\(routine.name).\(argument.name): destructor called \(called)") }
         } else if argument.type.isIndefinite {
           let pattern = #"mig_deallocate\(\(vm_offset_t\) In[0-9]+P->"# + argument.name + "P,"

@@ -162,6 +162,15 @@ import Testing
         mismatches.append("no server stub for \(routine.name)")
         continue
       }
+      // The server reads each request item through `In<position>P` (GNU's argRequestPos).
+      for item in routine.requestItems {
+        let pattern = #"In[0-9]+P->"# + item.name + "Type"
+        guard let range = stub.range(of: pattern, options: .regularExpression) else { continue }
+        let position = Int(stub[range].dropFirst(2).prefix { $0.isNumber })
+        if position != item.requestPosition {
+          mismatches.append("\(routine.name).\(item.name): GNU reads it at In\(position ?? -1)P, position \(item.requestPosition ?? -1)")
+        }
+      }
       for argument in routine.arguments where argument.origin == .written {
         let destroys = argument.traits.contains(.destroy)
         if let destructor = argument.type.destructor {

@@ -13,7 +13,7 @@ import Testing
   static let mig = "/usr/bin/x86_64-gnu-mig"
   static var hasMIG: Bool { FileManager.default.isExecutableFile(atPath: mig) }
   static let missingMIG = Comment(
-    rawValue: "GNU MIG (\(mig), Debian package mig-x86-64-gnu) is not installed; .ci/run installs it")
+    rawValue: "GNU MIG (\(mig), Debian package mig-x86-64-gnu) is not installed; run Scripts/test.sh (it installs it through Scripts/install-deps.sh)")
 
   struct Outcome {
     var status: Int32

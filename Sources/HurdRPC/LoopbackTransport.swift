@@ -1,0 +1,55 @@
+/// A transport whose "server" runs on the calling thread: `call` hands the request straight to a
+/// `RequestDispatcher` and returns its reply. No threads, no IPC — for tests of generated code and
+/// single-threaded use. It keeps the observable rules: deadlines and cancellation are checked
+/// before dispatch (send phase) and after (receive phase), one-way sends get no reply, and the
+/// handler sees the caller's cancellation handle.
+public struct LoopbackTransport: ClientTransport {
+  public let dispatcher: RequestDispatcher
+  public let caller: CallerIdentity
+
+  /// A loopback client whose calls appear to come from `caller`.
+  @_spi(Transport)
+  public init(dispatcher: RequestDispatcher, caller: CallerIdentity) {
+    self.dispatcher = dispatcher
+    self.caller = caller
+  }
+
+  /// A loopback client with a fixed anonymous caller identity.
+  public init(dispatcher: RequestDispatcher) {
+    self.init(dispatcher: dispatcher, caller: CallerIdentity(domain: 0, badge: 0))
+  }
+
+  public func call(_ request: Message, options: CallOptions) throws(RPCError) -> Message {
+    guard let reply = try deliver(request, options: options, expectsReply: true) else {
+      throw RPCError(.serverDied, "request \(request.label) was consumed without a reply")
+    }
+    return reply
+  }
+
+  public func send(_ message: Message, options: CallOptions) throws(RPCError) {
+    _ = try deliver(message, options: options, expectsReply: false)
+  }
+
+  private func deliver(_ request: Message, options: CallOptions, expectsReply: Bool) throws(RPCError) -> Message? {
+    let start = options.hasDeadline ? ContinuousClock.now : nil
+    let deadline = start.flatMap { options.effectiveDeadline(start: $0) }
+    if options.cancellation?.isCancelled == true {
+      throw RPCError(.cancelled, "call cancelled before it was sent", phase: .send)
+    }
+    if let deadline, ContinuousClock.now >= deadline {
+      throw RPCError(.timeout, "deadline passed before the request was sent", phase: .send)
+    }
+    let context = CallContext(
+      caller: caller, requestLabel: request.label, expectsReply: expectsReply, deadline: deadline,
+      cancellation: options.cancellation)
+    let reply = dispatcher.respond(to: request, context: context)
+    guard expectsReply else { return nil }
+    if options.cancellation?.isCancelled == true {
+      throw RPCError(.cancelled, "call cancelled while waiting for the reply", phase: .receive)
+    }
+    if let deadline, ContinuousClock.now >= deadline {
+      throw RPCError(.timeout, "deadline passed before the reply arrived", phase: .receive)
+    }
+    return reply
+  }
+}

@@ -29,7 +29,9 @@ public struct CallContext: Sendable {
   /// Whether the caller waits for a reply (false for one-way sends).
   public let expectsReply: Bool
   /// When the caller stops waiting, if it said so.
-  public let deadline: ContinuousClock.Instant?
+  public var deadline: ContinuousClock.Instant? { storedDeadline.map(ContinuousClock.Instant.init(sinceRuntimeEpoch:)) }
+  // A fixed-layout stand-in for the instant (see `CallOptions.storedDeadline`).
+  let storedDeadline: Duration?
   /// The call's cancellation handle, when the transport can observe the caller going away.
   public let cancellation: CallCancellation?
 
@@ -41,7 +43,7 @@ public struct CallContext: Sendable {
     self.caller = caller
     self.requestLabel = requestLabel
     self.expectsReply = expectsReply
-    self.deadline = deadline
+    storedDeadline = deadline?.sinceRuntimeEpoch
     self.cancellation = cancellation
   }
 

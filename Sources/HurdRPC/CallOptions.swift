@@ -87,7 +87,13 @@ public struct CallOptions: Sendable {
   /// A budget for the whole call, measured from when the call starts.
   public var timeout: Duration?
   /// An absolute end for the whole call.
-  public var deadline: ContinuousClock.Instant?
+  public var deadline: ContinuousClock.Instant? {
+    get { storedDeadline.map(ContinuousClock.Instant.init(sinceRuntimeEpoch:)) }
+    set { storedDeadline = newValue?.sinceRuntimeEpoch }
+  }
+  // `ContinuousClock.Instant` is not a fixed-layout type, so storing it would make every copy of
+  // the options go through value witnesses; a `Duration` from a fixed epoch keeps them plain data.
+  @usableFromInline var storedDeadline: Duration?
   /// How long to wait for the server to accept the request.
   public var sendTimeout: IPCTimeout
   /// How long to wait for the reply once the request is delivered (MIG `waittime`).
@@ -103,7 +109,7 @@ public struct CallOptions: Sendable {
     cancellation: CallCancellation? = nil
   ) {
     self.timeout = timeout
-    self.deadline = deadline
+    storedDeadline = deadline?.sinceRuntimeEpoch
     self.sendTimeout = sendTimeout
     self.receiveTimeout = receiveTimeout
     self.transferTimeout = transferTimeout
@@ -117,7 +123,7 @@ public struct CallOptions: Sendable {
   public static func timeout(_ duration: Duration) -> CallOptions { CallOptions(timeout: duration) }
 
   /// Whether any whole-call limit is set (transports skip reading the clock otherwise).
-  @inlinable public var hasDeadline: Bool { timeout != nil || deadline != nil }
+  @inlinable public var hasDeadline: Bool { timeout != nil || storedDeadline != nil }
 
   /// The earlier of `deadline` and `start + timeout`, or nil when neither is set.
   public func effectiveDeadline(start: ContinuousClock.Instant) -> ContinuousClock.Instant? {
@@ -151,4 +157,12 @@ public struct CallOptions: Sendable {
     case (let a?, let b?): min(a, b)
     }
   }
+}
+
+/// The instant all stored deadlines are measured from (the first time the runtime needed one).
+let runtimeClockEpoch = ContinuousClock.now
+
+extension ContinuousClock.Instant {
+  init(sinceRuntimeEpoch offset: Duration) { self = runtimeClockEpoch.advanced(by: offset) }
+  var sinceRuntimeEpoch: Duration { runtimeClockEpoch.duration(to: self) }
 }

@@ -28,24 +28,28 @@ public protocol ClientInterceptor: Sendable {
 
 /// A server-side hook around every request, inside the receive loop, before the demultiplexer.
 ///
-/// Call `next` to continue (it returns the reply, or nil when none is sent); throw to answer
-/// with an error reply instead.
+/// Call `next` to continue; it fills `reply` in place (see `Demultiplexer`). Throw to answer with
+/// an error reply instead; inspect or adjust `reply` after `next` returns.
 public protocol ServerInterceptor: Sendable {
   func intercept(
-    _ request: borrowing Message, context: CallContext,
-    next: (borrowing Message, CallContext) throws(RPCError) -> Message?
-  ) throws(RPCError) -> Message?
+    _ request: borrowing Message, reply: inout Message, context: CallContext,
+    next: (borrowing Message, inout Message, CallContext) throws(RPCError) -> Void
+  ) throws(RPCError)
 }
 
 struct ServerInterceptorChain {
   let interceptors: [any ServerInterceptor]
   let demultiplexer: any Demultiplexer
 
-  func run(from index: Int, _ request: borrowing Message, _ context: CallContext) throws(RPCError) -> Message? {
-    guard index < interceptors.count else { return try demultiplexer.dispatch(request, context: context) }
-    return try interceptors[index].intercept(request, context: context) {
-      (request: borrowing Message, context: CallContext) throws(RPCError) -> Message? in
-      try run(from: index + 1, request, context)
+  func run(
+    from index: Int, _ request: borrowing Message, _ reply: inout Message, _ context: CallContext
+  ) throws(RPCError) {
+    guard index < interceptors.count else {
+      return try demultiplexer.dispatch(request, reply: &reply, context: context)
+    }
+    try interceptors[index].intercept(request, reply: &reply, context: context) {
+      (request: borrowing Message, reply: inout Message, context: CallContext) throws(RPCError) in
+      try run(from: index + 1, request, &reply, context)
     }
   }
 }

@@ -20,36 +20,41 @@ public struct LoopbackTransport: ClientTransport {
   }
 
   public func call(_ request: Message, options: CallOptions) throws(RPCError) -> Message {
-    guard let reply = try deliver(request, options: options, expectsReply: true) else {
+    let context = try admit(request, options: options, expectsReply: true)
+    var reply = Message(label: 0)
+    guard dispatcher.respond(to: request, reply: &reply, context: context) else {
       throw RPCError(.serverDied, "request \(request.label) was consumed without a reply")
+    }
+    if options.cancellation?.isCancelled == true {
+      throw RPCError(.cancelled, "call cancelled while waiting for the reply", phase: .receive)
+    }
+    if context.storedDeadline != nil, let deadline = context.deadline, ContinuousClock.now >= deadline {
+      throw RPCError(.timeout, "deadline passed before the reply arrived", phase: .receive)
     }
     return reply
   }
 
   public func send(_ message: Message, options: CallOptions) throws(RPCError) {
-    _ = try deliver(message, options: options, expectsReply: false)
+    let context = try admit(message, options: options, expectsReply: false)
+    var reply = Message(label: 0)
+    _ = dispatcher.respond(to: message, reply: &reply, context: context)
   }
 
-  private func deliver(_ request: Message, options: CallOptions, expectsReply: Bool) throws(RPCError) -> Message? {
-    let start = options.hasDeadline ? ContinuousClock.now : nil
-    let deadline = start.flatMap { options.effectiveDeadline(start: $0) }
+  /// Send-phase checks, then the server-side context.
+  private func admit(_ request: borrowing Message, options: CallOptions, expectsReply: Bool) throws(RPCError) -> CallContext {
     if options.cancellation?.isCancelled == true {
       throw RPCError(.cancelled, "call cancelled before it was sent", phase: .send)
     }
-    if let deadline, ContinuousClock.now >= deadline {
-      throw RPCError(.timeout, "deadline passed before the request was sent", phase: .send)
+    var deadline: ContinuousClock.Instant? = nil
+    if options.hasDeadline {
+      let now = ContinuousClock.now
+      deadline = options.effectiveDeadline(start: now)
+      if let deadline, now >= deadline {
+        throw RPCError(.timeout, "deadline passed before the request was sent", phase: .send)
+      }
     }
-    let context = CallContext(
+    return CallContext(
       caller: caller, requestLabel: request.label, expectsReply: expectsReply, deadline: deadline,
       cancellation: options.cancellation)
-    let reply = dispatcher.respond(to: request, context: context)
-    guard expectsReply else { return nil }
-    if options.cancellation?.isCancelled == true {
-      throw RPCError(.cancelled, "call cancelled while waiting for the reply", phase: .receive)
-    }
-    if let deadline, ContinuousClock.now >= deadline {
-      throw RPCError(.timeout, "deadline passed before the reply arrived", phase: .receive)
-    }
-    return reply
   }
 }

@@ -113,10 +113,12 @@ public struct Message: Sendable {
     }
   }
 
-  /// Removes all words and items and sets a new label; keeps no heap storage for the items.
+  /// Removes all words and items and sets a new label (the registers are not cleared; only the
+  /// first `wordCount` are ever read). Drops the items' storage.
+  @inlinable
   public mutating func reset(label: UInt64) {
     storedTag = MessageTag(label: label)
-    storedItems = []
+    if !storedItems.isEmpty { storedItems = [] }
   }
 
   // MARK: Typed-item convenience

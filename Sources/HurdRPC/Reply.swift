@@ -14,6 +14,21 @@ extension Message {
     return reply
   }
 
+  /// Makes this message an empty reply to `requestLabel` carrying `returnCode`, without touching
+  /// the rest of the register storage (cheap on a reused buffer).
+  @inlinable
+  public mutating func resetAsReply(to requestLabel: UInt64, returnCode: ReturnCode) {
+    reset(label: requestLabel &+ Self.replyLabelOffset)
+    try? append(UInt64(UInt32(bitPattern: returnCode.rawValue)))
+  }
+
+  /// Sets a reply's RetCode (word 0); does nothing on a message without words.
+  @inlinable
+  public mutating func setReplyReturnCode(_ returnCode: ReturnCode) {
+    guard wordCount > 0 else { return }
+    self[0] = UInt64(UInt32(bitPattern: returnCode.rawValue))
+  }
+
   /// The RetCode of a reply (word 0), or nil when the message has no words.
   @inlinable
   public var replyReturnCode: ReturnCode? {

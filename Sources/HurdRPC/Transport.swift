@@ -39,10 +39,15 @@ extension ClientTransport {
 
 /// What a server's receive loop hands each request to. Generated demux tables conform.
 public protocol Demultiplexer: Sendable {
-  /// Handles one request. Returns the reply (label = request label + 100, RetCode in word 0), or
-  /// nil when nothing is to be sent back. A thrown error becomes an error reply (see
-  /// `RequestDispatcher`); unknown ids throw `.badID`, malformed requests `.badArguments`.
-  func dispatch(_ request: borrowing Message, context: CallContext) throws(RPCError) -> Message?
+  /// Handles one request, writing the reply in place: `reply` arrives as
+  /// `Message.reply(to: request.label)` (label = request label + 100, RetCode `success` in word 0)
+  /// and the handler appends its out values. Throwing replaces it with an error reply (see
+  /// `RequestDispatcher`); unknown ids throw `.badID`, malformed requests `.badArguments`. To send
+  /// no reply, throw `RPCError(.returnCode(.migNoReply))` or set that RetCode.
+  ///
+  /// Writing into a buffer the receive loop owns (instead of returning a new message) means a
+  /// request → reply round never copies or zero-fills the 512-byte message value.
+  func dispatch(_ request: borrowing Message, reply: inout Message, context: CallContext) throws(RPCError)
 }
 
 /// The server side of a transport: receive loops that feed a `RequestDispatcher`.
@@ -83,21 +88,28 @@ public struct RequestDispatcher: Sendable {
     self.interceptors = interceptors
   }
 
-  /// The reply to send for `request`, or nil when none is to be sent (one-way request, handler
-  /// returned nil, or the reply's RetCode is `MIG_NO_REPLY`).
-  public func respond(to request: borrowing Message, context: CallContext) -> Message? {
-    let outcome: Message?
+  /// Builds the reply to `request` in `reply` (any previous content is discarded; a receive loop
+  /// reuses one buffer per thread). Returns whether it is to be sent: false for one-way requests
+  /// (`context.expectsReply == false`) and for a RetCode of `MIG_NO_REPLY`.
+  public func respond(to request: borrowing Message, reply: inout Message, context: CallContext) -> Bool {
+    reply.resetAsReply(to: request.label, returnCode: .success)
     do throws(RPCError) {
-      outcome =
-        interceptors.isEmpty
-        ? try demultiplexer.dispatch(request, context: context)
-        : try ServerInterceptorChain(interceptors: interceptors, demultiplexer: demultiplexer)
-          .run(from: 0, request, context)
+      if interceptors.isEmpty {
+        try demultiplexer.dispatch(request, reply: &reply, context: context)
+      } else {
+        try ServerInterceptorChain(interceptors: interceptors, demultiplexer: demultiplexer)
+          .run(from: 0, request, &reply, context)
+      }
     } catch {
-      guard context.expectsReply, error.wireReturnCode != .migNoReply else { return nil }
-      return Message.reply(to: request.label, returnCode: error.wireReturnCode)
+      reply.resetAsReply(to: request.label, returnCode: error.wireReturnCode)
     }
-    guard context.expectsReply, let reply = outcome, reply.replyReturnCode != .migNoReply else { return nil }
-    return reply
+    return context.expectsReply && reply.replyReturnCode != .migNoReply
+  }
+
+  /// Convenience for simple transports and tests: the reply as a new message, or nil when none is
+  /// to be sent.
+  public func respond(to request: borrowing Message, context: CallContext) -> Message? {
+    var reply = Message(label: 0)
+    return respond(to: request, reply: &reply, context: context) ? reply : nil
   }
 }

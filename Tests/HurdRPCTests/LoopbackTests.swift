@@ -24,6 +24,18 @@ struct LoopbackTests {
     #expect(dispatcher.respond(to: Message(label: TestService.noReply), context: context(label: 104)) == nil)
   }
 
+  @Test func replyBufferIsReusedAndFullyReset() throws {
+    let dispatcher = RequestDispatcher(TestService())
+    var reply = Message(label: 0)
+    for round in 0..<3 as Range<UInt64> {
+      #expect(dispatcher.respond(to: addRequest(round, 10), reply: &reply, context: context(label: 100)))
+      #expect(reply.label == 200 && reply.words == [0, round + 10])
+      // An error reply in the same buffer keeps nothing from the previous reply.
+      #expect(dispatcher.respond(to: Message(label: 9), reply: &reply, context: context(label: 9)))
+      #expect(reply.label == 109 && reply.words == [UInt64(UInt32(bitPattern: ReturnCode.migBadID.rawValue))])
+    }
+  }
+
   @Test func serverInterceptorsRunInOrderAndCanDeny() throws {
     let log = TestService.Log()
     let dispatcher = RequestDispatcher(
@@ -31,7 +43,7 @@ struct LoopbackTests {
       interceptors: [RecordingServerInterceptor(name: "A", log: log), RecordingServerInterceptor(name: "B", log: log)])
     let reply = try #require(dispatcher.respond(to: addRequest(2, 3), context: context(label: 100)))
     #expect(reply[1] == 5)
-    #expect(log.all == ["A in 100", "B in 100", "B out", "A out"])
+    #expect(log.all == ["A in 100", "B in 100", "B out 200", "A out 200"])
     let denying = RequestDispatcher(TestService(log: log), interceptors: [DenyingServerInterceptor()])
     #expect(denying.respond(to: addRequest(2, 3), context: context(label: 100))?.replyReturnCode == .EACCES)
   }

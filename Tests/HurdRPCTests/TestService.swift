@@ -25,26 +25,23 @@ struct TestService: Demultiplexer {
     var all: [String] { entries.withLock { $0 } }
   }
 
-  func dispatch(_ request: borrowing Message, context: CallContext) throws(RPCError) -> Message? {
+  func dispatch(_ request: borrowing Message, reply: inout Message, context: CallContext) throws(RPCError) {
     switch request.label {
     case Self.add:
-      var reply = Message.reply(to: request.label)
       try reply.append(try request.word(at: 0) &+ request.word(at: 1))
-      return reply
     case Self.fail:
       throw RPCError(.returnCode(ReturnCode(Int32(truncatingIfNeeded: try request.word(at: 0)))))
     case Self.note:
       log.record("note \(try request.word(at: 0)) expectsReply=\(context.expectsReply)")
-      return nil
+      throw RPCError(.returnCode(.migNoReply))
     case Self.waitForCancel:
       let cancelled = DispatchSemaphore(value: 0)
       context.onCancel { cancelled.signal() }
       started.signal()
       cancelled.wait()
       log.record("handler saw cancellation: \(context.isCancelled)")
-      return Message.reply(to: request.label)
     case Self.noReply:
-      return Message.reply(to: request.label, returnCode: .migNoReply)
+      reply.setReplyReturnCode(.migNoReply)
     default:
       throw RPCError(.badID, "no routine \(request.label)")
     }
@@ -56,20 +53,20 @@ struct RecordingServerInterceptor: ServerInterceptor {
   let name: String
   let log: TestService.Log
   func intercept(
-    _ request: borrowing Message, context: CallContext,
-    next: (borrowing Message, CallContext) throws(RPCError) -> Message?
-  ) throws(RPCError) -> Message? {
+    _ request: borrowing Message, reply: inout Message, context: CallContext,
+    next: (borrowing Message, inout Message, CallContext) throws(RPCError) -> Void
+  ) throws(RPCError) {
     log.record("\(name) in \(request.label)")
-    defer { log.record("\(name) out") }
-    return try next(request, context)
+    defer { log.record("\(name) out \(reply.label)") }
+    try next(request, &reply, context)
   }
 }
 
 struct DenyingServerInterceptor: ServerInterceptor {
   func intercept(
-    _ request: borrowing Message, context: CallContext,
-    next: (borrowing Message, CallContext) throws(RPCError) -> Message?
-  ) throws(RPCError) -> Message? {
+    _ request: borrowing Message, reply: inout Message, context: CallContext,
+    next: (borrowing Message, inout Message, CallContext) throws(RPCError) -> Void
+  ) throws(RPCError) {
     throw RPCError(.returnCode(.EACCES), "denied by policy")
   }
 }

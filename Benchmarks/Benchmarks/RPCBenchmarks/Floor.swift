@@ -73,10 +73,8 @@ final class RawHandoff: @unchecked Sendable {
 // MARK: - HurdRPC runtime alone (LoopbackTransport: dispatcher on the calling thread)
 
 struct NullDemux: Demultiplexer {
-  func dispatch(_ request: borrowing Message, context: CallContext) throws(RPCError) -> Message? {
-    var reply = Message.reply(to: request.label)
+  func dispatch(_ request: borrowing Message, reply: inout Message, context: CallContext) throws(RPCError) {
     try reply.append(try request.word(at: 0) &+ 1)
-    return reply
   }
 }
 

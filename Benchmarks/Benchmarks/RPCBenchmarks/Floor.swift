@@ -11,8 +11,14 @@ struct Incrementer: NullHandler {
   @inline(never) func handle(_ value: UInt64) -> UInt64 { value &+ 1 }
 }
 
-/// Hidden behind a non-inlined accessor so the optimizer cannot devirtualize the call.
-@inline(never) func makeNullHandler() -> any NullHandler { Incrementer() }
+struct Decrementer: NullHandler {
+  @inline(never) func handle(_ value: UInt64) -> UInt64 { value &- 1 }
+}
+
+/// Chosen at run time so the optimizer cannot devirtualize the call.
+@inline(never) func makeNullHandler() -> any NullHandler {
+  CommandLine.arguments.count > 1_000 ? Decrementer() : Incrementer()
+}
 
 // MARK: - Raw spin-then-park hand-off (the L4 backend's own primitive, no IPC semantics)
 

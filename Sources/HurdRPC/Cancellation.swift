@@ -1,5 +1,3 @@
-import Synchronization
-
 /// A cancellation handle for one call, shared by the caller, the transport and the server.
 ///
 /// - The caller (or the async layer, on Swift task cancellation) calls `cancel()`.
@@ -9,27 +7,27 @@ import Synchronization
 /// - A server handler sees the same handle through `CallContext.isCancelled` / `onCancel`.
 ///
 /// `cancel()` is idempotent; each handler runs exactly once, outside the handle's lock.
-public final class CallCancellation: Sendable {
+public final class CallCancellation: @unchecked Sendable {
   private struct State {
     var isCancelled = false
     var nextID: UInt64 = 0
     var handlers: [(id: UInt64, run: @Sendable () -> Void)] = []
   }
 
-  private let state = Mutex(State())
-  private let cancelledFlag = Atomic<Bool>(false)
+  // All access under `lock` (see `PThreadMutex` for why not `Mutex`).
+  private let lock = PThreadMutex()
+  private var state = State()
 
   public init() {}
 
-  /// Whether `cancel()` has been called (a lock-free read).
-  public var isCancelled: Bool { cancelledFlag.load(ordering: .acquiring) }
+  /// Whether `cancel()` has been called.
+  public var isCancelled: Bool { lock.withLock { state.isCancelled } }
 
   /// Cancels: runs every registered handler once, on the calling thread.
   public func cancel() {
-    let handlers = state.withLock { state -> [(id: UInt64, run: @Sendable () -> Void)] in
+    let handlers = lock.withLock { () -> [(id: UInt64, run: @Sendable () -> Void)] in
       guard !state.isCancelled else { return [] }
       state.isCancelled = true
-      cancelledFlag.store(true, ordering: .releasing)
       defer { state.handlers = [] }
       return state.handlers
     }
@@ -44,7 +42,7 @@ public final class CallCancellation: Sendable {
   /// Registers `handler` to run on cancellation. If already cancelled, runs it now and returns nil.
   @discardableResult
   public func onCancel(_ handler: @escaping @Sendable () -> Void) -> Registration? {
-    let registration = state.withLock { state -> Registration? in
+    let registration = lock.withLock { () -> Registration? in
       guard !state.isCancelled else { return nil }
       state.nextID += 1
       state.handlers.append((state.nextID, handler))
@@ -56,7 +54,7 @@ public final class CallCancellation: Sendable {
 
   /// Removes a handler that has not run yet.
   public func remove(_ registration: Registration) {
-    state.withLock { state in state.handlers.removeAll { $0.id == registration.id } }
+    lock.withLock { state.handlers.removeAll { $0.id == registration.id } }
   }
 
   /// Runs `body` with `handler` registered for its duration (the transport-side pattern).

@@ -1,11 +1,7 @@
 import Dispatch
 import HurdRPC
-import Synchronization
 import Testing
 
-final class Counter: Sendable {
-  let value = Atomic<Int>(0)
-}
 
 @Suite("BlockingExecutor")
 struct BlockingExecutorTests {
@@ -14,13 +10,13 @@ struct BlockingExecutorTests {
   @Test(.timeLimit(.minutes(1))) func blockedJobsDoNotStarveNewOnes() async {
     let executor = BlockingExecutor()
     let jobCount = 12
-    let arrived = Counter()
+    let arrived = Locked(0)
     let allArrived = DispatchSemaphore(value: 0)
     await withTaskGroup(of: Int.self) { group in
       for index in 0..<jobCount {
         group.addTask {
           await executor.run { () throws(Never) -> Int in
-            if arrived.value.add(1, ordering: .sequentiallyConsistent).newValue == jobCount {
+            if arrived.withLock({ count -> Int in count += 1; return count }) == jobCount {
               for _ in 0..<jobCount { allArrived.signal() }
             }
             allArrived.wait()

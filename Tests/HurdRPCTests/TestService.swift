@@ -1,6 +1,5 @@
 import Dispatch
 @_spi(Transport) import HurdRPC
-import Synchronization
 
 /// A hand-written demultiplexer in the shape generated code will have (ids 100…104).
 struct TestService: Demultiplexer {
@@ -20,7 +19,7 @@ struct TestService: Demultiplexer {
   }
 
   final class Log: Sendable {
-    private let entries = Mutex<[String]>([])
+    private let entries = Locked<[String]>([])
     func record(_ entry: String) { entries.withLock { $0.append(entry) } }
     var all: [String] { entries.withLock { $0 } }
   }

@@ -247,7 +247,10 @@ public final class L4Kernel: @unchecked Sendable {
         caller.outcome = .none
         caller.parker.prepare()
         lock.unlock()
-        let outcome = block(caller, deadline: deadline, partner: target)
+        // While queued, re-check now and then: once the receiver takes the message we are moved
+        // into the receive phase, whose deadline starts only then.
+        let recheck = receivePhase?.timeout.deadline(from: 0)
+        let outcome = block(caller, deadline: deadline, partner: target, recheckWhileSending: recheck)
         switch outcome {
         case .rescan:
           break  // our send completed into a receive phase that has queued senders
@@ -388,11 +391,21 @@ public final class L4Kernel: @unchecked Sendable {
   }
 
   /// Parks `thread` until its IPC completes or its current deadline passes (lock not held).
-  private func block(_ thread: L4Thread, deadline initialDeadline: UInt64?, partner: L4Thread?) -> IPCOutcome {
+  /// `recheckWhileSending` (ns) bounds each sleep of the send phase so a receive-phase deadline
+  /// set by the receiver is noticed.
+  private func block(
+    _ thread: L4Thread, deadline initialDeadline: UInt64?, partner: L4Thread?, recheckWhileSending: UInt64? = nil
+  ) -> IPCOutcome {
     var deadline = initialDeadline
+    var recheck = recheckWhileSending
     while true {
       let spin = partner.map { $0.lastCPU.load(ordering: .relaxed) != cl4_current_cpu() } ?? true
-      if thread.parker.park(until: deadline, spin: spin) {
+      var wakeAt = deadline
+      if let recheck {
+        let next = cl4_monotonic_ns() &+ max(recheck, 1_000)
+        wakeAt = min(wakeAt ?? .max, next)
+      }
+      if thread.parker.park(until: wakeAt, spin: spin) {
         thread.noteCPU()
         let outcome = thread.outcome
         return outcome
@@ -409,6 +422,7 @@ public final class L4Kernel: @unchecked Sendable {
         }
         deadline = current
       case .receiving(_, let current):
+        recheck = nil
         if let current, current <= now {
           thread.state = .idle
           lock.unlock()

@@ -184,3 +184,38 @@ public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
     return nil
   }
 }
+
+/// What a thread is doing in the kernel, as `ExchangeRegisters` would report it.
+public enum L4IPCActivity: Sendable, Hashable {
+  /// Not in an IPC (running its own code, or running a server handler).
+  case none
+  /// Blocked in a send phase.
+  case sending
+  /// Blocked in a receive phase.
+  case receiving
+  /// Copying typed items (string copy, map, grant).
+  case transferring
+  /// A server whose handler a client is running (direct dispatch).
+  case lentToCaller
+}
+
+extension L4Thread {
+  /// The thread's current IPC activity (a snapshot).
+  public var ipcActivity: L4IPCActivity {
+    kernel.activity(of: self)
+  }
+}
+
+extension L4Kernel {
+  func activity(of thread: L4Thread) -> L4IPCActivity {
+    lock.lock()
+    defer { lock.unlock() }
+    switch thread.state {
+    case .idle, .dispatching: return .none
+    case .sending: return .sending
+    case .receiving: return .receiving
+    case .transferring: return .transferring
+    case .migrated: return .lentToCaller
+    }
+  }
+}

@@ -283,6 +283,12 @@ public final class L4Kernel: @unchecked Sendable {
     }
     let deadline = timeouts.receive.deadline(from: cl4_monotonic_ns())
     while true {
+      if caller.serving && caller.stopRequested {
+        // A serve loop asked to stop does not start another wait.
+        lock.unlock()
+        wake?.parker.unpark()
+        return .failed(L4ErrorCode(.cancelled, phase: .receive))
+      }
       if let sender = caller.firstQueued(acceptedBy: source),
         case .sending(_, _, let delivery, let then) = sender.state
       {
@@ -569,14 +575,16 @@ public final class L4Kernel: @unchecked Sendable {
 
   // MARK: Serving
 
-  func registerServer(_ thread: L4Thread, handler: L4RequestHandler?) {
+  /// Enters (`serving`) or leaves a serve loop; a stop request outlives neither.
+  func registerServer(_ thread: L4Thread, serving: Bool, handler: L4RequestHandler?) {
     lock.lock()
+    thread.serving = serving
     thread.serveHandler = handler
-    thread.stopRequested = false
+    if !serving { thread.stopRequested = false }
     lock.unlock()
   }
 
-  func takeStopRequest(_ thread: L4Thread) -> Bool {
+  func isStopRequested(_ thread: L4Thread) -> Bool {
     lock.lock()
     defer { lock.unlock() }
     return thread.stopRequested

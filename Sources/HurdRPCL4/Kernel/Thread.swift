@@ -95,6 +95,7 @@ public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
   var queueNext: L4Thread?
   var queued = false
   var alive = true
+  var serving = false
   var serveHandler: L4RequestHandler?
   var dispatchAborted = false
   var stopRequested = false

@@ -1,21 +1,35 @@
 import HurdRPCL4
-import Synchronization
 import Testing
 
 #if canImport(Glibc)
   import Glibc
 #endif
 
+/// A value behind a pthread mutex (ThreadSanitizer cannot see Synchronization's `Mutex` on Linux).
+final class TestLocked<Value>: @unchecked Sendable {
+  private var mutex = pthread_mutex_t()
+  private var value: Value
+  init(_ value: Value) {
+    self.value = value
+    pthread_mutex_init(&mutex, nil)
+  }
+  func withLock<R>(_ body: (inout Value) -> R) -> R {
+    pthread_mutex_lock(&mutex)
+    defer { pthread_mutex_unlock(&mutex) }
+    return body(&value)
+  }
+}
+
 /// A value written by one thread and read by another after `join()` (or a handshake).
 final class Slot<Value: Sendable>: Sendable {
-  private let storage = Mutex<Value?>(nil)
+  private let storage = TestLocked<Value?>(nil)
   func set(_ value: Value) { storage.withLock { $0 = value } }
   var value: Value? { storage.withLock { $0 } }
 }
 
 /// A list appended to from several threads.
 final class Log<Value: Sendable>: Sendable {
-  private let storage = Mutex<[Value]>([])
+  private let storage = TestLocked<[Value]>([])
   func append(_ value: Value) { storage.withLock { $0.append(value) } }
   var values: [Value] { storage.withLock { $0 } }
 }

@@ -1,7 +1,6 @@
 import Dispatch
 @_spi(Transport) import HurdRPC
 import HurdRPCL4
-import Synchronization
 import Testing
 
 /// A demultiplexer in the shape generated code has.
@@ -279,7 +278,7 @@ struct TransportTests {
     let idle = L4ServerTransport(space: kernel.createSpace())
     let idleClient = L4ClientTransport(space: kernel.createSpace(), server: idle)
     let done = DispatchSemaphore(value: 0)
-    let error = Mutex<RPCError?>(nil)
+    let error = TestLocked<RPCError?>(nil)
     Thread.detach {
       let e = rpcError { () throws(RPCError) in _ = try idleClient.call(Message(label: 1), options: .default) }
       error.withLock { $0 = e }

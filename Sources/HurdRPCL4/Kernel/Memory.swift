@@ -8,7 +8,7 @@ final class L4MemoryObject: @unchecked Sendable {
   let size: Int
   /// Keeps external storage alive (`nil` when the object owns its bytes).
   let owner: (any AnyObject & Sendable)?
-  private let lock = Mutex<Void>(())
+  private let lock = Locked<Void>(())
 
   init(size: Int) {
     self.size = size
@@ -103,9 +103,9 @@ public final class L4AddressSpace: Sendable, CustomStringConvertible {
   /// Small integer naming the space (for diagnostics).
   public let number: Int
   unowned let kernel: L4Kernel
-  private let table = Mutex<[L4Mapping]>([])
-  private let nextFree = Mutex<UInt64>(0x1000_0000)
-  private let faultHandler = Mutex<L4PageFaultHandler?>(nil)
+  private let table = Locked<[L4Mapping]>([])
+  private let nextFree = Locked<UInt64>(0x1000_0000)
+  private let faultHandler = Locked<L4PageFaultHandler?>(nil)
   /// Bumped whenever mappings change, so a stalled string copy can re-check its fault.
   let generation = Atomic<UInt64>(0)
 

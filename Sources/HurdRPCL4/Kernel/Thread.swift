@@ -111,7 +111,7 @@ public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
   // Whether an OS thread runs this thread (spawned, or `run`).
   private let bound = Atomic<Bool>(false)
 
-  private let osThread = Mutex<pthread_t?>(nil)
+  private let osThread = Locked<pthread_t?>(nil)
 
   init(kernel: L4Kernel, id: L4ThreadID, localID: L4ThreadID, space: L4AddressSpace, name: String) {
     self.kernel = kernel

@@ -25,7 +25,7 @@ public final class L4ServerTransport: ServerTransport {
   public let workers: Int
   public let configuration: L4TransportConfiguration
   private let endpointThread: L4Thread
-  private let state = Mutex<State>(State())
+  private let state = Locked<State>(State())
 
   private struct State {
     var started = false

@@ -102,8 +102,8 @@ public final class L4ThreadContext {
   /// thread (see `L4DispatchMode`).
   public func serve(_ mode: L4DispatchMode = .threaded, handler: @escaping L4RequestHandler) {
     let kernel = thread.kernel
-    kernel.registerServer(thread, handler: mode == .direct ? handler : nil)
-    defer { kernel.registerServer(thread, handler: nil) }
+    kernel.registerServer(thread, serving: true, handler: mode == .direct ? handler : nil)
+    defer { kernel.registerServer(thread, serving: false, handler: nil) }
     var next: L4IPCResult? = nil
     while true {
       let received: L4IPCResult
@@ -114,7 +114,7 @@ public final class L4ThreadContext {
           received = try wait()
         }
       } catch {
-        if kernel.takeStopRequest(thread) { return }
+        if kernel.isStopRequested(thread) { return }
         next = nil
         continue
       }
@@ -126,16 +126,16 @@ public final class L4ThreadContext {
       case .stop:
         return
       case .noReply:
-        if kernel.takeStopRequest(thread) { return }
+        if kernel.isStopRequested(thread) { return }
       case .reply:
-        if kernel.takeStopRequest(thread) {
+        if kernel.isStopRequested(thread) {
           try? reply(to: received.from)
           return
         }
         do throws(L4ErrorCode) {
           next = try replyWait(to: received.from)
         } catch {
-          if kernel.takeStopRequest(thread) { return }
+          if kernel.isStopRequested(thread) { return }
           // A failed reply (send phase) is dropped; a failed wait is retried.
         }
       }

@@ -39,6 +39,27 @@ public final class L4Kernel: @unchecked Sendable {
   public func spawn(
     in space: L4AddressSpace, name: String = "thread", _ body: @escaping @Sendable (L4ThreadContext) -> Void
   ) -> L4Thread {
+    let thread = createThread(in: space, name: name)
+    thread.markBound()
+    let start = ThreadStart(thread: thread, body: body)
+    var handle = pthread_t()
+    let result = pthread_create(
+      &handle, nil,
+      { raw in
+        let start = Unmanaged<ThreadStart>.fromOpaque(raw!).takeRetainedValue()
+        start.thread.noteCPU()
+        start.body(L4ThreadContext(thread: start.thread))
+        start.thread.kernel.terminate(start.thread)
+        return nil
+      }, Unmanaged.passRetained(start).toOpaque())
+    precondition(result == 0, "pthread_create failed: \(result)")
+    thread.setOSThread(handle)
+    return thread
+  }
+
+  /// Creates a thread that no OS thread runs yet: it has its ID (others can address it; their
+  /// sends wait until it receives) and starts running when an OS thread calls `run` on it.
+  public func createThread(in space: L4AddressSpace, name: String = "thread") -> L4Thread {
     precondition(space.kernel === self, "space belongs to another kernel")
     lock.lock()
     let number: Int
@@ -59,20 +80,6 @@ public final class L4Kernel: @unchecked Sendable {
     slots[number] = thread
     localTables[space.number].append(thread)
     lock.unlock()
-
-    let start = ThreadStart(thread: thread, body: body)
-    var handle = pthread_t()
-    let result = pthread_create(
-      &handle, nil,
-      { raw in
-        let start = Unmanaged<ThreadStart>.fromOpaque(raw!).takeRetainedValue()
-        start.thread.noteCPU()
-        start.body(L4ThreadContext(thread: start.thread))
-        start.thread.kernel.terminate(start.thread)
-        return nil
-      }, Unmanaged.passRetained(start).toOpaque())
-    precondition(result == 0, "pthread_create failed: \(result)")
-    thread.setOSThread(handle)
     return thread
   }
 
@@ -124,9 +131,13 @@ public final class L4Kernel: @unchecked Sendable {
     return sender.id
   }
 
-  private func terminate(_ thread: L4Thread) {
+  func terminate(_ thread: L4Thread) {
     var toWake: [L4Thread] = []
     lock.lock()
+    guard thread.alive else {
+      lock.unlock()
+      return
+    }
     thread.alive = false
     let number = Int(thread.id.number)
     if slots[number] === thread {
@@ -160,6 +171,12 @@ public final class L4Kernel: @unchecked Sendable {
     caller.noteCPU()
     var wake: L4Thread? = nil
     lock.lock()
+    if caller.cancelPending {
+      // A sticky abort that arrived before this IPC started (see `cancelCall`).
+      caller.cancelPending = false
+      lock.unlock()
+      return .failed(L4ErrorCode(.cancelled, phase: to.isNil ? .receive : .send))
+    }
 
     // Send phase.
     if !to.isNil {
@@ -247,7 +264,10 @@ public final class L4Kernel: @unchecked Sendable {
         caller.outcome = .none
         caller.parker.prepare()
         lock.unlock()
-        let outcome = block(caller, deadline: deadline, partner: target)
+        // While queued, re-check now and then: once the receiver takes the message we are moved
+        // into the receive phase, whose deadline starts only then.
+        let recheck = receivePhase?.timeout.deadline(from: 0)
+        let outcome = block(caller, deadline: deadline, partner: target, recheckWhileSending: recheck)
         switch outcome {
         case .rescan:
           break  // our send completed into a receive phase that has queued senders
@@ -280,6 +300,12 @@ public final class L4Kernel: @unchecked Sendable {
     }
     let deadline = timeouts.receive.deadline(from: cl4_monotonic_ns())
     while true {
+      if caller.serving && caller.stopRequested {
+        // A serve loop asked to stop does not start another wait.
+        lock.unlock()
+        wake?.parker.unpark()
+        return .failed(L4ErrorCode(.cancelled, phase: .receive))
+      }
       if let sender = caller.firstQueued(acceptedBy: source),
         case .sending(_, _, let delivery, let then) = sender.state
       {
@@ -388,11 +414,21 @@ public final class L4Kernel: @unchecked Sendable {
   }
 
   /// Parks `thread` until its IPC completes or its current deadline passes (lock not held).
-  private func block(_ thread: L4Thread, deadline initialDeadline: UInt64?, partner: L4Thread?) -> IPCOutcome {
+  /// `recheckWhileSending` (ns) bounds each sleep of the send phase so a receive-phase deadline
+  /// set by the receiver is noticed.
+  private func block(
+    _ thread: L4Thread, deadline initialDeadline: UInt64?, partner: L4Thread?, recheckWhileSending: UInt64? = nil
+  ) -> IPCOutcome {
     var deadline = initialDeadline
+    var recheck = recheckWhileSending
     while true {
       let spin = partner.map { $0.lastCPU.load(ordering: .relaxed) != cl4_current_cpu() } ?? true
-      if thread.parker.park(until: deadline, spin: spin) {
+      var wakeAt = deadline
+      if let recheck {
+        let next = cl4_monotonic_ns() &+ max(recheck, 1_000)
+        wakeAt = min(wakeAt ?? .max, next)
+      }
+      if thread.parker.park(until: wakeAt, spin: spin) {
         thread.noteCPU()
         let outcome = thread.outcome
         return outcome
@@ -409,6 +445,7 @@ public final class L4Kernel: @unchecked Sendable {
         }
         deadline = current
       case .receiving(_, let current):
+        recheck = nil
         if let current, current <= now {
           thread.state = .idle
           lock.unlock()
@@ -455,6 +492,44 @@ public final class L4Kernel: @unchecked Sendable {
     lock.unlock()
     thread.parker.unpark()
     return true
+  }
+
+  /// Arms (or disarms, clearing any leftover) sticky cancellation for `thread`'s next IPCs.
+  func armCancellation(_ thread: L4Thread, _ armed: Bool, annotation: (any AnyObject & Sendable)?) {
+    lock.lock()
+    thread.cancelArmed = armed
+    thread.cancelPending = false
+    thread.callAnnotation = annotation
+    lock.unlock()
+  }
+
+  /// Whether `client` still waits for `server`, and the annotation it attached to its call.
+  func callerStatus(_ client: L4Thread, server: L4Thread) -> (waiting: Bool, annotation: (any AnyObject & Sendable)?) {
+    lock.lock()
+    defer { lock.unlock() }
+    let waiting: Bool
+    switch client.state {
+    case .receiving(.thread(let expected), _): waiting = expected === server
+    case .dispatching(let current): waiting = current === server && !client.dispatchAborted
+    default: waiting = false
+    }
+    return (waiting, client.callAnnotation)
+  }
+
+  /// Aborts `thread`'s pending IPC; if it is armed but not in an IPC right now, its next IPC
+  /// fails with `cancelled` instead (so a cancel racing with the start of a call is not lost).
+  func cancelCall(_ thread: L4Thread) {
+    if abort(thread, send: true, receive: true) { return }
+    lock.lock()
+    switch thread.state {
+    case .idle where thread.cancelArmed:
+      thread.cancelPending = true
+    default:
+      break
+    }
+    lock.unlock()
+    // The state may have moved between the two steps; one more abort closes that window.
+    _ = abort(thread, send: true, receive: true)
   }
 
   // MARK: Direct dispatch
@@ -555,14 +630,16 @@ public final class L4Kernel: @unchecked Sendable {
 
   // MARK: Serving
 
-  func registerServer(_ thread: L4Thread, handler: L4RequestHandler?) {
+  /// Enters (`serving`) or leaves a serve loop; a stop request outlives neither.
+  func registerServer(_ thread: L4Thread, serving: Bool, handler: L4RequestHandler?) {
     lock.lock()
+    thread.serving = serving
     thread.serveHandler = handler
-    thread.stopRequested = false
+    if !serving { thread.stopRequested = false }
     lock.unlock()
   }
 
-  func takeStopRequest(_ thread: L4Thread) -> Bool {
+  func isStopRequested(_ thread: L4Thread) -> Bool {
     lock.lock()
     defer { lock.unlock() }
     return thread.stopRequested

@@ -3,18 +3,28 @@ import Synchronization
 /// Backing store for pages: one zero-filled allocation shared by every mapping derived from it.
 /// Access is serialised by its own lock, so spaces that share it (map) never race.
 final class L4MemoryObject: @unchecked Sendable {
-  // Immutable after init; the bytes are only touched inside `lock`.
+  // Immutable after init; the bytes are only touched by the kernel inside `lock`.
   private let bytes: UnsafeMutableRawPointer
   let size: Int
-  private let lock = Mutex<Void>(())
+  /// Keeps external storage alive (`nil` when the object owns its bytes).
+  let owner: (any AnyObject & Sendable)?
+  private let lock = Locked<Void>(())
 
   init(size: Int) {
     self.size = size
+    owner = nil
     bytes = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
     bytes.initializeMemory(as: UInt8.self, repeating: 0, count: size)
   }
 
-  deinit { bytes.deallocate() }
+  /// Memory that lives elsewhere (e.g. a runtime `PageBuffer`), shown to spaces without copying.
+  init(external bytes: UnsafeMutableRawPointer, size: Int, owner: any AnyObject & Sendable) {
+    self.bytes = bytes
+    self.size = size
+    self.owner = owner
+  }
+
+  deinit { if owner == nil { bytes.deallocate() } }
 
   func read(at offset: Int, into destination: UnsafeMutableRawPointer, count: Int) {
     lock.withLock { _ in destination.copyMemory(from: bytes + offset, byteCount: count) }
@@ -93,9 +103,9 @@ public final class L4AddressSpace: Sendable, CustomStringConvertible {
   /// Small integer naming the space (for diagnostics).
   public let number: Int
   unowned let kernel: L4Kernel
-  private let table = Mutex<[L4Mapping]>([])
-  private let nextFree = Mutex<UInt64>(0x1000_0000)
-  private let faultHandler = Mutex<L4PageFaultHandler?>(nil)
+  private let table = Locked<[L4Mapping]>([])
+  private let nextFree = Locked<UInt64>(0x1000_0000)
+  private let faultHandler = Locked<L4PageFaultHandler?>(nil)
   /// Bumped whenever mappings change, so a stalled string copy can re-check its fault.
   let generation = Atomic<UInt64>(0)
 
@@ -137,17 +147,46 @@ public final class L4AddressSpace: Sendable, CustomStringConvertible {
     var alignment = Self.pageSize
     while alignment < pages { alignment <<= 1 }
     while true {
-      let base = nextFree.withLock { next -> UInt64 in
-        let aligned = (next + alignment - 1) / alignment * alignment
-        next = aligned + alignment
-        return aligned
-      }
+      let base = reserve(size: alignment)
       do throws(L4MemoryError) {
         try allocate(at: base, size: alignment, rights: rights)
         return base
       } catch {
         continue  // the caller placed something there by hand; try the next slot
       }
+    }
+  }
+
+  /// Maps `size` bytes of external memory (kept alive by `owner`) at a fresh address aligned to
+  /// its size rounded up to a power of two, and returns the address. The memory is shared, not
+  /// copied: the kernel reads and writes it in place.
+  public func attach(
+    external bytes: UnsafeMutableRawPointer, size: Int, owner: any AnyObject & Sendable, rights: L4Rights = .all
+  ) throws(L4MemoryError) -> UInt64 {
+    guard size > 0, UInt64(size) % Self.pageSize == 0 else { throw .invalidRegion(base: 0, size: UInt64(size)) }
+    let object = L4MemoryObject(external: bytes, size: size, owner: owner)
+    let base = reserve(size: UInt64(size))
+    install([L4Mapping(base: base, size: UInt64(size), object: object, objectOffset: 0, rights: rights)], replacing: base, base + UInt64(size))
+    return base
+  }
+
+  /// The owner of the external memory mapped at `address` (see `attach`), if any.
+  public func externalOwner(at address: UInt64) -> (owner: any AnyObject & Sendable, offset: UInt64)? {
+    table.withLock { entries in
+      guard let m = entries.first(where: { address >= $0.base && address < $0.end }), let owner = m.object.owner
+      else { return nil }
+      return (owner, m.objectOffset + (address - m.base))
+    }
+  }
+
+  /// Reserves (without mapping) an address range aligned to `size` rounded up to a power of two.
+  func reserve(size: UInt64) -> UInt64 {
+    var alignment = Self.pageSize
+    while alignment < size { alignment <<= 1 }
+    return nextFree.withLock { next -> UInt64 in
+      let aligned = (next + alignment - 1) / alignment * alignment
+      next = aligned + alignment
+      return aligned
     }
   }
 
@@ -165,6 +204,31 @@ public final class L4AddressSpace: Sendable, CustomStringConvertible {
       done += n
     }
     return result
+  }
+
+  /// Copies `count` bytes at `address` into `destination`.
+  public func read(at address: UInt64, into destination: UnsafeMutableRawPointer, count: Int) throws(L4MemoryError) {
+    var done = 0
+    while done < count {
+      let here = address &+ UInt64(done)
+      guard let piece = resolve(here, write: false) else { throw .unmapped(address: here) }
+      let n = min(count - done, piece.available)
+      piece.object.read(at: piece.offset, into: destination + done, count: n)
+      done += n
+    }
+  }
+
+  /// Copies `count` bytes from `source` to `address`.
+  public func write(from source: UnsafeRawPointer, count: Int, at address: UInt64) throws(L4MemoryError) {
+    var done = 0
+    while done < count {
+      let here = address &+ UInt64(done)
+      guard let piece = resolve(here, write: false) else { throw .unmapped(address: here) }
+      guard piece.rights.contains(.write) else { throw .protection(address: here) }
+      let n = min(count - done, piece.available)
+      piece.object.write(at: piece.offset, from: source + done, count: n)
+      done += n
+    }
   }
 
   /// Writes `bytes` starting at `address`.

@@ -27,6 +27,15 @@ public struct L4Request {
     guard let client else { return false }
     return kernel.isAwaitingReply(client, from: server)
   }
+
+  /// The address space of the calling thread (`nil` if it no longer exists).
+  public var senderSpace: L4AddressSpace? { client?.space }
+
+  /// `isCallerWaiting` plus what the caller attached to its call, in one kernel entry.
+  var callerStatus: (waiting: Bool, annotation: (any AnyObject & Sendable)?) {
+    guard let client else { return (false, nil) }
+    return kernel.callerStatus(client, server: server)
+  }
 }
 
 /// A server's request handler. With direct dispatch it may run on a client's OS thread, hence

@@ -95,11 +95,23 @@ public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
   var queueNext: L4Thread?
   var queued = false
   var alive = true
+  var serving = false
   var serveHandler: L4RequestHandler?
   var dispatchAborted = false
   var stopRequested = false
+  var cancelArmed = false
+  var cancelPending = false
+  /// An object a client attaches to its pending call for the server to see (e.g. the runtime's
+  /// cancellation handle); a model extension in the spirit of the UserDefinedHandle TCR.
+  var callAnnotation: (any AnyObject & Sendable)?
+  /// Per-thread state of a transport built on this kernel (buffers in the thread's space). Only
+  /// touched by whoever runs as this thread: the thread itself, or one direct-dispatch caller.
+  var transportState: AnyObject?
 
-  private let osThread = Mutex<pthread_t?>(nil)
+  // Whether an OS thread runs this thread (spawned, or `run`).
+  private let bound = Atomic<Bool>(false)
+
+  private let osThread = Locked<pthread_t?>(nil)
 
   init(kernel: L4Kernel, id: L4ThreadID, localID: L4ThreadID, space: L4AddressSpace, name: String) {
     self.kernel = kernel
@@ -142,6 +154,19 @@ public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
 
   func setOSThread(_ handle: pthread_t) { osThread.withLock { $0 = handle } }
 
+  func markBound() {
+    precondition(!bound.exchange(true, ordering: .acquiringAndReleasing), "thread already has an OS thread")
+  }
+
+  /// Runs `body` as this thread on the calling OS thread (for threads made by `createThread`).
+  /// The thread is deleted when `body` returns, as if its spawned body had ended.
+  public func run<R>(_ body: (L4ThreadContext) throws -> R) rethrows -> R {
+    markBound()
+    noteCPU()
+    defer { kernel.terminate(self) }
+    return try body(L4ThreadContext(thread: self))
+  }
+
   @inline(__always) func noteCPU() {
     lastCPU.store(cl4_current_cpu(), ordering: .relaxed)
   }
@@ -182,5 +207,59 @@ public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
       cursor = sender.queueNext
     }
     return nil
+  }
+}
+
+/// What a thread is doing in the kernel, as `ExchangeRegisters` would report it.
+public enum L4IPCActivity: Sendable, Hashable {
+  /// Not in an IPC (running its own code, or running a server handler).
+  case none
+  /// Blocked in a send phase.
+  case sending
+  /// Blocked in a receive phase.
+  case receiving
+  /// Copying typed items (string copy, map, grant).
+  case transferring
+  /// A server whose handler a client is running (direct dispatch).
+  case lentToCaller
+}
+
+extension L4Thread {
+  /// The thread's current IPC activity (a snapshot).
+  public var ipcActivity: L4IPCActivity {
+    kernel.activity(of: self)
+  }
+}
+
+extension L4Kernel {
+  func activity(of thread: L4Thread) -> L4IPCActivity {
+    lock.lock()
+    defer { lock.unlock() }
+    switch thread.state {
+    case .idle, .dispatching: return .none
+    case .sending: return .sending
+    case .receiving: return .receiving
+    case .transferring: return .transferring
+    case .migrated: return .lentToCaller
+    }
+  }
+}
+
+extension L4Thread {
+  /// How many threads are blocked sending to this thread (its sender queue).
+  public var queuedSenderCount: Int { kernel.queuedSenderCount(of: self) }
+}
+
+extension L4Kernel {
+  func queuedSenderCount(of thread: L4Thread) -> Int {
+    lock.lock()
+    defer { lock.unlock() }
+    var count = 0
+    var cursor = thread.queueHead
+    while let sender = cursor {
+      count += 1
+      cursor = sender.queueNext
+    }
+    return count
   }
 }

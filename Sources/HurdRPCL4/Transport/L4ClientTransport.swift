@@ -37,10 +37,14 @@ public struct L4ClientTransport: ClientTransport {
       } catch {
         throw Self.rpcError(error, call: true)
       }
-      return try L4Marshalling.store(from: context.thread, configuration: configuration)
+      var reply = Message(label: 0)
+      try L4Marshalling.store(from: context.thread, into: &reply, configuration: configuration)
+      return reply
     }
     try armed(handle, context.thread) { () throws(L4ErrorCode) in _ = try context.call(server, timeouts: timeouts) }
-    return try L4Marshalling.store(from: context.thread, configuration: configuration)
+    var reply = Message(label: 0)
+    try L4Marshalling.store(from: context.thread, into: &reply, configuration: configuration)
+    return reply
   }
 
   public func send(_ message: Message, options: CallOptions) throws(RPCError) {

@@ -93,6 +93,22 @@ struct LoopbackTests {
     ])
   }
 
+  @Test func clientInterceptorCanFailACallWithoutSendingIt() throws {
+    struct Deny: ClientInterceptor {
+      func intercept(_ call: ClientCall, next: (ClientCall) throws(RPCError) -> Message?) throws(RPCError) -> Message? {
+        throw RPCError(.unsupported, "blocked by policy")
+      }
+    }
+    let log = TestService.Log()
+    let client = RPCClient(
+      transport: LoopbackTransport(dispatcher: RequestDispatcher(TestService(log: log))), interceptors: [Deny()])
+    var note = Message(label: TestService.note)
+    try note.append(3)
+    let error = caught { () throws(RPCError) in try client.send(note) }
+    #expect(error == RPCError(.unsupported, "blocked by policy"))
+    #expect(log.all.isEmpty)
+  }
+
   @Test func cancelledBeforeSendNeverReachesTheServer() throws {
     let log = TestService.Log()
     let client = RPCClient(transport: LoopbackTransport(dispatcher: RequestDispatcher(TestService(log: log))))

@@ -54,5 +54,20 @@ let benchmarks: @Sendable () -> Void = {
     blackHole(value)
   }
 
+  // The async form: hop to a BlockingExecutor thread and back (continuation), per call.
+  Benchmark(
+    "HurdRPC async call, LoopbackTransport (BlockingExecutor hop)",
+    configuration: .init(scalingFactor: .one, maxIterations: 20_000)
+  ) { benchmark async in
+    var request = Message(label: 7)
+    try? request.append(1)
+    var value: UInt64 = 0
+    for _ in benchmark.scaledIterations {
+      if let reply = try? await loopback.call(request) { value &+= reply[1] }
+    }
+    blackHole(value)
+  }
+
   registerL4Benchmarks()
+  registerTransportBenchmarks()
 }

@@ -92,6 +92,9 @@ public final class L4ServerTransport: ServerTransport {
     }
   }
 
+  /// Workers currently waiting for a request.
+  public var idleWorkers: Int { state.withLock { $0.idle.count } }
+
   /// Callers currently waiting for the endpoint to take their request.
   public var pendingSenders: Int { endpointThread.queuedSenderCount }
 

@@ -11,7 +11,8 @@ struct EchoService: Demultiplexer {
   static let waitForCancel: UInt64 = 103  // blocks until the caller cancels
   static let noReply: UInt64 = 104  // answers MIG_NO_REPLY
   static let items: UInt64 = 105  // string → reversed string; region → first byte + 1, sent back
-  static let whoAmI: UInt64 = 106  // replies with a hash of the caller identity
+  static let whoAmI: UInt64 = 106  // records the caller identity
+  static let makeString: UInt64 = 107  // (n) → a string of n bytes 0, 1, 2, …
 
   let log = Log<String>()
   let started = DispatchSemaphore(value: 0)
@@ -49,6 +50,9 @@ struct EchoService: Demultiplexer {
       }
     case Self.whoAmI:
       identities.append(context.caller)
+    case Self.makeString:
+      let count = Int(try request.word(at: 0))
+      try reply.append(.string(StringItem((0..<count).map { UInt8(truncatingIfNeeded: $0) })))
     default:
       throw RPCError(.badID, "no routine \(request.label)")
     }
@@ -250,6 +254,20 @@ struct TransportTests {
     server.finish()
   }
 
+  @Test(arguments: [L4DispatchMode.threaded, .direct])
+  func aRegisterOnlyRequestCanGetAStringReply(mode: L4DispatchMode) throws {
+    // Under direct dispatch the reply's string is copied by the typed path from the server's
+    // staging area, on the caller's thread.
+    let kernel = L4Kernel()
+    let server = RunningServer(kernel, mode: mode)
+    let client = RPCClient(transport: L4ClientTransport(space: kernel.createSpace(), server: server.transport))
+    for count in [0, 1, 5000] {
+      let reply = try client.call(try Message(label: EchoService.makeString, words: [UInt64(count)]))
+      #expect(reply.strings.map(\.bytes) == [(0..<count).map { UInt8(truncatingIfNeeded: $0) }])
+    }
+    server.finish()
+  }
+
   @Test func capabilitiesAreRefusedByThisTransport() throws {
     let kernel = L4Kernel()
     let server = RunningServer(kernel)
@@ -327,6 +345,55 @@ struct TransportTests {
     }
     server.finish()
     #expect(wrong.values.isEmpty)
+  }
+}
+
+@Suite("L4 transport worker pool")
+struct WorkerPoolTests {
+  /// Holds every call until `parties` handlers are inside at once.
+  struct Barrier: Demultiplexer {
+    let arrived = TestLocked<Int>(0)
+    let parties: Int
+    let release = DispatchSemaphore(value: 0)
+    let peak = TestLocked<Int>(0)
+
+    func dispatch(_ request: borrowing Message, reply: inout Message, context: CallContext) throws(RPCError) {
+      let now = arrived.withLock { count -> Int in
+        count += 1
+        return count
+      }
+      peak.withLock { $0 = max($0, now) }
+      if now == parties {
+        for _ in 1..<parties { release.signal() }
+      } else {
+        release.wait()
+      }
+      arrived.withLock { $0 -= 1 }
+    }
+  }
+
+  @Test func poolRunsOnePlusWorkersRequestsAtOnceByPropagation() {
+    let kernel = L4Kernel()
+    let space = kernel.createSpace()
+    let server = L4ServerTransport(space: space, workers: 2)
+    let barrier = Barrier(parties: 3)
+    let done = DispatchSemaphore(value: 0)
+    Thread.detach {
+      try? server.serve(RequestDispatcher(barrier))
+      done.signal()
+    }
+    #expect(waitUntil { server.idleWorkers == 2 && kernel.thread(server.endpoint)?.ipcActivity == .receiving })
+    let clientSpace = kernel.createSpace()
+    let failures = Log<RPCError>()
+    // Three calls can only all finish if the endpoint and both workers hold one each.
+    Thread.concurrently(3) { _ in
+      let client = RPCClient(transport: L4ClientTransport(space: clientSpace, server: server))
+      if let e = rpcError({ () throws(RPCError) in _ = try client.call(Message(label: 1)) }) { failures.append(e) }
+    }
+    server.shutdown()
+    done.wait()
+    #expect(failures.values.isEmpty)
+    #expect(barrier.peak.withLock { $0 } == 3)
   }
 }
 

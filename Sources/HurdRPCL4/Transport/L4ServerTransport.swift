@@ -65,6 +65,7 @@ public final class L4ServerTransport: ServerTransport {
         state.workers.append(worker)
         return true
       }) else {
+        kernel.terminate(worker)
         throw RPCError(.shutDown, "the server transport was shut down")
       }
       worker.run { context in workerLoop(context, dispatcher) }
@@ -91,6 +92,9 @@ public final class L4ServerTransport: ServerTransport {
       for worker in pool { worker.join() }
     }
   }
+
+  /// Workers currently waiting for a request.
+  public var idleWorkers: Int { state.withLock { $0.idle.count } }
 
   /// Callers currently waiting for the endpoint to take their request.
   public var pendingSenders: Int { endpointThread.queuedSenderCount }

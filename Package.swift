@@ -60,7 +60,8 @@ let package = Package(
       swiftSettings: strict),
     .testTarget(
       name: "HurdIDLPlannerTests",
-      dependencies: ["HurdIDLPlanner", "HurdIDLCompiler"],
+      dependencies: ["HurdIDLPlanner", "HurdIDLCompiler", "HurdIDLSema", "HurdIDLPreprocessor"],
+      exclude: ["Inputs"],
       swiftSettings: strict),
     .testTarget(
       name: "HurdIDLCompilerTests",
@@ -69,7 +70,7 @@ let package = Package(
       swiftSettings: strict),
     .testTarget(
       name: "HurdIDLConformanceTests",
-      dependencies: [],
+      dependencies: ["HurdIDLPlanner", "HurdIDLCompiler", "HurdIDLSema", "HurdIDLPreprocessor"],
       exclude: ["Fixtures", "OracleSnapshots"],
       swiftSettings: strict),
     .testTarget(name: "HurdRPCTests", dependencies: ["HurdRPC", "HurdRPCL4"], swiftSettings: strict),

@@ -61,7 +61,7 @@ let package = Package(
     .testTarget(
       name: "HurdIDLPlannerTests",
       dependencies: ["HurdIDLPlanner", "HurdIDLCompiler", "HurdIDLSema", "HurdIDLPreprocessor"],
-      exclude: ["Inputs"],
+      exclude: ["Inputs", "Fixtures", "Goldens"],
       swiftSettings: strict),
     .testTarget(
       name: "HurdIDLCompilerTests",

@@ -57,6 +57,7 @@ let package = Package(
     .testTarget(
       name: "HurdIDLSemaTests",
       dependencies: ["HurdIDLSema", "HurdIDLCompiler"],
+      exclude: ["Fixtures", "Goldens"],
       swiftSettings: strict),
     .testTarget(
       name: "HurdIDLPlannerTests",

@@ -6,7 +6,7 @@ import Testing
 struct L4MessageBuilderTests {
   func integer(_ bytes: Int, count: Int = 1) -> L4DataFacts {
     L4DataFacts(
-      elementType: "MACH_MSG_TYPE_INTEGER_\(bytes * 8)", elementBits: bytes * 8, elementBytes: bytes, count: count,
+      elementType: "MACH_MSG_TYPE_INTEGER_\(bytes * 8)", elementBits: bytes * 8, elementBytes: bytes, countMultiplier: 1, count: count,
       encoding: .integer, alignment: L4ShapeClassifier.alignment(elementBytes: bytes))
   }
 

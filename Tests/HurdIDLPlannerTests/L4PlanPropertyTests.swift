@@ -69,3 +69,43 @@ struct L4PlanPropertyTests {
     return total
   }
 }
+
+@Suite("L4 plan properties: coverage of the random corpus")
+struct L4RandomCorpusTests {
+  /// Over the whole corpus: most files are accepted, and the plans exercise every placement
+  /// (otherwise the properties above would hold vacuously).
+  @Test("most random interfaces are accepted and every placement kind occurs")
+  func corpus() {
+    var accepted = 0
+    var total = 0
+    var rejections: [String: Int] = [:]
+    var itemKinds = Set<L4ItemKind>()
+    var outOfBand = Set<L4OutOfBand>()
+    var sawOverflow = false
+    var sawReturnCodeOnly = false
+    for seed in L4PlanPropertyTests.seeds {
+      var generator = RandomDefsGenerator(seed: seed)
+      for _ in 0..<L4PlanPropertyTests.filesPerSeed {
+        total += 1
+        let checked = check(text: generator.file())
+        guard let interface = checked.interface else {
+          for error in checked.errors { rejections[error.code.rawValue, default: 0] += 1 }
+          continue
+        }
+        accepted += 1
+        for routine in L4Planner.plan(interface).routines {
+          for message in [routine.request] + (routine.reply.map { [$0] } ?? []) {
+            itemKinds.formUnion(message.items.map(\.kind))
+            sawOverflow = sawOverflow || message.overflowBytes != nil
+          }
+          outOfBand.formUnion(routine.arguments.compactMap(\.outOfBand))
+          sawReturnCodeOnly = sawReturnCodeOnly || routine.reply?.fields.count == 1
+        }
+      }
+    }
+    #expect(accepted * 10 >= total * 7, "only \(accepted) of \(total) accepted; rejections: \(rejections)")
+    #expect(itemKinds == [.string, .stringOrRegion, .region, .capability, .capabilityRun, .overflow])
+    #expect(outOfBand.isSuperset(of: [.target, .replyChannel, .callTimeout, .callOptions, .serverContext, .sendResult]))
+    #expect(sawOverflow && sawReturnCodeOnly)
+  }
+}

@@ -148,7 +148,6 @@ func messageViolations(_ message: L4MessagePlan, named name: String, isReply: Bo
       if item.stringLimitBytes == nil || item.transfer == nil { fail("\(item.name) without its string limit or transfer") }
     case .region:
       if item.transfer == nil { fail("region \(item.name) without map/grant") }
-      if item.isVariable == false && item.maximumBytes == nil { fail("fixed region \(item.name) without its size") }
     case .capability:
       if item.disposition == nil || item.receivedRight == nil { fail("capability \(item.name) without disposition") }
     case .capabilityRun:

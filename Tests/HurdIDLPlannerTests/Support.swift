@@ -24,14 +24,24 @@ enum PlannerTestPaths {
 enum InstalledMachDefs {
   static let files: [String: String] = {
     var files: [String: String] = [:]
-    let root = PlannerTestPaths.machIncludes + "/mach"
-    guard let enumerator = FileManager.default.enumerator(atPath: root) else { return files }
-    for case let relative as String in enumerator where relative.hasSuffix(".defs") {
-      let path = root + "/" + relative
-      if let text = try? String(contentsOfFile: path, encoding: .utf8) { files[path] = text }
-    }
+    collect(directory: PlannerTestPaths.machIncludes + "/mach", depth: 0, into: &files)
     return files
   }()
+
+  /// Follows directory symlinks (`mach/machine` → `x86_64`), as the preprocessor's path lookup would.
+  private static func collect(directory: String, depth: Int, into files: inout [String: String]) {
+    guard depth < 4, let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+    for name in names.sorted() {
+      let path = directory + "/" + name
+      var isDirectory: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
+      if isDirectory.boolValue {
+        collect(directory: path, depth: depth + 1, into: &files)
+      } else if name.hasSuffix(".defs"), let text = try? String(contentsOfFile: path, encoding: .utf8) {
+        files[path] = text
+      }
+    }
+  }
 }
 
 /// Front end + sema on in-memory text.
@@ -54,7 +64,7 @@ func check(text: String, path: String = "/test/input.defs") -> CheckedText {
     mainFile: path, options: PreprocessorOptions(includePaths: [PlannerTestPaths.machIncludes]),
     resolver: InMemoryIncludeResolver(files))
   guard let syntax = frontEnd.syntax, !frontEnd.hasErrors else { return CheckedText(frontEnd: frontEnd, sema: nil) }
-  return CheckedText(frontEnd: frontEnd, sema: Sema.check(syntax, options: SemaOptions()))
+  return CheckedText(frontEnd: frontEnd, sema: Sema.check(syntax, options: SemaOptions(mainFileOf: frontEnd.sourceMap)))
 }
 
 /// `dump plan --wire l4` JSON: sorted keys, pretty printed, trailing newline.

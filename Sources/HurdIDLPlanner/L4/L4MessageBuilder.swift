@@ -49,7 +49,8 @@ struct L4MessageBuilder {
 
   /// The facts of a 32-bit count word (`mach_msg_type_number_t`).
   static let countFacts = L4DataFacts(
-    elementType: "MACH_MSG_TYPE_INTEGER_32", elementBits: 32, elementBytes: 4, count: 1, encoding: .integer,
+    elementType: "MACH_MSG_TYPE_INTEGER_32", elementBits: 32, elementBytes: 4, countMultiplier: 1, count: 1,
+    encoding: .integer,
     alignment: 4)
 
   struct Result {

@@ -101,8 +101,7 @@ public enum L4Planner {
       var item = dataItem(name, .string, facts)
       item.isVariable = isVariable
       item.maximumElements = maximumElements
-      item.maximumBytes = maximumElements.map { facts.byteSize(elements: $0) }
-      if !isVariable && !isText { item.elementCount = facts.count }
+      item.maximumBytes = facts.byteSize(countElements: maximumElements)
       if isText { item.isText = true }
       message.addItem(item)
     case .stringOrRegion(let facts):
@@ -111,13 +110,10 @@ public enum L4Planner {
       item.isVariable = true
       item.stringLimitBytes = L4Wire.indefiniteStringLimitBytes
       message.addItem(item)
-    case .region(let facts, let fixedCount, let declaredMaximum):
+    case .region(let facts, let isVariable):
       var item = dataItem(name, .region, facts)
       item.transfer = transfer(deallocate)
-      item.isVariable = fixedCount == nil
-      item.elementCount = fixedCount
-      item.maximumElements = declaredMaximum
-      item.maximumBytes = declaredMaximum.map { facts.byteSize(elements: $0) }
+      item.isVariable = isVariable
       message.addItem(item)
     }
   }
@@ -128,6 +124,7 @@ public enum L4Planner {
     item.elementBits = facts.elementBits
     item.elementBytes = facts.elementBytes
     item.encoding = facts.encoding
+    if facts.countMultiplier != 1 { item.countMultiplier = facts.countMultiplier }
     return item
   }
 

@@ -53,12 +53,13 @@ public enum L4Planner {
 
     var problems: [L4PlanProblem] = []
     for (message, result) in [("request", requestResult), ("reply", replyResult)] {
-      guard let result, let words = result.unplaceableWords ?? (result.plan.fits ? nil : result.plan.untypedWords + result.plan.typedWordsMaximum) else { continue }
+      guard let result, let words = result.unplaceableWords else { continue }
       problems.append(
         L4PlanProblem(
           routine: routine.name, message: message, requiredWords: words,
           explanation:
-            "the \(message) of \(routine.name) needs \(words) message registers even with all fixed data in the overflow string; L4 has 63 (capability items cannot be packed)"
+            "the \(message) of \(routine.name) needs \(words) message registers even with all fixed data in "
+            + "the overflow string and one element per port array; L4 has 63 (capabilities cannot be packed)"
         ))
     }
 

@@ -11,18 +11,26 @@ public struct SemaOptions: Hashable, Sendable {
   /// members aligned to 4). Off by default: GNU Mach's own headers trigger it (`rpc_time_value_t`);
   /// the model always records it in ``StructLayout/differsFromC``.
   public var warnsAboutStructLayout: Bool
+  /// List the types of included files in ``CheckedInterface/types`` too (by default only the main
+  /// file's are listed).
+  public var listsIncludedTypes: Bool
 
-  public init(mainBuffer: BufferID = BufferID(rawValue: 0), warnsAboutStructLayout: Bool = false) {
+  public init(
+    mainBuffer: BufferID = BufferID(rawValue: 0), warnsAboutStructLayout: Bool = false, listsIncludedTypes: Bool = false
+  ) {
     self.mainBuffer = mainBuffer
     self.warnsAboutStructLayout = warnsAboutStructLayout
+    self.listsIncludedTypes = listsIncludedTypes
   }
 
   /// Options whose main buffer is the main file of `sourceMap`: the last file buffer that was not
   /// included (`-imacros` files come before it; the preprocessor's built-in and command-line
   /// buffers are not files).
-  public init(mainFileOf sourceMap: SourceMap, warnsAboutStructLayout: Bool = false) {
+  public init(mainFileOf sourceMap: SourceMap, warnsAboutStructLayout: Bool = false, listsIncludedTypes: Bool = false) {
     let main = sourceMap.buffers.last { $0.kind == .file && $0.includedFrom == nil }
-    self.init(mainBuffer: main?.id ?? BufferID(rawValue: 0), warnsAboutStructLayout: warnsAboutStructLayout)
+    self.init(
+      mainBuffer: main?.id ?? BufferID(rawValue: 0), warnsAboutStructLayout: warnsAboutStructLayout,
+      listsIncludedTypes: listsIncludedTypes)
   }
 }
 

@@ -64,7 +64,9 @@ extension Checker {
     }
     let info = resolveNamedType(decl, origin: .declaration)
     table[name] = TypeEntry(info: info, range: decl.range)
-    if let info, decl.range.start.buffer == options.mainBuffer { declaredTypes.append(info.type) }
+    if let info, options.listsIncludedTypes || decl.range.start.buffer == options.mainBuffer {
+      declaredTypes.append(info.type)
+    }
   }
 
   /// `name = spec annotations…`: GNU's `TransTypeSpec` + `itTypeDecl`.
@@ -465,8 +467,13 @@ extension Checker {
     if info.type.cServerType == nil { info.type.cServerType = name }
     let t = info.type
     let isPort = (t.inName.isPolymorphic && t.outName.isPolymorphic) || t.inName.isPortRight || t.outName.isPortRight
-    if isKernelServer && t.cServerType == "mach_port_t" && isPort { info.type.cServerType = "ipc_port_t" }
-    if isKernelUser && t.cUserType == "mach_port_t" && isPort { info.type.cUserType = "ipc_port_t" }
+    // GNU MIG tests the two cases with `else if` (verified with both modifiers: only the server
+    // type changes unless it is not `mach_port_t`).
+    if isKernelServer && t.cServerType == "mach_port_t" && isPort {
+      info.type.cServerType = "ipc_port_t"
+    } else if isKernelUser && t.cUserType == "mach_port_t" && isPort {
+      info.type.cUserType = "ipc_port_t"
+    }
     if info.type.cTransType == nil { info.type.cTransType = info.type.cServerType }
   }
 
@@ -525,7 +532,7 @@ extension Checker {
       if (UInt64(t.number) * UInt64(t.sizeInBits)) % 8 != 0 {
         diagnostics.warning(
           .sizeNotByteMultiple,
-          "type '\(name)' is \(UInt64(t.number) * UInt64(t.sizeInBits)) bits, not a whole number of bytes",
+          "type '\(name)' has \(UInt64(t.number) * UInt64(t.sizeInBits)) bit(s), not a whole number of bytes",
           at: range.start)
       }
       if t.typeSizeInBytes == 0 && !t.isVariable {

@@ -71,7 +71,7 @@ let package = Package(
       swiftSettings: strict),
     .testTarget(
       name: "HurdIDLConformanceTests",
-      dependencies: ["HurdIDLPlanner", "HurdIDLCompiler", "HurdIDLSema", "HurdIDLPreprocessor"],
+      dependencies: ["HurdIDLPlanner", "HurdIDLCompiler", "HurdIDLSema", "HurdIDLPreprocessor", "HurdIDLSource"],
       exclude: ["Fixtures", "OracleSnapshots"],
       swiftSettings: strict),
     .testTarget(name: "HurdRPCTests", dependencies: ["HurdRPC", "HurdRPCL4"], swiftSettings: strict),

@@ -211,6 +211,11 @@ public struct MachRoutinePlan: Codable, Sendable, Hashable {
 public struct MachSubsystemPlan: Codable, Sendable, Hashable {
   public var name: String
   public var base: Int
+
+  public init(name: String, base: Int) {
+    self.name = name
+    self.base = base
+  }
 }
 
 /// Every routine of one interface, in declaration order.

@@ -19,12 +19,14 @@ enum PlannerTestPaths {
   }
 }
 
-/// The installed `mach/*.defs` files, read once into memory so every test uses the in-memory
+/// The installed `mach/`, `device/` and `mach_debug/` `.defs` files, read once into memory so every test uses the in-memory
 /// resolver (the front end itself never touches the disk).
 enum InstalledMachDefs {
   static let files: [String: String] = {
     var files: [String: String] = [:]
-    collect(directory: PlannerTestPaths.machIncludes + "/mach", depth: 0, into: &files)
+    for folder in ["mach", "device", "mach_debug"] {
+      collect(directory: PlannerTestPaths.machIncludes + "/" + folder, depth: 0, into: &files)
+    }
     return files
   }()
 
@@ -57,11 +59,11 @@ struct CheckedText {
   }
 }
 
-func check(text: String, path: String = "/test/input.defs") -> CheckedText {
+func check(text: String, path: String = "/test/input.defs", defines: [String] = []) -> CheckedText {
   var files = InstalledMachDefs.files
   files[path] = text
   let frontEnd = FrontEnd.run(
-    mainFile: path, options: PreprocessorOptions(includePaths: [PlannerTestPaths.machIncludes]),
+    mainFile: path, options: PreprocessorOptions(includePaths: [PlannerTestPaths.machIncludes], defines: defines),
     resolver: InMemoryIncludeResolver(files))
   guard let syntax = frontEnd.syntax, !frontEnd.hasErrors else { return CheckedText(frontEnd: frontEnd, sema: nil) }
   return CheckedText(frontEnd: frontEnd, sema: Sema.check(syntax, options: SemaOptions(mainFileOf: frontEnd.sourceMap)))

@@ -28,7 +28,13 @@ struct RandomDefsGenerator {
   private var dataTypeNames: [String] = []
   private var counter = 0
 
-  init(seed: UInt64) { random = SeededGenerator(seed: seed) }
+  /// Most arguments a routine gets besides its request port.
+  var maximumArguments: Int
+
+  init(seed: UInt64, maximumArguments: Int = 9) {
+    random = SeededGenerator(seed: seed)
+    self.maximumArguments = maximumArguments
+  }
 
   static let scalarNames = [
     "MACH_MSG_TYPE_INTEGER_8", "MACH_MSG_TYPE_INTEGER_16", "MACH_MSG_TYPE_INTEGER_32",
@@ -137,7 +143,7 @@ struct RandomDefsGenerator {
     case 0: arguments.append("requestport \(argumentName()): \(random.pick(["mach_port_t", "mach_port_poly_t"]))")
     default: arguments.append("\(argumentName()): mach_port_t")
     }
-    for _ in 0..<random.int(0...9) {
+    for _ in 0..<random.int(0...maximumArguments) {
       let direction: String
       switch random.int(0...19) {
       case 0...6: direction = "in"

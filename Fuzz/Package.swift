@@ -1,5 +1,10 @@
 // swift-tools-version: 6.2
+import Foundation
 import PackageDescription
+
+// A path dependency's identity is its folder name, which depends on where the repository was
+// cloned; derive it instead of assuming "hurdidl".
+let hurdidl = URL(fileURLWithPath: Context.packageDirectory).deletingLastPathComponent().lastPathComponent
 
 // libFuzzer target for the preprocessor + parser. Not part of the main build graph or CI;
 // see docs/fuzzing.md for how to build and run it.
@@ -9,7 +14,7 @@ let package = Package(
   targets: [
     .executableTarget(
       name: "FuzzFrontEnd",
-      dependencies: [.product(name: "HurdIDLCompiler", package: "hurdidl")],
+      dependencies: [.product(name: "HurdIDLCompiler", package: hurdidl)],
       swiftSettings: [.swiftLanguageMode(.v6), .unsafeFlags(["-parse-as-library"])])
   ]
 )

@@ -11,7 +11,7 @@ swift build -c release --product hurdidl >/dev/null
 hurdidl="$(swift build -c release --show-bin-path)/hurdidl"
 inc=/usr/include/x86_64-linux-gnu
 all=$(find "$inc/mach" "$inc/device" "$inc/mach_debug" -name '*.defs' | sort)
-interfaces=$(for f in $all; do grep -qi '^[[:space:]]*subsystem' "$f" && echo "$f"; done)
+interfaces=$(for f in $all; do if grep -qi "^[[:space:]]*subsystem" "$f"; then echo "$f"; fi; done)
 echo "files: $(echo "$all" | wc -l) for hurdidl, $(echo "$interfaces" | wc -l) interface files for GNU MIG"
 out=$(mktemp -d)
 mig_loop="cd $out && for f in $(echo $interfaces); do x86_64-gnu-mig -n -I$inc -D__x86_64__ -D__LP64__ \$f; done"

@@ -19,7 +19,7 @@ extension Engine {
       openConditional(name, taken: value)
     case "ifdef", "ifndef":
       let isDefined = conditionalMacroName(for: directive).map { macros[$0] != nil || isBuiltin($0) }
-      if directive == "ifndef", case .start = files[top].guardState, let guardName = lastGuardCandidate {
+      if directive == "ifndef", case .start = files[top].guardState, let guardName = lastConditionalName {
         files[top].guardState = .inside(guardName)
       }
       openConditional(name, taken: isDefined.map { directive == "ifdef" ? $0 : !$0 } ?? false)
@@ -79,9 +79,6 @@ extension Engine {
       files[top].tokenizer.skipRestOfLine()
     }
   }
-
-  /// The guard name recorded by ``conditionalMacroName(for:)`` for the guard detector.
-  var lastGuardCandidate: String? { lastConditionalName }
 
   func isBuiltin(_ name: String) -> Bool { name == "__FILE__" || name == "__LINE__" }
 

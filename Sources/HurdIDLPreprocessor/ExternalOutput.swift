@@ -23,7 +23,18 @@ extension Preprocessor {
       }
     }
 
+    func drainDiagnostics() {
+      for var diagnostic in tokenizer.takeDiagnostics() {
+        if let location = diagnostic.location {
+          diagnostic.location = SourceLocation(
+            buffer: stack[stack.count - 1], line: location.line &+ lineDelta, column: location.column)
+        }
+        bag.emit(diagnostic)
+      }
+    }
+
     while var token = tokenizer.next() {
+      if tokenizer.hasDiagnostics { drainDiagnostics() }
       if token.isAtStartOfLine, token.kind == .punctuator, token.text == "#" {
         var operands: [PPToken] = []
         while let operand = tokenizer.nextInLine() { operands.append(operand) }
@@ -61,12 +72,7 @@ extension Preprocessor {
         buffer: stack[stack.count - 1], line: token.location.line &+ lineDelta, column: token.location.column)
       tokens.append(token)
     }
-    for var diagnostic in tokenizer.takeDiagnostics() {
-      if let location = diagnostic.location {
-        diagnostic.location = SourceLocation(buffer: main, line: location.line, column: location.column)
-      }
-      bag.emit(diagnostic)
-    }
+    drainDiagnostics()
     return PreprocessedUnit(
       tokens: tokens, sourceMap: sourceMap, diagnostics: bag.diagnostics, includedFiles: [mainPath])
   }

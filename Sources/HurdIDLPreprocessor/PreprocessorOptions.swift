@@ -6,6 +6,28 @@ public enum CommandLineMacro: Sendable, Hashable {
   case define(String)
   /// `NAME`
   case undefine(String)
+
+  /// The `-D`/`-U` options of a raw argument list, in order (`-DNAME`, `-D NAME`, `-UNAME`,
+  /// `-U NAME`; scanning stops at `--`). Argument parsers that collect `-D` and `-U` into
+  /// separate arrays lose their relative order; this recovers it.
+  public static func inCommandLineOrder(_ arguments: [String]) -> [CommandLineMacro] {
+    var result: [CommandLineMacro] = []
+    var index = 0
+    while index < arguments.count {
+      let argument = arguments[index]
+      index += 1
+      if argument == "--" { break }
+      guard argument.hasPrefix("-D") || argument.hasPrefix("-U") else { continue }
+      var value = String(argument.dropFirst(2))
+      if value.isEmpty {
+        guard index < arguments.count else { break }
+        value = arguments[index]
+        index += 1
+      }
+      result.append(argument.hasPrefix("-D") ? .define(value) : .undefine(value))
+    }
+    return result
+  }
 }
 
 /// The macros the target's compiler would predefine.

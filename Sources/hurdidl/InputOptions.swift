@@ -36,11 +36,17 @@ struct InputOptions: ParsableArguments {
   @Flag(help: "Do not print the source line and caret under each diagnostic.")
   var noSourceLines = false
 
-  /// `-D`/`-U` in command-line order: ArgumentParser gives us two lists, so rebuild the order
-  /// from the raw arguments (`-DX -UX` and `-UX -DX` differ).
+  /// `-D`/`-U` in command-line order: ArgumentParser gives us two lists, so the order is read
+  /// back from the raw arguments (`-DX -UX` and `-UX -DX` differ).
   func preprocessorOptions(arguments: [String] = CommandLine.arguments) -> PreprocessorOptions {
-    var options = PreprocessorOptions(includePaths: includePaths, imacrosFiles: imacros, target: target)
-    options.commandLineMacros = MacroOrder.ordered(defines: defines, undefines: undefines, arguments: arguments)
+    var options = PreprocessorOptions(
+      includePaths: includePaths, defines: defines, undefines: undefines, imacrosFiles: imacros, target: target)
+    let ordered = CommandLineMacro.inCommandLineOrder(Array(arguments.dropFirst()))
+    // Use the raw order only when it is exactly what ArgumentParser parsed (not, say, a value
+    // of another option that happens to start with -D).
+    if ordered.sorted(by: { "\($0)" < "\($1)" }) == options.commandLineMacros.sorted(by: { "\($0)" < "\($1)" }) {
+      options.commandLineMacros = ordered
+    }
     return options
   }
 }
@@ -49,32 +55,4 @@ extension TargetPredefines: ExpressibleByArgument {}
 
 enum DiagnosticFormat: String, ExpressibleByArgument, CaseIterable {
   case text, json
-}
-
-/// Recovers the relative order of `-D` and `-U` options from the raw command line.
-enum MacroOrder {
-  static func ordered(defines: [String], undefines: [String], arguments: [String]) -> [CommandLineMacro] {
-    var kinds: [Character] = []
-    var index = 0
-    while index < arguments.count {
-      let argument = arguments[index]
-      if argument == "-D" || argument == "-U" {
-        kinds.append(argument.last!)
-        index += 2
-        continue
-      }
-      if argument.hasPrefix("-D") || argument.hasPrefix("-U") {
-        kinds.append(argument.dropFirst().first!)
-      }
-      index += 1
-    }
-    // Fall back to "all -D then all -U" if the raw arguments do not match (e.g. in tests).
-    guard kinds.filter({ $0 == "D" }).count == defines.count, kinds.filter({ $0 == "U" }).count == undefines.count
-    else {
-      return defines.map(CommandLineMacro.define) + undefines.map(CommandLineMacro.undefine)
-    }
-    var nextDefine = defines.makeIterator()
-    var nextUndefine = undefines.makeIterator()
-    return kinds.map { $0 == "D" ? .define(nextDefine.next()!) : .undefine(nextUndefine.next()!) }
-  }
 }

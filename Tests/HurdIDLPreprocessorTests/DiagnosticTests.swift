@@ -142,7 +142,8 @@ func summaries(_ unit: PreprocessedUnit) -> [String] {
     .init(
       name: "bad #line", text: "#line x\n#line 5 foo\n",
       expected: ["error bad-line-directive main.defs:1:7", "error bad-line-directive main.defs:2:9"]),
-    .init(name: "#pragma", text: "#pragma weak x\n", expected: ["note pragma-ignored main.defs:1:2"]),
+    .init(
+      name: "#pragma", text: "#pragma weak x\n#pragma once\n", expected: ["note pragma-ignored main.defs:1:2"]),
     .init(
       name: "unterminated literal", text: "x 'y\n",
       expected: ["warning unterminated-literal main.defs:1:3"]),
@@ -151,7 +152,9 @@ func summaries(_ unit: PreprocessedUnit) -> [String] {
       expected: ["warning backslash-newline-at-eof main.defs:1:3"]),
     .init(
       name: "null character", text: "a\u{0}b\n", expected: ["warning null-character main.defs:1:2"]),
-    .init(name: "clean input", text: "#pragma once\n#ident \"x\"\n#\n#if 0\ndon't\n#endif\n", expected: []),
+    .init(
+      name: "clean input", text: "#include \"o.h\"\n#include \"o.h\"\n#ident \"x\"\n#\n#if 0\ndon't\n#endif\n",
+      files: ["o.h": "#pragma once\n"], expected: []),
   ]
 
   @Test(arguments: cases)

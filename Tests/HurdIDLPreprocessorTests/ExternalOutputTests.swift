@@ -35,6 +35,11 @@ import Testing
     #expect(unit.diagnostics.map(\.code) == [.pragmaIgnored])
   }
 
+  @Test func tokenizerDiagnosticsPointIntoTheOriginalFile() {
+    let unit = Preprocessor.tokenizeExternalOutput(text: "# 40 \"inc.defs\"\nok\n  'open\n", mainPath: "top.defs")
+    #expect(summaries(unit) == ["warning unterminated-literal inc.defs:41:3"])
+  }
+
   @Test func gccOutputOfAGnumachFile() throws {
     try #require(GCC.isAvailable, "gcc is missing: \(TestPaths.readmeHint)")
     let path = TestPaths.gnumachInclude + "/mach/notify.defs"

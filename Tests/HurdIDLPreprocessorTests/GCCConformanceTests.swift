@@ -62,6 +62,8 @@ import Testing
     "line_and_builtins.defs": [],
     "char_and_numbers.defs": [],
     "imacros_user.defs": ["-imacros", "Inputs/torture/include/hooks.h"],
+    "stringize.defs": [],
+    "expressions.defs": [],
   ]
 
   @Test(arguments: tortureCases.keys.sorted())

@@ -30,6 +30,11 @@ import Testing
     #expect(PreprocessorOptions(defines: ["X=1"], undefines: ["Y"]).commandLineMacros == [.define("X=1"), .undefine("Y")])
   }
 
+  @Test func commandLineOrderFromRawArguments() {
+    let arguments = ["check", "-DA", "-U", "A", "-I", "x", "-D", "B=1 2", "-UB", "f.defs", "--", "-DC"]
+    #expect(CommandLineMacro.inCommandLineOrder(arguments) == [.define("A"), .undefine("A"), .define("B=1 2"), .undefine("B")])
+  }
+
   @Test func badCommandLineMacroIsReported() {
     var options = PreprocessorOptions()
     options.commandLineMacros = [.define("3x=1")]

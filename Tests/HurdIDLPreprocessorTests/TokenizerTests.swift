@@ -37,4 +37,40 @@ import Testing
     #expect(tokens.map(\.text) == ["a", "##", "b", "<<=", "0x1F", "1e+5", "'f'", "\"s\""])
     #expect(tokens.map(\.kind) == [.identifier, .punctuator, .identifier, .punctuator, .number, .number, .characterLiteral, .stringLiteral])
   }
+
+  @Test func directiveReadingStopsAtTheLineEnd() {
+    var map = SourceMap()
+    let id = map.addBuffer(path: "t.defs", bytes: Array("#define X 1 /* multi\n line */ 2\nnext 'unterminated\nlast".utf8))
+    var tokenizer = Tokenizer(buffer: map[id])
+    var line: [String] = []
+    while let token = tokenizer.nextInLine() { line.append(token.text) }
+    // A comment spanning lines continues the directive, as in GCC.
+    #expect(line == ["#", "define", "X", "1", "2"])
+    #expect(tokenizer.currentLine == 2)
+    let next = tokenizer.next()
+    #expect(next?.text == "next" && next?.isAtStartOfLine == true)
+    tokenizer.isSkipping = true
+    tokenizer.skipRestOfLine()
+    #expect(tokenizer.next()?.text == "last")
+    #expect(!tokenizer.hasDiagnostics)
+  }
+
+  @Test func splicesInsideTokensAreRemovedFromTheirText() {
+    let (tokens, diagnostics) = tokens("ab\\\ncd \"x\\\ny\" 1\\\r\n2 <\\\n<\\\n=")
+    #expect(diagnostics.isEmpty)
+    #expect(tokens.map(\.text) == ["abcd", "\"xy\"", "12", "<<="])
+    #expect(tokens.map(\.location.line) == [1, 2, 3, 4])
+  }
+
+  @Test func everyPunctuatorIsOneToken() {
+    let spellings = [
+      "...", "<<=", ">>=", "->", "++", "--", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "*=", "/=", "%=", "+=",
+      "-=", "&=", "^=", "|=", "##", "[", "]", "(", ")", "{", "}", ".", "&", "*", "+", "-", "~", "!", "/", "%", "<",
+      ">", "^", "|", "?", ":", ";", "=", ",", "#",
+    ]
+    let (tokens, _) = tokens(spellings.joined(separator: " "))
+    #expect(tokens.map(\.text) == spellings)
+    #expect(tokens.allSatisfy { $0.kind == .punctuator })
+    #expect(self.tokens("a..b @ `").tokens.map(\.text) == ["a", ".", ".", "b", "@", "`"])
+  }
 }

@@ -18,6 +18,9 @@ import Testing
   struct Outcome {
     var status: Int32
     var output: String
+    /// The user header and the server header GNU MIG wrote (empty after an error).
+    var userHeader: String
+    var serverHeader: String
   }
 
   /// Runs GNU MIG with `-n -v` (no files written) in a scratch directory.
@@ -27,7 +30,9 @@ import Testing
     defer { try? FileManager.default.removeItem(at: scratch) }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: mig)
-    process.arguments = ["-n", "-v", "-I" + Paths.gnuMach] + defines.map { "-D" + $0 } + [path]
+    process.arguments =
+      ["-v", "-user", "/dev/null", "-server", "/dev/null", "-header", "user.h", "-sheader", "server.h"]
+      + ["-I" + Paths.gnuMach] + defines.map { "-D" + $0 } + [path]
     process.currentDirectoryURL = scratch
     let pipe = Pipe()
     process.standardOutput = pipe
@@ -35,7 +40,37 @@ import Testing
     try process.run()
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return Outcome(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+    func read(_ name: String) -> String {
+      (try? String(contentsOf: scratch.appendingPathComponent(name), encoding: .utf8)) ?? ""
+    }
+    return Outcome(
+      status: process.terminationStatus, output: String(decoding: data, as: UTF8.self),
+      userHeader: read("user.h"), serverHeader: read("server.h"))
+  }
+
+  /// The parameters of each `kern_return_t NAME(...)` prototype in a GNU MIG header: the names
+  /// in order, `*` marking those passed by reference.
+  static func prototypes(_ header: String) -> [String: [String]] {
+    var result: [String: [String]] = [:]
+    let lines = header.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    var index = 0
+    while index < lines.count {
+      let line = lines[index]
+      index += 1
+      guard line.hasPrefix("kern_return_t "), index < lines.count, lines[index] == "(" else { continue }
+      let name = String(line.dropFirst("kern_return_t ".count))
+      var parameters: [String] = []
+      index += 1
+      while index < lines.count, lines[index] != ");" {
+        let declaration = lines[index].trimmingCharacters(in: .whitespaces)
+        index += 1
+        guard var last = declaration.split(separator: " ").last.map(String.init) else { continue }
+        if last.hasSuffix(",") { last.removeLast() }
+        parameters.append(last)
+      }
+      result[name] = parameters
+    }
+    return result
   }
 
   static func checkAllTypes(_ path: String, defines: [String]) -> Checked {
@@ -73,6 +108,28 @@ import Testing
     }
     for (gnuRoutine, ours) in zip(gnuRoutines, ourRoutines) where gnuRoutine != ours {
       mismatches.append("GNU:\n\(gnuRoutine)\nhurdidl:\n\(ours)")
+    }
+    if let subsystem = model.subsystem {
+      let line =
+        "Subsystem \(subsystem.name): base = \(subsystem.base)" + (subsystem.isKernelUser ? ", KernelUser" : "")
+        + (subsystem.isKernelServer ? ", KernelServer" : "")
+      if !gnu.output.split(separator: "\n").contains(Substring(line)) {
+        mismatches.append("GNU has no line '\(line)'")
+      }
+    }
+    // The C prototypes show which arguments each side sees, in order, and which are pointers.
+    let userPrototypes = prototypes(gnu.userHeader)
+    let serverPrototypes = prototypes(gnu.serverHeader)
+    for routine in model.routines {
+      let user = routine.arguments.filter(\.isUserParameter).map { ($0.isByReferenceUser ? "*" : "") + $0.name }
+      let server = routine.arguments.filter(\.isServerParameter).map { ($0.isByReferenceServer ? "*" : "") + $0.name }
+      if userPrototypes[routine.userName] != user {
+        mismatches.append("user \(routine.userName): GNU \(userPrototypes[routine.userName] ?? []), hurdidl \(user)")
+      }
+      if serverPrototypes[routine.serverName] != server {
+        mismatches.append(
+          "server \(routine.serverName): GNU \(serverPrototypes[routine.serverName] ?? []), hurdidl \(server)")
+      }
     }
     return (true, true, mismatches)
   }

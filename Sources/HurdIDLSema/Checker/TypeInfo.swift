@@ -27,14 +27,27 @@ struct TypeInfo {
     return info
   }
 
+  /// How many `element` links the model keeps. GNU only ever reads one level (count
+  /// multipliers, element C types); the cap keeps chains of `type a2 = a1; type a3 = a2; …`
+  /// from nesting without bound (deep values would overflow the stack when hashed or encoded).
+  static let maximumElementDepth = 8
+
   /// GNU's `itCopyType`: the same facts, anonymous, with the old type as element.
   func copied(origin: TypeOrigin, range: SourceRange?) -> TypeInfo {
     var copy = self
     copy.type.name = nil
     copy.type.origin = origin
     copy.type.range = range
-    copy.type.element = Indirect(type)
+    copy.type.element = Indirect(Self.truncated(type, depth: Self.maximumElementDepth - 1))
     return copy
+  }
+
+  /// `type` with at most `depth` element links below it.
+  static func truncated(_ type: ResolvedType, depth: Int) -> ResolvedType {
+    guard let element = type.element?.value else { return type }
+    var result = type
+    result.element = depth <= 0 ? nil : Indirect(truncated(element, depth: depth - 1))
+    return result
   }
 
   /// GNU's `itResetType`: forget C names and translations.

@@ -145,6 +145,53 @@ import Testing
     #expect(differences == [], "\(testCase.testDescription)")
   }
 
+  /// The other extras the oracle reads: the maximum size, the header dispositions of requests, and
+  /// per item the padded size and which descriptor fields the sender sets while sending.
+  @Test(
+    arguments: interfaceCases + experimentCases.filter { rejectedByDesign[$0.label] == nil } + fixtureCases
+      + plannerFixtureCases)
+  func extras(_ testCase: Case) async throws {
+    let expected = try await OracleCases.cache.result(defs: testCase.path, flags: testCase.flags).plan
+    let actual = try Self.ourPlan(path: testCase.path, flags: testCase.flags)
+    #expect(expected.kernelUser == actual.kernelUser && expected.kernelServer == actual.kernelServer)
+    var differences: [String] = []
+    func disposition(_ value: RuntimeNumber?) -> String {
+      switch value {
+      case .value(let number)?: "\(number)"
+      case .runtime?: "runtime"
+      case nil: "none"
+      }
+    }
+    func disposition(_ value: MachDisposition?) -> String {
+      switch value {
+      case .value(let number)?: "\(number)"
+      case .runtime?: "runtime"
+      case nil: "none"
+      }
+    }
+    for (oracle, ours) in zip(expected.routines, actual.routines) where oracle.name == ours.name {
+      if oracle.index != ours.index { differences.append("\(oracle.name): index \(oracle.index), ours \(ours.index)") }
+      let messages: [(String, OracleMessage?, MachMessagePlan?)] = [
+        ("request", oracle.request, ours.request), ("reply", oracle.reply, ours.reply),
+      ]
+      for case let (which, oracleMessage?, ourMessage?) in messages {
+        let at = "routine \(oracle.name): \(which)"
+        if oracleMessage.maximumSize != ourMessage.maximumSize {
+          differences.append("\(at): maximumSize \(oracleMessage.maximumSize), ours \(ourMessage.maximumSize)")
+        }
+        let gnuBits = [disposition(oracleMessage.remoteDisposition), disposition(oracleMessage.localDisposition)]
+        let ourBits = [disposition(ourMessage.remoteDisposition), disposition(ourMessage.localDisposition)]
+        if gnuBits != ourBits { differences.append("\(at): MACH_MSGH_BITS \(gnuBits), ours \(ourBits)") }
+        for (gnu, item) in zip(oracleMessage.items, ourMessage.items)
+        where gnu.paddedDataSize != item.paddedDataSize || gnu.runtime != item.runtime {
+          differences.append(
+            "\(at) item \(gnu.name): padded \(gnu.paddedDataSize) \(gnu.runtime), ours \(item.paddedDataSize) \(item.runtime)")
+        }
+      }
+    }
+    #expect(differences == [], "\(testCase.testDescription)")
+  }
+
   // MARK: - Helpers
 
   private func compareWithGNUMIG(_ testCase: Case) async throws {

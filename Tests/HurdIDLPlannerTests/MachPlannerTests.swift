@@ -48,6 +48,34 @@ import Testing
     #expect(message.size == 8320 && message.sizeIsMinimum && message.maximumSize == 10368)
   }
 
+  /// `IsNotLong` on a type that needs the long form: GNU writes a short template whose 12-bit count
+  /// wraps (4096 → 0) but still sizes the message by the real count — the stubs send and check
+  /// `msgh_size` 12420 for this routine (read from GNU MIG's generated C; the oracle cannot read
+  /// the truncated template back, so this case is pinned here only).
+  @Test func isNotLongKeepsGNUsSizesAndTruncatesTheCount() throws {
+    let source = """
+      subsystem lf 100;
+      #include <mach/std_types.defs>
+      type a4095 = array[4095] of char;
+      type a4096 = array[4096] of char;
+      type bigname = (300, 32);
+      type ints = array[] of int;
+      type bigsize = (MACH_MSG_TYPE_INTEGER_32, 256);
+      routine r(server: mach_port_t; f: a4095; g: a4096; d: bigname; s: bigsize;
+                l: int, IsLong; n: a4096, IsNotLong; v: ints, IsNotLong);
+      """
+    let path = "/virtual/is_not_long.defs"
+    let front = FrontEnd.run(
+      mainFile: path, options: PreprocessorOptions(includePaths: [Self.gnuMachIncludes]),
+      resolver: DiskResolver(memory: [path: source]))
+    let syntax = try #require(front.syntax)
+    let interface = try #require(Sema.check(syntax).interface)
+    let message = try #require(MachPlanner.plan(interface)?.routines.first?.request)
+    let truncated = try #require(message.items.first { $0.name == "n" })
+    #expect(truncated.descriptorForm == .short && truncated.msgtNumber == 0 && truncated.dataSize == 4096)
+    #expect(message.size == 12420 && message.sizeIsMinimum)
+  }
+
   @Test func outOfLineTypesSendNumberZero() throws {
     let plan = try plan("out_of_line")
     let message = try routine("r", plan).request
@@ -199,12 +227,15 @@ import Testing
   }
 }
 
-/// Reads includes from the real file system in GCC's search order.
+/// Reads includes from the real file system in GCC's search order (`memory` first).
 struct DiskResolver: IncludeResolver {
+  var memory: [String: String] = [:]
+
   func resolve(name: String, isAngled: Bool, includer: String?, searchPaths: [String]) -> ResolvedFile? {
     for candidate in IncludeSearch.candidates(
       name: name, isAngled: isAngled, includer: includer, searchPaths: searchPaths)
     {
+      if let text = memory[candidate] { return ResolvedFile(path: candidate, bytes: Array(text.utf8)) }
       if let data = FileManager.default.contents(atPath: candidate) {
         return ResolvedFile(path: candidate, bytes: [UInt8](data))
       }

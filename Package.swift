@@ -63,8 +63,8 @@ let package = Package(
       swiftSettings: strict),
     .testTarget(
       name: "HurdIDLPlannerTests",
-      dependencies: ["HurdIDLPlanner", "HurdIDLCompiler", "HurdIDLSema", "HurdIDLPreprocessor"],
-      exclude: ["Inputs", "Goldens"],
+      dependencies: ["HurdIDLPlanner", "HurdIDLCompiler", "HurdIDLSema", "HurdIDLPreprocessor", "HurdRPC"],
+      exclude: ["Inputs", "Fixtures", "Goldens"],
       swiftSettings: strict),
     .testTarget(
       name: "HurdIDLCompilerTests",

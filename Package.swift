@@ -41,7 +41,9 @@ let package = Package(
 
     // MARK: Runtime and transports — independent of the compiler.
     .target(name: "HurdRPC", swiftSettings: strict),
-    .target(name: "HurdRPCL4", dependencies: ["HurdRPC"], swiftSettings: strict),
+    // C shim for the L4 backend's hand-off (futex, CPU spin hint); no Swift equivalent exists.
+    .target(name: "CL4Support"),
+    .target(name: "HurdRPCL4", dependencies: ["HurdRPC", "CL4Support"], swiftSettings: strict),
 
     // MARK: Tests
     .testTarget(
@@ -73,6 +75,6 @@ let package = Package(
       exclude: ["Fixtures", "OracleSnapshots"],
       swiftSettings: strict),
     .testTarget(name: "HurdRPCTests", dependencies: ["HurdRPC", "HurdRPCL4"], swiftSettings: strict),
-    .testTarget(name: "HurdRPCL4Tests", dependencies: ["HurdRPCL4"], swiftSettings: strict),
+    .testTarget(name: "HurdRPCL4Tests", dependencies: ["HurdRPCL4", "HurdRPC"], swiftSettings: strict),
   ]
 )

@@ -1,0 +1,42 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Benchmarks live in their own package so `swift build` / `swift test` of hurdidl never build the
+// harness. Run: `cd Benchmarks && swift package --disable-sandbox benchmark` (see docs/performance.md).
+// A path dependency's identity is its directory name (lowercased), which differs between clones
+// (`hurdidl`, a worktree, CI's checkout), so derive it instead of hard-coding it.
+let hurdidl = String(Context.packageDirectory.split(separator: "/").dropLast().last ?? "hurdidl").lowercased()
+
+let package = Package(
+  name: "HurdIDLBenchmarks",
+  dependencies: [
+    .package(path: ".."),
+    .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
+    .package(url: "https://github.com/grpc/grpc-swift-2", exact: "2.4.3"),
+  ],
+  targets: [
+    // HurdRPC runtime and the L4 in-process backend.
+    .executableTarget(
+      name: "RPCBenchmarks",
+      dependencies: [
+        .product(name: "Benchmark", package: "benchmark"),
+        .product(name: "HurdRPC", package: hurdidl),
+        .product(name: "HurdRPCL4", package: hurdidl),
+      ],
+      path: "Benchmarks/RPCBenchmarks",
+      swiftSettings: [.swiftLanguageMode(.v6)],
+      plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+    // The peer a Swift user would otherwise pick: grpc-swift-2's in-process transport. A separate
+    // target because GRPCCore's names (RPCError, CallOptions, …) overlap HurdRPC's.
+    .executableTarget(
+      name: "GRPCPeerBenchmarks",
+      dependencies: [
+        .product(name: "Benchmark", package: "benchmark"),
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
+      ],
+      path: "Benchmarks/GRPCPeerBenchmarks",
+      swiftSettings: [.swiftLanguageMode(.v6)],
+      plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+  ]
+)

@@ -1,1 +1,0 @@
-// The semantic analysis stage: syntax tree → checked interface.

@@ -1,0 +1,58 @@
+/// Who is calling, as a server sees it: an unforgeable value that only transports can create.
+///
+/// It names the calling *domain* (task / address space) plus a transport-chosen badge (e.g. the
+/// endpoint or capability the call came through) — never a raw thread id, which wraps and
+/// would let a client impersonate another by guessing.
+public struct CallerIdentity: Hashable, Sendable, CustomStringConvertible {
+  @usableFromInline let domain: UInt64
+  @usableFromInline let badge: UInt64
+
+  /// Transports only.
+  @_spi(Transport)
+  public init(domain: UInt64, badge: UInt64) {
+    self.domain = domain
+    self.badge = badge
+  }
+
+  /// Whether both identities come from the same domain (task), whatever the badge.
+  public func isSameDomain(as other: CallerIdentity) -> Bool { domain == other.domain }
+
+  public var description: String { "caller(\(domain):\(badge))" }
+}
+
+/// What a server handler knows about the call it serves.
+public struct CallContext: Sendable {
+  /// The caller's identity.
+  public let caller: CallerIdentity
+  /// The request's message id.
+  public let requestLabel: UInt64
+  /// Whether the caller waits for a reply (false for one-way sends).
+  public let expectsReply: Bool
+  /// When the caller stops waiting, if it said so.
+  public var deadline: ContinuousClock.Instant? { storedDeadline.map(ContinuousClock.Instant.init(sinceRuntimeEpoch:)) }
+  // A fixed-layout stand-in for the instant (see `CallOptions.storedDeadline`).
+  let storedDeadline: Duration?
+  /// The call's cancellation handle, when the transport can observe the caller going away.
+  public let cancellation: CallCancellation?
+
+  @_spi(Transport)
+  public init(
+    caller: CallerIdentity, requestLabel: UInt64, expectsReply: Bool,
+    deadline: ContinuousClock.Instant? = nil, cancellation: CallCancellation? = nil
+  ) {
+    self.caller = caller
+    self.requestLabel = requestLabel
+    self.expectsReply = expectsReply
+    storedDeadline = deadline?.sinceRuntimeEpoch
+    self.cancellation = cancellation
+  }
+
+  /// Whether the caller cancelled (or its task was cancelled) — a handler may stop early.
+  @inlinable public var isCancelled: Bool { cancellation?.isCancelled ?? false }
+
+  /// Runs `handler` when the caller cancels (now, if it already has).
+  @discardableResult
+  public func onCancel(_ handler: @escaping @Sendable () -> Void) -> CallCancellation.Registration? {
+    cancellation?.onCancel(handler)
+  }
+}

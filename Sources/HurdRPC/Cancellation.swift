@@ -1,0 +1,68 @@
+/// A cancellation handle for one call, shared by the caller, the transport and the server.
+///
+/// - The caller (or the async layer, on Swift task cancellation) calls `cancel()`.
+/// - A transport registers an abort action with `onCancel` while the call is pending; the
+///   action must be *sticky*: it may run before the IPC has actually blocked and must still end it
+///   (with `.cancelled` before any transfer started, `.aborted` after).
+/// - A server handler sees the same handle through `CallContext.isCancelled` / `onCancel`.
+///
+/// `cancel()` is idempotent; each handler runs exactly once, outside the handle's lock.
+public final class CallCancellation: @unchecked Sendable {
+  private struct State {
+    var isCancelled = false
+    var nextID: UInt64 = 0
+    var handlers: [(id: UInt64, run: @Sendable () -> Void)] = []
+  }
+
+  // All access under `lock` (see `PThreadMutex` for why not `Mutex`).
+  private let lock = PThreadMutex()
+  private var state = State()
+
+  public init() {}
+
+  /// Whether `cancel()` has been called.
+  public var isCancelled: Bool { lock.withLock { state.isCancelled } }
+
+  /// Cancels: runs every registered handler once, on the calling thread.
+  public func cancel() {
+    let handlers = lock.withLock { () -> [(id: UInt64, run: @Sendable () -> Void)] in
+      guard !state.isCancelled else { return [] }
+      state.isCancelled = true
+      defer { state.handlers = [] }
+      return state.handlers
+    }
+    for handler in handlers { handler.run() }
+  }
+
+  /// Identifies a registered handler so it can be removed.
+  public struct Registration: Hashable, Sendable {
+    fileprivate let id: UInt64
+  }
+
+  /// Registers `handler` to run on cancellation. If already cancelled, runs it now and returns nil.
+  @discardableResult
+  public func onCancel(_ handler: @escaping @Sendable () -> Void) -> Registration? {
+    let registration = lock.withLock { () -> Registration? in
+      guard !state.isCancelled else { return nil }
+      state.nextID += 1
+      state.handlers.append((state.nextID, handler))
+      return Registration(id: state.nextID)
+    }
+    if registration == nil { handler() }
+    return registration
+  }
+
+  /// Removes a handler that has not run yet.
+  public func remove(_ registration: Registration) {
+    lock.withLock { state.handlers.removeAll { $0.id == registration.id } }
+  }
+
+  /// Runs `body` with `handler` registered for its duration (the transport-side pattern).
+  public func whileRegistered<R, E: Error>(
+    onCancel handler: @escaping @Sendable () -> Void, _ body: () throws(E) -> R
+  ) throws(E) -> R {
+    let registration = onCancel(handler)
+    defer { if let registration { remove(registration) } }
+    return try body()
+  }
+}

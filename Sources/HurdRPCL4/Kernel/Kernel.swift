@@ -1,0 +1,671 @@
+import CL4Support
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A modelled L4 X.2 kernel: address spaces, threads (real OS threads) and synchronous IPC.
+/// Several kernels can coexist in one process; their thread IDs are unrelated.
+public final class L4Kernel: @unchecked Sendable {
+  let lock = KernelLock()
+  // Guarded by `lock`.
+  private var slots: [L4Thread?] = [nil]  // thread number 0 is never used
+  private var slotGenerations: [UInt32] = [0]
+  private var freeSlots: [Int] = []
+  private var spaces: [L4AddressSpace] = []
+  private var localTables: [[L4Thread?]] = []
+  private var redirectors: [L4Thread?] = []
+
+  public init() {}
+
+  // MARK: Spaces and threads
+
+  /// Creates an empty address space.
+  public func createSpace() -> L4AddressSpace {
+    lock.lock()
+    defer { lock.unlock() }
+    let space = L4AddressSpace(kernel: self, number: spaces.count)
+    spaces.append(space)
+    localTables.append([nil])
+    redirectors.append(nil)
+    return space
+  }
+
+  /// Starts a thread in `space` running `body` on a new OS thread. The thread is deleted when
+  /// `body` returns: its ID becomes stale (a later thread may reuse the number with a new
+  /// version) and partners waiting on it fail with "non-existing partner".
+  @discardableResult
+  public func spawn(
+    in space: L4AddressSpace, name: String = "thread", _ body: @escaping @Sendable (L4ThreadContext) -> Void
+  ) -> L4Thread {
+    let thread = createThread(in: space, name: name)
+    thread.markBound()
+    let start = ThreadStart(thread: thread, body: body)
+    var handle = pthread_t()
+    let result = pthread_create(
+      &handle, nil,
+      { raw in
+        let start = Unmanaged<ThreadStart>.fromOpaque(raw!).takeRetainedValue()
+        start.thread.noteCPU()
+        start.body(L4ThreadContext(thread: start.thread))
+        start.thread.kernel.terminate(start.thread)
+        return nil
+      }, Unmanaged.passRetained(start).toOpaque())
+    precondition(result == 0, "pthread_create failed: \(result)")
+    thread.setOSThread(handle)
+    return thread
+  }
+
+  /// Creates a thread that no OS thread runs yet: it has its ID (others can address it; their
+  /// sends wait until it receives) and starts running when an OS thread calls `run` on it.
+  public func createThread(in space: L4AddressSpace, name: String = "thread") -> L4Thread {
+    precondition(space.kernel === self, "space belongs to another kernel")
+    lock.lock()
+    let number: Int
+    if let reused = freeSlots.popLast() {
+      number = reused
+    } else {
+      number = slots.count
+      slots.append(nil)
+      slotGenerations.append(0)
+    }
+    slotGenerations[number] &+= 1
+    // Low 6 bits of a version are never all zero, so global IDs never look local.
+    let version = slotGenerations[number] << 6 | 1
+    let localIndex = localTables[space.number].count
+    let thread = L4Thread(
+      kernel: self, id: L4ThreadID(number: UInt32(number), version: version),
+      localID: .local(index: UInt32(localIndex)), space: space, name: name)
+    slots[number] = thread
+    localTables[space.number].append(thread)
+    lock.unlock()
+    return thread
+  }
+
+  /// Sets (or with `nil` clears) the redirector of `space` (SpaceControl).
+  public func setRedirector(_ redirector: L4Thread?, for space: L4AddressSpace) {
+    lock.lock()
+    redirectors[space.number] = redirector
+    lock.unlock()
+  }
+
+  /// The live thread named by a global ID, or `nil` if it is unknown or stale.
+  public func thread(_ id: L4ThreadID) -> L4Thread? {
+    lock.lock()
+    defer { lock.unlock() }
+    return resolveGlobal(id)
+  }
+
+  func isAlive(_ thread: L4Thread) -> Bool {
+    lock.lock()
+    defer { lock.unlock() }
+    return thread.alive
+  }
+
+  // MARK: Lookup (lock held)
+
+  private func resolveGlobal(_ id: L4ThreadID) -> L4Thread? {
+    guard id.isGlobal else { return nil }
+    let number = Int(id.number)
+    guard number > 0, number < slots.count, let thread = slots[number], thread.id == id, thread.alive else {
+      return nil
+    }
+    return thread
+  }
+
+  /// Resolves a global ID, or a local ID inside `caller`'s space.
+  private func resolve(_ id: L4ThreadID, for caller: L4Thread) -> L4Thread? {
+    if id.isLocal {
+      let table = localTables[caller.space.number]
+      let index = Int(id.localIndex)
+      guard index > 0, index < table.count, let thread = table[index], thread.alive else { return nil }
+      return thread
+    }
+    return resolveGlobal(id)
+  }
+
+  /// The ID a receiver is shown for `sender`: local when it waited for local threads only.
+  private func shownID(of sender: L4Thread, to receiver: L4Thread, source: ReceiveSource?) -> L4ThreadID {
+    if case .anyLocal = source, sender.space === receiver.space { return sender.localID }
+    return sender.id
+  }
+
+  func terminate(_ thread: L4Thread) {
+    var toWake: [L4Thread] = []
+    lock.lock()
+    guard thread.alive else {
+      lock.unlock()
+      return
+    }
+    thread.alive = false
+    let number = Int(thread.id.number)
+    if slots[number] === thread {
+      slots[number] = nil
+      freeSlots.append(number)
+    }
+    localTables[thread.space.number][Int(thread.localID.localIndex)] = nil
+    for index in redirectors.indices where redirectors[index] === thread { redirectors[index] = nil }
+    // Senders blocked on the dead thread, and threads waiting to hear from it, fail.
+    while let sender = thread.queueHead {
+      thread.dequeue(sender)
+      sender.state = .idle
+      sender.outcome = .failed(L4ErrorCode(.nonExistingPartner, phase: .send))
+      toWake.append(sender)
+    }
+    for case let other? in slots {
+      if case .receiving(.thread(let partner), _) = other.state, partner === thread {
+        other.state = .idle
+        other.outcome = .failed(L4ErrorCode(.nonExistingPartner, phase: .receive))
+        toWake.append(other)
+      }
+    }
+    lock.unlock()
+    for waiter in toWake { waiter.parker.unpark() }
+  }
+
+  // MARK: IPC
+
+  /// The IPC system call, run by `caller` on its own OS thread.
+  func ipc(_ caller: L4Thread, to: L4ThreadID, from: L4ThreadID, timeouts: L4Timeouts) -> IPCOutcome {
+    caller.noteCPU()
+    var wake: L4Thread? = nil
+    lock.lock()
+    if caller.cancelPending {
+      // A sticky abort that arrived before this IPC started (see `cancelCall`).
+      caller.cancelPending = false
+      lock.unlock()
+      return .failed(L4ErrorCode(.cancelled, phase: to.isNil ? .receive : .send))
+    }
+
+    // Send phase.
+    if !to.isNil {
+      guard let destination = resolve(to, for: caller) else {
+        lock.unlock()
+        return .failed(L4ErrorCode(.nonExistingPartner, phase: .send))
+      }
+      let tag = L4MessageTag(raw: caller.mr[0])
+      var delivery = Delivery(
+        apparent: caller, actual: caller, propagated: false, redirected: false, intended: .nilThread)
+      if tag.isPropagated {
+        guard let virtual = resolve(caller.virtualSender, for: caller) else {
+          lock.unlock()
+          return .failed(L4ErrorCode(.nonExistingPartner, phase: .send))
+        }
+        // Propagation is honoured only from the virtual sender's or the destination's space,
+        // or from the redirector of the virtual sender's space; otherwise `p` is dropped.
+        if virtual.space === caller.space || destination.space === caller.space
+          || redirectors[virtual.space.number] === caller
+        {
+          delivery.apparent = virtual
+          delivery.propagated = true
+        }
+      }
+      var target = destination
+      if let redirector = redirectors[caller.space.number], redirector !== caller,
+        destination.space !== caller.space, destination.space !== redirector.space
+      {
+        target = redirector
+        delivery.redirected = true
+        delivery.intended = destination.id
+      }
+      let receivePhase: ReceivePhase?
+      if from.isNil {
+        receivePhase = nil
+      } else if from.isAnyThread {
+        receivePhase = ReceivePhase(source: .any, timeout: timeouts.receive)
+      } else if from.isAnyLocalThread {
+        receivePhase = ReceivePhase(source: .anyLocal, timeout: timeouts.receive)
+      } else if let partner = resolve(from, for: caller) {
+        receivePhase = ReceivePhase(source: .thread(partner), timeout: timeouts.receive)
+      } else {
+        receivePhase = nil  // reported by the receive phase below, after the send
+      }
+
+      if case .receiving(let source, _) = target.state, source.accepts(delivery.apparent, into: target) {
+        if let handler = target.serveHandler, tag.typedWords == 0, !delivery.propagated, !delivery.redirected,
+          target !== caller, case .thread(let partner)? = receivePhase?.source, partner === target
+        {
+          return dispatchDirectly(
+            caller, to: target, source: source, handler: handler, tag: tag, receiveTimeout: timeouts.receive)
+        }
+        if tag.typedWords == 0 {
+          deliverRegisters(from: caller, to: target, tag: tag, delivery: delivery, source: source)
+          wake = target
+        } else {
+          target.state = .transferring
+          caller.state = .transferring
+          lock.unlock()
+          let result = transferTyped(from: caller, to: target, tag: tag)
+          lock.lock()
+          endTransfer(caller, target)
+          caller.state = .idle
+          switch result {
+          case .success(let receivedTag):
+            target.state = .idle
+            completeReceive(of: target, from: caller, tag: receivedTag, delivery: delivery, source: source)
+            wake = target
+          case .failure(let senderError, let receiverError):
+            target.state = .idle
+            target.outcome = .failed(receiverError)
+            lock.unlock()
+            target.parker.unpark()
+            return .failed(senderError)
+          }
+        }
+      } else {
+        if timeouts.send.isZero {
+          lock.unlock()
+          return .failed(L4ErrorCode(.timeout, phase: .send))
+        }
+        let deadline = timeouts.send.deadline(from: cl4_monotonic_ns())
+        target.enqueue(caller)
+        caller.state = .sending(to: target, deadline: deadline, delivery: delivery, then: receivePhase)
+        caller.outcome = .none
+        caller.parker.prepare()
+        lock.unlock()
+        // While queued, re-check now and then: once the receiver takes the message we are moved
+        // into the receive phase, whose deadline starts only then.
+        let recheck = receivePhase?.timeout.deadline(from: 0)
+        let outcome = block(caller, deadline: deadline, partner: target, recheckWhileSending: recheck)
+        switch outcome {
+        case .rescan:
+          break  // our send completed into a receive phase that has queued senders
+        case .sent where !from.isNil:
+          break  // the receive partner did not resolve: the receive phase reports it
+        default:
+          return outcome
+        }
+        lock.lock()
+      }
+    }
+
+    // Receive phase.
+    if from.isNil {
+      lock.unlock()
+      wake?.parker.unpark()
+      return .sent
+    }
+    let source: ReceiveSource
+    if from.isAnyThread {
+      source = .any
+    } else if from.isAnyLocalThread {
+      source = .anyLocal
+    } else if let partner = resolve(from, for: caller) {
+      source = .thread(partner)
+    } else {
+      lock.unlock()
+      wake?.parker.unpark()
+      return .failed(L4ErrorCode(.nonExistingPartner, phase: .receive))
+    }
+    let deadline = timeouts.receive.deadline(from: cl4_monotonic_ns())
+    while true {
+      if caller.serving && caller.stopRequested {
+        // A serve loop asked to stop does not start another wait.
+        lock.unlock()
+        wake?.parker.unpark()
+        return .failed(L4ErrorCode(.cancelled, phase: .receive))
+      }
+      if let sender = caller.firstQueued(acceptedBy: source),
+        case .sending(_, _, let delivery, let then) = sender.state
+      {
+        caller.dequeue(sender)
+        let tag = L4MessageTag(raw: sender.mr[0])
+        var senderWake: L4Thread? = nil
+        if tag.typedWords == 0 {
+          deliverRegisters(from: sender, to: caller, tag: tag, delivery: delivery, source: source)
+          senderWake = completeSend(of: sender, then: then)
+        } else {
+          sender.state = .transferring
+          caller.state = .transferring
+          lock.unlock()
+          let result = transferTyped(from: sender, to: caller, tag: tag)
+          lock.lock()
+          endTransfer(sender, caller)
+          caller.state = .idle
+          switch result {
+          case .success(let receivedTag):
+            sender.state = .idle
+            completeReceive(of: caller, from: sender, tag: receivedTag, delivery: delivery, source: source)
+            senderWake = completeSend(of: sender, then: then)
+          case .failure(let senderError, let receiverError):
+            sender.state = .idle
+            sender.outcome = .failed(senderError)
+            caller.outcome = .failed(receiverError)
+            senderWake = sender
+          }
+        }
+        let outcome = caller.outcome
+        caller.outcome = .none
+        lock.unlock()
+        wake?.parker.unpark()
+        senderWake?.parker.unpark()
+        return outcome
+      }
+      if timeouts.receive.isZero {
+        lock.unlock()
+        wake?.parker.unpark()
+        return .failed(L4ErrorCode(.timeout, phase: .receive))
+      }
+      caller.state = .receiving(from: source, deadline: deadline)
+      caller.outcome = .none
+      caller.parker.prepare()
+      lock.unlock()
+      wake?.parker.unpark()
+      var partner: L4Thread? = wake
+      if case .thread(let expected) = source { partner = expected }
+      let outcome = block(caller, deadline: deadline, partner: partner)
+      guard case .rescan = outcome else { return outcome }
+      wake = nil
+      lock.lock()
+    }
+  }
+
+  /// Copies the untyped message into `receiver` and completes its receive (lock held).
+  private func deliverRegisters(
+    from sender: L4Thread, to receiver: L4Thread, tag: L4MessageTag, delivery: Delivery, source: ReceiveSource
+  ) {
+    let u = tag.untypedWords
+    if u > 0 { (receiver.mr + 1).update(from: sender.mr + 1, count: u) }
+    completeReceive(of: receiver, from: sender, tag: tag, delivery: delivery, source: source)
+  }
+
+  /// Sets the receiver's tag, control registers and outcome (lock held; registers copied).
+  private func completeReceive(
+    of receiver: L4Thread, from sender: L4Thread, tag: L4MessageTag, delivery: Delivery, source: ReceiveSource
+  ) {
+    let shownTag = tag.withoutReceiveFlags
+      .setting(L4MessageTag.propagatedBit, delivery.propagated)
+      .setting(L4MessageTag.redirectedBit, delivery.redirected)
+    receiver.mr[0] = shownTag.raw
+    receiver.actualSender = delivery.propagated ? delivery.actual.id : .nilThread
+    receiver.intendedReceiver = delivery.redirected ? delivery.intended : .nilThread
+    receiver.state = .idle
+    receiver.outcome = .received(from: shownID(of: delivery.apparent, to: receiver, source: source), tag: shownTag)
+    // Propagation: a virtual sender waiting for the propagator now waits for the new receiver,
+    // so the receiver's reply goes straight back to it.
+    if delivery.propagated, case .receiving(.thread(let expected), let deadline) = delivery.apparent.state,
+      expected === delivery.actual
+    {
+      delivery.apparent.state = .receiving(from: .thread(receiver), deadline: deadline)
+    }
+  }
+
+  /// A queued sender's message has been taken: move it into its receive phase (atomically, it
+  /// stays blocked) or complete it. Returns the thread to wake, if any (lock held).
+  private func completeSend(of sender: L4Thread, then: ReceivePhase?) -> L4Thread? {
+    guard let then else {
+      sender.state = .idle
+      sender.outcome = .sent
+      return sender
+    }
+    if sender.firstQueued(acceptedBy: then.source) != nil {
+      sender.state = .idle
+      sender.outcome = .rescan
+      return sender
+    }
+    if then.timeout.isZero {
+      sender.state = .idle
+      sender.outcome = .failed(L4ErrorCode(.timeout, phase: .receive))
+      return sender
+    }
+    sender.state = .receiving(from: then.source, deadline: then.timeout.deadline(from: cl4_monotonic_ns()))
+    return nil
+  }
+
+  /// Parks `thread` until its IPC completes or its current deadline passes (lock not held).
+  /// `recheckWhileSending` (ns) bounds each sleep of the send phase so a receive-phase deadline
+  /// set by the receiver is noticed.
+  private func block(
+    _ thread: L4Thread, deadline initialDeadline: UInt64?, partner: L4Thread?, recheckWhileSending: UInt64? = nil
+  ) -> IPCOutcome {
+    var deadline = initialDeadline
+    var recheck = recheckWhileSending
+    while true {
+      let spin = partner.map { $0.lastCPU.load(ordering: .relaxed) != cl4_current_cpu() } ?? true
+      var wakeAt = deadline
+      if let recheck {
+        let next = cl4_monotonic_ns() &+ max(recheck, 1_000)
+        wakeAt = min(wakeAt ?? .max, next)
+      }
+      if thread.parker.park(until: wakeAt, spin: spin) {
+        thread.noteCPU()
+        let outcome = thread.outcome
+        return outcome
+      }
+      lock.lock()
+      let now = cl4_monotonic_ns()
+      switch thread.state {
+      case .sending(let target, let current, _, _):
+        if let current, current <= now {
+          target.dequeue(thread)
+          thread.state = .idle
+          lock.unlock()
+          return .failed(L4ErrorCode(.timeout, phase: .send))
+        }
+        deadline = current
+      case .receiving(_, let current):
+        recheck = nil
+        if let current, current <= now {
+          thread.state = .idle
+          lock.unlock()
+          return .failed(L4ErrorCode(.timeout, phase: .receive))
+        }
+        deadline = current
+      case .idle, .transferring, .migrated, .dispatching:
+        deadline = nil  // completion is under way; its wake-up will come
+      }
+      lock.unlock()
+    }
+  }
+
+  // MARK: Abort
+
+  /// Clears abort requests that arrived during a transfer (lock held).
+  private func endTransfer(_ a: L4Thread, _ b: L4Thread) {
+    a.transferAbort.store(false, ordering: .relaxed)
+    b.transferAbort.store(false, ordering: .relaxed)
+  }
+
+  func abort(_ thread: L4Thread, send: Bool, receive: Bool) -> Bool {
+    lock.lock()
+    switch thread.state {
+    case .sending(let target, _, _, _) where send:
+      target.dequeue(thread)
+      thread.state = .idle
+      thread.outcome = .failed(L4ErrorCode(.cancelled, phase: .send))
+    case .receiving where receive:
+      thread.state = .idle
+      thread.outcome = .failed(L4ErrorCode(.cancelled, phase: .receive))
+    case .transferring:
+      thread.transferAbort.store(true, ordering: .releasing)
+      lock.unlock()
+      return true
+    case .dispatching where receive:
+      thread.dispatchAborted = true
+      lock.unlock()
+      return true
+    default:
+      lock.unlock()
+      return false
+    }
+    lock.unlock()
+    thread.parker.unpark()
+    return true
+  }
+
+  /// Arms (or disarms, clearing any leftover) sticky cancellation for `thread`'s next IPCs.
+  func armCancellation(_ thread: L4Thread, _ armed: Bool, annotation: (any AnyObject & Sendable)?) {
+    lock.lock()
+    thread.cancelArmed = armed
+    thread.cancelPending = false
+    thread.callAnnotation = annotation
+    lock.unlock()
+  }
+
+  /// Whether `client` still waits for `server`, and the annotation it attached to its call.
+  func callerStatus(_ client: L4Thread, server: L4Thread) -> (waiting: Bool, annotation: (any AnyObject & Sendable)?) {
+    lock.lock()
+    defer { lock.unlock() }
+    let waiting: Bool
+    switch client.state {
+    case .receiving(.thread(let expected), _): waiting = expected === server
+    case .dispatching(let current): waiting = current === server && !client.dispatchAborted
+    default: waiting = false
+    }
+    return (waiting, client.callAnnotation)
+  }
+
+  /// Aborts `thread`'s pending IPC; if it is armed but not in an IPC right now, its next IPC
+  /// fails with `cancelled` instead (so a cancel racing with the start of a call is not lost).
+  func cancelCall(_ thread: L4Thread) {
+    if abort(thread, send: true, receive: true) { return }
+    lock.lock()
+    switch thread.state {
+    case .idle where thread.cancelArmed:
+      thread.cancelPending = true
+    default:
+      break
+    }
+    lock.unlock()
+    // The state may have moved between the two steps; one more abort closes that window.
+    _ = abort(thread, send: true, receive: true)
+  }
+
+  // MARK: Direct dispatch
+
+  /// Runs `server`'s handler on the caller's OS thread (lock held on entry, released on exit).
+  private func dispatchDirectly(
+    _ caller: L4Thread, to server: L4Thread, source: ReceiveSource, handler: L4RequestHandler,
+    tag: L4MessageTag, receiveTimeout: L4Timeout
+  ) -> IPCOutcome {
+    let delivery = Delivery(apparent: caller, actual: caller, propagated: false, redirected: false, intended: .nilThread)
+    deliverRegisters(from: caller, to: server, tag: tag, delivery: delivery, source: source)
+    guard case .received(let shownSender, let shownTag) = server.outcome else { preconditionFailure() }
+    server.outcome = .none
+    server.state = .migrated
+    caller.state = .dispatching(server: server)
+    caller.dispatchAborted = false
+    // The receive phase (and its timeout) starts once the send has been delivered.
+    let deadline = receiveTimeout.deadline(from: cl4_monotonic_ns())
+    lock.unlock()
+
+    let request = L4Request(
+      server: server, sender: shownSender, tag: shownTag, registers: L4MessageRegisters(base: server.mr),
+      kernel: self, client: caller)
+    let action = handler(request)
+
+    lock.lock()
+    var result: IPCOutcome
+    let replyTag = L4MessageTag(raw: server.mr[0])
+    let expired = deadline.map { cl4_monotonic_ns() >= $0 } ?? false
+    if caller.dispatchAborted {
+      result = .failed(L4ErrorCode(.cancelled, phase: .receive))
+      caller.state = .idle
+    } else if action == .reply && expired {
+      result = .failed(L4ErrorCode(.timeout, phase: .receive))
+      caller.state = .idle
+    } else if action == .reply {
+      let replyDelivery = Delivery(
+        apparent: server, actual: server, propagated: false, redirected: false, intended: .nilThread)
+      if replyTag.typedWords == 0 {
+        deliverRegisters(from: server, to: caller, tag: replyTag, delivery: replyDelivery, source: .thread(server))
+        result = caller.outcome
+      } else {
+        caller.state = .transferring
+        server.state = .transferring
+        lock.unlock()
+        let transfer = transferTyped(from: server, to: caller, tag: replyTag)
+        lock.lock()
+        endTransfer(server, caller)
+        switch transfer {
+        case .success(let receivedTag):
+          completeReceive(
+            of: caller, from: server, tag: receivedTag, delivery: replyDelivery, source: .thread(server))
+          result = caller.outcome
+        case .failure(_, let receiverError):
+          result = .failed(receiverError)
+        }
+      }
+      caller.outcome = .none
+      caller.state = .idle
+    } else {
+      // No reply now: the caller keeps waiting for the server like any blocked caller.
+      caller.state = .receiving(from: .thread(server), deadline: deadline)
+      caller.outcome = .none
+      caller.parker.prepare()
+      result = .none
+    }
+
+    // Hand the server back to its own thread, still in open wait.
+    var serverWake = false
+    if action == .stop || server.stopRequested {
+      server.stopRequested = true
+      server.state = .idle
+      server.outcome = .failed(L4ErrorCode(.cancelled, phase: .receive))
+      serverWake = true
+    } else if server.firstQueued(acceptedBy: source) != nil {
+      server.state = .idle
+      server.outcome = .rescan
+      serverWake = true
+    } else {
+      server.state = .receiving(from: source, deadline: nil)
+    }
+    lock.unlock()
+    if serverWake { server.parker.unpark() }
+    if case .none = result { return block(caller, deadline: deadline, partner: server) }
+    return result
+  }
+
+  /// Whether `client` is still waiting for `server`'s reply (threaded or direct dispatch).
+  func isAwaitingReply(_ client: L4Thread, from server: L4Thread) -> Bool {
+    lock.lock()
+    defer { lock.unlock() }
+    switch client.state {
+    case .receiving(.thread(let expected), _): return expected === server
+    case .dispatching(let current): return current === server && !client.dispatchAborted
+    default: return false
+    }
+  }
+
+  // MARK: Serving
+
+  /// Enters (`serving`) or leaves a serve loop; a stop request outlives neither.
+  func registerServer(_ thread: L4Thread, serving: Bool, handler: L4RequestHandler?) {
+    lock.lock()
+    thread.serving = serving
+    thread.serveHandler = handler
+    if !serving { thread.stopRequested = false }
+    lock.unlock()
+  }
+
+  func isStopRequested(_ thread: L4Thread) -> Bool {
+    lock.lock()
+    defer { lock.unlock() }
+    return thread.stopRequested
+  }
+
+  /// Asks a thread inside `serve` to return: cancels its open wait, or takes effect when the
+  /// request it is handling (on its own or a client's OS thread) is done.
+  func requestStop(_ thread: L4Thread) {
+    lock.lock()
+    thread.stopRequested = true
+    var wake = false
+    if case .receiving = thread.state {
+      thread.state = .idle
+      thread.outcome = .failed(L4ErrorCode(.cancelled, phase: .receive))
+      wake = true
+    }
+    lock.unlock()
+    if wake { thread.parker.unpark() }
+  }
+}
+
+private final class ThreadStart {
+  let thread: L4Thread
+  let body: @Sendable (L4ThreadContext) -> Void
+  init(thread: L4Thread, body: @escaping @Sendable (L4ThreadContext) -> Void) {
+    self.thread = thread
+    self.body = body
+  }
+}

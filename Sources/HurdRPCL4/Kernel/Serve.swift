@@ -1,0 +1,58 @@
+/// What a server handler asks the serve loop to do after a request.
+public enum L4ServeAction: Sendable, Hashable {
+  /// Send the reply loaded in the server's message registers, then wait for the next request.
+  case reply
+  /// Send nothing (the caller stays blocked until someone replies or its timeout expires).
+  case noReply
+  /// Send nothing and leave the serve loop.
+  case stop
+}
+
+/// One received request, as a server handler sees it. `registers` are the server thread's
+/// message registers: read the request from them and load the reply into them.
+public struct L4Request {
+  /// The serving thread.
+  public let server: L4Thread
+  /// Who sent the request (the virtual sender for a propagated request).
+  public let sender: L4ThreadID
+  /// The request tag, with the propagated/redirected flags as received.
+  public let tag: L4MessageTag
+  public let registers: L4MessageRegisters
+  let kernel: L4Kernel
+  let client: L4Thread?
+
+  /// Whether the caller is still blocked waiting for this server's reply: `false` once it
+  /// was aborted (cancelled), timed out or died. Lets a long handler stop early.
+  public var isCallerWaiting: Bool {
+    guard let client else { return false }
+    return kernel.isAwaitingReply(client, from: server)
+  }
+
+  /// The address space of the calling thread (`nil` if it no longer exists).
+  public var senderSpace: L4AddressSpace? { client?.space }
+
+  /// `isCallerWaiting` plus what the caller attached to its call, in one kernel entry.
+  var callerStatus: (waiting: Bool, annotation: (any AnyObject & Sendable)?) {
+    guard let client else { return (false, nil) }
+    return kernel.callerStatus(client, server: server)
+  }
+}
+
+/// A server's request handler. With direct dispatch it may run on a client's OS thread, hence
+/// `@Sendable`; it must not perform IPC as the server thread (it has no context for that).
+public typealias L4RequestHandler = @Sendable (_ request: L4Request) -> L4ServeAction
+
+extension L4Thread {
+  /// Makes this thread's `serve` loop return (cancels its open wait, or takes effect after the
+  /// request it is handling).
+  public func stopServing() { kernel.requestStop(self) }
+}
+
+/// Whether a serve loop lets callers run its handler on their own thread.
+public enum L4DispatchMode: Sendable, Hashable {
+  /// Every request is handed to the server's OS thread (spin-then-park hand-off).
+  case threaded
+  /// When the server idles in open wait and a register-only `call` arrives, the calling thread
+  /// runs the handler itself ("migrating thread", LRPC); otherwise as `threaded`.
+  case direct
+}

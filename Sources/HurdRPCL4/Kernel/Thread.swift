@@ -1,0 +1,265 @@
+import CL4Support
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Where a receive phase accepts messages from.
+enum ReceiveSource {
+  case any
+  case anyLocal
+  case thread(L4Thread)
+
+  func accepts(_ sender: L4Thread, into receiver: L4Thread) -> Bool {
+    switch self {
+    case .any: return true
+    case .anyLocal: return sender.space === receiver.space
+    case .thread(let expected): return expected === sender
+    }
+  }
+}
+
+/// How a message travels: who the receiver will believe sent it, and the flags it will see.
+struct Delivery {
+  /// The sender the receiver sees (`VirtualSender` when propagated).
+  var apparent: L4Thread
+  /// The thread that really sent it.
+  var actual: L4Thread
+  var propagated: Bool
+  var redirected: Bool
+  /// The original destination of a redirected message.
+  var intended: L4ThreadID
+}
+
+struct ReceivePhase {
+  var source: ReceiveSource
+  var timeout: L4Timeout
+}
+
+/// A thread's IPC state; guarded by the kernel lock.
+enum IPCState {
+  case idle
+  /// Blocked in the send phase, queued on `to`.
+  case sending(to: L4Thread, deadline: UInt64?, delivery: Delivery, then: ReceivePhase?)
+  case receiving(from: ReceiveSource, deadline: UInt64?)
+  /// A typed transfer is copying; no kernel lock is held while it runs.
+  case transferring
+  /// Direct dispatch: a client thread is running this server's handler.
+  case migrated
+  /// Direct dispatch: this client is running `server`'s handler on its own OS thread.
+  case dispatching(server: L4Thread)
+}
+
+/// The result of an IPC handed to a blocked thread.
+enum IPCOutcome {
+  case none
+  case received(from: L4ThreadID, tag: L4MessageTag)
+  case sent
+  case failed(L4ErrorCode)
+  /// Run the receive phase again: messages may be queued that could not be delivered while the
+  /// thread was busy (direct dispatch, or a send that completed into an open receive).
+  case rescan
+}
+
+/// A kernel thread: a real OS thread with its UTCB (message, buffer and control registers).
+public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
+  // Immutable identity.
+  public let id: L4ThreadID
+  public let localID: L4ThreadID
+  public let space: L4AddressSpace
+  public let name: String
+  unowned let kernel: L4Kernel
+
+  // UTCB: used by the thread itself, and by the kernel only while the thread is blocked
+  // (the hand-off through the parker orders those accesses).
+  let mr: UnsafeMutablePointer<L4Word>
+  let br: UnsafeMutablePointer<L4Word>
+  var errorCode = L4ErrorCode(raw: 0)
+  var virtualSender = L4ThreadID.nilThread
+  var actualSender = L4ThreadID.nilThread
+  var intendedReceiver = L4ThreadID.nilThread
+  var transferTimeouts = L4TransferTimeouts()
+
+  let parker = L4Parker()
+  /// The CPU this thread last ran on; a waiter spins only if its waker runs elsewhere.
+  let lastCPU = Atomic<Int32>(-1)
+  /// Set by an abort that hits a running string copy.
+  let transferAbort = Atomic<Bool>(false)
+
+  // Guarded by the kernel lock.
+  var state = IPCState.idle
+  var outcome = IPCOutcome.none
+  var queueHead: L4Thread?
+  var queueTail: L4Thread?
+  var queueNext: L4Thread?
+  var queued = false
+  var alive = true
+  var serving = false
+  var serveHandler: L4RequestHandler?
+  var dispatchAborted = false
+  var stopRequested = false
+  var cancelArmed = false
+  var cancelPending = false
+  /// An object a client attaches to its pending call for the server to see (e.g. the runtime's
+  /// cancellation handle); a model extension in the spirit of the UserDefinedHandle TCR.
+  var callAnnotation: (any AnyObject & Sendable)?
+  /// Per-thread state of a transport built on this kernel (buffers in the thread's space). Only
+  /// touched by whoever runs as this thread: the thread itself, or one direct-dispatch caller.
+  var transportState: AnyObject?
+
+  // Whether an OS thread runs this thread (spawned, or `run`).
+  private let bound = Atomic<Bool>(false)
+
+  private let osThread = Locked<pthread_t?>(nil)
+
+  init(kernel: L4Kernel, id: L4ThreadID, localID: L4ThreadID, space: L4AddressSpace, name: String) {
+    self.kernel = kernel
+    self.id = id
+    self.localID = localID
+    self.space = space
+    self.name = name
+    mr = UnsafeMutablePointer<L4Word>.allocate(capacity: L4MessageRegisters.count)
+    mr.initialize(repeating: 0, count: L4MessageRegisters.count)
+    br = UnsafeMutablePointer<L4Word>.allocate(capacity: L4BufferRegisters.count)
+    br.initialize(repeating: 0, count: L4BufferRegisters.count)
+  }
+
+  deinit {
+    mr.deallocate()
+    br.deallocate()
+  }
+
+  public var description: String { "\(name)(\(id))" }
+
+  /// Aborts this thread's pending IPC, as `ExchangeRegisters` with the abort flags does:
+  /// a wait that has not started transferring fails with `cancelled`; a running string
+  /// transfer fails with `aborted` (for both partners). Returns whether an IPC was pending.
+  @discardableResult
+  public func abortIPC(send: Bool = true, receive: Bool = true) -> Bool {
+    kernel.abort(self, send: send, receive: receive)
+  }
+
+  /// Whether the thread's body is still running.
+  public var isAlive: Bool { kernel.isAlive(self) }
+
+  /// Waits for the thread's body to return.
+  public func join() {
+    guard let handle = osThread.withLock({ handle -> pthread_t? in
+      defer { handle = nil }
+      return handle
+    }) else { return }
+    pthread_join(handle, nil)
+  }
+
+  func setOSThread(_ handle: pthread_t) { osThread.withLock { $0 = handle } }
+
+  func markBound() {
+    precondition(!bound.exchange(true, ordering: .acquiringAndReleasing), "thread already has an OS thread")
+  }
+
+  /// Runs `body` as this thread on the calling OS thread (for threads made by `createThread`).
+  /// The thread is deleted when `body` returns, as if its spawned body had ended.
+  public func run<R>(_ body: (L4ThreadContext) throws -> R) rethrows -> R {
+    markBound()
+    noteCPU()
+    defer { kernel.terminate(self) }
+    return try body(L4ThreadContext(thread: self))
+  }
+
+  @inline(__always) func noteCPU() {
+    lastCPU.store(cl4_current_cpu(), ordering: .relaxed)
+  }
+
+  // MARK: Sender queue (kernel lock held)
+
+  func enqueue(_ sender: L4Thread) {
+    sender.queueNext = nil
+    sender.queued = true
+    if let tail = queueTail { tail.queueNext = sender } else { queueHead = sender }
+    queueTail = sender
+  }
+
+  func dequeue(_ sender: L4Thread) {
+    guard sender.queued else { return }
+    var previous: L4Thread? = nil
+    var cursor = queueHead
+    while let current = cursor {
+      if current === sender {
+        if let previous { previous.queueNext = current.queueNext } else { queueHead = current.queueNext }
+        if queueTail === current { queueTail = previous }
+        current.queueNext = nil
+        current.queued = false
+        return
+      }
+      previous = current
+      cursor = current.queueNext
+    }
+  }
+
+  /// The first queued sender whose message `source` accepts.
+  func firstQueued(acceptedBy source: ReceiveSource) -> L4Thread? {
+    var cursor = queueHead
+    while let sender = cursor {
+      if case .sending(_, _, let delivery, _) = sender.state, source.accepts(delivery.apparent, into: self) {
+        return sender
+      }
+      cursor = sender.queueNext
+    }
+    return nil
+  }
+}
+
+/// What a thread is doing in the kernel, as `ExchangeRegisters` would report it.
+public enum L4IPCActivity: Sendable, Hashable {
+  /// Not in an IPC (running its own code, or running a server handler).
+  case none
+  /// Blocked in a send phase.
+  case sending
+  /// Blocked in a receive phase.
+  case receiving
+  /// Copying typed items (string copy, map, grant).
+  case transferring
+  /// A server whose handler a client is running (direct dispatch).
+  case lentToCaller
+}
+
+extension L4Thread {
+  /// The thread's current IPC activity (a snapshot).
+  public var ipcActivity: L4IPCActivity {
+    kernel.activity(of: self)
+  }
+}
+
+extension L4Kernel {
+  func activity(of thread: L4Thread) -> L4IPCActivity {
+    lock.lock()
+    defer { lock.unlock() }
+    switch thread.state {
+    case .idle, .dispatching: return .none
+    case .sending: return .sending
+    case .receiving: return .receiving
+    case .transferring: return .transferring
+    case .migrated: return .lentToCaller
+    }
+  }
+}
+
+extension L4Thread {
+  /// How many threads are blocked sending to this thread (its sender queue).
+  public var queuedSenderCount: Int { kernel.queuedSenderCount(of: self) }
+}
+
+extension L4Kernel {
+  func queuedSenderCount(of thread: L4Thread) -> Int {
+    lock.lock()
+    defer { lock.unlock() }
+    var count = 0
+    var cursor = thread.queueHead
+    while let sender = cursor {
+      count += 1
+      cursor = sender.queueNext
+    }
+    return count
+  }
+}

@@ -1,0 +1,113 @@
+import CL4Support
+@_spi(Transport) import HurdRPC
+
+/// A client endpoint: calls a server thread of an `L4Kernel` from whatever OS thread calls it.
+///
+/// Each calling OS thread acts as its own L4 thread in `space` (created on first use, see
+/// `L4Kernel.currentThread(in:)`), so a call is a real L4 `Call` (send + atomic closed receive)
+/// with the L4 timeouts, errors and abort. Register-only calls allocate nothing in steady state.
+public struct L4ClientTransport: ClientTransport {
+  public let kernel: L4Kernel
+  /// The client's address space (its protection domain).
+  public let space: L4AddressSpace
+  /// The server thread called (an `L4ServerTransport.endpoint`, or any serving thread).
+  public let server: L4ThreadID
+  public let configuration: L4TransportConfiguration
+
+  public init(
+    space: L4AddressSpace, server: L4ThreadID, configuration: L4TransportConfiguration = .default
+  ) {
+    self.kernel = space.kernel
+    self.space = space
+    self.server = server
+    self.configuration = configuration
+  }
+
+  /// A client of `server` living in `space`.
+  public init(space: L4AddressSpace, server: L4ServerTransport, configuration: L4TransportConfiguration = .default) {
+    self.init(space: space, server: server.endpoint, configuration: configuration)
+  }
+
+  public func call(_ request: Message, options: CallOptions) throws(RPCError) -> Message {
+    let context = kernel.currentThread(in: space)
+    return try perform(request, options: options, context: context, expectReply: true)!
+  }
+
+  public func send(_ message: Message, options: CallOptions) throws(RPCError) {
+    let context = kernel.currentThread(in: space)
+    _ = try perform(message, options: options, context: context, expectReply: false)
+  }
+
+  private func perform(
+    _ request: borrowing Message, options: CallOptions, context: L4ThreadContext, expectReply: Bool
+  ) throws(RPCError) -> Message? {
+    let thread = context.thread
+    let timeouts = try Self.timeouts(for: options)
+    thread.transferTimeouts = L4TransferTimeouts(
+      send: Self.l4(options.transferTimeout), receive: Self.l4(options.transferTimeout))
+    if let handle = options.cancellation {
+      if handle.isCancelled { throw RPCError(.cancelled, "call cancelled before it started", phase: .send) }
+      kernel.armCancellation(thread, true, annotation: handle)
+      let kernel = self.kernel
+      let registration = handle.onCancel { kernel.cancelCall(thread) }
+      defer {
+        if let registration { handle.remove(registration) }
+        kernel.armCancellation(thread, false, annotation: nil)
+      }
+      return try exchange(request, context: context, timeouts: timeouts, expectReply: expectReply)
+    }
+    return try exchange(request, context: context, timeouts: timeouts, expectReply: expectReply)
+  }
+
+  private func exchange(
+    _ request: borrowing Message, context: L4ThreadContext, timeouts: L4Timeouts, expectReply: Bool
+  ) throws(RPCError) -> Message? {
+    let thread = context.thread
+    try L4Marshalling.load(request, into: thread, configuration: configuration)
+    if !request.items.isEmpty || thread.transportState == nil {
+      // Make sure a reply carrying strings or regions has somewhere to land.
+      _ = try TransportThreadState.of(thread, configuration)
+    }
+    do throws(L4ErrorCode) {
+      if expectReply {
+        _ = try context.call(server, timeouts: timeouts)
+      } else {
+        try context.send(to: server, timeout: timeouts.send)
+      }
+    } catch {
+      throw Self.rpcError(error, call: expectReply)
+    }
+    return expectReply ? try L4Marshalling.store(from: thread, configuration: configuration) : nil
+  }
+
+  /// The RPC error for an IPC error. A call whose server thread was deleted after taking the
+  /// request (receive phase, non-existing partner) reports `.serverDied`.
+  static func rpcError(_ error: L4ErrorCode, call: Bool) -> RPCError {
+    if call, error.kind == .nonExistingPartner, error.phase == .receive {
+      return RPCError(.serverDied, "the server thread was deleted during the call", phase: .receive, cause: error)
+    }
+    return RPCError(l4ErrorCode: error.raw) ?? RPCError(.unsupported, "unknown IPC error \(error.raw)")
+  }
+
+  static func l4(_ timeout: IPCTimeout) -> L4Timeout {
+    L4Timeout(raw: timeout.l4Encoding) ?? .never
+  }
+
+  /// Per-phase L4 timeouts from the options; an overall deadline caps both phases. (The
+  /// receive phase is capped by the time left when the call starts, so the call may overrun its
+  /// deadline by at most the length of its send phase.)
+  static func timeouts(for options: CallOptions) throws(RPCError) -> L4Timeouts {
+    var send = l4(options.sendTimeout)
+    var receive = l4(options.receiveTimeout)
+    if options.hasDeadline, let deadline = options.effectiveDeadline(start: .now) {
+      let left = ContinuousClock.now.duration(to: deadline)
+      guard left > .zero else { throw RPCError(.timeout, "deadline already passed", phase: .send) }
+      let (seconds, attoseconds) = left.components
+      let micros = UInt64(seconds) * 1_000_000 + UInt64(attoseconds / 1_000_000_000_000) + 1
+      let cap = L4Timeout.microseconds(micros)
+      if send.isNever || (send.microseconds ?? 0) > micros { send = cap }
+      if receive.isNever || (receive.microseconds ?? 0) > micros { receive = cap }
+    }
+    return L4Timeouts(send: send, receive: receive)
+  }
+}

@@ -1,0 +1,223 @@
+@_spi(Transport) import HurdRPC
+import Synchronization
+
+/// A server endpoint: receive loops on L4 threads of `space` that feed a `RequestDispatcher`.
+///
+/// - The *endpoint* thread exists from `init` on (`endpoint` is its ID; clients call it). The
+///   first OS thread to call `serve` runs it: open wait → demux → reply-and-wait, replies sent
+///   with zero timeout (dropped if the caller is gone).
+/// - Worker pool (bounded): with `workers: n`, `serve` also starts `n` worker threads; each
+///   further concurrent `serve` call adds its OS thread as one more worker. The endpoint then
+///   acts as the Hurd/L4 *manager*: it hands each register-only request to an idle worker by
+///   **propagation**, so the worker replies straight to the client; if no worker is idle, or the
+///   request carries typed items, it handles the request itself. At most `1 + workers` requests
+///   run at once; further callers wait in the kernel (their send timeouts apply).
+/// - `.direct` dispatch (no workers only): a caller finding the endpoint idle runs the handler on
+///   its own thread (see `L4DispatchMode`).
+/// - `shutdown()` ends every loop and deletes the endpoint: callers not yet received fail with
+///   `.nonExistingPartner` (send phase), callers whose request was taken with `.serverDied`.
+public final class L4ServerTransport: ServerTransport {
+  public let kernel: L4Kernel
+  public let space: L4AddressSpace
+  /// The thread clients call.
+  public let endpoint: L4ThreadID
+  public let mode: L4DispatchMode
+  public let workers: Int
+  public let configuration: L4TransportConfiguration
+  private let endpointThread: L4Thread
+  private let state = Locked<State>(State())
+
+  private struct State {
+    var started = false
+    var shutDown = false
+    var workers: [L4Thread] = []
+    var idle: [L4Thread] = []
+  }
+
+  public init(
+    space: L4AddressSpace, mode: L4DispatchMode = .threaded, workers: Int = 0,
+    configuration: L4TransportConfiguration = .default
+  ) {
+    kernel = space.kernel
+    self.space = space
+    self.mode = workers > 0 ? .threaded : mode
+    self.workers = max(0, workers)
+    self.configuration = configuration
+    endpointThread = kernel.createThread(in: space, name: "endpoint")
+    endpoint = endpointThread.id
+  }
+
+  public func serve(_ dispatcher: RequestDispatcher) throws(RPCError) {
+    enum Role { case endpoint, worker, refused }
+    let role = state.withLock { state -> Role in
+      if state.shutDown { return .refused }
+      if state.started { return .worker }
+      state.started = true
+      return .endpoint
+    }
+    switch role {
+    case .refused:
+      throw RPCError(.shutDown, "the server transport was shut down")
+    case .worker:
+      let worker = kernel.createThread(in: space, name: "worker")
+      guard state.withLock({ state -> Bool in
+        if state.shutDown { return false }
+        state.workers.append(worker)
+        return true
+      }) else {
+        throw RPCError(.shutDown, "the server transport was shut down")
+      }
+      worker.run { context in workerLoop(context, dispatcher) }
+    case .endpoint:
+      let pool = (0..<workers).map { n in
+        kernel.spawn(in: space, name: "worker\(n)") { [self] context in workerLoop(context, dispatcher) }
+      }
+      let stopNow = state.withLock { state -> Bool in
+        state.workers += pool
+        return state.shutDown
+      }
+      if stopNow { for worker in pool { worker.stopServing() } }
+      endpointThread.run { context in
+        // Receive buffers must be in place before the first request arrives.
+        _ = try? TransportThreadState.of(context.thread, configuration)
+        if workers == 0 && mode == .direct {
+          context.serve(.direct, handler: handler(dispatcher))
+        } else if workers == 0 {
+          context.serve(.threaded, handler: handler(dispatcher))
+        } else {
+          managerLoop(context, dispatcher)
+        }
+      }
+      for worker in pool { worker.join() }
+    }
+  }
+
+  /// Callers currently waiting for the endpoint to take their request.
+  public var pendingSenders: Int { endpointThread.queuedSenderCount }
+
+  public func shutdown() {
+    let (workers, started) = state.withLock { state -> ([L4Thread], Bool) in
+      state.shutDown = true
+      return (state.workers, state.started)
+    }
+    endpointThread.stopServing()
+    for worker in workers { worker.stopServing() }
+    // Never served: delete the endpoint so its waiting callers fail instead of hanging.
+    if !started { kernel.terminate(endpointThread) }
+  }
+
+  // MARK: Loops
+
+  private func handler(_ dispatcher: RequestDispatcher) -> L4RequestHandler {
+    let configuration = configuration
+    let badge = UInt64(endpoint.number)
+    return { request in
+      Self.handle(request, dispatcher: dispatcher, configuration: configuration, badge: badge)
+    }
+  }
+
+  /// Decodes the request in the server's MRs, runs the dispatcher and loads the reply.
+  static func handle(
+    _ request: L4Request, dispatcher: RequestDispatcher, configuration: L4TransportConfiguration, badge: UInt64
+  ) -> L4ServeAction {
+    let server = request.server
+    if let state = server.transportState as? TransportThreadState { state.detachPrevious() }
+    let message: Message
+    do throws(RPCError) {
+      message = try L4Marshalling.store(from: server, configuration: configuration)
+    } catch {
+      // Malformed request: answer with the error's RetCode (if anyone waits).
+      var reply = Message.reply(to: request.tag.label, returnCode: error.wireReturnCode)
+      return loadReply(&reply, into: server, request: request, configuration: configuration)
+    }
+    let status = request.callerStatus
+    let domain = request.senderSpace.map { UInt64($0.number) } ?? .max
+    let context = CallContext(
+      caller: CallerIdentity(domain: domain, badge: badge), requestLabel: message.label,
+      expectsReply: status.waiting, cancellation: status.annotation as? CallCancellation)
+    var reply = Message(label: 0)
+    guard dispatcher.respond(to: message, reply: &reply, context: context) else { return .noReply }
+    return loadReply(&reply, into: server, request: request, configuration: configuration)
+  }
+
+  private static func loadReply(
+    _ reply: inout Message, into server: L4Thread, request: L4Request, configuration: L4TransportConfiguration
+  ) -> L4ServeAction {
+    do throws(RPCError) {
+      try L4Marshalling.load(reply, into: server, configuration: configuration)
+    } catch {
+      let fallback = Message.reply(to: request.tag.label, returnCode: error.wireReturnCode)
+      do throws(RPCError) {
+        try L4Marshalling.load(fallback, into: server, configuration: configuration)
+      } catch {
+        return .noReply
+      }
+    }
+    return .reply
+  }
+
+  private func workerLoop(_ context: L4ThreadContext, _ dispatcher: RequestDispatcher) {
+    let thread = context.thread
+    _ = try? TransportThreadState.of(thread, configuration)
+    kernel.registerServer(thread, serving: true, handler: nil)
+    defer { kernel.registerServer(thread, serving: false, handler: nil) }
+    let badge = UInt64(endpoint.number)
+    while !kernel.isStopRequested(thread) {
+      state.withLock { $0.idle.append(thread) }
+      let received: L4IPCResult
+      do throws(L4ErrorCode) {
+        received = try context.wait()
+      } catch {
+        continue
+      }
+      let request = L4Request(
+        server: thread, sender: received.from, tag: received.tag, registers: context.mr, kernel: kernel,
+        client: kernel.thread(received.from))
+      if Self.handle(request, dispatcher: dispatcher, configuration: configuration, badge: badge) == .reply {
+        try? context.reply(to: received.from)
+      }
+    }
+    state.withLock { state in state.idle.removeAll { $0 === thread } }
+  }
+
+  private func managerLoop(_ context: L4ThreadContext, _ dispatcher: RequestDispatcher) {
+    let thread = context.thread
+    kernel.registerServer(thread, serving: true, handler: nil)
+    defer { kernel.registerServer(thread, serving: false, handler: nil) }
+    let badge = UInt64(endpoint.number)
+    var next: L4IPCResult? = nil
+    while !kernel.isStopRequested(thread) {
+      let received: L4IPCResult
+      if let pending = next {
+        received = pending
+        next = nil
+      } else {
+        do throws(L4ErrorCode) {
+          received = try context.wait()
+        } catch {
+          continue
+        }
+      }
+      if received.tag.typedWords == 0, !received.tag.isPropagated,
+        let worker = state.withLock({ $0.idle.popLast() })
+      {
+        // Hand the request on; the worker replies to the client directly.
+        let tag = context.mr.tag
+        context.virtualSender = received.from
+        context.mr.tag = L4MessageTag(label: tag.label, untyped: tag.untypedWords, propagated: true)
+        do throws(L4ErrorCode) {
+          try context.send(to: worker.id)
+          continue
+        } catch {
+          context.mr.tag = tag  // the worker is gone: serve it here
+        }
+      }
+      let request = L4Request(
+        server: thread, sender: received.from, tag: received.tag, registers: context.mr, kernel: kernel,
+        client: kernel.thread(received.from))
+      if Self.handle(request, dispatcher: dispatcher, configuration: configuration, badge: badge) == .reply {
+        next = try? context.replyWait(to: received.from)
+      }
+    }
+  }
+}

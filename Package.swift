@@ -28,6 +28,8 @@ let package = Package(
     .target(name: "HurdIDLSema", dependencies: ["HurdIDLSource", "HurdIDLSyntax"], swiftSettings: strict),
     .target(name: "HurdIDLPlanner", dependencies: ["HurdIDLSource", "HurdIDLSema"], swiftSettings: strict),
     .target(
+      name: "HurdIDLEmitter", dependencies: ["HurdIDLSource", "HurdIDLSema", "HurdIDLPlanner"], swiftSettings: strict),
+    .target(
       name: "HurdIDLCompiler",
       dependencies: ["HurdIDLSource", "HurdIDLPreprocessor", "HurdIDLSyntax", "HurdIDLSema", "HurdIDLPlanner"],
       swiftSettings: strict),
@@ -63,6 +65,16 @@ let package = Package(
     .testTarget(
       name: "HurdIDLPlannerTests",
       dependencies: ["HurdIDLPlanner", "HurdIDLCompiler"],
+      swiftSettings: strict),
+    .testTarget(
+      name: "HurdIDLEmitterTests",
+      dependencies: ["HurdIDLEmitter", "HurdIDLPlanner", "HurdIDLSema"],
+      exclude: ["Goldens"],
+      swiftSettings: strict),
+    .testTarget(
+      name: "HurdIDLRoundTripTests",
+      dependencies: ["HurdRPC", "HurdRPCL4", "HurdIDLEmitter", "HurdIDLPlanner", "HurdIDLSema"],
+      exclude: ["roundtrip.defs"],
       swiftSettings: strict),
     .testTarget(
       name: "HurdIDLCompilerTests",

@@ -1,0 +1,1 @@
+../HurdIDLRoundTripTests/Fixture.swift

@@ -84,6 +84,8 @@ enum ValuePlacement: Hashable, Sendable {
 /// One Swift-visible value of a routine (an `in`, `out` or `inout` argument).
 struct EmitValue: Hashable, Sendable {
   var defsName: String
+  /// The `.defs` type as written (nil for an inline type specification).
+  var defsTypeName: String?
   var swiftName: String
   var direction: ArgumentKind
   var shape: ValueShape
@@ -195,7 +197,7 @@ enum EmitModelBuilder {
       throw Unsupported(reason: "argument \(argument.name) travels in neither message")
     }
     return EmitValue(
-      defsName: argument.name, swiftName: name, direction: argument.kind, shape: try shape(of: any, argument.name),
+      defsName: argument.name, defsTypeName: argument.type.name, swiftName: name, direction: argument.kind, shape: try shape(of: any, argument.name),
       request: request, reply: reply)
   }
 
@@ -265,6 +267,13 @@ extension L4ReceivedRight {
     case .receive: "receive"
     case .any: nil
     }
+  }
+}
+
+extension EmitValue {
+  /// `in a: int`, as the `.defs` declares it.
+  var declaration: String {
+    "\(direction.rawValue) \(defsName)" + (defsTypeName.map { ": \($0)" } ?? "")
   }
 }
 

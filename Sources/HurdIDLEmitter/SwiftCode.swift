@@ -14,8 +14,11 @@ public indirect enum SwiftNode: Hashable, Sendable {
   case comment([String])
   /// `opening` on its own line, then `body` indented by one level, then `closing`.
   case block(opening: String, body: [SwiftNode], closing: String)
-  /// A `case …:` / `default:` label of a `switch`: at the switch's indentation, body indented.
+  /// A `case …:` / `default:` label inside a `switch` block: at the switch's indentation, body
+  /// indented.
   case caseLabel(String, body: [SwiftNode])
+  /// `do {` body `} catch {` handler `}`.
+  case doCatch(body: [SwiftNode], handler: [SwiftNode])
   /// A function: doc comment, signature (wrapped when long), body (none for a requirement).
   case function(SwiftFunction)
 
@@ -128,8 +131,14 @@ public struct SwiftRenderer: Sendable {
         while lines.count > blockStart, lines.last == "" { lines.removeLast() }
         lines.append(pad + closing)
       case .caseLabel(let label, let body):
-        lines.append(pad + label)
+        lines.append(String(pad.dropFirst(2)) + label)
+        append(body, indentation: indentation, to: &lines)
+      case .doCatch(let body, let handler):
+        lines.append(pad + "do {")
         append(body, indentation: indentation + 2, to: &lines)
+        lines.append(pad + "} catch {")
+        append(handler, indentation: indentation + 2, to: &lines)
+        lines.append(pad + "}")
       case .function(let function):
         for line in function.documentation { lines.append(line.isEmpty ? pad + "///" : pad + "/// " + line) }
         for line in function.signatureLines(indentation: indentation) { lines.append(pad + line) }

@@ -181,7 +181,7 @@ private struct Emitter {
   func replyStruct(_ routine: EmitRoutine) -> [SwiftNode] {
     var body: [SwiftNode] = []
     for value in routine.results {
-      body += [.doc(["`\(value.direction.rawValue) \(value.defsName)`."]), .line("\(access)var \(value.swiftName): \(value.shape.swiftType)")]
+      body += [.doc(["`\(value.declaration)`."]), .line("\(access)var \(value.swiftName): \(value.shape.swiftType)")]
     }
     body.append(.blank)
     let parameters = routine.results.map { SwiftFunction.Parameter(name: $0.swiftName, type: $0.shape.swiftType) }
@@ -236,7 +236,7 @@ private struct Emitter {
     lines.append("")
     lines.append("- Parameters:")
     for value in routine.parameters {
-      lines.append("  - \(value.swiftName): `\(value.direction.rawValue) \(value.defsName)`.")
+      lines.append("  - \(value.swiftName): `\(value.declaration)`.")
     }
     if server {
       lines.append("  - context: the caller and the call's deadline and cancellation.")
@@ -362,12 +362,10 @@ private struct Emitter {
     let call = "server.\(routine.swiftName)(" + (names.map { "\($0): \($0)" } + ["context: context"]).joined(separator: ", ") + ")"
     if let result = resultType(routine) {
       body.append(.line("let results: \(result)"))
-      body.append(.braces("do", [.line("results = try \(call)")]))
-      body.append(.braces("catch", [.line("throw HurdRPC.RPCError(.returnCode(error))")]))
+      body.append(.doCatch(body: [.line("results = try \(call)")], handler: [.line("throw HurdRPC.RPCError(.returnCode(error))")]))
       body.append(.line("try \(namespace).Wire.encode\(routine.typeName)Reply(results, into: &reply)"))
     } else {
-      body.append(.braces("do", [.line("try \(call)")]))
-      body.append(.braces("catch", [.line("throw HurdRPC.RPCError(.returnCode(error))")]))
+      body.append(.doCatch(body: [.line("try \(call)")], handler: [.line("throw HurdRPC.RPCError(.returnCode(error))")]))
       if !routine.isOneWay {
         body.append(.line("try \(namespace).Wire.encode\(routine.typeName)Reply(into: &reply)"))
       }

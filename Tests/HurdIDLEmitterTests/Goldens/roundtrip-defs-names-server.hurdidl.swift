@@ -54,9 +54,9 @@ package enum Roundtrip {
 
   /// The results of `divide`.
   package struct DivideReply: Swift.Sendable {
-    /// `out quotient`.
+    /// `out quotient: int`.
     package var quotient: Swift.Int32
-    /// `out exact`.
+    /// `out exact: boolean_t`.
     package var exact: Swift.Bool
 
     package init(quotient: Swift.Int32, exact: Swift.Bool) {
@@ -74,8 +74,8 @@ package protocol RoundtripServer: Swift.Sendable {
   /// `add` — request 5000, reply 5100 (roundtrip.defs:13).
   ///
   /// - Parameters:
-  ///   - a: `in a`.
-  ///   - b: `in b`.
+  ///   - a: `in a: int`.
+  ///   - b: `in b: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `sum`.
   func add(
@@ -87,7 +87,7 @@ package protocol RoundtripServer: Swift.Sendable {
   /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:16).
   ///
   /// - Parameters:
-  ///   - values: `in values`.
+  ///   - values: `in values: quad_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `total`.
   func sum_quad(
@@ -98,7 +98,7 @@ package protocol RoundtripServer: Swift.Sendable {
   /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:19).
   ///
   /// - Parameters:
-  ///   - list: `in list`.
+  ///   - list: `in list: int_list_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `reversed`.
   func reverse_list(
@@ -109,7 +109,7 @@ package protocol RoundtripServer: Swift.Sendable {
   /// `greet` — request 5003, reply 5103 (roundtrip.defs:22).
   ///
   /// - Parameters:
-  ///   - name: `in name`.
+  ///   - name: `in name: name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `greeting`.
   func greet(
@@ -120,8 +120,8 @@ package protocol RoundtripServer: Swift.Sendable {
   /// `bump` — request 5004, reply 5104 (roundtrip.defs:26).
   ///
   /// - Parameters:
-  ///   - counter: `inout counter`.
-  ///   - twice: `in twice`.
+  ///   - counter: `inout counter: int`.
+  ///   - twice: `in twice: boolean_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `counter`.
   func bump(
@@ -134,22 +134,22 @@ package protocol RoundtripServer: Swift.Sendable {
   /// One-way: no reply is sent.
   ///
   /// - Parameters:
-  ///   - value: `in value`.
+  ///   - value: `in value: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   func poke(value: Swift.Int32, context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode)
 
   /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:35).
   ///
   /// - Parameters:
-  ///   - code: `in code`.
+  ///   - code: `in code: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   func fail_with(code: Swift.Int32, context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode)
 
   /// `divide` — request 5008, reply 5108 (roundtrip.defs:38).
   ///
   /// - Parameters:
-  ///   - dividend: `in dividend`.
-  ///   - divisor: `in divisor`.
+  ///   - dividend: `in dividend: int`.
+  ///   - divisor: `in divisor: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `quotient`, `exact`.
   func divide(
@@ -167,8 +167,8 @@ extension RoundtripServerDefaults {
   /// `add` — request 5000, reply 5100 (roundtrip.defs:13).
   ///
   /// - Parameters:
-  ///   - a: `in a`.
-  ///   - b: `in b`.
+  ///   - a: `in a: int`.
+  ///   - b: `in b: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `sum`.
   package func add(
@@ -182,7 +182,7 @@ extension RoundtripServerDefaults {
   /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:16).
   ///
   /// - Parameters:
-  ///   - values: `in values`.
+  ///   - values: `in values: quad_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `total`.
   package func sum_quad(
@@ -195,7 +195,7 @@ extension RoundtripServerDefaults {
   /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:19).
   ///
   /// - Parameters:
-  ///   - list: `in list`.
+  ///   - list: `in list: int_list_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `reversed`.
   package func reverse_list(
@@ -208,7 +208,7 @@ extension RoundtripServerDefaults {
   /// `greet` — request 5003, reply 5103 (roundtrip.defs:22).
   ///
   /// - Parameters:
-  ///   - name: `in name`.
+  ///   - name: `in name: name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `greeting`.
   package func greet(
@@ -221,8 +221,8 @@ extension RoundtripServerDefaults {
   /// `bump` — request 5004, reply 5104 (roundtrip.defs:26).
   ///
   /// - Parameters:
-  ///   - counter: `inout counter`.
-  ///   - twice: `in twice`.
+  ///   - counter: `inout counter: int`.
+  ///   - twice: `in twice: boolean_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `counter`.
   package func bump(
@@ -237,7 +237,7 @@ extension RoundtripServerDefaults {
   /// One-way: no reply is sent.
   ///
   /// - Parameters:
-  ///   - value: `in value`.
+  ///   - value: `in value: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   package func poke(value: Swift.Int32, context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) {
     throw .EOPNOTSUPP
@@ -246,7 +246,7 @@ extension RoundtripServerDefaults {
   /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:35).
   ///
   /// - Parameters:
-  ///   - code: `in code`.
+  ///   - code: `in code: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   package func fail_with(
     code: Swift.Int32,
@@ -258,8 +258,8 @@ extension RoundtripServerDefaults {
   /// `divide` — request 5008, reply 5108 (roundtrip.defs:38).
   ///
   /// - Parameters:
-  ///   - dividend: `in dividend`.
-  ///   - divisor: `in divisor`.
+  ///   - dividend: `in dividend: int`.
+  ///   - divisor: `in divisor: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `quotient`, `exact`.
   package func divide(
@@ -290,22 +290,22 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
       throw HurdRPC.RPCError(.badID, "no routine with id \(request.label) in subsystem roundtrip")
     }
     switch routine {
-      case .add:
-        try add(request, reply: &reply, context: context)
-      case .sum_quad:
-        try sum_quad(request, reply: &reply, context: context)
-      case .reverse_list:
-        try reverse_list(request, reply: &reply, context: context)
-      case .greet:
-        try greet(request, reply: &reply, context: context)
-      case .bump:
-        try bump(request, reply: &reply, context: context)
-      case .poke:
-        try poke(request, reply: &reply, context: context)
-      case .fail_with:
-        try fail_with(request, reply: &reply, context: context)
-      case .divide:
-        try divide(request, reply: &reply, context: context)
+    case .add:
+      try add(request, reply: &reply, context: context)
+    case .sum_quad:
+      try sum_quad(request, reply: &reply, context: context)
+    case .reverse_list:
+      try reverse_list(request, reply: &reply, context: context)
+    case .greet:
+      try greet(request, reply: &reply, context: context)
+    case .bump:
+      try bump(request, reply: &reply, context: context)
+    case .poke:
+      try poke(request, reply: &reply, context: context)
+    case .fail_with:
+      try fail_with(request, reply: &reply, context: context)
+    case .divide:
+      try divide(request, reply: &reply, context: context)
     }
   }
 
@@ -319,8 +319,7 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     let results: Swift.Int32
     do {
       results = try server.add(a: a, b: b, context: context)
-    }
-    catch {
+    } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
     try Roundtrip.Wire.encodeAddReply(results, into: &reply)
@@ -336,8 +335,7 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     let results: Swift.Int64
     do {
       results = try server.sum_quad(values: values, context: context)
-    }
-    catch {
+    } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
     try Roundtrip.Wire.encodeSum_quadReply(results, into: &reply)
@@ -353,8 +351,7 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     let results: [Swift.Int32]
     do {
       results = try server.reverse_list(list: list, context: context)
-    }
-    catch {
+    } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
     try Roundtrip.Wire.encodeReverse_listReply(results, into: &reply)
@@ -370,8 +367,7 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     let results: Swift.String
     do {
       results = try server.greet(name: name, context: context)
-    }
-    catch {
+    } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
     try Roundtrip.Wire.encodeGreetReply(results, into: &reply)
@@ -387,8 +383,7 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     let results: Swift.Int32
     do {
       results = try server.bump(counter: counter, twice: twice, context: context)
-    }
-    catch {
+    } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
     try Roundtrip.Wire.encodeBumpReply(results, into: &reply)
@@ -403,8 +398,7 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     let value = try Roundtrip.Wire.decodePokeRequest(request)
     do {
       try server.poke(value: value, context: context)
-    }
-    catch {
+    } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
   }
@@ -418,8 +412,7 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     let code = try Roundtrip.Wire.decodeFail_withRequest(request)
     do {
       try server.fail_with(code: code, context: context)
-    }
-    catch {
+    } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
     try Roundtrip.Wire.encodeFail_withReply(into: &reply)
@@ -435,8 +428,7 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     let results: Roundtrip.DivideReply
     do {
       results = try server.divide(dividend: dividend, divisor: divisor, context: context)
-    }
-    catch {
+    } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
     try Roundtrip.Wire.encodeDivideReply(results, into: &reply)

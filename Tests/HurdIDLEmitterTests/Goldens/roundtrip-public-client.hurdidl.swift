@@ -54,9 +54,9 @@ public enum Roundtrip {
 
   /// The results of `divide`.
   public struct DivideReply: Swift.Sendable {
-    /// `out quotient`.
+    /// `out quotient: int`.
     public var quotient: Swift.Int32
-    /// `out exact`.
+    /// `out exact: boolean_t`.
     public var exact: Swift.Bool
 
     public init(quotient: Swift.Int32, exact: Swift.Bool) {
@@ -79,8 +79,8 @@ public struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendabl
   /// `add` — request 5000, reply 5100 (roundtrip.defs:13).
   ///
   /// - Parameters:
-  ///   - a: `in a`.
-  ///   - b: `in b`.
+  ///   - a: `in a: int`.
+  ///   - b: `in b: int`.
   ///   - options: timeouts and cancellation.
   /// - Returns: `sum`.
   public func add(
@@ -97,8 +97,8 @@ public struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendabl
   /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
   ///
   /// - Parameters:
-  ///   - a: `in a`.
-  ///   - b: `in b`.
+  ///   - a: `in a: int`.
+  ///   - b: `in b: int`.
   ///   - options: timeouts and cancellation.
   /// - Returns: `sum`.
   public func add(
@@ -114,7 +114,7 @@ public struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendabl
   /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:16).
   ///
   /// - Parameters:
-  ///   - values: `in values`.
+  ///   - values: `in values: quad_t`.
   ///   - options: timeouts and cancellation.
   /// - Returns: `total`.
   public func sumQuad(
@@ -130,7 +130,7 @@ public struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendabl
   /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
   ///
   /// - Parameters:
-  ///   - values: `in values`.
+  ///   - values: `in values: quad_t`.
   ///   - options: timeouts and cancellation.
   /// - Returns: `total`.
   public func sumQuad(
@@ -145,7 +145,7 @@ public struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendabl
   /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:19).
   ///
   /// - Parameters:
-  ///   - list: `in list`.
+  ///   - list: `in list: int_list_t`.
   ///   - options: timeouts and cancellation.
   /// - Returns: `reversed`.
   public func reverseList(
@@ -161,7 +161,7 @@ public struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendabl
   /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
   ///
   /// - Parameters:
-  ///   - list: `in list`.
+  ///   - list: `in list: int_list_t`.
   ///   - options: timeouts and cancellation.
   /// - Returns: `reversed`.
   public func reverseList(
@@ -176,7 +176,7 @@ public struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendabl
   /// `greet` — request 5003, reply 5103 (roundtrip.defs:22).
   ///
   /// - Parameters:
-  ///   - name: `in name`.
+  ///   - name: `in name: name_t`.
   ///   - options: timeouts and cancellation (default: the `.defs` `waittime` of 500 ms).
   /// - Returns: `greeting`.
   public func greet(
@@ -192,7 +192,7 @@ public struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendabl
   /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
   ///
   /// - Parameters:
-  ///   - name: `in name`.
+  ///   - name: `in name: name_t`.
   ///   - options: timeouts and cancellation (default: the `.defs` `waittime` of 500 ms).
   /// - Returns: `greeting`.
   public func greet(
@@ -207,8 +207,8 @@ public struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendabl
   /// `bump` — request 5004, reply 5104 (roundtrip.defs:26).
   ///
   /// - Parameters:
-  ///   - counter: `inout counter`.
-  ///   - twice: `in twice`.
+  ///   - counter: `inout counter: int`.
+  ///   - twice: `in twice: boolean_t`.
   ///   - options: timeouts and cancellation.
   /// - Returns: `counter`.
   public func bump(
@@ -225,8 +225,8 @@ public struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendabl
   /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
   ///
   /// - Parameters:
-  ///   - counter: `inout counter`.
-  ///   - twice: `in twice`.
+  ///   - counter: `inout counter: int`.
+  ///   - twice: `in twice: boolean_t`.
   ///   - options: timeouts and cancellation.
   /// - Returns: `counter`.
   public func bump(
@@ -243,7 +243,7 @@ public struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendabl
   /// One-way: returns once the request is sent.
   ///
   /// - Parameters:
-  ///   - value: `in value`.
+  ///   - value: `in value: int`.
   ///   - options: timeouts and cancellation.
   public func poke(
     value: Swift.Int32,
@@ -258,7 +258,7 @@ public struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendabl
   /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
   ///
   /// - Parameters:
-  ///   - value: `in value`.
+  ///   - value: `in value: int`.
   ///   - options: timeouts and cancellation.
   public func poke(
     value: Swift.Int32,
@@ -271,7 +271,7 @@ public struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendabl
   /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:35).
   ///
   /// - Parameters:
-  ///   - code: `in code`.
+  ///   - code: `in code: int`.
   ///   - options: timeouts and cancellation.
   public func failWith(
     code: Swift.Int32,
@@ -286,7 +286,7 @@ public struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendabl
   /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
   ///
   /// - Parameters:
-  ///   - code: `in code`.
+  ///   - code: `in code: int`.
   ///   - options: timeouts and cancellation.
   public func failWith(
     code: Swift.Int32,
@@ -300,8 +300,8 @@ public struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendabl
   /// `divide` — request 5008, reply 5108 (roundtrip.defs:38).
   ///
   /// - Parameters:
-  ///   - dividend: `in dividend`.
-  ///   - divisor: `in divisor`.
+  ///   - dividend: `in dividend: int`.
+  ///   - divisor: `in divisor: int`.
   ///   - options: timeouts and cancellation.
   /// - Returns: `quotient`, `exact`.
   public func divide(
@@ -318,8 +318,8 @@ public struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendabl
   /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
   ///
   /// - Parameters:
-  ///   - dividend: `in dividend`.
-  ///   - divisor: `in divisor`.
+  ///   - dividend: `in dividend: int`.
+  ///   - divisor: `in divisor: int`.
   ///   - options: timeouts and cancellation.
   /// - Returns: `quotient`, `exact`.
   public func divide(

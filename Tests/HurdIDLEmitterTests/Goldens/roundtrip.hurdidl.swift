@@ -54,9 +54,9 @@ enum Roundtrip {
 
   /// The results of `divide`.
   struct DivideReply: Swift.Sendable {
-    /// `out quotient`.
+    /// `out quotient: int`.
     var quotient: Swift.Int32
-    /// `out exact`.
+    /// `out exact: boolean_t`.
     var exact: Swift.Bool
 
     init(quotient: Swift.Int32, exact: Swift.Bool) {
@@ -79,8 +79,8 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   /// `add` — request 5000, reply 5100 (roundtrip.defs:13).
   ///
   /// - Parameters:
-  ///   - a: `in a`.
-  ///   - b: `in b`.
+  ///   - a: `in a: int`.
+  ///   - b: `in b: int`.
   ///   - options: timeouts and cancellation.
   /// - Returns: `sum`.
   func add(
@@ -97,8 +97,8 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
   ///
   /// - Parameters:
-  ///   - a: `in a`.
-  ///   - b: `in b`.
+  ///   - a: `in a: int`.
+  ///   - b: `in b: int`.
   ///   - options: timeouts and cancellation.
   /// - Returns: `sum`.
   func add(
@@ -114,7 +114,7 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:16).
   ///
   /// - Parameters:
-  ///   - values: `in values`.
+  ///   - values: `in values: quad_t`.
   ///   - options: timeouts and cancellation.
   /// - Returns: `total`.
   func sumQuad(
@@ -130,7 +130,7 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
   ///
   /// - Parameters:
-  ///   - values: `in values`.
+  ///   - values: `in values: quad_t`.
   ///   - options: timeouts and cancellation.
   /// - Returns: `total`.
   func sumQuad(
@@ -145,7 +145,7 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:19).
   ///
   /// - Parameters:
-  ///   - list: `in list`.
+  ///   - list: `in list: int_list_t`.
   ///   - options: timeouts and cancellation.
   /// - Returns: `reversed`.
   func reverseList(
@@ -161,7 +161,7 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
   ///
   /// - Parameters:
-  ///   - list: `in list`.
+  ///   - list: `in list: int_list_t`.
   ///   - options: timeouts and cancellation.
   /// - Returns: `reversed`.
   func reverseList(
@@ -176,7 +176,7 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   /// `greet` — request 5003, reply 5103 (roundtrip.defs:22).
   ///
   /// - Parameters:
-  ///   - name: `in name`.
+  ///   - name: `in name: name_t`.
   ///   - options: timeouts and cancellation (default: the `.defs` `waittime` of 500 ms).
   /// - Returns: `greeting`.
   func greet(
@@ -192,7 +192,7 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
   ///
   /// - Parameters:
-  ///   - name: `in name`.
+  ///   - name: `in name: name_t`.
   ///   - options: timeouts and cancellation (default: the `.defs` `waittime` of 500 ms).
   /// - Returns: `greeting`.
   func greet(
@@ -207,8 +207,8 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   /// `bump` — request 5004, reply 5104 (roundtrip.defs:26).
   ///
   /// - Parameters:
-  ///   - counter: `inout counter`.
-  ///   - twice: `in twice`.
+  ///   - counter: `inout counter: int`.
+  ///   - twice: `in twice: boolean_t`.
   ///   - options: timeouts and cancellation.
   /// - Returns: `counter`.
   func bump(
@@ -225,8 +225,8 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
   ///
   /// - Parameters:
-  ///   - counter: `inout counter`.
-  ///   - twice: `in twice`.
+  ///   - counter: `inout counter: int`.
+  ///   - twice: `in twice: boolean_t`.
   ///   - options: timeouts and cancellation.
   /// - Returns: `counter`.
   func bump(
@@ -243,7 +243,7 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   /// One-way: returns once the request is sent.
   ///
   /// - Parameters:
-  ///   - value: `in value`.
+  ///   - value: `in value: int`.
   ///   - options: timeouts and cancellation.
   func poke(value: Swift.Int32, options: HurdRPC.CallOptions = .default) throws(HurdRPC.RPCError) {
     let request = try Roundtrip.Wire.encodePokeRequest(value: value)
@@ -255,7 +255,7 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
   ///
   /// - Parameters:
-  ///   - value: `in value`.
+  ///   - value: `in value: int`.
   ///   - options: timeouts and cancellation.
   func poke(
     value: Swift.Int32,
@@ -268,7 +268,7 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:35).
   ///
   /// - Parameters:
-  ///   - code: `in code`.
+  ///   - code: `in code: int`.
   ///   - options: timeouts and cancellation.
   func failWith(
     code: Swift.Int32,
@@ -283,7 +283,7 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
   ///
   /// - Parameters:
-  ///   - code: `in code`.
+  ///   - code: `in code: int`.
   ///   - options: timeouts and cancellation.
   func failWith(
     code: Swift.Int32,
@@ -297,8 +297,8 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   /// `divide` — request 5008, reply 5108 (roundtrip.defs:38).
   ///
   /// - Parameters:
-  ///   - dividend: `in dividend`.
-  ///   - divisor: `in divisor`.
+  ///   - dividend: `in dividend: int`.
+  ///   - divisor: `in divisor: int`.
   ///   - options: timeouts and cancellation.
   /// - Returns: `quotient`, `exact`.
   func divide(
@@ -315,8 +315,8 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
   ///
   /// - Parameters:
-  ///   - dividend: `in dividend`.
-  ///   - divisor: `in divisor`.
+  ///   - dividend: `in dividend: int`.
+  ///   - divisor: `in divisor: int`.
   ///   - options: timeouts and cancellation.
   /// - Returns: `quotient`, `exact`.
   func divide(
@@ -338,8 +338,8 @@ protocol RoundtripServer: Swift.Sendable {
   /// `add` — request 5000, reply 5100 (roundtrip.defs:13).
   ///
   /// - Parameters:
-  ///   - a: `in a`.
-  ///   - b: `in b`.
+  ///   - a: `in a: int`.
+  ///   - b: `in b: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `sum`.
   func add(
@@ -351,7 +351,7 @@ protocol RoundtripServer: Swift.Sendable {
   /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:16).
   ///
   /// - Parameters:
-  ///   - values: `in values`.
+  ///   - values: `in values: quad_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `total`.
   func sumQuad(
@@ -362,7 +362,7 @@ protocol RoundtripServer: Swift.Sendable {
   /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:19).
   ///
   /// - Parameters:
-  ///   - list: `in list`.
+  ///   - list: `in list: int_list_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `reversed`.
   func reverseList(
@@ -373,7 +373,7 @@ protocol RoundtripServer: Swift.Sendable {
   /// `greet` — request 5003, reply 5103 (roundtrip.defs:22).
   ///
   /// - Parameters:
-  ///   - name: `in name`.
+  ///   - name: `in name: name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `greeting`.
   func greet(
@@ -384,8 +384,8 @@ protocol RoundtripServer: Swift.Sendable {
   /// `bump` — request 5004, reply 5104 (roundtrip.defs:26).
   ///
   /// - Parameters:
-  ///   - counter: `inout counter`.
-  ///   - twice: `in twice`.
+  ///   - counter: `inout counter: int`.
+  ///   - twice: `in twice: boolean_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `counter`.
   func bump(
@@ -398,22 +398,22 @@ protocol RoundtripServer: Swift.Sendable {
   /// One-way: no reply is sent.
   ///
   /// - Parameters:
-  ///   - value: `in value`.
+  ///   - value: `in value: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   func poke(value: Swift.Int32, context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode)
 
   /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:35).
   ///
   /// - Parameters:
-  ///   - code: `in code`.
+  ///   - code: `in code: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   func failWith(code: Swift.Int32, context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode)
 
   /// `divide` — request 5008, reply 5108 (roundtrip.defs:38).
   ///
   /// - Parameters:
-  ///   - dividend: `in dividend`.
-  ///   - divisor: `in divisor`.
+  ///   - dividend: `in dividend: int`.
+  ///   - divisor: `in divisor: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `quotient`, `exact`.
   func divide(
@@ -431,8 +431,8 @@ extension RoundtripServerDefaults {
   /// `add` — request 5000, reply 5100 (roundtrip.defs:13).
   ///
   /// - Parameters:
-  ///   - a: `in a`.
-  ///   - b: `in b`.
+  ///   - a: `in a: int`.
+  ///   - b: `in b: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `sum`.
   func add(
@@ -446,7 +446,7 @@ extension RoundtripServerDefaults {
   /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:16).
   ///
   /// - Parameters:
-  ///   - values: `in values`.
+  ///   - values: `in values: quad_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `total`.
   func sumQuad(
@@ -459,7 +459,7 @@ extension RoundtripServerDefaults {
   /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:19).
   ///
   /// - Parameters:
-  ///   - list: `in list`.
+  ///   - list: `in list: int_list_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `reversed`.
   func reverseList(
@@ -472,7 +472,7 @@ extension RoundtripServerDefaults {
   /// `greet` — request 5003, reply 5103 (roundtrip.defs:22).
   ///
   /// - Parameters:
-  ///   - name: `in name`.
+  ///   - name: `in name: name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `greeting`.
   func greet(
@@ -485,8 +485,8 @@ extension RoundtripServerDefaults {
   /// `bump` — request 5004, reply 5104 (roundtrip.defs:26).
   ///
   /// - Parameters:
-  ///   - counter: `inout counter`.
-  ///   - twice: `in twice`.
+  ///   - counter: `inout counter: int`.
+  ///   - twice: `in twice: boolean_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `counter`.
   func bump(
@@ -501,7 +501,7 @@ extension RoundtripServerDefaults {
   /// One-way: no reply is sent.
   ///
   /// - Parameters:
-  ///   - value: `in value`.
+  ///   - value: `in value: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   func poke(value: Swift.Int32, context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) {
     throw .EOPNOTSUPP
@@ -510,7 +510,7 @@ extension RoundtripServerDefaults {
   /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:35).
   ///
   /// - Parameters:
-  ///   - code: `in code`.
+  ///   - code: `in code: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   func failWith(code: Swift.Int32, context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) {
     throw .EOPNOTSUPP
@@ -519,8 +519,8 @@ extension RoundtripServerDefaults {
   /// `divide` — request 5008, reply 5108 (roundtrip.defs:38).
   ///
   /// - Parameters:
-  ///   - dividend: `in dividend`.
-  ///   - divisor: `in divisor`.
+  ///   - dividend: `in dividend: int`.
+  ///   - divisor: `in divisor: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `quotient`, `exact`.
   func divide(
@@ -551,22 +551,22 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
       throw HurdRPC.RPCError(.badID, "no routine with id \(request.label) in subsystem roundtrip")
     }
     switch routine {
-      case .add:
-        try add(request, reply: &reply, context: context)
-      case .sumQuad:
-        try sumQuad(request, reply: &reply, context: context)
-      case .reverseList:
-        try reverseList(request, reply: &reply, context: context)
-      case .greet:
-        try greet(request, reply: &reply, context: context)
-      case .bump:
-        try bump(request, reply: &reply, context: context)
-      case .poke:
-        try poke(request, reply: &reply, context: context)
-      case .failWith:
-        try failWith(request, reply: &reply, context: context)
-      case .divide:
-        try divide(request, reply: &reply, context: context)
+    case .add:
+      try add(request, reply: &reply, context: context)
+    case .sumQuad:
+      try sumQuad(request, reply: &reply, context: context)
+    case .reverseList:
+      try reverseList(request, reply: &reply, context: context)
+    case .greet:
+      try greet(request, reply: &reply, context: context)
+    case .bump:
+      try bump(request, reply: &reply, context: context)
+    case .poke:
+      try poke(request, reply: &reply, context: context)
+    case .failWith:
+      try failWith(request, reply: &reply, context: context)
+    case .divide:
+      try divide(request, reply: &reply, context: context)
     }
   }
 
@@ -580,8 +580,7 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     let results: Swift.Int32
     do {
       results = try server.add(a: a, b: b, context: context)
-    }
-    catch {
+    } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
     try Roundtrip.Wire.encodeAddReply(results, into: &reply)
@@ -597,8 +596,7 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     let results: Swift.Int64
     do {
       results = try server.sumQuad(values: values, context: context)
-    }
-    catch {
+    } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
     try Roundtrip.Wire.encodeSumQuadReply(results, into: &reply)
@@ -614,8 +612,7 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     let results: [Swift.Int32]
     do {
       results = try server.reverseList(list: list, context: context)
-    }
-    catch {
+    } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
     try Roundtrip.Wire.encodeReverseListReply(results, into: &reply)
@@ -631,8 +628,7 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     let results: Swift.String
     do {
       results = try server.greet(name: name, context: context)
-    }
-    catch {
+    } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
     try Roundtrip.Wire.encodeGreetReply(results, into: &reply)
@@ -648,8 +644,7 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     let results: Swift.Int32
     do {
       results = try server.bump(counter: counter, twice: twice, context: context)
-    }
-    catch {
+    } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
     try Roundtrip.Wire.encodeBumpReply(results, into: &reply)
@@ -664,8 +659,7 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     let value = try Roundtrip.Wire.decodePokeRequest(request)
     do {
       try server.poke(value: value, context: context)
-    }
-    catch {
+    } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
   }
@@ -679,8 +673,7 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     let code = try Roundtrip.Wire.decodeFailWithRequest(request)
     do {
       try server.failWith(code: code, context: context)
-    }
-    catch {
+    } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
     try Roundtrip.Wire.encodeFailWithReply(into: &reply)
@@ -696,8 +689,7 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     let results: Roundtrip.DivideReply
     do {
       results = try server.divide(dividend: dividend, divisor: divisor, context: context)
-    }
-    catch {
+    } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
     try Roundtrip.Wire.encodeDivideReply(results, into: &reply)

@@ -61,10 +61,12 @@ let package = Package(
     .testTarget(
       name: "HurdIDLSemaTests",
       dependencies: ["HurdIDLSema", "HurdIDLCompiler"],
+      exclude: ["Fixtures", "Goldens"],
       swiftSettings: strict),
     .testTarget(
       name: "HurdIDLPlannerTests",
-      dependencies: ["HurdIDLPlanner", "HurdIDLCompiler"],
+      dependencies: ["HurdIDLPlanner", "HurdIDLCompiler", "HurdIDLSema", "HurdIDLPreprocessor"],
+      exclude: ["Inputs", "Fixtures", "Goldens"],
       swiftSettings: strict),
     .testTarget(
       name: "HurdIDLEmitterTests",
@@ -83,7 +85,7 @@ let package = Package(
       swiftSettings: strict),
     .testTarget(
       name: "HurdIDLConformanceTests",
-      dependencies: [],
+      dependencies: ["HurdIDLPlanner", "HurdIDLCompiler", "HurdIDLSema", "HurdIDLPreprocessor", "HurdIDLSource"],
       exclude: ["Fixtures", "OracleSnapshots"],
       swiftSettings: strict),
     .testTarget(name: "HurdRPCTests", dependencies: ["HurdRPC", "HurdRPCL4"], swiftSettings: strict),

@@ -34,15 +34,23 @@ public struct Message: Sendable {
   /// Rebuilds a message from a tag and register contents, as a transport does on receipt.
   /// `words` must hold at least `tag.untypedCount` values; `items` must add up to `tag.typedCount`.
   public init(tag: MessageTag, words: UnsafeBufferPointer<UInt64>, items: [TypedItem] = []) throws(RPCError) {
-    let typedWords = items.reduce(0) { $0 + $1.wordCount }
-    guard tag.untypedCount <= words.count, tag.untypedCount + typedWords <= Self.capacity,
-      typedWords == tag.typedCount
-    else {
-      throw RPCError(.badArguments, "tag \(tag) does not match \(words.count) words and \(typedWords) typed words")
+    self.init(label: 0)
+    try load(tag: tag, words: words, items: items)
+  }
+
+  /// Replaces the whole content in place (for a transport's reused per-thread buffer: no
+  /// zero-fill, no 512-byte copy). Copies only `tag.untypedCount` words. On error the message is
+  /// left unchanged.
+  @inlinable
+  public mutating func load(tag: MessageTag, words: UnsafeBufferPointer<UInt64>, items: [TypedItem] = []) throws(RPCError) {
+    var typedWords = 0
+    for item in items { typedWords += item.wordCount }
+    let count = tag.untypedCount
+    guard count <= words.count, count + typedWords <= Self.capacity, typedWords == tag.typedCount else {
+      throw RPCError.tagMismatch(tag, words: words.count, typedWords: typedWords)
     }
+    for index in 0..<count { registers[index] = words[index] }
     storedTag = tag
-    registers = InlineArray(repeating: 0)
-    for index in 0..<tag.untypedCount { registers[index] = words[index] }
     storedItems = items
   }
 
@@ -149,6 +157,11 @@ extension RPCError {
   @usableFromInline
   static func registersFull(_ tag: MessageTag) -> RPCError {
     RPCError(.badArguments, "message registers full (u=\(tag.untypedCount), t=\(tag.typedCount), max 63)")
+  }
+
+  @usableFromInline
+  static func tagMismatch(_ tag: MessageTag, words: Int, typedWords: Int) -> RPCError {
+    RPCError(.badArguments, "tag \(tag) does not match \(words) words and \(typedWords) typed words")
   }
 
   @usableFromInline

@@ -28,7 +28,13 @@ struct RandomDefsGenerator {
   private var dataTypeNames: [String] = []
   private var counter = 0
 
-  init(seed: UInt64) { random = SeededGenerator(seed: seed) }
+  /// Most arguments a routine gets besides its request port.
+  var maximumArguments: Int
+
+  init(seed: UInt64, maximumArguments: Int = 9) {
+    random = SeededGenerator(seed: seed)
+    self.maximumArguments = maximumArguments
+  }
 
   static let scalarNames = [
     "MACH_MSG_TYPE_INTEGER_8", "MACH_MSG_TYPE_INTEGER_16", "MACH_MSG_TYPE_INTEGER_32",
@@ -39,11 +45,12 @@ struct RandomDefsGenerator {
     "MACH_MSG_TYPE_MAKE_SEND_ONCE", "MACH_MSG_TYPE_MOVE_SEND_ONCE", "MACH_MSG_TYPE_MOVE_RECEIVE",
     "MACH_MSG_TYPE_PORT_SEND", "MACH_MSG_TYPE_PORT_SEND_ONCE", "MACH_MSG_TYPE_PORT_RECEIVE", "polymorphic",
   ]
-  /// Types std_types.defs declares.
+  /// Fixed inline data types std_types.defs (or GNU MIG) declares: valid array elements.
   static let standardData = [
     "int", "char", "short", "boolean_t", "int64_t", "natural_t", "integer_t", "mach_port_name_t",
-    "pointer_t", "mach_port_name_array_t",
   ]
+  /// Variable or out-of-line data types of std_types.defs.
+  static let standardVariableData = ["pointer_t", "mach_port_name_array_t"]
   static let standardPorts = [
     "mach_port_t", "mach_port_move_send_t", "mach_port_make_send_t", "mach_port_make_send_once_t",
     "mach_port_move_receive_t", "mach_port_poly_t", "mach_port_send_t", "mach_port_receive_t",
@@ -51,7 +58,7 @@ struct RandomDefsGenerator {
   ]
 
   mutating func file() -> String {
-    typeNames = Self.standardData + Self.standardPorts
+    typeNames = Self.standardData + Self.standardVariableData + Self.standardPorts
     dataTypeNames = Self.standardData
     var lines = ["subsystem \(random.chance(15) ? "KernelUser " : "")rnd \(random.int(0...5) * 1000);"]
     lines.append("#include <mach/std_types.defs>")
@@ -105,7 +112,9 @@ struct RandomDefsGenerator {
         "\(random.pick(["char", "short", "int", "int64_t", "boolean_t"])) m\(index);"
       }
       return ("struct { \(members.joined(separator: " ")) }", true)
-    case 9: return ("^\(element(depth))", false)
+    case 9:
+      let pointee = random.chance(50) ? element(depth) : "array[\(size())] of \(element(depth))"
+      return ("^\(pointee)", false)
     case 10: return ("^array[] of \(element(depth))", false)
     case 11: return ("c_string[\(random.int(1...300))]", false)
     case 12: return ("c_string[*:\(random.int(1...300))]", false)
@@ -113,9 +122,11 @@ struct RandomDefsGenerator {
     }
   }
 
+  /// An array element: a named fixed type (as sema requires), a port, and rarely an anonymous
+  /// spec (often invalid as an element, which sema must reject cleanly).
   private mutating func element(_ depth: Int) -> String {
-    if random.chance(60) { return random.pick(["int", "char", "short", "int64_t", "boolean_t", "natural_t"]) }
-    if random.chance(20) { return random.pick(["mach_port_t", "mach_port_poly_t"]) }
+    if random.chance(80) { return random.pick(dataTypeNames) }
+    if random.chance(70) { return random.pick(["mach_port_t", "mach_port_poly_t", "mach_port_move_send_t"]) }
     return typeSpec(depth: depth + 1).0
   }
 
@@ -132,7 +143,7 @@ struct RandomDefsGenerator {
     case 0: arguments.append("requestport \(argumentName()): \(random.pick(["mach_port_t", "mach_port_poly_t"]))")
     default: arguments.append("\(argumentName()): mach_port_t")
     }
-    for _ in 0..<random.int(0...9) {
+    for _ in 0..<random.int(0...maximumArguments) {
       let direction: String
       switch random.int(0...19) {
       case 0...6: direction = "in"
@@ -151,6 +162,9 @@ struct RandomDefsGenerator {
         if random.chance(12) {
           let inlineName = freshName("i")
           type = "\(inlineName) = \(typeSpec(depth: 1).0)"
+        } else if direction == "inout" && random.chance(85) {
+          // Inline variable arrays cannot be inout; stay mostly valid.
+          type = random.pick(dataTypeNames + ["mach_port_t", "mach_port_make_send_t", "pointer_t"])
         } else {
           type = random.pick(typeNames)
         }

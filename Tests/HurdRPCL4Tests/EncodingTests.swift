@@ -78,4 +78,17 @@ struct EncodingTests {
     }.join()
     #expect(decoded.value == items)
   }
+
+  @Test func registersRejectWhatDoesNotFit() {
+    let kernel = L4Kernel()
+    let space = kernel.createSpace()
+    let results = Log<Bool>()
+    kernel.spawn(in: space) { ctx in
+      results.append(ctx.mr.load(label: 1, untyped: Array(repeating: 0, count: 64)))
+      results.append(ctx.mr.load(label: 1, items: [.string(L4StringItem(length: 1, substrings: []))]))
+      results.append(ctx.br.accept(stringBuffers: Array(repeating: L4StringItem(address: 0x1000, length: 1), count: 17)))
+      results.append(ctx.mr.load(label: 1, untyped: Array(repeating: 0, count: 63)))
+    }.join()
+    #expect(results.values == [false, false, false, true])
+  }
 }

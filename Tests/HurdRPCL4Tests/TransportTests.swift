@@ -330,6 +330,55 @@ struct TransportTests {
   }
 }
 
+@Suite("L4 transport worker pool")
+struct WorkerPoolTests {
+  /// Holds every call until `parties` handlers are inside at once.
+  struct Barrier: Demultiplexer {
+    let arrived = TestLocked<Int>(0)
+    let parties: Int
+    let release = DispatchSemaphore(value: 0)
+    let peak = TestLocked<Int>(0)
+
+    func dispatch(_ request: borrowing Message, reply: inout Message, context: CallContext) throws(RPCError) {
+      let now = arrived.withLock { count -> Int in
+        count += 1
+        return count
+      }
+      peak.withLock { $0 = max($0, now) }
+      if now == parties {
+        for _ in 1..<parties { release.signal() }
+      } else {
+        release.wait()
+      }
+      arrived.withLock { $0 -= 1 }
+    }
+  }
+
+  @Test func poolRunsOnePlusWorkersRequestsAtOnceByPropagation() {
+    let kernel = L4Kernel()
+    let space = kernel.createSpace()
+    let server = L4ServerTransport(space: space, workers: 2)
+    let barrier = Barrier(parties: 3)
+    let done = DispatchSemaphore(value: 0)
+    Thread.detach {
+      try? server.serve(RequestDispatcher(barrier))
+      done.signal()
+    }
+    #expect(waitUntil { server.idleWorkers == 2 && kernel.thread(server.endpoint)?.ipcActivity == .receiving })
+    let clientSpace = kernel.createSpace()
+    let failures = Log<RPCError>()
+    // Three calls can only all finish if the endpoint and both workers hold one each.
+    Thread.concurrently(3) { _ in
+      let client = RPCClient(transport: L4ClientTransport(space: clientSpace, server: server))
+      if let e = rpcError({ () throws(RPCError) in _ = try client.call(Message(label: 1)) }) { failures.append(e) }
+    }
+    server.shutdown()
+    done.wait()
+    #expect(failures.values.isEmpty)
+    #expect(barrier.peak.withLock { $0 } == 3)
+  }
+}
+
 /// Whether some thread is blocked sending to the transport's endpoint.
 func threadsSending(to transport: L4ServerTransport, in kernel: L4Kernel) -> Bool {
   transport.pendingSenders > 0

@@ -146,3 +146,21 @@ struct MessageTests {
     #expect(negative[0] == 0xFFFF_FED1 && negative.replyReturnCode == .migBadID)
   }
 }
+
+@Suite("Message reuse")
+struct MessageReuseTests {
+  @Test func loadRefillsInPlaceAndRejectsBadTags() throws {
+    var message = try Message(label: 1, words: [9, 9, 9, 9])
+    try message.append(.string(StringItem([1])))
+    let registers: [UInt64] = [7, 8]
+    try registers.withUnsafeBufferPointer { (words) throws(RPCError) in
+      try message.load(tag: MessageTag(label: 5, untypedCount: 2), words: words)
+    }
+    #expect(message.label == 5 && message.words == [7, 8] && message.items.isEmpty)
+    let error = registers.withUnsafeBufferPointer { words in
+      caught { () throws(RPCError) in try message.load(tag: MessageTag(label: 6, untypedCount: 3), words: words) }
+    }
+    #expect(error?.code == .badArguments)
+    #expect(message.label == 5 && message.words == [7, 8])  // unchanged after a failed load
+  }
+}

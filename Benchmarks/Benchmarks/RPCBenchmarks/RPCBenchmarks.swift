@@ -69,4 +69,5 @@ let benchmarks: @Sendable () -> Void = {
   }
 
   registerL4Benchmarks()
+  registerTransportBenchmarks()
 }

@@ -8,8 +8,6 @@ struct L4MessageBuilder {
     var role: L4FieldPlan.Role
     var parent: String?
     var facts: L4DataFacts
-    /// Position in argument order (ties in the spill order go to the later one).
-    var order: Int
   }
 
   /// A typed item (or run) owned by one argument.
@@ -20,12 +18,6 @@ struct L4MessageBuilder {
     /// Variable runs: the name of the count field.
     var countFieldName: String?
     var isVariableRun: Bool { item.kind == .capabilityRun && (item.runIsVariable ?? false) }
-  }
-
-  /// Where an entry ended up, for the argument plans.
-  enum Slot: Hashable {
-    case field(name: String, role: L4FieldPlan.Role)
-    case item(name: String)
   }
 
   let label: UInt32
@@ -40,7 +32,7 @@ struct L4MessageBuilder {
   }
 
   mutating func addField(name: String, role: L4FieldPlan.Role, parent: String? = nil, facts: L4DataFacts) {
-    fields.append(FieldEntry(name: name, role: role, parent: parent, facts: facts, order: fields.count))
+    fields.append(FieldEntry(name: name, role: role, parent: parent, facts: facts))
   }
 
   mutating func addItem(_ item: L4ItemPlan, declaredMaximum: Int? = nil, countFieldName: String? = nil) {
@@ -49,8 +41,8 @@ struct L4MessageBuilder {
 
   /// The facts of a 32-bit count word (`mach_msg_type_number_t`).
   static let countFacts = L4DataFacts(
-    elementType: "MACH_MSG_TYPE_INTEGER_32", elementBits: 32, elementBytes: 4, count: 1, encoding: .integer,
-    alignment: 4)
+    elementType: "MACH_MSG_TYPE_INTEGER_32", elementBits: 32, elementBytes: 4, countMultiplier: 1, count: 1,
+    encoding: .integer, alignment: 4)
 
   struct Result {
     var plan: L4MessagePlan

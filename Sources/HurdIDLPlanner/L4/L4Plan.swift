@@ -64,6 +64,23 @@ public struct L4RoutinePlan: Codable, Hashable, Sendable {
   /// Nil for simpleroutines: they have no reply.
   public var reply: L4MessagePlan?
 
+  private enum CodingKeys: String, CodingKey {
+    case name, kind, requestID, replyID, arguments, request, reply
+  }
+
+  /// `replyID` and `reply` are written as `null` for simpleroutines (as in the Mach plan), not
+  /// left out.
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(name, forKey: .name)
+    try container.encode(kind, forKey: .kind)
+    try container.encode(requestID, forKey: .requestID)
+    try container.encode(replyID, forKey: .replyID)
+    try container.encode(arguments, forKey: .arguments)
+    try container.encode(request, forKey: .request)
+    try container.encode(reply, forKey: .reply)
+  }
+
   public init(
     name: String, kind: String, requestID: UInt32, replyID: UInt32?, arguments: [L4ArgumentPlan],
     request: L4MessagePlan, reply: L4MessagePlan?
@@ -339,18 +356,21 @@ public struct L4ItemPlan: Codable, Hashable, Sendable {
   public var wordsEach: Int
 
   // Data items (string, region, stringOrRegion, overflow).
-  /// The element's IPC type name and sizes (as for fields).
+  /// The element's IPC type name and sizes (per MIG element, as for fields).
   public var elementType: String?
   public var elementBits: Int?
   public var elementBytes: Int?
   public var encoding: L4Encoding?
+  /// MIG elements per Count element when not 1 (`array[*:10] of quad`, `quad = array[4] of
+  /// char`: 4); the Count companion and the maxima are in Count elements.
+  public var countMultiplier: Int?
   /// Whether the element count varies per call (it is the item's length / element size).
   public var isVariable: Bool?
-  /// Fixed element count (fixed arrays spilled into strings, fixed out-of-line data).
+  /// Fixed element count of fixed data carried as a string.
   public var elementCount: Int?
-  /// The declared maximum, in elements and bytes; nil when the `.defs` declares none
-  /// (`array[]`, `^array[]`). The sender refuses more before sending; the receiver sizes its
-  /// string buffer from ``maximumBytes``.
+  /// The declared maximum, in Count elements and in bytes; nil when the `.defs` declares none
+  /// (`array[]`, `^…`). The sender refuses more before sending; the receiver sizes its string
+  /// buffer from ``maximumBytes``.
   public var maximumElements: Int?
   public var maximumBytes: Int?
   /// `stringOrRegion`: data up to this many bytes travels as a string, larger as a region.

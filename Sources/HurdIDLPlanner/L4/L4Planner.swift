@@ -53,12 +53,13 @@ public enum L4Planner {
 
     var problems: [L4PlanProblem] = []
     for (message, result) in [("request", requestResult), ("reply", replyResult)] {
-      guard let result, let words = result.unplaceableWords ?? (result.plan.fits ? nil : result.plan.untypedWords + result.plan.typedWordsMaximum) else { continue }
+      guard let result, let words = result.unplaceableWords else { continue }
       problems.append(
         L4PlanProblem(
           routine: routine.name, message: message, requiredWords: words,
           explanation:
-            "the \(message) of \(routine.name) needs \(words) message registers even with all fixed data in the overflow string; L4 has 63 (capability items cannot be packed)"
+            "the \(message) of \(routine.name) needs \(words) message registers even with all fixed data in "
+            + "the overflow string and one element per port array; L4 has 63 (capabilities cannot be packed)"
         ))
     }
 
@@ -101,8 +102,7 @@ public enum L4Planner {
       var item = dataItem(name, .string, facts)
       item.isVariable = isVariable
       item.maximumElements = maximumElements
-      item.maximumBytes = maximumElements.map { facts.byteSize(elements: $0) }
-      if !isVariable && !isText { item.elementCount = facts.count }
+      item.maximumBytes = facts.byteSize(countElements: maximumElements)
       if isText { item.isText = true }
       message.addItem(item)
     case .stringOrRegion(let facts):
@@ -111,13 +111,10 @@ public enum L4Planner {
       item.isVariable = true
       item.stringLimitBytes = L4Wire.indefiniteStringLimitBytes
       message.addItem(item)
-    case .region(let facts, let fixedCount, let declaredMaximum):
+    case .region(let facts, let isVariable):
       var item = dataItem(name, .region, facts)
       item.transfer = transfer(deallocate)
-      item.isVariable = fixedCount == nil
-      item.elementCount = fixedCount
-      item.maximumElements = declaredMaximum
-      item.maximumBytes = declaredMaximum.map { facts.byteSize(elements: $0) }
+      item.isVariable = isVariable
       message.addItem(item)
     }
   }
@@ -128,6 +125,7 @@ public enum L4Planner {
     item.elementBits = facts.elementBits
     item.elementBytes = facts.elementBytes
     item.encoding = facts.encoding
+    if facts.countMultiplier != 1 { item.countMultiplier = facts.countMultiplier }
     return item
   }
 

@@ -12,29 +12,33 @@ enum L4Shape: Hashable, Sendable {
   /// gives none).
   case capabilityRun(L4CapabilityFacts, perElement: Int, fixedCount: Int?, declaredMaximum: Int?)
   /// Variable inline data with a declared maximum (`array[*:N]`) or any `c_string`: a string item.
-  case string(L4DataFacts, maximumElements: Int?, isVariable: Bool, isText: Bool)
+  case string(L4DataFacts, maximumElements: Int, isVariable: Bool, isText: Bool)
   /// `array[]`: string up to 2048 bytes, region above.
   case stringOrRegion(L4DataFacts)
-  /// Out-of-line data (`^…`): a region item; `fixedCount` for `^T` / `^array[N]`.
-  case region(L4DataFacts, fixedCount: Int?, declaredMaximum: Int?)
+  /// Out-of-line data (`^…`): a region item whose length travels with it.
+  case region(L4DataFacts, isVariable: Bool)
 }
 
-/// Element facts of data (the unit is one Count element: a `Cnt` of 1 is this many bytes).
+/// Element facts of data. Sizes are per MIG element (`msgt_size`); a Count element is
+/// `countMultiplier` MIG elements (`array[*:10] of quad` with `quad = array[4] of char`: 4).
 struct L4DataFacts: Hashable, Sendable {
   var elementType: String
   var elementBits: Int
-  /// Bytes per Count element on the L4 wire.
+  /// Bytes per MIG element on the L4 wire (0 for bits).
   var elementBytes: Int
-  /// Count elements for fixed data (1 for a scalar).
+  var countMultiplier: Int
+  /// MIG elements of fixed data; for variable data unused (the maximum is in the shape).
   var count: Int
   var encoding: L4Encoding
   var alignment: Int
 
-  /// Bytes of `count` elements (bits are packed, LSB first).
-  func byteSize(elements: Int) -> Int {
+  /// Bytes of `elements` MIG elements (bits are packed, LSB first).
+  func byteSize(migElements elements: Int) -> Int {
     encoding == .bits ? (elements * elementBits + 7) / 8 : elements * elementBytes
   }
-  var byteSize: Int { byteSize(elements: count) }
+  /// Bytes of `elements` Count elements.
+  func byteSize(countElements elements: Int) -> Int { byteSize(migElements: elements * countMultiplier) }
+  var byteSize: Int { byteSize(migElements: count) }
 }
 
 struct L4CapabilityFacts: Hashable, Sendable {
@@ -46,47 +50,35 @@ enum L4ShapeClassifier {
   /// Classifies `type` as used by an argument whose Count companion has `multiplier` (1 if none).
   static func shape(of type: ResolvedType, multiplier: Int) -> L4Shape {
     let unit = max(1, multiplier)
+    let number = Int(type.number)
     if isCapability(type) {
       let facts = capabilityFacts(type)
-      if !type.isInline {
-        // `^array[…] of port` / `^port`: capabilities cannot travel by memory reference.
-        let pointee = inlinePointee(of: type)
-        if let pointee, pointee.isVariable {
-          return .capabilityRun(
-            facts, perElement: unit, fixedCount: nil, declaredMaximum: declaredMaximum(pointee, unit: unit))
-        }
-        let count = Int(pointee?.number ?? 1)
-        return count == 1
-          ? .capability(facts) : .capabilityRun(facts, perElement: 1, fixedCount: count, declaredMaximum: nil)
-      }
       if type.isVariable {
-        return .capabilityRun(facts, perElement: unit, fixedCount: nil, declaredMaximum: declaredMaximum(type, unit: unit))
+        // `array[*:N]` declares N; `array[]` and `^array[]` declare nothing (their `number` is
+        // MIG's inline limit or 0).
+        let maximum = type.isInline && !type.isIndefinite ? number / unit : nil
+        return .capabilityRun(facts, perElement: unit, fixedCount: nil, declaredMaximum: maximum)
       }
-      let count = Int(type.number)
-      return count == 1
-        ? .capability(facts) : .capabilityRun(facts, perElement: 1, fixedCount: count, declaredMaximum: nil)
+      // `^port` carries one right (GNU's out-of-line `number` is 0).
+      if !type.isInline || number == 1 { return .capability(facts) }
+      return .capabilityRun(facts, perElement: 1, fixedCount: number, declaredMaximum: nil)
     }
+    var facts = dataFacts(type, unit: unit)
     if !type.isInline {
-      let pointee = inlinePointee(of: type) ?? type
-      if pointee.isVariable {
-        return .region(dataFacts(pointee, unit: unit), fixedCount: nil, declaredMaximum: declaredMaximum(pointee, unit: unit))
-      }
-      let facts = dataFacts(pointee, unit: 1)
-      return .region(facts, fixedCount: facts.count, declaredMaximum: facts.count)
+      return .region(facts, isVariable: type.isVariable)
     }
     if type.isString {
       // c_string: the text without its NUL; a `c_string[N]` holds at most N − 1 characters.
-      let facts = dataFacts(type, unit: 1)
-      return .string(
-        facts, maximumElements: max(0, Int(type.number) - 1), isVariable: type.isVariable, isText: true)
+      facts.encoding = .bytes
+      return .string(facts, maximumElements: max(0, number - 1), isVariable: type.isVariable, isText: true)
     }
     if type.isIndefinite {
-      return .stringOrRegion(dataFacts(type, unit: unit))
+      return .stringOrRegion(facts)
     }
     if type.isVariable {
-      return .string(dataFacts(type, unit: unit), maximumElements: declaredMaximum(type, unit: unit), isVariable: true, isText: false)
+      return .string(facts, maximumElements: number / unit, isVariable: true, isText: false)
     }
-    return .data(dataFacts(type, unit: 1))
+    return .data(facts)
   }
 
   /// Port rights and polymorphic names travel as capabilities; `PORT_NAME` is plain data.
@@ -115,55 +107,33 @@ enum L4ShapeClassifier {
     return L4CapabilityFacts(disposition: disposition, receivedRight: right)
   }
 
-  /// The first inline type along the element chain of an out-of-line type: what the pointer
-  /// points at (`^array[100] of int` → `array[100] of int`).
-  static func inlinePointee(of type: ResolvedType) -> ResolvedType? {
-    var current = type.elementType
-    var depth = 0
-    while let candidate = current, depth < 64 {
-      if candidate.isInline { return candidate }
-      current = candidate.elementType
-      depth += 1
-    }
-    return nil
-  }
-
-  /// The maximum in Count elements a variable array declares; nil for `array[]` (whose `number`
-  /// is only MIG's inline limit, not a bound).
-  static func declaredMaximum(_ type: ResolvedType, unit: Int) -> Int? {
-    if type.isIndefinite { return nil }
-    return Int(type.number) / max(1, unit)
-  }
-
-  /// Facts of one Count element (`unit` MIG elements); `count` is the fixed count, or the
-  /// maximum of a variable array, in those elements.
   static func dataFacts(_ type: ResolvedType, unit: Int) -> L4DataFacts {
     let bits = Int(type.sizeInBits)
     let spelling = type.inName.spelling
     let layout = structLayout(of: type)
     let encoding: L4Encoding
-    let bytesPerMIGElement: Int
+    let elementBytes: Int
     if layout != nil {
       encoding = .structure
-      bytesPerMIGElement = bits / 8
+      elementBytes = bits / 8
     } else if spelling == "MACH_MSG_TYPE_BOOLEAN" && bits > 0 {
       encoding = .boolean
-      bytesPerMIGElement = 1
+      elementBytes = 1
     } else if bits % 8 != 0 {
       encoding = .bits
-      bytesPerMIGElement = 0
+      elementBytes = 0
     } else if [8, 16, 32, 64].contains(bits) {
       encoding = .integer
-      bytesPerMIGElement = bits / 8
+      elementBytes = bits / 8
     } else {
       encoding = .bytes
-      bytesPerMIGElement = bits / 8
+      elementBytes = bits / 8
     }
-    var alignment = alignment(elementBytes: bytesPerMIGElement)
+    var alignment = alignment(elementBytes: elementBytes)
     if let layout { alignment = max(alignment, min(8, Int(layout.alignmentInBytes))) }
     return L4DataFacts(
-      elementType: spelling, elementBits: bits * unit, elementBytes: bytesPerMIGElement * unit,
-      count: Int(type.number) / unit, encoding: encoding, alignment: alignment)
+      elementType: spelling, elementBits: bits, elementBytes: elementBytes, countMultiplier: unit,
+      count: Int(type.number), encoding: encoding, alignment: alignment)
   }
 
   /// The GNU `struct {…}` layout along the element chain (`type s = struct {…}`,
@@ -186,5 +156,4 @@ enum L4ShapeClassifier {
     while result < 8 && elementBytes % (result * 2) == 0 { result *= 2 }
     return result
   }
-
 }

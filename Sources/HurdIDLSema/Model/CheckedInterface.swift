@@ -64,7 +64,8 @@ public struct CheckedInterface: Hashable, Sendable, Codable {
   public var isTypeFragment: Bool
   /// 32, or 64 when the subsystem is `KernelUser` or `KernelServer` (GNU: for the whole run).
   public var portSizeInBits: UInt32
-  /// Every `type` statement's type, in declaration order (included files too; builtins not).
+  /// The types declared by `type` statements of the main file, in order (types from included
+  /// files are not listed; every argument carries its full type anyway).
   public var types: [ResolvedType]
   public var routines: [CheckedRoutine]
   /// The routine counter after the last statement: the size of the server routine table
@@ -73,10 +74,16 @@ public struct CheckedInterface: Hashable, Sendable, Codable {
   public var imports: [Import]
   /// The last `rcsid` string (with its quotes), if any.
   public var rcsID: String?
+  /// For a type fragment: the type names it uses without declaring them, expected from the file
+  /// that includes it (`machine_types.defs` uses `uint32_t` from `std_types.defs`). Types that
+  /// depend on them are left out of `types`. Always empty for an interface (there an unknown
+  /// name is an error).
+  public var externalTypes: [String]
 
   public init(
     subsystem: Subsystem?, isTypeFragment: Bool, portSizeInBits: UInt32, types: [ResolvedType],
-    routines: [CheckedRoutine], messageIDCount: UInt32, imports: [Import], rcsID: String?
+    routines: [CheckedRoutine], messageIDCount: UInt32, imports: [Import], rcsID: String?,
+    externalTypes: [String] = []
   ) {
     self.subsystem = subsystem
     self.isTypeFragment = isTypeFragment
@@ -86,6 +93,7 @@ public struct CheckedInterface: Hashable, Sendable, Codable {
     self.messageIDCount = messageIDCount
     self.imports = imports
     self.rcsID = rcsID
+    self.externalTypes = externalTypes
   }
 
   /// The named type `name`, if declared.

@@ -6,16 +6,20 @@
 /// key; when the OS thread exits, its L4 threads are deleted.
 private final class OSThreadBindings {
   struct Entry {
-    weak var kernel: L4Kernel?
-    let space: ObjectIdentifier
+    let kernel: KernelLifetime
+    let kernelSerial: UInt64
+    let space: Int
     let context: L4ThreadContext
   }
   var entries: [Entry] = []
-  var lastHit = 0
+  // The last lookup, kept apart so the common case touches no weak reference.
+  var lastKernel: UInt64 = 0  // serials start at 1
+  var lastSpace = -1
+  var lastContext: L4ThreadContext?
 
   deinit {
     for entry in entries {
-      if let kernel = entry.kernel { kernel.terminate(entry.context.thread) }
+      entry.kernel.whileAlive { $0.terminate(entry.context.thread) }
     }
   }
 }
@@ -42,22 +46,58 @@ extension L4Kernel {
       bindings = OSThreadBindings()
       pthread_setspecific(bindingsKey, Unmanaged.passRetained(bindings).toOpaque())
     }
-    let spaceID = ObjectIdentifier(space)
-    let hit = bindings.lastHit
-    if hit < bindings.entries.count, bindings.entries[hit].space == spaceID, bindings.entries[hit].kernel === self {
-      return bindings.entries[hit].context
+    let spaceID = space.number
+    let kernelID = serial
+    if bindings.lastSpace == spaceID, bindings.lastKernel == kernelID, let context = bindings.lastContext {
+      return context
     }
-    if let index = bindings.entries.firstIndex(where: { $0.space == spaceID && $0.kernel === self }) {
-      bindings.lastHit = index
-      return bindings.entries[index].context
+    let context: L4ThreadContext
+    if let index = bindings.entries.firstIndex(where: { $0.space == spaceID && $0.kernelSerial == kernelID }) {
+      context = bindings.entries[index].context
+    } else {
+      precondition(space.kernel === self, "space belongs to another kernel")
+      bindings.entries.removeAll { !$0.kernel.isAlive }
+      let thread = createThread(in: space, name: "adopted")
+      thread.markBound()
+      thread.noteCPU()
+      context = L4ThreadContext(thread: thread)
+      bindings.entries.append(OSThreadBindings.Entry(kernel: lifetime, kernelSerial: kernelID, space: spaceID, context: context))
     }
-    bindings.entries.removeAll { $0.kernel == nil }
-    let thread = createThread(in: space, name: "adopted")
-    thread.markBound()
-    thread.noteCPU()
-    let context = L4ThreadContext(thread: thread)
-    bindings.entries.append(OSThreadBindings.Entry(kernel: self, space: spaceID, context: context))
-    bindings.lastHit = bindings.entries.count - 1
+    bindings.lastKernel = kernelID
+    bindings.lastSpace = spaceID
+    bindings.lastContext = context
     return context
+  }
+}
+
+/// Lets an OS thread that outlives a kernel find out whether the kernel still exists, without a
+/// weak reference (which would put every retain of the kernel on the slow path).
+final class KernelLifetime: @unchecked Sendable {
+  private let lock = KernelLock()
+  // Guarded by `lock`; cleared by the kernel's deinit before its memory goes away.
+  private unowned(unsafe) var kernel: L4Kernel?
+
+  func attach(_ kernel: L4Kernel) {
+    lock.lock()
+    self.kernel = kernel
+    lock.unlock()
+  }
+
+  var isAlive: Bool {
+    lock.lock()
+    defer { lock.unlock() }
+    return kernel != nil
+  }
+
+  func whileAlive(_ body: (L4Kernel) -> Void) {
+    lock.lock()
+    defer { lock.unlock() }
+    if let kernel { body(kernel) }
+  }
+
+  func end() {
+    lock.lock()
+    kernel = nil
+    lock.unlock()
   }
 }

@@ -10,14 +10,23 @@ import Synchronization
 public final class L4Kernel: @unchecked Sendable {
   let lock = KernelLock()
   // Guarded by `lock`.
-  private var slots: [L4Thread?] = [nil]  // thread number 0 is never used
-  private var slotGenerations: [UInt32] = [0]
-  private var freeSlots: [Int] = []
-  private var spaces: [L4AddressSpace] = []
-  private var localTables: [[L4Thread?]] = []
-  private var redirectors: [L4Thread?] = []
+  @exclusivity(unchecked) private var slots: [L4Thread?] = [nil]  // thread number 0 is never used
+  @exclusivity(unchecked) private var slotGenerations: [UInt32] = [0]
+  @exclusivity(unchecked) private var freeSlots: [Int] = []
+  @exclusivity(unchecked) private var spaces: [L4AddressSpace] = []
+  @exclusivity(unchecked) private var localTables: [[L4Thread?]] = []
+  @exclusivity(unchecked) private var redirectors: [L4Thread?] = []
 
-  public init() {}
+  /// Unique per kernel in this process (object addresses can be reused; serials are not).
+  let serial = L4Kernel.serials.add(1, ordering: .relaxed).newValue
+  private static let serials = Atomic<UInt64>(0)
+
+  /// Cleared when the kernel goes away (see `currentThread(in:)`).
+  let lifetime = KernelLifetime()
+
+  public init() { lifetime.attach(self) }
+
+  deinit { lifetime.end() }
 
   // MARK: Spaces and threads
 
@@ -258,7 +267,7 @@ public final class L4Kernel: @unchecked Sendable {
           lock.unlock()
           return .failed(L4ErrorCode(.timeout, phase: .send))
         }
-        let deadline = timeouts.send.deadline(from: cl4_monotonic_ns())
+        let deadline = timeouts.send.deadlineFromNow
         target.enqueue(caller)
         caller.state = .sending(to: target, deadline: deadline, delivery: delivery, then: receivePhase)
         caller.outcome = .none
@@ -298,7 +307,7 @@ public final class L4Kernel: @unchecked Sendable {
       wake?.parker.unpark()
       return .failed(L4ErrorCode(.nonExistingPartner, phase: .receive))
     }
-    let deadline = timeouts.receive.deadline(from: cl4_monotonic_ns())
+    let deadline = timeouts.receive.deadlineFromNow
     while true {
       if caller.serving && caller.stopRequested {
         // A serve loop asked to stop does not start another wait.
@@ -409,7 +418,7 @@ public final class L4Kernel: @unchecked Sendable {
       sender.outcome = .failed(L4ErrorCode(.timeout, phase: .receive))
       return sender
     }
-    sender.state = .receiving(from: then.source, deadline: then.timeout.deadline(from: cl4_monotonic_ns()))
+    sender.state = .receiving(from: then.source, deadline: then.timeout.deadlineFromNow)
     return nil
   }
 
@@ -547,7 +556,7 @@ public final class L4Kernel: @unchecked Sendable {
     caller.state = .dispatching(server: server)
     caller.dispatchAborted = false
     // The receive phase (and its timeout) starts once the send has been delivered.
-    let deadline = receiveTimeout.deadline(from: cl4_monotonic_ns())
+    let deadline = receiveTimeout.deadlineFromNow
     lock.unlock()
 
     let request = L4Request(

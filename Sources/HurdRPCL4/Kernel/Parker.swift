@@ -11,8 +11,8 @@ public final class L4Parker: @unchecked Sendable {
   // The word lives at a stable address (futex requirement); all access is atomic (C shim).
   private let word: UnsafeMutablePointer<UInt32>
   // Owner-thread-only adaptive spin budget (iterations of load + relax, ~27 ns each here).
-  private var spinBudget: Int = 256
-  private var spinMisses: Int = 0
+  @exclusivity(unchecked) private var spinBudget: Int = 256
+  @exclusivity(unchecked) private var spinMisses: Int = 0
 
   /// Upper bound of the spin phase, in iterations (~27 µs on the reference machine).
   public static let maximumSpin = 1024

@@ -22,11 +22,15 @@ public struct L4MessageRegisters {
   }
 
   /// Loads a complete message: tag with the given label, `untyped` words in MR1…, then the
-  /// typed items. Returns `false` (and loads nothing) if the words do not fit in MR1…MR63.
+  /// typed items. Returns `false` (and loads nothing) if the words do not fit in MR1…MR63 or a
+  /// string item does not have 1…32 substrings.
   @discardableResult
   public func load(label: UInt64, untyped: [L4Word] = [], items: [L4TypedItem] = [], propagated: Bool = false) -> Bool {
     var typed: [L4Word] = []
-    for (i, item) in items.enumerated() { typed += item.words(moreFollow: i + 1 < items.count) }
+    for (i, item) in items.enumerated() {
+      if case .string(let string) = item, !(1...32).contains(string.substrings.count) { return false }
+      typed += item.words(moreFollow: i + 1 < items.count)
+    }
     guard untyped.count + typed.count <= 63 else { return false }
     for (i, word) in untyped.enumerated() { base[1 + i] = word }
     for (i, word) in typed.enumerated() { base[1 + untyped.count + i] = word }
@@ -72,10 +76,12 @@ public struct L4BufferRegisters {
   }
 
   /// Sets the acceptor and the receive string buffers in one go (string acceptance is switched
-  /// on when `stringBuffers` is not empty). Returns `false` if they need more than BR1…BR32.
+  /// on when `stringBuffers` is not empty). Returns `false` if they need more than BR1…BR32 or a
+  /// buffer does not have 1…32 substrings.
   @discardableResult
   public func accept(receiveWindow: L4Fpage = .nilpage, stringBuffers: [L4StringItem] = []) -> Bool {
     var words: [L4Word] = []
+    guard stringBuffers.allSatisfy({ (1...32).contains($0.substrings.count) }) else { return false }
     for (i, buffer) in stringBuffers.enumerated() {
       words += buffer.words(moreFollow: i + 1 < stringBuffers.count)
     }

@@ -75,11 +75,11 @@ public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
   // (the hand-off through the parker orders those accesses).
   let mr: UnsafeMutablePointer<L4Word>
   let br: UnsafeMutablePointer<L4Word>
-  var errorCode = L4ErrorCode(raw: 0)
-  var virtualSender = L4ThreadID.nilThread
-  var actualSender = L4ThreadID.nilThread
-  var intendedReceiver = L4ThreadID.nilThread
-  var transferTimeouts = L4TransferTimeouts()
+  @exclusivity(unchecked) var errorCode = L4ErrorCode(raw: 0)
+  @exclusivity(unchecked) var virtualSender = L4ThreadID.nilThread
+  @exclusivity(unchecked) var actualSender = L4ThreadID.nilThread
+  @exclusivity(unchecked) var intendedReceiver = L4ThreadID.nilThread
+  @exclusivity(unchecked) var transferTimeouts = L4TransferTimeouts()
 
   let parker = L4Parker()
   /// The CPU this thread last ran on; a waiter spins only if its waker runs elsewhere.
@@ -88,25 +88,25 @@ public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
   let transferAbort = Atomic<Bool>(false)
 
   // Guarded by the kernel lock.
-  var state = IPCState.idle
-  var outcome = IPCOutcome.none
-  var queueHead: L4Thread?
-  var queueTail: L4Thread?
-  var queueNext: L4Thread?
-  var queued = false
-  var alive = true
-  var serving = false
-  var serveHandler: L4RequestHandler?
-  var dispatchAborted = false
-  var stopRequested = false
-  var cancelArmed = false
-  var cancelPending = false
+  @exclusivity(unchecked) var state = IPCState.idle
+  @exclusivity(unchecked) var outcome = IPCOutcome.none
+  @exclusivity(unchecked) var queueHead: L4Thread?
+  @exclusivity(unchecked) var queueTail: L4Thread?
+  @exclusivity(unchecked) var queueNext: L4Thread?
+  @exclusivity(unchecked) var queued = false
+  @exclusivity(unchecked) var alive = true
+  @exclusivity(unchecked) var serving = false
+  @exclusivity(unchecked) var serveHandler: L4RequestHandler?
+  @exclusivity(unchecked) var dispatchAborted = false
+  @exclusivity(unchecked) var stopRequested = false
+  @exclusivity(unchecked) var cancelArmed = false
+  @exclusivity(unchecked) var cancelPending = false
   /// An object a client attaches to its pending call for the server to see (e.g. the runtime's
   /// cancellation handle); a model extension in the spirit of the UserDefinedHandle TCR.
-  var callAnnotation: (any AnyObject & Sendable)?
+  @exclusivity(unchecked) var callAnnotation: (any AnyObject & Sendable)?
   /// Per-thread state of a transport built on this kernel (buffers in the thread's space). Only
   /// touched by whoever runs as this thread: the thread itself, or one direct-dispatch caller.
-  var transportState: AnyObject?
+  @exclusivity(unchecked) var transportState: AnyObject?
 
   // Whether an OS thread runs this thread (spawned, or `run`).
   private let bound = Atomic<Bool>(false)

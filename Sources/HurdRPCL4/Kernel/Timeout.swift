@@ -1,3 +1,5 @@
+import CL4Support
+
 /// An L4 time period (16-bit encoding). Only relative periods are modelled; absolute time
 /// points (bit 15 set) are rejected by `init?(raw:)`.
 ///
@@ -51,6 +53,11 @@ public struct L4Timeout: Hashable, Sendable, CustomStringConvertible {
   /// The period in microseconds; `nil` for `never`.
   public var microseconds: UInt64? {
     isNever ? nil : UInt64(mantissa) << UInt64(exponent)
+  }
+
+  /// Absolute monotonic deadline (ns) for a wait starting now; `nil` for never (no clock read).
+  var deadlineFromNow: UInt64? {
+    isNever ? nil : deadline(from: cl4_monotonic_ns())
   }
 
   /// Absolute monotonic deadline (ns) for a wait starting at `now`; `nil` for never.

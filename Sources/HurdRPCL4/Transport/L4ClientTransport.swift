@@ -30,54 +30,73 @@ public struct L4ClientTransport: ClientTransport {
 
   public func call(_ request: Message, options: CallOptions) throws(RPCError) -> Message {
     let context = kernel.currentThread(in: space)
-    return try perform(request, options: options, context: context, expectReply: true)!
+    let timeouts = try prepare(request, options: options, context: context)
+    guard let handle = options.cancellation else {
+      do throws(L4ErrorCode) {
+        _ = try context.call(server, timeouts: timeouts)
+      } catch {
+        throw Self.rpcError(error, call: true)
+      }
+      var reply = Message(label: 0)
+      try L4Marshalling.store(from: context.thread, into: &reply, configuration: configuration)
+      return reply
+    }
+    try armed(handle, context.thread) { () throws(L4ErrorCode) in _ = try context.call(server, timeouts: timeouts) }
+    var reply = Message(label: 0)
+    try L4Marshalling.store(from: context.thread, into: &reply, configuration: configuration)
+    return reply
   }
 
   public func send(_ message: Message, options: CallOptions) throws(RPCError) {
     let context = kernel.currentThread(in: space)
-    _ = try perform(message, options: options, context: context, expectReply: false)
-  }
-
-  private func perform(
-    _ request: borrowing Message, options: CallOptions, context: L4ThreadContext, expectReply: Bool
-  ) throws(RPCError) -> Message? {
-    let thread = context.thread
-    let timeouts = try Self.timeouts(for: options)
-    thread.transferTimeouts = L4TransferTimeouts(
-      send: Self.l4(options.transferTimeout), receive: Self.l4(options.transferTimeout))
-    if let handle = options.cancellation {
-      if handle.isCancelled { throw RPCError(.cancelled, "call cancelled before it started", phase: .send) }
-      kernel.armCancellation(thread, true, annotation: handle)
-      let kernel = self.kernel
-      let registration = handle.onCancel { kernel.cancelCall(thread) }
-      defer {
-        if let registration { handle.remove(registration) }
-        kernel.armCancellation(thread, false, annotation: nil)
+    let timeouts = try prepare(message, options: options, context: context)
+    guard let handle = options.cancellation else {
+      do throws(L4ErrorCode) {
+        try context.send(to: server, timeout: timeouts.send)
+      } catch {
+        throw Self.rpcError(error, call: false)
       }
-      return try exchange(request, context: context, timeouts: timeouts, expectReply: expectReply)
+      return
     }
-    return try exchange(request, context: context, timeouts: timeouts, expectReply: expectReply)
+    try armed(handle, context.thread) { () throws(L4ErrorCode) in try context.send(to: server, timeout: timeouts.send) }
   }
 
-  private func exchange(
-    _ request: borrowing Message, context: L4ThreadContext, timeouts: L4Timeouts, expectReply: Bool
-  ) throws(RPCError) -> Message? {
+  /// Loads the message into the calling thread's registers and works out the timeouts.
+  private func prepare(_ message: borrowing Message, options: CallOptions, context: L4ThreadContext) throws(RPCError)
+    -> L4Timeouts
+  {
     let thread = context.thread
-    try L4Marshalling.load(request, into: thread, configuration: configuration)
-    if !request.items.isEmpty || thread.transportState == nil {
-      // Make sure a reply carrying strings or regions has somewhere to land.
+    if options.cancellation?.isCancelled == true {
+      throw RPCError(.cancelled, "call cancelled before it started", phase: .send)
+    }
+    let timeouts = try Self.timeouts(for: options)
+    let transfer = Self.l4(options.transferTimeout)
+    thread.transferTimeouts = L4TransferTimeouts(send: transfer, receive: transfer)
+    if thread.transportState == nil {
+      // Receive buffers, so a reply carrying strings or regions has somewhere to land.
       _ = try TransportThreadState.of(thread, configuration)
     }
-    do throws(L4ErrorCode) {
-      if expectReply {
-        _ = try context.call(server, timeouts: timeouts)
-      } else {
-        try context.send(to: server, timeout: timeouts.send)
-      }
-    } catch {
-      throw Self.rpcError(error, call: expectReply)
+    try L4Marshalling.load(message, into: thread, configuration: configuration)
+    return timeouts
+  }
+
+  /// Runs one IPC with `handle` wired to abort it (sticky: a cancel that comes before the IPC
+  /// has blocked still ends it), and with the handle visible to the server.
+  private func armed(_ handle: CallCancellation, _ thread: L4Thread, _ ipc: () throws(L4ErrorCode) -> Void)
+    throws(RPCError)
+  {
+    let kernel = self.kernel
+    kernel.armCancellation(thread, true, annotation: handle)
+    let registration = handle.onCancel { kernel.cancelCall(thread) }
+    defer {
+      if let registration { handle.remove(registration) }
+      kernel.armCancellation(thread, false, annotation: nil)
     }
-    return expectReply ? try L4Marshalling.store(from: thread, configuration: configuration) : nil
+    do throws(L4ErrorCode) {
+      try ipc()
+    } catch {
+      throw Self.rpcError(error, call: true)
+    }
   }
 
   /// The RPC error for an IPC error. A call whose server thread was deleted after taking the

@@ -92,6 +92,9 @@ public final class L4ServerTransport: ServerTransport {
     }
   }
 
+  /// Workers currently waiting for a request.
+  public var idleWorkers: Int { state.withLock { $0.idle.count } }
+
   /// Callers currently waiting for the endpoint to take their request.
   public var pendingSenders: Int { endpointThread.queuedSenderCount }
 
@@ -121,10 +124,11 @@ public final class L4ServerTransport: ServerTransport {
     _ request: L4Request, dispatcher: RequestDispatcher, configuration: L4TransportConfiguration, badge: UInt64
   ) -> L4ServeAction {
     let server = request.server
-    if let state = server.transportState as? TransportThreadState { state.detachPrevious() }
-    let message: Message
+    let state: TransportThreadState
     do throws(RPCError) {
-      message = try L4Marshalling.store(from: server, configuration: configuration)
+      state = try TransportThreadState.of(server, configuration)
+      state.detachPrevious()
+      try L4Marshalling.store(from: server, into: &state.request, configuration: configuration)
     } catch {
       // Malformed request: answer with the error's RetCode (if anyone waits).
       var reply = Message.reply(to: request.tag.label, returnCode: error.wireReturnCode)
@@ -133,11 +137,10 @@ public final class L4ServerTransport: ServerTransport {
     let status = request.callerStatus
     let domain = request.senderSpace.map { UInt64($0.number) } ?? .max
     let context = CallContext(
-      caller: CallerIdentity(domain: domain, badge: badge), requestLabel: message.label,
+      caller: CallerIdentity(domain: domain, badge: badge), requestLabel: request.tag.label,
       expectsReply: status.waiting, cancellation: status.annotation as? CallCancellation)
-    var reply = Message(label: 0)
-    guard dispatcher.respond(to: message, reply: &reply, context: context) else { return .noReply }
-    return loadReply(&reply, into: server, request: request, configuration: configuration)
+    guard dispatcher.respond(to: state.request, reply: &state.reply, context: context) else { return .noReply }
+    return loadReply(&state.reply, into: server, request: request, configuration: configuration)
   }
 
   private static func loadReply(

@@ -23,15 +23,16 @@ final class TransportThreadState {
   let space: L4AddressSpace
   let window: L4Fpage
   let attachBase: UInt64
-  var staging: UInt64
-  var stagingSize: UInt64
+  @exclusivity(unchecked) var staging: UInt64
+  @exclusivity(unchecked) var stagingSize: UInt64
   let buffers: UInt64
   let bufferSize: UInt64
   let bufferCount: Int
   /// Attachments of regions sent in the previous reply: detached before the next message.
-  var attached: [L4Fpage] = []
-  /// Scratch words for the region trailer (reused, so steady state does not allocate).
-  var trailer: [UInt64] = []
+  @exclusivity(unchecked) var attached: [L4Fpage] = []
+  /// A server thread's request and reply buffers, reused from call to call.
+  @exclusivity(unchecked) var request = Message(label: 0)
+  @exclusivity(unchecked) var reply = Message(label: 0)
 
   static let attachSpan: UInt64 = 1 << 31
 
@@ -192,6 +193,22 @@ enum L4Marshalling {
       }
     }
     mr[0] = L4MessageTag(label: message.label, untyped: untyped, typed: index - 1 - untyped).raw
+  }
+
+  /// Rebuilds the message just received in `thread`'s MRs into `message` (reusing its storage:
+  /// no zero-fill, no copy of the 512-byte value for register-only messages).
+  static func store(from thread: L4Thread, into message: inout Message, configuration: L4TransportConfiguration)
+    throws(RPCError)
+  {
+    let mr = thread.mr
+    let l4Tag = L4MessageTag(raw: mr[0])
+    guard l4Tag.typedWords == 0 else {
+      message = try store(from: thread, configuration: configuration)
+      return
+    }
+    message.reset(label: l4Tag.label)
+    message.flags = MessageTag.Flags(rawValue: UInt8(truncatingIfNeeded: l4Tag.raw >> 12) & 0x3)
+    for index in 0..<l4Tag.untypedWords { try message.append(mr[1 + index]) }
   }
 
   /// Rebuilds the message just received in `thread`'s MRs (reading strings from its buffers and

@@ -1,1 +1,0 @@
-// The marshalling planner: checked interface → message plans (Mach and native L4 layouts).

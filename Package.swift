@@ -70,12 +70,15 @@ let package = Package(
       swiftSettings: strict),
     .testTarget(
       name: "HurdIDLEmitterTests",
-      dependencies: ["HurdIDLEmitter", "HurdIDLPlanner", "HurdIDLSema"],
+      dependencies: ["HurdIDLEmitter", "HurdIDLPlanner", "HurdIDLSema", "HurdIDLCompiler", "HurdIDLPreprocessor"],
       exclude: ["Goldens"],
       swiftSettings: strict),
     .testTarget(
       name: "HurdIDLRoundTripTests",
-      dependencies: ["HurdRPC", "HurdRPCL4", "HurdIDLEmitter", "HurdIDLPlanner", "HurdIDLSema"],
+      dependencies: [
+        "HurdRPC", "HurdRPCL4", "HurdIDLEmitter", "HurdIDLPlanner", "HurdIDLSema", "HurdIDLCompiler",
+        "HurdIDLPreprocessor",
+      ],
       exclude: ["roundtrip.defs"],
       swiftSettings: strict),
     .testTarget(

@@ -32,7 +32,8 @@ struct RoutineCodec {
   private func encodeRequest() -> SwiftFunction {
     let message = routine.plan.request
     var body = checks(routine.parameters, expression: { $0.swiftName })
-    body.append(.line("var message = HurdRPC.Message(label: \(message.label))"))
+    let mutates = message.untypedWords > 0 || !message.items.isEmpty
+    body.append(.line("\(mutates ? "var" : "let") message = HurdRPC.Message(label: \(message.label))"))
     body += encode(routine.parameters, placement: \.request, plan: message, expression: { $0.swiftName }, reply: false)
     body.append(.line("return message"))
     return SwiftFunction(

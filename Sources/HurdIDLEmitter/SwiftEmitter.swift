@@ -400,3 +400,25 @@ extension SwiftFunction.Parameter {
 extension String {
   var trimmed: String { String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed()) }
 }
+
+extension EmitterOptions {
+  /// Display paths for every buffer of `sourceMap`: the path relative to the first include root
+  /// it is under (`mach/std_types.defs`), else its file name, so generated text never holds an
+  /// absolute path. `mainFile` gets `mainDisplayPath`.
+  public static func bufferPaths(
+    _ sourceMap: SourceMap, mainFile: String, mainDisplayPath: String, includeRoots: [String]
+  ) -> [BufferID: String] {
+    var paths: [BufferID: String] = [:]
+    for buffer in sourceMap.buffers {
+      if buffer.path == mainFile {
+        paths[buffer.id] = mainDisplayPath
+        continue
+      }
+      let root = includeRoots.map { $0.hasSuffix("/") ? $0 : $0 + "/" }.first { buffer.path.hasPrefix($0) }
+      paths[buffer.id] =
+        root.map { String(buffer.path.dropFirst($0.count)) }
+        ?? buffer.path.split(separator: "/").last.map(String.init) ?? buffer.path
+    }
+    return paths
+  }
+}

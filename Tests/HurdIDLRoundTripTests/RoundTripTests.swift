@@ -232,7 +232,7 @@ struct GeneratedCodeTests {
   @Test func regeneratingGivesTheCommittedText() throws {
     let url = URL(filePath: #filePath).deletingLastPathComponent().appending(path: "roundtrip.hurdidl.swift")
     let committed = try String(contentsOf: url, encoding: .utf8)
-    #expect(RoundTripFixture.generate().contents == committed, "regenerate with HURDIDL_UPDATE_GOLDENS=1 swift test --filter HurdIDLEmitterTests")
+    #expect(RoundTripFixture.generate()?.contents == committed, "regenerate with HURDIDL_UPDATE_GOLDENS=1 swift test --filter HurdIDLEmitterTests")
   }
 }
 

@@ -21,21 +21,21 @@ enum Roundtrip {
 
   /// The routines of the subsystem.
   enum Routine: Swift.Hashable, Swift.Sendable {
-    /// `add` — request 5000, reply 5100 (roundtrip.defs:13).
+    /// `add` — request 5000, reply 5100 (roundtrip.defs:12).
     case add
-    /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:16).
+    /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:15).
     case sumQuad
-    /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:19).
+    /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:18).
     case reverseList
-    /// `greet` — request 5003, reply 5103 (roundtrip.defs:22).
+    /// `greet` — request 5003, reply 5103 (roundtrip.defs:21).
     case greet
-    /// `bump` — request 5004, reply 5104 (roundtrip.defs:26).
+    /// `bump` — request 5004, reply 5104 (roundtrip.defs:25).
     case bump
-    /// `poke` — request 5005, one-way (roundtrip.defs:29).
+    /// `poke` — request 5005, one-way (roundtrip.defs:28).
     case poke
-    /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:35).
+    /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:34).
     case failWith
-    /// `divide` — request 5008, reply 5108 (roundtrip.defs:38).
+    /// `divide` — request 5008, reply 5108 (roundtrip.defs:37).
     case divide
   }
 
@@ -76,7 +76,7 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   init(rpc: HurdRPC.RPCClient<Transport>) { self.rpc = rpc }
   init(transport: Transport) { self.rpc = HurdRPC.RPCClient(transport: transport) }
 
-  /// `add` — request 5000, reply 5100 (roundtrip.defs:13).
+  /// `add` — request 5000, reply 5100 (roundtrip.defs:12).
   ///
   /// - Parameters:
   ///   - a: `in a: int`.
@@ -93,7 +93,7 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     return try Roundtrip.Wire.decodeAddReply(reply)
   }
 
-  /// `add` — request 5000, reply 5100 (roundtrip.defs:13).
+  /// `add` — request 5000, reply 5100 (roundtrip.defs:12).
   /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
   ///
   /// - Parameters:
@@ -111,7 +111,7 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     return try Roundtrip.Wire.decodeAddReply(reply)
   }
 
-  /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:16).
+  /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:15).
   ///
   /// - Parameters:
   ///   - values: `in values: quad_t`.
@@ -126,7 +126,7 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     return try Roundtrip.Wire.decodeSumQuadReply(reply)
   }
 
-  /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:16).
+  /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:15).
   /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
   ///
   /// - Parameters:
@@ -142,7 +142,7 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     return try Roundtrip.Wire.decodeSumQuadReply(reply)
   }
 
-  /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:19).
+  /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:18).
   ///
   /// - Parameters:
   ///   - list: `in list: int_list_t`.
@@ -157,7 +157,7 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     return try Roundtrip.Wire.decodeReverseListReply(reply)
   }
 
-  /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:19).
+  /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:18).
   /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
   ///
   /// - Parameters:
@@ -173,7 +173,7 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     return try Roundtrip.Wire.decodeReverseListReply(reply)
   }
 
-  /// `greet` — request 5003, reply 5103 (roundtrip.defs:22).
+  /// `greet` — request 5003, reply 5103 (roundtrip.defs:21).
   ///
   /// - Parameters:
   ///   - name: `in name: name_t`.
@@ -188,7 +188,7 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     return try Roundtrip.Wire.decodeGreetReply(reply)
   }
 
-  /// `greet` — request 5003, reply 5103 (roundtrip.defs:22).
+  /// `greet` — request 5003, reply 5103 (roundtrip.defs:21).
   /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
   ///
   /// - Parameters:
@@ -204,7 +204,7 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     return try Roundtrip.Wire.decodeGreetReply(reply)
   }
 
-  /// `bump` — request 5004, reply 5104 (roundtrip.defs:26).
+  /// `bump` — request 5004, reply 5104 (roundtrip.defs:25).
   ///
   /// - Parameters:
   ///   - counter: `inout counter: int`.
@@ -221,7 +221,7 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     return try Roundtrip.Wire.decodeBumpReply(reply)
   }
 
-  /// `bump` — request 5004, reply 5104 (roundtrip.defs:26).
+  /// `bump` — request 5004, reply 5104 (roundtrip.defs:25).
   /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
   ///
   /// - Parameters:
@@ -239,7 +239,7 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     return try Roundtrip.Wire.decodeBumpReply(reply)
   }
 
-  /// `poke` — request 5005, one-way (roundtrip.defs:29).
+  /// `poke` — request 5005, one-way (roundtrip.defs:28).
   /// One-way: returns once the request is sent.
   ///
   /// - Parameters:
@@ -250,7 +250,7 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     try rpc.send(request, options: options)
   }
 
-  /// `poke` — request 5005, one-way (roundtrip.defs:29).
+  /// `poke` — request 5005, one-way (roundtrip.defs:28).
   /// One-way: returns once the request is sent.
   /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
   ///
@@ -265,7 +265,7 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     try await rpc.send(request, options: options)
   }
 
-  /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:35).
+  /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:34).
   ///
   /// - Parameters:
   ///   - code: `in code: int`.
@@ -279,7 +279,7 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     try Roundtrip.Wire.decodeFailWithReply(reply)
   }
 
-  /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:35).
+  /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:34).
   /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
   ///
   /// - Parameters:
@@ -294,7 +294,7 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     try Roundtrip.Wire.decodeFailWithReply(reply)
   }
 
-  /// `divide` — request 5008, reply 5108 (roundtrip.defs:38).
+  /// `divide` — request 5008, reply 5108 (roundtrip.defs:37).
   ///
   /// - Parameters:
   ///   - dividend: `in dividend: int`.
@@ -311,7 +311,7 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     return try Roundtrip.Wire.decodeDivideReply(reply)
   }
 
-  /// `divide` — request 5008, reply 5108 (roundtrip.defs:38).
+  /// `divide` — request 5008, reply 5108 (roundtrip.defs:37).
   /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
   ///
   /// - Parameters:
@@ -335,7 +335,7 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
 /// Server of subsystem `roundtrip`: one requirement per routine. A handler returns its results or
 /// throws a return code, which the client receives as `RPCError.Code.returnCode`.
 protocol RoundtripServer: Swift.Sendable {
-  /// `add` — request 5000, reply 5100 (roundtrip.defs:13).
+  /// `add` — request 5000, reply 5100 (roundtrip.defs:12).
   ///
   /// - Parameters:
   ///   - a: `in a: int`.
@@ -348,7 +348,7 @@ protocol RoundtripServer: Swift.Sendable {
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.Int32
 
-  /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:16).
+  /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:15).
   ///
   /// - Parameters:
   ///   - values: `in values: quad_t`.
@@ -359,7 +359,7 @@ protocol RoundtripServer: Swift.Sendable {
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.Int64
 
-  /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:19).
+  /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:18).
   ///
   /// - Parameters:
   ///   - list: `in list: int_list_t`.
@@ -370,7 +370,7 @@ protocol RoundtripServer: Swift.Sendable {
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> [Swift.Int32]
 
-  /// `greet` — request 5003, reply 5103 (roundtrip.defs:22).
+  /// `greet` — request 5003, reply 5103 (roundtrip.defs:21).
   ///
   /// - Parameters:
   ///   - name: `in name: name_t`.
@@ -381,7 +381,7 @@ protocol RoundtripServer: Swift.Sendable {
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.String
 
-  /// `bump` — request 5004, reply 5104 (roundtrip.defs:26).
+  /// `bump` — request 5004, reply 5104 (roundtrip.defs:25).
   ///
   /// - Parameters:
   ///   - counter: `inout counter: int`.
@@ -394,7 +394,7 @@ protocol RoundtripServer: Swift.Sendable {
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.Int32
 
-  /// `poke` — request 5005, one-way (roundtrip.defs:29).
+  /// `poke` — request 5005, one-way (roundtrip.defs:28).
   /// One-way: no reply is sent.
   ///
   /// - Parameters:
@@ -402,14 +402,14 @@ protocol RoundtripServer: Swift.Sendable {
   ///   - context: the caller and the call's deadline and cancellation.
   func poke(value: Swift.Int32, context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode)
 
-  /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:35).
+  /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:34).
   ///
   /// - Parameters:
   ///   - code: `in code: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   func failWith(code: Swift.Int32, context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode)
 
-  /// `divide` — request 5008, reply 5108 (roundtrip.defs:38).
+  /// `divide` — request 5008, reply 5108 (roundtrip.defs:37).
   ///
   /// - Parameters:
   ///   - dividend: `in dividend: int`.
@@ -428,7 +428,7 @@ protocol RoundtripServer: Swift.Sendable {
 protocol RoundtripServerDefaults: RoundtripServer {}
 
 extension RoundtripServerDefaults {
-  /// `add` — request 5000, reply 5100 (roundtrip.defs:13).
+  /// `add` — request 5000, reply 5100 (roundtrip.defs:12).
   ///
   /// - Parameters:
   ///   - a: `in a: int`.
@@ -443,7 +443,7 @@ extension RoundtripServerDefaults {
     throw .EOPNOTSUPP
   }
 
-  /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:16).
+  /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:15).
   ///
   /// - Parameters:
   ///   - values: `in values: quad_t`.
@@ -456,7 +456,7 @@ extension RoundtripServerDefaults {
     throw .EOPNOTSUPP
   }
 
-  /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:19).
+  /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:18).
   ///
   /// - Parameters:
   ///   - list: `in list: int_list_t`.
@@ -469,7 +469,7 @@ extension RoundtripServerDefaults {
     throw .EOPNOTSUPP
   }
 
-  /// `greet` — request 5003, reply 5103 (roundtrip.defs:22).
+  /// `greet` — request 5003, reply 5103 (roundtrip.defs:21).
   ///
   /// - Parameters:
   ///   - name: `in name: name_t`.
@@ -482,7 +482,7 @@ extension RoundtripServerDefaults {
     throw .EOPNOTSUPP
   }
 
-  /// `bump` — request 5004, reply 5104 (roundtrip.defs:26).
+  /// `bump` — request 5004, reply 5104 (roundtrip.defs:25).
   ///
   /// - Parameters:
   ///   - counter: `inout counter: int`.
@@ -497,7 +497,7 @@ extension RoundtripServerDefaults {
     throw .EOPNOTSUPP
   }
 
-  /// `poke` — request 5005, one-way (roundtrip.defs:29).
+  /// `poke` — request 5005, one-way (roundtrip.defs:28).
   /// One-way: no reply is sent.
   ///
   /// - Parameters:
@@ -507,7 +507,7 @@ extension RoundtripServerDefaults {
     throw .EOPNOTSUPP
   }
 
-  /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:35).
+  /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:34).
   ///
   /// - Parameters:
   ///   - code: `in code: int`.
@@ -516,7 +516,7 @@ extension RoundtripServerDefaults {
     throw .EOPNOTSUPP
   }
 
-  /// `divide` — request 5008, reply 5108 (roundtrip.defs:38).
+  /// `divide` — request 5008, reply 5108 (roundtrip.defs:37).
   ///
   /// - Parameters:
   ///   - dividend: `in dividend: int`.
@@ -570,7 +570,7 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     }
   }
 
-  /// `add` — request 5000, reply 5100 (roundtrip.defs:13).
+  /// `add` — request 5000, reply 5100 (roundtrip.defs:12).
   private func add(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
@@ -586,7 +586,7 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     try Roundtrip.Wire.encodeAddReply(results, into: &reply)
   }
 
-  /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:16).
+  /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:15).
   private func sumQuad(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
@@ -602,7 +602,7 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     try Roundtrip.Wire.encodeSumQuadReply(results, into: &reply)
   }
 
-  /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:19).
+  /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:18).
   private func reverseList(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
@@ -618,7 +618,7 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     try Roundtrip.Wire.encodeReverseListReply(results, into: &reply)
   }
 
-  /// `greet` — request 5003, reply 5103 (roundtrip.defs:22).
+  /// `greet` — request 5003, reply 5103 (roundtrip.defs:21).
   private func greet(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
@@ -634,7 +634,7 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     try Roundtrip.Wire.encodeGreetReply(results, into: &reply)
   }
 
-  /// `bump` — request 5004, reply 5104 (roundtrip.defs:26).
+  /// `bump` — request 5004, reply 5104 (roundtrip.defs:25).
   private func bump(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
@@ -650,7 +650,7 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     try Roundtrip.Wire.encodeBumpReply(results, into: &reply)
   }
 
-  /// `poke` — request 5005, one-way (roundtrip.defs:29).
+  /// `poke` — request 5005, one-way (roundtrip.defs:28).
   private func poke(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
@@ -664,7 +664,7 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     }
   }
 
-  /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:35).
+  /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:34).
   private func failWith(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
@@ -679,7 +679,7 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     try Roundtrip.Wire.encodeFailWithReply(into: &reply)
   }
 
-  /// `divide` — request 5008, reply 5108 (roundtrip.defs:38).
+  /// `divide` — request 5008, reply 5108 (roundtrip.defs:37).
   private func divide(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,

@@ -11,325 +11,427 @@ import HurdRPC
 fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_1
 
 /// Subsystem `roundtrip` (base 5000), from roundtrip.defs:3.
-public enum Roundtrip {
+package enum Roundtrip {
   /// The subsystem's name in the `.defs`.
-  public static let subsystemName = "roundtrip"
+  package static let subsystemName = "roundtrip"
   /// The first message id; request `id` is routine slot `id - base`.
-  public static let base: Swift.UInt64 = 5000
+  package static let base: Swift.UInt64 = 5000
   /// Message ids the subsystem uses (routines and `skip` holes).
-  public static let messageIDCount = 9
+  package static let messageIDCount = 9
 
   /// The routines of the subsystem.
-  public enum Routine: Swift.Hashable, Swift.Sendable {
-    /// `add` — request 5000, reply 5100 (roundtrip.defs:13).
+  package enum Routine: Swift.Hashable, Swift.Sendable {
+    /// `add` — request 5000, reply 5100 (roundtrip.defs:12).
     case add
-    /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:16).
-    case sumQuad
-    /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:19).
-    case reverseList
-    /// `greet` — request 5003, reply 5103 (roundtrip.defs:22).
+    /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:15).
+    case sum_quad
+    /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:18).
+    case reverse_list
+    /// `greet` — request 5003, reply 5103 (roundtrip.defs:21).
     case greet
-    /// `bump` — request 5004, reply 5104 (roundtrip.defs:26).
+    /// `bump` — request 5004, reply 5104 (roundtrip.defs:25).
     case bump
-    /// `poke` — request 5005, one-way (roundtrip.defs:29).
+    /// `poke` — request 5005, one-way (roundtrip.defs:28).
     case poke
-    /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:35).
-    case failWith
-    /// `divide` — request 5008, reply 5108 (roundtrip.defs:38).
+    /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:34).
+    case fail_with
+    /// `divide` — request 5008, reply 5108 (roundtrip.defs:37).
     case divide
   }
 
   /// The demux table: slot `id - base` → routine; `nil` for `skip` holes and routines not generated.
-  public static let routineTable: [Routine?] = [
+  package static let routineTable: [Routine?] = [
     .add,  // 5000 add
-    .sumQuad,  // 5001 sum_quad
-    .reverseList,  // 5002 reverse_list
+    .sum_quad,  // 5001 sum_quad
+    .reverse_list,  // 5002 reverse_list
     .greet,  // 5003 greet
     .bump,  // 5004 bump
     .poke,  // 5005 poke
     nil,  // 5006 skip
-    .failWith,  // 5007 fail_with
+    .fail_with,  // 5007 fail_with
     .divide,  // 5008 divide
   ]
 
   /// The results of `divide`.
-  public struct DivideReply: Swift.Sendable {
+  package struct DivideReply: Swift.Sendable {
     /// `out quotient: int`.
-    public var quotient: Swift.Int32
+    package var quotient: Swift.Int32
     /// `out exact: boolean_t`.
-    public var exact: Swift.Bool
+    package var exact: Swift.Bool
 
-    public init(quotient: Swift.Int32, exact: Swift.Bool) {
+    package init(quotient: Swift.Int32, exact: Swift.Bool) {
       self.quotient = quotient
       self.exact = exact
     }
   }
 }
 
-// MARK: - Client
+// MARK: - Server
 
-/// Client of subsystem `roundtrip`: one method per routine, bound to a transport that reaches the server.
-public struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
-  /// The runtime client every call goes through (transport + interceptors).
-  public let rpc: HurdRPC.RPCClient<Transport>
-
-  public init(rpc: HurdRPC.RPCClient<Transport>) { self.rpc = rpc }
-  public init(transport: Transport) { self.rpc = HurdRPC.RPCClient(transport: transport) }
-
-  /// `add` — request 5000, reply 5100 (roundtrip.defs:13).
+/// Server of subsystem `roundtrip`: one requirement per routine. A handler returns its results or
+/// throws a return code, which the client receives as `RPCError.Code.returnCode`.
+package protocol RoundtripServer: Swift.Sendable {
+  /// `add` — request 5000, reply 5100 (roundtrip.defs:12).
   ///
   /// - Parameters:
   ///   - a: `in a: int`.
   ///   - b: `in b: int`.
-  ///   - options: timeouts and cancellation.
+  ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `sum`.
-  public func add(
+  func add(
     a: Swift.Int32,
     b: Swift.Int32,
-    options: HurdRPC.CallOptions = .default
-  ) throws(HurdRPC.RPCError) -> Swift.Int32 {
-    let request = try Roundtrip.Wire.encodeAddRequest(a: a, b: b)
-    let reply = try rpc.call(request, options: options)
-    return try Roundtrip.Wire.decodeAddReply(reply)
-  }
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Swift.Int32
 
-  /// `add` — request 5000, reply 5100 (roundtrip.defs:13).
-  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:15).
+  ///
+  /// - Parameters:
+  ///   - values: `in values: quad_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `total`.
+  func sum_quad(
+    values: [Swift.Int32],
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Swift.Int64
+
+  /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:18).
+  ///
+  /// - Parameters:
+  ///   - list: `in list: int_list_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `reversed`.
+  func reverse_list(
+    list: [Swift.Int32],
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> [Swift.Int32]
+
+  /// `greet` — request 5003, reply 5103 (roundtrip.defs:21).
+  ///
+  /// - Parameters:
+  ///   - name: `in name: name_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `greeting`.
+  func greet(
+    name: Swift.String,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Swift.String
+
+  /// `bump` — request 5004, reply 5104 (roundtrip.defs:25).
+  ///
+  /// - Parameters:
+  ///   - counter: `inout counter: int`.
+  ///   - twice: `in twice: boolean_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `counter`.
+  func bump(
+    counter: Swift.Int32,
+    twice: Swift.Bool,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Swift.Int32
+
+  /// `poke` — request 5005, one-way (roundtrip.defs:28).
+  /// One-way: no reply is sent.
+  ///
+  /// - Parameters:
+  ///   - value: `in value: int`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  func poke(value: Swift.Int32, context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode)
+
+  /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:34).
+  ///
+  /// - Parameters:
+  ///   - code: `in code: int`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  func fail_with(code: Swift.Int32, context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode)
+
+  /// `divide` — request 5008, reply 5108 (roundtrip.defs:37).
+  ///
+  /// - Parameters:
+  ///   - dividend: `in dividend: int`.
+  ///   - divisor: `in divisor: int`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `quotient`, `exact`.
+  func divide(
+    dividend: Swift.Int32,
+    divisor: Swift.Int32,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Roundtrip.DivideReply
+}
+
+/// Opt-in defaults: a server conforming to this protocol answers `EOPNOTSUPP` (operation not
+/// supported) for every routine it does not implement.
+package protocol RoundtripServerDefaults: RoundtripServer {}
+
+extension RoundtripServerDefaults {
+  /// `add` — request 5000, reply 5100 (roundtrip.defs:12).
   ///
   /// - Parameters:
   ///   - a: `in a: int`.
   ///   - b: `in b: int`.
-  ///   - options: timeouts and cancellation.
+  ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `sum`.
-  public func add(
+  package func add(
     a: Swift.Int32,
     b: Swift.Int32,
-    options: HurdRPC.CallOptions = .default
-  ) async throws(HurdRPC.RPCError) -> Swift.Int32 {
-    let request = try Roundtrip.Wire.encodeAddRequest(a: a, b: b)
-    let reply = try await rpc.call(request, options: options)
-    return try Roundtrip.Wire.decodeAddReply(reply)
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Swift.Int32 {
+    throw .EOPNOTSUPP
   }
 
-  /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:16).
+  /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:15).
   ///
   /// - Parameters:
   ///   - values: `in values: quad_t`.
-  ///   - options: timeouts and cancellation.
+  ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `total`.
-  public func sumQuad(
+  package func sum_quad(
     values: [Swift.Int32],
-    options: HurdRPC.CallOptions = .default
-  ) throws(HurdRPC.RPCError) -> Swift.Int64 {
-    let request = try Roundtrip.Wire.encodeSumQuadRequest(values: values)
-    let reply = try rpc.call(request, options: options)
-    return try Roundtrip.Wire.decodeSumQuadReply(reply)
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Swift.Int64 {
+    throw .EOPNOTSUPP
   }
 
-  /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:16).
-  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
-  ///
-  /// - Parameters:
-  ///   - values: `in values: quad_t`.
-  ///   - options: timeouts and cancellation.
-  /// - Returns: `total`.
-  public func sumQuad(
-    values: [Swift.Int32],
-    options: HurdRPC.CallOptions = .default
-  ) async throws(HurdRPC.RPCError) -> Swift.Int64 {
-    let request = try Roundtrip.Wire.encodeSumQuadRequest(values: values)
-    let reply = try await rpc.call(request, options: options)
-    return try Roundtrip.Wire.decodeSumQuadReply(reply)
-  }
-
-  /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:19).
+  /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:18).
   ///
   /// - Parameters:
   ///   - list: `in list: int_list_t`.
-  ///   - options: timeouts and cancellation.
+  ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `reversed`.
-  public func reverseList(
+  package func reverse_list(
     list: [Swift.Int32],
-    options: HurdRPC.CallOptions = .default
-  ) throws(HurdRPC.RPCError) -> [Swift.Int32] {
-    let request = try Roundtrip.Wire.encodeReverseListRequest(list: list)
-    let reply = try rpc.call(request, options: options)
-    return try Roundtrip.Wire.decodeReverseListReply(reply)
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> [Swift.Int32] {
+    throw .EOPNOTSUPP
   }
 
-  /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:19).
-  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
-  ///
-  /// - Parameters:
-  ///   - list: `in list: int_list_t`.
-  ///   - options: timeouts and cancellation.
-  /// - Returns: `reversed`.
-  public func reverseList(
-    list: [Swift.Int32],
-    options: HurdRPC.CallOptions = .default
-  ) async throws(HurdRPC.RPCError) -> [Swift.Int32] {
-    let request = try Roundtrip.Wire.encodeReverseListRequest(list: list)
-    let reply = try await rpc.call(request, options: options)
-    return try Roundtrip.Wire.decodeReverseListReply(reply)
-  }
-
-  /// `greet` — request 5003, reply 5103 (roundtrip.defs:22).
+  /// `greet` — request 5003, reply 5103 (roundtrip.defs:21).
   ///
   /// - Parameters:
   ///   - name: `in name: name_t`.
-  ///   - options: timeouts and cancellation (default: the `.defs` `waittime` of 500 ms).
+  ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `greeting`.
-  public func greet(
+  package func greet(
     name: Swift.String,
-    options: HurdRPC.CallOptions = HurdRPC.CallOptions(timeout: .milliseconds(500))
-  ) throws(HurdRPC.RPCError) -> Swift.String {
-    let request = try Roundtrip.Wire.encodeGreetRequest(name: name)
-    let reply = try rpc.call(request, options: options)
-    return try Roundtrip.Wire.decodeGreetReply(reply)
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Swift.String {
+    throw .EOPNOTSUPP
   }
 
-  /// `greet` — request 5003, reply 5103 (roundtrip.defs:22).
-  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
-  ///
-  /// - Parameters:
-  ///   - name: `in name: name_t`.
-  ///   - options: timeouts and cancellation (default: the `.defs` `waittime` of 500 ms).
-  /// - Returns: `greeting`.
-  public func greet(
-    name: Swift.String,
-    options: HurdRPC.CallOptions = HurdRPC.CallOptions(timeout: .milliseconds(500))
-  ) async throws(HurdRPC.RPCError) -> Swift.String {
-    let request = try Roundtrip.Wire.encodeGreetRequest(name: name)
-    let reply = try await rpc.call(request, options: options)
-    return try Roundtrip.Wire.decodeGreetReply(reply)
-  }
-
-  /// `bump` — request 5004, reply 5104 (roundtrip.defs:26).
+  /// `bump` — request 5004, reply 5104 (roundtrip.defs:25).
   ///
   /// - Parameters:
   ///   - counter: `inout counter: int`.
   ///   - twice: `in twice: boolean_t`.
-  ///   - options: timeouts and cancellation.
+  ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `counter`.
-  public func bump(
+  package func bump(
     counter: Swift.Int32,
     twice: Swift.Bool,
-    options: HurdRPC.CallOptions = .default
-  ) throws(HurdRPC.RPCError) -> Swift.Int32 {
-    let request = try Roundtrip.Wire.encodeBumpRequest(counter: counter, twice: twice)
-    let reply = try rpc.call(request, options: options)
-    return try Roundtrip.Wire.decodeBumpReply(reply)
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Swift.Int32 {
+    throw .EOPNOTSUPP
   }
 
-  /// `bump` — request 5004, reply 5104 (roundtrip.defs:26).
-  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
-  ///
-  /// - Parameters:
-  ///   - counter: `inout counter: int`.
-  ///   - twice: `in twice: boolean_t`.
-  ///   - options: timeouts and cancellation.
-  /// - Returns: `counter`.
-  public func bump(
-    counter: Swift.Int32,
-    twice: Swift.Bool,
-    options: HurdRPC.CallOptions = .default
-  ) async throws(HurdRPC.RPCError) -> Swift.Int32 {
-    let request = try Roundtrip.Wire.encodeBumpRequest(counter: counter, twice: twice)
-    let reply = try await rpc.call(request, options: options)
-    return try Roundtrip.Wire.decodeBumpReply(reply)
-  }
-
-  /// `poke` — request 5005, one-way (roundtrip.defs:29).
-  /// One-way: returns once the request is sent.
+  /// `poke` — request 5005, one-way (roundtrip.defs:28).
+  /// One-way: no reply is sent.
   ///
   /// - Parameters:
   ///   - value: `in value: int`.
-  ///   - options: timeouts and cancellation.
-  public func poke(
-    value: Swift.Int32,
-    options: HurdRPC.CallOptions = .default
-  ) throws(HurdRPC.RPCError) {
-    let request = try Roundtrip.Wire.encodePokeRequest(value: value)
-    try rpc.send(request, options: options)
+  ///   - context: the caller and the call's deadline and cancellation.
+  package func poke(value: Swift.Int32, context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) {
+    throw .EOPNOTSUPP
   }
 
-  /// `poke` — request 5005, one-way (roundtrip.defs:29).
-  /// One-way: returns once the request is sent.
-  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
-  ///
-  /// - Parameters:
-  ///   - value: `in value: int`.
-  ///   - options: timeouts and cancellation.
-  public func poke(
-    value: Swift.Int32,
-    options: HurdRPC.CallOptions = .default
-  ) async throws(HurdRPC.RPCError) {
-    let request = try Roundtrip.Wire.encodePokeRequest(value: value)
-    try await rpc.send(request, options: options)
-  }
-
-  /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:35).
+  /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:34).
   ///
   /// - Parameters:
   ///   - code: `in code: int`.
-  ///   - options: timeouts and cancellation.
-  public func failWith(
+  ///   - context: the caller and the call's deadline and cancellation.
+  package func fail_with(
     code: Swift.Int32,
-    options: HurdRPC.CallOptions = .default
-  ) throws(HurdRPC.RPCError) {
-    let request = try Roundtrip.Wire.encodeFailWithRequest(code: code)
-    let reply = try rpc.call(request, options: options)
-    try Roundtrip.Wire.decodeFailWithReply(reply)
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) {
+    throw .EOPNOTSUPP
   }
 
-  /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:35).
-  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
-  ///
-  /// - Parameters:
-  ///   - code: `in code: int`.
-  ///   - options: timeouts and cancellation.
-  public func failWith(
-    code: Swift.Int32,
-    options: HurdRPC.CallOptions = .default
-  ) async throws(HurdRPC.RPCError) {
-    let request = try Roundtrip.Wire.encodeFailWithRequest(code: code)
-    let reply = try await rpc.call(request, options: options)
-    try Roundtrip.Wire.decodeFailWithReply(reply)
-  }
-
-  /// `divide` — request 5008, reply 5108 (roundtrip.defs:38).
+  /// `divide` — request 5008, reply 5108 (roundtrip.defs:37).
   ///
   /// - Parameters:
   ///   - dividend: `in dividend: int`.
   ///   - divisor: `in divisor: int`.
-  ///   - options: timeouts and cancellation.
+  ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `quotient`, `exact`.
-  public func divide(
+  package func divide(
     dividend: Swift.Int32,
     divisor: Swift.Int32,
-    options: HurdRPC.CallOptions = .default
-  ) throws(HurdRPC.RPCError) -> Roundtrip.DivideReply {
-    let request = try Roundtrip.Wire.encodeDivideRequest(dividend: dividend, divisor: divisor)
-    let reply = try rpc.call(request, options: options)
-    return try Roundtrip.Wire.decodeDivideReply(reply)
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Roundtrip.DivideReply {
+    throw .EOPNOTSUPP
+  }
+}
+
+/// The demultiplexer of subsystem `roundtrip` for a receive loop
+/// (`HurdRPC.RequestDispatcher(RoundtripDemux(server))`).
+package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
+  package let server: Server
+
+  package init(_ server: Server) { self.server = server }
+
+  /// Looks the request up in `Roundtrip.routineTable`, validates it completely (word count, every
+  /// item's kind and bounds) and only then calls the server; the reply is built in place.
+  package func dispatch(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let slot = request.label &- Roundtrip.base
+    guard slot < Swift.UInt64(Roundtrip.routineTable.count), let routine = Roundtrip.routineTable[Swift.Int(slot)] else {
+      throw HurdRPC.RPCError(.badID, "no routine with id \(request.label) in subsystem roundtrip")
+    }
+    switch routine {
+    case .add:
+      try add(request, reply: &reply, context: context)
+    case .sum_quad:
+      try sum_quad(request, reply: &reply, context: context)
+    case .reverse_list:
+      try reverse_list(request, reply: &reply, context: context)
+    case .greet:
+      try greet(request, reply: &reply, context: context)
+    case .bump:
+      try bump(request, reply: &reply, context: context)
+    case .poke:
+      try poke(request, reply: &reply, context: context)
+    case .fail_with:
+      try fail_with(request, reply: &reply, context: context)
+    case .divide:
+      try divide(request, reply: &reply, context: context)
+    }
   }
 
-  /// `divide` — request 5008, reply 5108 (roundtrip.defs:38).
-  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
-  ///
-  /// - Parameters:
-  ///   - dividend: `in dividend: int`.
-  ///   - divisor: `in divisor: int`.
-  ///   - options: timeouts and cancellation.
-  /// - Returns: `quotient`, `exact`.
-  public func divide(
-    dividend: Swift.Int32,
-    divisor: Swift.Int32,
-    options: HurdRPC.CallOptions = .default
-  ) async throws(HurdRPC.RPCError) -> Roundtrip.DivideReply {
-    let request = try Roundtrip.Wire.encodeDivideRequest(dividend: dividend, divisor: divisor)
-    let reply = try await rpc.call(request, options: options)
-    return try Roundtrip.Wire.decodeDivideReply(reply)
+  /// `add` — request 5000, reply 5100 (roundtrip.defs:12).
+  private func add(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let (a, b) = try Roundtrip.Wire.decodeAddRequest(request)
+    let results: Swift.Int32
+    do {
+      results = try server.add(a: a, b: b, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+    try Roundtrip.Wire.encodeAddReply(results, into: &reply)
+  }
+
+  /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:15).
+  private func sum_quad(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let values = try Roundtrip.Wire.decodeSum_quadRequest(request)
+    let results: Swift.Int64
+    do {
+      results = try server.sum_quad(values: values, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+    try Roundtrip.Wire.encodeSum_quadReply(results, into: &reply)
+  }
+
+  /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:18).
+  private func reverse_list(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let list = try Roundtrip.Wire.decodeReverse_listRequest(request)
+    let results: [Swift.Int32]
+    do {
+      results = try server.reverse_list(list: list, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+    try Roundtrip.Wire.encodeReverse_listReply(results, into: &reply)
+  }
+
+  /// `greet` — request 5003, reply 5103 (roundtrip.defs:21).
+  private func greet(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let name = try Roundtrip.Wire.decodeGreetRequest(request)
+    let results: Swift.String
+    do {
+      results = try server.greet(name: name, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+    try Roundtrip.Wire.encodeGreetReply(results, into: &reply)
+  }
+
+  /// `bump` — request 5004, reply 5104 (roundtrip.defs:25).
+  private func bump(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let (counter, twice) = try Roundtrip.Wire.decodeBumpRequest(request)
+    let results: Swift.Int32
+    do {
+      results = try server.bump(counter: counter, twice: twice, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+    try Roundtrip.Wire.encodeBumpReply(results, into: &reply)
+  }
+
+  /// `poke` — request 5005, one-way (roundtrip.defs:28).
+  private func poke(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let value = try Roundtrip.Wire.decodePokeRequest(request)
+    do {
+      try server.poke(value: value, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+  }
+
+  /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:34).
+  private func fail_with(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let code = try Roundtrip.Wire.decodeFail_withRequest(request)
+    do {
+      try server.fail_with(code: code, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+    try Roundtrip.Wire.encodeFail_withReply(into: &reply)
+  }
+
+  /// `divide` — request 5008, reply 5108 (roundtrip.defs:37).
+  private func divide(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let (dividend, divisor) = try Roundtrip.Wire.decodeDivideRequest(request)
+    let results: Roundtrip.DivideReply
+    do {
+      results = try server.divide(dividend: dividend, divisor: divisor, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+    try Roundtrip.Wire.encodeDivideReply(results, into: &reply)
   }
 }
 
@@ -379,7 +481,7 @@ extension Roundtrip {
     }
 
     /// The request of `sum_quad`, after checking every bound.
-    static func encodeSumQuadRequest(
+    static func encodeSum_quadRequest(
       values: [Swift.Int32]
     ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
       try _HurdIDLWire.check(count: values.count, exact: 4, maximum: nil, argument: "values")
@@ -392,7 +494,7 @@ extension Roundtrip {
     }
 
     /// Validates a request of `sum_quad` completely and returns its values; `.badArguments` if malformed.
-    static func decodeSumQuadRequest(
+    static func decodeSum_quadRequest(
       _ message: borrowing HurdRPC.Message
     ) throws(HurdRPC.RPCError) -> [Swift.Int32] {
       try _HurdIDLWire.expect(message, words: 2, items: 0, malformed: .badArguments)
@@ -404,7 +506,7 @@ extension Roundtrip {
     }
 
     /// Appends the results of `sum_quad` to a reply that holds the return code.
-    static func encodeSumQuadReply(
+    static func encodeSum_quadReply(
       _ total: Swift.Int64,
       into message: inout HurdRPC.Message
     ) throws(HurdRPC.RPCError) {
@@ -413,7 +515,7 @@ extension Roundtrip {
     }
 
     /// The results of a successful reply of `sum_quad`; `.typeError` if malformed.
-    static func decodeSumQuadReply(
+    static func decodeSum_quadReply(
       _ message: borrowing HurdRPC.Message
     ) throws(HurdRPC.RPCError) -> Swift.Int64 {
       try _HurdIDLWire.expect(message, words: 2, items: 0, malformed: .typeError)
@@ -422,7 +524,7 @@ extension Roundtrip {
     }
 
     /// The request of `reverse_list`, after checking every bound.
-    static func encodeReverseListRequest(
+    static func encodeReverse_listRequest(
       list: [Swift.Int32]
     ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
       try _HurdIDLWire.check(count: list.count, exact: nil, maximum: 16, argument: "list")
@@ -432,7 +534,7 @@ extension Roundtrip {
     }
 
     /// Validates a request of `reverse_list` completely and returns its values; `.badArguments` if malformed.
-    static func decodeReverseListRequest(
+    static func decodeReverse_listRequest(
       _ message: borrowing HurdRPC.Message
     ) throws(HurdRPC.RPCError) -> [Swift.Int32] {
       try _HurdIDLWire.expect(message, words: 0, items: 1, malformed: .badArguments)
@@ -441,7 +543,7 @@ extension Roundtrip {
     }
 
     /// Appends the results of `reverse_list` to a reply that holds the return code.
-    static func encodeReverseListReply(
+    static func encodeReverse_listReply(
       _ reversed: [Swift.Int32],
       into message: inout HurdRPC.Message
     ) throws(HurdRPC.RPCError) {
@@ -450,7 +552,7 @@ extension Roundtrip {
     }
 
     /// The results of a successful reply of `reverse_list`; `.typeError` if malformed.
-    static func decodeReverseListReply(
+    static func decodeReverse_listReply(
       _ message: borrowing HurdRPC.Message
     ) throws(HurdRPC.RPCError) -> [Swift.Int32] {
       try _HurdIDLWire.expect(message, words: 1, items: 1, malformed: .typeError)
@@ -551,7 +653,7 @@ extension Roundtrip {
     }
 
     /// The request of `fail_with`, after checking every bound.
-    static func encodeFailWithRequest(
+    static func encodeFail_withRequest(
       code: Swift.Int32
     ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
       var message = HurdRPC.Message(label: 5007)
@@ -561,7 +663,7 @@ extension Roundtrip {
     }
 
     /// Validates a request of `fail_with` completely and returns its values; `.badArguments` if malformed.
-    static func decodeFailWithRequest(
+    static func decodeFail_withRequest(
       _ message: borrowing HurdRPC.Message
     ) throws(HurdRPC.RPCError) -> Swift.Int32 {
       try _HurdIDLWire.expect(message, words: 1, items: 0, malformed: .badArguments)
@@ -570,11 +672,13 @@ extension Roundtrip {
     }
 
     /// Appends the results of `fail_with` to a reply that holds the return code.
-    static func encodeFailWithReply(into message: inout HurdRPC.Message) throws(HurdRPC.RPCError) {
+    static func encodeFail_withReply(into message: inout HurdRPC.Message) throws(HurdRPC.RPCError) {
     }
 
     /// The results of a successful reply of `fail_with`; `.typeError` if malformed.
-    static func decodeFailWithReply(_ message: borrowing HurdRPC.Message) throws(HurdRPC.RPCError) {
+    static func decodeFail_withReply(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) {
       try _HurdIDLWire.expect(message, words: 1, items: 0, malformed: .typeError)
     }
 

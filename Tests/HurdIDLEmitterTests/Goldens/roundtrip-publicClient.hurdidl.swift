@@ -11,427 +11,325 @@ import HurdRPC
 fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_1
 
 /// Subsystem `roundtrip` (base 5000), from roundtrip.defs:3.
-package enum Roundtrip {
+public enum Roundtrip {
   /// The subsystem's name in the `.defs`.
-  package static let subsystemName = "roundtrip"
+  public static let subsystemName = "roundtrip"
   /// The first message id; request `id` is routine slot `id - base`.
-  package static let base: Swift.UInt64 = 5000
+  public static let base: Swift.UInt64 = 5000
   /// Message ids the subsystem uses (routines and `skip` holes).
-  package static let messageIDCount = 9
+  public static let messageIDCount = 9
 
   /// The routines of the subsystem.
-  package enum Routine: Swift.Hashable, Swift.Sendable {
-    /// `add` — request 5000, reply 5100 (roundtrip.defs:13).
+  public enum Routine: Swift.Hashable, Swift.Sendable {
+    /// `add` — request 5000, reply 5100 (roundtrip.defs:12).
     case add
-    /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:16).
-    case sum_quad
-    /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:19).
-    case reverse_list
-    /// `greet` — request 5003, reply 5103 (roundtrip.defs:22).
+    /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:15).
+    case sumQuad
+    /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:18).
+    case reverseList
+    /// `greet` — request 5003, reply 5103 (roundtrip.defs:21).
     case greet
-    /// `bump` — request 5004, reply 5104 (roundtrip.defs:26).
+    /// `bump` — request 5004, reply 5104 (roundtrip.defs:25).
     case bump
-    /// `poke` — request 5005, one-way (roundtrip.defs:29).
+    /// `poke` — request 5005, one-way (roundtrip.defs:28).
     case poke
-    /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:35).
-    case fail_with
-    /// `divide` — request 5008, reply 5108 (roundtrip.defs:38).
+    /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:34).
+    case failWith
+    /// `divide` — request 5008, reply 5108 (roundtrip.defs:37).
     case divide
   }
 
   /// The demux table: slot `id - base` → routine; `nil` for `skip` holes and routines not generated.
-  package static let routineTable: [Routine?] = [
+  public static let routineTable: [Routine?] = [
     .add,  // 5000 add
-    .sum_quad,  // 5001 sum_quad
-    .reverse_list,  // 5002 reverse_list
+    .sumQuad,  // 5001 sum_quad
+    .reverseList,  // 5002 reverse_list
     .greet,  // 5003 greet
     .bump,  // 5004 bump
     .poke,  // 5005 poke
     nil,  // 5006 skip
-    .fail_with,  // 5007 fail_with
+    .failWith,  // 5007 fail_with
     .divide,  // 5008 divide
   ]
 
   /// The results of `divide`.
-  package struct DivideReply: Swift.Sendable {
+  public struct DivideReply: Swift.Sendable {
     /// `out quotient: int`.
-    package var quotient: Swift.Int32
+    public var quotient: Swift.Int32
     /// `out exact: boolean_t`.
-    package var exact: Swift.Bool
+    public var exact: Swift.Bool
 
-    package init(quotient: Swift.Int32, exact: Swift.Bool) {
+    public init(quotient: Swift.Int32, exact: Swift.Bool) {
       self.quotient = quotient
       self.exact = exact
     }
   }
 }
 
-// MARK: - Server
+// MARK: - Client
 
-/// Server of subsystem `roundtrip`: one requirement per routine. A handler returns its results or
-/// throws a return code, which the client receives as `RPCError.Code.returnCode`.
-package protocol RoundtripServer: Swift.Sendable {
-  /// `add` — request 5000, reply 5100 (roundtrip.defs:13).
+/// Client of subsystem `roundtrip`: one method per routine, bound to a transport that reaches the server.
+public struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
+  /// The runtime client every call goes through (transport + interceptors).
+  public let rpc: HurdRPC.RPCClient<Transport>
+
+  public init(rpc: HurdRPC.RPCClient<Transport>) { self.rpc = rpc }
+  public init(transport: Transport) { self.rpc = HurdRPC.RPCClient(transport: transport) }
+
+  /// `add` — request 5000, reply 5100 (roundtrip.defs:12).
   ///
   /// - Parameters:
   ///   - a: `in a: int`.
   ///   - b: `in b: int`.
-  ///   - context: the caller and the call's deadline and cancellation.
+  ///   - options: timeouts and cancellation.
   /// - Returns: `sum`.
-  func add(
+  public func add(
     a: Swift.Int32,
     b: Swift.Int32,
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.ReturnCode) -> Swift.Int32
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) -> Swift.Int32 {
+    let request = try Roundtrip.Wire.encodeAddRequest(a: a, b: b)
+    let reply = try rpc.call(request, options: options)
+    return try Roundtrip.Wire.decodeAddReply(reply)
+  }
 
-  /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:16).
-  ///
-  /// - Parameters:
-  ///   - values: `in values: quad_t`.
-  ///   - context: the caller and the call's deadline and cancellation.
-  /// - Returns: `total`.
-  func sum_quad(
-    values: [Swift.Int32],
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.ReturnCode) -> Swift.Int64
-
-  /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:19).
-  ///
-  /// - Parameters:
-  ///   - list: `in list: int_list_t`.
-  ///   - context: the caller and the call's deadline and cancellation.
-  /// - Returns: `reversed`.
-  func reverse_list(
-    list: [Swift.Int32],
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.ReturnCode) -> [Swift.Int32]
-
-  /// `greet` — request 5003, reply 5103 (roundtrip.defs:22).
-  ///
-  /// - Parameters:
-  ///   - name: `in name: name_t`.
-  ///   - context: the caller and the call's deadline and cancellation.
-  /// - Returns: `greeting`.
-  func greet(
-    name: Swift.String,
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.ReturnCode) -> Swift.String
-
-  /// `bump` — request 5004, reply 5104 (roundtrip.defs:26).
-  ///
-  /// - Parameters:
-  ///   - counter: `inout counter: int`.
-  ///   - twice: `in twice: boolean_t`.
-  ///   - context: the caller and the call's deadline and cancellation.
-  /// - Returns: `counter`.
-  func bump(
-    counter: Swift.Int32,
-    twice: Swift.Bool,
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.ReturnCode) -> Swift.Int32
-
-  /// `poke` — request 5005, one-way (roundtrip.defs:29).
-  /// One-way: no reply is sent.
-  ///
-  /// - Parameters:
-  ///   - value: `in value: int`.
-  ///   - context: the caller and the call's deadline and cancellation.
-  func poke(value: Swift.Int32, context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode)
-
-  /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:35).
-  ///
-  /// - Parameters:
-  ///   - code: `in code: int`.
-  ///   - context: the caller and the call's deadline and cancellation.
-  func fail_with(code: Swift.Int32, context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode)
-
-  /// `divide` — request 5008, reply 5108 (roundtrip.defs:38).
-  ///
-  /// - Parameters:
-  ///   - dividend: `in dividend: int`.
-  ///   - divisor: `in divisor: int`.
-  ///   - context: the caller and the call's deadline and cancellation.
-  /// - Returns: `quotient`, `exact`.
-  func divide(
-    dividend: Swift.Int32,
-    divisor: Swift.Int32,
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.ReturnCode) -> Roundtrip.DivideReply
-}
-
-/// Opt-in defaults: a server conforming to this protocol answers `EOPNOTSUPP` (operation not
-/// supported) for every routine it does not implement.
-package protocol RoundtripServerDefaults: RoundtripServer {}
-
-extension RoundtripServerDefaults {
-  /// `add` — request 5000, reply 5100 (roundtrip.defs:13).
+  /// `add` — request 5000, reply 5100 (roundtrip.defs:12).
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
   ///
   /// - Parameters:
   ///   - a: `in a: int`.
   ///   - b: `in b: int`.
-  ///   - context: the caller and the call's deadline and cancellation.
+  ///   - options: timeouts and cancellation.
   /// - Returns: `sum`.
-  package func add(
+  public func add(
     a: Swift.Int32,
     b: Swift.Int32,
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.ReturnCode) -> Swift.Int32 {
-    throw .EOPNOTSUPP
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) -> Swift.Int32 {
+    let request = try Roundtrip.Wire.encodeAddRequest(a: a, b: b)
+    let reply = try await rpc.call(request, options: options)
+    return try Roundtrip.Wire.decodeAddReply(reply)
   }
 
-  /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:16).
+  /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:15).
   ///
   /// - Parameters:
   ///   - values: `in values: quad_t`.
-  ///   - context: the caller and the call's deadline and cancellation.
+  ///   - options: timeouts and cancellation.
   /// - Returns: `total`.
-  package func sum_quad(
+  public func sumQuad(
     values: [Swift.Int32],
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.ReturnCode) -> Swift.Int64 {
-    throw .EOPNOTSUPP
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) -> Swift.Int64 {
+    let request = try Roundtrip.Wire.encodeSumQuadRequest(values: values)
+    let reply = try rpc.call(request, options: options)
+    return try Roundtrip.Wire.decodeSumQuadReply(reply)
   }
 
-  /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:19).
+  /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:15).
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - values: `in values: quad_t`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `total`.
+  public func sumQuad(
+    values: [Swift.Int32],
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) -> Swift.Int64 {
+    let request = try Roundtrip.Wire.encodeSumQuadRequest(values: values)
+    let reply = try await rpc.call(request, options: options)
+    return try Roundtrip.Wire.decodeSumQuadReply(reply)
+  }
+
+  /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:18).
   ///
   /// - Parameters:
   ///   - list: `in list: int_list_t`.
-  ///   - context: the caller and the call's deadline and cancellation.
+  ///   - options: timeouts and cancellation.
   /// - Returns: `reversed`.
-  package func reverse_list(
+  public func reverseList(
     list: [Swift.Int32],
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.ReturnCode) -> [Swift.Int32] {
-    throw .EOPNOTSUPP
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) -> [Swift.Int32] {
+    let request = try Roundtrip.Wire.encodeReverseListRequest(list: list)
+    let reply = try rpc.call(request, options: options)
+    return try Roundtrip.Wire.decodeReverseListReply(reply)
   }
 
-  /// `greet` — request 5003, reply 5103 (roundtrip.defs:22).
+  /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:18).
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - list: `in list: int_list_t`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `reversed`.
+  public func reverseList(
+    list: [Swift.Int32],
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) -> [Swift.Int32] {
+    let request = try Roundtrip.Wire.encodeReverseListRequest(list: list)
+    let reply = try await rpc.call(request, options: options)
+    return try Roundtrip.Wire.decodeReverseListReply(reply)
+  }
+
+  /// `greet` — request 5003, reply 5103 (roundtrip.defs:21).
   ///
   /// - Parameters:
   ///   - name: `in name: name_t`.
-  ///   - context: the caller and the call's deadline and cancellation.
+  ///   - options: timeouts and cancellation (default: the `.defs` `waittime` of 500 ms).
   /// - Returns: `greeting`.
-  package func greet(
+  public func greet(
     name: Swift.String,
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.ReturnCode) -> Swift.String {
-    throw .EOPNOTSUPP
+    options: HurdRPC.CallOptions = HurdRPC.CallOptions(timeout: .milliseconds(500))
+  ) throws(HurdRPC.RPCError) -> Swift.String {
+    let request = try Roundtrip.Wire.encodeGreetRequest(name: name)
+    let reply = try rpc.call(request, options: options)
+    return try Roundtrip.Wire.decodeGreetReply(reply)
   }
 
-  /// `bump` — request 5004, reply 5104 (roundtrip.defs:26).
+  /// `greet` — request 5003, reply 5103 (roundtrip.defs:21).
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - name: `in name: name_t`.
+  ///   - options: timeouts and cancellation (default: the `.defs` `waittime` of 500 ms).
+  /// - Returns: `greeting`.
+  public func greet(
+    name: Swift.String,
+    options: HurdRPC.CallOptions = HurdRPC.CallOptions(timeout: .milliseconds(500))
+  ) async throws(HurdRPC.RPCError) -> Swift.String {
+    let request = try Roundtrip.Wire.encodeGreetRequest(name: name)
+    let reply = try await rpc.call(request, options: options)
+    return try Roundtrip.Wire.decodeGreetReply(reply)
+  }
+
+  /// `bump` — request 5004, reply 5104 (roundtrip.defs:25).
   ///
   /// - Parameters:
   ///   - counter: `inout counter: int`.
   ///   - twice: `in twice: boolean_t`.
-  ///   - context: the caller and the call's deadline and cancellation.
+  ///   - options: timeouts and cancellation.
   /// - Returns: `counter`.
-  package func bump(
+  public func bump(
     counter: Swift.Int32,
     twice: Swift.Bool,
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.ReturnCode) -> Swift.Int32 {
-    throw .EOPNOTSUPP
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) -> Swift.Int32 {
+    let request = try Roundtrip.Wire.encodeBumpRequest(counter: counter, twice: twice)
+    let reply = try rpc.call(request, options: options)
+    return try Roundtrip.Wire.decodeBumpReply(reply)
   }
 
-  /// `poke` — request 5005, one-way (roundtrip.defs:29).
-  /// One-way: no reply is sent.
+  /// `bump` — request 5004, reply 5104 (roundtrip.defs:25).
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - counter: `inout counter: int`.
+  ///   - twice: `in twice: boolean_t`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `counter`.
+  public func bump(
+    counter: Swift.Int32,
+    twice: Swift.Bool,
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) -> Swift.Int32 {
+    let request = try Roundtrip.Wire.encodeBumpRequest(counter: counter, twice: twice)
+    let reply = try await rpc.call(request, options: options)
+    return try Roundtrip.Wire.decodeBumpReply(reply)
+  }
+
+  /// `poke` — request 5005, one-way (roundtrip.defs:28).
+  /// One-way: returns once the request is sent.
   ///
   /// - Parameters:
   ///   - value: `in value: int`.
-  ///   - context: the caller and the call's deadline and cancellation.
-  package func poke(value: Swift.Int32, context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) {
-    throw .EOPNOTSUPP
+  ///   - options: timeouts and cancellation.
+  public func poke(
+    value: Swift.Int32,
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) {
+    let request = try Roundtrip.Wire.encodePokeRequest(value: value)
+    try rpc.send(request, options: options)
   }
 
-  /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:35).
+  /// `poke` — request 5005, one-way (roundtrip.defs:28).
+  /// One-way: returns once the request is sent.
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - value: `in value: int`.
+  ///   - options: timeouts and cancellation.
+  public func poke(
+    value: Swift.Int32,
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) {
+    let request = try Roundtrip.Wire.encodePokeRequest(value: value)
+    try await rpc.send(request, options: options)
+  }
+
+  /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:34).
   ///
   /// - Parameters:
   ///   - code: `in code: int`.
-  ///   - context: the caller and the call's deadline and cancellation.
-  package func fail_with(
+  ///   - options: timeouts and cancellation.
+  public func failWith(
     code: Swift.Int32,
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.ReturnCode) {
-    throw .EOPNOTSUPP
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) {
+    let request = try Roundtrip.Wire.encodeFailWithRequest(code: code)
+    let reply = try rpc.call(request, options: options)
+    try Roundtrip.Wire.decodeFailWithReply(reply)
   }
 
-  /// `divide` — request 5008, reply 5108 (roundtrip.defs:38).
+  /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:34).
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - code: `in code: int`.
+  ///   - options: timeouts and cancellation.
+  public func failWith(
+    code: Swift.Int32,
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) {
+    let request = try Roundtrip.Wire.encodeFailWithRequest(code: code)
+    let reply = try await rpc.call(request, options: options)
+    try Roundtrip.Wire.decodeFailWithReply(reply)
+  }
+
+  /// `divide` — request 5008, reply 5108 (roundtrip.defs:37).
   ///
   /// - Parameters:
   ///   - dividend: `in dividend: int`.
   ///   - divisor: `in divisor: int`.
-  ///   - context: the caller and the call's deadline and cancellation.
+  ///   - options: timeouts and cancellation.
   /// - Returns: `quotient`, `exact`.
-  package func divide(
+  public func divide(
     dividend: Swift.Int32,
     divisor: Swift.Int32,
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.ReturnCode) -> Roundtrip.DivideReply {
-    throw .EOPNOTSUPP
-  }
-}
-
-/// The demultiplexer of subsystem `roundtrip` for a receive loop
-/// (`HurdRPC.RequestDispatcher(RoundtripDemux(server))`).
-package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
-  package let server: Server
-
-  package init(_ server: Server) { self.server = server }
-
-  /// Looks the request up in `Roundtrip.routineTable`, validates it completely (word count, every
-  /// item's kind and bounds) and only then calls the server; the reply is built in place.
-  package func dispatch(
-    _ request: borrowing HurdRPC.Message,
-    reply: inout HurdRPC.Message,
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.RPCError) {
-    let slot = request.label &- Roundtrip.base
-    guard slot < Swift.UInt64(Roundtrip.routineTable.count), let routine = Roundtrip.routineTable[Swift.Int(slot)] else {
-      throw HurdRPC.RPCError(.badID, "no routine with id \(request.label) in subsystem roundtrip")
-    }
-    switch routine {
-    case .add:
-      try add(request, reply: &reply, context: context)
-    case .sum_quad:
-      try sum_quad(request, reply: &reply, context: context)
-    case .reverse_list:
-      try reverse_list(request, reply: &reply, context: context)
-    case .greet:
-      try greet(request, reply: &reply, context: context)
-    case .bump:
-      try bump(request, reply: &reply, context: context)
-    case .poke:
-      try poke(request, reply: &reply, context: context)
-    case .fail_with:
-      try fail_with(request, reply: &reply, context: context)
-    case .divide:
-      try divide(request, reply: &reply, context: context)
-    }
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) -> Roundtrip.DivideReply {
+    let request = try Roundtrip.Wire.encodeDivideRequest(dividend: dividend, divisor: divisor)
+    let reply = try rpc.call(request, options: options)
+    return try Roundtrip.Wire.decodeDivideReply(reply)
   }
 
-  /// `add` — request 5000, reply 5100 (roundtrip.defs:13).
-  private func add(
-    _ request: borrowing HurdRPC.Message,
-    reply: inout HurdRPC.Message,
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.RPCError) {
-    let (a, b) = try Roundtrip.Wire.decodeAddRequest(request)
-    let results: Swift.Int32
-    do {
-      results = try server.add(a: a, b: b, context: context)
-    } catch {
-      throw HurdRPC.RPCError(.returnCode(error))
-    }
-    try Roundtrip.Wire.encodeAddReply(results, into: &reply)
-  }
-
-  /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:16).
-  private func sum_quad(
-    _ request: borrowing HurdRPC.Message,
-    reply: inout HurdRPC.Message,
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.RPCError) {
-    let values = try Roundtrip.Wire.decodeSum_quadRequest(request)
-    let results: Swift.Int64
-    do {
-      results = try server.sum_quad(values: values, context: context)
-    } catch {
-      throw HurdRPC.RPCError(.returnCode(error))
-    }
-    try Roundtrip.Wire.encodeSum_quadReply(results, into: &reply)
-  }
-
-  /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:19).
-  private func reverse_list(
-    _ request: borrowing HurdRPC.Message,
-    reply: inout HurdRPC.Message,
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.RPCError) {
-    let list = try Roundtrip.Wire.decodeReverse_listRequest(request)
-    let results: [Swift.Int32]
-    do {
-      results = try server.reverse_list(list: list, context: context)
-    } catch {
-      throw HurdRPC.RPCError(.returnCode(error))
-    }
-    try Roundtrip.Wire.encodeReverse_listReply(results, into: &reply)
-  }
-
-  /// `greet` — request 5003, reply 5103 (roundtrip.defs:22).
-  private func greet(
-    _ request: borrowing HurdRPC.Message,
-    reply: inout HurdRPC.Message,
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.RPCError) {
-    let name = try Roundtrip.Wire.decodeGreetRequest(request)
-    let results: Swift.String
-    do {
-      results = try server.greet(name: name, context: context)
-    } catch {
-      throw HurdRPC.RPCError(.returnCode(error))
-    }
-    try Roundtrip.Wire.encodeGreetReply(results, into: &reply)
-  }
-
-  /// `bump` — request 5004, reply 5104 (roundtrip.defs:26).
-  private func bump(
-    _ request: borrowing HurdRPC.Message,
-    reply: inout HurdRPC.Message,
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.RPCError) {
-    let (counter, twice) = try Roundtrip.Wire.decodeBumpRequest(request)
-    let results: Swift.Int32
-    do {
-      results = try server.bump(counter: counter, twice: twice, context: context)
-    } catch {
-      throw HurdRPC.RPCError(.returnCode(error))
-    }
-    try Roundtrip.Wire.encodeBumpReply(results, into: &reply)
-  }
-
-  /// `poke` — request 5005, one-way (roundtrip.defs:29).
-  private func poke(
-    _ request: borrowing HurdRPC.Message,
-    reply: inout HurdRPC.Message,
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.RPCError) {
-    let value = try Roundtrip.Wire.decodePokeRequest(request)
-    do {
-      try server.poke(value: value, context: context)
-    } catch {
-      throw HurdRPC.RPCError(.returnCode(error))
-    }
-  }
-
-  /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:35).
-  private func fail_with(
-    _ request: borrowing HurdRPC.Message,
-    reply: inout HurdRPC.Message,
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.RPCError) {
-    let code = try Roundtrip.Wire.decodeFail_withRequest(request)
-    do {
-      try server.fail_with(code: code, context: context)
-    } catch {
-      throw HurdRPC.RPCError(.returnCode(error))
-    }
-    try Roundtrip.Wire.encodeFail_withReply(into: &reply)
-  }
-
-  /// `divide` — request 5008, reply 5108 (roundtrip.defs:38).
-  private func divide(
-    _ request: borrowing HurdRPC.Message,
-    reply: inout HurdRPC.Message,
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.RPCError) {
-    let (dividend, divisor) = try Roundtrip.Wire.decodeDivideRequest(request)
-    let results: Roundtrip.DivideReply
-    do {
-      results = try server.divide(dividend: dividend, divisor: divisor, context: context)
-    } catch {
-      throw HurdRPC.RPCError(.returnCode(error))
-    }
-    try Roundtrip.Wire.encodeDivideReply(results, into: &reply)
+  /// `divide` — request 5008, reply 5108 (roundtrip.defs:37).
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - dividend: `in dividend: int`.
+  ///   - divisor: `in divisor: int`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `quotient`, `exact`.
+  public func divide(
+    dividend: Swift.Int32,
+    divisor: Swift.Int32,
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) -> Roundtrip.DivideReply {
+    let request = try Roundtrip.Wire.encodeDivideRequest(dividend: dividend, divisor: divisor)
+    let reply = try await rpc.call(request, options: options)
+    return try Roundtrip.Wire.decodeDivideReply(reply)
   }
 }
 
@@ -481,7 +379,7 @@ extension Roundtrip {
     }
 
     /// The request of `sum_quad`, after checking every bound.
-    static func encodeSum_quadRequest(
+    static func encodeSumQuadRequest(
       values: [Swift.Int32]
     ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
       try _HurdIDLWire.check(count: values.count, exact: 4, maximum: nil, argument: "values")
@@ -494,7 +392,7 @@ extension Roundtrip {
     }
 
     /// Validates a request of `sum_quad` completely and returns its values; `.badArguments` if malformed.
-    static func decodeSum_quadRequest(
+    static func decodeSumQuadRequest(
       _ message: borrowing HurdRPC.Message
     ) throws(HurdRPC.RPCError) -> [Swift.Int32] {
       try _HurdIDLWire.expect(message, words: 2, items: 0, malformed: .badArguments)
@@ -506,7 +404,7 @@ extension Roundtrip {
     }
 
     /// Appends the results of `sum_quad` to a reply that holds the return code.
-    static func encodeSum_quadReply(
+    static func encodeSumQuadReply(
       _ total: Swift.Int64,
       into message: inout HurdRPC.Message
     ) throws(HurdRPC.RPCError) {
@@ -515,7 +413,7 @@ extension Roundtrip {
     }
 
     /// The results of a successful reply of `sum_quad`; `.typeError` if malformed.
-    static func decodeSum_quadReply(
+    static func decodeSumQuadReply(
       _ message: borrowing HurdRPC.Message
     ) throws(HurdRPC.RPCError) -> Swift.Int64 {
       try _HurdIDLWire.expect(message, words: 2, items: 0, malformed: .typeError)
@@ -524,7 +422,7 @@ extension Roundtrip {
     }
 
     /// The request of `reverse_list`, after checking every bound.
-    static func encodeReverse_listRequest(
+    static func encodeReverseListRequest(
       list: [Swift.Int32]
     ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
       try _HurdIDLWire.check(count: list.count, exact: nil, maximum: 16, argument: "list")
@@ -534,7 +432,7 @@ extension Roundtrip {
     }
 
     /// Validates a request of `reverse_list` completely and returns its values; `.badArguments` if malformed.
-    static func decodeReverse_listRequest(
+    static func decodeReverseListRequest(
       _ message: borrowing HurdRPC.Message
     ) throws(HurdRPC.RPCError) -> [Swift.Int32] {
       try _HurdIDLWire.expect(message, words: 0, items: 1, malformed: .badArguments)
@@ -543,7 +441,7 @@ extension Roundtrip {
     }
 
     /// Appends the results of `reverse_list` to a reply that holds the return code.
-    static func encodeReverse_listReply(
+    static func encodeReverseListReply(
       _ reversed: [Swift.Int32],
       into message: inout HurdRPC.Message
     ) throws(HurdRPC.RPCError) {
@@ -552,7 +450,7 @@ extension Roundtrip {
     }
 
     /// The results of a successful reply of `reverse_list`; `.typeError` if malformed.
-    static func decodeReverse_listReply(
+    static func decodeReverseListReply(
       _ message: borrowing HurdRPC.Message
     ) throws(HurdRPC.RPCError) -> [Swift.Int32] {
       try _HurdIDLWire.expect(message, words: 1, items: 1, malformed: .typeError)
@@ -653,7 +551,7 @@ extension Roundtrip {
     }
 
     /// The request of `fail_with`, after checking every bound.
-    static func encodeFail_withRequest(
+    static func encodeFailWithRequest(
       code: Swift.Int32
     ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
       var message = HurdRPC.Message(label: 5007)
@@ -663,7 +561,7 @@ extension Roundtrip {
     }
 
     /// Validates a request of `fail_with` completely and returns its values; `.badArguments` if malformed.
-    static func decodeFail_withRequest(
+    static func decodeFailWithRequest(
       _ message: borrowing HurdRPC.Message
     ) throws(HurdRPC.RPCError) -> Swift.Int32 {
       try _HurdIDLWire.expect(message, words: 1, items: 0, malformed: .badArguments)
@@ -672,13 +570,11 @@ extension Roundtrip {
     }
 
     /// Appends the results of `fail_with` to a reply that holds the return code.
-    static func encodeFail_withReply(into message: inout HurdRPC.Message) throws(HurdRPC.RPCError) {
+    static func encodeFailWithReply(into message: inout HurdRPC.Message) throws(HurdRPC.RPCError) {
     }
 
     /// The results of a successful reply of `fail_with`; `.typeError` if malformed.
-    static func decodeFail_withReply(
-      _ message: borrowing HurdRPC.Message
-    ) throws(HurdRPC.RPCError) {
+    static func decodeFailWithReply(_ message: borrowing HurdRPC.Message) throws(HurdRPC.RPCError) {
       try _HurdIDLWire.expect(message, words: 1, items: 0, malformed: .typeError)
     }
 

@@ -1,1 +1,0 @@
-../HurdIDLRoundTripTests/Fixture.swift

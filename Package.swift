@@ -37,6 +37,7 @@ let package = Package(
       name: "hurdidl",
       dependencies: [
         "HurdIDLCompiler",
+        "HurdIDLEmitter",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict),

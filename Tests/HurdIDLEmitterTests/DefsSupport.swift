@@ -56,20 +56,26 @@ enum DefsToSwift {
   }
 }
 
-/// `Tests/HurdIDLRoundTripTests/roundtrip.defs`: the interface the round-trip tests exercise.
+/// `Tests/HurdIDLRoundTripTests/<name>.defs`: the interfaces the round-trip tests exercise.
 enum RoundTripFixture {
+  static let names = ["roundtrip", "kinds"]
+
   static let folder = URL(filePath: #filePath).resolvingSymlinksInPath().deletingLastPathComponent()
     .deletingLastPathComponent().appending(path: "HurdIDLRoundTripTests")
 
-  static func compile(configure: (inout EmitterOptions) -> Void = { _ in }) -> DefsToSwift.Result {
+  static func compile(_ name: String = "roundtrip", configure: (inout EmitterOptions) -> Void = { _ in })
+    -> DefsToSwift.Result
+  {
     DefsToSwift.compile(
-      path: folder.appending(path: "roundtrip.defs").path, displayPath: "roundtrip.defs", includeRoot: folder.path,
+      path: folder.appending(path: name + ".defs").path, displayPath: name + ".defs", includeRoot: folder.path,
       configure: configure)
   }
 
   static var interface: CheckedInterface? { compile().interface }
 
-  static func generate(configure: (inout EmitterOptions) -> Void = { _ in }) -> GeneratedFile? {
-    compile(configure: configure).file
+  static func generate(_ name: String = "roundtrip", configure: (inout EmitterOptions) -> Void = { _ in })
+    -> GeneratedFile?
+  {
+    compile(name, configure: configure).file
   }
 }

@@ -46,6 +46,13 @@ struct EmitterTests {
     try Self.compare(file.contents, with: Self.goldens.appending(path: "roundtrip-\(variant.rawValue).hurdidl.swift"))
   }
 
+  @Test func kindsGolden() throws {
+    let result = RoundTripFixture.compile("kinds")
+    let file = try #require(result.file, "\(result.errors)")
+    #expect(file.diagnostics.isEmpty, "\(file.diagnostics.map(\.message))")
+    try Self.compare(file.contents, with: Self.goldens.appending(path: "kinds-default.hurdidl.swift"))
+  }
+
   /// Interfaces of gnumach-dev: generated with the defaults (client and server).
   @Test(arguments: ["mach/mach_port.defs", "device/device.defs", "mach/notify.defs"])
   func gnumachGolden(_ relative: String) throws {

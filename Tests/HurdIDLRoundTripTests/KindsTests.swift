@@ -1,0 +1,124 @@
+import Dispatch
+import Foundation
+@_spi(Transport) import HurdRPC
+import HurdRPCL4
+import Testing
+
+/// The server side of kinds.defs.
+struct KindsService: KindsServer {
+  func widths(a: Int8, b: Int16, c: Int64, d: Bool, context: CallContext) throws(ReturnCode) -> Kinds.WidthsReply {
+    Kinds.WidthsReply(e: a &+ 1, f: b &+ 1, g: c &+ 1, h: !d)
+  }
+
+  func checksum(data: MemoryRegion, context: CallContext) throws(ReturnCode) -> Int64 {
+    data.withUnsafeBytes { bytes in bytes.reduce(Int64(0)) { $0 + Int64($1) } }
+  }
+
+  func fillPage(value: Int8, context: CallContext) throws(ReturnCode) -> MemoryRegion {
+    MemoryRegion(copying: Array(repeating: UInt8(bitPattern: value), count: 4096))
+  }
+
+  func echoData(data: MemoryRegion, context: CallContext) throws(ReturnCode) -> MemoryRegion { data }
+
+  func countWords(words: [Int32], context: CallContext) throws(ReturnCode) -> Kinds.CountWordsReply {
+    Kinds.CountWordsReply(total: words.reduce(0) { $0 + Int64($1) }, doubled: words.map { $0 &* 2 })
+  }
+
+  func relabel(label: String, context: CallContext) throws(ReturnCode) -> String { label.uppercased() }
+
+  func invert(flags: [Bool], context: CallContext) throws(ReturnCode) -> [Bool] { flags.map { !$0 } }
+
+  func swapPort(given: CapabilityName, context: CallContext) throws(ReturnCode) -> CapabilityName {
+    CapabilityName(rawValue: given.rawValue + 1)
+  }
+}
+
+/// A kinds.defs server on an L4 server thread.
+final class KindsHarness: Sendable {
+  let kernel = L4Kernel()
+  let transport: L4ServerTransport
+  let client: KindsClient<L4ClientTransport>
+  private let done = DispatchSemaphore(value: 0)
+
+  init() {
+    transport = L4ServerTransport(space: kernel.createSpace())
+    client = KindsClient(transport: L4ClientTransport(space: kernel.createSpace(), server: transport))
+    let transport = transport
+    let done = done
+    let dispatcher = RequestDispatcher(KindsDemux(KindsService()))
+    DispatchQueue(label: "kinds-server").async {
+      try? transport.serve(dispatcher)
+      done.signal()
+    }
+  }
+
+  func finish() {
+    transport.shutdown()
+    done.wait()
+  }
+}
+
+@Suite("More argument kinds over the L4 transport")
+struct KindsTests {
+  @Test func integersOfEveryWidthAndBooleans() throws {
+    let harness = KindsHarness()
+    defer { harness.finish() }
+    let maximum = try harness.client.widths(a: .max, b: .max, c: .max, d: true)
+    #expect(maximum.e == .min && maximum.f == .min && maximum.g == .min && maximum.h == false)
+    let minimum = try harness.client.widths(a: .min, b: .min, c: .min, d: false)
+    #expect(minimum.e == .min + 1 && minimum.f == .min + 1 && minimum.g == .min + 1 && minimum.h == true)
+    let zero = try harness.client.widths(a: -1, b: -1, c: -1, d: false)
+    #expect(zero.e == 0 && zero.f == 0 && zero.g == 0)
+  }
+
+  @Test func outOfLineDataTravelsAsRegions() throws {
+    let harness = KindsHarness()
+    defer { harness.finish() }
+    let megabyte = MemoryRegion(copying: Array(repeating: UInt8(3), count: 1 << 20))
+    #expect(try harness.client.checksum(data: megabyte) == 3 << 20)
+    #expect(try harness.client.checksum(data: MemoryRegion(copying: [1, 2, 3])) == 6)
+    let page = try harness.client.fillPage(value: -2)
+    #expect(page.count == 4096 && page.bytes.allSatisfy { $0 == 0xFE })
+    let echoed = try harness.client.echoData(data: MemoryRegion(copying: Array(0..<200)))
+    #expect(echoed.bytes == Array(0..<200))
+  }
+
+  @Test func indefiniteArraysAreStringsWhenSmallAndRegionsWhenLarge() throws {
+    let harness = KindsHarness()
+    defer { harness.finish() }
+    let small = try harness.client.countWords(words: [1, 2, 3])
+    #expect(small.total == 6 && small.doubled == [2, 4, 6])
+    let large = Array(repeating: Int32(-7), count: 10_000)  // 40,000 bytes: a region
+    let reply = try harness.client.countWords(words: large)
+    #expect(reply.total == -70_000 && reply.doubled == Array(repeating: -14, count: 10_000))
+  }
+
+  @Test func fixedCStringAndBooleanArrays() throws {
+    let harness = KindsHarness()
+    defer { harness.finish() }
+    #expect(try harness.client.relabel(label: "fifteen chars!!") == "FIFTEEN CHARS!!")
+    let tooLong = caught { () throws(RPCError) in try harness.client.relabel(label: "sixteen chars!!!") }
+    #expect(tooLong?.code == .arrayTooLarge)
+    #expect(try harness.client.invert(flags: [true, false, true]) == [false, true, false])
+    let nine = caught { () throws(RPCError) in try harness.client.invert(flags: Array(repeating: true, count: 9)) }
+    #expect(nine?.code == .arrayTooLarge)
+  }
+
+  @Test func capabilitiesNeedATransportThatCarriesThem() throws {
+    let harness = KindsHarness()
+    defer { harness.finish() }
+    let overL4 = caught { () throws(RPCError) in try harness.client.swapPort(given: CapabilityName(rawValue: 5)) }
+    #expect(overL4?.code == .unsupported)
+    let loopback = KindsClient(transport: LoopbackTransport(dispatcher: RequestDispatcher(KindsDemux(KindsService()))))
+    #expect(try loopback.swapPort(given: CapabilityName(rawValue: 5)) == CapabilityName(rawValue: 6))
+  }
+
+  @Test func aCapabilityOfTheWrongRightIsRefused() throws {
+    // `given` is declared copy-send: a receive right in its place is malformed.
+    let dispatcher = RequestDispatcher(KindsDemux(KindsService()))
+    let rpc = RPCClient(transport: LoopbackTransport(dispatcher: dispatcher))
+    var request = Message(label: 7007)
+    try request.append(.capability(CapabilityItem(CapabilityName(rawValue: 1), disposition: .moveReceive)))
+    #expect(caught { () throws(RPCError) in try rpc.call(request) }?.code == .badArguments)
+  }
+}

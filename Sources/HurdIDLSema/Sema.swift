@@ -3,10 +3,11 @@ public import HurdIDLSyntax
 
 /// Options for ``Sema/check(_:options:)``.
 public struct SemaOptions: Hashable, Sendable {
-  /// The buffer of the main file. It decides which types are listed in
-  /// ``CheckedInterface/types`` and tells a type fragment (types declared in the main file) from
-  /// a file that only includes one.
-  public var mainBuffer: BufferID
+  /// The buffers of the main file (one, except for externally preprocessed text, where every
+  /// line marker back to the main file opens a new buffer). They decide which types are listed in
+  /// ``CheckedInterface/types`` and tell a type fragment (types declared in the main file) from a
+  /// file that only includes one.
+  public var mainBuffers: Set<BufferID>
   /// Warn where GNU MIG's `struct {…}` layout differs from C's (8-byte `MACH_MSG_TYPE_*`
   /// members aligned to 4). Off by default: GNU Mach's own headers trigger it (`rpc_time_value_t`);
   /// the model always records it in ``StructLayout/differsFromC``.
@@ -18,19 +19,20 @@ public struct SemaOptions: Hashable, Sendable {
   public init(
     mainBuffer: BufferID = BufferID(rawValue: 0), warnsAboutStructLayout: Bool = false, listsIncludedTypes: Bool = false
   ) {
-    self.mainBuffer = mainBuffer
+    self.mainBuffers = [mainBuffer]
     self.warnsAboutStructLayout = warnsAboutStructLayout
     self.listsIncludedTypes = listsIncludedTypes
   }
 
-  /// Options whose main buffer is the main file of `sourceMap`: the last file buffer that was not
-  /// included (`-imacros` files come before it; the preprocessor's built-in and command-line
-  /// buffers are not files).
+  /// Options whose main buffers are those of the main file of `sourceMap`: the file buffers that
+  /// were not included and have the path of the last such buffer (`-imacros` files come before
+  /// the main file; the preprocessor's built-in and command-line buffers are not files).
   public init(mainFileOf sourceMap: SourceMap, warnsAboutStructLayout: Bool = false, listsIncludedTypes: Bool = false) {
-    let main = sourceMap.buffers.last { $0.kind == .file && $0.includedFrom == nil }
-    self.init(
-      mainBuffer: main?.id ?? BufferID(rawValue: 0), warnsAboutStructLayout: warnsAboutStructLayout,
-      listsIncludedTypes: listsIncludedTypes)
+    let topLevel = sourceMap.buffers.filter { $0.kind == .file && $0.includedFrom == nil }
+    self.init(warnsAboutStructLayout: warnsAboutStructLayout, listsIncludedTypes: listsIncludedTypes)
+    if let main = topLevel.last {
+      mainBuffers = Set(topLevel.filter { $0.path == main.path }.map(\.id))
+    }
   }
 }
 

@@ -21,6 +21,9 @@ import Testing
     /// The user header and the server header GNU MIG wrote (empty after an error).
     var userHeader: String
     var serverHeader: String
+    /// The user and server stubs (C).
+    var userCode: String
+    var serverCode: String
   }
 
   /// Runs GNU MIG with `-n -v` (no files written) in a scratch directory.
@@ -31,7 +34,7 @@ import Testing
     let process = Process()
     process.executableURL = URL(fileURLWithPath: mig)
     process.arguments =
-      ["-v", "-user", "/dev/null", "-server", "/dev/null", "-header", "user.h", "-sheader", "server.h"]
+      ["-v", "-user", "user.c", "-server", "server.c", "-header", "user.h", "-sheader", "server.h"]
       + ["-I" + Paths.gnuMach] + defines.map { "-D" + $0 } + [path]
     process.currentDirectoryURL = scratch
     let pipe = Pipe()
@@ -45,7 +48,25 @@ import Testing
     }
     return Outcome(
       status: process.terminationStatus, output: String(decoding: data, as: UTF8.self),
-      userHeader: read("user.h"), serverHeader: read("server.h"))
+      userHeader: read("user.h"), serverHeader: read("server.h"), userCode: read("user.c"),
+      serverCode: read("server.c"))
+  }
+
+  /// For each function starting with `marker` + name: the items whose descriptor GNU checks with
+  /// one word compare (`BAD_TYPECHECK(&…->xType, …)`), i.e. the quick-checked arguments.
+  static func quickChecks(_ code: String, marker: String) -> [String: Set<String>] {
+    var result: [String: Set<String>] = [:]
+    for chunk in code.components(separatedBy: marker).dropFirst() {
+      let name = String(chunk.prefix { $0.isLetter || $0.isNumber || $0 == "_" })
+      var checked: Set<String> = []
+      for piece in chunk.components(separatedBy: "BAD_TYPECHECK").dropFirst() {
+        guard let arrow = piece.range(of: "->") else { continue }
+        let field = piece[arrow.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+        if field.hasSuffix("Type") { checked.insert(String(field.dropLast(4))) }
+      }
+      result[name, default: []].formUnion(checked)
+    }
+    return result
   }
 
   /// The parameters of each `kern_return_t NAME(...)` prototype in a GNU MIG header: the names
@@ -116,6 +137,40 @@ import Testing
       if !gnu.output.split(separator: "\n").contains(Substring(line)) {
         mismatches.append("GNU has no line '\(line)'")
       }
+    }
+    // Quick checks: the server checks request items, the user stub reply items.
+    let serverChecks = quickChecks(gnu.serverCode, marker: "mig_internal void _X")
+    let userChecks = quickChecks(gnu.userCode, marker: "mig_external kern_return_t ")
+    for routine in model.routines {
+      let request = Set(routine.requestItems.filter { $0.traits.contains(.requestQuickCheck) }.map(\.name))
+      let reply = Set(routine.replyItems.filter { $0.traits.contains(.replyQuickCheck) }.map(\.name))
+      if serverChecks[routine.name] != request {
+        mismatches.append("request quick checks of \(routine.name): GNU \(serverChecks[routine.name] ?? []), hurdidl \(request)")
+      }
+      if (userChecks[routine.userName] ?? []) != reply {
+        mismatches.append("reply quick checks of \(routine.userName): GNU \(userChecks[routine.userName] ?? []), hurdidl \(reply)")
+      }
+    }
+    // Message ids as the user stubs write and check them.
+    var stubsWithIDs = 0
+    for chunk in gnu.userCode.components(separatedBy: "mig_external kern_return_t ").dropFirst() {
+      let name = String(chunk.prefix { $0.isLetter || $0.isNumber || $0 == "_" })
+      guard let routine = model.routines.first(where: { $0.userName == name }) else { continue }
+      func number(after marker: String) -> UInt32? {
+        guard let range = chunk.range(of: marker) else { return nil }
+        return UInt32(chunk[range.upperBound...].prefix { $0.isNumber })
+      }
+      stubsWithIDs += 1
+      let request = number(after: "InP->Head.msgh_id = ")
+      let reply = number(after: "OutP->Head.msgh_id != ")
+      if request != routine.requestID || reply != routine.replyID {
+        mismatches.append(
+          "ids of \(name): GNU \(request.map(String.init) ?? "-")/\(reply.map(String.init) ?? "-"), "
+            + "hurdidl \(routine.requestID)/\(routine.replyID.map(String.init) ?? "-")")
+      }
+    }
+    if stubsWithIDs != model.routines.count {
+      mismatches.append("found \(stubsWithIDs) user stubs for \(model.routines.count) routines")
     }
     // The C prototypes show which arguments each side sees, in order, and which are pointers.
     let userPrototypes = prototypes(gnu.userHeader)

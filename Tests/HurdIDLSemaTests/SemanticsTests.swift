@@ -1,4 +1,5 @@
 import Foundation
+import HurdIDLCompiler
 import HurdIDLSema
 import HurdIDLSource
 import Testing
@@ -416,5 +417,30 @@ import Testing
     try #require(Paths.hasGNUMach, Paths.missingGNUMach)
     let checked = checkText("#include <mach/std_types.defs>\ntype a = int;\nroutine r(p: mach_port_t);")
     #expect(checked.codes == [.noSubsystem])
+  }
+}
+
+@Suite struct ExternalPreprocessorTests {
+  /// GCC's line markers re-enter the main file in new buffers; they all count as the main file.
+  @Test func mainFileSpansSeveralBuffers() throws {
+    let text = """
+      # 1 "frag.defs"
+      # 1 "<built-in>"
+      # 1 "<command-line>"
+      # 1 "frag.defs"
+      type a = int;
+      # 1 "inc.defs" 1
+      type b = int;
+      # 3 "frag.defs" 2
+      type c = b;
+
+      """
+    let front = FrontEnd.run(externallyPreprocessed: text, mainFile: "frag.defs")
+    #expect(front.diagnostics.isEmpty)
+    let result = Sema.check(try #require(front.syntax), options: SemaOptions(mainFileOf: front.sourceMap))
+    #expect(result.diagnostics.isEmpty)
+    let interface = try #require(result.interface)
+    #expect(interface.isTypeFragment)
+    #expect(interface.types.map(\.name) == ["a", "c"])
   }
 }

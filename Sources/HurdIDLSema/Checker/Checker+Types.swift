@@ -64,7 +64,7 @@ extension Checker {
     }
     let info = resolveNamedType(decl, origin: .declaration)
     table[name] = TypeEntry(info: info, range: decl.range)
-    if let info, options.listsIncludedTypes || decl.range.start.buffer == options.mainBuffer {
+    if let info, options.listsIncludedTypes || options.mainBuffers.contains(decl.range.start.buffer) {
       declaredTypes.append(info.type)
     }
   }

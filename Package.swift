@@ -66,7 +66,7 @@ let package = Package(
       swiftSettings: strict),
     .testTarget(
       name: "HurdIDLPlannerTests",
-      dependencies: ["HurdIDLPlanner", "HurdIDLCompiler", "HurdIDLSema", "HurdIDLPreprocessor"],
+      dependencies: ["HurdIDLPlanner", "HurdIDLCompiler", "HurdIDLSema", "HurdIDLPreprocessor", "HurdRPC"],
       exclude: ["Inputs", "Fixtures", "Goldens"],
       swiftSettings: strict),
     .testTarget(

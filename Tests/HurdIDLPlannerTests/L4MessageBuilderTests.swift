@@ -1,12 +1,14 @@
-@testable import HurdIDLPlanner
 import Testing
+
+@testable import HurdIDLPlanner
 
 /// The packing, overflow and register-sharing rules on hand-made entries (no front end).
 @Suite("L4 message builder")
 struct L4MessageBuilderTests {
   func integer(_ bytes: Int, count: Int = 1) -> L4DataFacts {
     L4DataFacts(
-      elementType: "MACH_MSG_TYPE_INTEGER_\(bytes * 8)", elementBits: bytes * 8, elementBytes: bytes, countMultiplier: 1, count: count,
+      elementType: "MACH_MSG_TYPE_INTEGER_\(bytes * 8)", elementBits: bytes * 8, elementBytes: bytes,
+      countMultiplier: 1, count: count,
       encoding: .integer, alignment: L4ShapeClassifier.alignment(elementBytes: bytes))
   }
 
@@ -103,6 +105,9 @@ struct L4MessageBuilderTests {
 
   @Test("alignment is the largest power of two dividing the element size, at most 8")
   func alignment() {
-    #expect([0, 1, 2, 3, 4, 6, 8, 12, 16, 64].map(L4ShapeClassifier.alignment(elementBytes:)) == [1, 1, 2, 1, 4, 2, 8, 4, 8, 8])
+    #expect(
+      [0, 1, 2, 3, 4, 6, 8, 12, 16, 64].map(L4ShapeClassifier.alignment(elementBytes:)) == [
+        1, 1, 2, 1, 4, 2, 8, 4, 8, 8,
+      ])
   }
 }

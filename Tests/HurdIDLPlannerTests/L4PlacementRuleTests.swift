@@ -60,7 +60,8 @@ struct L4PlacementRuleTests {
   @Test("bit arrays are packed; odd sizes are bytes")
   func bitsAndBytes() throws {
     let routine = try plan(
-      "type b = array[12] of MACH_MSG_TYPE_BIT;\ntype o = (MACH_MSG_TYPE_INTEGER_32, 24);\nroutine r(p: mach_port_t; x: b; y: o);")
+      "type b = array[12] of MACH_MSG_TYPE_BIT;\ntype o = (MACH_MSG_TYPE_INTEGER_32, 24);\nroutine r(p: mach_port_t; x: b; y: o);"
+    )
     #expect(field(routine.request, "x")?.byteSize == 2 && field(routine.request, "x")?.encoding == .bits)
     #expect(field(routine.request, "y")?.byteSize == 3 && field(routine.request, "y")?.encoding == .bytes)
   }
@@ -104,10 +105,30 @@ struct L4PlacementRuleTests {
   @Test("out-of-line data: map without dealloc, grant with it, chosen per call with dealloc[]")
   func regions() throws {
     let routine = try plan(
-      "routine r(p: mach_port_t; a: pointer_t; b: pointer_t, dealloc; c: pointer_t, dealloc[]; d: pointer_t, notdealloc);")
+      "routine r(p: mach_port_t; a: pointer_t; b: pointer_t, dealloc; c: pointer_t, dealloc[]; d: pointer_t, notdealloc);"
+    )
     #expect(["a", "b", "c", "d"].map { item(routine.request, $0)?.transfer } == [.map, .grant, .runtime, .map])
     #expect(["a", "b", "c", "d"].map { item(routine.request, $0)?.kind } == Array(repeating: .region, count: 4))
     #expect(argument(routine, "cDealloc")?.request == L4Location(.itemTransfer, 2))
+  }
+
+  @Test("inout rights and regions travel both ways, their companions with them")
+  func inoutItems() throws {
+    let routine = try plan("routine r(p: mach_port_t; inout a: mach_port_poly_t; inout b: pointer_t, dealloc[]);")
+    #expect(argument(routine, "a")?.request == L4Location(.item, 0))
+    #expect(argument(routine, "a")?.reply == L4Location(.item, 0))
+    #expect(argument(routine, "aPoly")?.request == L4Location(.itemDisposition, 0))
+    #expect(argument(routine, "aPoly")?.reply == L4Location(.itemDisposition, 0))
+    #expect(argument(routine, "bDealloc")?.request == L4Location(.itemTransfer, 1))
+    #expect(argument(routine, "bDealloc")?.reply == L4Location(.itemTransfer, 1))
+  }
+
+  @Test("a Dealloc companion of data that travels by copy decides nothing")
+  func deallocOnCopiedData() throws {
+    let routine = try plan("type l = array[*:4] of int;\nroutine r(p: mach_port_t; x: l, dealloc[]);")
+    let companion = try #require(argument(routine, "xDealloc"))
+    #expect(companion.outOfBand == .unused && companion.request == nil)
+    #expect(item(routine.request, "x")?.kind == .string)
   }
 
   @Test("ports: one capability each, disposition from the in-name, right from the out-name; poly at run time")
@@ -177,7 +198,8 @@ struct L4PlacementRuleTests {
   @Test("32 single rights cannot fit: the routine is listed as a problem")
   func tooManyRights() {
     let arguments = (0..<32).map { "in c\($0): mach_port_t" }.joined(separator: "; ")
-    let checked = check(text: "subsystem r 100;\n#include <mach/std_types.defs>\nroutine r(p: mach_port_t; \(arguments));")
+    let checked = check(
+      text: "subsystem r 100;\n#include <mach/std_types.defs>\nroutine r(p: mach_port_t; \(arguments));")
     guard let interface = checked.interface else {
       Issue.record("rejected:\n\(checked.renderedErrors)")
       return

@@ -22,7 +22,9 @@ struct L4PlanGoldenTests {
       let directory = PlannerTestPaths.goldens.appendingPathComponent("l4/" + folder)
       let goldens = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
       for golden in goldens {
-        #expect(Self.fixtures.contains(folder + "/" + golden.replacingOccurrences(of: ".json", with: ".defs")), "stale golden \(golden)")
+        #expect(
+          Self.fixtures.contains(folder + "/" + golden.replacingOccurrences(of: ".json", with: ".defs")),
+          "stale golden \(golden)")
       }
     }
   }

@@ -21,7 +21,8 @@ struct L4PlanPropertyTests {
   @Test("crowded random interfaces: the same properties", arguments: Array(1001...1010) as [UInt64])
   func crowdedInterfaces(seed: UInt64) throws {
     // Longer argument lists hold an invalid combination more often.
-    try checkProperties(generator: RandomDefsGenerator(seed: seed, maximumArguments: 60), seed: seed, minimumAcceptedPercent: 25)
+    try checkProperties(
+      generator: RandomDefsGenerator(seed: seed, maximumArguments: 60), seed: seed, minimumAcceptedPercent: 25)
   }
 
   func checkProperties(generator: RandomDefsGenerator, seed: UInt64, minimumAcceptedPercent: Int = 50) throws {
@@ -53,7 +54,9 @@ struct L4PlanPropertyTests {
       #expect(try planJSON(L4Planner.plan(again)) == planJSON(plan))
     }
     // Most generated files must be valid, or the properties would be tested on too little.
-    #expect(accepted * 100 >= Self.filesPerSeed * minimumAcceptedPercent, "only \(accepted) of \(Self.filesPerSeed) accepted for seed \(seed)")
+    #expect(
+      accepted * 100 >= Self.filesPerSeed * minimumAcceptedPercent,
+      "only \(accepted) of \(Self.filesPerSeed) accepted for seed \(seed)")
     #expect(routinesPlanned > 0)
   }
 
@@ -117,7 +120,8 @@ struct L4RandomCorpusTests {
     }
     #expect(accepted * 10 >= total * 7, "only \(accepted) of \(total) accepted; rejections: \(rejections)")
     #expect(itemKinds == [.string, .stringOrRegion, .region, .capability, .capabilityRun, .overflow])
-    #expect(outOfBand.isSuperset(of: [.target, .replyChannel, .callTimeout, .callOptions, .serverContext, .sendResult]))
+    #expect(
+      outOfBand.isSuperset(of: [.target, .replyChannel, .callTimeout, .callOptions, .serverContext, .sendResult]))
     #expect(sawOverflow && sawReturnCodeOnly)
   }
 }

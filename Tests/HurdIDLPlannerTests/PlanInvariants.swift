@@ -21,7 +21,8 @@ func planViolations(_ plan: L4RoutinePlan, for routine: CheckedRoutine, problems
   for (name, message) in [("request", Optional(plan.request)), ("reply", plan.reply)] {
     guard let message else { continue }
     let listed = problems.contains { $0.routine == routine.name && $0.message == name }
-    violations += messageViolations(message, named: "\(routine.name) \(name)", isReply: name == "reply", isListedProblem: listed)
+    violations += messageViolations(
+      message, named: "\(routine.name) \(name)", isReply: name == "reply", isListedProblem: listed)
   }
 
   // Each message value owned by exactly one argument; attributes point at the parent's item.
@@ -77,9 +78,13 @@ func planViolations(_ plan: L4RoutinePlan, for routine: CheckedRoutine, problems
     case .in:
       if argument.request == nil || argument.reply != nil { fail("in argument \(argument.name) misplaced") }
     case .out:
-      if hasReply && (argument.reply == nil || argument.request != nil) { fail("out argument \(argument.name) misplaced") }
+      if hasReply && (argument.reply == nil || argument.request != nil) {
+        fail("out argument \(argument.name) misplaced")
+      }
     case .inout:
-      if argument.request == nil || (hasReply && argument.reply == nil) { fail("inout argument \(argument.name) misplaced") }
+      if argument.request == nil || (hasReply && argument.reply == nil) {
+        fail("inout argument \(argument.name) misplaced")
+      }
     case .requestPort, .replyPort, .userReplyPort, .serverReplyPort, .waitTime, .msgOption, .msgSeqNo, .serverCopy:
       if inMessage { fail("\(argument.name) (\(checked.kind)) must not travel as data") }
     case .retCode:
@@ -122,7 +127,8 @@ func messageViolations(_ message: L4MessagePlan, named name: String, isReply: Bo
   let expectedWords = (wordEnd + 7) / 8
   if message.untypedWords != expectedWords { fail("u = \(message.untypedWords), fields need \(expectedWords)") }
   if isReply {
-    guard let first = message.fields.first, first.role == .returnCode, first.byteOffset == 0, first.area == .words else {
+    guard let first = message.fields.first, first.role == .returnCode, first.byteOffset == 0, first.area == .words
+    else {
       fail("the reply does not start with RetCode")
       return violations
     }
@@ -145,7 +151,9 @@ func messageViolations(_ message: L4MessagePlan, named name: String, isReply: Bo
     case .string:
       if item.maximumBytes == nil || item.maximumElements == nil { fail("string \(item.name) without a maximum") }
     case .stringOrRegion:
-      if item.stringLimitBytes == nil || item.transfer == nil { fail("\(item.name) without its string limit or transfer") }
+      if item.stringLimitBytes == nil || item.transfer == nil {
+        fail("\(item.name) without its string limit or transfer")
+      }
     case .region:
       if item.transfer == nil { fail("region \(item.name) without map/grant") }
     case .capability:

@@ -66,7 +66,11 @@ struct RandomDefsGenerator {
     for _ in 0..<random.int(1...6) {
       switch random.int(0...9) {
       case 0: lines.append(random.chance(50) ? "skip;" : "skip \(random.int(0...3));")
-      case 1: lines.append(random.pick(["userprefix u_;", "serverprefix s_;", "waittime 100;", "nowaittime;", "msgoption MACH_SEND_INTERRUPT;"]))
+      case 1:
+        lines.append(
+          random.pick([
+            "userprefix u_;", "serverprefix s_;", "waittime 100;", "nowaittime;", "msgoption MACH_SEND_INTERRUPT;",
+          ]))
       case 2: lines.append(typeStatement())
       default: lines.append(routine())
       }
@@ -101,7 +105,10 @@ struct RandomDefsGenerator {
       return ("\(random.pick(["MACH_MSG_TYPE_MOVE_SEND", "MACH_MSG_TYPE_COPY_SEND"]))|MACH_MSG_TYPE_PORT_SEND", false)
     case 3:
       let flag = random.pick(["", ", IsLong", ", IsNotLong", ", Dealloc"])
-      let (name, bits) = random.pick([("MACH_MSG_TYPE_INTEGER_32", 32), ("MACH_MSG_TYPE_INTEGER_16", 16), ("MACH_MSG_TYPE_BYTE", 8), ("MACH_MSG_TYPE_INTEGER_64", 64), ("MACH_MSG_TYPE_UNSTRUCTURED", 32), ("MACH_MSG_TYPE_BIT", 1)])
+      let (name, bits) = random.pick([
+        ("MACH_MSG_TYPE_INTEGER_32", 32), ("MACH_MSG_TYPE_INTEGER_16", 16), ("MACH_MSG_TYPE_BYTE", 8),
+        ("MACH_MSG_TYPE_INTEGER_64", 64), ("MACH_MSG_TYPE_UNSTRUCTURED", 32), ("MACH_MSG_TYPE_BIT", 1),
+      ])
       return ("(\(name), \(bits)\(flag))", true)
     case 4: return ("array[\(size())] of \(element(depth))", true)
     case 5: return ("array[*:\(size())] of \(element(depth))", false)
@@ -171,7 +178,8 @@ struct RandomDefsGenerator {
       }
       var flags = ""
       if random.chance(15) {
-        flags = ", " + random.pick(["dealloc", "dealloc[]", "notdealloc", "servercopy", "countinout", "IsLong", "IsNotLong"])
+        flags =
+          ", " + random.pick(["dealloc", "dealloc[]", "notdealloc", "servercopy", "countinout", "IsLong", "IsNotLong"])
       }
       let prefix = direction.isEmpty ? "" : direction + " "
       arguments.append("\(prefix)\(name): \(type)\(flags)")

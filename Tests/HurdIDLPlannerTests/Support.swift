@@ -89,9 +89,11 @@ enum Goldens {
       return nil
     }
     guard let expected = try? String(contentsOf: url, encoding: .utf8) else {
-      return "missing golden \(relative); create it with HURDIDL_UPDATE_GOLDENS=1 swift test --filter HurdIDLPlannerTests"
+      return
+        "missing golden \(relative); create it with HURDIDL_UPDATE_GOLDENS=1 swift test --filter HurdIDLPlannerTests"
     }
     if expected == actual { return nil }
-    return "\(relative) differs; review and regenerate with HURDIDL_UPDATE_GOLDENS=1 swift test --filter HurdIDLPlannerTests"
+    return
+      "\(relative) differs; review and regenerate with HURDIDL_UPDATE_GOLDENS=1 swift test --filter HurdIDLPlannerTests"
   }
 }

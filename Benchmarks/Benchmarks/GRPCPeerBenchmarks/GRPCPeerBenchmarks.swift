@@ -63,7 +63,7 @@ let sixteenBytes = [UInt8](repeating: 0xA5, count: 16)
 
 let benchmarks: @Sendable () -> Void = {
   Benchmark.defaultConfiguration = .init(
-    metrics: [.wallClock, .mallocCountTotal, .throughput], warmupIterations: 1_000,
+    metrics: [.wallClock, .mallocCountTotal, .throughput], timeUnits: .nanoseconds, warmupIterations: 1_000,
     maxDuration: .seconds(5), maxIterations: 20_000)
 
   Benchmark(

@@ -7,7 +7,7 @@ import HurdRPCL4
 
 let benchmarks: @Sendable () -> Void = {
   Benchmark.defaultConfiguration = .init(
-    metrics: [.wallClock, .mallocCountTotal, .throughput], warmupIterations: 100,
+    metrics: [.wallClock, .mallocCountTotal, .throughput], timeUnits: .nanoseconds, warmupIterations: 100,
     scalingFactor: .kilo, maxDuration: .seconds(3), maxIterations: 100_000)
 
   // Floor.

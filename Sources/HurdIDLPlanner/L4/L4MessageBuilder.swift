@@ -72,7 +72,8 @@ struct L4MessageBuilder {
       return words + (spilled.isEmpty ? 0 : L4Wire.stringItemWords)
     }
     let spillOrder = fields.indices.sorted { lhs, rhs in
-      let left = fields[lhs].facts.byteSize, right = fields[rhs].facts.byteSize
+      let left = fields[lhs].facts.byteSize
+      let right = fields[rhs].facts.byteSize
       return left != right ? left > right : lhs > rhs
     }
     var nextSpill = 0

@@ -173,7 +173,9 @@ public enum L4Planner {
       default: (false, false)
       }
     }
-    func attribute(_ kind: L4Location.Kind, of parent: CheckedArgument, in result: L4MessageBuilder.Result?) -> L4Location? {
+    func attribute(_ kind: L4Location.Kind, of parent: CheckedArgument, in result: L4MessageBuilder.Result?)
+      -> L4Location?
+    {
       guard let result, let item = result.itemIndex[parent.name] else { return nil }
       return L4Location(kind, item)
     }

@@ -31,14 +31,27 @@ public struct CallContext: Sendable {
   /// When the caller stops waiting, if it said so.
   public var deadline: ContinuousClock.Instant? { storedDeadline.map(ContinuousClock.Instant.init(sinceRuntimeEpoch:)) }
   // A fixed-layout stand-in for the instant (see `CallOptions.storedDeadline`).
-  let storedDeadline: Duration?
+  @usableFromInline let storedDeadline: Duration?
   /// The call's cancellation handle, when the transport can observe the caller going away.
   public let cancellation: CallCancellation?
+
+  /// A context without a deadline (the common case; never touches the clock types, which are
+  /// not fixed-layout and would cost value-witness calls on every request).
+  @_spi(Transport) @inlinable
+  public init(
+    caller: CallerIdentity, requestLabel: UInt64, expectsReply: Bool, cancellation: CallCancellation? = nil
+  ) {
+    self.caller = caller
+    self.requestLabel = requestLabel
+    self.expectsReply = expectsReply
+    storedDeadline = nil
+    self.cancellation = cancellation
+  }
 
   @_spi(Transport)
   public init(
     caller: CallerIdentity, requestLabel: UInt64, expectsReply: Bool,
-    deadline: ContinuousClock.Instant? = nil, cancellation: CallCancellation? = nil
+    deadline: ContinuousClock.Instant?, cancellation: CallCancellation? = nil
   ) {
     self.caller = caller
     self.requestLabel = requestLabel

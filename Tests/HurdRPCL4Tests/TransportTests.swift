@@ -11,7 +11,8 @@ struct EchoService: Demultiplexer {
   static let waitForCancel: UInt64 = 103  // blocks until the caller cancels
   static let noReply: UInt64 = 104  // answers MIG_NO_REPLY
   static let items: UInt64 = 105  // string → reversed string; region → first byte + 1, sent back
-  static let whoAmI: UInt64 = 106  // replies with a hash of the caller identity
+  static let whoAmI: UInt64 = 106  // records the caller identity
+  static let makeString: UInt64 = 107  // (n) → a string of n bytes 0, 1, 2, …
 
   let log = Log<String>()
   let started = DispatchSemaphore(value: 0)
@@ -49,6 +50,9 @@ struct EchoService: Demultiplexer {
       }
     case Self.whoAmI:
       identities.append(context.caller)
+    case Self.makeString:
+      let count = Int(try request.word(at: 0))
+      try reply.append(.string(StringItem((0..<count).map { UInt8(truncatingIfNeeded: $0) })))
     default:
       throw RPCError(.badID, "no routine \(request.label)")
     }
@@ -247,6 +251,20 @@ struct TransportTests {
     #expect(grantReply.regions.first?.kind == .grant)
     #expect(grantReply.regions.first?.region.sharesMemory(with: moved) == true)
     #expect(grantReply.regions.first?.region.offset == 4096 && moved.bytes[4096] == 2)
+    server.finish()
+  }
+
+  @Test(arguments: [L4DispatchMode.threaded, .direct])
+  func aRegisterOnlyRequestCanGetAStringReply(mode: L4DispatchMode) throws {
+    // Under direct dispatch the reply's string is copied by the typed path from the server's
+    // staging area, on the caller's thread.
+    let kernel = L4Kernel()
+    let server = RunningServer(kernel, mode: mode)
+    let client = RPCClient(transport: L4ClientTransport(space: kernel.createSpace(), server: server.transport))
+    for count in [0, 1, 5000] {
+      let reply = try client.call(try Message(label: EchoService.makeString, words: [UInt64(count)]))
+      #expect(reply.strings.map(\.bytes) == [(0..<count).map { UInt8(truncatingIfNeeded: $0) }])
+    }
     server.finish()
   }
 

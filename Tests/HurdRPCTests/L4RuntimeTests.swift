@@ -126,6 +126,23 @@ struct L4RuntimeTests {
     #expect(log.all == ["handler saw cancellation: true"])
   }
 
+  @Test(.timeLimit(.minutes(1))) func anotherThreadCancelsABlockingCall() throws {
+    let started = DispatchSemaphore(value: 0)
+    let log = TestService.Log()
+    let server = Server(TestService(log: log, started: started))
+    let handle = CallCancellation()
+    BlockingExecutor.shared.execute {
+      started.wait()
+      handle.cancel()
+    }
+    let error = caught { () throws(RPCError) in
+      try server.client().call(Message(label: TestService.waitForCancel), options: CallOptions(cancellation: handle))
+    }
+    #expect(error?.phase == .receive && (error?.code == .cancelled || error?.code == .aborted))
+    server.stop()
+    #expect(log.all == ["handler saw cancellation: true"])
+  }
+
   @Test func asyncCallsAndSendsWork() async throws {
     let log = TestService.Log()
     let server = Server(TestService(log: log))

@@ -83,8 +83,10 @@ extension L4Kernel {
         }
         let copy = copyString(
           from: sender, pieces: sourcePieces, to: receiver, pieces: targetPieces, deadline: deadline, offset: &offset)
-        for (i, filled) in copy.filled.enumerated() {
-          let more = i + 1 < copy.filled.count
+        // An empty string still arrives, as a zero-length item at its buffer.
+        let filledPieces = copy.filled.isEmpty ? [(address: targetPieces[0].address, length: UInt64(0))] : copy.filled
+        for (i, filled) in filledPieces.enumerated() {
+          let more = i + 1 < filledPieces.count
           received += L4StringItem(address: filled.address, length: filled.length, continues: more).words(moreFollow: false)
         }
         switch copy.stop {

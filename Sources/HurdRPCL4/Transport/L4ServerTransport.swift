@@ -65,6 +65,7 @@ public final class L4ServerTransport: ServerTransport {
         state.workers.append(worker)
         return true
       }) else {
+        kernel.terminate(worker)
         throw RPCError(.shutDown, "the server transport was shut down")
       }
       worker.run { context in workerLoop(context, dispatcher) }

@@ -93,6 +93,6 @@ let package = Package(
       exclude: ["Fixtures", "OracleSnapshots"],
       swiftSettings: strict),
     .testTarget(name: "HurdRPCTests", dependencies: ["HurdRPC", "HurdRPCL4"], swiftSettings: strict),
-    .testTarget(name: "HurdRPCL4Tests", dependencies: ["HurdRPCL4", "HurdRPC"], swiftSettings: strict),
+    .testTarget(name: "HurdRPCL4Tests", dependencies: ["HurdRPCL4", "HurdRPC", "CL4Support"], swiftSettings: strict),
   ]
 )

@@ -225,6 +225,8 @@ public final class L4Kernel: @unchecked Sendable {
         receivePhase = ReceivePhase(source: .any, timeout: timeouts.receive)
       } else if from.isAnyLocalThread {
         receivePhase = ReceivePhase(source: .anyLocal, timeout: timeouts.receive)
+      } else if from == to {
+        receivePhase = ReceivePhase(source: .thread(destination), timeout: timeouts.receive)  // a Call
       } else if let partner = resolve(from, for: caller) {
         receivePhase = ReceivePhase(source: .thread(partner), timeout: timeouts.receive)
       } else {

@@ -43,7 +43,10 @@ struct ScalarType: Hashable, Sendable {
       case 8: return ScalarType(swiftName: "Swift.UInt64", kind: .integer, bytes: 8)
       default: return nil
       }
-    case .bits, .bytes, .structure:
+    case .structure:
+      // A GNU struct travels as its elements (`struct[N] of E`): Swift sees `[E]`.
+      return forElement(type: type, encoding: .integer, bytes: bytes)
+    case .bits, .bytes:
       return nil
     }
   }
@@ -61,8 +64,9 @@ enum ValueShape: Hashable, Sendable {
   case text(maximumBytes: Int?)
   /// Out-of-line data: a `MemoryRegion` moved by reference.
   case region(elementBytes: Int, exactBytes: Int?, maximumBytes: Int?)
-  /// One capability with a fixed disposition.
-  case capability(disposition: String, right: String?)
+  /// One capability: with a fixed disposition a `CapabilityName`; polymorphic (`disposition`
+  /// nil, chosen per call by the Poly companion) a `CapabilityItem` carrying its disposition.
+  case capability(disposition: String?, right: String?)
 
   var swiftType: String {
     switch self {
@@ -70,7 +74,7 @@ enum ValueShape: Hashable, Sendable {
     case .fixedArray(let scalar, _), .array(let scalar, _, _): "[\(scalar.swiftName)]"
     case .text: "Swift.String"
     case .region: "HurdRPC.MemoryRegion"
-    case .capability: "HurdRPC.CapabilityName"
+    case .capability(let disposition, _): disposition == nil ? "HurdRPC.CapabilityItem" : "HurdRPC.CapabilityName"
     }
   }
 }
@@ -144,7 +148,8 @@ enum EmitModelBuilder {
         case .countInOut:
           throw Unsupported(reason: "CountInOut argument \(argument.name)")
         case .poly:
-          if placement.outOfBand == nil && (placement.request != nil || placement.reply != nil) {
+          // The disposition of the parent's capability item: carried by its `CapabilityItem`.
+          for location in [placement.request, placement.reply].compactMap(\.self) where location.kind != .itemDisposition {
             throw Unsupported(reason: "polymorphic argument \(argument.parent.map { routine.arguments[$0].name } ?? argument.name)")
           }
         case .dealloc:
@@ -210,7 +215,8 @@ enum EmitModelBuilder {
       else {
         throw Unsupported(reason: "argument \(name): \(field.encoding.rawValue) data of \(field.elementBits) bits")
       }
-      return field.elementCount == 1 ? .scalar(scalar) : .fixedArray(scalar, count: field.elementCount)
+      return field.elementCount == 1 && field.encoding != .structure
+        ? .scalar(scalar) : .fixedArray(scalar, count: field.elementCount)
     case .item(_, let item):
       switch item.kind {
       case .string, .stringOrRegion:
@@ -232,10 +238,8 @@ enum EmitModelBuilder {
           elementBytes: bytes, exactBytes: item.isVariable == true ? nil : item.elementCount.map { $0 * bytes },
           maximumBytes: item.maximumBytes)
       case .capability:
-        guard let disposition = item.disposition, disposition != .runtime else {
-          throw Unsupported(reason: "argument \(name): polymorphic capability")
-        }
-        return .capability(disposition: disposition.swiftName, right: item.receivedRight?.swiftName)
+        let disposition = item.disposition.flatMap { $0 == .runtime ? nil : $0.swiftName }
+        return .capability(disposition: disposition, right: item.receivedRight?.swiftName)
       case .capabilityRun, .overflow:
         throw Unsupported(reason: "argument \(name): \(item.kind.rawValue)")
       }

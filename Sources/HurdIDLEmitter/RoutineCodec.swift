@@ -126,8 +126,10 @@ struct RoutineCodec {
           line = "try message.append(.string(HurdRPC.StringItem(\(value.swiftName.trimmingBackticks)Bytes)))"
         case .region:
           line = "try message.append(.region(.\(item.transfer == .grant ? "grant" : "map")(\(v))))"
-        case .capability(let disposition, _):
+        case .capability(let disposition?, _):
           line = "try message.append(.capability(HurdRPC.CapabilityItem(\(v), disposition: .\(disposition))))"
+        case .capability(nil, _):
+          line = "try message.append(.capability(\(v)))"
         default:
           continue
         }
@@ -234,9 +236,10 @@ struct RoutineCodec {
             .line(
               "let \(name) = try \(wire).region(message.items[\(index)], elementBytes: \(elementBytes), exact: \(literal(exact)), maximum: \(literal(maximum)), \(argument))"
             ))
-        case .capability(_, let right):
+        case .capability(let disposition, let right):
+          let function = disposition == nil ? "capabilityItem" : "capability"
           body.append(
-            .line("let \(name) = try \(wire).capability(message.items[\(index)], right: \(right.map { "." + $0 } ?? "nil"), \(argument))"))
+            .line("let \(name) = try \(wire).\(function)(message.items[\(index)], right: \(right.map { "." + $0 } ?? "nil"), \(argument))"))
         default:
           break
         }

@@ -31,6 +31,23 @@ struct KindsService: KindsServer {
   func swapPort(given: CapabilityName, context: CallContext) throws(ReturnCode) -> CapabilityName {
     CapabilityName(rawValue: given.rawValue + 1)
   }
+
+  func status(seed: Int32, context: CallContext) throws(ReturnCode) -> Kinds.StatusReply {
+    Kinds.StatusReply(status: [seed, seed &+ 1, seed &+ 2], pair: PairValue.encode(tag: 7, value: seed))
+  }
+
+  func passRight(right: CapabilityItem, context: CallContext) throws(ReturnCode) -> CapabilityItem {
+    // Hand back a send right made from a receive right, keep any other disposition.
+    right.disposition == .moveReceive ? CapabilityItem(right.name, disposition: .makeSend) : right
+  }
+}
+
+/// `struct { short tag; int value; }` in GNU's layout (tag at 0, value at 4), as the elements
+/// the plan reports for it.
+enum PairValue {
+  static func encode(tag: Int16, value: Int32) -> [Int32] {
+    [Int32(truncatingIfNeeded: UInt16(bitPattern: tag)), value]
+  }
 }
 
 /// A kinds.defs server on an L4 server thread.
@@ -111,6 +128,22 @@ struct KindsTests {
     #expect(overL4?.code == .unsupported)
     let loopback = KindsClient(transport: LoopbackTransport(dispatcher: RequestDispatcher(KindsDemux(KindsService()))))
     #expect(try loopback.swapPort(given: CapabilityName(rawValue: 5)) == CapabilityName(rawValue: 6))
+  }
+
+  @Test func structuresTravelAsTheirElements() throws {
+    let harness = KindsHarness()
+    defer { harness.finish() }
+    let reply = try harness.client.status(seed: -1)
+    #expect(reply.status == [-1, 0, 1])
+    #expect(reply.pair.count == 2)
+  }
+
+  @Test func polymorphicCapabilitiesCarryTheirDisposition() throws {
+    let loopback = KindsClient(transport: LoopbackTransport(dispatcher: RequestDispatcher(KindsDemux(KindsService()))))
+    let made = try loopback.passRight(right: CapabilityItem(CapabilityName(rawValue: 9), disposition: .moveReceive))
+    #expect(made == CapabilityItem(CapabilityName(rawValue: 9), disposition: .makeSend))
+    let copied = try loopback.passRight(right: CapabilityItem(CapabilityName(rawValue: 4), disposition: .copySend))
+    #expect(copied.disposition == .copySend)
   }
 
   @Test func aCapabilityOfTheWrongRightIsRefused() throws {

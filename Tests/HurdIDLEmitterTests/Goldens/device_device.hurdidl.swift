@@ -21,6 +21,8 @@ enum Device {
 
   /// The routines of the subsystem.
   enum Routine: Swift.Hashable, Swift.Sendable {
+    /// `device_open` — request 2800, reply 2900 (device/device.defs:56).
+    case deviceOpen
     /// `device_close` — request 2801, reply 2901 (device/device.defs:73).
     case deviceClose
     /// `device_write` — request 2802, reply 2902 (device/device.defs:77).
@@ -35,11 +37,17 @@ enum Device {
     case deviceMap
     /// `device_set_status` — request 2810, reply 2910 (device/device.defs:126).
     case deviceSetStatus
+    /// `device_set_filter` — request 2812, reply 2912 (device/device.defs:138).
+    case deviceSetFilter
+    /// `device_intr_register` — request 2813, reply 2913 (device/device.defs:145).
+    case deviceIntrRegister
+    /// `device_intr_ack` — request 2814, reply 2914 (device/device.defs:159).
+    case deviceIntrAck
   }
 
   /// The demux table: slot `id - base` → routine; `nil` for `skip` holes and routines not generated.
   static let routineTable: [Routine?] = [
-    nil,  // 2800 device_open: not generated
+    .deviceOpen,  // 2800 device_open
     .deviceClose,  // 2801 device_close
     .deviceWrite,  // 2802 device_write
     .deviceWriteInband,  // 2803 device_write_inband
@@ -51,9 +59,9 @@ enum Device {
     .deviceMap,  // 2809 device_map
     .deviceSetStatus,  // 2810 device_set_status
     nil,  // 2811 device_get_status: not generated
-    nil,  // 2812 device_set_filter: not generated
-    nil,  // 2813 device_intr_register: not generated
-    nil,  // 2814 device_intr_ack: not generated
+    .deviceSetFilter,  // 2812 device_set_filter
+    .deviceIntrRegister,  // 2813 device_intr_register
+    .deviceIntrAck,  // 2814 device_intr_ack
   ]
 }
 
@@ -67,7 +75,40 @@ struct DeviceClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   init(rpc: HurdRPC.RPCClient<Transport>) { self.rpc = rpc }
   init(transport: Transport) { self.rpc = HurdRPC.RPCClient(transport: transport) }
 
-  // `device_open` is not generated: argument device: polymorphic capability.
+  /// `device_open` — request 2800, reply 2900 (device/device.defs:56).
+  ///
+  /// - Parameters:
+  ///   - mode: `in mode: dev_mode_t`.
+  ///   - name: `in name: dev_name_t`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `device`.
+  func deviceOpen(
+    mode: Swift.Int32,
+    name: Swift.String,
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) -> HurdRPC.CapabilityItem {
+    let request = try Device.Wire.encodeDeviceOpenRequest(mode: mode, name: name)
+    let reply = try rpc.call(request, options: options)
+    return try Device.Wire.decodeDeviceOpenReply(reply)
+  }
+
+  /// `device_open` — request 2800, reply 2900 (device/device.defs:56).
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - mode: `in mode: dev_mode_t`.
+  ///   - name: `in name: dev_name_t`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `device`.
+  func deviceOpen(
+    mode: Swift.Int32,
+    name: Swift.String,
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) -> HurdRPC.CapabilityItem {
+    let request = try Device.Wire.encodeDeviceOpenRequest(mode: mode, name: name)
+    let reply = try await rpc.call(request, options: options)
+    return try Device.Wire.decodeDeviceOpenReply(reply)
+  }
 
   /// `device_close` — request 2801, reply 2901 (device/device.defs:73).
   ///
@@ -324,11 +365,108 @@ struct DeviceClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
 
   // `device_get_status` is not generated: CountInOut argument statusCnt.
 
-  // `device_set_filter` is not generated: argument receive_port: polymorphic capability.
+  /// `device_set_filter` — request 2812, reply 2912 (device/device.defs:138).
+  ///
+  /// - Parameters:
+  ///   - receivePort: `in receive_port: mach_port_send_t`.
+  ///   - priority: `in priority: int`.
+  ///   - filter: `in filter: filter_array_t`.
+  ///   - options: timeouts and cancellation.
+  func deviceSetFilter(
+    receivePort: HurdRPC.CapabilityItem,
+    priority: Swift.Int32,
+    filter: [Swift.Int16],
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) {
+    let request = try Device.Wire.encodeDeviceSetFilterRequest(receivePort: receivePort, priority: priority, filter: filter)
+    let reply = try rpc.call(request, options: options)
+    try Device.Wire.decodeDeviceSetFilterReply(reply)
+  }
 
-  // `device_intr_register` is not generated: argument receive_port: polymorphic capability.
+  /// `device_set_filter` — request 2812, reply 2912 (device/device.defs:138).
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - receivePort: `in receive_port: mach_port_send_t`.
+  ///   - priority: `in priority: int`.
+  ///   - filter: `in filter: filter_array_t`.
+  ///   - options: timeouts and cancellation.
+  func deviceSetFilter(
+    receivePort: HurdRPC.CapabilityItem,
+    priority: Swift.Int32,
+    filter: [Swift.Int16],
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) {
+    let request = try Device.Wire.encodeDeviceSetFilterRequest(receivePort: receivePort, priority: priority, filter: filter)
+    let reply = try await rpc.call(request, options: options)
+    try Device.Wire.decodeDeviceSetFilterReply(reply)
+  }
 
-  // `device_intr_ack` is not generated: argument receive_port: polymorphic capability.
+  /// `device_intr_register` — request 2813, reply 2913 (device/device.defs:145).
+  ///
+  /// - Parameters:
+  ///   - id: `in id: int`.
+  ///   - flags: `in flags: int`.
+  ///   - receivePort: `in receive_port: mach_port_send_t`.
+  ///   - options: timeouts and cancellation.
+  func deviceIntrRegister(
+    id: Swift.Int32,
+    flags: Swift.Int32,
+    receivePort: HurdRPC.CapabilityItem,
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) {
+    let request = try Device.Wire.encodeDeviceIntrRegisterRequest(id: id, flags: flags, receivePort: receivePort)
+    let reply = try rpc.call(request, options: options)
+    try Device.Wire.decodeDeviceIntrRegisterReply(reply)
+  }
+
+  /// `device_intr_register` — request 2813, reply 2913 (device/device.defs:145).
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - id: `in id: int`.
+  ///   - flags: `in flags: int`.
+  ///   - receivePort: `in receive_port: mach_port_send_t`.
+  ///   - options: timeouts and cancellation.
+  func deviceIntrRegister(
+    id: Swift.Int32,
+    flags: Swift.Int32,
+    receivePort: HurdRPC.CapabilityItem,
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) {
+    let request = try Device.Wire.encodeDeviceIntrRegisterRequest(id: id, flags: flags, receivePort: receivePort)
+    let reply = try await rpc.call(request, options: options)
+    try Device.Wire.decodeDeviceIntrRegisterReply(reply)
+  }
+
+  /// `device_intr_ack` — request 2814, reply 2914 (device/device.defs:159).
+  ///
+  /// - Parameters:
+  ///   - receivePort: `in receive_port: mach_port_send_t`.
+  ///   - options: timeouts and cancellation.
+  func deviceIntrAck(
+    receivePort: HurdRPC.CapabilityItem,
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) {
+    let request = try Device.Wire.encodeDeviceIntrAckRequest(receivePort: receivePort)
+    let reply = try rpc.call(request, options: options)
+    try Device.Wire.decodeDeviceIntrAckReply(reply)
+  }
+
+  /// `device_intr_ack` — request 2814, reply 2914 (device/device.defs:159).
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - receivePort: `in receive_port: mach_port_send_t`.
+  ///   - options: timeouts and cancellation.
+  func deviceIntrAck(
+    receivePort: HurdRPC.CapabilityItem,
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) {
+    let request = try Device.Wire.encodeDeviceIntrAckRequest(receivePort: receivePort)
+    let reply = try await rpc.call(request, options: options)
+    try Device.Wire.decodeDeviceIntrAckReply(reply)
+  }
 }
 
 // MARK: - Server
@@ -336,6 +474,19 @@ struct DeviceClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
 /// Server of subsystem `device`: one requirement per routine. A handler returns its results or
 /// throws a return code, which the client receives as `RPCError.Code.returnCode`.
 protocol DeviceServer: Swift.Sendable {
+  /// `device_open` — request 2800, reply 2900 (device/device.defs:56).
+  ///
+  /// - Parameters:
+  ///   - mode: `in mode: dev_mode_t`.
+  ///   - name: `in name: dev_name_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `device`.
+  func deviceOpen(
+    mode: Swift.Int32,
+    name: Swift.String,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> HurdRPC.CapabilityItem
+
   /// `device_close` — request 2801, reply 2901 (device/device.defs:73).
   ///
   /// - Parameters:
@@ -430,6 +581,44 @@ protocol DeviceServer: Swift.Sendable {
     status: [Swift.Int32],
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode)
+
+  /// `device_set_filter` — request 2812, reply 2912 (device/device.defs:138).
+  ///
+  /// - Parameters:
+  ///   - receivePort: `in receive_port: mach_port_send_t`.
+  ///   - priority: `in priority: int`.
+  ///   - filter: `in filter: filter_array_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  func deviceSetFilter(
+    receivePort: HurdRPC.CapabilityItem,
+    priority: Swift.Int32,
+    filter: [Swift.Int16],
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode)
+
+  /// `device_intr_register` — request 2813, reply 2913 (device/device.defs:145).
+  ///
+  /// - Parameters:
+  ///   - id: `in id: int`.
+  ///   - flags: `in flags: int`.
+  ///   - receivePort: `in receive_port: mach_port_send_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  func deviceIntrRegister(
+    id: Swift.Int32,
+    flags: Swift.Int32,
+    receivePort: HurdRPC.CapabilityItem,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode)
+
+  /// `device_intr_ack` — request 2814, reply 2914 (device/device.defs:159).
+  ///
+  /// - Parameters:
+  ///   - receivePort: `in receive_port: mach_port_send_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  func deviceIntrAck(
+    receivePort: HurdRPC.CapabilityItem,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode)
 }
 
 /// Opt-in defaults: a server conforming to this protocol answers `EOPNOTSUPP` (operation not
@@ -437,6 +626,21 @@ protocol DeviceServer: Swift.Sendable {
 protocol DeviceServerDefaults: DeviceServer {}
 
 extension DeviceServerDefaults {
+  /// `device_open` — request 2800, reply 2900 (device/device.defs:56).
+  ///
+  /// - Parameters:
+  ///   - mode: `in mode: dev_mode_t`.
+  ///   - name: `in name: dev_name_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `device`.
+  func deviceOpen(
+    mode: Swift.Int32,
+    name: Swift.String,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> HurdRPC.CapabilityItem {
+    throw .EOPNOTSUPP
+  }
+
   /// `device_close` — request 2801, reply 2901 (device/device.defs:73).
   ///
   /// - Parameters:
@@ -545,6 +749,50 @@ extension DeviceServerDefaults {
   ) throws(HurdRPC.ReturnCode) {
     throw .EOPNOTSUPP
   }
+
+  /// `device_set_filter` — request 2812, reply 2912 (device/device.defs:138).
+  ///
+  /// - Parameters:
+  ///   - receivePort: `in receive_port: mach_port_send_t`.
+  ///   - priority: `in priority: int`.
+  ///   - filter: `in filter: filter_array_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  func deviceSetFilter(
+    receivePort: HurdRPC.CapabilityItem,
+    priority: Swift.Int32,
+    filter: [Swift.Int16],
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) {
+    throw .EOPNOTSUPP
+  }
+
+  /// `device_intr_register` — request 2813, reply 2913 (device/device.defs:145).
+  ///
+  /// - Parameters:
+  ///   - id: `in id: int`.
+  ///   - flags: `in flags: int`.
+  ///   - receivePort: `in receive_port: mach_port_send_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  func deviceIntrRegister(
+    id: Swift.Int32,
+    flags: Swift.Int32,
+    receivePort: HurdRPC.CapabilityItem,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) {
+    throw .EOPNOTSUPP
+  }
+
+  /// `device_intr_ack` — request 2814, reply 2914 (device/device.defs:159).
+  ///
+  /// - Parameters:
+  ///   - receivePort: `in receive_port: mach_port_send_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  func deviceIntrAck(
+    receivePort: HurdRPC.CapabilityItem,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) {
+    throw .EOPNOTSUPP
+  }
 }
 
 /// The demultiplexer of subsystem `device` for a receive loop
@@ -566,6 +814,8 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
       throw HurdRPC.RPCError(.badID, "no routine with id \(request.label) in subsystem device")
     }
     switch routine {
+    case .deviceOpen:
+      try deviceOpen(request, reply: &reply, context: context)
     case .deviceClose:
       try deviceClose(request, reply: &reply, context: context)
     case .deviceWrite:
@@ -580,7 +830,29 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
       try deviceMap(request, reply: &reply, context: context)
     case .deviceSetStatus:
       try deviceSetStatus(request, reply: &reply, context: context)
+    case .deviceSetFilter:
+      try deviceSetFilter(request, reply: &reply, context: context)
+    case .deviceIntrRegister:
+      try deviceIntrRegister(request, reply: &reply, context: context)
+    case .deviceIntrAck:
+      try deviceIntrAck(request, reply: &reply, context: context)
     }
+  }
+
+  /// `device_open` — request 2800, reply 2900 (device/device.defs:56).
+  private func deviceOpen(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let (mode, name) = try Device.Wire.decodeDeviceOpenRequest(request)
+    let results: HurdRPC.CapabilityItem
+    do {
+      results = try server.deviceOpen(mode: mode, name: name, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+    try Device.Wire.encodeDeviceOpenReply(results, into: &reply)
   }
 
   /// `device_close` — request 2801, reply 2901 (device/device.defs:73).
@@ -692,6 +964,51 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
     }
     try Device.Wire.encodeDeviceSetStatusReply(into: &reply)
   }
+
+  /// `device_set_filter` — request 2812, reply 2912 (device/device.defs:138).
+  private func deviceSetFilter(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let (receivePort, priority, filter) = try Device.Wire.decodeDeviceSetFilterRequest(request)
+    do {
+      try server.deviceSetFilter(receivePort: receivePort, priority: priority, filter: filter, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+    try Device.Wire.encodeDeviceSetFilterReply(into: &reply)
+  }
+
+  /// `device_intr_register` — request 2813, reply 2913 (device/device.defs:145).
+  private func deviceIntrRegister(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let (id, flags, receivePort) = try Device.Wire.decodeDeviceIntrRegisterRequest(request)
+    do {
+      try server.deviceIntrRegister(id: id, flags: flags, receivePort: receivePort, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+    try Device.Wire.encodeDeviceIntrRegisterReply(into: &reply)
+  }
+
+  /// `device_intr_ack` — request 2814, reply 2914 (device/device.defs:159).
+  private func deviceIntrAck(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let receivePort = try Device.Wire.decodeDeviceIntrAckRequest(request)
+    do {
+      try server.deviceIntrAck(receivePort: receivePort, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+    try Device.Wire.encodeDeviceIntrAckReply(into: &reply)
+  }
 }
 
 // MARK: - Wire format (native L4 plan)
@@ -699,6 +1016,46 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
 extension Device {
   /// Encoders and decoders of every message, from the native L4 plan.
   fileprivate enum Wire {
+    /// The request of `device_open`, after checking every bound.
+    static func encodeDeviceOpenRequest(
+      mode: Swift.Int32,
+      name: Swift.String
+    ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
+      let nameBytes = try _HurdIDLWire.textBytes(name, maximum: 0, argument: "name")
+      var message = HurdRPC.Message(label: 2800)
+      try _HurdIDLWire.reserve(1, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: mode), at: 0, size: 4, in: &message)
+      try message.append(.string(HurdRPC.StringItem(nameBytes)))
+      return message
+    }
+
+    /// Validates a request of `device_open` completely and returns its values; `.badArguments` if malformed.
+    static func decodeDeviceOpenRequest(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> (Swift.Int32, Swift.String) {
+      try _HurdIDLWire.expect(message, words: 1, items: 1, malformed: .badArguments)
+      let mode = Swift.Int32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 0, size: 4))
+      let name = try _HurdIDLWire.text(_HurdIDLWire.data(message.items[0], allowRegion: false, argument: "name", malformed: .badArguments), maximum: 0, argument: "name", malformed: .badArguments)
+      return (mode, name)
+    }
+
+    /// Appends the results of `device_open` to a reply that holds the return code.
+    static func encodeDeviceOpenReply(
+      _ device: HurdRPC.CapabilityItem,
+      into message: inout HurdRPC.Message
+    ) throws(HurdRPC.RPCError) {
+      try message.append(.capability(device))
+    }
+
+    /// The results of a successful reply of `device_open`; `.typeError` if malformed.
+    static func decodeDeviceOpenReply(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> HurdRPC.CapabilityItem {
+      try _HurdIDLWire.expect(message, words: 1, items: 1, malformed: .typeError)
+      let device = try _HurdIDLWire.capabilityItem(message.items[0], right: .send, argument: "device", malformed: .typeError)
+      return device
+    }
+
     /// The request of `device_close`, after checking every bound.
     static func encodeDeviceCloseRequest() throws(HurdRPC.RPCError) -> HurdRPC.Message {
       let message = HurdRPC.Message(label: 2801)
@@ -979,6 +1336,114 @@ extension Device {
     ) throws(HurdRPC.RPCError) {
       try _HurdIDLWire.expect(message, words: 1, items: 0, malformed: .typeError)
     }
+
+    /// The request of `device_set_filter`, after checking every bound.
+    static func encodeDeviceSetFilterRequest(
+      receivePort: HurdRPC.CapabilityItem,
+      priority: Swift.Int32,
+      filter: [Swift.Int16]
+    ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
+      try _HurdIDLWire.check(count: filter.count, exact: nil, maximum: 128, argument: "filter")
+      var message = HurdRPC.Message(label: 2812)
+      try _HurdIDLWire.reserve(1, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: priority), at: 0, size: 4, in: &message)
+      try message.append(.capability(receivePort))
+      try message.append(_HurdIDLWire.dataItem(_HurdIDLWire.bytes(of: filter, size: 2), stringLimit: nil, grant: false))
+      return message
+    }
+
+    /// Validates a request of `device_set_filter` completely and returns its values; `.badArguments` if malformed.
+    static func decodeDeviceSetFilterRequest(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> (HurdRPC.CapabilityItem, Swift.Int32, [Swift.Int16]) {
+      try _HurdIDLWire.expect(message, words: 1, items: 2, malformed: .badArguments)
+      let receivePort = try _HurdIDLWire.capabilityItem(message.items[0], right: .send, argument: "receivePort", malformed: .badArguments)
+      let priority = Swift.Int32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 0, size: 4))
+      let filter: [Swift.Int16] = try _HurdIDLWire.integers(_HurdIDLWire.data(message.items[1], allowRegion: false, argument: "filter", malformed: .badArguments), size: 2, exact: nil, maximum: 128, argument: "filter", malformed: .badArguments)
+      return (receivePort, priority, filter)
+    }
+
+    /// Appends the results of `device_set_filter` to a reply that holds the return code.
+    static func encodeDeviceSetFilterReply(
+      into message: inout HurdRPC.Message
+    ) throws(HurdRPC.RPCError) {
+    }
+
+    /// The results of a successful reply of `device_set_filter`; `.typeError` if malformed.
+    static func decodeDeviceSetFilterReply(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) {
+      try _HurdIDLWire.expect(message, words: 1, items: 0, malformed: .typeError)
+    }
+
+    /// The request of `device_intr_register`, after checking every bound.
+    static func encodeDeviceIntrRegisterRequest(
+      id: Swift.Int32,
+      flags: Swift.Int32,
+      receivePort: HurdRPC.CapabilityItem
+    ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
+      var message = HurdRPC.Message(label: 2813)
+      try _HurdIDLWire.reserve(1, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: id), at: 0, size: 4, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: flags), at: 4, size: 4, in: &message)
+      try message.append(.capability(receivePort))
+      return message
+    }
+
+    /// Validates a request of `device_intr_register` completely and returns its values; `.badArguments` if malformed.
+    static func decodeDeviceIntrRegisterRequest(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> (Swift.Int32, Swift.Int32, HurdRPC.CapabilityItem) {
+      try _HurdIDLWire.expect(message, words: 1, items: 1, malformed: .badArguments)
+      let id = Swift.Int32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 0, size: 4))
+      let flags = Swift.Int32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 4, size: 4))
+      let receivePort = try _HurdIDLWire.capabilityItem(message.items[0], right: .send, argument: "receivePort", malformed: .badArguments)
+      return (id, flags, receivePort)
+    }
+
+    /// Appends the results of `device_intr_register` to a reply that holds the return code.
+    static func encodeDeviceIntrRegisterReply(
+      into message: inout HurdRPC.Message
+    ) throws(HurdRPC.RPCError) {
+    }
+
+    /// The results of a successful reply of `device_intr_register`; `.typeError` if malformed.
+    static func decodeDeviceIntrRegisterReply(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) {
+      try _HurdIDLWire.expect(message, words: 1, items: 0, malformed: .typeError)
+    }
+
+    /// The request of `device_intr_ack`, after checking every bound.
+    static func encodeDeviceIntrAckRequest(
+      receivePort: HurdRPC.CapabilityItem
+    ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
+      var message = HurdRPC.Message(label: 2814)
+      try message.append(.capability(receivePort))
+      return message
+    }
+
+    /// Validates a request of `device_intr_ack` completely and returns its values; `.badArguments` if malformed.
+    static func decodeDeviceIntrAckRequest(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> HurdRPC.CapabilityItem {
+      try _HurdIDLWire.expect(message, words: 0, items: 1, malformed: .badArguments)
+      let receivePort = try _HurdIDLWire.capabilityItem(message.items[0], right: .send, argument: "receivePort", malformed: .badArguments)
+      return receivePort
+    }
+
+    /// Appends the results of `device_intr_ack` to a reply that holds the return code.
+    static func encodeDeviceIntrAckReply(
+      into message: inout HurdRPC.Message
+    ) throws(HurdRPC.RPCError) {
+    }
+
+    /// The results of a successful reply of `device_intr_ack`; `.typeError` if malformed.
+    static func decodeDeviceIntrAckReply(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) {
+      try _HurdIDLWire.expect(message, words: 1, items: 0, malformed: .typeError)
+    }
   }
 }
 
@@ -1136,5 +1601,16 @@ fileprivate enum _HurdIDLWire {
       throw HurdRPC.RPCError(malformed, "`\(argument)` is not a capability of the declared right")
     }
     return capability.name
+  }
+
+  /// A polymorphic capability: the item with the disposition the sender chose.
+  static func capabilityItem(
+    _ item: HurdRPC.TypedItem, right: HurdRPC.CapabilityDisposition.Right?, argument: Swift.String,
+    malformed: HurdRPC.RPCError.Code
+  ) throws(HurdRPC.RPCError) -> HurdRPC.CapabilityItem {
+    guard case .capability(let capability) = item, right.map({ capability.disposition.right == $0 }) ?? true else {
+      throw HurdRPC.RPCError(malformed, "`\(argument)` is not a capability of the declared right")
+    }
+    return capability
   }
 }

@@ -17,7 +17,7 @@ enum Kinds {
   /// The first message id; request `id` is routine slot `id - base`.
   static let base: Swift.UInt64 = 7000
   /// Message ids the subsystem uses (routines and `skip` holes).
-  static let messageIDCount = 8
+  static let messageIDCount = 10
 
   /// The routines of the subsystem.
   enum Routine: Swift.Hashable, Swift.Sendable {
@@ -37,6 +37,10 @@ enum Kinds {
     case invert
     /// `swap_port` — request 7007, reply 7107 (kinds.defs:30).
     case swapPort
+    /// `status` — request 7008, reply 7108 (kinds.defs:35).
+    case status
+    /// `pass_right` — request 7009, reply 7109 (kinds.defs:37).
+    case passRight
   }
 
   /// The demux table: slot `id - base` → routine; `nil` for `skip` holes and routines not generated.
@@ -49,6 +53,8 @@ enum Kinds {
     .relabel,  // 7005 relabel
     .invert,  // 7006 invert
     .swapPort,  // 7007 swap_port
+    .status,  // 7008 status
+    .passRight,  // 7009 pass_right
   ]
 
   /// The results of `widths`.
@@ -80,6 +86,19 @@ enum Kinds {
     init(total: Swift.Int64, doubled: [Swift.Int32]) {
       self.total = total
       self.doubled = doubled
+    }
+  }
+
+  /// The results of `status`.
+  struct StatusReply: Swift.Sendable {
+    /// `out status: status_t`.
+    var status: [Swift.Int32]
+    /// `out pair: pair_t`.
+    var pair: [Swift.Int32]
+
+    init(status: [Swift.Int32], pair: [Swift.Int32]) {
+      self.status = status
+      self.pair = pair
     }
   }
 }
@@ -353,6 +372,68 @@ struct KindsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     let reply = try await rpc.call(request, options: options)
     return try Kinds.Wire.decodeSwapPortReply(reply)
   }
+
+  /// `status` — request 7008, reply 7108 (kinds.defs:35).
+  ///
+  /// - Parameters:
+  ///   - seed: `in seed: int`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `status`, `pair`.
+  func status(
+    seed: Swift.Int32,
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) -> Kinds.StatusReply {
+    let request = try Kinds.Wire.encodeStatusRequest(seed: seed)
+    let reply = try rpc.call(request, options: options)
+    return try Kinds.Wire.decodeStatusReply(reply)
+  }
+
+  /// `status` — request 7008, reply 7108 (kinds.defs:35).
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - seed: `in seed: int`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `status`, `pair`.
+  func status(
+    seed: Swift.Int32,
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) -> Kinds.StatusReply {
+    let request = try Kinds.Wire.encodeStatusRequest(seed: seed)
+    let reply = try await rpc.call(request, options: options)
+    return try Kinds.Wire.decodeStatusReply(reply)
+  }
+
+  /// `pass_right` — request 7009, reply 7109 (kinds.defs:37).
+  ///
+  /// - Parameters:
+  ///   - right: `in right: mach_port_poly_t`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `back`.
+  func passRight(
+    right: HurdRPC.CapabilityItem,
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) -> HurdRPC.CapabilityItem {
+    let request = try Kinds.Wire.encodePassRightRequest(right: right)
+    let reply = try rpc.call(request, options: options)
+    return try Kinds.Wire.decodePassRightReply(reply)
+  }
+
+  /// `pass_right` — request 7009, reply 7109 (kinds.defs:37).
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - right: `in right: mach_port_poly_t`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `back`.
+  func passRight(
+    right: HurdRPC.CapabilityItem,
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) -> HurdRPC.CapabilityItem {
+    let request = try Kinds.Wire.encodePassRightRequest(right: right)
+    let reply = try await rpc.call(request, options: options)
+    return try Kinds.Wire.decodePassRightReply(reply)
+  }
 }
 
 // MARK: - Server
@@ -453,6 +534,28 @@ protocol KindsServer: Swift.Sendable {
     given: HurdRPC.CapabilityName,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> HurdRPC.CapabilityName
+
+  /// `status` — request 7008, reply 7108 (kinds.defs:35).
+  ///
+  /// - Parameters:
+  ///   - seed: `in seed: int`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `status`, `pair`.
+  func status(
+    seed: Swift.Int32,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Kinds.StatusReply
+
+  /// `pass_right` — request 7009, reply 7109 (kinds.defs:37).
+  ///
+  /// - Parameters:
+  ///   - right: `in right: mach_port_poly_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `back`.
+  func passRight(
+    right: HurdRPC.CapabilityItem,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> HurdRPC.CapabilityItem
 }
 
 /// Opt-in defaults: a server conforming to this protocol answers `EOPNOTSUPP` (operation not
@@ -569,6 +672,32 @@ extension KindsServerDefaults {
   ) throws(HurdRPC.ReturnCode) -> HurdRPC.CapabilityName {
     throw .EOPNOTSUPP
   }
+
+  /// `status` — request 7008, reply 7108 (kinds.defs:35).
+  ///
+  /// - Parameters:
+  ///   - seed: `in seed: int`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `status`, `pair`.
+  func status(
+    seed: Swift.Int32,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Kinds.StatusReply {
+    throw .EOPNOTSUPP
+  }
+
+  /// `pass_right` — request 7009, reply 7109 (kinds.defs:37).
+  ///
+  /// - Parameters:
+  ///   - right: `in right: mach_port_poly_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `back`.
+  func passRight(
+    right: HurdRPC.CapabilityItem,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> HurdRPC.CapabilityItem {
+    throw .EOPNOTSUPP
+  }
 }
 
 /// The demultiplexer of subsystem `kinds` for a receive loop
@@ -606,6 +735,10 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
       try invert(request, reply: &reply, context: context)
     case .swapPort:
       try swapPort(request, reply: &reply, context: context)
+    case .status:
+      try status(request, reply: &reply, context: context)
+    case .passRight:
+      try passRight(request, reply: &reply, context: context)
     }
   }
 
@@ -735,6 +868,38 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
       throw HurdRPC.RPCError(.returnCode(error))
     }
     try Kinds.Wire.encodeSwapPortReply(results, into: &reply)
+  }
+
+  /// `status` — request 7008, reply 7108 (kinds.defs:35).
+  private func status(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let seed = try Kinds.Wire.decodeStatusRequest(request)
+    let results: Kinds.StatusReply
+    do {
+      results = try server.status(seed: seed, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+    try Kinds.Wire.encodeStatusReply(results, into: &reply)
+  }
+
+  /// `pass_right` — request 7009, reply 7109 (kinds.defs:37).
+  private func passRight(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let right = try Kinds.Wire.decodePassRightRequest(request)
+    let results: HurdRPC.CapabilityItem
+    do {
+      results = try server.passRight(right: right, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+    try Kinds.Wire.encodePassRightReply(results, into: &reply)
   }
 }
 
@@ -1052,6 +1217,90 @@ extension Kinds {
       let taken = try _HurdIDLWire.capability(message.items[0], right: .send, argument: "taken", malformed: .typeError)
       return taken
     }
+
+    /// The request of `status`, after checking every bound.
+    static func encodeStatusRequest(seed: Swift.Int32) throws(HurdRPC.RPCError) -> HurdRPC.Message {
+      var message = HurdRPC.Message(label: 7008)
+      try _HurdIDLWire.reserve(1, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: seed), at: 0, size: 4, in: &message)
+      return message
+    }
+
+    /// Validates a request of `status` completely and returns its values; `.badArguments` if malformed.
+    static func decodeStatusRequest(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> Swift.Int32 {
+      try _HurdIDLWire.expect(message, words: 1, items: 0, malformed: .badArguments)
+      let seed = Swift.Int32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 0, size: 4))
+      return seed
+    }
+
+    /// Appends the results of `status` to a reply that holds the return code.
+    static func encodeStatusReply(
+      _ results: Kinds.StatusReply,
+      into message: inout HurdRPC.Message
+    ) throws(HurdRPC.RPCError) {
+      try _HurdIDLWire.check(count: results.status.count, exact: 3, maximum: nil, argument: "status")
+      try _HurdIDLWire.check(count: results.pair.count, exact: 2, maximum: nil, argument: "pair")
+      try _HurdIDLWire.reserve(4, in: &message)
+      for (position, element) in results.status.enumerated() {
+        _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: element), at: 8 + position * 4, size: 4, in: &message)
+      }
+      for (position, element) in results.pair.enumerated() {
+        _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: element), at: 20 + position * 4, size: 4, in: &message)
+      }
+    }
+
+    /// The results of a successful reply of `status`; `.typeError` if malformed.
+    static func decodeStatusReply(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> Kinds.StatusReply {
+      try _HurdIDLWire.expect(message, words: 4, items: 0, malformed: .typeError)
+      var status: [Swift.Int32] = []
+      for position in 0..<3 {
+        status.append(Swift.Int32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 8 + position * 4, size: 4)))
+      }
+      var pair: [Swift.Int32] = []
+      for position in 0..<2 {
+        pair.append(Swift.Int32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 20 + position * 4, size: 4)))
+      }
+      return Kinds.StatusReply(status: status, pair: pair)
+    }
+
+    /// The request of `pass_right`, after checking every bound.
+    static func encodePassRightRequest(
+      right: HurdRPC.CapabilityItem
+    ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
+      var message = HurdRPC.Message(label: 7009)
+      try message.append(.capability(right))
+      return message
+    }
+
+    /// Validates a request of `pass_right` completely and returns its values; `.badArguments` if malformed.
+    static func decodePassRightRequest(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> HurdRPC.CapabilityItem {
+      try _HurdIDLWire.expect(message, words: 0, items: 1, malformed: .badArguments)
+      let right = try _HurdIDLWire.capabilityItem(message.items[0], right: nil, argument: "right", malformed: .badArguments)
+      return right
+    }
+
+    /// Appends the results of `pass_right` to a reply that holds the return code.
+    static func encodePassRightReply(
+      _ back: HurdRPC.CapabilityItem,
+      into message: inout HurdRPC.Message
+    ) throws(HurdRPC.RPCError) {
+      try message.append(.capability(back))
+    }
+
+    /// The results of a successful reply of `pass_right`; `.typeError` if malformed.
+    static func decodePassRightReply(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> HurdRPC.CapabilityItem {
+      try _HurdIDLWire.expect(message, words: 1, items: 1, malformed: .typeError)
+      let back = try _HurdIDLWire.capabilityItem(message.items[0], right: nil, argument: "back", malformed: .typeError)
+      return back
+    }
   }
 }
 
@@ -1209,5 +1458,16 @@ fileprivate enum _HurdIDLWire {
       throw HurdRPC.RPCError(malformed, "`\(argument)` is not a capability of the declared right")
     }
     return capability.name
+  }
+
+  /// A polymorphic capability: the item with the disposition the sender chose.
+  static func capabilityItem(
+    _ item: HurdRPC.TypedItem, right: HurdRPC.CapabilityDisposition.Right?, argument: Swift.String,
+    malformed: HurdRPC.RPCError.Code
+  ) throws(HurdRPC.RPCError) -> HurdRPC.CapabilityItem {
+    guard case .capability(let capability) = item, right.map({ capability.disposition.right == $0 }) ?? true else {
+      throw HurdRPC.RPCError(malformed, "`\(argument)` is not a capability of the declared right")
+    }
+    return capability
   }
 }

@@ -47,6 +47,14 @@ enum MachPort {
     case machPortGetSetStatus
     /// `mach_port_move_member` — request 3213, reply 3313 (mach/mach_port.defs:220).
     case machPortMoveMember
+    /// `mach_port_request_notification` — request 3214, reply 3314 (mach/mach_port.defs:247).
+    case machPortRequestNotification
+    /// `mach_port_insert_right` — request 3215, reply 3315 (mach/mach_port.defs:263).
+    case machPortInsertRight
+    /// `mach_port_extract_right` — request 3216, reply 3316 (mach/mach_port.defs:282).
+    case machPortExtractRight
+    /// `mach_port_get_receive_status` — request 3217, reply 3317 (mach/mach_port.defs:293).
+    case machPortGetReceiveStatus
     /// `mach_port_set_seqno` — request 3218, reply 3318 (mach/mach_port.defs:303).
     case machPortSetSeqno
     /// `mach_port_set_protected_payload` — request 3221, reply 3321 (mach/mach_port.defs:348).
@@ -71,10 +79,10 @@ enum MachPort {
     .machPortSetMscount,  // 3211 mach_port_set_mscount
     .machPortGetSetStatus,  // 3212 mach_port_get_set_status
     .machPortMoveMember,  // 3213 mach_port_move_member
-    nil,  // 3214 mach_port_request_notification: not generated
-    nil,  // 3215 mach_port_insert_right: not generated
-    nil,  // 3216 mach_port_extract_right: not generated
-    nil,  // 3217 mach_port_get_receive_status: not generated
+    .machPortRequestNotification,  // 3214 mach_port_request_notification
+    .machPortInsertRight,  // 3215 mach_port_insert_right
+    .machPortExtractRight,  // 3216 mach_port_extract_right
+    .machPortGetReceiveStatus,  // 3217 mach_port_get_receive_status
     .machPortSetSeqno,  // 3218 mach_port_set_seqno
     nil,  // 3219 skip
     nil,  // 3220 skip
@@ -521,13 +529,147 @@ struct MachPortClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     try MachPort.Wire.decodeMachPortMoveMemberReply(reply)
   }
 
-  // `mach_port_request_notification` is not generated: argument notify: polymorphic capability.
+  /// `mach_port_request_notification` — request 3214, reply 3314 (mach/mach_port.defs:247).
+  ///
+  /// - Parameters:
+  ///   - name: `in name: mach_port_name_t`.
+  ///   - id: `in id: mach_msg_id_t`.
+  ///   - sync: `in sync: mach_port_mscount_t`.
+  ///   - notify: `in notify: mach_port_send_once_t`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `previous`.
+  func machPortRequestNotification(
+    name: Swift.UInt32,
+    id: Swift.Int32,
+    sync: Swift.Int32,
+    notify: HurdRPC.CapabilityItem,
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) -> HurdRPC.CapabilityItem {
+    let request = try MachPort.Wire.encodeMachPortRequestNotificationRequest(name: name, id: id, sync: sync, notify: notify)
+    let reply = try rpc.call(request, options: options)
+    return try MachPort.Wire.decodeMachPortRequestNotificationReply(reply)
+  }
 
-  // `mach_port_insert_right` is not generated: argument poly: polymorphic capability.
+  /// `mach_port_request_notification` — request 3214, reply 3314 (mach/mach_port.defs:247).
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - name: `in name: mach_port_name_t`.
+  ///   - id: `in id: mach_msg_id_t`.
+  ///   - sync: `in sync: mach_port_mscount_t`.
+  ///   - notify: `in notify: mach_port_send_once_t`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `previous`.
+  func machPortRequestNotification(
+    name: Swift.UInt32,
+    id: Swift.Int32,
+    sync: Swift.Int32,
+    notify: HurdRPC.CapabilityItem,
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) -> HurdRPC.CapabilityItem {
+    let request = try MachPort.Wire.encodeMachPortRequestNotificationRequest(name: name, id: id, sync: sync, notify: notify)
+    let reply = try await rpc.call(request, options: options)
+    return try MachPort.Wire.decodeMachPortRequestNotificationReply(reply)
+  }
 
-  // `mach_port_extract_right` is not generated: argument poly: polymorphic capability.
+  /// `mach_port_insert_right` — request 3215, reply 3315 (mach/mach_port.defs:263).
+  ///
+  /// - Parameters:
+  ///   - name: `in name: mach_port_name_t`.
+  ///   - poly: `in poly: mach_port_poly_t`.
+  ///   - options: timeouts and cancellation.
+  func machPortInsertRight(
+    name: Swift.UInt32,
+    poly: HurdRPC.CapabilityItem,
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) {
+    let request = try MachPort.Wire.encodeMachPortInsertRightRequest(name: name, poly: poly)
+    let reply = try rpc.call(request, options: options)
+    try MachPort.Wire.decodeMachPortInsertRightReply(reply)
+  }
 
-  // `mach_port_get_receive_status` is not generated: argument status: structure data of 32 bits.
+  /// `mach_port_insert_right` — request 3215, reply 3315 (mach/mach_port.defs:263).
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - name: `in name: mach_port_name_t`.
+  ///   - poly: `in poly: mach_port_poly_t`.
+  ///   - options: timeouts and cancellation.
+  func machPortInsertRight(
+    name: Swift.UInt32,
+    poly: HurdRPC.CapabilityItem,
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) {
+    let request = try MachPort.Wire.encodeMachPortInsertRightRequest(name: name, poly: poly)
+    let reply = try await rpc.call(request, options: options)
+    try MachPort.Wire.decodeMachPortInsertRightReply(reply)
+  }
+
+  /// `mach_port_extract_right` — request 3216, reply 3316 (mach/mach_port.defs:282).
+  ///
+  /// - Parameters:
+  ///   - name: `in name: mach_port_name_t`.
+  ///   - msgtName: `in msgt_name: mach_msg_type_name_t`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `poly`.
+  func machPortExtractRight(
+    name: Swift.UInt32,
+    msgtName: Swift.Int32,
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) -> HurdRPC.CapabilityItem {
+    let request = try MachPort.Wire.encodeMachPortExtractRightRequest(name: name, msgtName: msgtName)
+    let reply = try rpc.call(request, options: options)
+    return try MachPort.Wire.decodeMachPortExtractRightReply(reply)
+  }
+
+  /// `mach_port_extract_right` — request 3216, reply 3316 (mach/mach_port.defs:282).
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - name: `in name: mach_port_name_t`.
+  ///   - msgtName: `in msgt_name: mach_msg_type_name_t`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `poly`.
+  func machPortExtractRight(
+    name: Swift.UInt32,
+    msgtName: Swift.Int32,
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) -> HurdRPC.CapabilityItem {
+    let request = try MachPort.Wire.encodeMachPortExtractRightRequest(name: name, msgtName: msgtName)
+    let reply = try await rpc.call(request, options: options)
+    return try MachPort.Wire.decodeMachPortExtractRightReply(reply)
+  }
+
+  /// `mach_port_get_receive_status` — request 3217, reply 3317 (mach/mach_port.defs:293).
+  ///
+  /// - Parameters:
+  ///   - name: `in name: mach_port_name_t`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `status`.
+  func machPortGetReceiveStatus(
+    name: Swift.UInt32,
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) -> [Swift.Int32] {
+    let request = try MachPort.Wire.encodeMachPortGetReceiveStatusRequest(name: name)
+    let reply = try rpc.call(request, options: options)
+    return try MachPort.Wire.decodeMachPortGetReceiveStatusReply(reply)
+  }
+
+  /// `mach_port_get_receive_status` — request 3217, reply 3317 (mach/mach_port.defs:293).
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - name: `in name: mach_port_name_t`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `status`.
+  func machPortGetReceiveStatus(
+    name: Swift.UInt32,
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) -> [Swift.Int32] {
+    let request = try MachPort.Wire.encodeMachPortGetReceiveStatusRequest(name: name)
+    let reply = try await rpc.call(request, options: options)
+    return try MachPort.Wire.decodeMachPortGetReceiveStatusReply(reply)
+  }
 
   /// `mach_port_set_seqno` — request 3218, reply 3318 (mach/mach_port.defs:303).
   ///
@@ -776,6 +918,59 @@ protocol MachPortServer: Swift.Sendable {
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode)
 
+  /// `mach_port_request_notification` — request 3214, reply 3314 (mach/mach_port.defs:247).
+  ///
+  /// - Parameters:
+  ///   - name: `in name: mach_port_name_t`.
+  ///   - id: `in id: mach_msg_id_t`.
+  ///   - sync: `in sync: mach_port_mscount_t`.
+  ///   - notify: `in notify: mach_port_send_once_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `previous`.
+  func machPortRequestNotification(
+    name: Swift.UInt32,
+    id: Swift.Int32,
+    sync: Swift.Int32,
+    notify: HurdRPC.CapabilityItem,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> HurdRPC.CapabilityItem
+
+  /// `mach_port_insert_right` — request 3215, reply 3315 (mach/mach_port.defs:263).
+  ///
+  /// - Parameters:
+  ///   - name: `in name: mach_port_name_t`.
+  ///   - poly: `in poly: mach_port_poly_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  func machPortInsertRight(
+    name: Swift.UInt32,
+    poly: HurdRPC.CapabilityItem,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode)
+
+  /// `mach_port_extract_right` — request 3216, reply 3316 (mach/mach_port.defs:282).
+  ///
+  /// - Parameters:
+  ///   - name: `in name: mach_port_name_t`.
+  ///   - msgtName: `in msgt_name: mach_msg_type_name_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `poly`.
+  func machPortExtractRight(
+    name: Swift.UInt32,
+    msgtName: Swift.Int32,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> HurdRPC.CapabilityItem
+
+  /// `mach_port_get_receive_status` — request 3217, reply 3317 (mach/mach_port.defs:293).
+  ///
+  /// - Parameters:
+  ///   - name: `in name: mach_port_name_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `status`.
+  func machPortGetReceiveStatus(
+    name: Swift.UInt32,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> [Swift.Int32]
+
   /// `mach_port_set_seqno` — request 3218, reply 3318 (mach/mach_port.defs:303).
   ///
   /// - Parameters:
@@ -991,6 +1186,67 @@ extension MachPortServerDefaults {
     throw .EOPNOTSUPP
   }
 
+  /// `mach_port_request_notification` — request 3214, reply 3314 (mach/mach_port.defs:247).
+  ///
+  /// - Parameters:
+  ///   - name: `in name: mach_port_name_t`.
+  ///   - id: `in id: mach_msg_id_t`.
+  ///   - sync: `in sync: mach_port_mscount_t`.
+  ///   - notify: `in notify: mach_port_send_once_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `previous`.
+  func machPortRequestNotification(
+    name: Swift.UInt32,
+    id: Swift.Int32,
+    sync: Swift.Int32,
+    notify: HurdRPC.CapabilityItem,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> HurdRPC.CapabilityItem {
+    throw .EOPNOTSUPP
+  }
+
+  /// `mach_port_insert_right` — request 3215, reply 3315 (mach/mach_port.defs:263).
+  ///
+  /// - Parameters:
+  ///   - name: `in name: mach_port_name_t`.
+  ///   - poly: `in poly: mach_port_poly_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  func machPortInsertRight(
+    name: Swift.UInt32,
+    poly: HurdRPC.CapabilityItem,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) {
+    throw .EOPNOTSUPP
+  }
+
+  /// `mach_port_extract_right` — request 3216, reply 3316 (mach/mach_port.defs:282).
+  ///
+  /// - Parameters:
+  ///   - name: `in name: mach_port_name_t`.
+  ///   - msgtName: `in msgt_name: mach_msg_type_name_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `poly`.
+  func machPortExtractRight(
+    name: Swift.UInt32,
+    msgtName: Swift.Int32,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> HurdRPC.CapabilityItem {
+    throw .EOPNOTSUPP
+  }
+
+  /// `mach_port_get_receive_status` — request 3217, reply 3317 (mach/mach_port.defs:293).
+  ///
+  /// - Parameters:
+  ///   - name: `in name: mach_port_name_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `status`.
+  func machPortGetReceiveStatus(
+    name: Swift.UInt32,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> [Swift.Int32] {
+    throw .EOPNOTSUPP
+  }
+
   /// `mach_port_set_seqno` — request 3218, reply 3318 (mach/mach_port.defs:303).
   ///
   /// - Parameters:
@@ -1077,6 +1333,14 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
       try machPortGetSetStatus(request, reply: &reply, context: context)
     case .machPortMoveMember:
       try machPortMoveMember(request, reply: &reply, context: context)
+    case .machPortRequestNotification:
+      try machPortRequestNotification(request, reply: &reply, context: context)
+    case .machPortInsertRight:
+      try machPortInsertRight(request, reply: &reply, context: context)
+    case .machPortExtractRight:
+      try machPortExtractRight(request, reply: &reply, context: context)
+    case .machPortGetReceiveStatus:
+      try machPortGetReceiveStatus(request, reply: &reply, context: context)
     case .machPortSetSeqno:
       try machPortSetSeqno(request, reply: &reply, context: context)
     case .machPortSetProtectedPayload:
@@ -1284,6 +1548,69 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
       throw HurdRPC.RPCError(.returnCode(error))
     }
     try MachPort.Wire.encodeMachPortMoveMemberReply(into: &reply)
+  }
+
+  /// `mach_port_request_notification` — request 3214, reply 3314 (mach/mach_port.defs:247).
+  private func machPortRequestNotification(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let (name, id, sync, notify) = try MachPort.Wire.decodeMachPortRequestNotificationRequest(request)
+    let results: HurdRPC.CapabilityItem
+    do {
+      results = try server.machPortRequestNotification(name: name, id: id, sync: sync, notify: notify, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+    try MachPort.Wire.encodeMachPortRequestNotificationReply(results, into: &reply)
+  }
+
+  /// `mach_port_insert_right` — request 3215, reply 3315 (mach/mach_port.defs:263).
+  private func machPortInsertRight(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let (name, poly) = try MachPort.Wire.decodeMachPortInsertRightRequest(request)
+    do {
+      try server.machPortInsertRight(name: name, poly: poly, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+    try MachPort.Wire.encodeMachPortInsertRightReply(into: &reply)
+  }
+
+  /// `mach_port_extract_right` — request 3216, reply 3316 (mach/mach_port.defs:282).
+  private func machPortExtractRight(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let (name, msgtName) = try MachPort.Wire.decodeMachPortExtractRightRequest(request)
+    let results: HurdRPC.CapabilityItem
+    do {
+      results = try server.machPortExtractRight(name: name, msgtName: msgtName, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+    try MachPort.Wire.encodeMachPortExtractRightReply(results, into: &reply)
+  }
+
+  /// `mach_port_get_receive_status` — request 3217, reply 3317 (mach/mach_port.defs:293).
+  private func machPortGetReceiveStatus(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let name = try MachPort.Wire.decodeMachPortGetReceiveStatusRequest(request)
+    let results: [Swift.Int32]
+    do {
+      results = try server.machPortGetReceiveStatus(name: name, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+    try MachPort.Wire.encodeMachPortGetReceiveStatusReply(results, into: &reply)
   }
 
   /// `mach_port_set_seqno` — request 3218, reply 3318 (mach/mach_port.defs:303).
@@ -1799,6 +2126,168 @@ extension MachPort {
       try _HurdIDLWire.expect(message, words: 1, items: 0, malformed: .typeError)
     }
 
+    /// The request of `mach_port_request_notification`, after checking every bound.
+    static func encodeMachPortRequestNotificationRequest(
+      name: Swift.UInt32,
+      id: Swift.Int32,
+      sync: Swift.Int32,
+      notify: HurdRPC.CapabilityItem
+    ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
+      var message = HurdRPC.Message(label: 3214)
+      try _HurdIDLWire.reserve(2, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: name), at: 0, size: 4, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: id), at: 4, size: 4, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: sync), at: 8, size: 4, in: &message)
+      try message.append(.capability(notify))
+      return message
+    }
+
+    /// Validates a request of `mach_port_request_notification` completely and returns its values; `.badArguments` if malformed.
+    static func decodeMachPortRequestNotificationRequest(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> (Swift.UInt32, Swift.Int32, Swift.Int32, HurdRPC.CapabilityItem) {
+      try _HurdIDLWire.expect(message, words: 2, items: 1, malformed: .badArguments)
+      let name = Swift.UInt32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 0, size: 4))
+      let id = Swift.Int32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 4, size: 4))
+      let sync = Swift.Int32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 8, size: 4))
+      let notify = try _HurdIDLWire.capabilityItem(message.items[0], right: .sendOnce, argument: "notify", malformed: .badArguments)
+      return (name, id, sync, notify)
+    }
+
+    /// Appends the results of `mach_port_request_notification` to a reply that holds the return code.
+    static func encodeMachPortRequestNotificationReply(
+      _ previous: HurdRPC.CapabilityItem,
+      into message: inout HurdRPC.Message
+    ) throws(HurdRPC.RPCError) {
+      try message.append(.capability(previous))
+    }
+
+    /// The results of a successful reply of `mach_port_request_notification`; `.typeError` if malformed.
+    static func decodeMachPortRequestNotificationReply(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> HurdRPC.CapabilityItem {
+      try _HurdIDLWire.expect(message, words: 1, items: 1, malformed: .typeError)
+      let previous = try _HurdIDLWire.capabilityItem(message.items[0], right: .sendOnce, argument: "previous", malformed: .typeError)
+      return previous
+    }
+
+    /// The request of `mach_port_insert_right`, after checking every bound.
+    static func encodeMachPortInsertRightRequest(
+      name: Swift.UInt32,
+      poly: HurdRPC.CapabilityItem
+    ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
+      var message = HurdRPC.Message(label: 3215)
+      try _HurdIDLWire.reserve(1, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: name), at: 0, size: 4, in: &message)
+      try message.append(.capability(poly))
+      return message
+    }
+
+    /// Validates a request of `mach_port_insert_right` completely and returns its values; `.badArguments` if malformed.
+    static func decodeMachPortInsertRightRequest(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> (Swift.UInt32, HurdRPC.CapabilityItem) {
+      try _HurdIDLWire.expect(message, words: 1, items: 1, malformed: .badArguments)
+      let name = Swift.UInt32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 0, size: 4))
+      let poly = try _HurdIDLWire.capabilityItem(message.items[0], right: nil, argument: "poly", malformed: .badArguments)
+      return (name, poly)
+    }
+
+    /// Appends the results of `mach_port_insert_right` to a reply that holds the return code.
+    static func encodeMachPortInsertRightReply(
+      into message: inout HurdRPC.Message
+    ) throws(HurdRPC.RPCError) {
+    }
+
+    /// The results of a successful reply of `mach_port_insert_right`; `.typeError` if malformed.
+    static func decodeMachPortInsertRightReply(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) {
+      try _HurdIDLWire.expect(message, words: 1, items: 0, malformed: .typeError)
+    }
+
+    /// The request of `mach_port_extract_right`, after checking every bound.
+    static func encodeMachPortExtractRightRequest(
+      name: Swift.UInt32,
+      msgtName: Swift.Int32
+    ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
+      var message = HurdRPC.Message(label: 3216)
+      try _HurdIDLWire.reserve(1, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: name), at: 0, size: 4, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: msgtName), at: 4, size: 4, in: &message)
+      return message
+    }
+
+    /// Validates a request of `mach_port_extract_right` completely and returns its values; `.badArguments` if malformed.
+    static func decodeMachPortExtractRightRequest(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> (Swift.UInt32, Swift.Int32) {
+      try _HurdIDLWire.expect(message, words: 1, items: 0, malformed: .badArguments)
+      let name = Swift.UInt32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 0, size: 4))
+      let msgtName = Swift.Int32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 4, size: 4))
+      return (name, msgtName)
+    }
+
+    /// Appends the results of `mach_port_extract_right` to a reply that holds the return code.
+    static func encodeMachPortExtractRightReply(
+      _ poly: HurdRPC.CapabilityItem,
+      into message: inout HurdRPC.Message
+    ) throws(HurdRPC.RPCError) {
+      try message.append(.capability(poly))
+    }
+
+    /// The results of a successful reply of `mach_port_extract_right`; `.typeError` if malformed.
+    static func decodeMachPortExtractRightReply(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> HurdRPC.CapabilityItem {
+      try _HurdIDLWire.expect(message, words: 1, items: 1, malformed: .typeError)
+      let poly = try _HurdIDLWire.capabilityItem(message.items[0], right: nil, argument: "poly", malformed: .typeError)
+      return poly
+    }
+
+    /// The request of `mach_port_get_receive_status`, after checking every bound.
+    static func encodeMachPortGetReceiveStatusRequest(
+      name: Swift.UInt32
+    ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
+      var message = HurdRPC.Message(label: 3217)
+      try _HurdIDLWire.reserve(1, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: name), at: 0, size: 4, in: &message)
+      return message
+    }
+
+    /// Validates a request of `mach_port_get_receive_status` completely and returns its values; `.badArguments` if malformed.
+    static func decodeMachPortGetReceiveStatusRequest(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> Swift.UInt32 {
+      try _HurdIDLWire.expect(message, words: 1, items: 0, malformed: .badArguments)
+      let name = Swift.UInt32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 0, size: 4))
+      return name
+    }
+
+    /// Appends the results of `mach_port_get_receive_status` to a reply that holds the return code.
+    static func encodeMachPortGetReceiveStatusReply(
+      _ status: [Swift.Int32],
+      into message: inout HurdRPC.Message
+    ) throws(HurdRPC.RPCError) {
+      try _HurdIDLWire.check(count: status.count, exact: 9, maximum: nil, argument: "status")
+      try _HurdIDLWire.reserve(6, in: &message)
+      for (position, element) in status.enumerated() {
+        _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: element), at: 8 + position * 4, size: 4, in: &message)
+      }
+    }
+
+    /// The results of a successful reply of `mach_port_get_receive_status`; `.typeError` if malformed.
+    static func decodeMachPortGetReceiveStatusReply(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> [Swift.Int32] {
+      try _HurdIDLWire.expect(message, words: 6, items: 0, malformed: .typeError)
+      var status: [Swift.Int32] = []
+      for position in 0..<9 {
+        status.append(Swift.Int32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 8 + position * 4, size: 4)))
+      }
+      return status
+    }
+
     /// The request of `mach_port_set_seqno`, after checking every bound.
     static func encodeMachPortSetSeqnoRequest(
       name: Swift.UInt32,
@@ -2057,5 +2546,16 @@ fileprivate enum _HurdIDLWire {
       throw HurdRPC.RPCError(malformed, "`\(argument)` is not a capability of the declared right")
     }
     return capability.name
+  }
+
+  /// A polymorphic capability: the item with the disposition the sender chose.
+  static func capabilityItem(
+    _ item: HurdRPC.TypedItem, right: HurdRPC.CapabilityDisposition.Right?, argument: Swift.String,
+    malformed: HurdRPC.RPCError.Code
+  ) throws(HurdRPC.RPCError) -> HurdRPC.CapabilityItem {
+    guard case .capability(let capability) = item, right.map({ capability.disposition.right == $0 }) ?? true else {
+      throw HurdRPC.RPCError(malformed, "`\(argument)` is not a capability of the declared right")
+    }
+    return capability
   }
 }

@@ -25,6 +25,8 @@ enum Notify {
     case machNotifyPortDeleted
     /// `mach_notify_msg_accepted` — request 66, one-way (mach/notify.defs:71).
     case machNotifyMsgAccepted
+    /// `mach_notify_port_destroyed` — request 69, one-way (mach/notify.defs:83).
+    case machNotifyPortDestroyed
     /// `mach_notify_no_senders` — request 70, one-way (mach/notify.defs:91).
     case machNotifyNoSenders
     /// `mach_notify_send_once` — request 71, one-way (mach/notify.defs:99).
@@ -40,7 +42,7 @@ enum Notify {
     .machNotifyMsgAccepted,  // 66 mach_notify_msg_accepted
     nil,  // 67 skip
     nil,  // 68 skip
-    nil,  // 69 mach_notify_port_destroyed: not generated
+    .machNotifyPortDestroyed,  // 69 mach_notify_port_destroyed
     .machNotifyNoSenders,  // 70 mach_notify_no_senders
     .machNotifySendOnce,  // 71 mach_notify_send_once
     .machNotifyDeadName,  // 72 mach_notify_dead_name
@@ -115,7 +117,34 @@ struct NotifyClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     try await rpc.send(request, options: options)
   }
 
-  // `mach_notify_port_destroyed` is not generated: argument rights: polymorphic capability.
+  /// `mach_notify_port_destroyed` — request 69, one-way (mach/notify.defs:83).
+  /// One-way: returns once the request is sent.
+  ///
+  /// - Parameters:
+  ///   - rights: `in rights: mach_port_receive_t`.
+  ///   - options: timeouts and cancellation.
+  func machNotifyPortDestroyed(
+    rights: HurdRPC.CapabilityItem,
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) {
+    let request = try Notify.Wire.encodeMachNotifyPortDestroyedRequest(rights: rights)
+    try rpc.send(request, options: options)
+  }
+
+  /// `mach_notify_port_destroyed` — request 69, one-way (mach/notify.defs:83).
+  /// One-way: returns once the request is sent.
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - rights: `in rights: mach_port_receive_t`.
+  ///   - options: timeouts and cancellation.
+  func machNotifyPortDestroyed(
+    rights: HurdRPC.CapabilityItem,
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) {
+    let request = try Notify.Wire.encodeMachNotifyPortDestroyedRequest(rights: rights)
+    try await rpc.send(request, options: options)
+  }
 
   /// `mach_notify_no_senders` — request 70, one-way (mach/notify.defs:91).
   /// One-way: returns once the request is sent.
@@ -224,6 +253,17 @@ protocol NotifyServer: Swift.Sendable {
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode)
 
+  /// `mach_notify_port_destroyed` — request 69, one-way (mach/notify.defs:83).
+  /// One-way: no reply is sent.
+  ///
+  /// - Parameters:
+  ///   - rights: `in rights: mach_port_receive_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  func machNotifyPortDestroyed(
+    rights: HurdRPC.CapabilityItem,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode)
+
   /// `mach_notify_no_senders` — request 70, one-way (mach/notify.defs:91).
   /// One-way: no reply is sent.
   ///
@@ -280,6 +320,19 @@ extension NotifyServerDefaults {
   ///   - context: the caller and the call's deadline and cancellation.
   func machNotifyMsgAccepted(
     name: Swift.UInt32,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) {
+    throw .EOPNOTSUPP
+  }
+
+  /// `mach_notify_port_destroyed` — request 69, one-way (mach/notify.defs:83).
+  /// One-way: no reply is sent.
+  ///
+  /// - Parameters:
+  ///   - rights: `in rights: mach_port_receive_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  func machNotifyPortDestroyed(
+    rights: HurdRPC.CapabilityItem,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) {
     throw .EOPNOTSUPP
@@ -344,6 +397,8 @@ struct NotifyDemux<Server: NotifyServer>: HurdRPC.Demultiplexer {
       try machNotifyPortDeleted(request, reply: &reply, context: context)
     case .machNotifyMsgAccepted:
       try machNotifyMsgAccepted(request, reply: &reply, context: context)
+    case .machNotifyPortDestroyed:
+      try machNotifyPortDestroyed(request, reply: &reply, context: context)
     case .machNotifyNoSenders:
       try machNotifyNoSenders(request, reply: &reply, context: context)
     case .machNotifySendOnce:
@@ -376,6 +431,20 @@ struct NotifyDemux<Server: NotifyServer>: HurdRPC.Demultiplexer {
     let name = try Notify.Wire.decodeMachNotifyMsgAcceptedRequest(request)
     do {
       try server.machNotifyMsgAccepted(name: name, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+  }
+
+  /// `mach_notify_port_destroyed` — request 69, one-way (mach/notify.defs:83).
+  private func machNotifyPortDestroyed(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let rights = try Notify.Wire.decodeMachNotifyPortDestroyedRequest(request)
+    do {
+      try server.machNotifyPortDestroyed(rights: rights, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -465,6 +534,24 @@ extension Notify {
       try _HurdIDLWire.expect(message, words: 1, items: 0, malformed: .badArguments)
       let name = Swift.UInt32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 0, size: 4))
       return name
+    }
+
+    /// The request of `mach_notify_port_destroyed`, after checking every bound.
+    static func encodeMachNotifyPortDestroyedRequest(
+      rights: HurdRPC.CapabilityItem
+    ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
+      var message = HurdRPC.Message(label: 69)
+      try message.append(.capability(rights))
+      return message
+    }
+
+    /// Validates a request of `mach_notify_port_destroyed` completely and returns its values; `.badArguments` if malformed.
+    static func decodeMachNotifyPortDestroyedRequest(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> HurdRPC.CapabilityItem {
+      try _HurdIDLWire.expect(message, words: 0, items: 1, malformed: .badArguments)
+      let rights = try _HurdIDLWire.capabilityItem(message.items[0], right: .receive, argument: "rights", malformed: .badArguments)
+      return rights
     }
 
     /// The request of `mach_notify_no_senders`, after checking every bound.
@@ -674,5 +761,16 @@ fileprivate enum _HurdIDLWire {
       throw HurdRPC.RPCError(malformed, "`\(argument)` is not a capability of the declared right")
     }
     return capability.name
+  }
+
+  /// A polymorphic capability: the item with the disposition the sender chose.
+  static func capabilityItem(
+    _ item: HurdRPC.TypedItem, right: HurdRPC.CapabilityDisposition.Right?, argument: Swift.String,
+    malformed: HurdRPC.RPCError.Code
+  ) throws(HurdRPC.RPCError) -> HurdRPC.CapabilityItem {
+    guard case .capability(let capability) = item, right.map({ capability.disposition.right == $0 }) ?? true else {
+      throw HurdRPC.RPCError(malformed, "`\(argument)` is not a capability of the declared right")
+    }
+    return capability
   }
 }

@@ -777,4 +777,15 @@ fileprivate enum _HurdIDLWire {
     }
     return capability.name
   }
+
+  /// A polymorphic capability: the item with the disposition the sender chose.
+  static func capabilityItem(
+    _ item: HurdRPC.TypedItem, right: HurdRPC.CapabilityDisposition.Right?, argument: Swift.String,
+    malformed: HurdRPC.RPCError.Code
+  ) throws(HurdRPC.RPCError) -> HurdRPC.CapabilityItem {
+    guard case .capability(let capability) = item, right.map({ capability.disposition.right == $0 }) ?? true else {
+      throw HurdRPC.RPCError(malformed, "`\(argument)` is not a capability of the declared right")
+    }
+    return capability
+  }
 }

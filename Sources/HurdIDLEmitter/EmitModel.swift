@@ -146,7 +146,11 @@ enum EmitModelBuilder {
           if argument.kind != .out { emitted.parameters.append(value) }
           if argument.kind != .in && !routine.isOneWay { emitted.results.append(value) }
         case .countInOut:
-          throw Unsupported(reason: "CountInOut argument \(argument.name)")
+          // The caller's capacity for an `out` array, in elements: a parameter the server sees.
+          var name = naming.member(argument.name)
+          while used.contains(name) { name += "_" }
+          used.insert(name)
+          emitted.parameters.append(try makeValue(argument, name: name, placement: placement, plan: plan))
         case .poly:
           // The disposition of the parent's capability item: carried by its `CapabilityItem`.
           for location in [placement.request, placement.reply].compactMap(\.self) where location.kind != .itemDisposition {

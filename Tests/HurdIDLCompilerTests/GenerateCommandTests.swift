@@ -73,9 +73,9 @@ import Testing
 
   @Test func unsupportedRoutinesAreWarnings() throws {
     let out = try scratch([:]).appendingPathComponent("out")
-    let (failed, console) = try generate([Self.gnumachInclude + "/device/device.defs", "-I", Self.gnumachInclude, "--output-dir", out.path])
+    let (failed, console) = try generate([Self.gnumachInclude + "/mach/mach.defs", "-I", Self.gnumachInclude, "--output-dir", out.path])
     #expect(!failed)
     #expect(console.standardError.contains("[emit-unsupported]"))
-    #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("device.hurdidl.swift").path))
+    #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("mach.hurdidl.swift").path))
   }
 }

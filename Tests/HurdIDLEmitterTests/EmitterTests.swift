@@ -105,17 +105,15 @@ struct EmitterTests {
   }
 
   @Test func unsupportedRoutinesAreReportedAndLeftOutOfTheTable() throws {
-    var interface = try #require(RoundTripFixture.interface)
-    var routine = interface.routines[0]
-    let a = try #require(routine.arguments.firstIndex { $0.name == "a" })
-    routine.arguments[a].kind = .countInOut
-    interface.routines[0] = routine
-    let file = SwiftEmitter.generate(
-      interface: interface, plan: L4Planner.plan(interface), options: EmitterOptions(sourcePath: "x/roundtrip.defs"))
+    let interface = try #require(RoundTripFixture.interface)
+    var plan = L4Planner.plan(interface)
+    plan.routines[0].request.overflowBytes = 8
+    let file = SwiftEmitter.generate(interface: interface, plan: plan, options: EmitterOptions(sourcePath: "x/roundtrip.defs"))
     #expect(file.diagnostics.count == 1)
     #expect(file.diagnostics.first?.code == SwiftEmitter.unsupportedCode)
     #expect(file.contents.contains("nil,  // 5000 add: not generated"))
-    #expect(file.contents.contains("// `add` is not generated: CountInOut argument a."))
+    #expect(file.contents.contains("// `add` is not generated: fixed data larger than the untyped words (overflow string)."))
+    #expect(!file.contents.contains("func add("))
   }
 }
 

@@ -36,6 +36,10 @@ struct KindsService: KindsServer {
     Kinds.StatusReply(status: [seed, seed &+ 1, seed &+ 2], pair: PairValue.encode(tag: 7, value: seed))
   }
 
+  func firstSquares(squaresCnt: Int32, context: CallContext) throws(ReturnCode) -> [Int32] {
+    (0..<min(Int32(16), max(0, squaresCnt))).map { $0 * $0 }
+  }
+
   func passRight(right: CapabilityItem, context: CallContext) throws(ReturnCode) -> CapabilityItem {
     // Hand back a send right made from a receive right, keep any other disposition.
     right.disposition == .moveReceive ? CapabilityItem(right.name, disposition: .makeSend) : right
@@ -144,6 +148,14 @@ struct KindsTests {
     #expect(made == CapabilityItem(CapabilityName(rawValue: 9), disposition: .makeSend))
     let copied = try loopback.passRight(right: CapabilityItem(CapabilityName(rawValue: 4), disposition: .copySend))
     #expect(copied.disposition == .copySend)
+  }
+
+  @Test func countInOutTellsTheServerTheCallersCapacity() throws {
+    let harness = KindsHarness()
+    defer { harness.finish() }
+    #expect(try harness.client.firstSquares(squaresCnt: 4) == [0, 1, 4, 9])
+    #expect(try harness.client.firstSquares(squaresCnt: 0) == [])
+    #expect(try harness.client.firstSquares(squaresCnt: 100).count == 16)
   }
 
   @Test func aCapabilityOfTheWrongRightIsRefused() throws {

@@ -37,6 +37,8 @@ enum Device {
     case deviceMap
     /// `device_set_status` — request 2810, reply 2910 (device/device.defs:126).
     case deviceSetStatus
+    /// `device_get_status` — request 2811, reply 2911 (device/device.defs:132).
+    case deviceGetStatus
     /// `device_set_filter` — request 2812, reply 2912 (device/device.defs:138).
     case deviceSetFilter
     /// `device_intr_register` — request 2813, reply 2913 (device/device.defs:145).
@@ -58,7 +60,7 @@ enum Device {
     nil,  // 2808 skip
     .deviceMap,  // 2809 device_map
     .deviceSetStatus,  // 2810 device_set_status
-    nil,  // 2811 device_get_status: not generated
+    .deviceGetStatus,  // 2811 device_get_status
     .deviceSetFilter,  // 2812 device_set_filter
     .deviceIntrRegister,  // 2813 device_intr_register
     .deviceIntrAck,  // 2814 device_intr_ack
@@ -363,7 +365,40 @@ struct DeviceClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     try Device.Wire.decodeDeviceSetStatusReply(reply)
   }
 
-  // `device_get_status` is not generated: CountInOut argument statusCnt.
+  /// `device_get_status` — request 2811, reply 2911 (device/device.defs:132).
+  ///
+  /// - Parameters:
+  ///   - flavor: `in flavor: dev_flavor_t`.
+  ///   - statusCnt: `countInOut statusCnt: mach_msg_type_number_t`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `status`.
+  func deviceGetStatus(
+    flavor: Swift.Int32,
+    statusCnt: Swift.Int32,
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) -> [Swift.Int32] {
+    let request = try Device.Wire.encodeDeviceGetStatusRequest(flavor: flavor, statusCnt: statusCnt)
+    let reply = try rpc.call(request, options: options)
+    return try Device.Wire.decodeDeviceGetStatusReply(reply)
+  }
+
+  /// `device_get_status` — request 2811, reply 2911 (device/device.defs:132).
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - flavor: `in flavor: dev_flavor_t`.
+  ///   - statusCnt: `countInOut statusCnt: mach_msg_type_number_t`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `status`.
+  func deviceGetStatus(
+    flavor: Swift.Int32,
+    statusCnt: Swift.Int32,
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) -> [Swift.Int32] {
+    let request = try Device.Wire.encodeDeviceGetStatusRequest(flavor: flavor, statusCnt: statusCnt)
+    let reply = try await rpc.call(request, options: options)
+    return try Device.Wire.decodeDeviceGetStatusReply(reply)
+  }
 
   /// `device_set_filter` — request 2812, reply 2912 (device/device.defs:138).
   ///
@@ -582,6 +617,19 @@ protocol DeviceServer: Swift.Sendable {
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode)
 
+  /// `device_get_status` — request 2811, reply 2911 (device/device.defs:132).
+  ///
+  /// - Parameters:
+  ///   - flavor: `in flavor: dev_flavor_t`.
+  ///   - statusCnt: `countInOut statusCnt: mach_msg_type_number_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `status`.
+  func deviceGetStatus(
+    flavor: Swift.Int32,
+    statusCnt: Swift.Int32,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> [Swift.Int32]
+
   /// `device_set_filter` — request 2812, reply 2912 (device/device.defs:138).
   ///
   /// - Parameters:
@@ -750,6 +798,21 @@ extension DeviceServerDefaults {
     throw .EOPNOTSUPP
   }
 
+  /// `device_get_status` — request 2811, reply 2911 (device/device.defs:132).
+  ///
+  /// - Parameters:
+  ///   - flavor: `in flavor: dev_flavor_t`.
+  ///   - statusCnt: `countInOut statusCnt: mach_msg_type_number_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `status`.
+  func deviceGetStatus(
+    flavor: Swift.Int32,
+    statusCnt: Swift.Int32,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> [Swift.Int32] {
+    throw .EOPNOTSUPP
+  }
+
   /// `device_set_filter` — request 2812, reply 2912 (device/device.defs:138).
   ///
   /// - Parameters:
@@ -830,6 +893,8 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
       try deviceMap(request, reply: &reply, context: context)
     case .deviceSetStatus:
       try deviceSetStatus(request, reply: &reply, context: context)
+    case .deviceGetStatus:
+      try deviceGetStatus(request, reply: &reply, context: context)
     case .deviceSetFilter:
       try deviceSetFilter(request, reply: &reply, context: context)
     case .deviceIntrRegister:
@@ -963,6 +1028,22 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
       throw HurdRPC.RPCError(.returnCode(error))
     }
     try Device.Wire.encodeDeviceSetStatusReply(into: &reply)
+  }
+
+  /// `device_get_status` — request 2811, reply 2911 (device/device.defs:132).
+  private func deviceGetStatus(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let (flavor, statusCnt) = try Device.Wire.decodeDeviceGetStatusRequest(request)
+    let results: [Swift.Int32]
+    do {
+      results = try server.deviceGetStatus(flavor: flavor, statusCnt: statusCnt, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+    try Device.Wire.encodeDeviceGetStatusReply(results, into: &reply)
   }
 
   /// `device_set_filter` — request 2812, reply 2912 (device/device.defs:138).
@@ -1335,6 +1416,46 @@ extension Device {
       _ message: borrowing HurdRPC.Message
     ) throws(HurdRPC.RPCError) {
       try _HurdIDLWire.expect(message, words: 1, items: 0, malformed: .typeError)
+    }
+
+    /// The request of `device_get_status`, after checking every bound.
+    static func encodeDeviceGetStatusRequest(
+      flavor: Swift.Int32,
+      statusCnt: Swift.Int32
+    ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
+      var message = HurdRPC.Message(label: 2811)
+      try _HurdIDLWire.reserve(1, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: flavor), at: 0, size: 4, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: statusCnt), at: 4, size: 4, in: &message)
+      return message
+    }
+
+    /// Validates a request of `device_get_status` completely and returns its values; `.badArguments` if malformed.
+    static func decodeDeviceGetStatusRequest(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> (Swift.Int32, Swift.Int32) {
+      try _HurdIDLWire.expect(message, words: 1, items: 0, malformed: .badArguments)
+      let flavor = Swift.Int32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 0, size: 4))
+      let statusCnt = Swift.Int32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 4, size: 4))
+      return (flavor, statusCnt)
+    }
+
+    /// Appends the results of `device_get_status` to a reply that holds the return code.
+    static func encodeDeviceGetStatusReply(
+      _ status: [Swift.Int32],
+      into message: inout HurdRPC.Message
+    ) throws(HurdRPC.RPCError) {
+      try _HurdIDLWire.check(count: status.count, exact: nil, maximum: 1024, argument: "status")
+      try message.append(_HurdIDLWire.dataItem(_HurdIDLWire.bytes(of: status, size: 4), stringLimit: nil, grant: false))
+    }
+
+    /// The results of a successful reply of `device_get_status`; `.typeError` if malformed.
+    static func decodeDeviceGetStatusReply(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> [Swift.Int32] {
+      try _HurdIDLWire.expect(message, words: 1, items: 1, malformed: .typeError)
+      let status: [Swift.Int32] = try _HurdIDLWire.integers(_HurdIDLWire.data(message.items[0], allowRegion: false, argument: "status", malformed: .typeError), size: 4, exact: nil, maximum: 1024, argument: "status", malformed: .typeError)
+      return status
     }
 
     /// The request of `device_set_filter`, after checking every bound.

@@ -17,7 +17,7 @@ enum Kinds {
   /// The first message id; request `id` is routine slot `id - base`.
   static let base: Swift.UInt64 = 7000
   /// Message ids the subsystem uses (routines and `skip` holes).
-  static let messageIDCount = 10
+  static let messageIDCount = 11
 
   /// The routines of the subsystem.
   enum Routine: Swift.Hashable, Swift.Sendable {
@@ -41,6 +41,8 @@ enum Kinds {
     case status
     /// `pass_right` — request 7009, reply 7109 (kinds.defs:37).
     case passRight
+    /// `first_squares` — request 7010, reply 7110 (kinds.defs:41).
+    case firstSquares
   }
 
   /// The demux table: slot `id - base` → routine; `nil` for `skip` holes and routines not generated.
@@ -55,6 +57,7 @@ enum Kinds {
     .swapPort,  // 7007 swap_port
     .status,  // 7008 status
     .passRight,  // 7009 pass_right
+    .firstSquares,  // 7010 first_squares
   ]
 
   /// The results of `widths`.
@@ -434,6 +437,37 @@ struct KindsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     let reply = try await rpc.call(request, options: options)
     return try Kinds.Wire.decodePassRightReply(reply)
   }
+
+  /// `first_squares` — request 7010, reply 7110 (kinds.defs:41).
+  ///
+  /// - Parameters:
+  ///   - squaresCnt: `countInOut squaresCnt: mach_msg_type_number_t`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `squares`.
+  func firstSquares(
+    squaresCnt: Swift.Int32,
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) -> [Swift.Int32] {
+    let request = try Kinds.Wire.encodeFirstSquaresRequest(squaresCnt: squaresCnt)
+    let reply = try rpc.call(request, options: options)
+    return try Kinds.Wire.decodeFirstSquaresReply(reply)
+  }
+
+  /// `first_squares` — request 7010, reply 7110 (kinds.defs:41).
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - squaresCnt: `countInOut squaresCnt: mach_msg_type_number_t`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `squares`.
+  func firstSquares(
+    squaresCnt: Swift.Int32,
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) -> [Swift.Int32] {
+    let request = try Kinds.Wire.encodeFirstSquaresRequest(squaresCnt: squaresCnt)
+    let reply = try await rpc.call(request, options: options)
+    return try Kinds.Wire.decodeFirstSquaresReply(reply)
+  }
 }
 
 // MARK: - Server
@@ -556,6 +590,17 @@ protocol KindsServer: Swift.Sendable {
     right: HurdRPC.CapabilityItem,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> HurdRPC.CapabilityItem
+
+  /// `first_squares` — request 7010, reply 7110 (kinds.defs:41).
+  ///
+  /// - Parameters:
+  ///   - squaresCnt: `countInOut squaresCnt: mach_msg_type_number_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `squares`.
+  func firstSquares(
+    squaresCnt: Swift.Int32,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> [Swift.Int32]
 }
 
 /// Opt-in defaults: a server conforming to this protocol answers `EOPNOTSUPP` (operation not
@@ -698,6 +743,19 @@ extension KindsServerDefaults {
   ) throws(HurdRPC.ReturnCode) -> HurdRPC.CapabilityItem {
     throw .EOPNOTSUPP
   }
+
+  /// `first_squares` — request 7010, reply 7110 (kinds.defs:41).
+  ///
+  /// - Parameters:
+  ///   - squaresCnt: `countInOut squaresCnt: mach_msg_type_number_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `squares`.
+  func firstSquares(
+    squaresCnt: Swift.Int32,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> [Swift.Int32] {
+    throw .EOPNOTSUPP
+  }
 }
 
 /// The demultiplexer of subsystem `kinds` for a receive loop
@@ -739,6 +797,8 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
       try status(request, reply: &reply, context: context)
     case .passRight:
       try passRight(request, reply: &reply, context: context)
+    case .firstSquares:
+      try firstSquares(request, reply: &reply, context: context)
     }
   }
 
@@ -900,6 +960,22 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
       throw HurdRPC.RPCError(.returnCode(error))
     }
     try Kinds.Wire.encodePassRightReply(results, into: &reply)
+  }
+
+  /// `first_squares` — request 7010, reply 7110 (kinds.defs:41).
+  private func firstSquares(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let squaresCnt = try Kinds.Wire.decodeFirstSquaresRequest(request)
+    let results: [Swift.Int32]
+    do {
+      results = try server.firstSquares(squaresCnt: squaresCnt, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+    try Kinds.Wire.encodeFirstSquaresReply(results, into: &reply)
   }
 }
 
@@ -1300,6 +1376,43 @@ extension Kinds {
       try _HurdIDLWire.expect(message, words: 1, items: 1, malformed: .typeError)
       let back = try _HurdIDLWire.capabilityItem(message.items[0], right: nil, argument: "back", malformed: .typeError)
       return back
+    }
+
+    /// The request of `first_squares`, after checking every bound.
+    static func encodeFirstSquaresRequest(
+      squaresCnt: Swift.Int32
+    ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
+      var message = HurdRPC.Message(label: 7010)
+      try _HurdIDLWire.reserve(1, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: squaresCnt), at: 0, size: 4, in: &message)
+      return message
+    }
+
+    /// Validates a request of `first_squares` completely and returns its values; `.badArguments` if malformed.
+    static func decodeFirstSquaresRequest(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> Swift.Int32 {
+      try _HurdIDLWire.expect(message, words: 1, items: 0, malformed: .badArguments)
+      let squaresCnt = Swift.Int32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 0, size: 4))
+      return squaresCnt
+    }
+
+    /// Appends the results of `first_squares` to a reply that holds the return code.
+    static func encodeFirstSquaresReply(
+      _ squares: [Swift.Int32],
+      into message: inout HurdRPC.Message
+    ) throws(HurdRPC.RPCError) {
+      try _HurdIDLWire.check(count: squares.count, exact: nil, maximum: 16, argument: "squares")
+      try message.append(_HurdIDLWire.dataItem(_HurdIDLWire.bytes(of: squares, size: 4), stringLimit: nil, grant: false))
+    }
+
+    /// The results of a successful reply of `first_squares`; `.typeError` if malformed.
+    static func decodeFirstSquaresReply(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> [Swift.Int32] {
+      try _HurdIDLWire.expect(message, words: 1, items: 1, malformed: .typeError)
+      let squares: [Swift.Int32] = try _HurdIDLWire.integers(_HurdIDLWire.data(message.items[0], allowRegion: false, argument: "squares", malformed: .typeError), size: 4, exact: nil, maximum: 16, argument: "squares", malformed: .typeError)
+      return squares
     }
   }
 }

@@ -67,6 +67,9 @@ enum ValueShape: Hashable, Sendable {
   /// One capability: with a fixed disposition a `CapabilityName`; polymorphic (`disposition`
   /// nil, chosen per call by the Poly companion) a `CapabilityItem` carrying its disposition.
   case capability(disposition: String?, right: String?)
+  /// A port array: consecutive capability items, `[CapabilityName]` (fixed disposition) or
+  /// `[CapabilityItem]` (polymorphic); a variable run's length travels in the `countField`.
+  case capabilityArray(disposition: String?, right: String?, exactCount: Int?, maximumCount: Int, countField: L4FieldPlan?)
 
   var swiftType: String {
     switch self {
@@ -75,6 +78,8 @@ enum ValueShape: Hashable, Sendable {
     case .text: "Swift.String"
     case .region: "HurdRPC.MemoryRegion"
     case .capability(let disposition, _): disposition == nil ? "HurdRPC.CapabilityItem" : "HurdRPC.CapabilityName"
+    case .capabilityArray(let disposition, _, _, _, _):
+      disposition == nil ? "[HurdRPC.CapabilityItem]" : "[HurdRPC.CapabilityName]"
     }
   }
 }
@@ -180,8 +185,8 @@ enum EmitModelBuilder {
         throw Unsupported(reason: "fixed data larger than the untyped words (overflow string)")
       }
       if !message.fits { throw Unsupported(reason: "a message needs more than 63 registers") }
-      if message.items.contains(where: { $0.kind == .capabilityRun }) {
-        throw Unsupported(reason: "arrays of capabilities")
+      if message.items.contains(where: { $0.kind == .capabilityRun && $0.wordsEach != L4Wire.capabilityItemWords }) {
+        throw Unsupported(reason: "arrays of capabilities counted in groups (a Count multiplier above 1)")
       }
     }
   }
@@ -205,8 +210,16 @@ enum EmitModelBuilder {
     guard let any = request ?? reply else {
       throw Unsupported(reason: "argument \(argument.name) travels in neither message")
     }
+    var shape = try shape(of: any, argument.name)
+    if case .capabilityArray(let disposition, let right, let exact, _, _) = shape {
+      // Request and reply may bound a variable run differently (the registers left over).
+      let requestItem = request.flatMap { if case .item(_, let item) = $0 { item } else { nil } }
+      let replyItem = reply.flatMap { if case .item(_, let item) = $0 { item } else { nil } }
+      let maximum = [requestItem, replyItem].compactMap { $0?.runCount }.min() ?? 0
+      shape = .capabilityArray(disposition: disposition, right: right, exactCount: exact, maximumCount: maximum, countField: nil)
+    }
     return EmitValue(
-      defsName: argument.name, defsTypeName: argument.type.name, swiftName: name, direction: argument.kind, shape: try shape(of: any, argument.name),
+      defsName: argument.name, defsTypeName: argument.type.name, swiftName: name, direction: argument.kind, shape: shape,
       request: request, reply: reply)
   }
 
@@ -244,7 +257,13 @@ enum EmitModelBuilder {
       case .capability:
         let disposition = item.disposition.flatMap { $0 == .runtime ? nil : $0.swiftName }
         return .capability(disposition: disposition, right: item.receivedRight?.swiftName)
-      case .capabilityRun, .overflow:
+      case .capabilityRun:
+        let disposition = item.disposition.flatMap { $0 == .runtime ? nil : $0.swiftName }
+        let variable = item.runIsVariable ?? false
+        return .capabilityArray(
+          disposition: disposition, right: item.receivedRight?.swiftName, exactCount: variable ? nil : item.runCount,
+          maximumCount: item.runCount ?? 0, countField: nil)
+      case .overflow:
         throw Unsupported(reason: "argument \(name): \(item.kind.rawValue)")
       }
     }

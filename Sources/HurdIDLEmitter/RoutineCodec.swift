@@ -81,6 +81,9 @@ struct RoutineCodec {
         }
       case .text(let maximum):
         body.append(.line("let \(name)Bytes = try \(wire).textBytes(\(v), maximum: \(literal(maximum)), argument: \"\(name)\")"))
+      case .capabilityArray(_, _, let exact, let maximum, _):
+        body.append(
+          .line("try \(wire).check(count: \(v).count, exact: \(literal(exact)), maximum: \(maximum), argument: \"\(name)\")"))
       case .region(let elementBytes, let exact, let maximum):
         body.append(
           .line(
@@ -130,6 +133,13 @@ struct RoutineCodec {
           line = "try message.append(.capability(HurdRPC.CapabilityItem(\(v), disposition: .\(disposition))))"
         case .capability(nil, _):
           line = "try message.append(.capability(\(v)))"
+        case .capabilityArray(let disposition, _, _, _, _):
+          if item.runIsVariable == true, let field = runCountField(of: item, in: plan) {
+            body.append(.line("\(wire).put(Swift.UInt64(\(v).count), at: \(field.byteOffset), size: \(field.byteSize), in: &message)"))
+          }
+          let element = disposition.map { "HurdRPC.CapabilityItem(element, disposition: .\($0))" } ?? "element"
+          items.append((index, .braces("for element in \(v)", [.line("try message.append(.capability(\(element)))")])))
+          continue
         default:
           continue
         }
@@ -193,9 +203,21 @@ struct RoutineCodec {
   private func decode(
     _ values: [EmitValue], placement: KeyPath<EmitValue, ValuePlacement?>, plan: L4MessagePlan, malformed: String
   ) -> [SwiftNode] {
-    var body: [SwiftNode] = [
-      .line("try \(wire).expect(message, words: \(plan.untypedWords), items: \(plan.items.count), malformed: \(malformed))")
-    ]
+    var body: [SwiftNode] = []
+    let starts = itemStarts(plan)
+    if starts.variableRuns.isEmpty {
+      body.append(.line("try \(wire).expect(message, words: \(plan.untypedWords), items: \(starts.total), malformed: \(malformed))"))
+    } else {
+      // Variable capability runs: their lengths are words, read (and bounded) before the items.
+      body.append(.line("try \(wire).expect(message, words: \(plan.untypedWords), items: nil, malformed: \(malformed))"))
+      for run in starts.variableRuns {
+        body.append(
+          .line(
+            "let \(run.local) = try \(wire).runCount(message, at: \(run.field.byteOffset), size: \(run.field.byteSize), maximum: \(run.maximum), argument: \"\(run.argument)\", malformed: \(malformed))"
+          ))
+      }
+      body.append(.line("try \(wire).expect(message, words: \(plan.untypedWords), items: \(starts.total), malformed: \(malformed))"))
+    }
     for value in values {
       let name = value.swiftName
       let argument = "argument: \"\(name.trimmingBackticks)\", malformed: \(malformed)"
@@ -218,7 +240,8 @@ struct RoutineCodec {
           break
         }
       case .item(let index, let item)?:
-        let data = "\(wire).data(message.items[\(index)], allowRegion: \(item.kind == .stringOrRegion), \(argument))"
+        let start = starts.starts[index]
+        let data = "\(wire).data(message.items[\(start)], allowRegion: \(item.kind == .stringOrRegion), \(argument))"
         switch value.shape {
         case .array(let scalar, let exact, let maximum):
           if scalar.kind == .boolean {
@@ -234,12 +257,24 @@ struct RoutineCodec {
         case .region(let elementBytes, let exact, let maximum):
           body.append(
             .line(
-              "let \(name) = try \(wire).region(message.items[\(index)], elementBytes: \(elementBytes), exact: \(literal(exact)), maximum: \(literal(maximum)), \(argument))"
+              "let \(name) = try \(wire).region(message.items[\(start)], elementBytes: \(elementBytes), exact: \(literal(exact)), maximum: \(literal(maximum)), \(argument))"
             ))
         case .capability(let disposition, let right):
           let function = disposition == nil ? "capabilityItem" : "capability"
           body.append(
-            .line("let \(name) = try \(wire).\(function)(message.items[\(index)], right: \(right.map { "." + $0 } ?? "nil"), \(argument))"))
+            .line("let \(name) = try \(wire).\(function)(message.items[\(start)], right: \(right.map { "." + $0 } ?? "nil"), \(argument))"))
+        case .capabilityArray(let disposition, let right, _, _, _):
+          let count = starts.counts[index]
+          let function = disposition == nil ? "capabilityItem" : "capability"
+          body.append(.line("var \(name): \(value.shape.swiftType) = []"))
+          body.append(
+            .braces(
+              "for position in 0..<\(count)",
+              [
+                .line(
+                  "\(name).append(try \(wire).\(function)(message.items[\(start) + position], right: \(right.map { "." + $0 } ?? "nil"), \(argument)))"
+                )
+              ]))
         default:
           break
         }
@@ -248,6 +283,49 @@ struct RoutineCodec {
       }
     }
     return body
+  }
+
+  struct VariableRun {
+    var local: String
+    var field: L4FieldPlan
+    var maximum: Int
+    var argument: String
+  }
+
+  /// Where each plan item starts among the message's items (a capability run is one item per
+  /// element), the total, and the variable runs whose lengths come from count words.
+  private func itemStarts(_ plan: L4MessagePlan) -> (starts: [String], counts: [String], total: String, variableRuns: [VariableRun]) {
+    var fixed = 0
+    var variable: [String] = []
+    var starts: [String] = []
+    var counts: [String] = []
+    var runs: [VariableRun] = []
+    func expression() -> String {
+      (fixed == 0 && !variable.isEmpty ? variable : [String(fixed)] + variable).joined(separator: " + ")
+    }
+    for item in plan.items {
+      starts.append(expression())
+      if item.kind == .capabilityRun {
+        if item.runIsVariable == true, let field = runCountField(of: item, in: plan) {
+          let local = String(item.name.filter { $0.isLetter || $0.isNumber || $0 == "_" }) + "RunCount"
+          runs.append(VariableRun(local: local, field: field, maximum: item.runCount ?? 0, argument: item.name))
+          variable.append(local)
+          counts.append(local)
+        } else {
+          fixed += item.runCount ?? 0
+          counts.append(String(item.runCount ?? 0))
+        }
+      } else {
+        fixed += 1
+        counts.append("1")
+      }
+    }
+    return (starts, counts, expression(), runs)
+  }
+
+  private func runCountField(of item: L4ItemPlan, in plan: L4MessagePlan) -> L4FieldPlan? {
+    if let index = item.countField, plan.fields.indices.contains(index) { return plan.fields[index] }
+    return plan.fields.first { $0.role == .runCount && $0.parent == item.name }
   }
 
   private func scalarFrom(_ bits: String, _ scalar: ScalarType, _ argument: String) -> String {

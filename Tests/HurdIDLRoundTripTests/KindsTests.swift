@@ -40,6 +40,12 @@ struct KindsService: KindsServer {
     (0..<min(Int32(16), max(0, squaresCnt))).map { $0 * $0 }
   }
 
+  func reversePorts(pair: [CapabilityName], ports: [CapabilityName], context: CallContext) throws(ReturnCode)
+    -> [CapabilityName]
+  {
+    (pair + ports).reversed()
+  }
+
   func passRight(right: CapabilityItem, context: CallContext) throws(ReturnCode) -> CapabilityItem {
     // Hand back a send right made from a receive right, keep any other disposition.
     right.disposition == .moveReceive ? CapabilityItem(right.name, disposition: .makeSend) : right
@@ -156,6 +162,26 @@ struct KindsTests {
     #expect(try harness.client.firstSquares(squaresCnt: 4) == [0, 1, 4, 9])
     #expect(try harness.client.firstSquares(squaresCnt: 0) == [])
     #expect(try harness.client.firstSquares(squaresCnt: 100).count == 16)
+  }
+
+  @Test func capabilityArraysFixedAndVariable() throws {
+    let loopback = KindsClient(transport: LoopbackTransport(dispatcher: RequestDispatcher(KindsDemux(KindsService()))))
+    let names = (1...5).map { CapabilityName(rawValue: $0) }
+    #expect(try loopback.reversePorts(pair: [names[0], names[1]], ports: Array(names[2...])) == names.reversed())
+    #expect(try loopback.reversePorts(pair: [names[0], names[1]], ports: []) == [names[1], names[0]])
+    let short = caught { () throws(RPCError) in try loopback.reversePorts(pair: [names[0]], ports: []) }
+    #expect(short?.code == .badArguments)
+  }
+
+  @Test func capabilityRunCountsAreCheckedAgainstTheItems() throws {
+    let rpc = RPCClient(transport: LoopbackTransport(dispatcher: RequestDispatcher(KindsDemux(KindsService()))))
+    let port = TypedItem.capability(CapabilityItem(CapabilityName(rawValue: 1), disposition: .copySend))
+    for count: UInt64 in [1_000, 1, 0xFFFF_FFFF] {  // too many to fit, or more than the items sent
+      var request = try Message(label: 7011, words: [count])
+      try request.append(port)
+      try request.append(port)
+      #expect(caught { () throws(RPCError) in try rpc.call(request) }?.code == .badArguments, "count \(count)")
+    }
   }
 
   @Test func aCapabilityOfTheWrongRightIsRefused() throws {

@@ -1589,14 +1589,27 @@ fileprivate enum _HurdIDLWire {
   }
 
   /// Checks the exact shape a received message must have before anything is read from it.
+  /// (`items == nil`: words only, when the item count depends on count words.)
   static func expect(
-    _ message: borrowing HurdRPC.Message, words: Swift.Int, items: Swift.Int, malformed: HurdRPC.RPCError.Code
+    _ message: borrowing HurdRPC.Message, words: Swift.Int, items: Swift.Int?, malformed: HurdRPC.RPCError.Code
   ) throws(HurdRPC.RPCError) {
-    guard message.wordCount == words, message.items.count == items else {
+    guard message.wordCount == words, items.map({ message.items.count == $0 }) ?? true else {
       throw HurdRPC.RPCError(
         malformed,
-        "message \(message.label) has \(message.wordCount) words and \(message.items.count) items, expected \(words) and \(items)")
+        "message \(message.label) has \(message.wordCount) words and \(message.items.count) items, expected \(words) and \(items.map(Swift.String.init) ?? "any")")
     }
+  }
+
+  /// The length of a variable capability run, bounded by what the plan leaves room for.
+  static func runCount(
+    _ message: borrowing HurdRPC.Message, at byteOffset: Swift.Int, size: Swift.Int, maximum: Swift.Int,
+    argument: Swift.String, malformed: HurdRPC.RPCError.Code
+  ) throws(HurdRPC.RPCError) -> Swift.Int {
+    let count = get(message, at: byteOffset, size: size)
+    guard count <= Swift.UInt64(maximum) else {
+      throw HurdRPC.RPCError(malformed, "`\(argument)` claims \(count) capabilities, at most \(maximum) fit")
+    }
+    return Swift.Int(count)
   }
 
   static func bool(_ bits: Swift.UInt64, argument: Swift.String, malformed: HurdRPC.RPCError.Code) throws(HurdRPC.RPCError) -> Swift.Bool {

@@ -17,7 +17,7 @@ enum Kinds {
   /// The first message id; request `id` is routine slot `id - base`.
   static let base: Swift.UInt64 = 7000
   /// Message ids the subsystem uses (routines and `skip` holes).
-  static let messageIDCount = 11
+  static let messageIDCount = 12
 
   /// The routines of the subsystem.
   enum Routine: Swift.Hashable, Swift.Sendable {
@@ -43,6 +43,8 @@ enum Kinds {
     case passRight
     /// `first_squares` — request 7010, reply 7110 (kinds.defs:41).
     case firstSquares
+    /// `reverse_ports` — request 7011, reply 7111 (kinds.defs:45).
+    case reversePorts
   }
 
   /// The demux table: slot `id - base` → routine; `nil` for `skip` holes and routines not generated.
@@ -58,6 +60,7 @@ enum Kinds {
     .status,  // 7008 status
     .passRight,  // 7009 pass_right
     .firstSquares,  // 7010 first_squares
+    .reversePorts,  // 7011 reverse_ports
   ]
 
   /// The results of `widths`.
@@ -468,6 +471,41 @@ struct KindsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     let reply = try await rpc.call(request, options: options)
     return try Kinds.Wire.decodeFirstSquaresReply(reply)
   }
+
+  /// `reverse_ports` — request 7011, reply 7111 (kinds.defs:45).
+  ///
+  /// - Parameters:
+  ///   - pair: `in pair: port_pair_t`.
+  ///   - ports: `in ports: mach_port_array_t`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `reversed`.
+  func reversePorts(
+    pair: [HurdRPC.CapabilityName],
+    ports: [HurdRPC.CapabilityName],
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) -> [HurdRPC.CapabilityName] {
+    let request = try Kinds.Wire.encodeReversePortsRequest(pair: pair, ports: ports)
+    let reply = try rpc.call(request, options: options)
+    return try Kinds.Wire.decodeReversePortsReply(reply)
+  }
+
+  /// `reverse_ports` — request 7011, reply 7111 (kinds.defs:45).
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - pair: `in pair: port_pair_t`.
+  ///   - ports: `in ports: mach_port_array_t`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `reversed`.
+  func reversePorts(
+    pair: [HurdRPC.CapabilityName],
+    ports: [HurdRPC.CapabilityName],
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) -> [HurdRPC.CapabilityName] {
+    let request = try Kinds.Wire.encodeReversePortsRequest(pair: pair, ports: ports)
+    let reply = try await rpc.call(request, options: options)
+    return try Kinds.Wire.decodeReversePortsReply(reply)
+  }
 }
 
 // MARK: - Server
@@ -601,6 +639,19 @@ protocol KindsServer: Swift.Sendable {
     squaresCnt: Swift.Int32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> [Swift.Int32]
+
+  /// `reverse_ports` — request 7011, reply 7111 (kinds.defs:45).
+  ///
+  /// - Parameters:
+  ///   - pair: `in pair: port_pair_t`.
+  ///   - ports: `in ports: mach_port_array_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `reversed`.
+  func reversePorts(
+    pair: [HurdRPC.CapabilityName],
+    ports: [HurdRPC.CapabilityName],
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> [HurdRPC.CapabilityName]
 }
 
 /// Opt-in defaults: a server conforming to this protocol answers `EOPNOTSUPP` (operation not
@@ -756,6 +807,21 @@ extension KindsServerDefaults {
   ) throws(HurdRPC.ReturnCode) -> [Swift.Int32] {
     throw .EOPNOTSUPP
   }
+
+  /// `reverse_ports` — request 7011, reply 7111 (kinds.defs:45).
+  ///
+  /// - Parameters:
+  ///   - pair: `in pair: port_pair_t`.
+  ///   - ports: `in ports: mach_port_array_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `reversed`.
+  func reversePorts(
+    pair: [HurdRPC.CapabilityName],
+    ports: [HurdRPC.CapabilityName],
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> [HurdRPC.CapabilityName] {
+    throw .EOPNOTSUPP
+  }
 }
 
 /// The demultiplexer of subsystem `kinds` for a receive loop
@@ -799,6 +865,8 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
       try passRight(request, reply: &reply, context: context)
     case .firstSquares:
       try firstSquares(request, reply: &reply, context: context)
+    case .reversePorts:
+      try reversePorts(request, reply: &reply, context: context)
     }
   }
 
@@ -976,6 +1044,22 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
       throw HurdRPC.RPCError(.returnCode(error))
     }
     try Kinds.Wire.encodeFirstSquaresReply(results, into: &reply)
+  }
+
+  /// `reverse_ports` — request 7011, reply 7111 (kinds.defs:45).
+  private func reversePorts(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let (pair, ports) = try Kinds.Wire.decodeReversePortsRequest(request)
+    let results: [HurdRPC.CapabilityName]
+    do {
+      results = try server.reversePorts(pair: pair, ports: ports, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+    try Kinds.Wire.encodeReversePortsReply(results, into: &reply)
   }
 }
 
@@ -1414,6 +1498,70 @@ extension Kinds {
       let squares: [Swift.Int32] = try _HurdIDLWire.integers(_HurdIDLWire.data(message.items[0], allowRegion: false, argument: "squares", malformed: .typeError), size: 4, exact: nil, maximum: 16, argument: "squares", malformed: .typeError)
       return squares
     }
+
+    /// The request of `reverse_ports`, after checking every bound.
+    static func encodeReversePortsRequest(
+      pair: [HurdRPC.CapabilityName],
+      ports: [HurdRPC.CapabilityName]
+    ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
+      try _HurdIDLWire.check(count: pair.count, exact: 2, maximum: 2, argument: "pair")
+      try _HurdIDLWire.check(count: ports.count, exact: nil, maximum: 29, argument: "ports")
+      var message = HurdRPC.Message(label: 7011)
+      try _HurdIDLWire.reserve(1, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(ports.count), at: 0, size: 4, in: &message)
+      for element in pair {
+        try message.append(.capability(HurdRPC.CapabilityItem(element, disposition: .copySend)))
+      }
+      for element in ports {
+        try message.append(.capability(HurdRPC.CapabilityItem(element, disposition: .copySend)))
+      }
+      return message
+    }
+
+    /// Validates a request of `reverse_ports` completely and returns its values; `.badArguments` if malformed.
+    static func decodeReversePortsRequest(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> ([HurdRPC.CapabilityName], [HurdRPC.CapabilityName]) {
+      try _HurdIDLWire.expect(message, words: 1, items: nil, malformed: .badArguments)
+      let portsRunCount = try _HurdIDLWire.runCount(message, at: 0, size: 4, maximum: 29, argument: "ports", malformed: .badArguments)
+      try _HurdIDLWire.expect(message, words: 1, items: 2 + portsRunCount, malformed: .badArguments)
+      var pair: [HurdRPC.CapabilityName] = []
+      for position in 0..<2 {
+        pair.append(try _HurdIDLWire.capability(message.items[0 + position], right: .send, argument: "pair", malformed: .badArguments))
+      }
+      var ports: [HurdRPC.CapabilityName] = []
+      for position in 0..<portsRunCount {
+        ports.append(try _HurdIDLWire.capability(message.items[2 + position], right: .send, argument: "ports", malformed: .badArguments))
+      }
+      return (pair, ports)
+    }
+
+    /// Appends the results of `reverse_ports` to a reply that holds the return code.
+    static func encodeReversePortsReply(
+      _ reversed: [HurdRPC.CapabilityName],
+      into message: inout HurdRPC.Message
+    ) throws(HurdRPC.RPCError) {
+      try _HurdIDLWire.check(count: reversed.count, exact: nil, maximum: 30, argument: "reversed")
+      try _HurdIDLWire.reserve(2, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(reversed.count), at: 8, size: 4, in: &message)
+      for element in reversed {
+        try message.append(.capability(HurdRPC.CapabilityItem(element, disposition: .copySend)))
+      }
+    }
+
+    /// The results of a successful reply of `reverse_ports`; `.typeError` if malformed.
+    static func decodeReversePortsReply(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> [HurdRPC.CapabilityName] {
+      try _HurdIDLWire.expect(message, words: 2, items: nil, malformed: .typeError)
+      let reversedRunCount = try _HurdIDLWire.runCount(message, at: 8, size: 4, maximum: 30, argument: "reversed", malformed: .typeError)
+      try _HurdIDLWire.expect(message, words: 2, items: reversedRunCount, malformed: .typeError)
+      var reversed: [HurdRPC.CapabilityName] = []
+      for position in 0..<reversedRunCount {
+        reversed.append(try _HurdIDLWire.capability(message.items[0 + position], right: .send, argument: "reversed", malformed: .typeError))
+      }
+      return reversed
+    }
   }
 }
 
@@ -1438,14 +1586,27 @@ fileprivate enum _HurdIDLWire {
   }
 
   /// Checks the exact shape a received message must have before anything is read from it.
+  /// (`items == nil`: words only, when the item count depends on count words.)
   static func expect(
-    _ message: borrowing HurdRPC.Message, words: Swift.Int, items: Swift.Int, malformed: HurdRPC.RPCError.Code
+    _ message: borrowing HurdRPC.Message, words: Swift.Int, items: Swift.Int?, malformed: HurdRPC.RPCError.Code
   ) throws(HurdRPC.RPCError) {
-    guard message.wordCount == words, message.items.count == items else {
+    guard message.wordCount == words, items.map({ message.items.count == $0 }) ?? true else {
       throw HurdRPC.RPCError(
         malformed,
-        "message \(message.label) has \(message.wordCount) words and \(message.items.count) items, expected \(words) and \(items)")
+        "message \(message.label) has \(message.wordCount) words and \(message.items.count) items, expected \(words) and \(items.map(Swift.String.init) ?? "any")")
     }
+  }
+
+  /// The length of a variable capability run, bounded by what the plan leaves room for.
+  static func runCount(
+    _ message: borrowing HurdRPC.Message, at byteOffset: Swift.Int, size: Swift.Int, maximum: Swift.Int,
+    argument: Swift.String, malformed: HurdRPC.RPCError.Code
+  ) throws(HurdRPC.RPCError) -> Swift.Int {
+    let count = get(message, at: byteOffset, size: size)
+    guard count <= Swift.UInt64(maximum) else {
+      throw HurdRPC.RPCError(malformed, "`\(argument)` claims \(count) capabilities, at most \(maximum) fit")
+    }
+    return Swift.Int(count)
   }
 
   static func bool(_ bits: Swift.UInt64, argument: Swift.String, malformed: HurdRPC.RPCError.Code) throws(HurdRPC.RPCError) -> Swift.Bool {

@@ -70,6 +70,8 @@ enum ValueShape: Hashable, Sendable {
   /// A port array: consecutive capability items, `[CapabilityName]` (fixed disposition) or
   /// `[CapabilityItem]` (polymorphic); a variable run's length travels in the `countField`.
   case capabilityArray(disposition: String?, right: String?, exactCount: Int?, maximumCount: Int, countField: L4FieldPlan?)
+  /// A `dealloc[]` companion: whether its parent's region is granted (true) or mapped.
+  case transferFlag
 
   var swiftType: String {
     switch self {
@@ -80,6 +82,7 @@ enum ValueShape: Hashable, Sendable {
     case .capability(let disposition, _): disposition == nil ? "HurdRPC.CapabilityItem" : "HurdRPC.CapabilityName"
     case .capabilityArray(let disposition, _, _, _, _):
       disposition == nil ? "[HurdRPC.CapabilityItem]" : "[HurdRPC.CapabilityName]"
+    case .transferFlag: "Swift.Bool"
     }
   }
 }
@@ -100,6 +103,9 @@ struct EmitValue: Hashable, Sendable {
   var shape: ValueShape
   var request: ValuePlacement?
   var reply: ValuePlacement?
+  /// The Swift name of the `dealloc[]` companion that chooses grant (true) or map for this
+  /// value's region, when chosen per call.
+  var grantFlag: String?
 }
 
 /// A routine ready to print, or the reason it cannot be generated yet.
@@ -162,9 +168,23 @@ enum EmitModelBuilder {
             throw Unsupported(reason: "polymorphic argument \(argument.parent.map { routine.arguments[$0].name } ?? argument.name)")
           }
         case .dealloc:
-          if placement.request != nil || placement.reply != nil {
-            throw Unsupported(reason: "dealloc[] argument \(argument.name) (map or grant chosen per call)")
+          guard placement.request != nil || placement.reply != nil, let parentIndex = argument.parent,
+            routine.arguments.indices.contains(parentIndex)
+          else { break }
+          // `dealloc[]`: a Bool beside its parent, true = grant (move), false = map (share).
+          let parent = routine.arguments[parentIndex]
+          var name = naming.member(argument.name)
+          while used.contains(name) { name += "_" }
+          used.insert(name)
+          let value = try makeValue(argument, name: name, placement: placement, plan: plan)
+          for index in emitted.parameters.indices where emitted.parameters[index].defsName == parent.name {
+            emitted.parameters[index].grantFlag = name
           }
+          for index in emitted.results.indices where emitted.results[index].defsName == parent.name {
+            emitted.results[index].grantFlag = name
+          }
+          if parent.kind != .out { emitted.parameters.append(value) }
+          if parent.kind != .in && !routine.isOneWay { emitted.results.append(value) }
         case .count, .requestPort, .replyPort, .userReplyPort, .serverReplyPort, .waitTime, .msgOption,
           .msgSeqNo, .retCode, .serverCopy:
           // Counts are the length of their item; the rest are out of band on L4 (docs/swift-mapping.md).
@@ -199,7 +219,8 @@ enum EmitModelBuilder {
       switch location.kind {
       case .field where message.fields.indices.contains(location.index):
         return .field(message.fields[location.index])
-      case .item where message.items.indices.contains(location.index):
+      case .item where message.items.indices.contains(location.index),
+        .itemTransfer where message.items.indices.contains(location.index):
         return .item(index: location.index, message.items[location.index])
       default:
         throw Unsupported(reason: "argument \(argument.name) has no place in the plan")
@@ -210,7 +231,7 @@ enum EmitModelBuilder {
     guard let any = request ?? reply else {
       throw Unsupported(reason: "argument \(argument.name) travels in neither message")
     }
-    var shape = try shape(of: any, argument.name)
+    var shape = argument.kind == .dealloc ? .transferFlag : try shape(of: any, argument.name)
     if case .capabilityArray(let disposition, let right, let exact, _, _) = shape {
       // Request and reply may bound a variable run differently (the registers left over).
       let requestItem = request.flatMap { if case .item(_, let item) = $0 { item } else { nil } }
@@ -243,13 +264,10 @@ enum EmitModelBuilder {
         else {
           throw Unsupported(reason: "argument \(name): array of \(item.encoding?.rawValue ?? "unknown") elements")
         }
-        if item.kind == .stringOrRegion, item.transfer == .runtime {
-          throw Unsupported(reason: "argument \(name): dealloc[] (map or grant chosen per call)")
-        }
         return .array(scalar, exactCount: item.isVariable == true ? nil : item.elementCount, maximumCount: item.maximumElements)
       case .region:
-        guard let bytes = item.elementBytes, bytes > 0, item.transfer != .runtime else {
-          throw Unsupported(reason: "argument \(name): out-of-line data of this element type or with dealloc[]")
+        guard let bytes = item.elementBytes, bytes > 0 else {
+          throw Unsupported(reason: "argument \(name): out-of-line data of this element type")
         }
         return .region(
           elementBytes: bytes, exactBytes: item.isVariable == true ? nil : item.elementCount.map { $0 * bytes },

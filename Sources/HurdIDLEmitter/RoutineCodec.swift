@@ -70,7 +70,7 @@ struct RoutineCodec {
       let name = value.swiftName.trimmingBackticks
       let v = expression(value)
       switch value.shape {
-      case .scalar, .capability:
+      case .scalar, .capability, .transferFlag:
         break
       case .fixedArray(_, let count):
         body.append(.line("try \(wire).check(count: \(v).count, exact: \(count), maximum: nil, argument: \"\(name)\")"))
@@ -124,11 +124,15 @@ struct RoutineCodec {
         case .array(let scalar, _, _):
           let bytes = scalar.kind == .boolean ? "\(wire).bytes(of: \(v))" : "\(wire).bytes(of: \(v), size: \(scalar.bytes))"
           let limit = item.kind == .stringOrRegion ? literal(item.stringLimitBytes) : "nil"
-          line = "try message.append(\(wire).dataItem(\(bytes), stringLimit: \(limit), grant: \(item.transfer == .grant)))"
+          line = "try message.append(\(wire).dataItem(\(bytes), stringLimit: \(limit), grant: \(grant(value, item, values, expression))))"
         case .text:
           line = "try message.append(.string(HurdRPC.StringItem(\(value.swiftName.trimmingBackticks)Bytes)))"
         case .region:
-          line = "try message.append(.region(.\(item.transfer == .grant ? "grant" : "map")(\(v))))"
+          if item.transfer == .runtime {
+            line = "try message.append(.region(\(grant(value, item, values, expression)) ? .grant(\(v)) : .map(\(v))))"
+          } else {
+            line = "try message.append(.region(.\(item.transfer == .grant ? "grant" : "map")(\(v))))"
+          }
         case .capability(let disposition?, _):
           line = "try message.append(.capability(HurdRPC.CapabilityItem(\(v), disposition: .\(disposition))))"
         case .capability(nil, _):
@@ -150,6 +154,14 @@ struct RoutineCodec {
     }
     body += items.sorted { $0.0 < $1.0 }.map(\.1)
     return body
+  }
+
+  /// Whether the item is granted: fixed by the plan, or the `dealloc[]` companion's value.
+  private func grant(_ value: EmitValue, _ item: L4ItemPlan, _ values: [EmitValue], _ expression: (EmitValue) -> String) -> String {
+    if item.transfer == .runtime, let flag = value.grantFlag, let flagValue = values.first(where: { $0.swiftName == flag }) {
+      return expression(flagValue)
+    }
+    return item.transfer == .grant ? "true" : "false"
   }
 
   private func bits(_ v: String, _ scalar: ScalarType) -> String {
@@ -263,6 +275,8 @@ struct RoutineCodec {
           let function = disposition == nil ? "capabilityItem" : "capability"
           body.append(
             .line("let \(name) = try \(wire).\(function)(message.items[\(start)], right: \(right.map { "." + $0 } ?? "nil"), \(argument))"))
+        case .transferFlag:
+          body.append(.line("let \(name) = \(wire).isGrant(message.items[\(start)])"))
         case .capabilityArray(let disposition, let right, _, _, _):
           let count = starts.counts[index]
           let function = disposition == nil ? "capabilityItem" : "capability"

@@ -46,6 +46,10 @@ struct KindsService: KindsServer {
     (pair + ports).reversed()
   }
 
+  func handOver(data: MemoryRegion, dataDealloc: Bool, context: CallContext) throws(ReturnCode) -> Kinds.HandOverReply {
+    Kinds.HandOverReply(granted: dataDealloc, size: Int32(data.count))
+  }
+
   func passRight(right: CapabilityItem, context: CallContext) throws(ReturnCode) -> CapabilityItem {
     // Hand back a send right made from a receive right, keep any other disposition.
     right.disposition == .moveReceive ? CapabilityItem(right.name, disposition: .makeSend) : right
@@ -182,6 +186,15 @@ struct KindsTests {
       try request.append(port)
       #expect(caught { () throws(RPCError) in try rpc.call(request) }?.code == .badArguments, "count \(count)")
     }
+  }
+
+  @Test func deallocChosenPerCallGrantsOrMaps() throws {
+    let harness = KindsHarness()
+    defer { harness.finish() }
+    let granted = try harness.client.handOver(data: MemoryRegion(copying: [1, 2, 3]), dataDealloc: true)
+    #expect(granted.granted && granted.size == 3)
+    let mapped = try harness.client.handOver(data: MemoryRegion(copying: [1, 2]), dataDealloc: false)
+    #expect(!mapped.granted && mapped.size == 2)
   }
 
   @Test func aCapabilityOfTheWrongRightIsRefused() throws {

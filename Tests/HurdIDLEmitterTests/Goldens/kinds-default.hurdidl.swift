@@ -17,7 +17,7 @@ enum Kinds {
   /// The first message id; request `id` is routine slot `id - base`.
   static let base: Swift.UInt64 = 7000
   /// Message ids the subsystem uses (routines and `skip` holes).
-  static let messageIDCount = 12
+  static let messageIDCount = 13
 
   /// The routines of the subsystem.
   enum Routine: Swift.Hashable, Swift.Sendable {
@@ -45,6 +45,8 @@ enum Kinds {
     case firstSquares
     /// `reverse_ports` — request 7011, reply 7111 (kinds.defs:45).
     case reversePorts
+    /// `hand_over` — request 7012, reply 7112 (kinds.defs:47).
+    case handOver
   }
 
   /// The demux table: slot `id - base` → routine; `nil` for `skip` holes and routines not generated.
@@ -61,6 +63,7 @@ enum Kinds {
     .passRight,  // 7009 pass_right
     .firstSquares,  // 7010 first_squares
     .reversePorts,  // 7011 reverse_ports
+    .handOver,  // 7012 hand_over
   ]
 
   /// The results of `widths`.
@@ -105,6 +108,19 @@ enum Kinds {
     init(status: [Swift.Int32], pair: [Swift.Int32]) {
       self.status = status
       self.pair = pair
+    }
+  }
+
+  /// The results of `hand_over`.
+  struct HandOverReply: Swift.Sendable {
+    /// `out granted: boolean_t`.
+    var granted: Swift.Bool
+    /// `out size: int`.
+    var size: Swift.Int32
+
+    init(granted: Swift.Bool, size: Swift.Int32) {
+      self.granted = granted
+      self.size = size
     }
   }
 }
@@ -506,6 +522,41 @@ struct KindsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     let reply = try await rpc.call(request, options: options)
     return try Kinds.Wire.decodeReversePortsReply(reply)
   }
+
+  /// `hand_over` — request 7012, reply 7112 (kinds.defs:47).
+  ///
+  /// - Parameters:
+  ///   - data: `in data: pointer_t`.
+  ///   - dataDealloc: `dealloc dataDealloc: boolean_t`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `granted`, `size`.
+  func handOver(
+    data: HurdRPC.MemoryRegion,
+    dataDealloc: Swift.Bool,
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) -> Kinds.HandOverReply {
+    let request = try Kinds.Wire.encodeHandOverRequest(data: data, dataDealloc: dataDealloc)
+    let reply = try rpc.call(request, options: options)
+    return try Kinds.Wire.decodeHandOverReply(reply)
+  }
+
+  /// `hand_over` — request 7012, reply 7112 (kinds.defs:47).
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - data: `in data: pointer_t`.
+  ///   - dataDealloc: `dealloc dataDealloc: boolean_t`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `granted`, `size`.
+  func handOver(
+    data: HurdRPC.MemoryRegion,
+    dataDealloc: Swift.Bool,
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) -> Kinds.HandOverReply {
+    let request = try Kinds.Wire.encodeHandOverRequest(data: data, dataDealloc: dataDealloc)
+    let reply = try await rpc.call(request, options: options)
+    return try Kinds.Wire.decodeHandOverReply(reply)
+  }
 }
 
 // MARK: - Server
@@ -652,6 +703,19 @@ protocol KindsServer: Swift.Sendable {
     ports: [HurdRPC.CapabilityName],
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> [HurdRPC.CapabilityName]
+
+  /// `hand_over` — request 7012, reply 7112 (kinds.defs:47).
+  ///
+  /// - Parameters:
+  ///   - data: `in data: pointer_t`.
+  ///   - dataDealloc: `dealloc dataDealloc: boolean_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `granted`, `size`.
+  func handOver(
+    data: HurdRPC.MemoryRegion,
+    dataDealloc: Swift.Bool,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Kinds.HandOverReply
 }
 
 /// Opt-in defaults: a server conforming to this protocol answers `EOPNOTSUPP` (operation not
@@ -822,6 +886,21 @@ extension KindsServerDefaults {
   ) throws(HurdRPC.ReturnCode) -> [HurdRPC.CapabilityName] {
     throw .EOPNOTSUPP
   }
+
+  /// `hand_over` — request 7012, reply 7112 (kinds.defs:47).
+  ///
+  /// - Parameters:
+  ///   - data: `in data: pointer_t`.
+  ///   - dataDealloc: `dealloc dataDealloc: boolean_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `granted`, `size`.
+  func handOver(
+    data: HurdRPC.MemoryRegion,
+    dataDealloc: Swift.Bool,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Kinds.HandOverReply {
+    throw .EOPNOTSUPP
+  }
 }
 
 /// The demultiplexer of subsystem `kinds` for a receive loop
@@ -867,6 +946,8 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
       try firstSquares(request, reply: &reply, context: context)
     case .reversePorts:
       try reversePorts(request, reply: &reply, context: context)
+    case .handOver:
+      try handOver(request, reply: &reply, context: context)
     }
   }
 
@@ -1060,6 +1141,22 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
       throw HurdRPC.RPCError(.returnCode(error))
     }
     try Kinds.Wire.encodeReversePortsReply(results, into: &reply)
+  }
+
+  /// `hand_over` — request 7012, reply 7112 (kinds.defs:47).
+  private func handOver(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let (data, dataDealloc) = try Kinds.Wire.decodeHandOverRequest(request)
+    let results: Kinds.HandOverReply
+    do {
+      results = try server.handOver(data: data, dataDealloc: dataDealloc, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+    try Kinds.Wire.encodeHandOverReply(results, into: &reply)
   }
 }
 
@@ -1562,6 +1659,47 @@ extension Kinds {
       }
       return reversed
     }
+
+    /// The request of `hand_over`, after checking every bound.
+    static func encodeHandOverRequest(
+      data: HurdRPC.MemoryRegion,
+      dataDealloc: Swift.Bool
+    ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
+      try _HurdIDLWire.checkRegion(data, elementBytes: 1, exact: nil, maximum: nil, argument: "data")
+      var message = HurdRPC.Message(label: 7012)
+      try message.append(.region(dataDealloc ? .grant(data) : .map(data)))
+      return message
+    }
+
+    /// Validates a request of `hand_over` completely and returns its values; `.badArguments` if malformed.
+    static func decodeHandOverRequest(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> (HurdRPC.MemoryRegion, Swift.Bool) {
+      try _HurdIDLWire.expect(message, words: 0, items: 1, malformed: .badArguments)
+      let data = try _HurdIDLWire.region(message.items[0], elementBytes: 1, exact: nil, maximum: nil, argument: "data", malformed: .badArguments)
+      let dataDealloc = _HurdIDLWire.isGrant(message.items[0])
+      return (data, dataDealloc)
+    }
+
+    /// Appends the results of `hand_over` to a reply that holds the return code.
+    static func encodeHandOverReply(
+      _ results: Kinds.HandOverReply,
+      into message: inout HurdRPC.Message
+    ) throws(HurdRPC.RPCError) {
+      try _HurdIDLWire.reserve(2, in: &message)
+      _HurdIDLWire.put((results.granted ? 1 : 0), at: 8, size: 1, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: results.size), at: 12, size: 4, in: &message)
+    }
+
+    /// The results of a successful reply of `hand_over`; `.typeError` if malformed.
+    static func decodeHandOverReply(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> Kinds.HandOverReply {
+      try _HurdIDLWire.expect(message, words: 2, items: 0, malformed: .typeError)
+      let granted = try _HurdIDLWire.bool(_HurdIDLWire.get(message, at: 8, size: 1), argument: "granted", malformed: .typeError)
+      let size = Swift.Int32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 12, size: 4))
+      return Kinds.HandOverReply(granted: granted, size: size)
+    }
   }
 }
 
@@ -1646,6 +1784,12 @@ fileprivate enum _HurdIDLWire {
       return .region(grant ? .grant(region) : .map(region))
     }
     return .string(HurdRPC.StringItem(bytes))
+  }
+
+  /// Whether a region item was granted (moved) rather than mapped (`dealloc[]`).
+  static func isGrant(_ item: HurdRPC.TypedItem) -> Swift.Bool {
+    guard case .region(let region) = item, case .grant = region.kind else { return false }
+    return true
   }
 
   /// The bytes of a data item (a region only where `allowRegion`).

@@ -705,6 +705,12 @@ fileprivate enum _HurdIDLWire {
     return .string(HurdRPC.StringItem(bytes))
   }
 
+  /// Whether a region item was granted (moved) rather than mapped (`dealloc[]`).
+  static func isGrant(_ item: HurdRPC.TypedItem) -> Swift.Bool {
+    guard case .region(let region) = item, case .grant = region.kind else { return false }
+    return true
+  }
+
   /// The bytes of a data item (a region only where `allowRegion`).
   static func data(
     _ item: HurdRPC.TypedItem, allowRegion: Swift.Bool, argument: Swift.String, malformed: HurdRPC.RPCError.Code

@@ -12,7 +12,8 @@ public indirect enum SwiftNode: Hashable, Sendable {
   case doc([String])
   /// `// …` lines.
   case comment([String])
-  /// `opening` on its own line, then `body` indented by one level, then `closing`.
+  /// `opening` (one or more lines) at the current indentation, then `body` indented by one
+  /// level, then `closing`.
   case block(opening: String, body: [SwiftNode], closing: String)
   /// A `case …:` / `default:` label inside a `switch` block: at the switch's indentation, body
   /// indented.
@@ -126,7 +127,8 @@ public struct SwiftRenderer: Sendable {
       case .comment(let text):
         for line in text { lines.append(line.isEmpty ? pad + "//" : pad + "// " + line) }
       case .block(let opening, let body, let closing):
-        lines.append(pad + opening)
+        // A multi-line opening (a wrapped `guard`) keeps its own relative indentation.
+        for part in opening.split(separator: "\n", omittingEmptySubsequences: false) { lines.append(pad + part) }
         append(body, indentation: indentation + 2, to: &lines)
         while lines.count > blockStart, lines.last == "" { lines.removeLast() }
         lines.append(pad + closing)

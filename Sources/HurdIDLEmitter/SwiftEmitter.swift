@@ -183,7 +183,7 @@ private struct Emitter {
     for value in routine.results {
       body += [.doc(["`\(value.declaration)`."]), .line("\(access)var \(value.swiftName): \(value.shape.swiftType)")]
     }
-    body.append(.blank)
+    body += [.blank, .doc(["The results, in `.defs` order."])]
     let parameters = routine.results.map { SwiftFunction.Parameter(name: $0.swiftName, type: $0.shape.swiftType) }
     let initLine = "\(access)init(" + parameters.map(\.renderedForInit).joined(separator: ", ") + ") {"
     body.append(.block(opening: initLine, body: routine.results.map { .line("self.\($0.swiftName) = \($0.swiftName)") }, closing: "}"))
@@ -208,7 +208,9 @@ private struct Emitter {
       .doc(["The runtime client every call goes through (transport + interceptors)."]),
       .line("\(access)let rpc: HurdRPC.RPCClient<Transport>"),
       .blank,
+      .doc(["A client that calls through `rpc` (with its interceptors)."]),
       .line("\(access)init(rpc: HurdRPC.RPCClient<Transport>) { self.rpc = rpc }"),
+      .doc(["A client that calls `transport` directly."]),
       .line("\(access)init(transport: Transport) { self.rpc = HurdRPC.RPCClient(transport: transport) }"),
     ]
     for routine in routines {
@@ -288,7 +290,8 @@ private struct Emitter {
     var dispatchBody: [SwiftNode] = [
       .line("let slot = request.label &- \(namespace).base"),
       .block(
-        opening: "guard slot < Swift.UInt64(\(namespace).routineTable.count), let routine = \(namespace).routineTable[Swift.Int(slot)] else {",
+        opening:
+          "guard slot < Swift.UInt64(\(namespace).routineTable.count),\n  let routine = \(namespace).routineTable[Swift.Int(slot)]\nelse {",
         body: [.line("throw HurdRPC.RPCError(.badID, \"no routine with id \\(request.label) in subsystem \(subsystemName)\")")],
         closing: "}"),
     ]
@@ -304,8 +307,10 @@ private struct Emitter {
           closing: "}"))
     }
     var demuxBody: [SwiftNode] = [
+      .doc(["The handlers every valid request goes to."]),
       .line("\(access)let server: Server"),
       .blank,
+      .doc(["A demultiplexer that hands valid requests to `server`."]),
       .line("\(access)init(_ server: Server) { self.server = server }"),
       .blank,
       .doc([

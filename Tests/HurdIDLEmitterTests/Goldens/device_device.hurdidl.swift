@@ -74,7 +74,9 @@ struct DeviceClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   /// The runtime client every call goes through (transport + interceptors).
   let rpc: HurdRPC.RPCClient<Transport>
 
+  /// A client that calls through `rpc` (with its interceptors).
   init(rpc: HurdRPC.RPCClient<Transport>) { self.rpc = rpc }
+  /// A client that calls `transport` directly.
   init(transport: Transport) { self.rpc = HurdRPC.RPCClient(transport: transport) }
 
   /// `device_open` — request 2800, reply 2900 (device/device.defs:56).
@@ -861,8 +863,10 @@ extension DeviceServerDefaults {
 /// The demultiplexer of subsystem `device` for a receive loop
 /// (`HurdRPC.RequestDispatcher(DeviceDemux(server))`).
 struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
+  /// The handlers every valid request goes to.
   let server: Server
 
+  /// A demultiplexer that hands valid requests to `server`.
   init(_ server: Server) { self.server = server }
 
   /// Looks the request up in `Device.routineTable`, validates it completely (word count, every
@@ -873,7 +877,9 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let slot = request.label &- Device.base
-    guard slot < Swift.UInt64(Device.routineTable.count), let routine = Device.routineTable[Swift.Int(slot)] else {
+    guard slot < Swift.UInt64(Device.routineTable.count),
+      let routine = Device.routineTable[Swift.Int(slot)]
+    else {
       throw HurdRPC.RPCError(.badID, "no routine with id \(request.label) in subsystem device")
     }
     switch routine {

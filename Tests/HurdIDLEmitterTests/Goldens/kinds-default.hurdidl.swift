@@ -77,6 +77,7 @@ enum Kinds {
     /// `out h: boolean_t`.
     var h: Swift.Bool
 
+    /// The results, in `.defs` order.
     init(e: Swift.Int8, f: Swift.Int16, g: Swift.Int64, h: Swift.Bool) {
       self.e = e
       self.f = f
@@ -92,6 +93,7 @@ enum Kinds {
     /// `out doubled: words_t`.
     var doubled: [Swift.Int32]
 
+    /// The results, in `.defs` order.
     init(total: Swift.Int64, doubled: [Swift.Int32]) {
       self.total = total
       self.doubled = doubled
@@ -105,6 +107,7 @@ enum Kinds {
     /// `out pair: pair_t`.
     var pair: [Swift.Int32]
 
+    /// The results, in `.defs` order.
     init(status: [Swift.Int32], pair: [Swift.Int32]) {
       self.status = status
       self.pair = pair
@@ -118,6 +121,7 @@ enum Kinds {
     /// `out size: int`.
     var size: Swift.Int32
 
+    /// The results, in `.defs` order.
     init(granted: Swift.Bool, size: Swift.Int32) {
       self.granted = granted
       self.size = size
@@ -132,7 +136,9 @@ struct KindsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   /// The runtime client every call goes through (transport + interceptors).
   let rpc: HurdRPC.RPCClient<Transport>
 
+  /// A client that calls through `rpc` (with its interceptors).
   init(rpc: HurdRPC.RPCClient<Transport>) { self.rpc = rpc }
+  /// A client that calls `transport` directly.
   init(transport: Transport) { self.rpc = HurdRPC.RPCClient(transport: transport) }
 
   /// `widths` — request 7000, reply 7100 (kinds.defs:15).
@@ -906,8 +912,10 @@ extension KindsServerDefaults {
 /// The demultiplexer of subsystem `kinds` for a receive loop
 /// (`HurdRPC.RequestDispatcher(KindsDemux(server))`).
 struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
+  /// The handlers every valid request goes to.
   let server: Server
 
+  /// A demultiplexer that hands valid requests to `server`.
   init(_ server: Server) { self.server = server }
 
   /// Looks the request up in `Kinds.routineTable`, validates it completely (word count, every
@@ -918,7 +926,9 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let slot = request.label &- Kinds.base
-    guard slot < Swift.UInt64(Kinds.routineTable.count), let routine = Kinds.routineTable[Swift.Int(slot)] else {
+    guard slot < Swift.UInt64(Kinds.routineTable.count),
+      let routine = Kinds.routineTable[Swift.Int(slot)]
+    else {
       throw HurdRPC.RPCError(.badID, "no routine with id \(request.label) in subsystem kinds")
     }
     switch routine {

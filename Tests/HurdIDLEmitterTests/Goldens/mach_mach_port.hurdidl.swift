@@ -97,6 +97,7 @@ enum MachPort {
     /// `out types: mach_port_type_array_t`.
     var types: HurdRPC.MemoryRegion
 
+    /// The results, in `.defs` order.
     init(names: HurdRPC.MemoryRegion, types: HurdRPC.MemoryRegion) {
       self.names = names
       self.types = types
@@ -111,7 +112,9 @@ struct MachPortClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   /// The runtime client every call goes through (transport + interceptors).
   let rpc: HurdRPC.RPCClient<Transport>
 
+  /// A client that calls through `rpc` (with its interceptors).
   init(rpc: HurdRPC.RPCClient<Transport>) { self.rpc = rpc }
+  /// A client that calls `transport` directly.
   init(transport: Transport) { self.rpc = HurdRPC.RPCClient(transport: transport) }
 
   /// `mach_port_names` — request 3200, reply 3300 (mach/mach_port.defs:53).
@@ -1291,8 +1294,10 @@ extension MachPortServerDefaults {
 /// The demultiplexer of subsystem `mach_port` for a receive loop
 /// (`HurdRPC.RequestDispatcher(MachPortDemux(server))`).
 struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
+  /// The handlers every valid request goes to.
   let server: Server
 
+  /// A demultiplexer that hands valid requests to `server`.
   init(_ server: Server) { self.server = server }
 
   /// Looks the request up in `MachPort.routineTable`, validates it completely (word count, every
@@ -1303,7 +1308,9 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let slot = request.label &- MachPort.base
-    guard slot < Swift.UInt64(MachPort.routineTable.count), let routine = MachPort.routineTable[Swift.Int(slot)] else {
+    guard slot < Swift.UInt64(MachPort.routineTable.count),
+      let routine = MachPort.routineTable[Swift.Int(slot)]
+    else {
       throw HurdRPC.RPCError(.badID, "no routine with id \(request.label) in subsystem mach_port")
     }
     switch routine {

@@ -56,7 +56,9 @@ struct NotifyClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   /// The runtime client every call goes through (transport + interceptors).
   let rpc: HurdRPC.RPCClient<Transport>
 
+  /// A client that calls through `rpc` (with its interceptors).
   init(rpc: HurdRPC.RPCClient<Transport>) { self.rpc = rpc }
+  /// A client that calls `transport` directly.
   init(transport: Transport) { self.rpc = HurdRPC.RPCClient(transport: transport) }
 
   /// `mach_notify_port_deleted` — request 65, one-way (mach/notify.defs:63).
@@ -377,8 +379,10 @@ extension NotifyServerDefaults {
 /// The demultiplexer of subsystem `notify` for a receive loop
 /// (`HurdRPC.RequestDispatcher(NotifyDemux(server))`).
 struct NotifyDemux<Server: NotifyServer>: HurdRPC.Demultiplexer {
+  /// The handlers every valid request goes to.
   let server: Server
 
+  /// A demultiplexer that hands valid requests to `server`.
   init(_ server: Server) { self.server = server }
 
   /// Looks the request up in `Notify.routineTable`, validates it completely (word count, every
@@ -389,7 +393,9 @@ struct NotifyDemux<Server: NotifyServer>: HurdRPC.Demultiplexer {
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let slot = request.label &- Notify.base
-    guard slot < Swift.UInt64(Notify.routineTable.count), let routine = Notify.routineTable[Swift.Int(slot)] else {
+    guard slot < Swift.UInt64(Notify.routineTable.count),
+      let routine = Notify.routineTable[Swift.Int(slot)]
+    else {
       throw HurdRPC.RPCError(.badID, "no routine with id \(request.label) in subsystem notify")
     }
     switch routine {

@@ -59,6 +59,7 @@ enum Roundtrip {
     /// `out exact: boolean_t`.
     var exact: Swift.Bool
 
+    /// The results, in `.defs` order.
     init(quotient: Swift.Int32, exact: Swift.Bool) {
       self.quotient = quotient
       self.exact = exact
@@ -73,7 +74,9 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   /// The runtime client every call goes through (transport + interceptors).
   let rpc: HurdRPC.RPCClient<Transport>
 
+  /// A client that calls through `rpc` (with its interceptors).
   init(rpc: HurdRPC.RPCClient<Transport>) { self.rpc = rpc }
+  /// A client that calls `transport` directly.
   init(transport: Transport) { self.rpc = HurdRPC.RPCClient(transport: transport) }
 
   /// `add` — request 5000, reply 5100 (roundtrip.defs:12).
@@ -535,8 +538,10 @@ extension RoundtripServerDefaults {
 /// The demultiplexer of subsystem `roundtrip` for a receive loop
 /// (`HurdRPC.RequestDispatcher(RoundtripDemux(server))`).
 struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
+  /// The handlers every valid request goes to.
   let server: Server
 
+  /// A demultiplexer that hands valid requests to `server`.
   init(_ server: Server) { self.server = server }
 
   /// Looks the request up in `Roundtrip.routineTable`, validates it completely (word count, every
@@ -547,7 +552,9 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let slot = request.label &- Roundtrip.base
-    guard slot < Swift.UInt64(Roundtrip.routineTable.count), let routine = Roundtrip.routineTable[Swift.Int(slot)] else {
+    guard slot < Swift.UInt64(Roundtrip.routineTable.count),
+      let routine = Roundtrip.routineTable[Swift.Int(slot)]
+    else {
       throw HurdRPC.RPCError(.badID, "no routine with id \(request.label) in subsystem roundtrip")
     }
     switch routine {

@@ -59,6 +59,7 @@ package enum Roundtrip {
     /// `out exact: boolean_t`.
     package var exact: Swift.Bool
 
+    /// The results, in `.defs` order.
     package init(quotient: Swift.Int32, exact: Swift.Bool) {
       self.quotient = quotient
       self.exact = exact
@@ -274,8 +275,10 @@ extension RoundtripServerDefaults {
 /// The demultiplexer of subsystem `roundtrip` for a receive loop
 /// (`HurdRPC.RequestDispatcher(RoundtripDemux(server))`).
 package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
+  /// The handlers every valid request goes to.
   package let server: Server
 
+  /// A demultiplexer that hands valid requests to `server`.
   package init(_ server: Server) { self.server = server }
 
   /// Looks the request up in `Roundtrip.routineTable`, validates it completely (word count, every
@@ -286,7 +289,9 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let slot = request.label &- Roundtrip.base
-    guard slot < Swift.UInt64(Roundtrip.routineTable.count), let routine = Roundtrip.routineTable[Swift.Int(slot)] else {
+    guard slot < Swift.UInt64(Roundtrip.routineTable.count),
+      let routine = Roundtrip.routineTable[Swift.Int(slot)]
+    else {
       throw HurdRPC.RPCError(.badID, "no routine with id \(request.label) in subsystem roundtrip")
     }
     switch routine {

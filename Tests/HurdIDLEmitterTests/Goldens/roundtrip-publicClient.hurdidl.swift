@@ -59,6 +59,7 @@ public enum Roundtrip {
     /// `out exact: boolean_t`.
     public var exact: Swift.Bool
 
+    /// The results, in `.defs` order.
     public init(quotient: Swift.Int32, exact: Swift.Bool) {
       self.quotient = quotient
       self.exact = exact
@@ -73,7 +74,9 @@ public struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendabl
   /// The runtime client every call goes through (transport + interceptors).
   public let rpc: HurdRPC.RPCClient<Transport>
 
+  /// A client that calls through `rpc` (with its interceptors).
   public init(rpc: HurdRPC.RPCClient<Transport>) { self.rpc = rpc }
+  /// A client that calls `transport` directly.
   public init(transport: Transport) { self.rpc = HurdRPC.RPCClient(transport: transport) }
 
   /// `add` — request 5000, reply 5100 (roundtrip.defs:12).

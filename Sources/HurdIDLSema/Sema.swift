@@ -6,8 +6,10 @@ public struct SemaOptions: Hashable, Sendable {
   /// The buffers of the main file (one, except for externally preprocessed text, where every
   /// line marker back to the main file opens a new buffer). They decide which types are listed in
   /// ``CheckedInterface/types`` and tell a type fragment (types declared in the main file) from a
-  /// file that only includes one.
-  public var mainBuffers: Set<BufferID>
+  /// file that only includes one. `nil` (the default): every buffer counts as the main file — a
+  /// file that only includes types then checks as a fragment; use ``init(mainFileOf:)`` after the
+  /// front end to get GNU's "no subsystem" error for it.
+  public var mainBuffers: Set<BufferID>?
   /// Warn where GNU MIG's `struct {…}` layout differs from C's (8-byte `MACH_MSG_TYPE_*`
   /// members aligned to 4). Off by default: GNU Mach's own headers trigger it (`rpc_time_value_t`);
   /// the model always records it in ``StructLayout/differsFromC``.
@@ -17,9 +19,9 @@ public struct SemaOptions: Hashable, Sendable {
   public var listsIncludedTypes: Bool
 
   public init(
-    mainBuffer: BufferID = BufferID(rawValue: 0), warnsAboutStructLayout: Bool = false, listsIncludedTypes: Bool = false
+    mainBuffer: BufferID? = nil, warnsAboutStructLayout: Bool = false, listsIncludedTypes: Bool = false
   ) {
-    self.mainBuffers = [mainBuffer]
+    self.mainBuffers = mainBuffer.map { [$0] }
     self.warnsAboutStructLayout = warnsAboutStructLayout
     self.listsIncludedTypes = listsIncludedTypes
   }
@@ -34,6 +36,9 @@ public struct SemaOptions: Hashable, Sendable {
       mainBuffers = Set(topLevel.filter { $0.path == main.path }.map(\.id))
     }
   }
+
+  /// Whether `buffer` belongs to the main file.
+  func isMain(_ buffer: BufferID) -> Bool { mainBuffers?.contains(buffer) ?? true }
 }
 
 /// What sema made of a syntax tree.

@@ -13,7 +13,7 @@ import Testing
   static let mig = "/usr/bin/x86_64-gnu-mig"
   static var hasMIG: Bool { FileManager.default.isExecutableFile(atPath: mig) }
   static let missingMIG = Comment(
-    rawValue: "GNU MIG (\(mig), Debian package mig-x86-64-gnu) is not installed; .ci/run installs it")
+    rawValue: "GNU MIG (\(mig), Debian package mig-x86-64-gnu) is not installed; run Scripts/test.sh (it installs it through Scripts/install-deps.sh)")
 
   struct Outcome {
     var status: Int32
@@ -151,6 +151,42 @@ import Testing
         mismatches.append("reply quick checks of \(routine.userName): GNU \(userChecks[routine.userName] ?? []), hurdidl \(reply)")
       }
     }
+    // Destruction after the server call: destructors and the deallocation of out-of-line
+    // `array[]` data GNU generates exactly for the arguments with the `destroy` trait.
+    var serverStubs: [String: String] = [:]
+    for chunk in gnu.serverCode.components(separatedBy: "mig_internal void _X").dropFirst() {
+      serverStubs[String(chunk.prefix { $0.isLetter || $0.isNumber || $0 == "_" })] = chunk
+    }
+    for routine in model.routines {
+      guard let stub = serverStubs[routine.name] else {
+        mismatches.append("no server stub for \(routine.name)")
+        continue
+      }
+      // The server reads each request item through `In<position>P` (GNU's argRequestPos).
+      for item in routine.requestItems {
+        let pattern = #"In[0-9]+P->"# + item.name + "Type"
+        guard let range = stub.range(of: pattern, options: .regularExpression) else { continue }
+        let position = Int(stub[range].dropFirst(2).prefix { $0.isNumber })
+        if position != item.requestPosition {
+          mismatches.append("\(routine.name).\(item.name): GNU reads it at In\(position ?? -1)P, position \(item.requestPosition ?? -1)")
+        }
+      }
+      for argument in routine.arguments where argument.origin == .written {
+        let destroys = argument.traits.contains(.destroy)
+        if let destructor = argument.type.destructor {
+          // `f(x)` on a translated local, `f(In0P->x)` straight from the request.
+          let called =
+            stub.range(of: destructor + #"\((In[0-9]+P->)?"# + argument.name + #"\)"#, options: .regularExpression) != nil
+          if called != destroys { mismatches.append("\(routine.name).\(argument.name): destructor called \(called)") }
+        } else if argument.type.isIndefinite {
+          let pattern = #"mig_deallocate\(\(vm_offset_t\) In[0-9]+P->"# + argument.name + "P,"
+          let deallocated = stub.range(of: pattern, options: .regularExpression) != nil
+          if deallocated != destroys {
+            mismatches.append("\(routine.name).\(argument.name): out-of-line data deallocated \(deallocated)")
+          }
+        }
+      }
+    }
     // Message ids as the user stubs write and check them.
     var stubsWithIDs = 0
     for chunk in gnu.userCode.components(separatedBy: "mig_external kern_return_t ").dropFirst() {
@@ -209,11 +245,12 @@ import Testing
     "mi2.defs": "a missing #include is an error (GNU silently drops the rest of the file)",
   ]
 
-  @Test(arguments: Paths.defsFiles(in: "semantics"))
-  func experimentsMatchGNU(_ name: String) throws {
+  @Test(arguments: ModelGoldenTests.cases)
+  func experimentsMatchGNU(_ fixture: String) throws {
     try #require(Self.hasMIG, Self.missingMIG)
     try #require(Paths.hasGNUMach, Paths.missingGNUMach)
-    let path = Paths.fixtures.appendingPathComponent("semantics/" + name).path
+    let name = String(fixture.split(separator: "/").last ?? "")
+    let path = Paths.fixtures.appendingPathComponent(fixture).path
     let result = try Self.compare(path, defines: ["__x86_64__", "__LP64__"])
     if let reason = Self.acceptanceDifferences[name] {
       #expect(result.gnuAccepted != result.weAccepted, "\(reason)")

@@ -444,3 +444,18 @@ import Testing
     #expect(interface.types.map(\.name) == ["a", "c"])
   }
 }
+
+@Suite struct SemaOptionsTests {
+  /// Without a source map every buffer counts as the main file; with it, an include-only file
+  /// gets the "no subsystem" error.
+  @Test func mainFileDecidesTheFragmentRule() throws {
+    try #require(Paths.hasGNUMach, Paths.missingGNUMach)
+    let checked = checkFixture("bad/b07_no_subsystem.defs")
+    #expect(checked.codes == [.noSubsystem])
+    let syntax = try #require(checked.front.syntax)
+    let everyBufferMain = Sema.check(syntax)
+    #expect(everyBufferMain.diagnostics.isEmpty)
+    #expect(everyBufferMain.interface?.isTypeFragment == true)
+    #expect(everyBufferMain.interface?.types.isEmpty == false)
+  }
+}

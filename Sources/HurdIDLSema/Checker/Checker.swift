@@ -99,7 +99,7 @@ struct Checker {
       case .rcsid(let decl):
         rcsID = decl.string.value
       case .type(let decl):
-        if options.mainBuffers.contains(decl.range.start.buffer) { declaresTypeInMainFile = true }
+        if options.isMain(decl.range.start.buffer) { declaresTypeInMainFile = true }
         noteDeclarationBeforeSubsystem(what: "type '\(decl.name.name)'", at: decl.range)
         declareType(decl)
       case .routine(let decl):
@@ -120,7 +120,7 @@ struct Checker {
         .noSubsystem,
         "no 'subsystem' statement: an interface starts with 'subsystem NAME BASE;' "
           + "(a file that only declares types is checked as an include fragment)",
-        at: SourceLocation(buffer: options.mainBuffers.min() ?? BufferID(rawValue: 0), line: 1, column: 1))
+        at: SourceLocation(buffer: options.mainBuffers?.min() ?? file.range.start.buffer, line: 1, column: 1))
     }
     // A fragment may use types its includer declares (machine_types.defs uses std_types.defs'
     // uint32_t): those names are recorded, not reported.

@@ -69,7 +69,7 @@ struct IPCTests {
     let server = kernel.spawn(in: space) { ctx in
       guard let r = try? ctx.wait() else { return }
       received.set(r.from)
-      _ = try? ctx.receive(from: ctx.id, timeout: .microseconds(50_000))  // never replies
+      _ = try? ctx.receive(from: ctx.id)  // never replies; aborted once the client is done
     }
     let error = Slot<L4ErrorCode>()
     let client = kernel.spawn(in: space) { ctx in

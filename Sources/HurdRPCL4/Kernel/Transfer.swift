@@ -165,9 +165,8 @@ extension L4Kernel {
         targetDone = 0
         continue
       }
-      if sender.transferAbort.load(ordering: .acquiring) || receiver.transferAbort.load(ordering: .acquiring) {
-        return (filled, .aborted)
-      }
+      // Aborts are noticed where the copy waits (page faults) and between items, like a kernel's
+      // preemption points; a copy that runs without faults completes its item.
       let from = sourcePieces[sourceIndex].address &+ sourceDone
       let to = targetPieces[targetIndex].address &+ targetDone
       guard let source = sender.space.resolve(from, write: false) else {

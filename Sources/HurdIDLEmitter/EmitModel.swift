@@ -201,8 +201,8 @@ enum EmitModelBuilder {
 
   private static func check(plan: L4RoutinePlan) throws(Unsupported) {
     for message in [plan.request, plan.reply].compactMap(\.self) {
-      if message.overflowBytes != nil {
-        throw Unsupported(reason: "fixed data larger than the untyped words (overflow string)")
+      if message.overflowBytes != nil, !message.items.contains(where: { $0.kind == .overflow }) {
+        throw Unsupported(reason: "an overflow string without its item")
       }
       if !message.fits { throw Unsupported(reason: "a message needs more than 63 registers") }
       if message.items.contains(where: { $0.kind == .capabilityRun && $0.wordsEach != L4Wire.capabilityItemWords }) {

@@ -103,18 +103,23 @@ struct RoutineCodec {
       body.append(.line("try \(wire).reserve(\(plan.untypedWords), in: &message)"))
     }
     var items: [(Int, SwiftNode)] = []
+    if let overflowBytes = plan.overflowBytes, let index = plan.items.firstIndex(where: { $0.kind == .overflow }) {
+      // Fixed data that did not fit into the words travels in the overflow string (item 0).
+      body.append(.line("var overflow = [Swift.UInt8](repeating: 0, count: \(overflowBytes))"))
+      items.append((index, .line("try message.append(.string(HurdRPC.StringItem(overflow)))")))
+    }
     for value in values {
       let v = expression(value)
       switch value[keyPath: placement] {
       case .field(let field)?:
         switch value.shape {
         case .scalar(let scalar):
-          body.append(.line("\(wire).put(\(bits(v, scalar)), at: \(field.byteOffset), size: \(scalar.bytes), in: &message)"))
+          body.append(.line("\(wire).put(\(bits(v, scalar)), at: \(field.byteOffset), size: \(scalar.bytes), in: &\(target(field)))"))
         case .fixedArray(let scalar, _):
           body.append(
             .braces(
               "for (position, element) in \(v).enumerated()",
-              [.line("\(wire).put(\(bits("element", scalar)), at: \(field.byteOffset) + position * \(scalar.bytes), size: \(scalar.bytes), in: &message)")]))
+              [.line("\(wire).put(\(bits("element", scalar)), at: \(field.byteOffset) + position * \(scalar.bytes), size: \(scalar.bytes), in: &\(target(field)))")]))
         default:
           break
         }
@@ -139,7 +144,7 @@ struct RoutineCodec {
           line = "try message.append(.capability(\(v)))"
         case .capabilityArray(let disposition, _, _, _, _):
           if item.runIsVariable == true, let field = runCountField(of: item, in: plan) {
-            body.append(.line("\(wire).put(Swift.UInt64(\(v).count), at: \(field.byteOffset), size: \(field.byteSize), in: &message)"))
+            body.append(.line("\(wire).put(Swift.UInt64(\(v).count), at: \(field.byteOffset), size: \(field.byteSize), in: &\(target(field)))"))
           }
           let element = disposition.map { "HurdRPC.CapabilityItem(element, disposition: .\($0))" } ?? "element"
           items.append((index, .braces("for element in \(v)", [.line("try message.append(.capability(\(element)))")])))
@@ -230,6 +235,10 @@ struct RoutineCodec {
       }
       body.append(.line("try \(wire).expect(message, words: \(plan.untypedWords), items: \(starts.total), malformed: \(malformed))"))
     }
+    if let overflowBytes = plan.overflowBytes, let index = plan.items.firstIndex(where: { $0.kind == .overflow }) {
+      body.append(
+        .line("let overflow = try \(wire).overflow(message.items[\(starts.starts[index])], bytes: \(overflowBytes), malformed: \(malformed))"))
+    }
     for value in values {
       let name = value.swiftName
       let argument = "argument: \"\(name.trimmingBackticks)\", malformed: \(malformed)"
@@ -237,7 +246,7 @@ struct RoutineCodec {
       case .field(let field)?:
         switch value.shape {
         case .scalar(let scalar):
-          body.append(.line("let \(name) = \(scalarFrom("\(wire).get(message, at: \(field.byteOffset), size: \(scalar.bytes))", scalar, argument))"))
+          body.append(.line("let \(name) = \(scalarFrom("\(wire).get(\(target(field)), at: \(field.byteOffset), size: \(scalar.bytes))", scalar, argument))"))
         case .fixedArray(let scalar, let count):
           body.append(.line("var \(name): [\(scalar.swiftName)] = []"))
           body.append(
@@ -245,7 +254,7 @@ struct RoutineCodec {
               "for position in 0..<\(count)",
               [
                 .line(
-                  "\(name).append(\(scalarFrom("\(wire).get(message, at: \(field.byteOffset) + position * \(scalar.bytes), size: \(scalar.bytes))", scalar, argument)))"
+                  "\(name).append(\(scalarFrom("\(wire).get(\(target(field)), at: \(field.byteOffset) + position * \(scalar.bytes), size: \(scalar.bytes))", scalar, argument)))"
                 )
               ]))
         default:
@@ -336,6 +345,9 @@ struct RoutineCodec {
     }
     return (starts, counts, expression(), runs)
   }
+
+  /// What holds a field: the message's words, or the overflow bytes.
+  private func target(_ field: L4FieldPlan) -> String { field.area == .overflow ? "overflow" : "message" }
 
   private func runCountField(of item: L4ItemPlan, in plan: L4MessagePlan) -> L4FieldPlan? {
     if let index = item.countField, plan.fields.indices.contains(index) { return plan.fields[index] }

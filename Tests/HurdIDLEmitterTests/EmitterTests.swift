@@ -112,7 +112,7 @@ struct EmitterTests {
     #expect(file.diagnostics.count == 1)
     #expect(file.diagnostics.first?.code == SwiftEmitter.unsupportedCode)
     #expect(file.contents.contains("nil,  // 5000 add: not generated"))
-    #expect(file.contents.contains("// `add` is not generated: fixed data larger than the untyped words (overflow string)."))
+    #expect(file.contents.contains("// `add` is not generated: an overflow string without its item."))
     #expect(!file.contents.contains("func add("))
   }
 }

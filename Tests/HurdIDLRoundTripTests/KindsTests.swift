@@ -50,6 +50,10 @@ struct KindsService: KindsServer {
     Kinds.HandOverReply(granted: dataDealloc, size: Int32(data.count))
   }
 
+  func sumBlock(first: Int32, block: [Int64], last: Int32, context: CallContext) throws(ReturnCode) -> Kinds.SumBlockReply {
+    Kinds.SumBlockReply(total: block.reduce(Int64(first) + Int64(last)) { $0 &+ $1 }, echo: block.reversed())
+  }
+
   func passRight(right: CapabilityItem, context: CallContext) throws(ReturnCode) -> CapabilityItem {
     // Hand back a send right made from a receive right, keep any other disposition.
     right.disposition == .moveReceive ? CapabilityItem(right.name, disposition: .makeSend) : right
@@ -195,6 +199,15 @@ struct KindsTests {
     #expect(granted.granted && granted.size == 3)
     let mapped = try harness.client.handOver(data: MemoryRegion(copying: [1, 2]), dataDealloc: false)
     #expect(!mapped.granted && mapped.size == 2)
+  }
+
+  @Test func fixedDataBeyondTheWordsTravelsInTheOverflowString() throws {
+    let harness = KindsHarness()
+    defer { harness.finish() }
+    let block = (0..<64).map { Int64($0) * 1_000_000_007 - 5 }
+    let reply = try harness.client.sumBlock(first: -1, block: block, last: Int32.max)
+    #expect(reply.total == block.reduce(Int64(Int32.max) - 1, &+))
+    #expect(reply.echo == block.reversed())
   }
 
   @Test func aCapabilityOfTheWrongRightIsRefused() throws {

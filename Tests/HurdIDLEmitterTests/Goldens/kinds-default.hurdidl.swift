@@ -17,7 +17,7 @@ enum Kinds {
   /// The first message id; request `id` is routine slot `id - base`.
   static let base: Swift.UInt64 = 7000
   /// Message ids the subsystem uses (routines and `skip` holes).
-  static let messageIDCount = 13
+  static let messageIDCount = 14
 
   /// The routines of the subsystem.
   enum Routine: Swift.Hashable, Swift.Sendable {
@@ -47,6 +47,8 @@ enum Kinds {
     case reversePorts
     /// `hand_over` — request 7012, reply 7112 (kinds.defs:47).
     case handOver
+    /// `sum_block` — request 7013, reply 7113 (kinds.defs:51).
+    case sumBlock
   }
 
   /// The demux table: slot `id - base` → routine; `nil` for `skip` holes and routines not generated.
@@ -64,6 +66,7 @@ enum Kinds {
     .firstSquares,  // 7010 first_squares
     .reversePorts,  // 7011 reverse_ports
     .handOver,  // 7012 hand_over
+    .sumBlock,  // 7013 sum_block
   ]
 
   /// The results of `widths`.
@@ -125,6 +128,20 @@ enum Kinds {
     init(granted: Swift.Bool, size: Swift.Int32) {
       self.granted = granted
       self.size = size
+    }
+  }
+
+  /// The results of `sum_block`.
+  struct SumBlockReply: Swift.Sendable {
+    /// `out total: int64_t`.
+    var total: Swift.Int64
+    /// `out echo: block_t`.
+    var echo: [Swift.Int64]
+
+    /// The results, in `.defs` order.
+    init(total: Swift.Int64, echo: [Swift.Int64]) {
+      self.total = total
+      self.echo = echo
     }
   }
 }
@@ -563,6 +580,45 @@ struct KindsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     let reply = try await rpc.call(request, options: options)
     return try Kinds.Wire.decodeHandOverReply(reply)
   }
+
+  /// `sum_block` — request 7013, reply 7113 (kinds.defs:51).
+  ///
+  /// - Parameters:
+  ///   - first: `in first: int`.
+  ///   - block: `in block: block_t`.
+  ///   - last: `in last: int`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `total`, `echo`.
+  func sumBlock(
+    first: Swift.Int32,
+    block: [Swift.Int64],
+    last: Swift.Int32,
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) -> Kinds.SumBlockReply {
+    let request = try Kinds.Wire.encodeSumBlockRequest(first: first, block: block, last: last)
+    let reply = try rpc.call(request, options: options)
+    return try Kinds.Wire.decodeSumBlockReply(reply)
+  }
+
+  /// `sum_block` — request 7013, reply 7113 (kinds.defs:51).
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - first: `in first: int`.
+  ///   - block: `in block: block_t`.
+  ///   - last: `in last: int`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `total`, `echo`.
+  func sumBlock(
+    first: Swift.Int32,
+    block: [Swift.Int64],
+    last: Swift.Int32,
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) -> Kinds.SumBlockReply {
+    let request = try Kinds.Wire.encodeSumBlockRequest(first: first, block: block, last: last)
+    let reply = try await rpc.call(request, options: options)
+    return try Kinds.Wire.decodeSumBlockReply(reply)
+  }
 }
 
 // MARK: - Server
@@ -722,6 +778,21 @@ protocol KindsServer: Swift.Sendable {
     dataDealloc: Swift.Bool,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Kinds.HandOverReply
+
+  /// `sum_block` — request 7013, reply 7113 (kinds.defs:51).
+  ///
+  /// - Parameters:
+  ///   - first: `in first: int`.
+  ///   - block: `in block: block_t`.
+  ///   - last: `in last: int`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `total`, `echo`.
+  func sumBlock(
+    first: Swift.Int32,
+    block: [Swift.Int64],
+    last: Swift.Int32,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Kinds.SumBlockReply
 }
 
 /// Opt-in defaults: a server conforming to this protocol answers `EOPNOTSUPP` (operation not
@@ -907,6 +978,23 @@ extension KindsServerDefaults {
   ) throws(HurdRPC.ReturnCode) -> Kinds.HandOverReply {
     throw .EOPNOTSUPP
   }
+
+  /// `sum_block` — request 7013, reply 7113 (kinds.defs:51).
+  ///
+  /// - Parameters:
+  ///   - first: `in first: int`.
+  ///   - block: `in block: block_t`.
+  ///   - last: `in last: int`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `total`, `echo`.
+  func sumBlock(
+    first: Swift.Int32,
+    block: [Swift.Int64],
+    last: Swift.Int32,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Kinds.SumBlockReply {
+    throw .EOPNOTSUPP
+  }
 }
 
 /// The demultiplexer of subsystem `kinds` for a receive loop
@@ -958,6 +1046,8 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
       try reversePorts(request, reply: &reply, context: context)
     case .handOver:
       try handOver(request, reply: &reply, context: context)
+    case .sumBlock:
+      try sumBlock(request, reply: &reply, context: context)
     }
   }
 
@@ -1167,6 +1257,22 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
       throw HurdRPC.RPCError(.returnCode(error))
     }
     try Kinds.Wire.encodeHandOverReply(results, into: &reply)
+  }
+
+  /// `sum_block` — request 7013, reply 7113 (kinds.defs:51).
+  private func sumBlock(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let (first, block, last) = try Kinds.Wire.decodeSumBlockRequest(request)
+    let results: Kinds.SumBlockReply
+    do {
+      results = try server.sumBlock(first: first, block: block, last: last, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+    try Kinds.Wire.encodeSumBlockReply(results, into: &reply)
   }
 }
 
@@ -1710,6 +1816,69 @@ extension Kinds {
       let size = Swift.Int32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 12, size: 4))
       return Kinds.HandOverReply(granted: granted, size: size)
     }
+
+    /// The request of `sum_block`, after checking every bound.
+    static func encodeSumBlockRequest(
+      first: Swift.Int32,
+      block: [Swift.Int64],
+      last: Swift.Int32
+    ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
+      try _HurdIDLWire.check(count: block.count, exact: 64, maximum: nil, argument: "block")
+      var message = HurdRPC.Message(label: 7013)
+      try _HurdIDLWire.reserve(1, in: &message)
+      var overflow = [Swift.UInt8](repeating: 0, count: 512)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: first), at: 0, size: 4, in: &message)
+      for (position, element) in block.enumerated() {
+        _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: element), at: 0 + position * 8, size: 8, in: &overflow)
+      }
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: last), at: 4, size: 4, in: &message)
+      try message.append(.string(HurdRPC.StringItem(overflow)))
+      return message
+    }
+
+    /// Validates a request of `sum_block` completely and returns its values; `.badArguments` if malformed.
+    static func decodeSumBlockRequest(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> (Swift.Int32, [Swift.Int64], Swift.Int32) {
+      try _HurdIDLWire.expect(message, words: 1, items: 1, malformed: .badArguments)
+      let overflow = try _HurdIDLWire.overflow(message.items[0], bytes: 512, malformed: .badArguments)
+      let first = Swift.Int32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 0, size: 4))
+      var block: [Swift.Int64] = []
+      for position in 0..<64 {
+        block.append(Swift.Int64(truncatingIfNeeded: _HurdIDLWire.get(overflow, at: 0 + position * 8, size: 8)))
+      }
+      let last = Swift.Int32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 4, size: 4))
+      return (first, block, last)
+    }
+
+    /// Appends the results of `sum_block` to a reply that holds the return code.
+    static func encodeSumBlockReply(
+      _ results: Kinds.SumBlockReply,
+      into message: inout HurdRPC.Message
+    ) throws(HurdRPC.RPCError) {
+      try _HurdIDLWire.check(count: results.echo.count, exact: 64, maximum: nil, argument: "echo")
+      try _HurdIDLWire.reserve(2, in: &message)
+      var overflow = [Swift.UInt8](repeating: 0, count: 512)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: results.total), at: 8, size: 8, in: &message)
+      for (position, element) in results.echo.enumerated() {
+        _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: element), at: 0 + position * 8, size: 8, in: &overflow)
+      }
+      try message.append(.string(HurdRPC.StringItem(overflow)))
+    }
+
+    /// The results of a successful reply of `sum_block`; `.typeError` if malformed.
+    static func decodeSumBlockReply(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> Kinds.SumBlockReply {
+      try _HurdIDLWire.expect(message, words: 2, items: 1, malformed: .typeError)
+      let overflow = try _HurdIDLWire.overflow(message.items[0], bytes: 512, malformed: .typeError)
+      let total = Swift.Int64(truncatingIfNeeded: _HurdIDLWire.get(message, at: 8, size: 8))
+      var echo: [Swift.Int64] = []
+      for position in 0..<64 {
+        echo.append(Swift.Int64(truncatingIfNeeded: _HurdIDLWire.get(overflow, at: 0 + position * 8, size: 8)))
+      }
+      return Kinds.SumBlockReply(total: total, echo: echo)
+    }
   }
 }
 
@@ -1731,6 +1900,28 @@ fileprivate enum _HurdIDLWire {
   static func get(_ message: borrowing HurdRPC.Message, at byteOffset: Swift.Int, size: Swift.Int) -> Swift.UInt64 {
     let mask: Swift.UInt64 = size >= 8 ? ~0 : (1 << Swift.UInt64(size * 8)) - 1
     return (message[byteOffset / 8] >> Swift.UInt64((byteOffset % 8) * 8)) & mask
+  }
+
+  /// ORs the low `size` bytes of `bits` into the overflow bytes at `byteOffset`.
+  static func put(_ bits: Swift.UInt64, at byteOffset: Swift.Int, size: Swift.Int, in bytes: inout [Swift.UInt8]) {
+    for index in 0..<size { bytes[byteOffset + index] |= Swift.UInt8(truncatingIfNeeded: bits >> Swift.UInt64(index * 8)) }
+  }
+
+  /// The `size` bytes at `byteOffset` of the overflow bytes (their length was checked).
+  static func get(_ bytes: [Swift.UInt8], at byteOffset: Swift.Int, size: Swift.Int) -> Swift.UInt64 {
+    var bits: Swift.UInt64 = 0
+    for index in 0..<size { bits |= Swift.UInt64(bytes[byteOffset + index]) << Swift.UInt64(index * 8) }
+    return bits
+  }
+
+  /// The overflow string: exactly the plan's number of bytes.
+  static func overflow(
+    _ item: HurdRPC.TypedItem, bytes: Swift.Int, malformed: HurdRPC.RPCError.Code
+  ) throws(HurdRPC.RPCError) -> [Swift.UInt8] {
+    guard case .string(let string) = item, string.byteCount == bytes else {
+      throw HurdRPC.RPCError(malformed, "the overflow string is missing or not \(bytes) bytes")
+    }
+    return string.bytes
   }
 
   /// Checks the exact shape a received message must have before anything is read from it.

@@ -2419,6 +2419,28 @@ fileprivate enum _HurdIDLWire {
     return (message[byteOffset / 8] >> Swift.UInt64((byteOffset % 8) * 8)) & mask
   }
 
+  /// ORs the low `size` bytes of `bits` into the overflow bytes at `byteOffset`.
+  static func put(_ bits: Swift.UInt64, at byteOffset: Swift.Int, size: Swift.Int, in bytes: inout [Swift.UInt8]) {
+    for index in 0..<size { bytes[byteOffset + index] |= Swift.UInt8(truncatingIfNeeded: bits >> Swift.UInt64(index * 8)) }
+  }
+
+  /// The `size` bytes at `byteOffset` of the overflow bytes (their length was checked).
+  static func get(_ bytes: [Swift.UInt8], at byteOffset: Swift.Int, size: Swift.Int) -> Swift.UInt64 {
+    var bits: Swift.UInt64 = 0
+    for index in 0..<size { bits |= Swift.UInt64(bytes[byteOffset + index]) << Swift.UInt64(index * 8) }
+    return bits
+  }
+
+  /// The overflow string: exactly the plan's number of bytes.
+  static func overflow(
+    _ item: HurdRPC.TypedItem, bytes: Swift.Int, malformed: HurdRPC.RPCError.Code
+  ) throws(HurdRPC.RPCError) -> [Swift.UInt8] {
+    guard case .string(let string) = item, string.byteCount == bytes else {
+      throw HurdRPC.RPCError(malformed, "the overflow string is missing or not \(bytes) bytes")
+    }
+    return string.bytes
+  }
+
   /// Checks the exact shape a received message must have before anything is read from it.
   /// (`items == nil`: words only, when the item count depends on count words.)
   static func expect(

@@ -72,7 +72,7 @@ let package = Package(
     .testTarget(
       name: "HurdIDLEmitterTests",
       dependencies: ["HurdIDLEmitter", "HurdIDLPlanner", "HurdIDLSema", "HurdIDLCompiler", "HurdIDLPreprocessor"],
-      exclude: ["Goldens"],
+      exclude: ["Goldens", "Inputs"],
       swiftSettings: strict),
     .testTarget(
       name: "HurdIDLRoundTripTests",

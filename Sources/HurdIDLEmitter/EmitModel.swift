@@ -135,11 +135,17 @@ enum EmitModelBuilder {
   /// Names the generated code itself uses for parameters and locals.
   static let reservedNames: Set<String> = [
     "options", "context", "request", "reply", "rpc", "server", "message", "results", "position", "element", "slot", "routine",
+    "overflow", "self", "Self", "super",
   ]
 
+  static let reservedRoutineNames: Set<String> = ["rpc", "server", "dispatch"]
+
   static func build(routine: CheckedRoutine, plan: L4RoutinePlan, naming: SwiftNaming) -> EmitRoutine {
+    var swiftName = naming.member(routine.name)
+    // Members the generated client and demux already have.
+    if reservedRoutineNames.contains(swiftName) { swiftName += "Routine" }
     var emitted = EmitRoutine(
-      routine: routine, plan: plan, swiftName: naming.member(routine.name), typeName: naming.type(routine.name),
+      routine: routine, plan: plan, swiftName: swiftName, typeName: naming.type(routine.name),
       parameters: [], results: [], waitTimeMilliseconds: routine.waitTime.flatMap { Int($0) }, unsupported: nil)
     do throws(Unsupported) {
       try check(plan: plan)
@@ -324,4 +330,11 @@ extension EmitValue {
 
 extension String {
   var trimmingBackticks: String { filter { $0 != "`" } }
+
+  /// The name as an argument label at a call site: keywords need no backticks there, except
+  /// `inout`, `var` and `let`.
+  var argumentLabel: String {
+    let bare = trimmingBackticks
+    return ["inout", "var", "let"].contains(bare) ? self : bare
+  }
 }

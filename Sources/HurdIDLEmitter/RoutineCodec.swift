@@ -207,7 +207,7 @@ struct RoutineCodec {
     case 0: break
     case 1: body.append(.line("return \(routine.results[0].swiftName)"))
     default:
-      let arguments = routine.results.map { "\($0.swiftName): \($0.swiftName)" }.joined(separator: ", ")
+      let arguments = routine.results.map { "\($0.swiftName.argumentLabel): \($0.swiftName)" }.joined(separator: ", ")
       body.append(.line("return \(resultType!)(\(arguments))"))
     }
     return SwiftFunction(

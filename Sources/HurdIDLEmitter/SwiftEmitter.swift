@@ -256,7 +256,7 @@ private struct Emitter {
     var parameters = routine.parameters.map { SwiftFunction.Parameter(name: $0.swiftName, type: $0.shape.swiftType) }
     let defaultOptions = routine.waitTimeMilliseconds.map { "HurdRPC.CallOptions(timeout: .milliseconds(\($0)))" } ?? ".default"
     parameters.append(.init(name: "options", type: "HurdRPC.CallOptions", defaultValue: defaultOptions))
-    let arguments = routine.parameters.map { "\($0.swiftName): \($0.swiftName)" }.joined(separator: ", ")
+    let arguments = routine.parameters.map { "\($0.swiftName.argumentLabel): \($0.swiftName)" }.joined(separator: ", ")
     let awaitKeyword = isAsync ? "await " : ""
     var body: [SwiftNode] = [.line("let request = try \(namespace).Wire.encode\(routine.typeName)Request(\(arguments))")]
     if routine.isOneWay {
@@ -364,7 +364,7 @@ private struct Emitter {
     } else {
       body.append(.line("let (\(names.joined(separator: ", "))) = try \(namespace).Wire.decode\(routine.typeName)Request(request)"))
     }
-    let call = "server.\(routine.swiftName)(" + (names.map { "\($0): \($0)" } + ["context: context"]).joined(separator: ", ") + ")"
+    let call = "server.\(routine.swiftName)(" + (names.map { "\($0.argumentLabel): \($0)" } + ["context: context"]).joined(separator: ", ") + ")"
     if let result = resultType(routine) {
       body.append(.line("let results: \(result)"))
       body.append(.doCatch(body: [.line("results = try \(call)")], handler: [.line("throw HurdRPC.RPCError(.returnCode(error))")]))

@@ -117,6 +117,21 @@ struct EmitterTests {
   }
 }
 
+extension EmitterTests {
+  /// Routines and arguments named like Swift keywords or like what the generated code declares
+  /// itself; the round-trip target compiles this golden.
+  @Test func collidingNamesAreRenamed() throws {
+    let inputs = URL(filePath: #filePath).deletingLastPathComponent().appending(path: "Inputs")
+    let result = DefsToSwift.compile(
+      path: inputs.appending(path: "clash.defs").path, displayPath: "clash.defs", includeRoot: inputs.path)
+    let text = try #require(result.file, "\(result.errors)").contents
+    #expect(text.contains("func dispatchRoutine(\n    optionsValue: Swift.Int32,\n    options: HurdRPC.CallOptions = .default"))
+    #expect(text.contains("func rpcRoutine(\n    `switch`: Swift.Int32,\n    contextValue: Swift.Int32,"))
+    #expect(text.contains("func `default`(\n    selfValue: Swift.Int32,\n    overflowValue: Swift.Int32,"))
+    try Self.compare(text, with: Self.goldens.appending(path: "clash.hurdidl.swift"))
+  }
+}
+
 @Suite("Swift naming")
 struct NamingTests {
   @Test(arguments: [

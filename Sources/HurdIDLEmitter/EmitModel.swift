@@ -27,8 +27,8 @@ struct ScalarType: Hashable, Sendable {
         case "MACH_MSG_TYPE_INTEGER_16": "Swift.Int16"
         case "MACH_MSG_TYPE_INTEGER_32": "Swift.Int32"
         case "MACH_MSG_TYPE_INTEGER_64": "Swift.Int64"
-        case "MACH_MSG_TYPE_REAL_32" where bytes == 4: "Swift.Float"
-        case "MACH_MSG_TYPE_REAL_64" where bytes == 8: "Swift.Double"
+        case "MACH_MSG_TYPE_REAL" where bytes == 4: "Swift.Float"
+        case "MACH_MSG_TYPE_REAL" where bytes == 8: "Swift.Double"
         default: nil
         }
       if let named {

@@ -54,6 +54,10 @@ struct KindsService: KindsServer {
     Kinds.SumBlockReply(total: block.reduce(Int64(first) + Int64(last)) { $0 &+ $1 }, echo: block.reversed())
   }
 
+  func scale(factor: Float, offset: Double, vector: [Float], context: CallContext) throws(ReturnCode) -> Kinds.ScaleReply {
+    Kinds.ScaleReply(sum: vector.reduce(offset) { $0 + Double($1) }, scaled: vector.map { $0 * factor })
+  }
+
   func passRight(right: CapabilityItem, context: CallContext) throws(ReturnCode) -> CapabilityItem {
     // Hand back a send right made from a receive right, keep any other disposition.
     right.disposition == .moveReceive ? CapabilityItem(right.name, disposition: .makeSend) : right
@@ -208,6 +212,17 @@ struct KindsTests {
     let reply = try harness.client.sumBlock(first: -1, block: block, last: Int32.max)
     #expect(reply.total == block.reduce(Int64(Int32.max) - 1, &+))
     #expect(reply.echo == block.reversed())
+  }
+
+  @Test func floatingPointScalarsAndFixedArrays() throws {
+    let harness = KindsHarness()
+    defer { harness.finish() }
+    let reply = try harness.client.scale(factor: -0.5, offset: 1e300, vector: [1, .infinity, 3.25])
+    #expect(reply.sum == .infinity)
+    #expect(reply.scaled == [-0.5, -.infinity, -1.625])
+    let small = try harness.client.scale(factor: 2, offset: -0.25, vector: [0, -0.0, .leastNonzeroMagnitude])
+    #expect(small.sum == -0.25 + Double(Float.leastNonzeroMagnitude))
+    #expect(small.scaled[1].sign == .minus && small.scaled[2] == 2 * .leastNonzeroMagnitude)
   }
 
   @Test func aCapabilityOfTheWrongRightIsRefused() throws {

@@ -17,7 +17,7 @@ enum Kinds {
   /// The first message id; request `id` is routine slot `id - base`.
   static let base: Swift.UInt64 = 7000
   /// Message ids the subsystem uses (routines and `skip` holes).
-  static let messageIDCount = 14
+  static let messageIDCount = 15
 
   /// The routines of the subsystem.
   enum Routine: Swift.Hashable, Swift.Sendable {
@@ -49,6 +49,8 @@ enum Kinds {
     case handOver
     /// `sum_block` — request 7013, reply 7113 (kinds.defs:51).
     case sumBlock
+    /// `scale` — request 7014, reply 7114 (kinds.defs:57).
+    case scale
   }
 
   /// The demux table: slot `id - base` → routine; `nil` for `skip` holes and routines not generated.
@@ -67,6 +69,7 @@ enum Kinds {
     .reversePorts,  // 7011 reverse_ports
     .handOver,  // 7012 hand_over
     .sumBlock,  // 7013 sum_block
+    .scale,  // 7014 scale
   ]
 
   /// The results of `widths`.
@@ -142,6 +145,20 @@ enum Kinds {
     init(total: Swift.Int64, echo: [Swift.Int64]) {
       self.total = total
       self.echo = echo
+    }
+  }
+
+  /// The results of `scale`.
+  struct ScaleReply: Swift.Sendable {
+    /// `out sum: real64_t`.
+    var sum: Swift.Double
+    /// `out scaled: vector_t`.
+    var scaled: [Swift.Float]
+
+    /// The results, in `.defs` order.
+    init(sum: Swift.Double, scaled: [Swift.Float]) {
+      self.sum = sum
+      self.scaled = scaled
     }
   }
 }
@@ -619,6 +636,45 @@ struct KindsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     let reply = try await rpc.call(request, options: options)
     return try Kinds.Wire.decodeSumBlockReply(reply)
   }
+
+  /// `scale` — request 7014, reply 7114 (kinds.defs:57).
+  ///
+  /// - Parameters:
+  ///   - factor: `in factor: real32_t`.
+  ///   - offset: `in offset: real64_t`.
+  ///   - vector: `in vector: vector_t`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `sum`, `scaled`.
+  func scale(
+    factor: Swift.Float,
+    offset: Swift.Double,
+    vector: [Swift.Float],
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) -> Kinds.ScaleReply {
+    let request = try Kinds.Wire.encodeScaleRequest(factor: factor, offset: offset, vector: vector)
+    let reply = try rpc.call(request, options: options)
+    return try Kinds.Wire.decodeScaleReply(reply)
+  }
+
+  /// `scale` — request 7014, reply 7114 (kinds.defs:57).
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - factor: `in factor: real32_t`.
+  ///   - offset: `in offset: real64_t`.
+  ///   - vector: `in vector: vector_t`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `sum`, `scaled`.
+  func scale(
+    factor: Swift.Float,
+    offset: Swift.Double,
+    vector: [Swift.Float],
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) -> Kinds.ScaleReply {
+    let request = try Kinds.Wire.encodeScaleRequest(factor: factor, offset: offset, vector: vector)
+    let reply = try await rpc.call(request, options: options)
+    return try Kinds.Wire.decodeScaleReply(reply)
+  }
 }
 
 // MARK: - Server
@@ -793,6 +849,21 @@ protocol KindsServer: Swift.Sendable {
     last: Swift.Int32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Kinds.SumBlockReply
+
+  /// `scale` — request 7014, reply 7114 (kinds.defs:57).
+  ///
+  /// - Parameters:
+  ///   - factor: `in factor: real32_t`.
+  ///   - offset: `in offset: real64_t`.
+  ///   - vector: `in vector: vector_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `sum`, `scaled`.
+  func scale(
+    factor: Swift.Float,
+    offset: Swift.Double,
+    vector: [Swift.Float],
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Kinds.ScaleReply
 }
 
 /// Opt-in defaults: a server conforming to this protocol answers `EOPNOTSUPP` (operation not
@@ -995,6 +1066,23 @@ extension KindsServerDefaults {
   ) throws(HurdRPC.ReturnCode) -> Kinds.SumBlockReply {
     throw .EOPNOTSUPP
   }
+
+  /// `scale` — request 7014, reply 7114 (kinds.defs:57).
+  ///
+  /// - Parameters:
+  ///   - factor: `in factor: real32_t`.
+  ///   - offset: `in offset: real64_t`.
+  ///   - vector: `in vector: vector_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `sum`, `scaled`.
+  func scale(
+    factor: Swift.Float,
+    offset: Swift.Double,
+    vector: [Swift.Float],
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Kinds.ScaleReply {
+    throw .EOPNOTSUPP
+  }
 }
 
 /// The demultiplexer of subsystem `kinds` for a receive loop
@@ -1048,6 +1136,8 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
       try handOver(request, reply: &reply, context: context)
     case .sumBlock:
       try sumBlock(request, reply: &reply, context: context)
+    case .scale:
+      try scale(request, reply: &reply, context: context)
     }
   }
 
@@ -1273,6 +1363,22 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
       throw HurdRPC.RPCError(.returnCode(error))
     }
     try Kinds.Wire.encodeSumBlockReply(results, into: &reply)
+  }
+
+  /// `scale` — request 7014, reply 7114 (kinds.defs:57).
+  private func scale(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let (factor, offset, vector) = try Kinds.Wire.decodeScaleRequest(request)
+    let results: Kinds.ScaleReply
+    do {
+      results = try server.scale(factor: factor, offset: offset, vector: vector, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+    try Kinds.Wire.encodeScaleReply(results, into: &reply)
   }
 }
 
@@ -1878,6 +1984,63 @@ extension Kinds {
         echo.append(Swift.Int64(truncatingIfNeeded: _HurdIDLWire.get(overflow, at: 0 + position * 8, size: 8)))
       }
       return Kinds.SumBlockReply(total: total, echo: echo)
+    }
+
+    /// The request of `scale`, after checking every bound.
+    static func encodeScaleRequest(
+      factor: Swift.Float,
+      offset: Swift.Double,
+      vector: [Swift.Float]
+    ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
+      try _HurdIDLWire.check(count: vector.count, exact: 3, maximum: nil, argument: "vector")
+      var message = HurdRPC.Message(label: 7014)
+      try _HurdIDLWire.reserve(4, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(factor.bitPattern), at: 0, size: 4, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(offset.bitPattern), at: 8, size: 8, in: &message)
+      for (position, element) in vector.enumerated() {
+        _HurdIDLWire.put(Swift.UInt64(element.bitPattern), at: 16 + position * 4, size: 4, in: &message)
+      }
+      return message
+    }
+
+    /// Validates a request of `scale` completely and returns its values; `.badArguments` if malformed.
+    static func decodeScaleRequest(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> (Swift.Float, Swift.Double, [Swift.Float]) {
+      try _HurdIDLWire.expect(message, words: 4, items: 0, malformed: .badArguments)
+      let factor = Swift.Float(bitPattern: Swift.UInt32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 0, size: 4)))
+      let offset = Swift.Double(bitPattern: _HurdIDLWire.get(message, at: 8, size: 8))
+      var vector: [Swift.Float] = []
+      for position in 0..<3 {
+        vector.append(Swift.Float(bitPattern: Swift.UInt32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 16 + position * 4, size: 4))))
+      }
+      return (factor, offset, vector)
+    }
+
+    /// Appends the results of `scale` to a reply that holds the return code.
+    static func encodeScaleReply(
+      _ results: Kinds.ScaleReply,
+      into message: inout HurdRPC.Message
+    ) throws(HurdRPC.RPCError) {
+      try _HurdIDLWire.check(count: results.scaled.count, exact: 3, maximum: nil, argument: "scaled")
+      try _HurdIDLWire.reserve(4, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(results.sum.bitPattern), at: 8, size: 8, in: &message)
+      for (position, element) in results.scaled.enumerated() {
+        _HurdIDLWire.put(Swift.UInt64(element.bitPattern), at: 16 + position * 4, size: 4, in: &message)
+      }
+    }
+
+    /// The results of a successful reply of `scale`; `.typeError` if malformed.
+    static func decodeScaleReply(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> Kinds.ScaleReply {
+      try _HurdIDLWire.expect(message, words: 4, items: 0, malformed: .typeError)
+      let sum = Swift.Double(bitPattern: _HurdIDLWire.get(message, at: 8, size: 8))
+      var scaled: [Swift.Float] = []
+      for position in 0..<3 {
+        scaled.append(Swift.Float(bitPattern: Swift.UInt32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 16 + position * 4, size: 4))))
+      }
+      return Kinds.ScaleReply(sum: sum, scaled: scaled)
     }
   }
 }

@@ -171,7 +171,8 @@ enum EmitModelBuilder {
         case .poly:
           // The disposition of the parent's capability item: carried by its `CapabilityItem`.
           for location in [placement.request, placement.reply].compactMap(\.self) where location.kind != .itemDisposition {
-            throw Unsupported(reason: "polymorphic argument \(argument.parent.map { routine.arguments[$0].name } ?? argument.name)")
+            let parent = argument.parent.flatMap { routine.arguments.indices.contains($0) ? routine.arguments[$0].name : nil }
+            throw Unsupported(reason: "polymorphic argument \(parent ?? argument.name)")
           }
         case .dealloc:
           guard placement.request != nil || placement.reply != nil, let parentIndex = argument.parent,

@@ -176,3 +176,27 @@ struct RendererTests {
     #expect(text.contains("  parameterNumber5: Swift.Int32\n) throws(HurdRPC.RPCError) -> Swift.Int32 {\n  0\n}\n"))
   }
 }
+
+/// The planner tests' random `.defs` generator (shared source), through the whole pipeline.
+@Suite("Swift emitter on random interfaces")
+struct RandomInterfaceEmitterTests {
+  @Test func randomInterfacesGenerateDeterministically() throws {
+    let folder = FileManager.default.temporaryDirectory.appending(path: "hurdidl-random-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var generated = 0
+    for seed in UInt64(1)...150 {
+      var generator = RandomDefsGenerator(seed: seed)
+      let path = folder.appending(path: "random\(seed).defs").path
+      try generator.file().write(toFile: path, atomically: true, encoding: .utf8)
+      let first = DefsToSwift.compile(path: path, displayPath: "random.defs", includeRoot: folder.path)
+      guard let file = first.file else { continue }
+      generated += 1
+      #expect(!file.contents.contains(folder.path), "seed \(seed)")
+      #expect(file.contents.hasSuffix("\n") && !file.contents.hasSuffix("\n\n"), "seed \(seed)")
+      let second = DefsToSwift.compile(path: path, displayPath: "random.defs", includeRoot: folder.path)
+      #expect(second.file == file, "seed \(seed)")
+    }
+    #expect(generated > 50)
+  }
+}

@@ -28,6 +28,8 @@ let package = Package(
     .target(name: "HurdIDLSema", dependencies: ["HurdIDLSource", "HurdIDLSyntax"], swiftSettings: strict),
     .target(name: "HurdIDLPlanner", dependencies: ["HurdIDLSource", "HurdIDLSema"], swiftSettings: strict),
     .target(
+      name: "HurdIDLEmitter", dependencies: ["HurdIDLSource", "HurdIDLSema", "HurdIDLPlanner"], swiftSettings: strict),
+    .target(
       name: "HurdIDLCompiler",
       dependencies: ["HurdIDLSource", "HurdIDLPreprocessor", "HurdIDLSyntax", "HurdIDLSema", "HurdIDLPlanner"],
       swiftSettings: strict),
@@ -35,6 +37,7 @@ let package = Package(
       name: "hurdidl",
       dependencies: [
         "HurdIDLCompiler",
+        "HurdIDLEmitter",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict),
@@ -65,6 +68,19 @@ let package = Package(
       name: "HurdIDLPlannerTests",
       dependencies: ["HurdIDLPlanner", "HurdIDLCompiler", "HurdIDLSema", "HurdIDLPreprocessor", "HurdRPC"],
       exclude: ["Inputs", "Fixtures", "Goldens"],
+      swiftSettings: strict),
+    .testTarget(
+      name: "HurdIDLEmitterTests",
+      dependencies: ["HurdIDLEmitter", "HurdIDLPlanner", "HurdIDLSema", "HurdIDLCompiler", "HurdIDLPreprocessor"],
+      exclude: ["Goldens", "Inputs"],
+      swiftSettings: strict),
+    .testTarget(
+      name: "HurdIDLRoundTripTests",
+      dependencies: [
+        "HurdRPC", "HurdRPCL4", "HurdIDLEmitter", "HurdIDLPlanner", "HurdIDLSema", "HurdIDLCompiler",
+        "HurdIDLPreprocessor",
+      ],
+      exclude: ["roundtrip.defs", "kinds.defs"],
       swiftSettings: strict),
     .testTarget(
       name: "HurdIDLCompilerTests",

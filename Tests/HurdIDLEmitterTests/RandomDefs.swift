@@ -1,0 +1,1 @@
+../HurdIDLPlannerTests/RandomDefs.swift

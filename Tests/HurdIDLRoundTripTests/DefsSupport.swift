@@ -1,0 +1,1 @@
+../HurdIDLEmitterTests/DefsSupport.swift

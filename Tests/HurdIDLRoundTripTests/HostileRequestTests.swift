@@ -1,0 +1,115 @@
+@_spi(Transport) import HurdRPC
+import Testing
+
+/// A transport that keeps every request the generated client builds and answers nothing useful.
+final class CapturingTransport: ClientTransport, @unchecked Sendable {
+  private(set) var requests: [Message] = []
+
+  func call(_ request: Message, options: CallOptions) throws(RPCError) -> Message {
+    requests.append(request)
+    throw RPCError(.serverDied, "captured")
+  }
+
+  func send(_ message: Message, options: CallOptions) throws(RPCError) {
+    requests.append(message)
+  }
+}
+
+/// SplitMix64, so the random mutations repeat exactly.
+struct SeededRandom: RandomNumberGenerator {
+  var state: UInt64
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+}
+
+@Suite("Hostile requests to the generated demux")
+struct HostileRequestTests {
+  /// Valid requests of every routine, as the generated client encodes them.
+  static func validRequests() -> [Message] {
+    let transport = CapturingTransport()
+    let client = RoundtripClient(transport: transport)
+    _ = try? client.add(a: 1, b: 2)
+    _ = try? client.sumQuad(values: [1, 2, 3, 4])
+    _ = try? client.reverseList(list: [1, 2, 3])
+    _ = try? client.greet(name: "name")
+    _ = try? client.bump(counter: 1, twice: true)
+    try? client.poke(value: 3)
+    _ = try? client.failWith(code: 2)
+    _ = try? client.divide(dividend: 4, divisor: 2)
+    return transport.requests
+  }
+
+  /// Structural damage that the plan forbids: every one must answer bad arguments before a
+  /// handler runs (the server's defaults would answer EOPNOTSUPP, so a handler run shows).
+  static func damaged(_ request: Message, _ kind: Int, random: inout SeededRandom) throws -> Message? {
+    var words = request.words
+    var items = request.items
+    switch kind {
+    case 0:
+      guard words.count < 40 else { return nil }
+      words.append(.random(in: 0...UInt64.max, using: &random))
+    case 1:
+      guard !words.isEmpty else { return nil }
+      words.removeLast()
+    case 2:
+      items.append(.string(StringItem([UInt8.random(in: 0...255, using: &random)])))
+    case 3:
+      guard !items.isEmpty else { return nil }
+      items[items.count - 1] = .region(.map(MemoryRegion(copying: [1, 2, 3, 4])))
+    case 4:
+      guard !items.isEmpty else { return nil }
+      items.removeLast()
+    default:
+      guard !items.isEmpty else { return nil }
+      // Longer than any declared maximum of this interface.
+      items[items.count - 1] = .string(StringItem(Array(repeating: 1, count: 4096)))
+    }
+    var message = try Message(label: request.label, words: words)
+    for item in items { try message.append(item) }
+    return message
+  }
+
+  @Test func damagedRequestsAnswerBadArgumentsAndRunNoHandler() throws {
+    let calls = RoundTripCalls()
+    let rpc = RPCClient(transport: LoopbackTransport(dispatcher: RequestDispatcher(RoundtripDemux(RecordingDefaults(calls: calls)))))
+    var random = SeededRandom(state: 0x5EED)
+    let requests = Self.validRequests()
+    #expect(requests.count == 8)
+    var tried = 0
+    for _ in 0..<500 {
+      let request = requests[Int.random(in: 0..<requests.count, using: &random)]
+      guard let damaged = try Self.damaged(request, Int.random(in: 0...5, using: &random), random: &random) else { continue }
+      tried += 1
+      let error = caught { () throws(RPCError) in try rpc.call(damaged) }
+      #expect(error?.code == .badArguments, "\(damaged)")
+    }
+    #expect(tried > 250)
+    #expect(calls.recorded.isEmpty)
+  }
+
+  @Test func randomMessagesNeverCrashAndGetProtocolAnswers() throws {
+    let rpc = RPCClient(transport: LoopbackTransport(dispatcher: RequestDispatcher(RoundtripDemux(RoundTripService()))))
+    var random = SeededRandom(state: 42)
+    for _ in 0..<2000 {
+      let label = UInt64.random(in: 4990...5015, using: &random)
+      var message = Message(label: label)
+      for _ in 0..<Int.random(in: 0...4, using: &random) { try message.append(.random(in: 0...UInt64.max, using: &random)) }
+      for _ in 0..<Int.random(in: 0...2, using: &random) {
+        let length = Int.random(in: 0...80, using: &random)
+        try message.append(.string(StringItem((0..<length).map { _ in UInt8.random(in: 0...255, using: &random) })))
+      }
+      do throws(RPCError) {
+        _ = try rpc.call(message)
+      } catch {
+        let allowed = error.code == .badID || error.code == .badArguments || error.code.returnCode != nil
+        #expect(allowed, "\(error)")
+        if !(5000...5008).contains(label) || label == 5006 { #expect(error.code == .badID) }
+      }
+    }
+  }
+}

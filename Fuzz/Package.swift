@@ -15,6 +15,6 @@ let package = Package(
     .executableTarget(
       name: "FuzzFrontEnd",
       dependencies: [.product(name: "HurdIDLCompiler", package: hurdidl)],
-      swiftSettings: [.swiftLanguageMode(.v6), .unsafeFlags(["-parse-as-library"])])
+      swiftSettings: [.swiftLanguageMode(.v6)])
   ]
 )

@@ -438,7 +438,7 @@ extension Engine {
     let code: DiagnosticCode = isMarker ? .badLineMarker : .badLineDirective
     let directive = isMarker ? "line marker" : "#line"
     guard let number = tokens.first, number.kind == .number, number.text.allSatisfy(\.isASCIIDigit),
-      let line = Int32(number.text), line >= 0, line <= Self.maxLineNumber
+      let line = Int32(number.text), line >= 1, line <= Self.maxLineNumber
     else {
       let found = tokens.first?.text ?? ""
       error(code, "'\(found)' after \(directive) is not a positive integer", at: tokens.first?.location ?? name.location)

@@ -151,9 +151,8 @@ public struct Tokenizer: Sendable {
         leadingSpace = true
         advance()
       case 0:
-        diagnostics.append(.warning(.nullCharacter, "null character ignored", at: location))
+        skipNullCharacters()
         leadingSpace = true
-        advance()
       case UInt8(ascii: "/") where peekByte() == UInt8(ascii: "*"):
         _ = skipBlockComment()
         leadingSpace = true
@@ -252,6 +251,13 @@ public struct Tokenizer: Sendable {
     atStartOfLine = true
   }
 
+  /// Skips a run of NUL bytes with one warning, as GCC does ("null character(s) ignored"), so
+  /// binary input cannot produce a warning per byte.
+  private mutating func skipNullCharacters() {
+    diagnostics.append(.warning(.nullCharacter, "null character(s) ignored", at: location))
+    while current == 0 { advance() }
+  }
+
   // MARK: Scanning
 
   private mutating func skipHorizontalWhitespace() {
@@ -289,9 +295,8 @@ public struct Tokenizer: Sendable {
         leadingSpace = true
         advance()
       case 0:
-        diagnostics.append(.warning(.nullCharacter, "null character ignored", at: location))
+        skipNullCharacters()
         leadingSpace = true
-        advance()
       case UInt8(ascii: "/") where peekByte() == UInt8(ascii: "*"):
         _ = skipBlockComment()
         leadingSpace = true

@@ -1,7 +1,7 @@
 import ArgumentParser
 
-/// `hurdidl check`: runs the front end (and, as they land, the later analysis stages) and
-/// reports every diagnostic. Exit 0 when clean or only warnings, 1 on any error.
+/// `hurdidl check`: runs the front end and semantic analysis and reports every diagnostic.
+/// Exit 0 when clean or only warnings, 1 on any error.
 struct CheckCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "check",
@@ -19,7 +19,7 @@ struct CheckCommand: ParsableCommand {
 
   /// Returns true when any file had an error.
   func execute(console: inout Console, arguments: [String] = CommandLine.arguments) -> Bool {
-    let results = Driver(options: input, arguments: arguments).runFrontEnd(console: &console)
+    let results = Driver(options: input, arguments: arguments).check(console: &console)
     return results.contains { $0.hasErrors }
   }
 }

@@ -19,8 +19,18 @@ struct Driver {
   let options: InputOptions
   var arguments: [String] = CommandLine.arguments
 
+  /// Runs the front end and sema on every input, reporting every diagnostic; returns the
+  /// results in input order.
+  func check(console: inout Console) -> [CheckedFile] {
+    runFrontEnd(reporting: false, console: &console).map { frontEnd in
+      let checked = Compiler.check(frontEnd)
+      report(checked.diagnostics, sourceMap: checked.sourceMap, console: &console)
+      return checked
+    }
+  }
+
   /// Runs the front end on every input; returns the results in input order.
-  func runFrontEnd(console: inout Console) -> [FrontEndResult] {
+  func runFrontEnd(reporting: Bool = true, console: inout Console) -> [FrontEndResult] {
     let preprocessorOptions = options.preprocessorOptions(arguments: arguments)
     let resolver = FileSystemIncludeResolver()
     return options.files.map { file in
@@ -35,7 +45,9 @@ struct Driver {
       } else {
         result = FrontEnd.run(mainFile: file, options: preprocessorOptions, resolver: resolver)
       }
-      report(result.diagnostics, sourceMap: result.sourceMap, console: &console)
+      if reporting {
+        report(result.diagnostics, sourceMap: result.sourceMap, console: &console)
+      }
       return result
     }
   }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HurdIDLCompiler
+import HurdIDLSema
 import HurdIDLSource
 import HurdIDLSyntax
 
@@ -9,7 +10,7 @@ struct DumpCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "dump",
     abstract: "Print an intermediate representation of .defs files.",
-    subcommands: [DumpASTCommand.self])
+    subcommands: [DumpASTCommand.self, DumpModelCommand.self, DumpPlanCommand.self])
 }
 
 enum DumpFormat: String, ExpressibleByArgument, CaseIterable {
@@ -46,11 +47,9 @@ struct DumpASTCommand: ParsableCommand {
     for result in results {
       switch format {
       case .json:
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let document = Document(
           file: result.mainFile, buffers: result.sourceMap.buffers.map(\.path), ast: result.syntax)
-        console.standardOutput += String(decoding: try encoder.encode(document), as: UTF8.self) + "\n"
+        console.standardOutput += try JSONOutput.encode(document)
       case .text:
         console.standardOutput += "file \(result.mainFile)\n"
         if let syntax = result.syntax {
@@ -59,6 +58,85 @@ struct DumpASTCommand: ParsableCommand {
       }
     }
     return results.contains { $0.hasErrors }
+  }
+}
+
+/// `hurdidl dump model`: the checked interface sema produced, as JSON
+/// (`{"file", "buffers", "model"}`; locations index `buffers`). Exit 1 and no model on errors.
+struct DumpModelCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "model", abstract: "Print the checked interface (sema's output) as JSON.")
+
+  @OptionGroup var input: InputOptions
+
+  func run() throws {
+    var console = Console()
+    let failed = try execute(console: &console)
+    console.flush()
+    if failed { throw ExitCode(1) }
+  }
+
+  struct Document: Encodable {
+    var file: String
+    var buffers: [String]
+    var model: CheckedInterface
+  }
+
+  func execute(console: inout Console, arguments: [String] = CommandLine.arguments) throws -> Bool {
+    let results = Driver(options: input, arguments: arguments).check(console: &console)
+    for result in results {
+      guard let interface = result.interface else { continue }
+      let document = Document(file: result.mainFile, buffers: result.sourceMap.buffers.map(\.path), model: interface)
+      console.standardOutput += try JSONOutput.encode(document)
+    }
+    return results.contains { $0.hasErrors }
+  }
+}
+
+/// `hurdidl dump plan --wire mach|l4`: the message plans of every routine, as JSON. The Mach
+/// shape is normative (docs/plans.md): `{"subsystem": {"name", "base"}, "routines": [...]}`.
+struct DumpPlanCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "plan", abstract: "Print the message plans of every routine as JSON.")
+
+  @OptionGroup var input: InputOptions
+
+  @Option(help: "mach (GNU MIG 1.8's layout, byte for byte) or l4 (hurdidl's native layout).")
+  var wire: WireFormat = .mach
+
+  func run() throws {
+    var console = Console()
+    let failed = try execute(console: &console)
+    console.flush()
+    if failed { throw ExitCode(1) }
+  }
+
+  func execute(console: inout Console, arguments: [String] = CommandLine.arguments) throws -> Bool {
+    let results = Driver(options: input, arguments: arguments).check(console: &console)
+    for result in results {
+      guard let interface = result.interface else { continue }
+      switch wire {
+      case .mach:
+        // A type fragment has no messages to plan.
+        guard let plan = Compiler.machPlan(interface) else { continue }
+        console.standardOutput += try JSONOutput.encode(plan)
+      case .l4:
+        console.standardOutput += try JSONOutput.encode(Compiler.l4Plan(interface))
+      }
+    }
+    return results.contains { $0.hasErrors }
+  }
+}
+
+extension WireFormat: ExpressibleByArgument {}
+
+/// The one JSON style of every dump: sorted keys, pretty-printed, no escaped slashes, a final
+/// newline — stable enough to diff and to pin in goldens.
+enum JSONOutput {
+  static func encode(_ value: some Encodable) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
   }
 }
 

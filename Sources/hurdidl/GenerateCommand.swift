@@ -2,8 +2,7 @@ import ArgumentParser
 import Foundation
 import HurdIDLCompiler
 import HurdIDLEmitter
-import HurdIDLPlanner
-import HurdIDLSema
+import HurdIDLPreprocessor
 import HurdIDLSource
 
 extension EmitterOptions.AccessLevel: ExpressibleByArgument {}
@@ -45,28 +44,22 @@ struct GenerateCommand: ParsableCommand {
   /// Returns true when any input had an error (nothing is written for that input).
   func execute(console: inout Console, arguments: [String] = CommandLine.arguments) -> Bool {
     let driver = Driver(options: input, arguments: arguments)
-    let results = driver.runFrontEnd(console: &console)
+    let results = driver.check(console: &console)
     var failed = false
     var generated: [(input: String, file: GeneratedFile)] = []
     for result in results {
-      guard let syntax = result.syntax, !result.hasErrors else {
+      guard let interface = result.interface else {
         failed = true
         continue
       }
-      let sema = Sema.check(syntax, options: SemaOptions(mainFileOf: result.sourceMap))
-      driver.report(sema.diagnostics, sourceMap: result.sourceMap, console: &console)
-      guard let interface = sema.interface else {
-        failed = true
-        continue
-      }
-      let roots = input.includePaths + [IncludeSearchDirectory.of(result.mainFile)]
+      let roots = input.includePaths + [IncludeSearch.directory(of: result.mainFile)]
       let display = Self.displayPath(result.mainFile, includeRoots: roots)
       let options = EmitterOptions(
         client: client || !server, server: server || !client, accessLevel: accessLevel, naming: naming,
         sourcePath: display,
         bufferPaths: EmitterOptions.bufferPaths(
           result.sourceMap, mainFile: result.mainFile, mainDisplayPath: display, includeRoots: roots))
-      let file = SwiftEmitter.generate(interface: interface, plan: L4Planner.plan(interface), options: options)
+      let file = SwiftEmitter.generate(interface: interface, plan: Compiler.l4Plan(interface), options: options)
       driver.report(file.diagnostics, sourceMap: result.sourceMap, console: &console)
       generated.append((display, file))
     }
@@ -101,13 +94,5 @@ struct GenerateCommand: ParsableCommand {
     if let existing = try? Data(contentsOf: url), existing == data { return }
     try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
     try data.write(to: url, options: .atomic)
-  }
-}
-
-enum IncludeSearchDirectory {
-  /// The folder of `path` (empty for a bare file name), as the `"…"` include search uses it.
-  static func of(_ path: String) -> String {
-    guard let slash = path.lastIndex(of: "/") else { return "" }
-    return String(path[..<slash])
   }
 }

@@ -28,7 +28,7 @@ import Testing
   }
 
   @Test func cleanFileSucceedsSilently() throws {
-    let dir = try folder(["ok.defs": "subsystem ok 100;\ntype int32 = MACH_MSG_TYPE_INTEGER_32;\nroutine r(p: int32);\n"])
+    let dir = try folder(["ok.defs": "subsystem ok 100;\ntype port = MACH_MSG_TYPE_COPY_SEND;\ntype int32 = MACH_MSG_TYPE_INTEGER_32;\nroutine r(p: port; x: int32);\n"])
     let (failed, console) = try check([dir.appendingPathComponent("ok.defs").path])
     #expect(!failed)
     #expect(console.standardError.isEmpty)
@@ -70,7 +70,7 @@ import Testing
   }
 
   @Test func defineValuesKeepSpacesQuotesAndSemicolons() throws {
-    let dir = try folder(["m.defs": "subsystem m 1;\ntype t = MACH_MSG_TYPE_INTEGER_32 HOOK\nroutine r(p: t);\n"])
+    let dir = try folder(["m.defs": "subsystem m 1;\ntype port = MACH_MSG_TYPE_COPY_SEND;\ntype t = MACH_MSG_TYPE_INTEGER_32 HOOK\nroutine r(p: port; x: t);\n"])
     let path = dir.appendingPathComponent("m.defs").path
     #expect(try check(["-DHOOK=ctype: my_t;", path]).failed == false)
     #expect(try check([path]).failed == true)
@@ -79,7 +79,7 @@ import Testing
   @Test func imacrosBringsDefinitionsOnly() throws {
     let dir = try folder([
       "hooks.h": "#define HOOK ctype: my_t;\nthis text is dropped\n",
-      "m.defs": "subsystem m 1;\ntype t = MACH_MSG_TYPE_INTEGER_32 HOOK\nroutine r(p: t);\n",
+      "m.defs": "subsystem m 1;\ntype port = MACH_MSG_TYPE_COPY_SEND;\ntype t = MACH_MSG_TYPE_INTEGER_32 HOOK\nroutine r(p: port; x: t);\n",
     ])
     let (failed, console) = try check(["-imacros", dir.appendingPathComponent("hooks.h").path, dir.appendingPathComponent("m.defs").path])
     #expect(!failed, "\(console.standardError)")
@@ -137,6 +137,78 @@ import Testing
     #expect(object?["file"] as? String == path)
     #expect((object?["buffers"] as? [String])?.contains(path) == true)
     #expect(console.standardOutput.contains("\"subsystem\""))
+  }
+
+  @Test func semanticErrorsAreReportedAfterAClearFrontEnd() throws {
+    let dir = try folder([
+      "dup.defs": "subsystem d 1;\ntype port = MACH_MSG_TYPE_COPY_SEND;\nroutine r(p: port);\nroutine r(p: port);\n"
+    ])
+    let (failed, console) = try check([dir.appendingPathComponent("dup.defs").path])
+    #expect(failed)
+    #expect(console.standardError.contains("dup.defs:4:9: error: "))
+    #expect(console.standardError.contains("[duplicate-routine]"))
+    #expect(console.standardError.contains("dup.defs:3:9: note: "))
+  }
+
+  @Test func typeFragmentsCheckCleanlyButAnEmptyFileHasNoSubsystem() throws {
+    let dir = try folder([
+      "types.defs": "type port = MACH_MSG_TYPE_COPY_SEND;\n",
+      "empty.defs": "\n",
+    ])
+    #expect(try check([dir.appendingPathComponent("types.defs").path]).failed == false)
+    let empty = try check([dir.appendingPathComponent("empty.defs").path])
+    #expect(empty.failed)
+    #expect(empty.console.standardError.contains("[no-subsystem]"))
+  }
+
+  private func dump(_ arguments: [String]) throws -> [String: Any] {
+    let parsed = try HurdIDLCommand.parseAsRoot(CompilerStyleArguments.normalize(["dump"] + arguments))
+    var console = Console()
+    switch parsed {
+    case let command as DumpPlanCommand: #expect(try !command.execute(console: &console, arguments: []))
+    case let command as DumpModelCommand: #expect(try !command.execute(console: &console, arguments: []))
+    default: Issue.record("unexpected command \(parsed)")
+    }
+    return try #require(try JSONSerialization.jsonObject(with: Data(console.standardOutput.utf8)) as? [String: Any])
+  }
+
+  static let planInput = """
+    subsystem demo 400;
+    type port = MACH_MSG_TYPE_COPY_SEND;
+    type int32 = MACH_MSG_TYPE_INTEGER_32;
+    routine add(p: port; a: int32; b: int32; out sum: int32);
+    skip;
+    simpleroutine poke(p: port; a: int32);
+    """
+
+  @Test func dumpPlanMachHasTheNormativeShape() throws {
+    let dir = try folder(["demo.defs": Self.planInput])
+    let plan = try dump(["plan", "--wire", "mach", dir.appendingPathComponent("demo.defs").path])
+    let subsystem = try #require(plan["subsystem"] as? [String: Any])
+    #expect(subsystem["name"] as? String == "demo")
+    #expect(subsystem["base"] as? Int == 400)
+    let routines = try #require(plan["routines"] as? [[String: Any]])
+    #expect(routines.map { $0["name"] as? String } == ["add", "poke"])
+    #expect(routines.map { $0["requestID"] as? Int } == [400, 402])
+    #expect(routines[0]["replyID"] as? Int == 500)
+    #expect(routines[1]["replyID"] is NSNull)
+    let request = try #require(routines[0]["request"] as? [String: Any])
+    // Header 32 + two (descriptor 4 + int 4) items.
+    #expect(request["size"] as? Int == 48)
+    let items = try #require(request["items"] as? [[String: Any]])
+    #expect(items.map { $0["name"] as? String } == ["a", "b"])
+    #expect(items.map { $0["descriptorOffset"] as? Int } == [32, 40])
+  }
+
+  @Test func dumpPlanL4AndModelAreJSON() throws {
+    let dir = try folder(["demo.defs": Self.planInput])
+    let path = dir.appendingPathComponent("demo.defs").path
+    let plan = try dump(["plan", "--wire", "l4", path])
+    #expect((plan["routines"] as? [[String: Any]])?.count == 2)
+    let model = try dump(["model", path])
+    #expect(model["file"] as? String == path)
+    let routines = try #require((model["model"] as? [String: Any])?["routines"] as? [[String: Any]])
+    #expect(routines.map { $0["requestID"] as? Int } == [400, 402])
   }
 
   @Test func externalPreprocessorIsUsedAndItsFailureReported() throws {

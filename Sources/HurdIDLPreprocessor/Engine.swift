@@ -66,6 +66,8 @@ struct Engine {
   var inclusionCount = 0
   var expansionCount = 0
   var reportedExpansionLimit = false
+  /// Tokens produced by macro expansions so far (see `PreprocessorOptions.maxExpandedTokens`).
+  var expandedTokenCount = 0
   var reportedInclusionLimit = false
   var reportedRecursion: Set<String> = []
   var reportedArgumentNesting = false

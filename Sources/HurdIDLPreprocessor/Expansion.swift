@@ -211,12 +211,16 @@ extension Engine {
       if expandedArguments[element.parameter] == nil {
         expandedArguments[element.parameter] = expandIsolated(argument)
       }
-      for (offset, flow) in expandedArguments[element.parameter]!.enumerated() {
+      let expanded = expandedArguments[element.parameter]!
+      guard withinTokenBudget(adding: pieces.count + expanded.count, at: name) else { return }
+      for (offset, flow) in expanded.enumerated() {
         var copy = flow
         if offset == 0 { copy.token.hasLeadingSpace = element.token.hasLeadingSpace }
         pieces.append(Piece(flow: copy, pastesWithNext: false))
       }
     }
+    guard withinTokenBudget(adding: pieces.count, at: name) else { return }
+    expandedTokenCount += pieces.count
 
     var result: [FlowToken] = []
     result.reserveCapacity(pieces.count)
@@ -246,6 +250,20 @@ extension Engine {
     }
     contexts.append(Context(tokens: result, macro: macro.name))
     disabled.insert(macro.name)
+  }
+
+  /// Whether an expansion producing `count` more tokens stays within the run's token budget;
+  /// reports the first overrun (the expansion is then dropped, so hostile input ends quickly).
+  private mutating func withinTokenBudget(adding count: Int, at name: PPToken) -> Bool {
+    if expandedTokenCount + count <= options.maxExpandedTokens { return true }
+    if !reportedExpansionLimit {
+      reportedExpansionLimit = true
+      error(
+        .macroExpansionLimit,
+        "macro expansions produce more than \(options.maxExpandedTokens) tokens; '\(name.text)' is not expanded",
+        at: name.location)
+    }
+    return false
   }
 
   /// `#param`: the argument's spelling as a string literal, whitespace collapsed to one space,

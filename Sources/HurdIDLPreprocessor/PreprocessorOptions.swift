@@ -71,13 +71,17 @@ public struct PreprocessorOptions: Sendable, Hashable {
   public var maxInclusions: Int
   /// Upper bound on macro expansions in one run (exponentially growing macros end in an error).
   public var maxMacroExpansions: Int
+  /// Upper bound on the tokens all macro expansions of one run may produce together. Counting
+  /// expansions is not enough: `#define X(a) a a` nested n deep in its own argument is n
+  /// expansions but 2ⁿ tokens.
+  public var maxExpandedTokens: Int
   /// Stop collecting errors after this many (a final `too-many-errors` error says so).
   public var errorLimit: Int
 
   public init(
     includePaths: [String] = [], defines: [String] = [], undefines: [String] = [],
     imacrosFiles: [String] = [], target: TargetPredefines = .x86_64, definesStandardMacros: Bool = true,
-    maxIncludeDepth: Int = 200, maxInclusions: Int = 100_000, maxMacroExpansions: Int = 5_000_000,
+    maxIncludeDepth: Int = 200, maxInclusions: Int = 100_000, maxMacroExpansions: Int = 5_000_000, maxExpandedTokens: Int = 2_000_000,
     errorLimit: Int = 200
   ) {
     self.includePaths = includePaths
@@ -88,6 +92,7 @@ public struct PreprocessorOptions: Sendable, Hashable {
     self.maxIncludeDepth = maxIncludeDepth
     self.maxInclusions = maxInclusions
     self.maxMacroExpansions = maxMacroExpansions
+    self.maxExpandedTokens = maxExpandedTokens
     self.errorLimit = errorLimit
   }
 

@@ -153,3 +153,24 @@ import Testing
     }
   }
 }
+
+@Suite struct ExpansionBudgetTests {
+  /// `X(a) a a` nested in its own argument is only n expansions but 2ⁿ tokens: the token budget
+  /// must stop it quickly with one diagnostic.
+  @Test func argumentDuplicationIsBoundedByTheTokenBudget() {
+    let nested = String(repeating: "X(", count: 60) + "z" + String(repeating: ")", count: 60)
+    let unit = Preprocessor.preprocess(
+      text: "#define X(a) a a\n\(nested)\n", path: "bomb.defs",
+      options: PreprocessorOptions(maxExpandedTokens: 100_000))
+    #expect(unit.diagnostics.map(\.code) == [.macroExpansionLimit])
+    #expect(unit.diagnostics.first?.location?.line == 2)
+    #expect(unit.tokens.count <= 100_000)
+  }
+
+  @Test func ordinaryExpansionsStayWithinTheDefaultBudget() {
+    let unit = Preprocessor.preprocess(
+      text: "#define X(a) a a\nX(X(X(z)))\n", path: "small.defs")
+    #expect(unit.diagnostics.isEmpty)
+    #expect(unit.tokens.count == 8)
+  }
+}

@@ -191,6 +191,13 @@ import Testing
     #expect(parseText(deepTypes).errors.map(\.code) == [.nestingTooDeep])
     let deepExpression = "subsystem d 1; type t = array[" + String(repeating: "(", count: 100_000) + "1] of int;"
     #expect(parseText(deepExpression).errors.map(\.code) == [.nestingTooDeep])
+    // Operators build a left-leaning tree as deep as parentheses do.
+    let longSum = "subsystem d 1; type t = array[1" + String(repeating: "+1", count: 100_000) + "] of int;"
+    #expect(parseText(longSum).errors.map(\.code) == [.nestingTooDeep])
+    let longProduct = "subsystem d 1; type t = array[1" + String(repeating: "*1", count: 100_000) + "] of int;"
+    #expect(parseText(longProduct).errors.map(\.code) == [.nestingTooDeep])
+    let shortSum = "subsystem d 1; type t = array[1" + String(repeating: "+1", count: 40) + "] of int;"
+    #expect(parseText(shortSum).errors.isEmpty)
   }
 
   @Test func errorFloodIsCapped() {

@@ -14,13 +14,12 @@ extension Checker {
       let left = evaluate(lhs)
       let right = evaluate(rhs)
       guard let left, let right else { return nil }
-      let text = Self.spelling(expression)
       switch op {
       case .add:
         let (sum, overflow) = left.addingReportingOverflow(right)
         if overflow {
           diagnostics.error(
-            .sizeOverflow, "'\(text)' = \(UInt64(left) + UInt64(right)) does not fit in 32 bits (GNU MIG wraps it)",
+            .sizeOverflow, "'\(Self.spelling(expression))' = \(UInt64(left) + UInt64(right)) does not fit in 32 bits (GNU MIG wraps it)",
             at: expression.range.start)
           return nil
         }
@@ -29,7 +28,7 @@ extension Checker {
         if right > left {
           diagnostics.error(
             .negativeSize,
-            "'\(text)' is negative (\(Int64(left) - Int64(right))); GNU MIG computes it unsigned as \(left &- right)",
+            "'\(Self.spelling(expression))' is negative (\(Int64(left) - Int64(right))); GNU MIG computes it unsigned as \(left &- right)",
             at: expression.range.start)
           return nil
         }
@@ -39,7 +38,7 @@ extension Checker {
         if overflow {
           diagnostics.error(
             .sizeOverflow,
-            "'\(text)' = \(UInt64(left) * UInt64(right)) does not fit in 32 bits (GNU MIG wraps it)",
+            "'\(Self.spelling(expression))' = \(UInt64(left) * UInt64(right)) does not fit in 32 bits (GNU MIG wraps it)",
             at: expression.range.start)
           return nil
         }
@@ -47,7 +46,7 @@ extension Checker {
       case .divide:
         if right == 0 {
           diagnostics.error(
-            .divisionByZero, "division by zero in '\(text)' (GNU MIG crashes with SIGFPE)", at: rhs.range.start)
+            .divisionByZero, "division by zero in '\(Self.spelling(expression))' (GNU MIG crashes with SIGFPE)", at: rhs.range.start)
           return nil
         }
         return left / right

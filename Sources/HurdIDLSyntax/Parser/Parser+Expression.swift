@@ -5,6 +5,10 @@ extension Parser {
   mutating func parseIntExpr() throws(ParseFailure) -> IntExpr {
     productions.record(.intExp)
     var result = try parseTerm()
+    // Every operator deepens the left-leaning tree that sema and the printer walk recursively,
+    // so operators count toward the nesting limit like parentheses do.
+    var operators = 0
+    defer { for _ in 0..<operators { leaveNested() } }
     while true {
       let token = peek()
       let op: IntExpr.Operator
@@ -16,6 +20,8 @@ extension Parser {
         return result
       }
       advance()
+      try enterNested()
+      operators += 1
       let rhs = try parseTerm()
       result = IntExpr(kind: .binary(op, result, rhs), range: SourceRange(start: result.range.start, end: rhs.range.end))
     }
@@ -25,6 +31,8 @@ extension Parser {
   private mutating func parseTerm() throws(ParseFailure) -> IntExpr {
     productions.record(.term)
     var result = try parseFactor()
+    var operators = 0
+    defer { for _ in 0..<operators { leaveNested() } }
     while true {
       let token = peek()
       let op: IntExpr.Operator
@@ -36,6 +44,8 @@ extension Parser {
         return result
       }
       advance()
+      try enterNested()
+      operators += 1
       let rhs = try parseFactor()
       result = IntExpr(kind: .binary(op, result, rhs), range: SourceRange(start: result.range.start, end: rhs.range.end))
     }

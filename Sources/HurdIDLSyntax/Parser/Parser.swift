@@ -190,6 +190,8 @@ public struct Parser {
   mutating func enterNested() throws(ParseFailure) {
     nestingDepth += 1
     if nestingDepth > Self.maximumNesting {
+      // The caller's `defer { leaveNested() }` is not registered when this throws.
+      nestingDepth -= 1
       throw error(
         .nestingTooDeep, "type or expression nested more than \(Self.maximumNesting) levels deep",
         at: peek().location)

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import HurdIDLCompiler
 import HurdIDLPreprocessor
@@ -125,5 +126,21 @@ enum ExternalPreprocessor {
 
   private static func quote(_ word: String) -> String {
     "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+  }
+}
+
+/// A command whose work is `execute`, writing into a ``Console`` so tests can run it in-process;
+/// `run` prints what it collected and turns failure into exit status 1.
+protocol ConsoleCommand: ParsableCommand {
+  /// Returns true when any input had an error.
+  func execute(console: inout Console, arguments: [String]) throws -> Bool
+}
+
+extension ConsoleCommand {
+  func run() throws {
+    var console = Console()
+    let failed = try execute(console: &console, arguments: CommandLine.arguments)
+    console.flush()
+    if failed { throw ExitCode(1) }
   }
 }

@@ -19,20 +19,13 @@ enum DumpFormat: String, ExpressibleByArgument, CaseIterable {
 
 /// `hurdidl dump ast`: the syntax tree, as JSON (stable keys; every node's source range refers
 /// to the `files` table by index) or as an indented text tree.
-struct DumpASTCommand: ParsableCommand {
+struct DumpASTCommand: ConsoleCommand {
   static let configuration = CommandConfiguration(commandName: "ast", abstract: "Print the syntax tree.")
 
   @OptionGroup var input: InputOptions
 
   @Option(help: "json or text.")
   var format: DumpFormat = .json
-
-  func run() throws {
-    var console = Console()
-    let failed = try execute(console: &console)
-    console.flush()
-    if failed { throw ExitCode(1) }
-  }
 
   /// The JSON document for one file.
   struct Document: Encodable {
@@ -63,18 +56,11 @@ struct DumpASTCommand: ParsableCommand {
 
 /// `hurdidl dump model`: the checked interface sema produced, as JSON
 /// (`{"file", "buffers", "model"}`; locations index `buffers`). Exit 1 and no model on errors.
-struct DumpModelCommand: ParsableCommand {
+struct DumpModelCommand: ConsoleCommand {
   static let configuration = CommandConfiguration(
     commandName: "model", abstract: "Print the checked interface (sema's output) as JSON.")
 
   @OptionGroup var input: InputOptions
-
-  func run() throws {
-    var console = Console()
-    let failed = try execute(console: &console)
-    console.flush()
-    if failed { throw ExitCode(1) }
-  }
 
   struct Document: Encodable {
     var file: String
@@ -95,7 +81,7 @@ struct DumpModelCommand: ParsableCommand {
 
 /// `hurdidl dump plan --wire mach|l4`: the message plans of every routine, as JSON. The Mach
 /// shape is normative (docs/plans.md): `{"subsystem": {"name", "base"}, "routines": [...]}`.
-struct DumpPlanCommand: ParsableCommand {
+struct DumpPlanCommand: ConsoleCommand {
   static let configuration = CommandConfiguration(
     commandName: "plan", abstract: "Print the message plans of every routine as JSON.")
 
@@ -103,13 +89,6 @@ struct DumpPlanCommand: ParsableCommand {
 
   @Option(help: "mach (GNU MIG 1.8's layout, byte for byte) or l4 (hurdidl's native layout).")
   var wire: WireFormat = .mach
-
-  func run() throws {
-    var console = Console()
-    let failed = try execute(console: &console)
-    console.flush()
-    if failed { throw ExitCode(1) }
-  }
 
   func execute(console: inout Console, arguments: [String] = CommandLine.arguments) throws -> Bool {
     let results = Driver(options: input, arguments: arguments).check(console: &console)

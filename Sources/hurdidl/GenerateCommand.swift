@@ -11,7 +11,7 @@ extension NamingStyle: ExpressibleByArgument {}
 /// `hurdidl generate`: `.defs` → Swift client stubs and server demux tables for the native L4
 /// wire (docs/swift-mapping.md). One `<stem>.hurdidl.swift` per input; a file is written only
 /// when its content changed, so builds that watch timestamps stay quiet.
-struct GenerateCommand: ParsableCommand {
+struct GenerateCommand: ConsoleCommand {
   static let configuration = CommandConfiguration(
     commandName: "generate",
     abstract: "Generate Swift client stubs and server demux tables from .defs files.",
@@ -33,13 +33,6 @@ struct GenerateCommand: ParsableCommand {
 
   @Option(help: "swift: Swift API names (dir_lookup → dirLookup); defs: the names as written.")
   var naming: NamingStyle = .swift
-
-  func run() throws {
-    var console = Console()
-    let failed = execute(console: &console)
-    console.flush()
-    if failed { throw ExitCode(1) }
-  }
 
   /// Returns true when any input had an error (nothing is written for that input).
   func execute(console: inout Console, arguments: [String] = CommandLine.arguments) -> Bool {

@@ -2,7 +2,7 @@ import ArgumentParser
 import HurdIDLPreprocessor
 
 /// `hurdidl preprocess`: prints what the built-in preprocessor makes of each file, like `cpp -E`.
-struct PreprocessCommand: ParsableCommand {
+struct PreprocessCommand: ConsoleCommand {
   static let configuration = CommandConfiguration(
     commandName: "preprocess",
     abstract: "Print the preprocessed text of .defs files (like cpp -E).")
@@ -11,13 +11,6 @@ struct PreprocessCommand: ParsableCommand {
 
   @Flag(help: "Leave out the '# N \"file\"' line markers.")
   var noLineMarkers = false
-
-  func run() throws {
-    var console = Console()
-    let failed = execute(console: &console)
-    console.flush()
-    if failed { throw ExitCode(1) }
-  }
 
   func execute(console: inout Console, arguments: [String] = CommandLine.arguments) -> Bool {
     let options = input.preprocessorOptions(arguments: arguments)

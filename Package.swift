@@ -85,7 +85,6 @@ let package = Package(
     .testTarget(
       name: "HurdIDLCompilerTests",
       dependencies: ["HurdIDLCompiler", "hurdidl"],
-      exclude: ["Goldens"],
       swiftSettings: strict),
     .testTarget(
       name: "HurdIDLConformanceTests",

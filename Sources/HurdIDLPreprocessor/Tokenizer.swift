@@ -142,31 +142,12 @@ public struct Tokenizer: Sendable {
       lookahead = nil
       return token
     }
-    var leadingSpace = false
-    while let byte = current {
-      switch byte {
-      case UInt8(ascii: "\n"):
-        return nil
-      case UInt8(ascii: " "), UInt8(ascii: "\t"), 0x0B, 0x0C, UInt8(ascii: "\r"):
-        leadingSpace = true
-        advance()
-      case 0:
-        skipNullCharacters()
-        leadingSpace = true
-      case UInt8(ascii: "/") where peekByte() == UInt8(ascii: "*"):
-        _ = skipBlockComment()
-        leadingSpace = true
-      case UInt8(ascii: "/") where peekByte() == UInt8(ascii: "/"):
-        while let next = current, next != UInt8(ascii: "\n") { advance() }
-        return nil
-      default:
-        var token = scanToken(byte)
-        token.hasLeadingSpace = leadingSpace
-        atStartOfLine = false
-        return token
-      }
-    }
-    return nil
+    let spaced = skipBlanks()
+    guard let byte = current, byte != UInt8(ascii: "\n") else { return nil }
+    var token = scanToken(byte)
+    token.hasLeadingSpace = spaced
+    atStartOfLine = false
+    return token
   }
 
   /// True when the next token starts a new line (or there is none): a directive has ended.
@@ -285,32 +266,43 @@ public struct Tokenizer: Sendable {
 
   private mutating func scan() -> PPToken? {
     var leadingSpace = false
-    while let byte = current {
-      switch byte {
-      case UInt8(ascii: "\n"):
+    while true {
+      if skipBlanks() { leadingSpace = true }
+      guard let byte = current else { return nil }
+      if byte == UInt8(ascii: "\n") {
         atStartOfLine = true
         leadingSpace = false
         advance()
+        continue
+      }
+      var token = scanToken(byte)
+      token.hasLeadingSpace = leadingSpace
+      token.isAtStartOfLine = atStartOfLine
+      atStartOfLine = false
+      return token
+    }
+  }
+
+  /// Skips blanks, NUL bytes and comments up to the next token or newline (a `//` comment runs to
+  /// the newline, which stays); returns whether anything was skipped.
+  private mutating func skipBlanks() -> Bool {
+    var skipped = false
+    while let byte = current {
+      switch byte {
       case UInt8(ascii: " "), UInt8(ascii: "\t"), 0x0B, 0x0C, UInt8(ascii: "\r"):
-        leadingSpace = true
         advance()
       case 0:
         skipNullCharacters()
-        leadingSpace = true
       case UInt8(ascii: "/") where peekByte() == UInt8(ascii: "*"):
         _ = skipBlockComment()
-        leadingSpace = true
       case UInt8(ascii: "/") where peekByte() == UInt8(ascii: "/"):
         while let next = current, next != UInt8(ascii: "\n") { advance() }
       default:
-        var token = scanToken(byte)
-        token.hasLeadingSpace = leadingSpace
-        token.isAtStartOfLine = atStartOfLine
-        atStartOfLine = false
-        return token
+        return skipped
       }
+      skipped = true
     }
-    return nil
+    return skipped
   }
 
   private static func isIdentifierStart(_ byte: UInt8) -> Bool {

@@ -109,13 +109,23 @@ private struct Emitter {
             .warning, SwiftEmitter.unsupportedCode, "routine '\(routine.routine.name)' is not generated: \(reason)",
             at: routine.routine.range.start))
       }
-      guard routine.unsupported == nil, options.server else { continue }
+    }
+    // One warning per unapplied translation (at its first routine), naming every routine it
+    // concerns: an interface translating its request port would otherwise warn for every routine.
+    var ignored: [(reason: String, routines: [CheckedRoutine])] = []
+    for routine in routines where routine.unsupported == nil && options.server {
       for reason in routine.ignoredTranslations {
-        diagnostics.append(
-          Diagnostic(
-            .warning, SwiftEmitter.unsupportedCode, "routine '\(routine.routine.name)': \(reason)",
-            at: routine.routine.range.start))
+        if let index = ignored.firstIndex(where: { $0.reason == reason }) {
+          ignored[index].routines.append(routine.routine)
+        } else {
+          ignored.append((reason, [routine.routine]))
+        }
       }
+    }
+    for (reason, concerned) in ignored {
+      let names = concerned.map { "'\($0.name)'" }.joined(separator: ", ")
+      let which = concerned.count == 1 ? "routine \(names)" : "routines \(names)"
+      diagnostics.append(Diagnostic(.warning, SwiftEmitter.unsupportedCode, "\(which): \(reason)", at: concerned[0].range.start))
     }
     guard interface.subsystem != nil else {
       nodes.append(.comment(["\(options.sourcePath) declares types only: nothing to generate."]))
@@ -458,7 +468,9 @@ private struct Emitter {
       var local = value.swiftName
       if let hook = translation.inTran {
         local = "\(value.swiftName.trimmingBackticks)_translated"
-        handling.append(.line("let \(local) = try server.\(hook)(\(value.swiftName), context: context)"))
+        // Typed, because hooks of one name may differ only in the server type they return.
+        handling.append(
+          .line("let \(local): Server.\(translation.serverType) = try server.\(hook)(\(value.swiftName), context: context)"))
       }
       if let hook = translation.destructor {
         handling.append(.line("defer { server.\(hook)(\(local)) }"))

@@ -31,7 +31,10 @@ struct GeneratedGNUMachTests {
       .first { FileManager.default.isExecutableFile(atPath: $0) }
   }
 
-  @Test func allNineteenInterfacesTypeCheckWithZeroWarnings() throws {
+  /// Default flags, and `KERNEL_SERVER` (where gnumach's types declare intran/outtran/destructor;
+  /// the script covers the other flag sets).
+  @Test(arguments: [[], ["KERNEL_SERVER"]])
+  func allNineteenInterfacesTypeCheckWithZeroWarnings(_ defines: [String]) throws {
     let files = try Self.interfaceFiles()
     #expect(files.count == 19, "\(files)")
     let output = FileManager.default.temporaryDirectory.appending(path: "hurdidl-gnumach-\(UUID().uuidString)")
@@ -40,9 +43,13 @@ struct GeneratedGNUMachTests {
     var sources: [String] = []
     for relative in files {
       let result = DefsToSwift.compile(
-        path: Self.includeRoot + "/" + relative, displayPath: relative, includeRoot: Self.includeRoot)
+        path: Self.includeRoot + "/" + relative, displayPath: relative, includeRoot: Self.includeRoot, defines: defines)
       let file = try #require(result.file, "\(relative): \(result.errors)")
-      #expect(file.diagnostics.isEmpty, "\(relative): \(file.diagnostics.map(\.message))")
+      // Under KERNEL_SERVER the request ports' translations are reported (handlers get no
+      // target object yet); nothing else may be.
+      let unexpected = file.diagnostics.filter { !$0.message.contains("of request port") }
+      #expect(unexpected.isEmpty, "\(relative): \(unexpected.map(\.message))")
+      if defines.isEmpty { #expect(file.diagnostics.isEmpty, "\(relative): \(file.diagnostics.map(\.message))") }
       let url = output.appending(path: relative.replacingOccurrences(of: "/", with: "_") + ".swift")
       try file.contents.write(to: url, atomically: true, encoding: .utf8)
       sources.append(url.path)

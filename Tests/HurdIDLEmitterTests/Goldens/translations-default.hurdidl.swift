@@ -372,7 +372,7 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.Demultiplexer {
     let ticket = try Translations.Wire.decodeRedeemRequest(request)
     let results: Swift.Int32
     do {
-      let ticket_translated = try server.lookupTicket(ticket, context: context)
+      let ticket_translated: Server.TicketObjT = try server.lookupTicket(ticket, context: context)
       defer { server.releaseTicket(ticket_translated) }
       results = try server.redeem(ticket: ticket_translated, context: context)
     } catch {
@@ -390,7 +390,7 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.Demultiplexer {
     let ticket = try Translations.Wire.decodeRenewRequest(request)
     let results: Swift.Int32
     do {
-      let ticket_translated = try server.lookupTicket(ticket, context: context)
+      let ticket_translated: Server.TicketObjT = try server.lookupTicket(ticket, context: context)
       let _handled = try server.renew(ticket: ticket_translated, context: context)
       results = try server.ticketNumber(_handled, context: context)
     } catch {
@@ -425,9 +425,9 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.Demultiplexer {
     let (first, second) = try Translations.Wire.decodeExchangeRequest(request)
     let results: Swift.Int32
     do {
-      let first_translated = try server.lookupTicket(first, context: context)
+      let first_translated: Server.TicketObjT = try server.lookupTicket(first, context: context)
       defer { server.releaseTicket(first_translated) }
-      let second_translated = try server.lookupTicket(second, context: context)
+      let second_translated: Server.TicketObjT = try server.lookupTicket(second, context: context)
       defer { server.releaseTicket(second_translated) }
       results = try server.exchange(first: first_translated, second: second_translated, context: context)
     } catch {

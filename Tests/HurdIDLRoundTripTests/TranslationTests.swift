@@ -59,6 +59,32 @@ final class TicketOffice: TranslationsServer, @unchecked Sendable {
     log("exchange \(first.number) \(second.number)")
     return first.number + second.number
   }
+
+  func discard(ticket: Ticket, context: CallContext) throws(ReturnCode) {
+    log("discard \(ticket.number)")
+    discarded.signal()
+  }
+
+  /// Signalled by `discard` (one-way: the client does not wait for it).
+  let discarded = DispatchSemaphore(value: 0)
+
+  // A capability turned into the server's object.
+  struct Holder: Sendable {
+    var id: Int32
+  }
+
+  func holderFor(_ value: CapabilityName, context: CallContext) throws(ReturnCode) -> Holder {
+    log("holder \(value.rawValue)")
+    guard value != .null else { throw .EINVAL }
+    return Holder(id: Int32(truncatingIfNeeded: value.rawValue))
+  }
+
+  func dropHolder(_ value: Holder) { log("drop \(value.id)") }
+
+  func holderID(holder: Holder, context: CallContext) throws(ReturnCode) -> Int32 {
+    log("id \(holder.id)")
+    return holder.id
+  }
 }
 
 /// A translations.defs server on an L4 server thread.
@@ -137,5 +163,22 @@ struct TranslationTests {
     let reply = try await harness.client.issue(value: Int32.max)
     #expect(reply.ticket == Int32.max && reply.serial == 77)
     #expect(harness.office.events == ["issue \(Int32.max)", "number \(Int32.max)"])
+  }
+
+  @Test func oneWayRequestsDestroyTheirValuesToo() throws {
+    let harness = TicketHarness()
+    try harness.client.discard(ticket: 12)
+    harness.office.discarded.wait()
+    // `discard` has signalled, the destructor follows at once: finish() waits for the server.
+    harness.finish()
+    #expect(harness.office.events == ["lookup 12", "discard 12", "release 12"])
+  }
+
+  @Test func capabilitiesBecomeServerObjects() throws {
+    // The L4 transport does not carry capabilities yet: the loopback transport does.
+    let office = TicketOffice()
+    let client = TranslationsClient(transport: LoopbackTransport(dispatcher: RequestDispatcher(TranslationsDemux(office))))
+    #expect(try client.holderID(holder: CapabilityName(rawValue: 41)) == 41)
+    #expect(office.events == ["holder 41", "id 41", "drop 41"])
   }
 }

@@ -8,6 +8,8 @@ struct TranslationsNothing: TranslationsServerDefaults {
   func lookupTicket(_ value: Int32, context: CallContext) throws(ReturnCode) -> Int32 { value }
   func ticketNumber(_ value: Int32, context: CallContext) throws(ReturnCode) -> Int32 { value }
   func releaseTicket(_ value: Int32) {}
+  func holderFor(_ value: CapabilityName, context: CallContext) throws(ReturnCode) -> CapabilityName { value }
+  func dropHolder(_ value: CapabilityName) {}
 }
 
 let demuxes: [(base: UInt64, demux: any Demultiplexer)] = [

@@ -17,7 +17,7 @@ enum Translations {
   /// The first message id; request `id` is routine slot `id - base`.
   static let base: Swift.UInt64 = 7500
   /// Message ids the subsystem uses (routines and `skip` holes).
-  static let messageIDCount = 4
+  static let messageIDCount = 6
 
   /// The routines of the subsystem.
   enum Routine: Swift.Hashable, Swift.Sendable {
@@ -29,6 +29,10 @@ enum Translations {
     case issue
     /// `exchange` — request 7503, reply 7603 (translations.defs:20).
     case exchange
+    /// `discard` — request 7504, one-way (translations.defs:22).
+    case discard
+    /// `holder_id` — request 7505, reply 7605 (translations.defs:29).
+    case holderID
   }
 
   /// The demux table: slot `id - base` → routine; `nil` for `skip` holes and routines not generated.
@@ -37,6 +41,8 @@ enum Translations {
     .renew,  // 7501 renew
     .issue,  // 7502 issue
     .exchange,  // 7503 exchange
+    .discard,  // 7504 discard
+    .holderID,  // 7505 holder_id
   ]
 
   /// The results of `issue`.
@@ -193,6 +199,66 @@ struct TranslationsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     let reply = try await rpc.call(request, options: options)
     return try Translations.Wire.decodeExchangeReply(reply)
   }
+
+  /// `discard` — request 7504, one-way (translations.defs:22).
+  /// One-way: returns once the request is sent.
+  ///
+  /// - Parameters:
+  ///   - ticket: `in ticket: ticket_t`.
+  ///   - options: timeouts and cancellation.
+  func discard(
+    ticket: Swift.Int32,
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) {
+    let request = try Translations.Wire.encodeDiscardRequest(ticket: ticket)
+    try rpc.send(request, options: options)
+  }
+
+  /// `discard` — request 7504, one-way (translations.defs:22).
+  /// One-way: returns once the request is sent.
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - ticket: `in ticket: ticket_t`.
+  ///   - options: timeouts and cancellation.
+  func discard(
+    ticket: Swift.Int32,
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) {
+    let request = try Translations.Wire.encodeDiscardRequest(ticket: ticket)
+    try await rpc.send(request, options: options)
+  }
+
+  /// `holder_id` — request 7505, reply 7605 (translations.defs:29).
+  ///
+  /// - Parameters:
+  ///   - holder: `in holder: holder_t`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `id`.
+  func holderID(
+    holder: HurdRPC.CapabilityName,
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) -> Swift.Int32 {
+    let request = try Translations.Wire.encodeHolderIDRequest(holder: holder)
+    let reply = try rpc.call(request, options: options)
+    return try Translations.Wire.decodeHolderIDReply(reply)
+  }
+
+  /// `holder_id` — request 7505, reply 7605 (translations.defs:29).
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - holder: `in holder: holder_t`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `id`.
+  func holderID(
+    holder: HurdRPC.CapabilityName,
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) -> Swift.Int32 {
+    let request = try Translations.Wire.encodeHolderIDRequest(holder: holder)
+    let reply = try await rpc.call(request, options: options)
+    return try Translations.Wire.decodeHolderIDReply(reply)
+  }
 }
 
 // MARK: - Server
@@ -203,6 +269,8 @@ protocol TranslationsServer: Swift.Sendable {
   // Translations (`intran`, `outtran`, `destructor`) the server supplies.
   /// The server's type for `.defs` `ticket_obj_t` values.
   associatedtype TicketObjT
+  /// The server's type for `.defs` `holder_obj_t` values.
+  associatedtype HolderObjT
 
   /// `intran: ticket_obj_t lookup_ticket(…)`: turns the `Swift.Int32` a request carries into the
   /// server's value before the handler runs. A thrown code is the reply's return code; no handler runs.
@@ -221,6 +289,17 @@ protocol TranslationsServer: Swift.Sendable {
     _ value: Self.TicketObjT,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.Int32
+
+  /// `intran: holder_obj_t holder_for(…)`: turns the `HurdRPC.CapabilityName` a request carries into the
+  /// server's value before the handler runs. A thrown code is the reply's return code; no handler runs.
+  func holderFor(
+    _ value: HurdRPC.CapabilityName,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Self.HolderObjT
+
+  /// `destructor: drop_holder(…)`: called on the value the handler received once it has returned,
+  /// whatever it returned (as GNU MIG does).
+  func dropHolder(_ value: Self.HolderObjT)
 
   /// `redeem` — request 7500, reply 7600 (translations.defs:14).
   ///
@@ -265,6 +344,25 @@ protocol TranslationsServer: Swift.Sendable {
   func exchange(
     first: Self.TicketObjT,
     second: Self.TicketObjT,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Swift.Int32
+
+  /// `discard` — request 7504, one-way (translations.defs:22).
+  /// One-way: no reply is sent.
+  ///
+  /// - Parameters:
+  ///   - ticket: `in ticket: ticket_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  func discard(ticket: Self.TicketObjT, context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode)
+
+  /// `holder_id` — request 7505, reply 7605 (translations.defs:29).
+  ///
+  /// - Parameters:
+  ///   - holder: `in holder: holder_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `id`.
+  func holderID(
+    holder: Self.HolderObjT,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.Int32
 }
@@ -327,6 +425,29 @@ extension TranslationsServerDefaults {
   ) throws(HurdRPC.ReturnCode) -> Swift.Int32 {
     throw .EOPNOTSUPP
   }
+
+  /// `discard` — request 7504, one-way (translations.defs:22).
+  /// One-way: no reply is sent.
+  ///
+  /// - Parameters:
+  ///   - ticket: `in ticket: ticket_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  func discard(ticket: Self.TicketObjT, context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) {
+    throw .EOPNOTSUPP
+  }
+
+  /// `holder_id` — request 7505, reply 7605 (translations.defs:29).
+  ///
+  /// - Parameters:
+  ///   - holder: `in holder: holder_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `id`.
+  func holderID(
+    holder: Self.HolderObjT,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Swift.Int32 {
+    throw .EOPNOTSUPP
+  }
 }
 
 /// The demultiplexer of subsystem `translations` for a receive loop
@@ -360,6 +481,10 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.Demultiplexer {
       try issue(request, reply: &reply, context: context)
     case .exchange:
       try exchange(request, reply: &reply, context: context)
+    case .discard:
+      try discard(request, reply: &reply, context: context)
+    case .holderID:
+      try holderID(request, reply: &reply, context: context)
     }
   }
 
@@ -434,6 +559,40 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.Demultiplexer {
       throw HurdRPC.RPCError(.returnCode(error))
     }
     try Translations.Wire.encodeExchangeReply(results, into: &reply)
+  }
+
+  /// `discard` — request 7504, one-way (translations.defs:22).
+  private func discard(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let ticket = try Translations.Wire.decodeDiscardRequest(request)
+    do {
+      let ticket_translated: Server.TicketObjT = try server.lookupTicket(ticket, context: context)
+      defer { server.releaseTicket(ticket_translated) }
+      try server.discard(ticket: ticket_translated, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+  }
+
+  /// `holder_id` — request 7505, reply 7605 (translations.defs:29).
+  private func holderID(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let holder = try Translations.Wire.decodeHolderIDRequest(request)
+    let results: Swift.Int32
+    do {
+      let holder_translated: Server.HolderObjT = try server.holderFor(holder, context: context)
+      defer { server.dropHolder(holder_translated) }
+      results = try server.holderID(holder: holder_translated, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+    try Translations.Wire.encodeHolderIDReply(results, into: &reply)
   }
 }
 
@@ -591,6 +750,61 @@ extension Translations {
       try _HurdIDLWire.expect(message, words: 2, items: 0, malformed: .typeError)
       let total = Swift.Int32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 8, size: 4))
       return total
+    }
+
+    /// The request of `discard`, after checking every bound.
+    static func encodeDiscardRequest(
+      ticket: Swift.Int32
+    ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
+      var message = HurdRPC.Message(label: 7504)
+      try _HurdIDLWire.reserve(1, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: ticket), at: 0, size: 4, in: &message)
+      return message
+    }
+
+    /// Validates a request of `discard` completely and returns its values; `.badArguments` if malformed.
+    static func decodeDiscardRequest(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> Swift.Int32 {
+      try _HurdIDLWire.expect(message, words: 1, items: 0, malformed: .badArguments)
+      let ticket = Swift.Int32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 0, size: 4))
+      return ticket
+    }
+
+    /// The request of `holder_id`, after checking every bound.
+    static func encodeHolderIDRequest(
+      holder: HurdRPC.CapabilityName
+    ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
+      var message = HurdRPC.Message(label: 7505)
+      try message.append(.capability(HurdRPC.CapabilityItem(holder, disposition: .copySend)))
+      return message
+    }
+
+    /// Validates a request of `holder_id` completely and returns its values; `.badArguments` if malformed.
+    static func decodeHolderIDRequest(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> HurdRPC.CapabilityName {
+      try _HurdIDLWire.expect(message, words: 0, items: 1, malformed: .badArguments)
+      let holder = try _HurdIDLWire.capability(message.items[0], right: .send, argument: "holder", malformed: .badArguments)
+      return holder
+    }
+
+    /// Appends the results of `holder_id` to a reply that holds the return code.
+    static func encodeHolderIDReply(
+      _ id: Swift.Int32,
+      into message: inout HurdRPC.Message
+    ) throws(HurdRPC.RPCError) {
+      try _HurdIDLWire.reserve(2, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: id), at: 8, size: 4, in: &message)
+    }
+
+    /// The results of a successful reply of `holder_id`; `.typeError` if malformed.
+    static func decodeHolderIDReply(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> Swift.Int32 {
+      try _HurdIDLWire.expect(message, words: 2, items: 0, malformed: .typeError)
+      let id = Swift.Int32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 8, size: 4))
+      return id
     }
   }
 }

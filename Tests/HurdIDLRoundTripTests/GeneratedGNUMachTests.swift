@@ -54,7 +54,22 @@ struct GeneratedGNUMachTests {
       try file.contents.write(to: url, atomically: true, encoding: .utf8)
       sources.append(url.path)
     }
-    let module = Self.modulesFolder
+    try Self.typeCheck(sources, moduleName: "GeneratedGNUMach")
+  }
+
+  /// The libFuzzer demux target (Fuzz/Sources/FuzzDemux: symlinks to today's goldens and servers
+  /// written against them) must not rot when the generated code changes.
+  @Test func fuzzDemuxTargetTypeChecks() throws {
+    let folder = URL(filePath: #filePath).deletingLastPathComponent().appending(path: "../../Fuzz/Sources/FuzzDemux")
+      .standardized
+    let sources = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".swift") }.sorted()
+    #expect(sources.count == 5, "\(sources)")
+    try Self.typeCheck(sources.map { folder.appending(path: $0).path }, moduleName: "FuzzDemux")
+  }
+
+  /// `swiftc -typecheck` with the strict settings; fails the test on any diagnostic.
+  static func typeCheck(_ sources: [String], moduleName: String) throws {
+    let module = modulesFolder
     #expect(
       FileManager.default.fileExists(atPath: module.appending(path: "HurdRPC.swiftmodule").path),
       "no HurdRPC module in \(module.path)")
@@ -64,7 +79,7 @@ struct GeneratedGNUMachTests {
     process.arguments =
       [
         "-typecheck", "-swift-version", "6", "-warnings-as-errors", "-enable-upcoming-feature", "ExistentialAny",
-        "-module-name", "GeneratedGNUMach", "-I", module.path,
+        "-module-name", moduleName, "-I", module.path,
       ] + sources
     let diagnostics = Pipe()
     process.standardError = diagnostics

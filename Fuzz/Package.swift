@@ -6,7 +6,7 @@ import PackageDescription
 // cloned; derive it instead of assuming "hurdidl".
 let hurdidl = URL(fileURLWithPath: Context.packageDirectory).deletingLastPathComponent().lastPathComponent
 
-// libFuzzer target for the preprocessor + parser. Not part of the main build graph or CI;
+// libFuzzer targets for the preprocessor + parser and for the generated demux. Not part of the main build graph or CI;
 // see docs/fuzzing.md for how to build and run it.
 let package = Package(
   name: "hurdidl-fuzz",
@@ -15,6 +15,11 @@ let package = Package(
     .executableTarget(
       name: "FuzzFrontEnd",
       dependencies: [.product(name: "HurdIDLCompiler", package: hurdidl)],
-      swiftSettings: [.swiftLanguageMode(.v6)])
+      swiftSettings: [.swiftLanguageMode(.v6)]),
+    // The generated demuxes of the round-trip interfaces (symlinks to the emitter's goldens).
+    .executableTarget(
+      name: "FuzzDemux",
+      dependencies: [.product(name: "HurdRPC", package: hurdidl)],
+      swiftSettings: [.swiftLanguageMode(.v6)]),
   ]
 )

@@ -106,6 +106,37 @@ struct EmitValue: Hashable, Sendable {
   /// The Swift name of the `dealloc[]` companion that chooses grant (true) or map for this
   /// value's region, when chosen per call.
   var grantFlag: String?
+  /// The server-side translation of this value (`intran`/`outtran`/`destructor`), when its type
+  /// declares one that applies to its direction.
+  var translation: Translation?
+
+  /// The type the server's handler receives for this parameter.
+  var serverParameterType: String {
+    translation?.inTran != nil ? "Self.\(translation!.serverType)" : shape.swiftType
+  }
+
+  /// The type the server's handler returns for this result.
+  var serverResultType: String {
+    translation?.outTran != nil ? "Self.\(translation!.serverType)" : shape.swiftType
+  }
+}
+
+/// How the server converts a value between its wire type and its own type: hooks named after the
+/// `.defs` functions, requirements of the server protocol (docs/swift-mapping.md, Translations).
+struct Translation: Hashable, Sendable {
+  /// The associated type of the server protocol (from the `.defs` trans type, `protid_t` → `ProtidT`).
+  var serverType: String
+  /// The `.defs` trans type as written.
+  var defsServerType: String
+  /// Wire → server type (`intran`), applied to `in`/`inout` values.
+  var inTran: String?
+  var defsInTran: String?
+  /// Server type → wire (`outtran`), applied to `out`/`inout` values.
+  var outTran: String?
+  var defsOutTran: String?
+  /// Called on an `in` value after the handler, whatever it returned (`destructor`).
+  var destructor: String?
+  var defsDestructor: String?
 }
 
 /// A routine ready to print, or the reason it cannot be generated yet.
@@ -121,6 +152,9 @@ struct EmitRoutine: Hashable, Sendable {
   /// The `.defs` `waittime` in milliseconds, when it is a plain number.
   var waitTimeMilliseconds: Int?
   var unsupported: String?
+  /// Translations declared on this routine's arguments that the generated code cannot apply (each
+  /// becomes an `emit-unsupported` warning; the routine is still generated).
+  var ignoredTranslations: [String] = []
 
   var slot: UInt32 { routine.index }
   var isOneWay: Bool { routine.isOneWay }
@@ -159,7 +193,12 @@ enum EmitModelBuilder {
           if reservedNames.contains(name.trimmingBackticks) { name = name.trimmingBackticks + "Value" }
           while used.contains(name) { name += "_" }
           used.insert(name)
-          let value = try makeValue(argument, name: name, placement: placement, plan: plan)
+          var value = try makeValue(argument, name: name, placement: placement, plan: plan)
+          value.translation = translation(of: argument, naming: naming)
+          if argument.type.inTranPayload != nil, argument.kind != .out {
+            emitted.ignoredTranslations.append(
+              "intranpayload '\(argument.type.inTranPayload!)' of argument '\(argument.name)' is not used: L4 messages carry no protected payloads (its intran is applied instead)")
+          }
           if argument.kind != .out { emitted.parameters.append(value) }
           if argument.kind != .in && !routine.isOneWay { emitted.results.append(value) }
         case .countInOut:
@@ -192,7 +231,15 @@ enum EmitModelBuilder {
           }
           if parent.kind != .out { emitted.parameters.append(value) }
           if parent.kind != .in && !routine.isOneWay { emitted.results.append(value) }
-        case .count, .requestPort, .replyPort, .userReplyPort, .serverReplyPort, .waitTime, .msgOption,
+        case .requestPort:
+          // The request port is the transport's destination; handlers get no target object yet.
+          let type = argument.type
+          for (what, function) in [("intran", type.inTran), ("intranpayload", type.inTranPayload), ("destructor", type.destructor)] {
+            guard let function else { continue }
+            emitted.ignoredTranslations.append(
+              "\(what) '\(function)' of request port '\(argument.name)' is not applied: handlers do not receive the target object yet")
+          }
+        case .count, .replyPort, .userReplyPort, .serverReplyPort, .waitTime, .msgOption,
           .msgSeqNo, .retCode, .serverCopy:
           // Counts are the length of their item; the rest are out of band on L4 (docs/swift-mapping.md).
           break
@@ -204,6 +251,22 @@ enum EmitModelBuilder {
       emitted.unsupported = error.reason
     }
     return emitted
+  }
+
+  /// The translation hooks that apply to `argument` in its direction (GNU MIG: `intran` on what
+  /// the server receives, `outtran` on what it sends, `destructor` on `in` values only).
+  static func translation(of argument: CheckedArgument, naming: SwiftNaming) -> Translation? {
+    let type = argument.type
+    let inTran = argument.kind == .out ? nil : type.inTran
+    let outTran = argument.kind == .in ? nil : type.outTran
+    let destructor = argument.kind == .in ? type.destructor : nil
+    guard inTran != nil || outTran != nil || destructor != nil else { return nil }
+    let defsServerType = type.cTransType ?? type.cServerType ?? type.name ?? argument.name
+    return Translation(
+      serverType: naming.type(defsServerType), defsServerType: defsServerType,
+      inTran: inTran.map { naming.member($0) }, defsInTran: inTran,
+      outTran: outTran.map { naming.member($0) }, defsOutTran: outTran,
+      destructor: destructor.map { naming.member($0) }, defsDestructor: destructor)
   }
 
   private static func check(plan: L4RoutinePlan) throws(Unsupported) {

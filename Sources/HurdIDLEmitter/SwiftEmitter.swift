@@ -110,6 +110,23 @@ private struct Emitter {
             at: routine.routine.range.start))
       }
     }
+    // One warning per unapplied translation (at its first routine), naming every routine it
+    // concerns: an interface translating its request port would otherwise warn for every routine.
+    var ignored: [(reason: String, routines: [CheckedRoutine])] = []
+    for routine in routines where routine.unsupported == nil && options.server {
+      for reason in routine.ignoredTranslations {
+        if let index = ignored.firstIndex(where: { $0.reason == reason }) {
+          ignored[index].routines.append(routine.routine)
+        } else {
+          ignored.append((reason, [routine.routine]))
+        }
+      }
+    }
+    for (reason, concerned) in ignored {
+      let names = concerned.map { "'\($0.name)'" }.joined(separator: ", ")
+      let which = concerned.count == 1 ? "routine \(names)" : "routines \(names)"
+      diagnostics.append(Diagnostic(.warning, SwiftEmitter.unsupportedCode, "\(which): \(reason)", at: concerned[0].range.start))
+    }
     guard interface.subsystem != nil else {
       nodes.append(.comment(["\(options.sourcePath) declares types only: nothing to generate."]))
       return nodes
@@ -274,16 +291,90 @@ private struct Emitter {
   // MARK: - Server
 
   func serverRequirement(_ routine: EmitRoutine, body: [SwiftNode]?, modifiers: [String]) -> SwiftFunction {
-    var parameters = routine.parameters.map { SwiftFunction.Parameter(name: $0.swiftName, type: $0.shape.swiftType) }
+    var parameters = routine.parameters.map { SwiftFunction.Parameter(name: $0.swiftName, type: $0.serverParameterType) }
     parameters.append(.init(name: "context", type: "HurdRPC.CallContext"))
     return SwiftFunction(
       documentation: documentation(routine, isAsync: false, server: true), modifiers: modifiers, name: routine.swiftName,
-      parameters: parameters, thrownType: "HurdRPC.ReturnCode", returnType: resultType(routine), body: body)
+      parameters: parameters, thrownType: "HurdRPC.ReturnCode", returnType: serverResultType(routine), body: body)
+  }
+
+  /// Whether the handler's results differ from the wire's (an `outtran` applies).
+  func hasTranslatedResults(_ routine: EmitRoutine) -> Bool {
+    routine.results.contains { $0.translation?.outTran != nil }
+  }
+
+  /// What the handler returns: the client's result type, or with `outtran` results the server's
+  /// types (a labelled tuple when there are several).
+  func serverResultType(_ routine: EmitRoutine) -> String? {
+    guard hasTranslatedResults(routine) else { return resultType(routine) }
+    if routine.results.count == 1 { return routine.results[0].serverResultType }
+    return "(" + routine.results.map { "\($0.swiftName.trimmingBackticks): \($0.serverResultType)" }.joined(separator: ", ") + ")"
+  }
+
+  /// The translation hooks and associated types the server protocol requires, deduplicated, in
+  /// first-use order.
+  func translationRequirements() -> [SwiftNode] {
+    var associatedTypes: [String] = []
+    var typeDocs: [String: String] = [:]
+    var hooks: [SwiftNode] = []
+    var seenHooks = Set<String>()
+    func add(_ key: String, _ function: SwiftFunction) {
+      guard seenHooks.insert(key).inserted else { return }
+      hooks += [.function(function), .blank]
+    }
+    let context = SwiftFunction.Parameter(name: "context", type: "HurdRPC.CallContext")
+    for routine in supported {
+      for value in routine.parameters + routine.results {
+        guard let translation = value.translation else { continue }
+        let wire = value.shape.swiftType
+        let server = "Self.\(translation.serverType)"
+        if (translation.inTran != nil || translation.outTran != nil), typeDocs[translation.serverType] == nil {
+          associatedTypes.append(translation.serverType)
+          typeDocs[translation.serverType] = translation.defsServerType
+        }
+        if let hook = translation.inTran, let defs = translation.defsInTran {
+          add(
+            "in \(hook) \(wire) \(server)",
+            SwiftFunction(
+              documentation: [
+                "`intran: \(translation.defsServerType) \(defs)(…)`: turns the `\(wire)` a request carries into the",
+                "server's value before the handler runs. A thrown code is the reply's return code; no handler runs.",
+              ], name: hook, parameters: [.init(label: "_", name: "value", type: wire), context],
+              thrownType: "HurdRPC.ReturnCode", returnType: server, body: nil))
+        }
+        if let hook = translation.outTran, let defs = translation.defsOutTran {
+          add(
+            "out \(hook) \(server) \(wire)",
+            SwiftFunction(
+              documentation: [
+                "`outtran: … \(defs)(\(translation.defsServerType))`: turns the handler's value into the `\(wire)`",
+                "the reply carries. A thrown code is the reply's return code.",
+              ], name: hook, parameters: [.init(label: "_", name: "value", type: server), context],
+              thrownType: "HurdRPC.ReturnCode", returnType: wire, body: nil))
+        }
+        if let hook = translation.destructor, let defs = translation.defsDestructor {
+          let type = value.serverParameterType
+          add(
+            "destructor \(hook) \(type)",
+            SwiftFunction(
+              documentation: [
+                "`destructor: \(defs)(…)`: called on the value the handler received once it has returned,",
+                "whatever it returned (as GNU MIG does).",
+              ], name: hook, parameters: [.init(label: "_", name: "value", type: type)], body: nil))
+        }
+      }
+    }
+    guard !associatedTypes.isEmpty || !hooks.isEmpty else { return [] }
+    var nodes: [SwiftNode] = [.comment(["Translations (`intran`, `outtran`, `destructor`) the server supplies."])]
+    for name in associatedTypes {
+      nodes += [.doc(["The server's type for `.defs` `\(typeDocs[name]!)` values."]), .line("associatedtype \(name)")]
+    }
+    return nodes + [.blank] + hooks
   }
 
   func serverDeclarations() -> [SwiftNode] {
     let modifiers = access.isEmpty ? [] : [access.trimmed]
-    let requirements: [SwiftNode] = supported.flatMap { [SwiftNode.function(serverRequirement($0, body: nil, modifiers: [])), .blank] }
+    let requirements: [SwiftNode] = translationRequirements() + supported.flatMap { [SwiftNode.function(serverRequirement($0, body: nil, modifiers: [])), .blank] }
     let defaults: [SwiftNode] = supported.flatMap {
       [SwiftNode.function(serverRequirement($0, body: [.line("throw .EOPNOTSUPP")], modifiers: modifiers)), .blank]
     }
@@ -364,17 +455,55 @@ private struct Emitter {
     } else {
       body.append(.line("let (\(names.joined(separator: ", "))) = try \(namespace).Wire.decode\(routine.typeName)Request(request)"))
     }
-    let call = "server.\(routine.swiftName)(" + (names.map { "\($0.argumentLabel): \($0)" } + ["context: context"]).joined(separator: ", ") + ")"
+    // Translations: intran each parameter in order (its destructor deferred at once, so it runs
+    // after the handler whatever happens, in reverse order), the handler, then outtran the results.
+    var handling: [SwiftNode] = []
+    var callArguments: [String] = []
+    for value in routine.parameters {
+      let label = value.swiftName.argumentLabel
+      guard let translation = value.translation else {
+        callArguments.append("\(label): \(value.swiftName)")
+        continue
+      }
+      var local = value.swiftName
+      if let hook = translation.inTran {
+        local = "\(value.swiftName.trimmingBackticks)_translated"
+        // Typed, because hooks of one name may differ only in the server type they return.
+        handling.append(
+          .line("let \(local): Server.\(translation.serverType) = try server.\(hook)(\(value.swiftName), context: context)"))
+      }
+      if let hook = translation.destructor {
+        handling.append(.line("defer { server.\(hook)(\(local)) }"))
+      }
+      callArguments.append("\(label): \(local)")
+    }
+    let call = "server.\(routine.swiftName)(" + (callArguments + ["context: context"]).joined(separator: ", ") + ")"
+    let encodeReply: SwiftNode
     if let result = resultType(routine) {
       body.append(.line("let results: \(result)"))
-      body.append(.doCatch(body: [.line("results = try \(call)")], handler: [.line("throw HurdRPC.RPCError(.returnCode(error))")]))
-      body.append(.line("try \(namespace).Wire.encode\(routine.typeName)Reply(results, into: &reply)"))
-    } else {
-      body.append(.doCatch(body: [.line("try \(call)")], handler: [.line("throw HurdRPC.RPCError(.returnCode(error))")]))
-      if !routine.isOneWay {
-        body.append(.line("try \(namespace).Wire.encode\(routine.typeName)Reply(into: &reply)"))
+      if hasTranslatedResults(routine) {
+        handling.append(.line("let _handled = try \(call)"))
+        func wireValue(_ value: EmitValue, _ handled: String) -> String {
+          value.translation?.outTran.map { "try server.\($0)(\(handled), context: context)" } ?? handled
+        }
+        if routine.results.count == 1 {
+          handling.append(.line("results = \(wireValue(routine.results[0], "_handled"))"))
+        } else {
+          let fields = routine.results.map {
+            "\($0.swiftName.argumentLabel): \(wireValue($0, "_handled.\($0.swiftName.trimmingBackticks)"))"
+          }
+          handling.append(.line("results = \(result)(\(fields.joined(separator: ", ")))"))
+        }
+      } else {
+        handling.append(.line("results = try \(call)"))
       }
+      encodeReply = .line("try \(namespace).Wire.encode\(routine.typeName)Reply(results, into: &reply)")
+    } else {
+      handling.append(.line("try \(call)"))
+      encodeReply = .line("try \(namespace).Wire.encode\(routine.typeName)Reply(into: &reply)")
     }
+    body.append(.doCatch(body: handling, handler: [.line("throw HurdRPC.RPCError(.returnCode(error))")]))
+    if !routine.isOneWay { body.append(encodeReply) }
     return SwiftFunction(
       documentation: [routineSummary(routine)], modifiers: ["private"], name: routine.swiftName,
       parameters: [

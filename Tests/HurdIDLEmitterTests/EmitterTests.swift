@@ -53,6 +53,46 @@ struct EmitterTests {
     try Self.compare(file.contents, with: Self.goldens.appending(path: "kinds-default.hurdidl.swift"))
   }
 
+  @Test func translationsGolden() throws {
+    let result = RoundTripFixture.compile("translations")
+    let file = try #require(result.file, "\(result.errors)")
+    #expect(file.diagnostics.isEmpty, "\(file.diagnostics.map(\.message))")
+    // Every hook is a requirement of the server protocol, each once, and the handlers see the
+    // server's type.
+    for declaration in [
+      "associatedtype TicketObjT\n", "func lookupTicket(\n    _ value: Swift.Int32,", "func ticketNumber(\n    _ value: Self.TicketObjT,",
+      "func releaseTicket(_ value: Self.TicketObjT)\n",
+    ] {
+      #expect(file.contents.components(separatedBy: declaration).count == 2, "\(declaration)")
+    }
+    #expect(file.contents.contains("func redeem(\n    ticket: Self.TicketObjT,"))
+    try Self.compare(file.contents, with: Self.goldens.appending(path: "translations-default.hurdidl.swift"))
+  }
+
+  /// Translations the generated code cannot apply are never dropped silently: each is a warning.
+  @Test func unappliedTranslationsAreDiagnosed() throws {
+    let result = DefsToSwift.compile(
+      path: Self.inputs.appending(path: "target-translation.defs").path, displayPath: "target-translation.defs",
+      includeRoot: Self.inputs.path)
+    let file = try #require(result.file, "\(result.errors)")
+    let messages = file.diagnostics.map(\.message)
+    #expect(file.diagnostics.allSatisfy { $0.code == SwiftEmitter.unsupportedCode && $0.severity == .warning })
+    // One warning per translation, naming every routine it concerns.
+    #expect(messages.contains { $0.hasPrefix("routines 'touch', 'poke_object': intran 'begin_using' of request port 'object'") })
+    #expect(messages.contains { $0.contains("destructor 'end_using' of request port 'object'") })
+    #expect(messages.contains { $0.hasPrefix("routine 'touch': intranpayload 'handle_payload' of argument 'handle'") })
+    #expect(messages.count == 3, "\(messages)")
+    // The routines are still generated, the argument's intran applied.
+    #expect(file.contents.contains("let handle_translated: Server.HandleRefT = try server.lookupHandle(handle, context: context)"))
+    // A client-only file has no handlers to translate for: no warnings.
+    let client = DefsToSwift.compile(
+      path: Self.inputs.appending(path: "target-translation.defs").path, displayPath: "target-translation.defs",
+      includeRoot: Self.inputs.path, configure: { $0.server = false })
+    #expect(client.file?.diagnostics.isEmpty == true)
+  }
+
+  static let inputs = URL(filePath: #filePath).deletingLastPathComponent().appending(path: "Inputs")
+
   /// Interfaces of gnumach-dev: generated with the defaults (client and server).
   @Test(arguments: ["mach/mach_port.defs", "device/device.defs", "mach/notify.defs"])
   func gnumachGolden(_ relative: String) throws {

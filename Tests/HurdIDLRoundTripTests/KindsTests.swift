@@ -58,6 +58,12 @@ struct KindsService: KindsServer {
     Kinds.ScaleReply(sum: vector.reduce(offset) { $0 + Double($1) }, scaled: vector.map { $0 * factor })
   }
 
+  func mirror(
+    a: Int8, b: Int16, c: Int32, d: Int64, e: UInt8, f: UInt16, g: UInt32, h: UInt64, context: CallContext
+  ) throws(ReturnCode) -> Kinds.MirrorReply {
+    Kinds.MirrorReply(ra: a, rb: b, rc: c, rd: d, re: e, rf: f, rg: g, rh: h)
+  }
+
   func passRight(right: CapabilityItem, context: CallContext) throws(ReturnCode) -> CapabilityItem {
     // Hand back a send right made from a receive right, keep any other disposition.
     right.disposition == .moveReceive ? CapabilityItem(right.name, disposition: .makeSend) : right
@@ -99,6 +105,60 @@ final class KindsHarness: Sendable {
 
 @Suite("More argument kinds over the L4 transport")
 struct KindsTests {
+  /// Zero, the minimum and the maximum of every integer width, signed and unsigned, each echoed
+  /// unchanged (every bit of every field reaches the other side and comes back).
+  @Test(arguments: ["zero", "minimum", "maximum", "ones"])
+  func integersOfEveryWidthAtTheirLimits(_ which: String) throws {
+    let harness = KindsHarness()
+    defer { harness.finish() }
+    func limit<T: FixedWidthInteger>(_: T.Type) -> T {
+      switch which {
+      case "zero": 0
+      case "minimum": .min
+      case "maximum": .max
+      default: T(truncatingIfNeeded: -1)
+      }
+    }
+    let reply = try harness.client.mirror(
+      a: limit(Int8.self), b: limit(Int16.self), c: limit(Int32.self), d: limit(Int64.self), e: limit(UInt8.self),
+      f: limit(UInt16.self), g: limit(UInt32.self), h: limit(UInt64.self))
+    #expect(reply.ra == limit(Int8.self) && reply.rb == limit(Int16.self))
+    #expect(reply.rc == limit(Int32.self) && reply.rd == limit(Int64.self))
+    #expect(reply.re == limit(UInt8.self) && reply.rf == limit(UInt16.self))
+    #expect(reply.rg == limit(UInt32.self) && reply.rh == limit(UInt64.self))
+  }
+
+  @Test func outOfLineDataOfZeroBytes() throws {
+    let harness = KindsHarness()
+    defer { harness.finish() }
+    #expect(try harness.client.checksum(data: MemoryRegion(copying: [])) == 0)
+    #expect(try harness.client.echoData(data: MemoryRegion(copying: [])).count == 0)
+    for grant in [false, true] {
+      let reply = try harness.client.handOver(data: MemoryRegion(copying: []), dataDealloc: grant)
+      #expect(reply.size == 0 && reply.granted == grant)
+    }
+  }
+
+  @Test func variableArraysAtTheirMaximum() throws {
+    let harness = KindsHarness()
+    defer { harness.finish() }
+    #expect(try harness.client.invert(flags: Array(repeating: false, count: 8)) == Array(repeating: true, count: 8))
+    #expect(try harness.client.firstSquares(squaresCnt: 16) == (0..<16).map { $0 * $0 })
+    let page = Array(repeating: Int64.max, count: 64)
+    let block = try harness.client.sumBlock(first: .max, block: page, last: .min)
+    #expect(block.echo == page)
+  }
+
+  @Test func fixedCStringAtItsMaximumInMultiByteCharacters() throws {
+    let harness = KindsHarness()
+    defer { harness.finish() }
+    // c_string[16]: 15 UTF-8 bytes fit, 16 do not, whatever the characters.
+    let fifteen = String(repeating: "é", count: 7) + "x"  // 7 × 2 + 1 bytes
+    #expect(try harness.client.relabel(label: fifteen) == fifteen.uppercased())
+    let sixteen = String(repeating: "é", count: 8)
+    #expect(caught { () throws(RPCError) in try harness.client.relabel(label: sixteen) }?.code == .arrayTooLarge)
+  }
+
   @Test func integersOfEveryWidthAndBooleans() throws {
     let harness = KindsHarness()
     defer { harness.finish() }

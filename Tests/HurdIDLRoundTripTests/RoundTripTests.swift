@@ -162,6 +162,12 @@ struct RoundTripTests {
     defer { harness.finish() }
     let name = String(repeating: "n", count: 63)
     #expect(try harness.client.greet(name: name) == "hello, " + name)
+    // 63 bytes of multi-byte characters (c_string[*:64]).
+    let wide = String(repeating: "ü", count: 31) + "n"
+    #expect(try harness.client.greet(name: wide) == "hello, " + wide)
+    // array[*:16] of int, full, over L4.
+    let full = (0..<16).map { Int32.max - $0 }
+    #expect(try harness.client.reverseList(list: full) == full.reversed())
   }
 
   @Test func defaultsAnswerOperationNotSupported() {

@@ -17,7 +17,7 @@ enum Kinds {
   /// The first message id; request `id` is routine slot `id - base`.
   static let base: Swift.UInt64 = 7000
   /// Message ids the subsystem uses (routines and `skip` holes).
-  static let messageIDCount = 15
+  static let messageIDCount = 16
 
   /// The routines of the subsystem.
   enum Routine: Swift.Hashable, Swift.Sendable {
@@ -51,6 +51,8 @@ enum Kinds {
     case sumBlock
     /// `scale` — request 7014, reply 7114 (kinds.defs:57).
     case scale
+    /// `mirror` — request 7015, reply 7115 (kinds.defs:64).
+    case mirror
   }
 
   /// The demux table: slot `id - base` → routine; `nil` for `skip` holes and routines not generated.
@@ -70,6 +72,7 @@ enum Kinds {
     .handOver,  // 7012 hand_over
     .sumBlock,  // 7013 sum_block
     .scale,  // 7014 scale
+    .mirror,  // 7015 mirror
   ]
 
   /// The results of `widths`.
@@ -159,6 +162,38 @@ enum Kinds {
     init(sum: Swift.Double, scaled: [Swift.Float]) {
       self.sum = sum
       self.scaled = scaled
+    }
+  }
+
+  /// The results of `mirror`.
+  struct MirrorReply: Swift.Sendable {
+    /// `out ra: int8`.
+    var ra: Swift.Int8
+    /// `out rb: int16`.
+    var rb: Swift.Int16
+    /// `out rc: int`.
+    var rc: Swift.Int32
+    /// `out rd: int64_t`.
+    var rd: Swift.Int64
+    /// `out re: uint8`.
+    var re: Swift.UInt8
+    /// `out rf: uint16`.
+    var rf: Swift.UInt16
+    /// `out rg: uint32`.
+    var rg: Swift.UInt32
+    /// `out rh: uint64`.
+    var rh: Swift.UInt64
+
+    /// The results, in `.defs` order.
+    init(ra: Swift.Int8, rb: Swift.Int16, rc: Swift.Int32, rd: Swift.Int64, re: Swift.UInt8, rf: Swift.UInt16, rg: Swift.UInt32, rh: Swift.UInt64) {
+      self.ra = ra
+      self.rb = rb
+      self.rc = rc
+      self.rd = rd
+      self.re = re
+      self.rf = rf
+      self.rg = rg
+      self.rh = rh
     }
   }
 }
@@ -675,6 +710,65 @@ struct KindsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     let reply = try await rpc.call(request, options: options)
     return try Kinds.Wire.decodeScaleReply(reply)
   }
+
+  /// `mirror` — request 7015, reply 7115 (kinds.defs:64).
+  ///
+  /// - Parameters:
+  ///   - a: `in a: int8`.
+  ///   - b: `in b: int16`.
+  ///   - c: `in c: int`.
+  ///   - d: `in d: int64_t`.
+  ///   - e: `in e: uint8`.
+  ///   - f: `in f: uint16`.
+  ///   - g: `in g: uint32`.
+  ///   - h: `in h: uint64`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `ra`, `rb`, `rc`, `rd`, `re`, `rf`, `rg`, `rh`.
+  func mirror(
+    a: Swift.Int8,
+    b: Swift.Int16,
+    c: Swift.Int32,
+    d: Swift.Int64,
+    e: Swift.UInt8,
+    f: Swift.UInt16,
+    g: Swift.UInt32,
+    h: Swift.UInt64,
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) -> Kinds.MirrorReply {
+    let request = try Kinds.Wire.encodeMirrorRequest(a: a, b: b, c: c, d: d, e: e, f: f, g: g, h: h)
+    let reply = try rpc.call(request, options: options)
+    return try Kinds.Wire.decodeMirrorReply(reply)
+  }
+
+  /// `mirror` — request 7015, reply 7115 (kinds.defs:64).
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - a: `in a: int8`.
+  ///   - b: `in b: int16`.
+  ///   - c: `in c: int`.
+  ///   - d: `in d: int64_t`.
+  ///   - e: `in e: uint8`.
+  ///   - f: `in f: uint16`.
+  ///   - g: `in g: uint32`.
+  ///   - h: `in h: uint64`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `ra`, `rb`, `rc`, `rd`, `re`, `rf`, `rg`, `rh`.
+  func mirror(
+    a: Swift.Int8,
+    b: Swift.Int16,
+    c: Swift.Int32,
+    d: Swift.Int64,
+    e: Swift.UInt8,
+    f: Swift.UInt16,
+    g: Swift.UInt32,
+    h: Swift.UInt64,
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) -> Kinds.MirrorReply {
+    let request = try Kinds.Wire.encodeMirrorRequest(a: a, b: b, c: c, d: d, e: e, f: f, g: g, h: h)
+    let reply = try await rpc.call(request, options: options)
+    return try Kinds.Wire.decodeMirrorReply(reply)
+  }
 }
 
 // MARK: - Server
@@ -864,6 +958,31 @@ protocol KindsServer: Swift.Sendable {
     vector: [Swift.Float],
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Kinds.ScaleReply
+
+  /// `mirror` — request 7015, reply 7115 (kinds.defs:64).
+  ///
+  /// - Parameters:
+  ///   - a: `in a: int8`.
+  ///   - b: `in b: int16`.
+  ///   - c: `in c: int`.
+  ///   - d: `in d: int64_t`.
+  ///   - e: `in e: uint8`.
+  ///   - f: `in f: uint16`.
+  ///   - g: `in g: uint32`.
+  ///   - h: `in h: uint64`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `ra`, `rb`, `rc`, `rd`, `re`, `rf`, `rg`, `rh`.
+  func mirror(
+    a: Swift.Int8,
+    b: Swift.Int16,
+    c: Swift.Int32,
+    d: Swift.Int64,
+    e: Swift.UInt8,
+    f: Swift.UInt16,
+    g: Swift.UInt32,
+    h: Swift.UInt64,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Kinds.MirrorReply
 }
 
 /// Opt-in defaults: a server conforming to this protocol answers `EOPNOTSUPP` (operation not
@@ -1083,6 +1202,33 @@ extension KindsServerDefaults {
   ) throws(HurdRPC.ReturnCode) -> Kinds.ScaleReply {
     throw .EOPNOTSUPP
   }
+
+  /// `mirror` — request 7015, reply 7115 (kinds.defs:64).
+  ///
+  /// - Parameters:
+  ///   - a: `in a: int8`.
+  ///   - b: `in b: int16`.
+  ///   - c: `in c: int`.
+  ///   - d: `in d: int64_t`.
+  ///   - e: `in e: uint8`.
+  ///   - f: `in f: uint16`.
+  ///   - g: `in g: uint32`.
+  ///   - h: `in h: uint64`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `ra`, `rb`, `rc`, `rd`, `re`, `rf`, `rg`, `rh`.
+  func mirror(
+    a: Swift.Int8,
+    b: Swift.Int16,
+    c: Swift.Int32,
+    d: Swift.Int64,
+    e: Swift.UInt8,
+    f: Swift.UInt16,
+    g: Swift.UInt32,
+    h: Swift.UInt64,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Kinds.MirrorReply {
+    throw .EOPNOTSUPP
+  }
 }
 
 /// The demultiplexer of subsystem `kinds` for a receive loop
@@ -1138,6 +1284,8 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
       try sumBlock(request, reply: &reply, context: context)
     case .scale:
       try scale(request, reply: &reply, context: context)
+    case .mirror:
+      try mirror(request, reply: &reply, context: context)
     }
   }
 
@@ -1379,6 +1527,22 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
       throw HurdRPC.RPCError(.returnCode(error))
     }
     try Kinds.Wire.encodeScaleReply(results, into: &reply)
+  }
+
+  /// `mirror` — request 7015, reply 7115 (kinds.defs:64).
+  private func mirror(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let (a, b, c, d, e, f, g, h) = try Kinds.Wire.decodeMirrorRequest(request)
+    let results: Kinds.MirrorReply
+    do {
+      results = try server.mirror(a: a, b: b, c: c, d: d, e: e, f: f, g: g, h: h, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+    try Kinds.Wire.encodeMirrorReply(results, into: &reply)
   }
 }
 
@@ -2041,6 +2205,78 @@ extension Kinds {
         scaled.append(Swift.Float(bitPattern: Swift.UInt32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 16 + position * 4, size: 4))))
       }
       return Kinds.ScaleReply(sum: sum, scaled: scaled)
+    }
+
+    /// The request of `mirror`, after checking every bound.
+    static func encodeMirrorRequest(
+      a: Swift.Int8,
+      b: Swift.Int16,
+      c: Swift.Int32,
+      d: Swift.Int64,
+      e: Swift.UInt8,
+      f: Swift.UInt16,
+      g: Swift.UInt32,
+      h: Swift.UInt64
+    ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
+      var message = HurdRPC.Message(label: 7015)
+      try _HurdIDLWire.reserve(4, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: a), at: 0, size: 1, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: b), at: 2, size: 2, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: c), at: 4, size: 4, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: d), at: 8, size: 8, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: e), at: 16, size: 1, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: f), at: 18, size: 2, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: g), at: 20, size: 4, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: h), at: 24, size: 8, in: &message)
+      return message
+    }
+
+    /// Validates a request of `mirror` completely and returns its values; `.badArguments` if malformed.
+    static func decodeMirrorRequest(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> (Swift.Int8, Swift.Int16, Swift.Int32, Swift.Int64, Swift.UInt8, Swift.UInt16, Swift.UInt32, Swift.UInt64) {
+      try _HurdIDLWire.expect(message, words: 4, items: 0, malformed: .badArguments)
+      let a = Swift.Int8(truncatingIfNeeded: _HurdIDLWire.get(message, at: 0, size: 1))
+      let b = Swift.Int16(truncatingIfNeeded: _HurdIDLWire.get(message, at: 2, size: 2))
+      let c = Swift.Int32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 4, size: 4))
+      let d = Swift.Int64(truncatingIfNeeded: _HurdIDLWire.get(message, at: 8, size: 8))
+      let e = Swift.UInt8(truncatingIfNeeded: _HurdIDLWire.get(message, at: 16, size: 1))
+      let f = Swift.UInt16(truncatingIfNeeded: _HurdIDLWire.get(message, at: 18, size: 2))
+      let g = Swift.UInt32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 20, size: 4))
+      let h = Swift.UInt64(truncatingIfNeeded: _HurdIDLWire.get(message, at: 24, size: 8))
+      return (a, b, c, d, e, f, g, h)
+    }
+
+    /// Appends the results of `mirror` to a reply that holds the return code.
+    static func encodeMirrorReply(
+      _ results: Kinds.MirrorReply,
+      into message: inout HurdRPC.Message
+    ) throws(HurdRPC.RPCError) {
+      try _HurdIDLWire.reserve(5, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: results.ra), at: 8, size: 1, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: results.rb), at: 10, size: 2, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: results.rc), at: 12, size: 4, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: results.rd), at: 16, size: 8, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: results.re), at: 24, size: 1, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: results.rf), at: 26, size: 2, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: results.rg), at: 28, size: 4, in: &message)
+      _HurdIDLWire.put(Swift.UInt64(truncatingIfNeeded: results.rh), at: 32, size: 8, in: &message)
+    }
+
+    /// The results of a successful reply of `mirror`; `.typeError` if malformed.
+    static func decodeMirrorReply(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> Kinds.MirrorReply {
+      try _HurdIDLWire.expect(message, words: 5, items: 0, malformed: .typeError)
+      let ra = Swift.Int8(truncatingIfNeeded: _HurdIDLWire.get(message, at: 8, size: 1))
+      let rb = Swift.Int16(truncatingIfNeeded: _HurdIDLWire.get(message, at: 10, size: 2))
+      let rc = Swift.Int32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 12, size: 4))
+      let rd = Swift.Int64(truncatingIfNeeded: _HurdIDLWire.get(message, at: 16, size: 8))
+      let re = Swift.UInt8(truncatingIfNeeded: _HurdIDLWire.get(message, at: 24, size: 1))
+      let rf = Swift.UInt16(truncatingIfNeeded: _HurdIDLWire.get(message, at: 26, size: 2))
+      let rg = Swift.UInt32(truncatingIfNeeded: _HurdIDLWire.get(message, at: 28, size: 4))
+      let rh = Swift.UInt64(truncatingIfNeeded: _HurdIDLWire.get(message, at: 32, size: 8))
+      return Kinds.MirrorReply(ra: ra, rb: rb, rc: rc, rd: rd, re: re, rf: rf, rg: rg, rh: rh)
     }
   }
 }

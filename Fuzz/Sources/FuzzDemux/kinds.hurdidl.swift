@@ -1,0 +1,1 @@
+../../../Tests/HurdIDLEmitterTests/Goldens/kinds-default.hurdidl.swift

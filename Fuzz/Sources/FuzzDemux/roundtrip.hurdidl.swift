@@ -1,0 +1,1 @@
+../../../Tests/HurdIDLEmitterTests/Goldens/roundtrip-default.hurdidl.swift

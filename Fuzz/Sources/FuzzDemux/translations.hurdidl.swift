@@ -1,0 +1,1 @@
+../../../Tests/HurdIDLEmitterTests/Goldens/translations-default.hurdidl.swift

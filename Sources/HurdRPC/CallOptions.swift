@@ -67,6 +67,13 @@ public enum IPCTimeout: Hashable, Sendable, CustomStringConvertible {
     }
   }
 
+  /// `duration` in whole microseconds, rounded up, at least 1, saturating for absurdly long
+  /// durations (transports use it to encode deadlines without overflow).
+  public static func roundedUpMicroseconds(_ duration: Duration) -> UInt64 {
+    let (seconds, attoseconds) = duration.components
+    return microseconds(seconds: seconds, attoseconds: attoseconds)
+  }
+
   private static func microseconds(seconds: Int64, attoseconds: Int64) -> UInt64 {
     let perMicro: Int64 = 1_000_000_000_000
     let wholeSeconds = UInt64(clamping: seconds)

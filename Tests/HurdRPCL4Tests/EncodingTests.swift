@@ -33,6 +33,8 @@ struct EncodingTests {
     #expect(L4Timeout.relative(exponent: 0, mantissa: 0) == nil)  // that would be `never`
     #expect(L4Timeout.relative(exponent: 32, mantissa: 1) == nil)
     #expect(L4Timeout.microseconds(1000).microseconds == 1000)
+    // The longest period is the clamp for anything larger, even UInt64.max (no overflow).
+    #expect(L4Timeout.microseconds(.max) == L4Timeout.relative(exponent: 31, mantissa: 1023))
     // Rounded up, never shorter than asked for.
     let rounded = L4Timeout.microseconds(1_000_001)
     #expect(rounded.microseconds! >= 1_000_001 && rounded.mantissa <= 1023)

@@ -94,6 +94,14 @@ struct L4RuntimeTests {
     #expect(try client.call(addRequest(4, 5), options: CallOptions(receiveTimeout: .after(.seconds(60))))[1] == 9)
   }
 
+  /// "Practically forever" must not overflow when the deadline is turned into an L4 timeout.
+  @Test func anAbsurdlyLongTimeoutIsJustVeryLong() throws {
+    let server = Server(TestService())
+    defer { server.stop() }
+    let options = CallOptions(timeout: .seconds(Int64.max / 4))
+    #expect(try server.client().call(addRequest(20, 22), options: options)[1] == 42)
+  }
+
   @Test func aPerPhaseReceiveTimeoutAlsoApplies() throws {
     let started = DispatchSemaphore(value: 0)
     let server = Server(TestService(started: started))

@@ -37,7 +37,7 @@ public struct L4Timeout: Hashable, Sendable, CustomStringConvertible {
     var mantissa = microseconds
     while mantissa > 1023 {
       // Round up so the encoded period is never shorter than asked for.
-      mantissa = (mantissa + 1) >> 1
+      mantissa = mantissa / 2 + mantissa % 2
       exponent += 1
     }
     if exponent > 31 { return L4Timeout(checkedRaw: 31 << 10 | 1023) }

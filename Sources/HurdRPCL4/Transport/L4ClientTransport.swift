@@ -121,8 +121,7 @@ public struct L4ClientTransport: ClientTransport {
     if options.hasDeadline, let deadline = options.effectiveDeadline(start: .now) {
       let left = ContinuousClock.now.duration(to: deadline)
       guard left > .zero else { throw RPCError(.timeout, "deadline already passed", phase: .send) }
-      let (seconds, attoseconds) = left.components
-      let micros = UInt64(seconds) * 1_000_000 + UInt64(attoseconds / 1_000_000_000_000) + 1
+      let micros = IPCTimeout.roundedUpMicroseconds(left)
       let cap = L4Timeout.microseconds(micros)
       if send.isNever || (send.microseconds ?? 0) > micros { send = cap }
       if receive.isNever || (receive.microseconds ?? 0) > micros { receive = cap }

@@ -253,9 +253,17 @@ enum L4Marshalling {
           pending.removeAll()
         }
       case .map(let fpage, _), .grant(let fpage, _):
-        let offset = Int(mr[1 + u + 2 * regionIndex])
-        let count = Int(mr[2 + u + 2 * regionIndex])
+        // The trailer words come from the sender: check them against the fpage before any
+        // conversion or allocation, so a forged trailer is a bad request, not a trap.
+        let rawOffset = mr[1 + u + 2 * regionIndex]
+        let rawCount = mr[2 + u + 2 * regionIndex]
         regionIndex += 1
+        guard rawOffset <= fpage.size, rawCount <= fpage.size - rawOffset, fpage.size <= UInt64(Int.max) else {
+          throw RPCError(
+            .badArguments, "region offset \(rawOffset) and length \(rawCount) lie outside the \(fpage.size)-byte fpage")
+        }
+        let offset = Int(rawOffset)
+        let count = Int(rawCount)
         let region: MemoryRegion
         if let (owner, ownerOffset) = state.space.externalOwner(at: fpage.base), let buffer = owner as? PageBuffer,
           let slice = MemoryRegion(buffer: buffer).slice(offset: Int(ownerOffset) + offset, count: count)

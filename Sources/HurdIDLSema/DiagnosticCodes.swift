@@ -77,6 +77,8 @@ extension DiagnosticCode {
   public static let duplicateArgument: DiagnosticCode = "duplicate-argument"
   /// A message id beyond 2^32 − 1 (the routine counter or base + index wraps).
   public static let messageIDOverflow: DiagnosticCode = "message-id-overflow"
+  /// More message ids than a server's demux table should hold (a slot per id).
+  public static let messageIDRangeTooLarge: DiagnosticCode = "message-id-range-too-large"
   /// Two routines with the same request id.
   public static let messageIDCollision: DiagnosticCode = "message-id-collision"
   /// A size expression that goes below zero.

@@ -30,6 +30,7 @@ import Testing
       .improperIntegerArgument, .duplicateArgument, .missingTranslation, .missingTranslation, .multipleSpecialArguments,
     ],
     "c06_order.defs": [.declarationBeforeSubsystem, .duplicateSubsystem, .duplicateSubsystem],
+    "c07_id_range.defs": [.messageIDRangeTooLarge],
   ]
 
   @Test func everyFixtureIsListed() {

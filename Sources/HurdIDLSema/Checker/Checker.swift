@@ -188,6 +188,9 @@ struct Checker {
 
   // MARK: Message ids
 
+  /// The most message ids (routines and `skip` slots) an interface may use.
+  static let maximumMessageIDs: UInt64 = 65_536
+
   mutating func advanceCounter(by amount: UInt32, at range: SourceRange) {
     let next = counter + UInt64(amount)
     if next > UInt64(UInt32.max) {
@@ -195,6 +198,13 @@ struct Checker {
         .messageIDOverflow,
         "'skip \(amount)' takes the routine counter past 4294967295 (it would be \(next)); "
           + "GNU MIG wraps it silently and reuses message ids",
+        at: range.start)
+    } else if next > Self.maximumMessageIDs, counter <= Self.maximumMessageIDs {
+      // GNU MIG writes a C array with a slot per id; a billion slots is a mistake, not a design.
+      diagnostics.error(
+        .messageIDRangeTooLarge,
+        "this 'skip' gives the subsystem \(next) message ids; at most \(Self.maximumMessageIDs) are allowed "
+          + "(the server's demux table has a slot per id)",
         at: range.start)
     }
     counter = next & UInt64(UInt32.max)

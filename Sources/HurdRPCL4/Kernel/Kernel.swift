@@ -542,7 +542,7 @@ public final class L4Kernel: @unchecked Sendable {
     let waiting: Bool
     switch client.state {
     case .receiving(.thread(let expected), _): waiting = expected === server
-    case .dispatching(let current): waiting = current === server && !client.dispatchAborted
+    case .dispatching: waiting = client.dispatchServer === server && !client.dispatchAborted
     default: waiting = false
     }
     return (waiting, client.callAnnotation)
@@ -582,7 +582,8 @@ public final class L4Kernel: @unchecked Sendable {
     let shownSender = shownID(of: caller, to: server, source: source)
     let callerStatus = (waiting: true, annotation: caller.callAnnotation)
     server.state = .migrated
-    caller.state = .dispatching(server: server)
+    caller.state = .dispatching
+    caller.dispatchServer = server
     caller.dispatchAborted = false
     // The receive phase (and its timeout) starts once the send has been delivered.
     let deadline = receiveTimeout.deadlineFromNow
@@ -666,7 +667,7 @@ public final class L4Kernel: @unchecked Sendable {
     defer { lock.unlock() }
     switch client.state {
     case .receiving(.thread(let expected), _): return expected === server
-    case .dispatching(let current): return current === server && !client.dispatchAborted
+    case .dispatching: return client.dispatchServer === server && !client.dispatchAborted
     default: return false
     }
   }

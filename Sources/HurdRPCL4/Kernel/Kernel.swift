@@ -187,6 +187,21 @@ public final class L4Kernel: @unchecked Sendable {
       return .failed(L4ErrorCode(.cancelled, phase: to.isNil ? .receive : .send))
     }
 
+    // Direct-dispatch fast path: a register-only, unpropagated Call to a thread idling in
+    // `serve(.direct)`. The general path below reaches the same decision; this one skips
+    // building the delivery and the receive phase (their references cost ARC traffic).
+    if from == to, let destination = resolve(to, for: caller), destination !== caller,
+      let handler = destination.serveHandler
+    {
+      let tag = L4MessageTag(raw: caller.mr[0])
+      if tag.typedWords == 0, !tag.isPropagated, !isRedirected(caller, to: destination),
+        case .receiving(let source, _) = destination.state, source.accepts(caller, into: destination)
+      {
+        return dispatchDirectly(
+          caller, to: destination, source: source, handler: handler, tag: tag, receiveTimeout: timeouts.receive)
+      }
+    }
+
     // Send phase.
     if !to.isNil {
       guard let destination = resolve(to, for: caller) else {
@@ -372,6 +387,12 @@ public final class L4Kernel: @unchecked Sendable {
     }
   }
 
+  /// Whether IPC from `caller` to `destination` goes to the caller space's redirector instead.
+  @inline(__always) private func isRedirected(_ caller: L4Thread, to destination: L4Thread) -> Bool {
+    guard let redirector = redirectors[caller.space.number] else { return false }
+    return redirector !== caller && destination.space !== caller.space && destination.space !== redirector.space
+  }
+
   /// Copies the untyped message into `receiver` and completes its receive (lock held).
   private func deliverRegisters(
     from sender: L4Thread, to receiver: L4Thread, tag: L4MessageTag, delivery: Delivery, source: ReceiveSource
@@ -521,7 +542,7 @@ public final class L4Kernel: @unchecked Sendable {
     let waiting: Bool
     switch client.state {
     case .receiving(.thread(let expected), _): waiting = expected === server
-    case .dispatching(let current): waiting = current === server && !client.dispatchAborted
+    case .dispatching: waiting = client.dispatchServer === server && !client.dispatchAborted
     default: waiting = false
     }
     return (waiting, client.callAnnotation)
@@ -550,12 +571,19 @@ public final class L4Kernel: @unchecked Sendable {
     _ caller: L4Thread, to server: L4Thread, source: ReceiveSource, handler: L4RequestHandler,
     tag: L4MessageTag, receiveTimeout: L4Timeout
   ) -> IPCOutcome {
-    let delivery = Delivery(apparent: caller, actual: caller, propagated: false, redirected: false, intended: .nilThread)
-    deliverRegisters(from: caller, to: server, tag: tag, delivery: delivery, source: source)
-    guard case .received(let shownSender, let shownTag) = server.outcome else { preconditionFailure() }
-    server.outcome = .none
+    // What `deliverRegisters` does for an unpropagated, unredirected message, without going
+    // through the receiver's outcome (the server's own thread is not woken).
+    let u = tag.untypedWords
+    if u > 0 { (server.mr + 1).update(from: caller.mr + 1, count: u) }
+    let shownTag = tag.withoutReceiveFlags.setting(L4MessageTag.propagatedBit, false)
+    server.mr[0] = shownTag.raw
+    server.actualSender = .nilThread
+    server.intendedReceiver = .nilThread
+    let shownSender = shownID(of: caller, to: server, source: source)
+    let callerStatus = (waiting: true, annotation: caller.callAnnotation)
     server.state = .migrated
-    caller.state = .dispatching(server: server)
+    caller.state = .dispatching
+    caller.dispatchServer = server
     caller.dispatchAborted = false
     // The receive phase (and its timeout) starts once the send has been delivered.
     let deadline = receiveTimeout.deadlineFromNow
@@ -563,7 +591,7 @@ public final class L4Kernel: @unchecked Sendable {
 
     let request = L4Request(
       server: server, sender: shownSender, tag: shownTag, registers: L4MessageRegisters(base: server.mr),
-      kernel: self, client: caller)
+      kernel: self, client: caller, statusAtDelivery: callerStatus)
     let action = handler(request)
 
     lock.lock()
@@ -577,12 +605,17 @@ public final class L4Kernel: @unchecked Sendable {
       result = .failed(L4ErrorCode(.timeout, phase: .receive))
       caller.state = .idle
     } else if action == .reply {
-      let replyDelivery = Delivery(
-        apparent: server, actual: server, propagated: false, redirected: false, intended: .nilThread)
       if replyTag.typedWords == 0 {
-        deliverRegisters(from: server, to: caller, tag: replyTag, delivery: replyDelivery, source: .thread(server))
-        result = caller.outcome
+        let u = replyTag.untypedWords
+        if u > 0 { (caller.mr + 1).update(from: server.mr + 1, count: u) }
+        let shownReplyTag = replyTag.withoutReceiveFlags.setting(L4MessageTag.propagatedBit, false)
+        caller.mr[0] = shownReplyTag.raw
+        caller.actualSender = .nilThread
+        caller.intendedReceiver = .nilThread
+        result = .received(from: server.id, tag: shownReplyTag)
       } else {
+        let replyDelivery = Delivery(
+          apparent: server, actual: server, propagated: false, redirected: false, intended: .nilThread)
         caller.state = .transferring
         server.state = .transferring
         lock.unlock()
@@ -634,7 +667,7 @@ public final class L4Kernel: @unchecked Sendable {
     defer { lock.unlock() }
     switch client.state {
     case .receiving(.thread(let expected), _): return expected === server
-    case .dispatching(let current): return current === server && !client.dispatchAborted
+    case .dispatching: return client.dispatchServer === server && !client.dispatchAborted
     default: return false
     }
   }

@@ -20,6 +20,22 @@ public struct L4Request {
   public let registers: L4MessageRegisters
   let kernel: L4Kernel
   let client: L4Thread?
+  /// The caller's status taken under the kernel lock when a direct dispatch delivered the
+  /// request (saves a kernel entry; the handler runs on that caller's thread).
+  let statusAtDelivery: (waiting: Bool, annotation: (any AnyObject & Sendable)?)?
+
+  init(
+    server: L4Thread, sender: L4ThreadID, tag: L4MessageTag, registers: L4MessageRegisters, kernel: L4Kernel,
+    client: L4Thread?, statusAtDelivery: (waiting: Bool, annotation: (any AnyObject & Sendable)?)? = nil
+  ) {
+    self.server = server
+    self.sender = sender
+    self.tag = tag
+    self.registers = registers
+    self.kernel = kernel
+    self.client = client
+    self.statusAtDelivery = statusAtDelivery
+  }
 
   /// Whether the caller is still blocked waiting for this server's reply: `false` once it
   /// was aborted (cancelled), timed out or died. Lets a long handler stop early.
@@ -33,6 +49,7 @@ public struct L4Request {
 
   /// `isCallerWaiting` plus what the caller attached to its call, in one kernel entry.
   var callerStatus: (waiting: Bool, annotation: (any AnyObject & Sendable)?) {
+    if let statusAtDelivery { return statusAtDelivery }
     guard let client else { return (false, nil) }
     return kernel.callerStatus(client, server: server)
   }

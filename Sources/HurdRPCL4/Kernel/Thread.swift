@@ -47,8 +47,9 @@ enum IPCState {
   case transferring
   /// Direct dispatch: a client thread is running this server's handler.
   case migrated
-  /// Direct dispatch: this client is running `server`'s handler on its own OS thread.
-  case dispatching(server: L4Thread)
+  /// Direct dispatch: this client is running `dispatchServer`'s handler on its own OS thread.
+  /// (No payload: a reference here would be retained and released on every call.)
+  case dispatching
 }
 
 /// The result of an IPC handed to a blocked thread.
@@ -98,6 +99,9 @@ public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
   @exclusivity(unchecked) var serving = false
   @exclusivity(unchecked) var serveHandler: L4RequestHandler?
   @exclusivity(unchecked) var dispatchAborted = false
+  /// The server whose handler this thread runs while `state` is `.dispatching`; that server
+  /// stays alive meanwhile (its serve loop waits for the handler to return).
+  @exclusivity(unchecked) unowned(unsafe) var dispatchServer: L4Thread? = nil
   @exclusivity(unchecked) var stopRequested = false
   @exclusivity(unchecked) var cancelArmed = false
   @exclusivity(unchecked) var cancelPending = false

@@ -1,3 +1,7 @@
+import Dispatch
+#if canImport(Glibc)
+  import Glibc
+#endif
 import HurdRPCL4
 import Testing
 
@@ -342,5 +346,27 @@ struct IPCTests {
     }.join()
     stop(sleeper)
     #expect(error.value == L4ErrorCode(.nonExistingPartner, phase: .send))
+  }
+}
+
+@Suite struct KernelLifetimeTests {
+  /// Threads refer to their kernel `unowned`: a spawned thread must keep the kernel alive until
+  /// its body returns, or its final bookkeeping would touch a freed kernel.
+  @Test func aSpawnedThreadKeepsItsKernelAliveUntilItEnds() {
+    let proceed = DispatchSemaphore(value: 0)
+    weak var weakKernel: L4Kernel?
+    do {
+      let kernel = L4Kernel()
+      weakKernel = kernel
+      kernel.spawn(in: kernel.createSpace()) { _ in proceed.wait() }
+    }
+    #expect(weakKernel != nil, "the running thread holds the kernel")
+    proceed.signal()
+    var waited = 0
+    while weakKernel != nil, waited < 5_000 {
+      usleep(1_000)
+      waited += 1
+    }
+    #expect(weakKernel == nil, "the kernel is freed once its last thread has ended")
   }
 }

@@ -50,7 +50,7 @@ public final class L4Kernel: @unchecked Sendable {
   ) -> L4Thread {
     let thread = createThread(in: space, name: name)
     thread.markBound()
-    let start = ThreadStart(thread: thread, body: body)
+    let start = ThreadStart(kernel: self, thread: thread, body: body)
     var handle = pthread_t()
     let result = pthread_create(
       &handle, nil,
@@ -58,7 +58,7 @@ public final class L4Kernel: @unchecked Sendable {
         let start = Unmanaged<ThreadStart>.fromOpaque(raw!).takeRetainedValue()
         start.thread.noteCPU()
         start.body(L4ThreadContext(thread: start.thread))
-        start.thread.kernel.terminate(start.thread)
+        start.kernel.terminate(start.thread)
         return nil
       }, Unmanaged.passRetained(start).toOpaque())
     precondition(result == 0, "pthread_create failed: \(result)")
@@ -705,10 +705,15 @@ public final class L4Kernel: @unchecked Sendable {
   }
 }
 
+/// What a spawned OS thread needs. It holds the kernel strongly: threads refer to their kernel
+/// `unowned`, so a spawned thread must keep it alive until its body has returned, even if the
+/// program dropped every other reference.
 private final class ThreadStart {
+  let kernel: L4Kernel
   let thread: L4Thread
   let body: @Sendable (L4ThreadContext) -> Void
-  init(thread: L4Thread, body: @escaping @Sendable (L4ThreadContext) -> Void) {
+  init(kernel: L4Kernel, thread: L4Thread, body: @escaping @Sendable (L4ThreadContext) -> Void) {
+    self.kernel = kernel
     self.thread = thread
     self.body = body
   }

@@ -167,7 +167,11 @@ public final class L4ServerTransport: ServerTransport {
     defer { kernel.registerServer(thread, serving: false, handler: nil) }
     let badge = UInt64(endpoint.number)
     while !kernel.isStopRequested(thread) {
-      state.withLock { $0.idle.append(thread) }
+      // Listed once: a failed wait (e.g. a client sending straight to this worker) loops back
+      // here without having been handed anything.
+      state.withLock { state in
+        if !state.idle.contains(where: { $0 === thread }) { state.idle.append(thread) }
+      }
       let received: L4IPCResult
       do throws(L4ErrorCode) {
         received = try context.wait()

@@ -499,8 +499,14 @@ public final class L4Kernel: @unchecked Sendable {
     b.transferAbort.store(false, ordering: .relaxed)
   }
 
-  func abort(_ thread: L4Thread, send: Bool, receive: Bool) -> Bool {
+  func abort(_ thread: L4Thread, send: Bool, receive: Bool, armedWith token: AnyObject? = nil) -> Bool {
     lock.lock()
+    // A cancellation aimed at one call must not hit the thread's next one: with a token, abort
+    // only while the thread is still armed for the call that token belongs to.
+    if let token, !(thread.cancelArmed && thread.callAnnotation === token) {
+      lock.unlock()
+      return false
+    }
     switch thread.state {
     case .sending(let target, _, _, _) where send:
       target.dequeue(thread)
@@ -550,18 +556,18 @@ public final class L4Kernel: @unchecked Sendable {
 
   /// Aborts `thread`'s pending IPC; if it is armed but not in an IPC right now, its next IPC
   /// fails with `cancelled` instead (so a cancel racing with the start of a call is not lost).
-  func cancelCall(_ thread: L4Thread) {
-    if abort(thread, send: true, receive: true) { return }
+  func cancelCall(_ thread: L4Thread, armedWith token: AnyObject) {
+    if abort(thread, send: true, receive: true, armedWith: token) { return }
     lock.lock()
     switch thread.state {
-    case .idle where thread.cancelArmed:
+    case .idle where thread.cancelArmed && thread.callAnnotation === token:
       thread.cancelPending = true
     default:
       break
     }
     lock.unlock()
     // The state may have moved between the two steps; one more abort closes that window.
-    _ = abort(thread, send: true, receive: true)
+    _ = abort(thread, send: true, receive: true, armedWith: token)
   }
 
   // MARK: Direct dispatch

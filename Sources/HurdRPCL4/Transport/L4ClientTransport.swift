@@ -87,7 +87,9 @@ public struct L4ClientTransport: ClientTransport {
   {
     let kernel = self.kernel
     kernel.armCancellation(thread, true, annotation: handle)
-    let registration = handle.onCancel { kernel.cancelCall(thread) }
+    // The handle is the call's token: a cancel that runs late (after this call ended) finds the
+    // thread armed for another call, or not at all, and aborts nothing.
+    let registration = handle.onCancel { kernel.cancelCall(thread, armedWith: handle) }
     defer {
       if let registration { handle.remove(registration) }
       kernel.armCancellation(thread, false, annotation: nil)

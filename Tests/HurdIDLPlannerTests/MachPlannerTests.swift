@@ -197,7 +197,7 @@ import Testing
 
   @Test func idsSkipsAndReplyPorts() throws {
     let plan = try plan("ids")
-    #expect(plan.subsystem == MachSubsystemPlan(name: "ids", base: 1000))
+    #expect(plan.subsystem == PlanSubsystem(name: "ids", base: 1000))
     #expect(plan.routines.map(\.requestID) == [1000, 1001, 1003, 1007])
     #expect(plan.routines.map(\.replyID) == [1100, nil, 1103, 1107])
     #expect(plan.routines.map(\.index) == [0, 1, 3, 7])

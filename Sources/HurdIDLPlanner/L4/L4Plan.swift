@@ -6,27 +6,17 @@ public struct L4InterfacePlan: Codable, Hashable, Sendable {
   /// Always `"l4"`, so a reader can tell this plan from a Mach one.
   public var wire: String
   /// Nil only for a type fragment (no `subsystem`, no routines).
-  public var subsystem: L4SubsystemSummary?
+  public var subsystem: PlanSubsystem?
   public var routines: [L4RoutinePlan]
   /// Routines that cannot be laid out in 63 registers (their plans are still listed, with the
   /// message marked as not fitting). Empty for every realistic interface.
   public var problems: [L4PlanProblem]
 
-  public init(subsystem: L4SubsystemSummary?, routines: [L4RoutinePlan], problems: [L4PlanProblem]) {
+  public init(subsystem: PlanSubsystem?, routines: [L4RoutinePlan], problems: [L4PlanProblem]) {
     self.wire = "l4"
     self.subsystem = subsystem
     self.routines = routines
     self.problems = problems
-  }
-}
-
-public struct L4SubsystemSummary: Codable, Hashable, Sendable {
-  public var name: String
-  public var base: UInt32
-
-  public init(name: String, base: UInt32) {
-    self.name = name
-    self.base = base
   }
 }
 

@@ -13,7 +13,7 @@ public enum L4Planner {
       routines.append(plan)
       problems += routineProblems
     }
-    let subsystem = interface.subsystem.map { L4SubsystemSummary(name: $0.name, base: $0.base) }
+    let subsystem = interface.subsystem.map { PlanSubsystem(name: $0.name, base: $0.base) }
     return L4InterfacePlan(subsystem: subsystem, routines: routines, problems: problems)
   }
 

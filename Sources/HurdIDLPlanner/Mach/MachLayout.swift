@@ -14,7 +14,7 @@ enum MachLayout {
 
   static func plan(_ interface: MachInterfaceInput) -> MachInterfacePlan {
     MachInterfacePlan(
-      subsystem: MachSubsystemPlan(name: interface.subsystem, base: Int(interface.base)),
+      subsystem: PlanSubsystem(name: interface.subsystem, base: interface.base),
       routines: interface.routines.map { plan($0, in: interface) },
       kernelUser: interface.kernelUser, kernelServer: interface.kernelServer)
   }

@@ -208,19 +208,9 @@ public struct MachRoutinePlan: Codable, Sendable, Hashable {
   }
 }
 
-public struct MachSubsystemPlan: Codable, Sendable, Hashable {
-  public var name: String
-  public var base: Int
-
-  public init(name: String, base: Int) {
-    self.name = name
-    self.base = base
-  }
-}
-
 /// Every routine of one interface, in declaration order.
 public struct MachInterfacePlan: Codable, Sendable, Hashable {
-  public var subsystem: MachSubsystemPlan
+  public var subsystem: PlanSubsystem
   public var routines: [MachRoutinePlan]
   /// `KernelUser`/`KernelServer`: ports are 64 bits wide and KernelServer replies carry out-names.
   public var kernelUser: Bool

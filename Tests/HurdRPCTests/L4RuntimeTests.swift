@@ -94,6 +94,25 @@ struct L4RuntimeTests {
     #expect(try client.call(addRequest(4, 5), options: CallOptions(receiveTimeout: .after(.seconds(60))))[1] == 9)
   }
 
+  /// The two words after a region's item that carry its offset and length come from the sender:
+  /// forged ones are a bad request for the client, never a trap or a huge allocation in the server.
+  @Test func aForgedRegionTrailerIsABadRequest() throws {
+    let server = Server(TestService())
+    defer { server.stop() }
+    let space = server.kernel.createSpace()
+    let client = server.kernel.currentThread(in: space)
+    let base = try space.allocate(size: 4096)
+    let fpage = try #require(L4Fpage(base: base, log2Size: 12))
+    for trailer: [UInt64] in [[.max, 1], [0, .max], [4000, 200], [1 << 62, 1 << 62]] {
+      #expect(client.mr.load(label: TestService.add, untyped: trailer, items: [.map(fpage: fpage, sendBase: 0)]))
+      _ = try client.call(server.transport.endpoint)
+      #expect(client.mr.tag.label == TestService.add + Message.replyLabelOffset)
+      #expect(Int32(truncatingIfNeeded: client.mr[1]) == RPCError(.badArguments, "").wireReturnCode.rawValue)
+    }
+    // The server still answers ordinary calls.
+    #expect(try server.client().call(addRequest(1, 1))[1] == 2)
+  }
+
   /// "Practically forever" must not overflow when the deadline is turned into an L4 timeout.
   @Test func anAbsurdlyLongTimeoutIsJustVeryLong() throws {
     let server = Server(TestService())

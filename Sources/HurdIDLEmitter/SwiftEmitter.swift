@@ -78,10 +78,25 @@ private struct Emitter {
     base = interface.subsystem?.base ?? 0
     namespace = naming.type(subsystemName)
     var routines: [EmitRoutine] = []
+    var usedMembers = Set<String>()
+    var usedTypes = Set<String>()
     for (routine, routinePlan) in zip(interface.routines, plan.routines) {
-      routines.append(EmitModelBuilder.build(routine: routine, plan: routinePlan, naming: naming))
+      var emitted = EmitModelBuilder.build(routine: routine, plan: routinePlan, naming: naming)
+      // Two `.defs` names can become one Swift name (`dir_lookup`, `dirLookup`): later routines
+      // get a `_` suffix, in declaration order, so the output stays deterministic and compiles.
+      emitted.swiftName = Self.unique(emitted.swiftName, in: &usedMembers)
+      emitted.typeName = Self.unique(emitted.typeName, in: &usedTypes)
+      routines.append(emitted)
     }
     self.routines = routines
+  }
+
+  /// `name`, or `name_`, `name__`… when an earlier routine already took it.
+  static func unique(_ name: String, in used: inout Set<String>) -> String {
+    var candidate = name
+    while used.contains(candidate.trimmingBackticks) { candidate = candidate.trimmingBackticks + "_" }
+    used.insert(candidate.trimmingBackticks)
+    return candidate
   }
 
   // MARK: - File

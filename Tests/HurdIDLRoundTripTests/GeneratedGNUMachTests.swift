@@ -91,3 +91,26 @@ struct GeneratedGNUMachTests {
     #expect(text.isEmpty, "swiftc printed:\n\(text)")
   }
 }
+
+/// Routine names that become the same Swift name must still give code that compiles.
+@Suite struct GeneratedNameClashTests {
+  @Test func routinesWithTheSameSwiftNameCompile() throws {
+    let folder = FileManager.default.temporaryDirectory.appending(path: "hurdidl-clash-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let defs = folder.appending(path: "clash.defs")
+    try """
+      subsystem clash 500;
+      #include <mach/std_types.defs>
+      routine dir_lookup(server: mach_port_t; x: int; out y: int);
+      routine dirLookup(server: mach_port_t; x: int);
+      simpleroutine DIR_LOOKUP(server: mach_port_t);
+      """.write(to: defs, atomically: true, encoding: .utf8)
+    let result = DefsToSwift.compile(path: defs.path, displayPath: "clash.defs", includeRoot: folder.path)
+    let file = try #require(result.file, "\(result.errors)")
+    #expect(file.contents.contains("func dirLookup(") && file.contents.contains("func dirLookup_("))
+    let source = folder.appending(path: "clash.swift")
+    try file.contents.write(to: source, atomically: true, encoding: .utf8)
+    try GeneratedGNUMachTests.typeCheck([source.path], moduleName: "Clash")
+  }
+}

@@ -179,7 +179,7 @@ enum EmitModelBuilder {
     // Members the generated client and demux already have.
     if reservedRoutineNames.contains(swiftName) { swiftName += "Routine" }
     var emitted = EmitRoutine(
-      routine: routine, plan: plan, swiftName: swiftName, typeName: naming.type(routine.name),
+      routine: routine, plan: plan, swiftName: swiftName, typeName: naming.type(routine.name).trimmingBackticks,
       parameters: [], results: [], waitTimeMilliseconds: routine.waitTime.flatMap { Int($0) }, unsupported: nil)
     do throws(Unsupported) {
       try check(plan: plan)
@@ -191,7 +191,7 @@ enum EmitModelBuilder {
         case .in, .out, .inout:
           var name = naming.member(argument.name)
           if reservedNames.contains(name.trimmingBackticks) { name = name.trimmingBackticks + "Value" }
-          while used.contains(name) { name += "_" }
+          while used.contains(name) { name = name.trimmingBackticks + "_" }
           used.insert(name)
           var value = try makeValue(argument, name: name, placement: placement, plan: plan)
           value.translation = translation(of: argument, naming: naming)
@@ -204,7 +204,7 @@ enum EmitModelBuilder {
         case .countInOut:
           // The caller's capacity for an `out` array, in elements: a parameter the server sees.
           var name = naming.member(argument.name)
-          while used.contains(name) { name += "_" }
+          while used.contains(name) { name = name.trimmingBackticks + "_" }
           used.insert(name)
           emitted.parameters.append(try makeValue(argument, name: name, placement: placement, plan: plan))
         case .poly:
@@ -220,7 +220,7 @@ enum EmitModelBuilder {
           // `dealloc[]`: a Bool beside its parent, true = grant (move), false = map (share).
           let parent = routine.arguments[parentIndex]
           var name = naming.member(argument.name)
-          while used.contains(name) { name += "_" }
+          while used.contains(name) { name = name.trimmingBackticks + "_" }
           used.insert(name)
           let value = try makeValue(argument, name: name, placement: placement, plan: plan)
           for index in emitted.parameters.indices where emitted.parameters[index].defsName == parent.name {
@@ -396,9 +396,9 @@ extension String {
   var trimmingBackticks: String { filter { $0 != "`" } }
 
   /// The name as an argument label at a call site: keywords need no backticks there, except
-  /// `inout`, `var` and `let`.
+  /// `inout` (Swift 6.3 warns about escaped `var` and `let` labels).
   var argumentLabel: String {
     let bare = trimmingBackticks
-    return ["inout", "var", "let"].contains(bare) ? self : bare
+    return bare == "inout" ? self : bare
   }
 }

@@ -92,25 +92,48 @@ struct GeneratedGNUMachTests {
   }
 }
 
-/// Routine names that become the same Swift name must still give code that compiles.
+/// Names that are awkward in Swift must still give code that compiles.
 @Suite struct GeneratedNameClashTests {
-  @Test func routinesWithTheSameSwiftNameCompile() throws {
-    let folder = FileManager.default.temporaryDirectory.appending(path: "hurdidl-clash-\(UUID().uuidString)")
+  /// Generates `text` as `name.defs`, type-checks the result, and returns it.
+  private func generateAndTypeCheck(_ name: String, _ text: String) throws -> String {
+    let folder = FileManager.default.temporaryDirectory.appending(path: "hurdidl-\(name)-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
-    let defs = folder.appending(path: "clash.defs")
-    try """
+    let defs = folder.appending(path: name + ".defs")
+    try text.write(to: defs, atomically: true, encoding: .utf8)
+    let result = DefsToSwift.compile(path: defs.path, displayPath: name + ".defs", includeRoot: folder.path)
+    let file = try #require(result.file, "\(result.errors)")
+    let source = folder.appending(path: name + ".swift")
+    try file.contents.write(to: source, atomically: true, encoding: .utf8)
+    try GeneratedGNUMachTests.typeCheck([source.path], moduleName: name.capitalized)
+    return file.contents
+  }
+
+  @Test func routinesWithTheSameSwiftNameCompile() throws {
+    let contents = try generateAndTypeCheck(
+      "clash",
+      """
       subsystem clash 500;
       #include <mach/std_types.defs>
       routine dir_lookup(server: mach_port_t; x: int; out y: int);
       routine dirLookup(server: mach_port_t; x: int);
       simpleroutine DIR_LOOKUP(server: mach_port_t);
-      """.write(to: defs, atomically: true, encoding: .utf8)
-    let result = DefsToSwift.compile(path: defs.path, displayPath: "clash.defs", includeRoot: folder.path)
-    let file = try #require(result.file, "\(result.errors)")
-    #expect(file.contents.contains("func dirLookup(") && file.contents.contains("func dirLookup_("))
-    let source = folder.appending(path: "clash.swift")
-    try file.contents.write(to: source, atomically: true, encoding: .utf8)
-    try GeneratedGNUMachTests.typeCheck([source.path], moduleName: "Clash")
+      """)
+    #expect(contents.contains("func dirLookup(") && contents.contains("func dirLookup_("))
+  }
+
+  /// Swift keywords as routine and argument names: escaped where they stand alone, bare where
+  /// they are part of a longer name (`encodeProtocolRequest`) or a call-site label.
+  @Test func swiftKeywordsAsNamesCompile() throws {
+    let contents = try generateAndTypeCheck(
+      "keywords",
+      """
+      subsystem keywords 600;
+      #include <mach/std_types.defs>
+      routine default(server: mach_port_t; protocol: int; out self: int);
+      routine Protocol(server: mach_port_t; default: int);
+      simpleroutine func(server: mach_port_t; var: int; let: int);
+      """)
+    #expect(contents.contains("encodeProtocolRequest"))
   }
 }

@@ -58,11 +58,20 @@ struct GenerateCommand: ConsoleCommand {
     }
     // Inputs with the same file name in different folders get their folders in the name.
     let names = generated.map(\.file.fileName)
+    var written: [String: String] = [:]
     for (display, var file) in generated {
       if names.filter({ $0 == file.fileName }).count > 1 {
-        file.fileName = display.replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: ".defs", with: "")
-          + ".hurdidl.swift"
+        let stem = display.hasSuffix(".defs") ? String(display.dropLast(".defs".count)) : display
+        file.fileName = stem.replacingOccurrences(of: "/", with: "_") + ".hurdidl.swift"
       }
+      // Folder names can still meet (`a_b/c.defs`, `a/b_c.defs`): never overwrite an output.
+      if let other = written[file.fileName] {
+        console.standardError +=
+          "hurdidl: error: \(display) and \(other) would both be written to \(file.fileName); rename one of them\n"
+        failed = true
+        continue
+      }
+      written[file.fileName] = display
       do {
         try Self.writeIfChanged(file.contents, to: URL(filePath: outputDirectory).appending(path: file.fileName))
       } catch {

@@ -53,6 +53,17 @@ import Testing
     #expect(date == Date(timeIntervalSince1970: 0))
   }
 
+  @Test func outputsThatWouldStillCollideAreAnErrorNotAnOverwrite() throws {
+    let dir = try scratch(["a_b/c.defs": Self.defs, "a/b_c.defs": Self.defs, "x/c.defs": Self.defs, "y/b_c.defs": Self.defs])
+    let out = dir.appendingPathComponent("out")
+    let inputs = ["a_b/c.defs", "a/b_c.defs", "x/c.defs", "y/b_c.defs"].map { dir.appendingPathComponent($0).path }
+    let result = try generate(inputs + ["--output-dir", out.path, "-I", dir.path])
+    #expect(result.failed)
+    #expect(result.console.standardError.contains("a/b_c.defs and a_b/c.defs would both be written to a_b_c.hurdidl.swift"))
+    let names = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
+    #expect(names == ["a_b_c.hurdidl.swift", "x_c.hurdidl.swift", "y_b_c.hurdidl.swift"])
+  }
+
   @Test func clientOnlyAndDefsNaming() throws {
     let dir = try scratch(["hello.defs": Self.defs])
     let out = dir.appendingPathComponent("out")

@@ -174,3 +174,19 @@ import Testing
     #expect(unit.tokens.count == 8)
   }
 }
+
+@Suite struct LineDirectiveTests {
+  /// Line numbers start at 1: `#line 0` would put later tokens on line 0, which no diagnostic
+  /// may point at (found by the front-end fuzzer; Fuzz/corpus/regression-line-zero.defs).
+  @Test func lineZeroIsRejected() {
+    let unit = preprocessInMemory("#line 0\nsubsystem s 1;\n")
+    #expect(unit.diagnostics.map(\.code) == [.badLineDirective])
+    #expect(unit.tokens.allSatisfy { $0.location.line >= 1 })
+  }
+
+  @Test func lineOneIsFine() {
+    let unit = preprocessInMemory("#line 1\nsubsystem s 1;\n")
+    #expect(unit.diagnostics.isEmpty)
+    #expect(unit.tokens.first?.location.line == 1)
+  }
+}

@@ -23,7 +23,8 @@ struct Decrementer: NullHandler {
 // MARK: - Raw spin-then-park hand-off (the L4 backend's own primitive, no IPC semantics)
 
 /// A client and a server thread ping-ponging through two `L4Parker`s and one payload word:
-/// exactly the wake-up path the L4 backend uses, minus registers, ids and IPC rules.
+/// exactly the wake-up path (and adaptive spin policy: each waits naming its partner's parker)
+/// the L4 backend uses, minus registers, ids and IPC rules.
 final class RawHandoff: @unchecked Sendable {
   private let toServer = L4Parker()
   private let toClient = L4Parker()
@@ -45,7 +46,7 @@ final class RawHandoff: @unchecked Sendable {
 
   private func serverLoop() {
     while true {
-      _ = toServer.park(until: nil, spin: true)
+      _ = toServer.park(until: nil, partner: toClient)
       toServer.prepare()
       if stopping { break }
       payload &+= 1
@@ -59,7 +60,7 @@ final class RawHandoff: @unchecked Sendable {
     payload = value
     toClient.prepare()
     toServer.unpark()
-    _ = toClient.park(until: nil, spin: true)
+    _ = toClient.park(until: nil, partner: toServer)
     return payload
   }
 
@@ -67,7 +68,7 @@ final class RawHandoff: @unchecked Sendable {
     stopping = true
     toClient.prepare()
     toServer.unpark()
-    _ = toClient.park(until: nil, spin: true)
+    _ = toClient.park(until: nil, partner: toServer)
     if let server { pthread_join(server, nil) }
   }
 }

@@ -247,6 +247,7 @@ public final class L4Kernel: @unchecked Sendable {
       } else {
         receivePhase = nil  // reported by the receive phase below, after the send
       }
+      delivery.senderWaits = !delivery.propagated && Self.waitsForReply(receivePhase, from: target)
 
       if case .receiving(let source, _) = target.state, source.accepts(delivery.apparent, into: target) {
         if let handler = target.serveHandler, tag.typedWords == 0, !delivery.propagated, !delivery.redirected,
@@ -414,13 +415,23 @@ public final class L4Kernel: @unchecked Sendable {
     receiver.intendedReceiver = delivery.redirected ? delivery.intended : .nilThread
     receiver.state = .idle
     receiver.outcome = .received(from: shownID(of: delivery.apparent, to: receiver, source: source), tag: shownTag)
+    receiver.deliveredSender = delivery.apparent
+    receiver.deliveredAnnotation = delivery.apparent.callAnnotation
+    receiver.deliveredSenderWaits = delivery.senderWaits
     // Propagation: a virtual sender waiting for the propagator now waits for the new receiver,
     // so the receiver's reply goes straight back to it.
     if delivery.propagated, case .receiving(.thread(let expected), let deadline) = delivery.apparent.state,
       expected === delivery.actual
     {
       delivery.apparent.state = .receiving(from: .thread(receiver), deadline: deadline)
+      receiver.deliveredSenderWaits = true
     }
+  }
+
+  /// Whether a sender whose IPC continues with `then` waits for `receiver`'s reply.
+  private static func waitsForReply(_ then: ReceivePhase?, from receiver: L4Thread) -> Bool {
+    guard let then, case .thread(let partner) = then.source else { return false }
+    return partner === receiver && !then.timeout.isZero
   }
 
   /// A queued sender's message has been taken: move it into its receive phase (atomically, it
@@ -454,14 +465,12 @@ public final class L4Kernel: @unchecked Sendable {
     var deadline = initialDeadline
     var recheck = recheckWhileSending
     while true {
-      let spin = partner.map { $0.lastCPU.load(ordering: .relaxed) != cl4_current_cpu() } ?? true
       var wakeAt = deadline
       if let recheck {
         let next = cl4_monotonic_ns() &+ max(recheck, 1_000)
         wakeAt = min(wakeAt ?? .max, next)
       }
-      if thread.parker.park(until: wakeAt, spin: spin) {
-        thread.noteCPU()
+      if thread.parker.park(until: wakeAt, partner: partner?.parker) {
         let outcome = thread.outcome
         return outcome
       }

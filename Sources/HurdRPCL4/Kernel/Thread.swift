@@ -30,6 +30,9 @@ struct Delivery {
   var redirected: Bool
   /// The original destination of a redirected message.
   var intended: L4ThreadID
+  /// Whether the apparent sender will wait for the receiver's reply (its IPC continues with a
+  /// closed receive from the receiver, with a non-zero timeout).
+  var senderWaits = false
 }
 
 struct ReceivePhase {
@@ -82,9 +85,8 @@ public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
   @exclusivity(unchecked) var intendedReceiver = L4ThreadID.nilThread
   @exclusivity(unchecked) var transferTimeouts = L4TransferTimeouts()
 
+  /// Also publishes the CPU this thread last ran on (how a waiting partner spins depends on it).
   let parker = L4Parker()
-  /// The CPU this thread last ran on; a waiter spins only if its waker runs elsewhere.
-  let lastCPU = Atomic<Int32>(-1)
   /// Set by an abort that hits a running string copy.
   let transferAbort = Atomic<Bool>(false)
 
@@ -108,6 +110,12 @@ public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
   /// An object a client attaches to its pending call for the server to see (e.g. the runtime's
   /// cancellation handle); a model extension in the spirit of the UserDefinedHandle TCR.
   @exclusivity(unchecked) var callAnnotation: (any AnyObject & Sendable)?
+  /// About the last message this thread received, taken at delivery under the kernel lock and
+  /// read by this thread once it is woken (so a serve loop needs no further kernel entry): the
+  /// apparent sender, whether it then waited for this thread's reply, and its `callAnnotation`.
+  @exclusivity(unchecked) var deliveredSender: L4Thread?
+  @exclusivity(unchecked) var deliveredSenderWaits = false
+  @exclusivity(unchecked) var deliveredAnnotation: (any AnyObject & Sendable)?
   /// Per-thread state of a transport built on this kernel (buffers in the thread's space). Only
   /// touched by whoever runs as this thread: the thread itself, or one direct-dispatch caller.
   @exclusivity(unchecked) var transportState: AnyObject?
@@ -171,9 +179,7 @@ public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
     return try body(L4ThreadContext(thread: self))
   }
 
-  @inline(__always) func noteCPU() {
-    lastCPU.store(cl4_current_cpu(), ordering: .relaxed)
-  }
+  @inline(__always) func noteCPU() { parker.noteCPU() }
 
   // MARK: Sender queue (kernel lock held)
 

@@ -178,9 +178,7 @@ public final class L4ServerTransport: ServerTransport {
       } catch {
         continue
       }
-      let request = L4Request(
-        server: thread, sender: received.from, tag: received.tag, registers: context.mr, kernel: kernel,
-        client: kernel.thread(received.from))
+      let request = L4Request(received: received, by: thread)
       if Self.handle(request, dispatcher: dispatcher, configuration: configuration, badge: badge) == .reply {
         try? context.reply(to: received.from)
       }
@@ -220,9 +218,7 @@ public final class L4ServerTransport: ServerTransport {
           context.mr.tag = tag  // the worker is gone: serve it here
         }
       }
-      let request = L4Request(
-        server: thread, sender: received.from, tag: received.tag, registers: context.mr, kernel: kernel,
-        client: kernel.thread(received.from))
+      let request = L4Request(received: received, by: thread)
       if Self.handle(request, dispatcher: dispatcher, configuration: configuration, badge: badge) == .reply {
         next = try? context.replyWait(to: received.from)
       }

@@ -15,6 +15,8 @@ public final class L4Kernel: @unchecked Sendable {
   @exclusivity(unchecked) private var freeSlots: [Int] = []
   @exclusivity(unchecked) private var spaces: [L4AddressSpace] = []
   @exclusivity(unchecked) private var localTables: [[L4Thread?]] = []
+  /// Per space, the local indices of deleted threads (reused, as a deleted thread's UTCB slot is).
+  @exclusivity(unchecked) private var freeLocalIndices: [[Int]] = []
   @exclusivity(unchecked) private var redirectors: [L4Thread?] = []
 
   /// Unique per kernel in this process (object addresses can be reused; serials are not).
@@ -37,6 +39,7 @@ public final class L4Kernel: @unchecked Sendable {
     let space = L4AddressSpace(kernel: self, number: spaces.count)
     spaces.append(space)
     localTables.append([nil])
+    freeLocalIndices.append([])
     redirectors.append(nil)
     return space
   }
@@ -82,12 +85,16 @@ public final class L4Kernel: @unchecked Sendable {
     slotGenerations[number] &+= 1
     // Low 6 bits of a version are never all zero, so global IDs never look local.
     let version = slotGenerations[number] << 6 | 1
-    let localIndex = localTables[space.number].count
+    let localIndex = freeLocalIndices[space.number].popLast() ?? localTables[space.number].count
     let thread = L4Thread(
       kernel: self, id: L4ThreadID(number: UInt32(number), version: version),
       localID: .local(index: UInt32(localIndex)), space: space, name: name)
     slots[number] = thread
-    localTables[space.number].append(thread)
+    if localIndex == localTables[space.number].count {
+      localTables[space.number].append(thread)
+    } else {
+      localTables[space.number][localIndex] = thread
+    }
     lock.unlock()
     return thread
   }
@@ -154,6 +161,7 @@ public final class L4Kernel: @unchecked Sendable {
       freeSlots.append(number)
     }
     localTables[thread.space.number][Int(thread.localID.localIndex)] = nil
+    freeLocalIndices[thread.space.number].append(Int(thread.localID.localIndex))
     for index in redirectors.indices where redirectors[index] === thread { redirectors[index] = nil }
     // Senders blocked on the dead thread, and threads waiting to hear from it, fail.
     while let sender = thread.queueHead {
@@ -260,25 +268,13 @@ public final class L4Kernel: @unchecked Sendable {
           deliverRegisters(from: caller, to: target, tag: tag, delivery: delivery, source: source)
           wake = target
         } else {
-          target.state = .transferring
-          caller.state = .transferring
-          lock.unlock()
-          let result = transferTyped(from: caller, to: target, tag: tag)
-          lock.lock()
-          endTransfer(caller, target)
-          caller.state = .idle
-          switch result {
-          case .success(let receivedTag):
-            target.state = .idle
-            completeReceive(of: target, from: caller, tag: receivedTag, delivery: delivery, source: source)
-            wake = target
-          case .failure(let senderError, let receiverError):
-            target.state = .idle
-            target.outcome = .failed(receiverError)
+          if let failure = transferTypedAndDeliver(from: caller, to: target, tag: tag, delivery: delivery, source: source) {
+            target.outcome = .failed(failure.receiver)
             lock.unlock()
             target.parker.unpark()
-            return .failed(senderError)
+            return .failed(failure.sender)
           }
+          wake = target
         }
       } else {
         if timeouts.send.isZero {
@@ -342,25 +338,14 @@ public final class L4Kernel: @unchecked Sendable {
         if tag.typedWords == 0 {
           deliverRegisters(from: sender, to: caller, tag: tag, delivery: delivery, source: source)
           senderWake = completeSend(of: sender, then: then)
+        } else if let failure = transferTypedAndDeliver(
+          from: sender, to: caller, tag: tag, delivery: delivery, source: source)
+        {
+          sender.outcome = .failed(failure.sender)
+          caller.outcome = .failed(failure.receiver)
+          senderWake = sender
         } else {
-          sender.state = .transferring
-          caller.state = .transferring
-          lock.unlock()
-          let result = transferTyped(from: sender, to: caller, tag: tag)
-          lock.lock()
-          endTransfer(sender, caller)
-          caller.state = .idle
-          switch result {
-          case .success(let receivedTag):
-            sender.state = .idle
-            completeReceive(of: caller, from: sender, tag: receivedTag, delivery: delivery, source: source)
-            senderWake = completeSend(of: sender, then: then)
-          case .failure(let senderError, let receiverError):
-            sender.state = .idle
-            sender.outcome = .failed(senderError)
-            caller.outcome = .failed(receiverError)
-            senderWake = sender
-          }
+          senderWake = completeSend(of: sender, then: then)
         }
         let outcome = caller.outcome
         caller.outcome = .none
@@ -401,6 +386,29 @@ public final class L4Kernel: @unchecked Sendable {
     let u = tag.untypedWords
     if u > 0 { (receiver.mr + 1).update(from: sender.mr + 1, count: u) }
     completeReceive(of: receiver, from: sender, tag: tag, delivery: delivery, source: source)
+  }
+
+  /// Runs a typed transfer outside the kernel lock (held on entry and on return; both threads
+  /// show `.transferring` meanwhile, then `.idle`) and on success completes the receive. Returns
+  /// both partners' errors when the transfer failed.
+  private func transferTypedAndDeliver(
+    from sender: L4Thread, to receiver: L4Thread, tag: L4MessageTag, delivery: Delivery, source: ReceiveSource
+  ) -> (sender: L4ErrorCode, receiver: L4ErrorCode)? {
+    sender.state = .transferring
+    receiver.state = .transferring
+    lock.unlock()
+    let result = transferTyped(from: sender, to: receiver, tag: tag)
+    lock.lock()
+    endTransfer(sender, receiver)
+    sender.state = .idle
+    receiver.state = .idle
+    switch result {
+    case .success(let receivedTag):
+      completeReceive(of: receiver, from: sender, tag: receivedTag, delivery: delivery, source: source)
+      return nil
+    case .failure(let senderError, let receiverError):
+      return (senderError, receiverError)
+    }
   }
 
   /// Sets the receiver's tag, control registers and outcome (lock held; registers copied).
@@ -631,19 +639,12 @@ public final class L4Kernel: @unchecked Sendable {
       } else {
         let replyDelivery = Delivery(
           apparent: server, actual: server, propagated: false, redirected: false, intended: .nilThread)
-        caller.state = .transferring
-        server.state = .transferring
-        lock.unlock()
-        let transfer = transferTyped(from: server, to: caller, tag: replyTag)
-        lock.lock()
-        endTransfer(server, caller)
-        switch transfer {
-        case .success(let receivedTag):
-          completeReceive(
-            of: caller, from: server, tag: receivedTag, delivery: replyDelivery, source: .thread(server))
+        if let failure = transferTypedAndDeliver(
+          from: server, to: caller, tag: replyTag, delivery: replyDelivery, source: .thread(server))
+        {
+          result = .failed(failure.receiver)
+        } else {
           result = caller.outcome
-        case .failure(_, let receiverError):
-          result = .failed(receiverError)
         }
       }
       caller.outcome = .none

@@ -96,6 +96,9 @@ public final class L4ServerTransport: ServerTransport {
   /// Workers currently waiting for a request.
   public var idleWorkers: Int { state.withLock { $0.idle.count } }
 
+  /// The worker threads (for tests and monitoring).
+  var workerThreads: [L4Thread] { state.withLock { $0.workers } }
+
   /// Callers currently waiting for the endpoint to take their request.
   public var pendingSenders: Int { endpointThread.queuedSenderCount }
 

@@ -77,6 +77,27 @@ struct RegressionTests {
     running.finish()
   }
 
+  /// A sender queued with a closed receive phase from a third thread, which is deleted before
+  /// the send completes, fails "non-existing partner" in the receive phase (and is not left
+  /// waiting for a thread that no longer exists).
+  @Test func aReceivePartnerDeletedDuringTheSendPhaseIsNonExisting() {
+    let kernel = L4Kernel()
+    let space = kernel.createSpace()
+    let receiver = kernel.createThread(in: space, name: "receiver")
+    let partner = kernel.createThread(in: space, name: "partner")
+    let result = Slot<L4ErrorCode?>()
+    let (receiverID, partnerID) = (receiver.id, partner.id)
+    let sender = kernel.spawn(in: space, name: "sender") { ctx in
+      ctx.mr.tag = L4MessageTag(label: 1)
+      result.set(ipcError { () throws(L4ErrorCode) in _ = try ctx.ipc(to: receiverID, from: partnerID, timeouts: .never) })
+    }
+    #expect(waitUntil(sender, is: .sending))
+    partner.run { _ in }  // deleted
+    receiver.run { ctx in _ = try? ctx.wait() }
+    sender.join()
+    #expect(result.value == L4ErrorCode(.nonExistingPartner, phase: .receive))
+  }
+
   /// Deleted threads free their local index for the next thread of the space.
   @Test func localIndicesOfDeletedThreadsAreReused() {
     let kernel = L4Kernel()

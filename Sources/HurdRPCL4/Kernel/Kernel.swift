@@ -167,11 +167,12 @@ public final class L4Kernel: @unchecked Sendable {
     while let sender = thread.queueHead {
       thread.dequeue(sender)
       sender.state = .idle
+      sender.queuedSend = nil
       sender.outcome = .failed(L4ErrorCode(.nonExistingPartner, phase: .send))
       toWake.append(sender)
     }
     for case let other? in slots {
-      if case .receiving(.thread(let partner), _) = other.state, partner === thread {
+      if case .receiving(.partner(let partner), _) = other.state, partner.thread === thread {
         other.state = .idle
         other.outcome = .failed(L4ErrorCode(.nonExistingPartner, phase: .receive))
         toWake.append(other)
@@ -259,7 +260,7 @@ public final class L4Kernel: @unchecked Sendable {
 
       if case .receiving(let source, _) = target.state, source.accepts(delivery.apparent, into: target) {
         if let handler = target.serveHandler, tag.typedWords == 0, !delivery.propagated, !delivery.redirected,
-          target !== caller, case .thread(let partner)? = receivePhase?.source, partner === target
+          target !== caller, receivePhase?.source.partner === target
         {
           return dispatchDirectly(
             caller, to: target, source: source, handler: handler, tag: tag, receiveTimeout: timeouts.receive)
@@ -283,7 +284,8 @@ public final class L4Kernel: @unchecked Sendable {
         }
         let deadline = timeouts.send.deadlineFromNow
         target.enqueue(caller)
-        caller.state = .sending(to: target, deadline: deadline, delivery: delivery, then: receivePhase)
+        caller.state = .sending(to: ThreadRef(thread: target), deadline: deadline)
+        caller.queuedSend = QueuedSend(delivery: delivery, then: receivePhase, thenPartner: receivePhase?.source.partner)
         caller.outcome = .none
         caller.parker.prepare()
         lock.unlock()
@@ -329,15 +331,15 @@ public final class L4Kernel: @unchecked Sendable {
         wake?.parker.unpark()
         return .failed(L4ErrorCode(.cancelled, phase: .receive))
       }
-      if let sender = caller.firstQueued(acceptedBy: source),
-        case .sending(_, _, let delivery, let then) = sender.state
-      {
+      if let sender = caller.firstQueued(acceptedBy: source), let queued = sender.queuedSend {
+        let delivery = queued.delivery
         caller.dequeue(sender)
+        sender.queuedSend = nil
         let tag = L4MessageTag(raw: sender.mr[0])
         var senderWake: L4Thread? = nil
         if tag.typedWords == 0 {
           deliverRegisters(from: sender, to: caller, tag: tag, delivery: delivery, source: source)
-          senderWake = completeSend(of: sender, then: then)
+          senderWake = completeSend(of: sender, then: queued)
         } else if let failure = transferTypedAndDeliver(
           from: sender, to: caller, tag: tag, delivery: delivery, source: source)
         {
@@ -345,7 +347,7 @@ public final class L4Kernel: @unchecked Sendable {
           caller.outcome = .failed(failure.receiver)
           senderWake = sender
         } else {
-          senderWake = completeSend(of: sender, then: then)
+          senderWake = completeSend(of: sender, then: queued)
         }
         let outcome = caller.outcome
         caller.outcome = .none
@@ -365,7 +367,7 @@ public final class L4Kernel: @unchecked Sendable {
       lock.unlock()
       wake?.parker.unpark()
       var partner: L4Thread? = wake
-      if case .thread(let expected) = source { partner = expected }
+      if let expected = source.partner { partner = expected }
       let outcome = block(caller, deadline: deadline, partner: partner)
       guard case .rescan = outcome else { return outcome }
       wake = nil
@@ -428,8 +430,8 @@ public final class L4Kernel: @unchecked Sendable {
     receiver.deliveredSenderWaits = delivery.senderWaits
     // Propagation: a virtual sender waiting for the propagator now waits for the new receiver,
     // so the receiver's reply goes straight back to it.
-    if delivery.propagated, case .receiving(.thread(let expected), let deadline) = delivery.apparent.state,
-      expected === delivery.actual
+    if delivery.propagated, case .receiving(.partner(let expected), let deadline) = delivery.apparent.state,
+      expected.thread === delivery.actual
     {
       delivery.apparent.state = .receiving(from: .thread(receiver), deadline: deadline)
       receiver.deliveredSenderWaits = true
@@ -438,16 +440,22 @@ public final class L4Kernel: @unchecked Sendable {
 
   /// Whether a sender whose IPC continues with `then` waits for `receiver`'s reply.
   private static func waitsForReply(_ then: ReceivePhase?, from receiver: L4Thread) -> Bool {
-    guard let then, case .thread(let partner) = then.source else { return false }
-    return partner === receiver && !then.timeout.isZero
+    guard let then else { return false }
+    return then.source.partner === receiver && !then.timeout.isZero
   }
 
   /// A queued sender's message has been taken: move it into its receive phase (atomically, it
   /// stays blocked) or complete it. Returns the thread to wake, if any (lock held).
-  private func completeSend(of sender: L4Thread, then: ReceivePhase?) -> L4Thread? {
-    guard let then else {
+  private func completeSend(of sender: L4Thread, then queued: QueuedSend) -> L4Thread? {
+    guard let then = queued.then else {
       sender.state = .idle
       sender.outcome = .sent
+      return sender
+    }
+    if let partner = queued.thenPartner, !partner.alive {
+      // The partner of the receive phase was deleted while this sender was queued.
+      sender.state = .idle
+      sender.outcome = .failed(L4ErrorCode(.nonExistingPartner, phase: .receive))
       return sender
     }
     if sender.firstQueued(acceptedBy: then.source) != nil {
@@ -485,10 +493,11 @@ public final class L4Kernel: @unchecked Sendable {
       lock.lock()
       let now = cl4_monotonic_ns()
       switch thread.state {
-      case .sending(let target, let current, _, _):
+      case .sending(let target, let current):
         if let current, current <= now {
-          target.dequeue(thread)
+          target.thread.dequeue(thread)
           thread.state = .idle
+          thread.queuedSend = nil
           lock.unlock()
           return .failed(L4ErrorCode(.timeout, phase: .send))
         }
@@ -525,9 +534,10 @@ public final class L4Kernel: @unchecked Sendable {
       return false
     }
     switch thread.state {
-    case .sending(let target, _, _, _) where send:
-      target.dequeue(thread)
+    case .sending(let target, _) where send:
+      target.thread.dequeue(thread)
       thread.state = .idle
+      thread.queuedSend = nil
       thread.outcome = .failed(L4ErrorCode(.cancelled, phase: .send))
     case .receiving where receive:
       thread.state = .idle
@@ -564,7 +574,7 @@ public final class L4Kernel: @unchecked Sendable {
     defer { lock.unlock() }
     let waiting: Bool
     switch client.state {
-    case .receiving(.thread(let expected), _): waiting = expected === server
+    case .receiving(.partner(let expected), _): waiting = expected.thread === server
     case .dispatching: waiting = client.dispatchServer === server && !client.dispatchAborted
     default: waiting = false
     }
@@ -682,7 +692,7 @@ public final class L4Kernel: @unchecked Sendable {
     lock.lock()
     defer { lock.unlock() }
     switch client.state {
-    case .receiving(.thread(let expected), _): return expected === server
+    case .receiving(.partner(let expected), _): return expected.thread === server
     case .dispatching: return client.dispatchServer === server && !client.dispatchAborted
     default: return false
     }

@@ -5,17 +5,34 @@ import Synchronization
   import Glibc
 #endif
 
+/// A thread named inside IPC state, not reference-counted: a state only names threads the
+/// kernel's table keeps alive, and `terminate` clears the states naming a thread it deletes.
+/// That keeps `IPCState` plain data: changing a thread's state costs no retain, release or
+/// outlined enum copy (it happens several times per IPC).
+struct ThreadRef {
+  unowned(unsafe) let thread: L4Thread
+}
+
 /// Where a receive phase accepts messages from.
 enum ReceiveSource {
   case any
   case anyLocal
-  case thread(L4Thread)
+  /// A closed wait for this thread.
+  case partner(ThreadRef)
+
+  static func thread(_ thread: L4Thread) -> ReceiveSource { .partner(ThreadRef(thread: thread)) }
+
+  /// The thread of a closed wait.
+  var partner: L4Thread? {
+    if case .partner(let ref) = self { return ref.thread }
+    return nil
+  }
 
   func accepts(_ sender: L4Thread, into receiver: L4Thread) -> Bool {
     switch self {
     case .any: return true
     case .anyLocal: return sender.space === receiver.space
-    case .thread(let expected): return expected === sender
+    case .partner(let expected): return expected.thread === sender
     }
   }
 }
@@ -40,18 +57,26 @@ struct ReceivePhase {
   var timeout: L4Timeout
 }
 
-/// A thread's IPC state; guarded by the kernel lock.
+/// What a sender blocked in its send phase carries besides its state. Counted references: the
+/// virtual sender, or the partner of the receive phase that follows, may be deleted meanwhile.
+struct QueuedSend {
+  var delivery: Delivery
+  var then: ReceivePhase?
+  /// Keeps the receive partner named in `then` (if any) alive; checked when the send completes.
+  var thenPartner: L4Thread?
+}
+
+/// A thread's IPC state; guarded by the kernel lock. Plain data (see `ThreadRef`).
 enum IPCState {
   case idle
-  /// Blocked in the send phase, queued on `to`.
-  case sending(to: L4Thread, deadline: UInt64?, delivery: Delivery, then: ReceivePhase?)
+  /// Blocked in the send phase, queued on `to` (the rest is in the thread's `queuedSend`).
+  case sending(to: ThreadRef, deadline: UInt64?)
   case receiving(from: ReceiveSource, deadline: UInt64?)
   /// A typed transfer is copying; no kernel lock is held while it runs.
   case transferring
   /// Direct dispatch: a client thread is running this server's handler.
   case migrated
   /// Direct dispatch: this client is running `dispatchServer`'s handler on its own OS thread.
-  /// (No payload: a reference here would be retained and released on every call.)
   case dispatching
 }
 
@@ -92,6 +117,8 @@ public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
 
   // Guarded by the kernel lock.
   @exclusivity(unchecked) var state = IPCState.idle
+  /// Set while `state` is `.sending`.
+  @exclusivity(unchecked) var queuedSend: QueuedSend?
   @exclusivity(unchecked) var outcome = IPCOutcome.none
   @exclusivity(unchecked) var queueHead: L4Thread?
   @exclusivity(unchecked) var queueTail: L4Thread?
@@ -211,7 +238,7 @@ public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
   func firstQueued(acceptedBy source: ReceiveSource) -> L4Thread? {
     var cursor = queueHead
     while let sender = cursor {
-      if case .sending(_, _, let delivery, _) = sender.state, source.accepts(delivery.apparent, into: self) {
+      if case .sending = sender.state, let queued = sender.queuedSend, source.accepts(queued.delivery.apparent, into: self) {
         return sender
       }
       cursor = sender.queueNext

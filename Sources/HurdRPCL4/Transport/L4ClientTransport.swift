@@ -30,7 +30,8 @@ public struct L4ClientTransport: ClientTransport {
 
   public func call(_ request: Message, options: CallOptions) throws(RPCError) -> Message {
     let context = kernel.currentThread(in: space)
-    let timeouts = try prepare(request, options: options, context: context)
+    var request = request  // addressable (see `L4Marshalling.load`)
+    let timeouts = try prepare(&request, options: options, context: context)
     guard let handle = options.cancellation else {
       do throws(L4ErrorCode) {
         _ = try context.call(server, timeouts: timeouts)
@@ -49,7 +50,8 @@ public struct L4ClientTransport: ClientTransport {
 
   public func send(_ message: Message, options: CallOptions) throws(RPCError) {
     let context = kernel.currentThread(in: space)
-    let timeouts = try prepare(message, options: options, context: context)
+    var message = message  // addressable (see `L4Marshalling.load`)
+    let timeouts = try prepare(&message, options: options, context: context)
     guard let handle = options.cancellation else {
       do throws(L4ErrorCode) {
         try context.send(to: server, timeout: timeouts.send)
@@ -62,7 +64,7 @@ public struct L4ClientTransport: ClientTransport {
   }
 
   /// Loads the message into the calling thread's registers and works out the timeouts.
-  private func prepare(_ message: borrowing Message, options: CallOptions, context: L4ThreadContext) throws(RPCError)
+  private func prepare(_ message: inout Message, options: CallOptions, context: L4ThreadContext) throws(RPCError)
     -> L4Timeouts
   {
     let thread = context.thread
@@ -76,7 +78,7 @@ public struct L4ClientTransport: ClientTransport {
       // Receive buffers, so a reply carrying strings or regions has somewhere to land.
       _ = try TransportThreadState.of(thread, configuration)
     }
-    try L4Marshalling.load(message, into: thread, configuration: configuration)
+    try L4Marshalling.load(&message, into: thread, configuration: configuration)
     return timeouts
   }
 

@@ -132,7 +132,7 @@ public final class L4ServerTransport: ServerTransport {
     do throws(RPCError) {
       state = try TransportThreadState.of(server, configuration)
       state.detachPrevious()
-      try L4Marshalling.store(from: server, into: &state.request, configuration: configuration)
+      try L4Marshalling.store(from: server, into: &state.request.pointee, configuration: configuration)
     } catch {
       // Malformed request: answer with the error's RetCode (if anyone waits).
       var reply = Message.reply(to: request.tag.label, returnCode: error.wireReturnCode)
@@ -143,19 +143,21 @@ public final class L4ServerTransport: ServerTransport {
     let context = CallContext(
       caller: CallerIdentity(domain: domain, badge: badge), requestLabel: request.tag.label,
       expectsReply: status.waiting, cancellation: status.annotation as? CallCancellation)
-    guard dispatcher.respond(to: state.request, reply: &state.reply, context: context) else { return .noReply }
-    return loadReply(&state.reply, into: server, request: request, configuration: configuration)
+    guard dispatcher.respond(to: state.request.pointee, reply: &state.reply.pointee, context: context) else {
+      return .noReply
+    }
+    return loadReply(&state.reply.pointee, into: server, request: request, configuration: configuration)
   }
 
   private static func loadReply(
     _ reply: inout Message, into server: L4Thread, request: L4Request, configuration: L4TransportConfiguration
   ) -> L4ServeAction {
     do throws(RPCError) {
-      try L4Marshalling.load(reply, into: server, configuration: configuration)
+      try L4Marshalling.load(&reply, into: server, configuration: configuration)
     } catch {
-      let fallback = Message.reply(to: request.tag.label, returnCode: error.wireReturnCode)
+      var fallback = Message.reply(to: request.tag.label, returnCode: error.wireReturnCode)
       do throws(RPCError) {
-        try L4Marshalling.load(fallback, into: server, configuration: configuration)
+        try L4Marshalling.load(&fallback, into: server, configuration: configuration)
       } catch {
         return .noReply
       }

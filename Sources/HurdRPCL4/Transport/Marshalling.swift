@@ -30,9 +30,10 @@ final class TransportThreadState {
   let bufferCount: Int
   /// Attachments of regions sent in the previous reply: detached before the next message.
   @exclusivity(unchecked) var attached: [L4Fpage] = []
-  /// A server thread's request and reply buffers, reused from call to call.
-  @exclusivity(unchecked) var request = Message(label: 0)
-  @exclusivity(unchecked) var reply = Message(label: 0)
+  /// A server thread's request and reply buffers, reused from call to call. Behind pointers so
+  /// the dispatcher borrows them in place (a class property would be copied, 512 bytes, per use).
+  let request: UnsafeMutablePointer<Message>
+  let reply: UnsafeMutablePointer<Message>
 
   static let attachSpan: UInt64 = 1 << 31
 
@@ -46,6 +47,17 @@ final class TransportThreadState {
     buffers = try space.allocate(size: bufferSize * UInt64(bufferCount))
     stagingSize = bufferSize
     staging = try space.allocate(size: stagingSize)
+    request = .allocate(capacity: 1)
+    request.initialize(to: Message(label: 0))
+    reply = .allocate(capacity: 1)
+    reply.initialize(to: Message(label: 0))
+  }
+
+  deinit {
+    request.deinitialize(count: 1)
+    request.deallocate()
+    reply.deinitialize(count: 1)
+    reply.deallocate()
   }
 
   static func of(_ thread: L4Thread, _ configuration: L4TransportConfiguration) throws(RPCError) -> TransportThreadState {
@@ -102,12 +114,13 @@ func log2(_ size: UInt64) -> Int {
 /// each region as a map or grant item of the whole page buffer. Capabilities are not supported.
 enum L4Marshalling {
   /// Loads `message` into `thread`'s MRs (staging strings, attaching regions in its space).
+  /// (`inout` only so the words are read in place: see `Message.withUnsafeWordsInPlace`.)
   static func load(
-    _ message: borrowing Message, into thread: L4Thread, configuration: L4TransportConfiguration
+    _ message: inout Message, into thread: L4Thread, configuration: L4TransportConfiguration
   ) throws(RPCError) {
     let mr = thread.mr
     let u = message.wordCount
-    message.withUnsafeWords { words in
+    message.withUnsafeWordsInPlace { words in
       if u > 0 { (mr + 1).update(from: words.baseAddress!, count: u) }
     }
     let items = message.items

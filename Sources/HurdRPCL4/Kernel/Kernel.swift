@@ -186,7 +186,6 @@ public final class L4Kernel: @unchecked Sendable {
 
   /// The IPC system call, run by `caller` on its own OS thread.
   func ipc(_ caller: L4Thread, to: L4ThreadID, from: L4ThreadID, timeouts: L4Timeouts) -> IPCOutcome {
-    caller.noteCPU()
     var wake: L4Thread? = nil
     lock.lock()
     if caller.cancelPending {

@@ -120,6 +120,9 @@ public struct L4ClientTransport: ClientTransport {
   /// receive phase is capped by the time left when the call starts, so the call may overrun its
   /// deadline by at most the length of its send phase.)
   static func timeouts(for options: CallOptions) throws(RPCError) -> L4Timeouts {
+    if case .never = options.sendTimeout, case .never = options.receiveTimeout, !options.hasDeadline {
+      return .never  // the default options: no encoding, no clock
+    }
     var send = l4(options.sendTimeout)
     var receive = l4(options.receiveTimeout)
     if options.hasDeadline, let deadline = options.effectiveDeadline(start: .now) {

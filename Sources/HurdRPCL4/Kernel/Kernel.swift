@@ -195,18 +195,45 @@ public final class L4Kernel: @unchecked Sendable {
       return .failed(L4ErrorCode(.cancelled, phase: to.isNil ? .receive : .send))
     }
 
-    // Direct-dispatch fast path: a register-only, unpropagated Call to a thread idling in
-    // `serve(.direct)`. The general path below reaches the same decision; this one skips
-    // building the delivery and the receive phase (their references cost ARC traffic).
-    if from == to, let destination = resolve(to, for: caller), destination !== caller,
-      let handler = destination.serveHandler
-    {
+    // Fast paths for a register-only, unpropagated, unredirected send to a thread already
+    // waiting for it — the common case of Call, Send, Reply and ReplyWait. The general path below
+    // reaches the same result; these skip building its delivery and receive-phase values and the
+    // second lookup (their references cost ARC traffic, several times per IPC).
+    if !to.isNil, let destination = resolve(to, for: caller), destination !== caller {
       let tag = L4MessageTag(raw: caller.mr[0])
       if tag.typedWords == 0, !tag.isPropagated, !isRedirected(caller, to: destination),
         case .receiving(let source, _) = destination.state, source.accepts(caller, into: destination)
       {
-        return dispatchDirectly(
-          caller, to: destination, source: source, handler: handler, tag: tag, receiveTimeout: timeouts.receive)
+        // Direct dispatch: a Call to a thread idling in `serve(.direct)`.
+        if from == to, let handler = destination.serveHandler {
+          return dispatchDirectly(
+            caller, to: destination, source: source, handler: handler, tag: tag, receiveTimeout: timeouts.receive)
+        }
+        // Hand-off: deliver, then the receive phase (a Call's closed one, or an open one).
+        let then: ReceiveSource?
+        if from.isNil {
+          then = nil
+        } else if from == to {
+          then = .thread(destination)
+        } else if from.isAnyThread {
+          then = .any
+        } else {
+          then = nil  // other receive partners: the general path below
+        }
+        if from.isNil || then != nil {
+          let u = tag.untypedWords
+          if u > 0 { (destination.mr + 1).update(from: caller.mr + 1, count: u) }
+          completeReceive(
+            of: destination, apparent: caller, tag: tag.withoutReceiveFlags.setting(L4MessageTag.propagatedBit, false),
+            actualSender: .nilThread, intendedReceiver: .nilThread, source: source,
+            senderWaits: from == to && !timeouts.receive.isZero)
+          guard let then else {
+            lock.unlock()
+            destination.parker.unpark()
+            return .sent
+          }
+          return receivePhase(caller, from: then, timeout: timeouts.receive, waking: destination)
+        }
       }
     }
 
@@ -322,7 +349,17 @@ public final class L4Kernel: @unchecked Sendable {
       wake?.parker.unpark()
       return .failed(L4ErrorCode(.nonExistingPartner, phase: .receive))
     }
-    let deadline = timeouts.receive.deadlineFromNow
+    return receivePhase(caller, from: source, timeout: timeouts.receive, waking: wake)
+  }
+
+  /// The receive phase of `caller`'s IPC (lock held on entry, released on return): take a queued
+  /// sender `source` accepts, or block until one delivers, the timeout passes or an abort. `wake`
+  /// is the thread the send phase completed, unparked once the lock is released.
+  private func receivePhase(
+    _ caller: L4Thread, from source: ReceiveSource, timeout: L4Timeout, waking wake: L4Thread?
+  ) -> IPCOutcome {
+    var wake = wake
+    let deadline = timeout.deadlineFromNow
     while true {
       if caller.serving && caller.stopRequested {
         // A serve loop asked to stop does not start another wait.
@@ -355,7 +392,7 @@ public final class L4Kernel: @unchecked Sendable {
         senderWake?.parker.unpark()
         return outcome
       }
-      if timeouts.receive.isZero {
+      if timeout.isZero {
         lock.unlock()
         wake?.parker.unpark()
         return .failed(L4ErrorCode(.timeout, phase: .receive))
@@ -416,17 +453,14 @@ public final class L4Kernel: @unchecked Sendable {
   private func completeReceive(
     of receiver: L4Thread, from sender: L4Thread, tag: L4MessageTag, delivery: Delivery, source: ReceiveSource
   ) {
-    let shownTag = tag.withoutReceiveFlags
-      .setting(L4MessageTag.propagatedBit, delivery.propagated)
-      .setting(L4MessageTag.redirectedBit, delivery.redirected)
-    receiver.mr[0] = shownTag.raw
-    receiver.actualSender = delivery.propagated ? delivery.actual.id : .nilThread
-    receiver.intendedReceiver = delivery.redirected ? delivery.intended : .nilThread
-    receiver.state = .idle
-    receiver.outcome = .received(from: shownID(of: delivery.apparent, to: receiver, source: source), tag: shownTag)
-    receiver.deliveredSender = delivery.apparent
-    receiver.deliveredAnnotation = delivery.apparent.callAnnotation
-    receiver.deliveredSenderWaits = delivery.senderWaits
+    completeReceive(
+      of: receiver, apparent: delivery.apparent,
+      tag: tag.withoutReceiveFlags
+        .setting(L4MessageTag.propagatedBit, delivery.propagated)
+        .setting(L4MessageTag.redirectedBit, delivery.redirected),
+      actualSender: delivery.propagated ? delivery.actual.id : .nilThread,
+      intendedReceiver: delivery.redirected ? delivery.intended : .nilThread, source: source,
+      senderWaits: delivery.senderWaits)
     // Propagation: a virtual sender waiting for the propagator now waits for the new receiver,
     // so the receiver's reply goes straight back to it.
     if delivery.propagated, case .receiving(.partner(let expected), let deadline) = delivery.apparent.state,
@@ -435,6 +469,22 @@ public final class L4Kernel: @unchecked Sendable {
       delivery.apparent.state = .receiving(from: .thread(receiver), deadline: deadline)
       receiver.deliveredSenderWaits = true
     }
+  }
+
+  /// The receiver's side of a delivery (lock held; registers copied): tag as shown, control
+  /// registers, outcome, and what its serve loop learns about the sender.
+  private func completeReceive(
+    of receiver: L4Thread, apparent: L4Thread, tag shownTag: L4MessageTag, actualSender: L4ThreadID,
+    intendedReceiver: L4ThreadID, source: ReceiveSource, senderWaits: Bool
+  ) {
+    receiver.mr[0] = shownTag.raw
+    receiver.actualSender = actualSender
+    receiver.intendedReceiver = intendedReceiver
+    receiver.state = .idle
+    receiver.outcome = .received(from: shownID(of: apparent, to: receiver, source: source), tag: shownTag)
+    receiver.deliveredSender = apparent
+    receiver.deliveredAnnotation = apparent.callAnnotation
+    receiver.deliveredSenderWaits = senderWaits
   }
 
   /// Whether a sender whose IPC continues with `then` waits for `receiver`'s reply.

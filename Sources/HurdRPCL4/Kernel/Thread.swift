@@ -93,6 +93,35 @@ enum IPCOutcome {
 
 /// A kernel thread: a real OS thread with its UTCB (message, buffer and control registers).
 public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
+  // Field order is layout order. The fields a partner writes during a hand-off come first, next
+  // to the object header (whose reference count retains also write), so a delivery dirties as
+  // few cache lines of the receiver as possible; read-only identity lives apart (clean lines are
+  // shared between CPUs for free).
+
+  // Guarded by the kernel lock; written by the partner of an IPC.
+  @exclusivity(unchecked) var state = IPCState.idle
+  @exclusivity(unchecked) var outcome = IPCOutcome.none
+  @exclusivity(unchecked) var actualSender = L4ThreadID.nilThread
+  @exclusivity(unchecked) var intendedReceiver = L4ThreadID.nilThread
+  /// About the last message this thread received, taken at delivery under the kernel lock and
+  /// read by this thread once it is woken (so a serve loop needs no further kernel entry): the
+  /// apparent sender, whether it then waited for this thread's reply, and its `callAnnotation`.
+  @exclusivity(unchecked) var deliveredSender: L4Thread?
+  @exclusivity(unchecked) var deliveredAnnotation: (any AnyObject & Sendable)?
+  @exclusivity(unchecked) var deliveredSenderWaits = false
+  @exclusivity(unchecked) var alive = true
+  @exclusivity(unchecked) var serving = false
+  @exclusivity(unchecked) var stopRequested = false
+  @exclusivity(unchecked) var cancelPending = false
+  @exclusivity(unchecked) var queueHead: L4Thread?
+
+  // UTCB: used by the thread itself, and by the kernel only while the thread is blocked
+  // (the hand-off through the parker orders those accesses).
+  let mr: UnsafeMutablePointer<L4Word>
+  /// Also publishes the CPU this thread last ran on (how a waiting partner spins depends on it).
+  let parker = L4Parker()
+  @exclusivity(unchecked) var serveHandler: L4RequestHandler?
+
   // Immutable identity.
   public let id: L4ThreadID
   public let localID: L4ThreadID
@@ -100,49 +129,27 @@ public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
   public let name: String
   unowned let kernel: L4Kernel
 
-  // UTCB: used by the thread itself, and by the kernel only while the thread is blocked
-  // (the hand-off through the parker orders those accesses).
-  let mr: UnsafeMutablePointer<L4Word>
   let br: UnsafeMutablePointer<L4Word>
   @exclusivity(unchecked) var errorCode = L4ErrorCode(raw: 0)
   @exclusivity(unchecked) var virtualSender = L4ThreadID.nilThread
-  @exclusivity(unchecked) var actualSender = L4ThreadID.nilThread
-  @exclusivity(unchecked) var intendedReceiver = L4ThreadID.nilThread
   @exclusivity(unchecked) var transferTimeouts = L4TransferTimeouts()
-
-  /// Also publishes the CPU this thread last ran on (how a waiting partner spins depends on it).
-  let parker = L4Parker()
   /// Set by an abort that hits a running string copy.
   let transferAbort = Atomic<Bool>(false)
 
-  // Guarded by the kernel lock.
-  @exclusivity(unchecked) var state = IPCState.idle
+  // Guarded by the kernel lock; rarely written.
   /// Set while `state` is `.sending`.
   @exclusivity(unchecked) var queuedSend: QueuedSend?
-  @exclusivity(unchecked) var outcome = IPCOutcome.none
-  @exclusivity(unchecked) var queueHead: L4Thread?
   @exclusivity(unchecked) var queueTail: L4Thread?
   @exclusivity(unchecked) var queueNext: L4Thread?
   @exclusivity(unchecked) var queued = false
-  @exclusivity(unchecked) var alive = true
-  @exclusivity(unchecked) var serving = false
-  @exclusivity(unchecked) var serveHandler: L4RequestHandler?
   @exclusivity(unchecked) var dispatchAborted = false
   /// The server whose handler this thread runs while `state` is `.dispatching`; that server
   /// stays alive meanwhile (its serve loop waits for the handler to return).
   @exclusivity(unchecked) unowned(unsafe) var dispatchServer: L4Thread? = nil
-  @exclusivity(unchecked) var stopRequested = false
   @exclusivity(unchecked) var cancelArmed = false
-  @exclusivity(unchecked) var cancelPending = false
   /// An object a client attaches to its pending call for the server to see (e.g. the runtime's
   /// cancellation handle); a model extension in the spirit of the UserDefinedHandle TCR.
   @exclusivity(unchecked) var callAnnotation: (any AnyObject & Sendable)?
-  /// About the last message this thread received, taken at delivery under the kernel lock and
-  /// read by this thread once it is woken (so a serve loop needs no further kernel entry): the
-  /// apparent sender, whether it then waited for this thread's reply, and its `callAnnotation`.
-  @exclusivity(unchecked) var deliveredSender: L4Thread?
-  @exclusivity(unchecked) var deliveredSenderWaits = false
-  @exclusivity(unchecked) var deliveredAnnotation: (any AnyObject & Sendable)?
   /// Per-thread state of a transport built on this kernel (buffers in the thread's space). Only
   /// touched by whoever runs as this thread: the thread itself, or one direct-dispatch caller.
   @exclusivity(unchecked) var transportState: AnyObject?

@@ -54,7 +54,7 @@ struct CounterDemux: CapDemultiplexer {
   static let deferred: UInt64 = 4  // defers; the test answers through `deferredReplies`
   static let makeCounter: UInt64 = 5  // () → a new counter, make-send (or make-send-once if word 0 = 1)
   static let readPort: UInt64 = 6  // (cap) → the value of the counter the capability names (server-side object)
-  static let handOn: UInt64 = 7  // (cap) → calls `add 0` on it from the server and returns its value
+  static let keep: UInt64 = 7  // (cap) → keeps the received name (in `log.kept`)
 
   let log: Log
   let system: CapabilitySystem
@@ -66,6 +66,7 @@ struct CounterDemux: CapDemultiplexer {
     let handled = Locked<[String]>([])
     let started = DispatchSemaphore(value: 0)
     let deferredReplies = Locked<[DeferredReply]>([])
+    let kept = Locked<[CapabilityItem]>([])
     let callers = Locked<[CallerIdentity]>([])
     func record(_ entry: String) { handled.withLock { $0.append(entry) } }
     var all: [String] { handled.withLock { $0 } }
@@ -110,15 +111,19 @@ struct CounterDemux: CapDemultiplexer {
       else { throw RPCError(.badArguments, "no counter capability") }
       try reply.append(target.value.withLock { $0 })
       system.space(for: serverTask).deallocate(item.name)
+    case Self.keep:
+      guard case .capability(let item)? = request.items.first else { throw RPCError(.badArguments, "no capability") }
+      log.kept.withLock { $0.append(item) }
     default:
       throw RPCError(.badID)
     }
   }
 }
 
-/// A server task serving one bucket of counters on the L4 transport, with clients in other tasks.
+/// A modelled system: one L4 kernel, one capability system, a counter server (`self` acts as
+/// it), and more servers on demand.
 final class CapWorld: @unchecked Sendable {
-  let kernel = L4Kernel()
+  let kernel: L4Kernel
   let system: CapabilitySystem
   let serverSpace: L4AddressSpace
   let transport: L4ServerTransport
@@ -126,9 +131,18 @@ final class CapWorld: @unchecked Sendable {
   let counters: CapClass
   let log = CounterDemux.Log()
   private let done = DispatchSemaphore(value: 0)
+  private let others = Locked<[CapWorld]>([])
 
-  init(workers: Int = 2, limits: CapLimits = .default, notificationCapacity: Int = 256) {
-    system = CapabilitySystem(notificationCapacity: notificationCapacity)
+  convenience init(workers: Int = 2, limits: CapLimits = .default, notificationCapacity: Int = 256) {
+    let kernel = L4Kernel()
+    self.init(
+      kernel: kernel, system: CapabilitySystem(notificationCapacity: notificationCapacity), workers: workers,
+      limits: limits)
+  }
+
+  init(kernel: L4Kernel, system: CapabilitySystem, workers: Int, limits: CapLimits) {
+    self.kernel = kernel
+    self.system = system
     serverSpace = kernel.createSpace()
     transport = L4ServerTransport(space: serverSpace, workers: workers, capabilities: system)
     let bucketBox = Locked<CapBucket?>(nil)
@@ -149,6 +163,13 @@ final class CapWorld: @unchecked Sendable {
     }
     let endpoint = transport.endpoint
     while kernel.thread(endpoint)?.ipcActivity != .receiving { usleep(100) }
+  }
+
+  /// Another counter server in the same kernel and capability system (a third party).
+  func anotherServer(workers: Int = 1) -> CapWorld {
+    let other = CapWorld(kernel: kernel, system: system, workers: workers, limits: .default)
+    others.withLock { $0.append(other) }
+    return other
   }
 
   var serverTask: TaskID { UInt64(serverSpace.number) }
@@ -173,15 +194,24 @@ final class CapWorld: @unchecked Sendable {
     return RPCClient(transport: transport)
   }
 
-  /// Calls `label` with `words` on `name` from `space`; the reply's words after the RetCode.
-  func call(_ name: CapabilityName, in space: L4AddressSpace, _ label: UInt64, _ words: [UInt64] = [],
-    options: CallOptions = .default) throws(RPCError) -> [UInt64]
-  {
-    let reply = try client(name, in: space).call(try Message(label: label, words: words), options: options)
-    return Array(reply.words.dropFirst())
+  /// Calls `label` with `words` (and `items`) on `name` from `space`; the reply's words after the RetCode.
+  func call(
+    _ name: CapabilityName, in space: L4AddressSpace, _ label: UInt64, _ words: [UInt64] = [],
+    items: [TypedItem] = [], options: CallOptions = .default
+  ) throws(RPCError) -> [UInt64] {
+    try callForReply(name, in: space, label, words, items: items, options: options).words.dropFirst().map { $0 }
   }
 
-  /// A raw call with `capabilityWord` as word 0 (for forged ids): the reply's RetCode.
+  func callForReply(
+    _ name: CapabilityName, in space: L4AddressSpace, _ label: UInt64, _ words: [UInt64] = [],
+    items: [TypedItem] = [], options: CallOptions = .default
+  ) throws(RPCError) -> Message {
+    var request = try Message(label: label, words: words)
+    for item in items { try request.append(item) }
+    return try client(name, in: space).call(request, options: options)
+  }
+
+  /// A raw call with `capabilityWord` as word 0 (for forged ids): the error, if any.
   func rawCall(_ capabilityWord: UInt64, from space: L4AddressSpace, label: UInt64 = CounterDemux.add) -> RPCError? {
     let raw = L4ClientTransport(space: space, server: transport, capabilities: system)
     return caught { () throws(RPCError) in
@@ -190,6 +220,7 @@ final class CapWorld: @unchecked Sendable {
   }
 
   func stop() {
+    for other in others.withLock({ $0 }) { other.stop() }
     transport.shutdown()
     done.wait()
   }

@@ -26,6 +26,8 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
   private var objects: [ObjectIdentifier: CapObject] = [:]
   private var inhibitions = 0
   private var shutDown = false
+  /// Calls admitted but waiting for an inhibition to end.
+  private var waitingCalls = 0
 
   public init(system: CapabilitySystem?, serverTask: TaskID, address: UInt64, limits: CapLimits = .default) {
     self.system = system
@@ -97,7 +99,7 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
   public func referenceCount(of object: CapObject) -> Int { monitor.withLock { object.references } }
 
   /// Calls admitted and not yet answered (running, waiting on inhibition, or deferred).
-  public var callsInFlight: Int { monitor.withLock { running.count } }
+  public var callsInFlight: Int { monitor.withLock { running.count + waitingCalls } }
 
   /// Open transfer containers.
   public var openContainers: Int { monitor.withLock { containers.count } }
@@ -296,7 +298,10 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
           wakeOnCancel = clientCancel.onCancel { [monitor] in monitor.withLock {}; monitor.broadcast() }
           continue
         }
-        if !monitor.wait(until: context.deadline) {
+        waitingCalls += 1
+        let woken = monitor.wait(until: context.deadline)
+        waitingCalls -= 1
+        if !woken {
           clients[task]?.inFlight -= 1
           throw RPCError(.timeout, "the capability stayed inhibited past the caller's deadline", phase: .receive)
         }

@@ -30,6 +30,35 @@ final class Locked<Value>: @unchecked Sendable {
   }
 }
 
+/// Runs `body` on its own thread; `wait()` returns its result.
+final class Background<T: Sendable>: @unchecked Sendable {
+  private let result = Locked<T?>(nil)
+  private let finished = DispatchSemaphore(value: 0)
+
+  init(_ body: @escaping @Sendable () -> T) {
+    BlockingExecutor.shared.execute { [result, finished] in
+      let value = body()
+      result.withLock { $0 = value }
+      finished.signal()
+    }
+  }
+
+  /// Whether it finished within `milliseconds`.
+  func finishes(within milliseconds: Int) -> Bool {
+    if finished.wait(timeout: .now() + .milliseconds(milliseconds)) == .success {
+      finished.signal()
+      return true
+    }
+    return false
+  }
+
+  func wait() -> T {
+    finished.wait()
+    finished.signal()
+    return result.withLock { $0! }
+  }
+}
+
 func caught<T>(_ body: () throws(RPCError) -> T) -> RPCError? {
   do {
     _ = try body()
@@ -67,6 +96,8 @@ struct CounterDemux: CapDemultiplexer {
     let started = DispatchSemaphore(value: 0)
     let deferredReplies = Locked<[DeferredReply]>([])
     let kept = Locked<[CapabilityItem]>([])
+    /// The cancellation handle each handler saw (to check it is never the client's own).
+    let tokens = Locked<[ObjectIdentifier]>([])
     let callers = Locked<[CallerIdentity]>([])
     func record(_ entry: String) { handled.withLock { $0.append(entry) } }
     var all: [String] { handled.withLock { $0 } }
@@ -77,6 +108,7 @@ struct CounterDemux: CapDemultiplexer {
   {
     log.record("\(object.name):\(request.label)")
     log.callers.withLock { $0.append(context.caller) }
+    if let token = context.call.cancellation { log.tokens.withLock { $0.append(ObjectIdentifier(token)) } }
     switch request.label {
     case Self.add:
       let n = try request.word(at: 0)

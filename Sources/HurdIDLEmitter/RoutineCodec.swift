@@ -5,7 +5,8 @@ import HurdIDLPlanner
 struct RoutineCodec {
   let routine: EmitRoutine
   let namespace: String
-  let wire = WireSupport.typeName
+  /// The runtime's marshalling helpers (SPI for generated code).
+  let wire = "HurdRPC.GeneratedWire"
 
   func functions() -> [SwiftFunction] {
     var result = [encodeRequest(), decodeRequest()]

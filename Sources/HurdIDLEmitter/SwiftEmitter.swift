@@ -7,8 +7,21 @@ public struct EmitterOptions: Sendable, Hashable {
   public enum AccessLevel: String, Sendable, Hashable, CaseIterable {
     case `internal`, package, `public`
   }
+  /// Where the declarations both sides use go: the namespace enum (subsystem constants,
+  /// `Routine`, `routineTable`, reply structs) and the message codecs.
+  public enum SharedDeclarations: String, Sendable, Hashable, CaseIterable {
+    /// In this file, beside the sides asked for: a self-contained file (the default).
+    case included
+    /// Not in this file: another file of the same module, generated with `.only`, holds them.
+    /// This is how client and server go into separate files of one module.
+    case omitted
+    /// Only the shared declarations (`client` and `server` are ignored).
+    case only
+  }
+
   public var client: Bool
   public var server: Bool
+  public var shared: SharedDeclarations
   public var accessLevel: AccessLevel
   public var naming: NamingStyle
   /// The input's path relative to its include root, as the header and doc comments show it.
@@ -18,16 +31,46 @@ public struct EmitterOptions: Sendable, Hashable {
   public var bufferPaths: [BufferID: String]
 
   public init(
-    client: Bool = true, server: Bool = true, accessLevel: AccessLevel = .internal, naming: NamingStyle = .swift,
-    sourcePath: String, bufferPaths: [BufferID: String] = [:]
+    client: Bool = true, server: Bool = true, shared: SharedDeclarations = .included, accessLevel: AccessLevel = .internal,
+    naming: NamingStyle = .swift, sourcePath: String, bufferPaths: [BufferID: String] = [:]
   ) {
     self.client = client
     self.server = server
+    self.shared = shared
     self.accessLevel = accessLevel
     self.naming = naming
     self.sourcePath = sourcePath
     self.bufferPaths = bufferPaths
   }
+}
+
+extension EmitterOptions {
+  /// The file name for an input whose stem (file name without `.defs`, possibly folder-qualified
+  /// by the caller to avoid collisions) is `stem`: `<stem>.hurdidl.swift` for a self-contained
+  /// file; with the shared declarations in their own file, `<stem>.shared.hurdidl.swift` and
+  /// `<stem>.client.hurdidl.swift` / `<stem>.server.hurdidl.swift` /
+  /// `<stem>.client-server.hurdidl.swift` for the sides. Distinct options give distinct names, so
+  /// the three files of one input never collide.
+  public func fileName(stem: String) -> String {
+    switch shared {
+    case .included: return stem + ".hurdidl.swift"
+    case .only: return stem + ".shared.hurdidl.swift"
+    case .omitted:
+      let sides = [client ? "client" : nil, server ? "server" : nil].compactMap(\.self).joined(separator: "-")
+      return stem + "." + (sides.isEmpty ? "empty" : sides) + ".hurdidl.swift"
+    }
+  }
+
+  /// The stem of `sourcePath`: its file name without `.defs`.
+  public var sourceStem: String {
+    let name = sourcePath.split(separator: "/").last.map(String.init) ?? sourcePath
+    return name.hasSuffix(".defs") ? String(name.dropLast(5)) : name
+  }
+
+  /// Whether this file holds the client / the server / the shared declarations.
+  var emitsClient: Bool { client && shared != .only }
+  var emitsServer: Bool { server && shared != .only }
+  var emitsShared: Bool { shared != .omitted }
 }
 
 /// One generated Swift file.
@@ -46,10 +89,9 @@ public enum SwiftEmitter {
   ) -> GeneratedFile {
     var emitter = Emitter(interface: interface, plan: plan, options: options)
     let nodes = emitter.file()
-    let stem = options.sourcePath.split(separator: "/").last.map(String.init) ?? options.sourcePath
-    let base = stem.hasSuffix(".defs") ? String(stem.dropLast(5)) : stem
     return GeneratedFile(
-      fileName: base + ".hurdidl.swift", contents: SwiftRenderer().render(nodes), diagnostics: emitter.diagnostics)
+      fileName: options.fileName(stem: options.sourceStem), contents: SwiftRenderer().render(nodes),
+      diagnostics: emitter.diagnostics)
   }
 
   /// The diagnostic code of a routine the emitter skipped.
@@ -118,7 +160,9 @@ private struct Emitter {
       .line("fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_2"),
       .blank,
     ]
-    for routine in routines {
+    // Routines not generated are reported with the routine table, translations with the server,
+    // so a module generated as several files reports each once.
+    for routine in routines where options.emitsShared {
       if let reason = routine.unsupported {
         diagnostics.append(
           Diagnostic(
@@ -129,7 +173,7 @@ private struct Emitter {
     // One warning per unapplied translation (at its first routine), naming every routine it
     // concerns: an interface translating its request port would otherwise warn for every routine.
     var ignored: [(reason: String, routines: [CheckedRoutine])] = []
-    for routine in routines where routine.unsupported == nil && options.server {
+    for routine in routines where routine.unsupported == nil && options.emitsServer {
       for reason in routine.ignoredTranslations {
         if let index = ignored.firstIndex(where: { $0.reason == reason }) {
           ignored[index].routines.append(routine.routine)
@@ -147,12 +191,23 @@ private struct Emitter {
       nodes.append(.comment(["\(options.sourcePath) declares types only: nothing to generate."]))
       return nodes
     }
-    nodes += namespaceDeclaration()
-    if options.client { nodes += [.blank, .comment(["MARK: - Client"]), .blank] + clientDeclaration() }
-    if options.server {
+    if options.emitsShared {
+      nodes += namespaceDeclaration()
+    } else {
+      let sharedFile = EmitterOptions(shared: .only, sourcePath: options.sourcePath).fileName(stem: options.sourceStem)
+      nodes.append(
+        .comment([
+          "`\(namespace)` (the routine table, reply structs and message codecs) is declared in the",
+          "file generated with the shared declarations (`\(sharedFile)`), in the same module.",
+        ]))
+    }
+    if options.emitsClient { nodes += [.blank, .comment(["MARK: - Client"]), .blank] + clientDeclaration() }
+    if options.emitsServer {
       nodes += [.blank, .comment(["MARK: - Server"]), .blank] + serverDeclarations()
     }
-    nodes += [.blank, .comment(["MARK: - Wire format (native L4 plan)"]), .blank, codecDeclaration()]
+    if options.emitsShared {
+      nodes += [.blank, .comment(["MARK: - Wire format (native L4 plan)"]), .blank, codecDeclaration()]
+    }
     return nodes
   }
 
@@ -537,7 +592,8 @@ private struct Emitter {
     return .block(
       opening: "extension \(namespace) {", body: [
         .doc(["Encoders and decoders of every message, from the native L4 plan."]),
-        .block(opening: "fileprivate enum Wire {", body: body, closing: "}"),
+        // File-private in a self-contained file; module-internal when the sides are in other files.
+        .block(opening: options.shared == .included ? "fileprivate enum Wire {" : "enum Wire {", body: body, closing: "}"),
       ], closing: "}")
   }
 }

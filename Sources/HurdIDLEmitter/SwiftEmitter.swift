@@ -173,8 +173,10 @@ private struct Emitter {
     // One warning per unapplied translation (at its first routine), naming every routine it
     // concerns: an interface translating its request port would otherwise warn for every routine.
     var ignored: [(reason: String, routines: [CheckedRoutine])] = []
-    for routine in routines where routine.unsupported == nil && options.emitsServer {
-      for reason in routine.ignoredTranslations {
+    for routine in routines where routine.unsupported == nil {
+      let reasons =
+        (options.emitsServer ? routine.ignoredTranslations : []) + (options.emitsClient ? routine.ignoredClientOptions : [])
+      for reason in reasons {
         if let index = ignored.firstIndex(where: { $0.reason == reason }) {
           ignored[index].routines.append(routine.routine)
         } else {
@@ -324,8 +326,23 @@ private struct Emitter {
     if isAsync { lines.append("Runs the blocking call off the cooperative pool; task cancellation cancels the call.") }
     lines.append("")
     lines.append("- Parameters:")
+    if server {
+      let translated = routine.target.translation?.defsInTran.map { ", through `\($0)`" } ?? ""
+      lines.append("  - target: the object the request is addressed to (request port `\(routine.target.defsName)`\(translated)).")
+    }
     for value in routine.parameters {
       lines.append("  - \(value.swiftName): `\(value.declaration)`.")
+    }
+    if !server {
+      if let wait = routine.waitTimeArgument {
+        lines.append("  - \(wait.swiftName): `waittime \(wait.declaration)`: the call's timeout in milliseconds.")
+      }
+      if let option = routine.msgOptionArgument {
+        lines.append("  - \(option.swiftName): `msgoption \(option.declaration)`: Mach message options for this call.")
+      }
+    }
+    if server, let sequence = routine.sequenceNumber {
+      lines.append("  - \(sequence.swiftName): `msgseqno \(sequence.declaration)`: the request's number among those this demux received.")
     }
     if server {
       lines.append("  - context: the caller and the call's deadline and cancellation.")
@@ -341,11 +358,26 @@ private struct Emitter {
 
   func clientMethod(_ routine: EmitRoutine, isAsync: Bool) -> SwiftFunction {
     var parameters = routine.parameters.map { SwiftFunction.Parameter(name: $0.swiftName, type: $0.shape.swiftType) }
+    for value in [routine.waitTimeArgument, routine.msgOptionArgument].compactMap(\.self) {
+      parameters.append(.init(name: value.swiftName, type: value.scalar.swiftName))
+    }
     let defaultOptions = routine.waitTimeMilliseconds.map { "HurdRPC.CallOptions(timeout: .milliseconds(\($0)))" } ?? ".default"
     parameters.append(.init(name: "options", type: "HurdRPC.CallOptions", defaultValue: defaultOptions))
     let arguments = routine.parameters.map { "\($0.swiftName.argumentLabel): \($0.swiftName)" }.joined(separator: ", ")
     let awaitKeyword = isAsync ? "await " : ""
-    var body: [SwiftNode] = [.line("let request = try \(namespace).Wire.encode\(routine.typeName)Request(\(arguments))")]
+    var body: [SwiftNode] = []
+    // `waittime`/`msgoption` arguments and a `msgoption` statement adjust this call's options.
+    if routine.waitTimeArgument != nil || routine.msgOptionArgument != nil || routine.msgOptionBits != nil {
+      let wait = routine.waitTimeArgument.map { "Swift.Int64(\($0.swiftName))" } ?? "nil"
+      let bits = routine.msgOptionArgument.map { "Swift.UInt32(truncatingIfNeeded: \($0.swiftName))" }
+        ?? String(routine.msgOptionBits ?? 0)
+      let statement = routine.waitTimeArgument == nil && routine.msgOptionBits != nil
+        ? routine.waitTimeMilliseconds.map { ", waitTimeStatement: \($0)" } ?? "" : ""
+      body.append(
+        .line(
+          "let options = try HurdRPC.GeneratedWire.callOptions(options, waitTimeMilliseconds: \(wait)\(statement), machOptions: \(bits))"))
+    }
+    body.append(.line("let request = try \(namespace).Wire.encode\(routine.typeName)Request(\(arguments))"))
     if routine.isOneWay {
       body.append(.line("try \(awaitKeyword)rpc.send(request, options: options)"))
     } else {
@@ -361,7 +393,11 @@ private struct Emitter {
   // MARK: - Server
 
   func serverRequirement(_ routine: EmitRoutine, body: [SwiftNode]?, modifiers: [String]) -> SwiftFunction {
-    var parameters = routine.parameters.map { SwiftFunction.Parameter(name: $0.swiftName, type: $0.serverParameterType) }
+    var parameters = [SwiftFunction.Parameter(label: "_", name: "target", type: routine.target.serverParameterType)]
+    parameters += routine.parameters.map { SwiftFunction.Parameter(name: $0.swiftName, type: $0.serverParameterType) }
+    if let sequence = routine.sequenceNumber {
+      parameters.append(.init(name: sequence.swiftName, type: sequence.scalar.swiftName))
+    }
     parameters.append(.init(name: "context", type: "HurdRPC.CallContext"))
     return SwiftFunction(
       documentation: documentation(routine, isAsync: false, server: true), modifiers: modifiers, name: routine.swiftName,
@@ -394,9 +430,14 @@ private struct Emitter {
     }
     let context = SwiftFunction.Parameter(name: "context", type: "HurdRPC.CallContext")
     for routine in supported {
-      for value in routine.parameters + routine.results {
-        guard let translation = value.translation else { continue }
-        let wire = value.shape.swiftType
+      // The target first (the request port is the first argument GNU MIG translates).
+      let targetValue = routine.target.translation.map {
+        (translation: $0, wire: "Self.Target", serverParameterType: routine.target.serverParameterType)
+      }
+      let values = routine.parameters + routine.results
+      for (translation, wire, serverParameterType) in [targetValue].compactMap(\.self) + values.compactMap({ value in
+        value.translation.map { (translation: $0, wire: value.shape.swiftType, serverParameterType: value.serverParameterType) }
+      }) {
         let server = "Self.\(translation.serverType)"
         if (translation.inTran != nil || translation.outTran != nil), typeDocs[translation.serverType] == nil {
           associatedTypes.append(translation.serverType)
@@ -423,7 +464,7 @@ private struct Emitter {
               thrownType: "HurdRPC.ReturnCode", returnType: wire, body: nil))
         }
         if let hook = translation.destructor, let defs = translation.defsDestructor {
-          let type = value.serverParameterType
+          let type = serverParameterType
           add(
             "destructor \(hook) \(type)",
             SwiftFunction(
@@ -435,7 +476,7 @@ private struct Emitter {
       }
     }
     guard !associatedTypes.isEmpty || !hooks.isEmpty else { return [] }
-    var nodes: [SwiftNode] = [.comment(["Translations (`intran`, `outtran`, `destructor`) the server supplies."])]
+    var nodes: [SwiftNode] = [.blank, .comment(["Translations (`intran`, `outtran`, `destructor`) the server supplies."])]
     for name in associatedTypes {
       nodes += [.doc(["The server's type for `.defs` `\(typeDocs[name]!)` values."]), .line("associatedtype \(name)")]
     }
@@ -444,10 +485,30 @@ private struct Emitter {
 
   func serverDeclarations() -> [SwiftNode] {
     let modifiers = access.isEmpty ? [] : [access.trimmed]
-    let requirements: [SwiftNode] = translationRequirements() + supported.flatMap { [SwiftNode.function(serverRequirement($0, body: nil, modifiers: [])), .blank] }
+    let targetRequirements: [SwiftNode] = [
+      .doc([
+        "The object a request is addressed to: what the capability the client invoked names (the",
+        "request port). `Void` (the default) for a server that is its only object.",
+      ]),
+      .line("associatedtype Target = Swift.Void"),
+      .blank,
+      .doc([
+        "The object `context`'s request is addressed to, found after the request was validated and",
+        "before its handler runs. A thrown code is the reply's return code; no handler runs.",
+      ]),
+      .function(
+        SwiftFunction(
+          name: "target", parameters: [.init(label: "for", name: "context", type: "HurdRPC.CallContext")],
+          thrownType: "HurdRPC.ReturnCode", returnType: "Target", body: nil)),
+      .blank,
+    ]
+    let requirements: [SwiftNode] =
+      targetRequirements + translationRequirements() + [.blank]
+      + supported.flatMap { [SwiftNode.function(serverRequirement($0, body: nil, modifiers: [])), .blank] }
     let defaults: [SwiftNode] = supported.flatMap {
       [SwiftNode.function(serverRequirement($0, body: [.line("throw .EOPNOTSUPP")], modifiers: modifiers)), .blank]
     }
+    let hasSequence = supported.contains { $0.sequenceNumber != nil }
     var dispatchBody: [SwiftNode] = [
       .line("let slot = request.label &- \(namespace).base"),
       .block(
@@ -461,16 +522,32 @@ private struct Emitter {
         .line("throw HurdRPC.RPCError(.badID, \"no routine with id \\(request.label) in subsystem \(subsystemName)\")")
       ]
     } else {
+      if hasSequence {
+        // Every request counts, malformed ones too, as Mach numbers every message it dequeues.
+        dispatchBody.insert(.line("let sequenceNumber = sequence.next()"), at: 0)
+      }
       dispatchBody.append(
         .block(
           opening: "switch routine {",
-          body: supported.map { .caseLabel("case .\($0.swiftName):", body: [.line("try \($0.swiftName)(request, reply: &reply, context: context)")]) },
+          body: supported.map {
+            let sequence = $0.sequenceNumber == nil ? "" : ", sequenceNumber: sequenceNumber"
+            return .caseLabel("case .\($0.swiftName):", body: [.line("try \($0.swiftName)(request, reply: &reply\(sequence), context: context)")])
+          },
           closing: "}"))
     }
     var demuxBody: [SwiftNode] = [
       .doc(["The handlers every valid request goes to."]),
       .line("\(access)let server: Server"),
       .blank,
+    ]
+    if hasSequence {
+      demuxBody += [
+        .doc(["Numbers the requests this demux receives (`msgseqno`), from 0."]),
+        .line("let sequence = HurdRPC.GeneratedWire.RequestSequence()"),
+        .blank,
+      ]
+    }
+    demuxBody += [
       .doc(["A demultiplexer that hands valid requests to `server`."]),
       .line("\(access)init(_ server: Server) { self.server = server }"),
       .blank,
@@ -503,6 +580,12 @@ private struct Emitter {
       ]),
       .line("\(access)protocol \(namespace)ServerDefaults: \(namespace)Server {}"),
       .blank,
+      .block(
+        opening: "extension \(namespace)Server where Target == Swift.Void {", body: [
+          .doc(["A server that is its only object: every request is addressed to the server itself."]),
+          .line("\(access)func target(for context: HurdRPC.CallContext) {}"),
+        ], closing: "}"),
+      .blank,
       .block(opening: "extension \(namespace)ServerDefaults {", body: defaults, closing: "}"),
       .blank,
       .doc([
@@ -527,8 +610,22 @@ private struct Emitter {
     }
     // Translations: intran each parameter in order (its destructor deferred at once, so it runs
     // after the handler whatever happens, in reverse order), the handler, then outtran the results.
-    var handling: [SwiftNode] = []
+    var handling: [SwiftNode] = [.line("let target = try server.target(for: context)")]
     var callArguments: [String] = []
+    // The target is the first value GNU MIG translates (the request port comes first).
+    if let translation = routine.target.translation {
+      var local = "target"
+      if let hook = translation.inTran {
+        local = "target_translated"
+        handling.append(.line("let \(local): Server.\(translation.serverType) = try server.\(hook)(target, context: context)"))
+      }
+      if let hook = translation.destructor {
+        handling.append(.line("defer { server.\(hook)(\(local)) }"))
+      }
+      callArguments.append(local)
+    } else {
+      callArguments.append("target")
+    }
     for value in routine.parameters {
       let label = value.swiftName.argumentLabel
       guard let translation = value.translation else {
@@ -546,6 +643,9 @@ private struct Emitter {
         handling.append(.line("defer { server.\(hook)(\(local)) }"))
       }
       callArguments.append("\(label): \(local)")
+    }
+    if let sequence = routine.sequenceNumber {
+      callArguments.append("\(sequence.swiftName.argumentLabel): \(sequence.scalar.swiftName)(truncatingIfNeeded: sequenceNumber)")
     }
     let call = "server.\(routine.swiftName)(" + (callArguments + ["context: context"]).joined(separator: ", ") + ")"
     let encodeReply: SwiftNode
@@ -574,12 +674,15 @@ private struct Emitter {
     }
     body.append(.doCatch(body: handling, handler: [.line("throw HurdRPC.RPCError(.returnCode(error))")]))
     if !routine.isOneWay { body.append(encodeReply) }
+    var parameters: [SwiftFunction.Parameter] = [
+      .init(label: "_", name: "request", type: "borrowing HurdRPC.Message"),
+      .init(name: "reply", type: "inout HurdRPC.Message"),
+    ]
+    if routine.sequenceNumber != nil { parameters.append(.init(name: "sequenceNumber", type: "Swift.UInt64")) }
+    parameters.append(.init(name: "context", type: "HurdRPC.CallContext"))
     return SwiftFunction(
       documentation: [routineSummary(routine)], modifiers: ["private"], name: routine.swiftName,
-      parameters: [
-        .init(label: "_", name: "request", type: "borrowing HurdRPC.Message"),
-        .init(name: "reply", type: "inout HurdRPC.Message"), .init(name: "context", type: "HurdRPC.CallContext"),
-      ], thrownType: "HurdRPC.RPCError", body: body)
+      parameters: parameters, thrownType: "HurdRPC.RPCError", body: body)
   }
 
   // MARK: - Codecs

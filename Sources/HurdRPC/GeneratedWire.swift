@@ -256,3 +256,68 @@ public enum GeneratedWire {
     return capability
   }
 }
+
+// MARK: - Out-of-band values (`waittime`, `msgoption`, `msgseqno`)
+
+@_spi(Generated)
+extension GeneratedWire {
+  /// Mach message options (`mach/message.h`) a `msgoption` may carry.
+  public enum MachOption {
+    public static let sendMessage: UInt32 = 0x1
+    public static let receiveMessage: UInt32 = 0x2
+    public static let sendTimeout: UInt32 = 0x10
+    public static let sendNotify: UInt32 = 0x20
+    public static let sendInterrupt: UInt32 = 0x40
+    public static let sendCancel: UInt32 = 0x80
+    public static let receiveTimeout: UInt32 = 0x100
+    public static let receiveNotify: UInt32 = 0x200
+    public static let receiveInterrupt: UInt32 = 0x400
+    public static let receiveLarge: UInt32 = 0x800
+    /// What an L4 call can honour (the rest have no L4 equivalent).
+    public static let supported: UInt32 =
+      sendMessage | receiveMessage | sendTimeout | sendInterrupt | receiveTimeout | receiveInterrupt | receiveLarge
+  }
+
+  /// A call's options after a `waittime` argument (milliseconds) and Mach `msgoption` bits, as
+  /// GNU MIG passes them to `mach_msg`: the waittime bounds the whole call; `MACH_SEND_TIMEOUT` /
+  /// `MACH_RCV_TIMEOUT` bound that phase by the waittime (0 without one: do not block, Mach's
+  /// `MACH_MSG_TIMEOUT_NONE`); the interrupt bits ask for what L4 always does (an interrupted IPC
+  /// fails with `.cancelled`/`.aborted` instead of restarting); `MACH_RCV_LARGE` changes nothing
+  /// (a reply that does not fit fails either way). Options with no L4 equivalent (`SEND_NOTIFY`,
+  /// `SEND_CANCEL`, `RCV_NOTIFY`, unknown bits) fail the call with `.unsupported` before
+  /// anything is sent.
+  /// `waitTimeStatement` is the `.defs` `waittime` statement's value: it bounds the timed phases
+  /// when no argument is given (the whole call's default timeout is already in `options`).
+  public static func callOptions(
+    _ options: CallOptions, waitTimeMilliseconds: Int64?, waitTimeStatement: Int64? = nil, machOptions: UInt32
+  ) throws(RPCError) -> CallOptions {
+    var options = options
+    let unsupported = machOptions & ~MachOption.supported
+    guard unsupported == 0 else {
+      throw RPCError(.unsupported, "Mach message options 0x\(String(unsupported, radix: 16)) have no L4 equivalent")
+    }
+    let phase: IPCTimeout = (waitTimeMilliseconds ?? waitTimeStatement).map { $0 <= 0 ? .zero : .after(.milliseconds($0)) } ?? .zero
+    if let waitTimeMilliseconds { options.timeout = .milliseconds(max(0, waitTimeMilliseconds)) }
+    if machOptions & MachOption.sendTimeout != 0 { options.sendTimeout = phase }
+    if machOptions & MachOption.receiveTimeout != 0 { options.receiveTimeout = phase }
+    return options
+  }
+
+  /// Numbers the requests a generated demux receives (`msgseqno`): 0, 1, 2, … in the order they
+  /// reach the demux, every request counted (malformed ones too, as Mach numbers every message
+  /// dequeued from a receive right). One per demux value and its copies.
+  public final class RequestSequence: Sendable {
+    private let lock = PThreadMutex()
+    private nonisolated(unsafe) var following: UInt64 = 0
+
+    public init() {}
+
+    /// The next number.
+    public func next() -> UInt64 {
+      lock.withLock {
+        defer { following &+= 1 }
+        return following
+      }
+    }
+  }
+}

@@ -65,24 +65,28 @@ struct EmitterTests {
     ] {
       #expect(file.contents.components(separatedBy: declaration).count == 2, "\(declaration)")
     }
-    #expect(file.contents.contains("func redeem(\n    ticket: Self.TicketObjT,"))
+    #expect(file.contents.contains("func redeem(\n    _ target: Self.Target,\n    ticket: Self.TicketObjT,"))
     try Self.compare(file.contents, with: Self.goldens.appending(path: "translations-default.hurdidl.swift"))
   }
 
-  /// Translations the generated code cannot apply are never dropped silently: each is a warning.
-  @Test func unappliedTranslationsAreDiagnosed() throws {
+  /// The request port's translation applies to the target object; what cannot be applied (an
+  /// `intranpayload`) is never dropped silently: it is a warning.
+  @Test func requestPortTranslationsApplyToTheTarget() throws {
     let result = DefsToSwift.compile(
       path: Self.inputs.appending(path: "target-translation.defs").path, displayPath: "target-translation.defs",
       includeRoot: Self.inputs.path)
     let file = try #require(result.file, "\(result.errors)")
     let messages = file.diagnostics.map(\.message)
     #expect(file.diagnostics.allSatisfy { $0.code == SwiftEmitter.unsupportedCode && $0.severity == .warning })
-    // One warning per translation, naming every routine it concerns.
-    #expect(messages.contains { $0.hasPrefix("routines 'touch', 'poke_object': intran 'begin_using' of request port 'object'") })
-    #expect(messages.contains { $0.contains("destructor 'end_using' of request port 'object'") })
     #expect(messages.contains { $0.hasPrefix("routine 'touch': intranpayload 'handle_payload' of argument 'handle'") })
-    #expect(messages.count == 3, "\(messages)")
-    // The routines are still generated, the argument's intran applied.
+    #expect(messages.count == 1, "\(messages)")
+    // The target: resolved, translated by the request port's intran, destroyed after the handler.
+    #expect(file.contents.contains("let target = try server.target(for: context)"))
+    #expect(file.contents.contains("let target_translated: Server.ObjectRefT = try server.beginUsing(target, context: context)"))
+    #expect(file.contents.contains("defer { server.endUsing(target_translated) }"))
+    #expect(file.contents.contains("func beginUsing(\n    _ value: Self.Target,"))
+    #expect(file.contents.contains("func touch(\n    _ target: Self.ObjectRefT,"))
+    // The argument's intran is applied too.
     #expect(file.contents.contains("let handle_translated: Server.HandleRefT = try server.lookupHandle(handle, context: context)"))
     // A client-only file has no handlers to translate for: no warnings.
     let client = DefsToSwift.compile(

@@ -169,13 +169,23 @@ struct ClashClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
 /// Server of subsystem `clash`: one requirement per routine. A handler returns its results or
 /// throws a return code, which the client receives as `RPCError.Code.returnCode`.
 protocol ClashServer: Swift.Sendable {
+  /// The object a request is addressed to: what the capability the client invoked names (the
+  /// request port). `Void` (the default) for a server that is its only object.
+  associatedtype Target = Swift.Void
+
+  /// The object `context`'s request is addressed to, found after the request was validated and
+  /// before its handler runs. A thrown code is the reply's return code; no handler runs.
+  func target(for context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) -> Target
+
   /// `dispatch` — request 10, reply 110 (clash.defs:7).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - optionsValue: `in options: int32`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `reply`.
   func dispatchRoutine(
+    _ target: Self.Target,
     optionsValue: Swift.Int32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.Int32
@@ -183,11 +193,13 @@ protocol ClashServer: Swift.Sendable {
   /// `rpc` — request 11, reply 111 (clash.defs:8).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - `switch`: `in switch: int32`.
   ///   - contextValue: `in context: int32`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `message`, `results`.
   func rpcRoutine(
+    _ target: Self.Target,
     `switch`: Swift.Int32,
     contextValue: Swift.Int32,
     context: HurdRPC.CallContext
@@ -196,10 +208,12 @@ protocol ClashServer: Swift.Sendable {
   /// `default` — request 12, reply 112 (clash.defs:9).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - selfValue: `in self: int32`.
   ///   - overflowValue: `in overflow: int32`.
   ///   - context: the caller and the call's deadline and cancellation.
   func `default`(
+    _ target: Self.Target,
     selfValue: Swift.Int32,
     overflowValue: Swift.Int32,
     context: HurdRPC.CallContext
@@ -210,14 +224,21 @@ protocol ClashServer: Swift.Sendable {
 /// supported) for every routine it does not implement.
 protocol ClashServerDefaults: ClashServer {}
 
+extension ClashServer where Target == Swift.Void {
+  /// A server that is its only object: every request is addressed to the server itself.
+  func target(for context: HurdRPC.CallContext) {}
+}
+
 extension ClashServerDefaults {
   /// `dispatch` — request 10, reply 110 (clash.defs:7).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - optionsValue: `in options: int32`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `reply`.
   func dispatchRoutine(
+    _ target: Self.Target,
     optionsValue: Swift.Int32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.Int32 {
@@ -227,11 +248,13 @@ extension ClashServerDefaults {
   /// `rpc` — request 11, reply 111 (clash.defs:8).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - `switch`: `in switch: int32`.
   ///   - contextValue: `in context: int32`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `message`, `results`.
   func rpcRoutine(
+    _ target: Self.Target,
     `switch`: Swift.Int32,
     contextValue: Swift.Int32,
     context: HurdRPC.CallContext
@@ -242,10 +265,12 @@ extension ClashServerDefaults {
   /// `default` — request 12, reply 112 (clash.defs:9).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - selfValue: `in self: int32`.
   ///   - overflowValue: `in overflow: int32`.
   ///   - context: the caller and the call's deadline and cancellation.
   func `default`(
+    _ target: Self.Target,
     selfValue: Swift.Int32,
     overflowValue: Swift.Int32,
     context: HurdRPC.CallContext
@@ -295,7 +320,8 @@ struct ClashDemux<Server: ClashServer>: HurdRPC.Demultiplexer {
     let optionsValue = try Clash.Wire.decodeDispatchRequest(request)
     let results: Swift.Int32
     do {
-      results = try server.dispatchRoutine(optionsValue: optionsValue, context: context)
+      let target = try server.target(for: context)
+      results = try server.dispatchRoutine(target, optionsValue: optionsValue, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -311,7 +337,8 @@ struct ClashDemux<Server: ClashServer>: HurdRPC.Demultiplexer {
     let (`switch`, contextValue) = try Clash.Wire.decodeRPCRequest(request)
     let results: Clash.RPCReply
     do {
-      results = try server.rpcRoutine(switch: `switch`, contextValue: contextValue, context: context)
+      let target = try server.target(for: context)
+      results = try server.rpcRoutine(target, switch: `switch`, contextValue: contextValue, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -326,7 +353,8 @@ struct ClashDemux<Server: ClashServer>: HurdRPC.Demultiplexer {
   ) throws(HurdRPC.RPCError) {
     let (selfValue, overflowValue) = try Clash.Wire.decodeDefaultRequest(request)
     do {
-      try server.`default`(selfValue: selfValue, overflowValue: overflowValue, context: context)
+      let target = try server.target(for: context)
+      try server.`default`(target, selfValue: selfValue, overflowValue: overflowValue, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }

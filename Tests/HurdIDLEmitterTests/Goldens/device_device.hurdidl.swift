@@ -512,14 +512,24 @@ struct DeviceClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
 /// Server of subsystem `device`: one requirement per routine. A handler returns its results or
 /// throws a return code, which the client receives as `RPCError.Code.returnCode`.
 protocol DeviceServer: Swift.Sendable {
+  /// The object a request is addressed to: what the capability the client invoked names (the
+  /// request port). `Void` (the default) for a server that is its only object.
+  associatedtype Target = Swift.Void
+
+  /// The object `context`'s request is addressed to, found after the request was validated and
+  /// before its handler runs. A thrown code is the reply's return code; no handler runs.
+  func target(for context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) -> Target
+
   /// `device_open` — request 2800, reply 2900 (device/device.defs:56).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `master_port`).
   ///   - mode: `in mode: dev_mode_t`.
   ///   - name: `in name: dev_name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `device`.
   func deviceOpen(
+    _ target: Self.Target,
     mode: Swift.Int32,
     name: Swift.String,
     context: HurdRPC.CallContext
@@ -528,18 +538,21 @@ protocol DeviceServer: Swift.Sendable {
   /// `device_close` — request 2801, reply 2901 (device/device.defs:73).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `device`).
   ///   - context: the caller and the call's deadline and cancellation.
-  func deviceClose(context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode)
+  func deviceClose(_ target: Self.Target, context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode)
 
   /// `device_write` — request 2802, reply 2902 (device/device.defs:77).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `device`).
   ///   - mode: `in mode: dev_mode_t`.
   ///   - recnum: `in recnum: recnum_t`.
   ///   - data: `in data: io_buf_ptr_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `bytes_written`.
   func deviceWrite(
+    _ target: Self.Target,
     mode: Swift.Int32,
     recnum: Swift.Int64,
     data: HurdRPC.MemoryRegion,
@@ -549,12 +562,14 @@ protocol DeviceServer: Swift.Sendable {
   /// `device_write_inband` — request 2803, reply 2903 (device/device.defs:86).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `device`).
   ///   - mode: `in mode: dev_mode_t`.
   ///   - recnum: `in recnum: recnum_t`.
   ///   - data: `in data: io_buf_ptr_inband_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `bytes_written`.
   func deviceWriteInband(
+    _ target: Self.Target,
     mode: Swift.Int32,
     recnum: Swift.Int64,
     data: [Swift.UInt8],
@@ -564,12 +579,14 @@ protocol DeviceServer: Swift.Sendable {
   /// `device_read` — request 2804, reply 2904 (device/device.defs:95).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `device`).
   ///   - mode: `in mode: dev_mode_t`.
   ///   - recnum: `in recnum: recnum_t`.
   ///   - bytesWanted: `in bytes_wanted: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `data`.
   func deviceRead(
+    _ target: Self.Target,
     mode: Swift.Int32,
     recnum: Swift.Int64,
     bytesWanted: Swift.Int32,
@@ -579,12 +596,14 @@ protocol DeviceServer: Swift.Sendable {
   /// `device_read_inband` — request 2805, reply 2905 (device/device.defs:104).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `device`).
   ///   - mode: `in mode: dev_mode_t`.
   ///   - recnum: `in recnum: recnum_t`.
   ///   - bytesWanted: `in bytes_wanted: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `data`.
   func deviceReadInband(
+    _ target: Self.Target,
     mode: Swift.Int32,
     recnum: Swift.Int64,
     bytesWanted: Swift.Int32,
@@ -594,6 +613,7 @@ protocol DeviceServer: Swift.Sendable {
   /// `device_map` — request 2809, reply 2909 (device/device.defs:117).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `device`).
   ///   - prot: `in prot: vm_prot_t`.
   ///   - offset: `in offset: vm_offset_t`.
   ///   - size: `in size: vm_size_t`.
@@ -601,6 +621,7 @@ protocol DeviceServer: Swift.Sendable {
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `pager`.
   func deviceMap(
+    _ target: Self.Target,
     prot: Swift.Int32,
     offset: Swift.Int64,
     size: Swift.Int64,
@@ -611,10 +632,12 @@ protocol DeviceServer: Swift.Sendable {
   /// `device_set_status` — request 2810, reply 2910 (device/device.defs:126).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `device`).
   ///   - flavor: `in flavor: dev_flavor_t`.
   ///   - status: `in status: dev_status_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func deviceSetStatus(
+    _ target: Self.Target,
     flavor: Swift.Int32,
     status: [Swift.Int32],
     context: HurdRPC.CallContext
@@ -623,11 +646,13 @@ protocol DeviceServer: Swift.Sendable {
   /// `device_get_status` — request 2811, reply 2911 (device/device.defs:132).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `device`).
   ///   - flavor: `in flavor: dev_flavor_t`.
   ///   - statusCnt: `countInOut statusCnt: mach_msg_type_number_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `status`.
   func deviceGetStatus(
+    _ target: Self.Target,
     flavor: Swift.Int32,
     statusCnt: Swift.Int32,
     context: HurdRPC.CallContext
@@ -636,11 +661,13 @@ protocol DeviceServer: Swift.Sendable {
   /// `device_set_filter` — request 2812, reply 2912 (device/device.defs:138).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `device`).
   ///   - receivePort: `in receive_port: mach_port_send_t`.
   ///   - priority: `in priority: int`.
   ///   - filter: `in filter: filter_array_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func deviceSetFilter(
+    _ target: Self.Target,
     receivePort: HurdRPC.CapabilityItem,
     priority: Swift.Int32,
     filter: [Swift.Int16],
@@ -650,11 +677,13 @@ protocol DeviceServer: Swift.Sendable {
   /// `device_intr_register` — request 2813, reply 2913 (device/device.defs:145).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `device`).
   ///   - id: `in id: int`.
   ///   - flags: `in flags: int`.
   ///   - receivePort: `in receive_port: mach_port_send_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func deviceIntrRegister(
+    _ target: Self.Target,
     id: Swift.Int32,
     flags: Swift.Int32,
     receivePort: HurdRPC.CapabilityItem,
@@ -664,9 +693,11 @@ protocol DeviceServer: Swift.Sendable {
   /// `device_intr_ack` — request 2814, reply 2914 (device/device.defs:159).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `device`).
   ///   - receivePort: `in receive_port: mach_port_send_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func deviceIntrAck(
+    _ target: Self.Target,
     receivePort: HurdRPC.CapabilityItem,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode)
@@ -676,15 +707,22 @@ protocol DeviceServer: Swift.Sendable {
 /// supported) for every routine it does not implement.
 protocol DeviceServerDefaults: DeviceServer {}
 
+extension DeviceServer where Target == Swift.Void {
+  /// A server that is its only object: every request is addressed to the server itself.
+  func target(for context: HurdRPC.CallContext) {}
+}
+
 extension DeviceServerDefaults {
   /// `device_open` — request 2800, reply 2900 (device/device.defs:56).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `master_port`).
   ///   - mode: `in mode: dev_mode_t`.
   ///   - name: `in name: dev_name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `device`.
   func deviceOpen(
+    _ target: Self.Target,
     mode: Swift.Int32,
     name: Swift.String,
     context: HurdRPC.CallContext
@@ -695,20 +733,23 @@ extension DeviceServerDefaults {
   /// `device_close` — request 2801, reply 2901 (device/device.defs:73).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `device`).
   ///   - context: the caller and the call's deadline and cancellation.
-  func deviceClose(context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) {
+  func deviceClose(_ target: Self.Target, context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) {
     throw .EOPNOTSUPP
   }
 
   /// `device_write` — request 2802, reply 2902 (device/device.defs:77).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `device`).
   ///   - mode: `in mode: dev_mode_t`.
   ///   - recnum: `in recnum: recnum_t`.
   ///   - data: `in data: io_buf_ptr_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `bytes_written`.
   func deviceWrite(
+    _ target: Self.Target,
     mode: Swift.Int32,
     recnum: Swift.Int64,
     data: HurdRPC.MemoryRegion,
@@ -720,12 +761,14 @@ extension DeviceServerDefaults {
   /// `device_write_inband` — request 2803, reply 2903 (device/device.defs:86).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `device`).
   ///   - mode: `in mode: dev_mode_t`.
   ///   - recnum: `in recnum: recnum_t`.
   ///   - data: `in data: io_buf_ptr_inband_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `bytes_written`.
   func deviceWriteInband(
+    _ target: Self.Target,
     mode: Swift.Int32,
     recnum: Swift.Int64,
     data: [Swift.UInt8],
@@ -737,12 +780,14 @@ extension DeviceServerDefaults {
   /// `device_read` — request 2804, reply 2904 (device/device.defs:95).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `device`).
   ///   - mode: `in mode: dev_mode_t`.
   ///   - recnum: `in recnum: recnum_t`.
   ///   - bytesWanted: `in bytes_wanted: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `data`.
   func deviceRead(
+    _ target: Self.Target,
     mode: Swift.Int32,
     recnum: Swift.Int64,
     bytesWanted: Swift.Int32,
@@ -754,12 +799,14 @@ extension DeviceServerDefaults {
   /// `device_read_inband` — request 2805, reply 2905 (device/device.defs:104).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `device`).
   ///   - mode: `in mode: dev_mode_t`.
   ///   - recnum: `in recnum: recnum_t`.
   ///   - bytesWanted: `in bytes_wanted: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `data`.
   func deviceReadInband(
+    _ target: Self.Target,
     mode: Swift.Int32,
     recnum: Swift.Int64,
     bytesWanted: Swift.Int32,
@@ -771,6 +818,7 @@ extension DeviceServerDefaults {
   /// `device_map` — request 2809, reply 2909 (device/device.defs:117).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `device`).
   ///   - prot: `in prot: vm_prot_t`.
   ///   - offset: `in offset: vm_offset_t`.
   ///   - size: `in size: vm_size_t`.
@@ -778,6 +826,7 @@ extension DeviceServerDefaults {
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `pager`.
   func deviceMap(
+    _ target: Self.Target,
     prot: Swift.Int32,
     offset: Swift.Int64,
     size: Swift.Int64,
@@ -790,10 +839,12 @@ extension DeviceServerDefaults {
   /// `device_set_status` — request 2810, reply 2910 (device/device.defs:126).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `device`).
   ///   - flavor: `in flavor: dev_flavor_t`.
   ///   - status: `in status: dev_status_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func deviceSetStatus(
+    _ target: Self.Target,
     flavor: Swift.Int32,
     status: [Swift.Int32],
     context: HurdRPC.CallContext
@@ -804,11 +855,13 @@ extension DeviceServerDefaults {
   /// `device_get_status` — request 2811, reply 2911 (device/device.defs:132).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `device`).
   ///   - flavor: `in flavor: dev_flavor_t`.
   ///   - statusCnt: `countInOut statusCnt: mach_msg_type_number_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `status`.
   func deviceGetStatus(
+    _ target: Self.Target,
     flavor: Swift.Int32,
     statusCnt: Swift.Int32,
     context: HurdRPC.CallContext
@@ -819,11 +872,13 @@ extension DeviceServerDefaults {
   /// `device_set_filter` — request 2812, reply 2912 (device/device.defs:138).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `device`).
   ///   - receivePort: `in receive_port: mach_port_send_t`.
   ///   - priority: `in priority: int`.
   ///   - filter: `in filter: filter_array_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func deviceSetFilter(
+    _ target: Self.Target,
     receivePort: HurdRPC.CapabilityItem,
     priority: Swift.Int32,
     filter: [Swift.Int16],
@@ -835,11 +890,13 @@ extension DeviceServerDefaults {
   /// `device_intr_register` — request 2813, reply 2913 (device/device.defs:145).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `device`).
   ///   - id: `in id: int`.
   ///   - flags: `in flags: int`.
   ///   - receivePort: `in receive_port: mach_port_send_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func deviceIntrRegister(
+    _ target: Self.Target,
     id: Swift.Int32,
     flags: Swift.Int32,
     receivePort: HurdRPC.CapabilityItem,
@@ -851,9 +908,11 @@ extension DeviceServerDefaults {
   /// `device_intr_ack` — request 2814, reply 2914 (device/device.defs:159).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `device`).
   ///   - receivePort: `in receive_port: mach_port_send_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func deviceIntrAck(
+    _ target: Self.Target,
     receivePort: HurdRPC.CapabilityItem,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) {
@@ -920,7 +979,8 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
     let (mode, name) = try Device.Wire.decodeDeviceOpenRequest(request)
     let results: HurdRPC.CapabilityItem
     do {
-      results = try server.deviceOpen(mode: mode, name: name, context: context)
+      let target = try server.target(for: context)
+      results = try server.deviceOpen(target, mode: mode, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -935,7 +995,8 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
   ) throws(HurdRPC.RPCError) {
     try Device.Wire.decodeDeviceCloseRequest(request)
     do {
-      try server.deviceClose(context: context)
+      let target = try server.target(for: context)
+      try server.deviceClose(target, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -951,7 +1012,8 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
     let (mode, recnum, data) = try Device.Wire.decodeDeviceWriteRequest(request)
     let results: Swift.Int32
     do {
-      results = try server.deviceWrite(mode: mode, recnum: recnum, data: data, context: context)
+      let target = try server.target(for: context)
+      results = try server.deviceWrite(target, mode: mode, recnum: recnum, data: data, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -967,7 +1029,8 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
     let (mode, recnum, data) = try Device.Wire.decodeDeviceWriteInbandRequest(request)
     let results: Swift.Int32
     do {
-      results = try server.deviceWriteInband(mode: mode, recnum: recnum, data: data, context: context)
+      let target = try server.target(for: context)
+      results = try server.deviceWriteInband(target, mode: mode, recnum: recnum, data: data, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -983,7 +1046,8 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
     let (mode, recnum, bytesWanted) = try Device.Wire.decodeDeviceReadRequest(request)
     let results: HurdRPC.MemoryRegion
     do {
-      results = try server.deviceRead(mode: mode, recnum: recnum, bytesWanted: bytesWanted, context: context)
+      let target = try server.target(for: context)
+      results = try server.deviceRead(target, mode: mode, recnum: recnum, bytesWanted: bytesWanted, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -999,7 +1063,8 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
     let (mode, recnum, bytesWanted) = try Device.Wire.decodeDeviceReadInbandRequest(request)
     let results: [Swift.UInt8]
     do {
-      results = try server.deviceReadInband(mode: mode, recnum: recnum, bytesWanted: bytesWanted, context: context)
+      let target = try server.target(for: context)
+      results = try server.deviceReadInband(target, mode: mode, recnum: recnum, bytesWanted: bytesWanted, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1015,7 +1080,8 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
     let (prot, offset, size, unmap) = try Device.Wire.decodeDeviceMapRequest(request)
     let results: HurdRPC.CapabilityName
     do {
-      results = try server.deviceMap(prot: prot, offset: offset, size: size, unmap: unmap, context: context)
+      let target = try server.target(for: context)
+      results = try server.deviceMap(target, prot: prot, offset: offset, size: size, unmap: unmap, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1030,7 +1096,8 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
   ) throws(HurdRPC.RPCError) {
     let (flavor, status) = try Device.Wire.decodeDeviceSetStatusRequest(request)
     do {
-      try server.deviceSetStatus(flavor: flavor, status: status, context: context)
+      let target = try server.target(for: context)
+      try server.deviceSetStatus(target, flavor: flavor, status: status, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1046,7 +1113,8 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
     let (flavor, statusCnt) = try Device.Wire.decodeDeviceGetStatusRequest(request)
     let results: [Swift.Int32]
     do {
-      results = try server.deviceGetStatus(flavor: flavor, statusCnt: statusCnt, context: context)
+      let target = try server.target(for: context)
+      results = try server.deviceGetStatus(target, flavor: flavor, statusCnt: statusCnt, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1061,7 +1129,8 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
   ) throws(HurdRPC.RPCError) {
     let (receivePort, priority, filter) = try Device.Wire.decodeDeviceSetFilterRequest(request)
     do {
-      try server.deviceSetFilter(receivePort: receivePort, priority: priority, filter: filter, context: context)
+      let target = try server.target(for: context)
+      try server.deviceSetFilter(target, receivePort: receivePort, priority: priority, filter: filter, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1076,7 +1145,8 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
   ) throws(HurdRPC.RPCError) {
     let (id, flags, receivePort) = try Device.Wire.decodeDeviceIntrRegisterRequest(request)
     do {
-      try server.deviceIntrRegister(id: id, flags: flags, receivePort: receivePort, context: context)
+      let target = try server.target(for: context)
+      try server.deviceIntrRegister(target, id: id, flags: flags, receivePort: receivePort, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1091,7 +1161,8 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
   ) throws(HurdRPC.RPCError) {
     let receivePort = try Device.Wire.decodeDeviceIntrAckRequest(request)
     do {
-      try server.deviceIntrAck(receivePort: receivePort, context: context)
+      let target = try server.target(for: context)
+      try server.deviceIntrAck(target, receivePort: receivePort, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }

@@ -777,9 +777,18 @@ struct KindsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
 /// Server of subsystem `kinds`: one requirement per routine. A handler returns its results or
 /// throws a return code, which the client receives as `RPCError.Code.returnCode`.
 protocol KindsServer: Swift.Sendable {
+  /// The object a request is addressed to: what the capability the client invoked names (the
+  /// request port). `Void` (the default) for a server that is its only object.
+  associatedtype Target = Swift.Void
+
+  /// The object `context`'s request is addressed to, found after the request was validated and
+  /// before its handler runs. A thrown code is the reply's return code; no handler runs.
+  func target(for context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) -> Target
+
   /// `widths` — request 7000, reply 7100 (kinds.defs:15).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - a: `in a: int8`.
   ///   - b: `in b: int16`.
   ///   - c: `in c: int64_t`.
@@ -787,6 +796,7 @@ protocol KindsServer: Swift.Sendable {
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `e`, `f`, `g`, `h`.
   func widths(
+    _ target: Self.Target,
     a: Swift.Int8,
     b: Swift.Int16,
     c: Swift.Int64,
@@ -797,10 +807,12 @@ protocol KindsServer: Swift.Sendable {
   /// `checksum` — request 7001, reply 7101 (kinds.defs:18).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - data: `in data: pointer_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `sum`.
   func checksum(
+    _ target: Self.Target,
     data: HurdRPC.MemoryRegion,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.Int64
@@ -808,10 +820,12 @@ protocol KindsServer: Swift.Sendable {
   /// `fill_page` — request 7002, reply 7102 (kinds.defs:20).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - value: `in value: int8`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `page`.
   func fillPage(
+    _ target: Self.Target,
     value: Swift.Int8,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> HurdRPC.MemoryRegion
@@ -819,10 +833,12 @@ protocol KindsServer: Swift.Sendable {
   /// `echo_data` — request 7003, reply 7103 (kinds.defs:22).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - data: `in data: pointer_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `echoed`.
   func echoData(
+    _ target: Self.Target,
     data: HurdRPC.MemoryRegion,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> HurdRPC.MemoryRegion
@@ -830,10 +846,12 @@ protocol KindsServer: Swift.Sendable {
   /// `count_words` — request 7004, reply 7104 (kinds.defs:24).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - words: `in words: words_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `total`, `doubled`.
   func countWords(
+    _ target: Self.Target,
     words: [Swift.Int32],
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Kinds.CountWordsReply
@@ -841,10 +859,12 @@ protocol KindsServer: Swift.Sendable {
   /// `relabel` — request 7005, reply 7105 (kinds.defs:26).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - label: `in label: label_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `upper`.
   func relabel(
+    _ target: Self.Target,
     label: Swift.String,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.String
@@ -852,10 +872,12 @@ protocol KindsServer: Swift.Sendable {
   /// `invert` — request 7006, reply 7106 (kinds.defs:28).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - flags: `in flags: bools_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `inverted`.
   func invert(
+    _ target: Self.Target,
     flags: [Swift.Bool],
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> [Swift.Bool]
@@ -863,10 +885,12 @@ protocol KindsServer: Swift.Sendable {
   /// `swap_port` — request 7007, reply 7107 (kinds.defs:30).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - given: `in given: mach_port_copy_send_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `taken`.
   func swapPort(
+    _ target: Self.Target,
     given: HurdRPC.CapabilityName,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> HurdRPC.CapabilityName
@@ -874,10 +898,12 @@ protocol KindsServer: Swift.Sendable {
   /// `status` — request 7008, reply 7108 (kinds.defs:35).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - seed: `in seed: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `status`, `pair`.
   func status(
+    _ target: Self.Target,
     seed: Swift.Int32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Kinds.StatusReply
@@ -885,10 +911,12 @@ protocol KindsServer: Swift.Sendable {
   /// `pass_right` — request 7009, reply 7109 (kinds.defs:37).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - right: `in right: mach_port_poly_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `back`.
   func passRight(
+    _ target: Self.Target,
     right: HurdRPC.CapabilityItem,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> HurdRPC.CapabilityItem
@@ -896,10 +924,12 @@ protocol KindsServer: Swift.Sendable {
   /// `first_squares` — request 7010, reply 7110 (kinds.defs:41).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - squaresCnt: `countInOut squaresCnt: mach_msg_type_number_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `squares`.
   func firstSquares(
+    _ target: Self.Target,
     squaresCnt: Swift.Int32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> [Swift.Int32]
@@ -907,11 +937,13 @@ protocol KindsServer: Swift.Sendable {
   /// `reverse_ports` — request 7011, reply 7111 (kinds.defs:45).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - pair: `in pair: port_pair_t`.
   ///   - ports: `in ports: mach_port_array_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `reversed`.
   func reversePorts(
+    _ target: Self.Target,
     pair: [HurdRPC.CapabilityName],
     ports: [HurdRPC.CapabilityName],
     context: HurdRPC.CallContext
@@ -920,11 +952,13 @@ protocol KindsServer: Swift.Sendable {
   /// `hand_over` — request 7012, reply 7112 (kinds.defs:47).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - data: `in data: pointer_t`.
   ///   - dataDealloc: `dealloc dataDealloc: boolean_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `granted`, `size`.
   func handOver(
+    _ target: Self.Target,
     data: HurdRPC.MemoryRegion,
     dataDealloc: Swift.Bool,
     context: HurdRPC.CallContext
@@ -933,12 +967,14 @@ protocol KindsServer: Swift.Sendable {
   /// `sum_block` — request 7013, reply 7113 (kinds.defs:51).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - first: `in first: int`.
   ///   - block: `in block: block_t`.
   ///   - last: `in last: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `total`, `echo`.
   func sumBlock(
+    _ target: Self.Target,
     first: Swift.Int32,
     block: [Swift.Int64],
     last: Swift.Int32,
@@ -948,12 +984,14 @@ protocol KindsServer: Swift.Sendable {
   /// `scale` — request 7014, reply 7114 (kinds.defs:57).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - factor: `in factor: real32_t`.
   ///   - offset: `in offset: real64_t`.
   ///   - vector: `in vector: vector_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `sum`, `scaled`.
   func scale(
+    _ target: Self.Target,
     factor: Swift.Float,
     offset: Swift.Double,
     vector: [Swift.Float],
@@ -963,6 +1001,7 @@ protocol KindsServer: Swift.Sendable {
   /// `mirror` — request 7015, reply 7115 (kinds.defs:64).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - a: `in a: int8`.
   ///   - b: `in b: int16`.
   ///   - c: `in c: int`.
@@ -974,6 +1013,7 @@ protocol KindsServer: Swift.Sendable {
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `ra`, `rb`, `rc`, `rd`, `re`, `rf`, `rg`, `rh`.
   func mirror(
+    _ target: Self.Target,
     a: Swift.Int8,
     b: Swift.Int16,
     c: Swift.Int32,
@@ -990,10 +1030,16 @@ protocol KindsServer: Swift.Sendable {
 /// supported) for every routine it does not implement.
 protocol KindsServerDefaults: KindsServer {}
 
+extension KindsServer where Target == Swift.Void {
+  /// A server that is its only object: every request is addressed to the server itself.
+  func target(for context: HurdRPC.CallContext) {}
+}
+
 extension KindsServerDefaults {
   /// `widths` — request 7000, reply 7100 (kinds.defs:15).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - a: `in a: int8`.
   ///   - b: `in b: int16`.
   ///   - c: `in c: int64_t`.
@@ -1001,6 +1047,7 @@ extension KindsServerDefaults {
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `e`, `f`, `g`, `h`.
   func widths(
+    _ target: Self.Target,
     a: Swift.Int8,
     b: Swift.Int16,
     c: Swift.Int64,
@@ -1013,10 +1060,12 @@ extension KindsServerDefaults {
   /// `checksum` — request 7001, reply 7101 (kinds.defs:18).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - data: `in data: pointer_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `sum`.
   func checksum(
+    _ target: Self.Target,
     data: HurdRPC.MemoryRegion,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.Int64 {
@@ -1026,10 +1075,12 @@ extension KindsServerDefaults {
   /// `fill_page` — request 7002, reply 7102 (kinds.defs:20).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - value: `in value: int8`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `page`.
   func fillPage(
+    _ target: Self.Target,
     value: Swift.Int8,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> HurdRPC.MemoryRegion {
@@ -1039,10 +1090,12 @@ extension KindsServerDefaults {
   /// `echo_data` — request 7003, reply 7103 (kinds.defs:22).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - data: `in data: pointer_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `echoed`.
   func echoData(
+    _ target: Self.Target,
     data: HurdRPC.MemoryRegion,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> HurdRPC.MemoryRegion {
@@ -1052,10 +1105,12 @@ extension KindsServerDefaults {
   /// `count_words` — request 7004, reply 7104 (kinds.defs:24).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - words: `in words: words_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `total`, `doubled`.
   func countWords(
+    _ target: Self.Target,
     words: [Swift.Int32],
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Kinds.CountWordsReply {
@@ -1065,10 +1120,12 @@ extension KindsServerDefaults {
   /// `relabel` — request 7005, reply 7105 (kinds.defs:26).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - label: `in label: label_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `upper`.
   func relabel(
+    _ target: Self.Target,
     label: Swift.String,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.String {
@@ -1078,10 +1135,12 @@ extension KindsServerDefaults {
   /// `invert` — request 7006, reply 7106 (kinds.defs:28).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - flags: `in flags: bools_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `inverted`.
   func invert(
+    _ target: Self.Target,
     flags: [Swift.Bool],
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> [Swift.Bool] {
@@ -1091,10 +1150,12 @@ extension KindsServerDefaults {
   /// `swap_port` — request 7007, reply 7107 (kinds.defs:30).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - given: `in given: mach_port_copy_send_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `taken`.
   func swapPort(
+    _ target: Self.Target,
     given: HurdRPC.CapabilityName,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> HurdRPC.CapabilityName {
@@ -1104,10 +1165,12 @@ extension KindsServerDefaults {
   /// `status` — request 7008, reply 7108 (kinds.defs:35).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - seed: `in seed: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `status`, `pair`.
   func status(
+    _ target: Self.Target,
     seed: Swift.Int32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Kinds.StatusReply {
@@ -1117,10 +1180,12 @@ extension KindsServerDefaults {
   /// `pass_right` — request 7009, reply 7109 (kinds.defs:37).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - right: `in right: mach_port_poly_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `back`.
   func passRight(
+    _ target: Self.Target,
     right: HurdRPC.CapabilityItem,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> HurdRPC.CapabilityItem {
@@ -1130,10 +1195,12 @@ extension KindsServerDefaults {
   /// `first_squares` — request 7010, reply 7110 (kinds.defs:41).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - squaresCnt: `countInOut squaresCnt: mach_msg_type_number_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `squares`.
   func firstSquares(
+    _ target: Self.Target,
     squaresCnt: Swift.Int32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> [Swift.Int32] {
@@ -1143,11 +1210,13 @@ extension KindsServerDefaults {
   /// `reverse_ports` — request 7011, reply 7111 (kinds.defs:45).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - pair: `in pair: port_pair_t`.
   ///   - ports: `in ports: mach_port_array_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `reversed`.
   func reversePorts(
+    _ target: Self.Target,
     pair: [HurdRPC.CapabilityName],
     ports: [HurdRPC.CapabilityName],
     context: HurdRPC.CallContext
@@ -1158,11 +1227,13 @@ extension KindsServerDefaults {
   /// `hand_over` — request 7012, reply 7112 (kinds.defs:47).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - data: `in data: pointer_t`.
   ///   - dataDealloc: `dealloc dataDealloc: boolean_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `granted`, `size`.
   func handOver(
+    _ target: Self.Target,
     data: HurdRPC.MemoryRegion,
     dataDealloc: Swift.Bool,
     context: HurdRPC.CallContext
@@ -1173,12 +1244,14 @@ extension KindsServerDefaults {
   /// `sum_block` — request 7013, reply 7113 (kinds.defs:51).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - first: `in first: int`.
   ///   - block: `in block: block_t`.
   ///   - last: `in last: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `total`, `echo`.
   func sumBlock(
+    _ target: Self.Target,
     first: Swift.Int32,
     block: [Swift.Int64],
     last: Swift.Int32,
@@ -1190,12 +1263,14 @@ extension KindsServerDefaults {
   /// `scale` — request 7014, reply 7114 (kinds.defs:57).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - factor: `in factor: real32_t`.
   ///   - offset: `in offset: real64_t`.
   ///   - vector: `in vector: vector_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `sum`, `scaled`.
   func scale(
+    _ target: Self.Target,
     factor: Swift.Float,
     offset: Swift.Double,
     vector: [Swift.Float],
@@ -1207,6 +1282,7 @@ extension KindsServerDefaults {
   /// `mirror` — request 7015, reply 7115 (kinds.defs:64).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - a: `in a: int8`.
   ///   - b: `in b: int16`.
   ///   - c: `in c: int`.
@@ -1218,6 +1294,7 @@ extension KindsServerDefaults {
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `ra`, `rb`, `rc`, `rd`, `re`, `rf`, `rg`, `rh`.
   func mirror(
+    _ target: Self.Target,
     a: Swift.Int8,
     b: Swift.Int16,
     c: Swift.Int32,
@@ -1299,7 +1376,8 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
     let (a, b, c, d) = try Kinds.Wire.decodeWidthsRequest(request)
     let results: Kinds.WidthsReply
     do {
-      results = try server.widths(a: a, b: b, c: c, d: d, context: context)
+      let target = try server.target(for: context)
+      results = try server.widths(target, a: a, b: b, c: c, d: d, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1315,7 +1393,8 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
     let data = try Kinds.Wire.decodeChecksumRequest(request)
     let results: Swift.Int64
     do {
-      results = try server.checksum(data: data, context: context)
+      let target = try server.target(for: context)
+      results = try server.checksum(target, data: data, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1331,7 +1410,8 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
     let value = try Kinds.Wire.decodeFillPageRequest(request)
     let results: HurdRPC.MemoryRegion
     do {
-      results = try server.fillPage(value: value, context: context)
+      let target = try server.target(for: context)
+      results = try server.fillPage(target, value: value, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1347,7 +1427,8 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
     let data = try Kinds.Wire.decodeEchoDataRequest(request)
     let results: HurdRPC.MemoryRegion
     do {
-      results = try server.echoData(data: data, context: context)
+      let target = try server.target(for: context)
+      results = try server.echoData(target, data: data, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1363,7 +1444,8 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
     let words = try Kinds.Wire.decodeCountWordsRequest(request)
     let results: Kinds.CountWordsReply
     do {
-      results = try server.countWords(words: words, context: context)
+      let target = try server.target(for: context)
+      results = try server.countWords(target, words: words, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1379,7 +1461,8 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
     let label = try Kinds.Wire.decodeRelabelRequest(request)
     let results: Swift.String
     do {
-      results = try server.relabel(label: label, context: context)
+      let target = try server.target(for: context)
+      results = try server.relabel(target, label: label, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1395,7 +1478,8 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
     let flags = try Kinds.Wire.decodeInvertRequest(request)
     let results: [Swift.Bool]
     do {
-      results = try server.invert(flags: flags, context: context)
+      let target = try server.target(for: context)
+      results = try server.invert(target, flags: flags, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1411,7 +1495,8 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
     let given = try Kinds.Wire.decodeSwapPortRequest(request)
     let results: HurdRPC.CapabilityName
     do {
-      results = try server.swapPort(given: given, context: context)
+      let target = try server.target(for: context)
+      results = try server.swapPort(target, given: given, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1427,7 +1512,8 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
     let seed = try Kinds.Wire.decodeStatusRequest(request)
     let results: Kinds.StatusReply
     do {
-      results = try server.status(seed: seed, context: context)
+      let target = try server.target(for: context)
+      results = try server.status(target, seed: seed, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1443,7 +1529,8 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
     let right = try Kinds.Wire.decodePassRightRequest(request)
     let results: HurdRPC.CapabilityItem
     do {
-      results = try server.passRight(right: right, context: context)
+      let target = try server.target(for: context)
+      results = try server.passRight(target, right: right, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1459,7 +1546,8 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
     let squaresCnt = try Kinds.Wire.decodeFirstSquaresRequest(request)
     let results: [Swift.Int32]
     do {
-      results = try server.firstSquares(squaresCnt: squaresCnt, context: context)
+      let target = try server.target(for: context)
+      results = try server.firstSquares(target, squaresCnt: squaresCnt, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1475,7 +1563,8 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
     let (pair, ports) = try Kinds.Wire.decodeReversePortsRequest(request)
     let results: [HurdRPC.CapabilityName]
     do {
-      results = try server.reversePorts(pair: pair, ports: ports, context: context)
+      let target = try server.target(for: context)
+      results = try server.reversePorts(target, pair: pair, ports: ports, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1491,7 +1580,8 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
     let (data, dataDealloc) = try Kinds.Wire.decodeHandOverRequest(request)
     let results: Kinds.HandOverReply
     do {
-      results = try server.handOver(data: data, dataDealloc: dataDealloc, context: context)
+      let target = try server.target(for: context)
+      results = try server.handOver(target, data: data, dataDealloc: dataDealloc, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1507,7 +1597,8 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
     let (first, block, last) = try Kinds.Wire.decodeSumBlockRequest(request)
     let results: Kinds.SumBlockReply
     do {
-      results = try server.sumBlock(first: first, block: block, last: last, context: context)
+      let target = try server.target(for: context)
+      results = try server.sumBlock(target, first: first, block: block, last: last, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1523,7 +1614,8 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
     let (factor, offset, vector) = try Kinds.Wire.decodeScaleRequest(request)
     let results: Kinds.ScaleReply
     do {
-      results = try server.scale(factor: factor, offset: offset, vector: vector, context: context)
+      let target = try server.target(for: context)
+      results = try server.scale(target, factor: factor, offset: offset, vector: vector, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1539,7 +1631,8 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
     let (a, b, c, d, e, f, g, h) = try Kinds.Wire.decodeMirrorRequest(request)
     let results: Kinds.MirrorReply
     do {
-      results = try server.mirror(a: a, b: b, c: c, d: d, e: e, f: f, g: g, h: h, context: context)
+      let target = try server.target(for: context)
+      results = try server.mirror(target, a: a, b: b, c: c, d: d, e: e, f: f, g: g, h: h, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }

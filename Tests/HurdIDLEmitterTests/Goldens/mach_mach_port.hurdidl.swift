@@ -776,22 +776,34 @@ struct MachPortClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
 /// Server of subsystem `mach_port`: one requirement per routine. A handler returns its results or
 /// throws a return code, which the client receives as `RPCError.Code.returnCode`.
 protocol MachPortServer: Swift.Sendable {
+  /// The object a request is addressed to: what the capability the client invoked names (the
+  /// request port). `Void` (the default) for a server that is its only object.
+  associatedtype Target = Swift.Void
+
+  /// The object `context`'s request is addressed to, found after the request was validated and
+  /// before its handler runs. A thrown code is the reply's return code; no handler runs.
+  func target(for context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) -> Target
+
   /// `mach_port_names` — request 3200, reply 3300 (mach/mach_port.defs:53).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `names`, `types`.
   func machPortNames(
+    _ target: Self.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> MachPort.MachPortNamesReply
 
   /// `mach_port_type` — request 3201, reply 3301 (mach/mach_port.defs:66).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `ptype`.
   func machPortType(
+    _ target: Self.Target,
     name: Swift.UInt32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.Int32
@@ -799,10 +811,12 @@ protocol MachPortServer: Swift.Sendable {
   /// `mach_port_rename` — request 3202, reply 3302 (mach/mach_port.defs:77).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - oldName: `in old_name: mach_port_name_t`.
   ///   - newName: `in new_name: mach_port_name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machPortRename(
+    _ target: Self.Target,
     oldName: Swift.UInt32,
     newName: Swift.UInt32,
     context: HurdRPC.CallContext
@@ -811,10 +825,12 @@ protocol MachPortServer: Swift.Sendable {
   /// `mach_port_allocate_name` — request 3203, reply 3303 (mach/mach_port.defs:94).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - right: `in right: mach_port_right_t`.
   ///   - name: `in name: mach_port_name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machPortAllocateName(
+    _ target: Self.Target,
     right: Swift.Int32,
     name: Swift.UInt32,
     context: HurdRPC.CallContext
@@ -823,10 +839,12 @@ protocol MachPortServer: Swift.Sendable {
   /// `mach_port_allocate` — request 3204, reply 3304 (mach/mach_port.defs:109).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - right: `in right: mach_port_right_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `name`.
   func machPortAllocate(
+    _ target: Self.Target,
     right: Swift.Int32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.UInt32
@@ -834,16 +852,23 @@ protocol MachPortServer: Swift.Sendable {
   /// `mach_port_destroy` — request 3205, reply 3305 (mach/mach_port.defs:121).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
-  func machPortDestroy(name: Swift.UInt32, context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode)
+  func machPortDestroy(
+    _ target: Self.Target,
+    name: Swift.UInt32,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode)
 
   /// `mach_port_deallocate` — request 3206, reply 3306 (mach/mach_port.defs:133).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machPortDeallocate(
+    _ target: Self.Target,
     name: Swift.UInt32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode)
@@ -851,11 +876,13 @@ protocol MachPortServer: Swift.Sendable {
   /// `mach_port_get_refs` — request 3207, reply 3307 (mach/mach_port.defs:151).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - right: `in right: mach_port_right_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `refs`.
   func machPortGetRefs(
+    _ target: Self.Target,
     name: Swift.UInt32,
     right: Swift.Int32,
     context: HurdRPC.CallContext
@@ -864,11 +891,13 @@ protocol MachPortServer: Swift.Sendable {
   /// `mach_port_mod_refs` — request 3208, reply 3308 (mach/mach_port.defs:172).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - right: `in right: mach_port_right_t`.
   ///   - delta: `in delta: mach_port_delta_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machPortModRefs(
+    _ target: Self.Target,
     name: Swift.UInt32,
     right: Swift.Int32,
     delta: Swift.Int32,
@@ -878,10 +907,12 @@ protocol MachPortServer: Swift.Sendable {
   /// `mach_port_set_qlimit` — request 3210, reply 3310 (mach/mach_port.defs:187).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - qlimit: `in qlimit: mach_port_msgcount_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machPortSetQlimit(
+    _ target: Self.Target,
     name: Swift.UInt32,
     qlimit: Swift.Int32,
     context: HurdRPC.CallContext
@@ -890,10 +921,12 @@ protocol MachPortServer: Swift.Sendable {
   /// `mach_port_set_mscount` — request 3211, reply 3311 (mach/mach_port.defs:197).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - mscount: `in mscount: mach_port_mscount_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machPortSetMscount(
+    _ target: Self.Target,
     name: Swift.UInt32,
     mscount: Swift.Int32,
     context: HurdRPC.CallContext
@@ -902,10 +935,12 @@ protocol MachPortServer: Swift.Sendable {
   /// `mach_port_get_set_status` — request 3212, reply 3312 (mach/mach_port.defs:207).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `members`.
   func machPortGetSetStatus(
+    _ target: Self.Target,
     name: Swift.UInt32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> HurdRPC.MemoryRegion
@@ -913,10 +948,12 @@ protocol MachPortServer: Swift.Sendable {
   /// `mach_port_move_member` — request 3213, reply 3313 (mach/mach_port.defs:220).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - member: `in member: mach_port_name_t`.
   ///   - after: `in after: mach_port_name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machPortMoveMember(
+    _ target: Self.Target,
     member: Swift.UInt32,
     after: Swift.UInt32,
     context: HurdRPC.CallContext
@@ -925,6 +962,7 @@ protocol MachPortServer: Swift.Sendable {
   /// `mach_port_request_notification` — request 3214, reply 3314 (mach/mach_port.defs:247).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - id: `in id: mach_msg_id_t`.
   ///   - sync: `in sync: mach_port_mscount_t`.
@@ -932,6 +970,7 @@ protocol MachPortServer: Swift.Sendable {
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `previous`.
   func machPortRequestNotification(
+    _ target: Self.Target,
     name: Swift.UInt32,
     id: Swift.Int32,
     sync: Swift.Int32,
@@ -942,10 +981,12 @@ protocol MachPortServer: Swift.Sendable {
   /// `mach_port_insert_right` — request 3215, reply 3315 (mach/mach_port.defs:263).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - poly: `in poly: mach_port_poly_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machPortInsertRight(
+    _ target: Self.Target,
     name: Swift.UInt32,
     poly: HurdRPC.CapabilityItem,
     context: HurdRPC.CallContext
@@ -954,11 +995,13 @@ protocol MachPortServer: Swift.Sendable {
   /// `mach_port_extract_right` — request 3216, reply 3316 (mach/mach_port.defs:282).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - msgtName: `in msgt_name: mach_msg_type_name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `poly`.
   func machPortExtractRight(
+    _ target: Self.Target,
     name: Swift.UInt32,
     msgtName: Swift.Int32,
     context: HurdRPC.CallContext
@@ -967,10 +1010,12 @@ protocol MachPortServer: Swift.Sendable {
   /// `mach_port_get_receive_status` — request 3217, reply 3317 (mach/mach_port.defs:293).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `status`.
   func machPortGetReceiveStatus(
+    _ target: Self.Target,
     name: Swift.UInt32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> [Swift.Int32]
@@ -978,10 +1023,12 @@ protocol MachPortServer: Swift.Sendable {
   /// `mach_port_set_seqno` — request 3218, reply 3318 (mach/mach_port.defs:303).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - seqno: `in seqno: mach_port_seqno_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machPortSetSeqno(
+    _ target: Self.Target,
     name: Swift.UInt32,
     seqno: Swift.Int32,
     context: HurdRPC.CallContext
@@ -990,10 +1037,12 @@ protocol MachPortServer: Swift.Sendable {
   /// `mach_port_set_protected_payload` — request 3221, reply 3321 (mach/mach_port.defs:348).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - payload: `in payload: natural_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machPortSetProtectedPayload(
+    _ target: Self.Target,
     name: Swift.UInt32,
     payload: Swift.Int32,
     context: HurdRPC.CallContext
@@ -1002,9 +1051,11 @@ protocol MachPortServer: Swift.Sendable {
   /// `mach_port_clear_protected_payload` — request 3222, reply 3322 (mach/mach_port.defs:358).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machPortClearProtectedPayload(
+    _ target: Self.Target,
     name: Swift.UInt32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode)
@@ -1014,13 +1065,20 @@ protocol MachPortServer: Swift.Sendable {
 /// supported) for every routine it does not implement.
 protocol MachPortServerDefaults: MachPortServer {}
 
+extension MachPortServer where Target == Swift.Void {
+  /// A server that is its only object: every request is addressed to the server itself.
+  func target(for context: HurdRPC.CallContext) {}
+}
+
 extension MachPortServerDefaults {
   /// `mach_port_names` — request 3200, reply 3300 (mach/mach_port.defs:53).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `names`, `types`.
   func machPortNames(
+    _ target: Self.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> MachPort.MachPortNamesReply {
     throw .EOPNOTSUPP
@@ -1029,10 +1087,12 @@ extension MachPortServerDefaults {
   /// `mach_port_type` — request 3201, reply 3301 (mach/mach_port.defs:66).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `ptype`.
   func machPortType(
+    _ target: Self.Target,
     name: Swift.UInt32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.Int32 {
@@ -1042,10 +1102,12 @@ extension MachPortServerDefaults {
   /// `mach_port_rename` — request 3202, reply 3302 (mach/mach_port.defs:77).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - oldName: `in old_name: mach_port_name_t`.
   ///   - newName: `in new_name: mach_port_name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machPortRename(
+    _ target: Self.Target,
     oldName: Swift.UInt32,
     newName: Swift.UInt32,
     context: HurdRPC.CallContext
@@ -1056,10 +1118,12 @@ extension MachPortServerDefaults {
   /// `mach_port_allocate_name` — request 3203, reply 3303 (mach/mach_port.defs:94).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - right: `in right: mach_port_right_t`.
   ///   - name: `in name: mach_port_name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machPortAllocateName(
+    _ target: Self.Target,
     right: Swift.Int32,
     name: Swift.UInt32,
     context: HurdRPC.CallContext
@@ -1070,10 +1134,12 @@ extension MachPortServerDefaults {
   /// `mach_port_allocate` — request 3204, reply 3304 (mach/mach_port.defs:109).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - right: `in right: mach_port_right_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `name`.
   func machPortAllocate(
+    _ target: Self.Target,
     right: Swift.Int32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.UInt32 {
@@ -1083,9 +1149,11 @@ extension MachPortServerDefaults {
   /// `mach_port_destroy` — request 3205, reply 3305 (mach/mach_port.defs:121).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machPortDestroy(
+    _ target: Self.Target,
     name: Swift.UInt32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) {
@@ -1095,9 +1163,11 @@ extension MachPortServerDefaults {
   /// `mach_port_deallocate` — request 3206, reply 3306 (mach/mach_port.defs:133).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machPortDeallocate(
+    _ target: Self.Target,
     name: Swift.UInt32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) {
@@ -1107,11 +1177,13 @@ extension MachPortServerDefaults {
   /// `mach_port_get_refs` — request 3207, reply 3307 (mach/mach_port.defs:151).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - right: `in right: mach_port_right_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `refs`.
   func machPortGetRefs(
+    _ target: Self.Target,
     name: Swift.UInt32,
     right: Swift.Int32,
     context: HurdRPC.CallContext
@@ -1122,11 +1194,13 @@ extension MachPortServerDefaults {
   /// `mach_port_mod_refs` — request 3208, reply 3308 (mach/mach_port.defs:172).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - right: `in right: mach_port_right_t`.
   ///   - delta: `in delta: mach_port_delta_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machPortModRefs(
+    _ target: Self.Target,
     name: Swift.UInt32,
     right: Swift.Int32,
     delta: Swift.Int32,
@@ -1138,10 +1212,12 @@ extension MachPortServerDefaults {
   /// `mach_port_set_qlimit` — request 3210, reply 3310 (mach/mach_port.defs:187).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - qlimit: `in qlimit: mach_port_msgcount_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machPortSetQlimit(
+    _ target: Self.Target,
     name: Swift.UInt32,
     qlimit: Swift.Int32,
     context: HurdRPC.CallContext
@@ -1152,10 +1228,12 @@ extension MachPortServerDefaults {
   /// `mach_port_set_mscount` — request 3211, reply 3311 (mach/mach_port.defs:197).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - mscount: `in mscount: mach_port_mscount_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machPortSetMscount(
+    _ target: Self.Target,
     name: Swift.UInt32,
     mscount: Swift.Int32,
     context: HurdRPC.CallContext
@@ -1166,10 +1244,12 @@ extension MachPortServerDefaults {
   /// `mach_port_get_set_status` — request 3212, reply 3312 (mach/mach_port.defs:207).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `members`.
   func machPortGetSetStatus(
+    _ target: Self.Target,
     name: Swift.UInt32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> HurdRPC.MemoryRegion {
@@ -1179,10 +1259,12 @@ extension MachPortServerDefaults {
   /// `mach_port_move_member` — request 3213, reply 3313 (mach/mach_port.defs:220).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - member: `in member: mach_port_name_t`.
   ///   - after: `in after: mach_port_name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machPortMoveMember(
+    _ target: Self.Target,
     member: Swift.UInt32,
     after: Swift.UInt32,
     context: HurdRPC.CallContext
@@ -1193,6 +1275,7 @@ extension MachPortServerDefaults {
   /// `mach_port_request_notification` — request 3214, reply 3314 (mach/mach_port.defs:247).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - id: `in id: mach_msg_id_t`.
   ///   - sync: `in sync: mach_port_mscount_t`.
@@ -1200,6 +1283,7 @@ extension MachPortServerDefaults {
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `previous`.
   func machPortRequestNotification(
+    _ target: Self.Target,
     name: Swift.UInt32,
     id: Swift.Int32,
     sync: Swift.Int32,
@@ -1212,10 +1296,12 @@ extension MachPortServerDefaults {
   /// `mach_port_insert_right` — request 3215, reply 3315 (mach/mach_port.defs:263).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - poly: `in poly: mach_port_poly_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machPortInsertRight(
+    _ target: Self.Target,
     name: Swift.UInt32,
     poly: HurdRPC.CapabilityItem,
     context: HurdRPC.CallContext
@@ -1226,11 +1312,13 @@ extension MachPortServerDefaults {
   /// `mach_port_extract_right` — request 3216, reply 3316 (mach/mach_port.defs:282).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - msgtName: `in msgt_name: mach_msg_type_name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `poly`.
   func machPortExtractRight(
+    _ target: Self.Target,
     name: Swift.UInt32,
     msgtName: Swift.Int32,
     context: HurdRPC.CallContext
@@ -1241,10 +1329,12 @@ extension MachPortServerDefaults {
   /// `mach_port_get_receive_status` — request 3217, reply 3317 (mach/mach_port.defs:293).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `status`.
   func machPortGetReceiveStatus(
+    _ target: Self.Target,
     name: Swift.UInt32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> [Swift.Int32] {
@@ -1254,10 +1344,12 @@ extension MachPortServerDefaults {
   /// `mach_port_set_seqno` — request 3218, reply 3318 (mach/mach_port.defs:303).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - seqno: `in seqno: mach_port_seqno_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machPortSetSeqno(
+    _ target: Self.Target,
     name: Swift.UInt32,
     seqno: Swift.Int32,
     context: HurdRPC.CallContext
@@ -1268,10 +1360,12 @@ extension MachPortServerDefaults {
   /// `mach_port_set_protected_payload` — request 3221, reply 3321 (mach/mach_port.defs:348).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - payload: `in payload: natural_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machPortSetProtectedPayload(
+    _ target: Self.Target,
     name: Swift.UInt32,
     payload: Swift.Int32,
     context: HurdRPC.CallContext
@@ -1282,9 +1376,11 @@ extension MachPortServerDefaults {
   /// `mach_port_clear_protected_payload` — request 3222, reply 3322 (mach/mach_port.defs:358).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `task`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machPortClearProtectedPayload(
+    _ target: Self.Target,
     name: Swift.UInt32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) {
@@ -1367,7 +1463,8 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
     try MachPort.Wire.decodeMachPortNamesRequest(request)
     let results: MachPort.MachPortNamesReply
     do {
-      results = try server.machPortNames(context: context)
+      let target = try server.target(for: context)
+      results = try server.machPortNames(target, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1383,7 +1480,8 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
     let name = try MachPort.Wire.decodeMachPortTypeRequest(request)
     let results: Swift.Int32
     do {
-      results = try server.machPortType(name: name, context: context)
+      let target = try server.target(for: context)
+      results = try server.machPortType(target, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1398,7 +1496,8 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   ) throws(HurdRPC.RPCError) {
     let (oldName, newName) = try MachPort.Wire.decodeMachPortRenameRequest(request)
     do {
-      try server.machPortRename(oldName: oldName, newName: newName, context: context)
+      let target = try server.target(for: context)
+      try server.machPortRename(target, oldName: oldName, newName: newName, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1413,7 +1512,8 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   ) throws(HurdRPC.RPCError) {
     let (right, name) = try MachPort.Wire.decodeMachPortAllocateNameRequest(request)
     do {
-      try server.machPortAllocateName(right: right, name: name, context: context)
+      let target = try server.target(for: context)
+      try server.machPortAllocateName(target, right: right, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1429,7 +1529,8 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
     let right = try MachPort.Wire.decodeMachPortAllocateRequest(request)
     let results: Swift.UInt32
     do {
-      results = try server.machPortAllocate(right: right, context: context)
+      let target = try server.target(for: context)
+      results = try server.machPortAllocate(target, right: right, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1444,7 +1545,8 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   ) throws(HurdRPC.RPCError) {
     let name = try MachPort.Wire.decodeMachPortDestroyRequest(request)
     do {
-      try server.machPortDestroy(name: name, context: context)
+      let target = try server.target(for: context)
+      try server.machPortDestroy(target, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1459,7 +1561,8 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   ) throws(HurdRPC.RPCError) {
     let name = try MachPort.Wire.decodeMachPortDeallocateRequest(request)
     do {
-      try server.machPortDeallocate(name: name, context: context)
+      let target = try server.target(for: context)
+      try server.machPortDeallocate(target, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1475,7 +1578,8 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
     let (name, right) = try MachPort.Wire.decodeMachPortGetRefsRequest(request)
     let results: Swift.Int32
     do {
-      results = try server.machPortGetRefs(name: name, right: right, context: context)
+      let target = try server.target(for: context)
+      results = try server.machPortGetRefs(target, name: name, right: right, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1490,7 +1594,8 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   ) throws(HurdRPC.RPCError) {
     let (name, right, delta) = try MachPort.Wire.decodeMachPortModRefsRequest(request)
     do {
-      try server.machPortModRefs(name: name, right: right, delta: delta, context: context)
+      let target = try server.target(for: context)
+      try server.machPortModRefs(target, name: name, right: right, delta: delta, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1505,7 +1610,8 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   ) throws(HurdRPC.RPCError) {
     let (name, qlimit) = try MachPort.Wire.decodeMachPortSetQlimitRequest(request)
     do {
-      try server.machPortSetQlimit(name: name, qlimit: qlimit, context: context)
+      let target = try server.target(for: context)
+      try server.machPortSetQlimit(target, name: name, qlimit: qlimit, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1520,7 +1626,8 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   ) throws(HurdRPC.RPCError) {
     let (name, mscount) = try MachPort.Wire.decodeMachPortSetMscountRequest(request)
     do {
-      try server.machPortSetMscount(name: name, mscount: mscount, context: context)
+      let target = try server.target(for: context)
+      try server.machPortSetMscount(target, name: name, mscount: mscount, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1536,7 +1643,8 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
     let name = try MachPort.Wire.decodeMachPortGetSetStatusRequest(request)
     let results: HurdRPC.MemoryRegion
     do {
-      results = try server.machPortGetSetStatus(name: name, context: context)
+      let target = try server.target(for: context)
+      results = try server.machPortGetSetStatus(target, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1551,7 +1659,8 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   ) throws(HurdRPC.RPCError) {
     let (member, after) = try MachPort.Wire.decodeMachPortMoveMemberRequest(request)
     do {
-      try server.machPortMoveMember(member: member, after: after, context: context)
+      let target = try server.target(for: context)
+      try server.machPortMoveMember(target, member: member, after: after, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1567,7 +1676,8 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
     let (name, id, sync, notify) = try MachPort.Wire.decodeMachPortRequestNotificationRequest(request)
     let results: HurdRPC.CapabilityItem
     do {
-      results = try server.machPortRequestNotification(name: name, id: id, sync: sync, notify: notify, context: context)
+      let target = try server.target(for: context)
+      results = try server.machPortRequestNotification(target, name: name, id: id, sync: sync, notify: notify, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1582,7 +1692,8 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   ) throws(HurdRPC.RPCError) {
     let (name, poly) = try MachPort.Wire.decodeMachPortInsertRightRequest(request)
     do {
-      try server.machPortInsertRight(name: name, poly: poly, context: context)
+      let target = try server.target(for: context)
+      try server.machPortInsertRight(target, name: name, poly: poly, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1598,7 +1709,8 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
     let (name, msgtName) = try MachPort.Wire.decodeMachPortExtractRightRequest(request)
     let results: HurdRPC.CapabilityItem
     do {
-      results = try server.machPortExtractRight(name: name, msgtName: msgtName, context: context)
+      let target = try server.target(for: context)
+      results = try server.machPortExtractRight(target, name: name, msgtName: msgtName, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1614,7 +1726,8 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
     let name = try MachPort.Wire.decodeMachPortGetReceiveStatusRequest(request)
     let results: [Swift.Int32]
     do {
-      results = try server.machPortGetReceiveStatus(name: name, context: context)
+      let target = try server.target(for: context)
+      results = try server.machPortGetReceiveStatus(target, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1629,7 +1742,8 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   ) throws(HurdRPC.RPCError) {
     let (name, seqno) = try MachPort.Wire.decodeMachPortSetSeqnoRequest(request)
     do {
-      try server.machPortSetSeqno(name: name, seqno: seqno, context: context)
+      let target = try server.target(for: context)
+      try server.machPortSetSeqno(target, name: name, seqno: seqno, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1644,7 +1758,8 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   ) throws(HurdRPC.RPCError) {
     let (name, payload) = try MachPort.Wire.decodeMachPortSetProtectedPayloadRequest(request)
     do {
-      try server.machPortSetProtectedPayload(name: name, payload: payload, context: context)
+      let target = try server.target(for: context)
+      try server.machPortSetProtectedPayload(target, name: name, payload: payload, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1659,7 +1774,8 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   ) throws(HurdRPC.RPCError) {
     let name = try MachPort.Wire.decodeMachPortClearProtectedPayloadRequest(request)
     do {
-      try server.machPortClearProtectedPayload(name: name, context: context)
+      let target = try server.target(for: context)
+      try server.machPortClearProtectedPayload(target, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }

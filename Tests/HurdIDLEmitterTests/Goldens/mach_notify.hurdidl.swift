@@ -234,13 +234,23 @@ struct NotifyClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
 /// Server of subsystem `notify`: one requirement per routine. A handler returns its results or
 /// throws a return code, which the client receives as `RPCError.Code.returnCode`.
 protocol NotifyServer: Swift.Sendable {
+  /// The object a request is addressed to: what the capability the client invoked names (the
+  /// request port). `Void` (the default) for a server that is its only object.
+  associatedtype Target = Swift.Void
+
+  /// The object `context`'s request is addressed to, found after the request was validated and
+  /// before its handler runs. A thrown code is the reply's return code; no handler runs.
+  func target(for context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) -> Target
+
   /// `mach_notify_port_deleted` — request 65, one-way (mach/notify.defs:63).
   /// One-way: no reply is sent.
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `notify`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machNotifyPortDeleted(
+    _ target: Self.Target,
     name: Swift.UInt32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode)
@@ -249,9 +259,11 @@ protocol NotifyServer: Swift.Sendable {
   /// One-way: no reply is sent.
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `notify`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machNotifyMsgAccepted(
+    _ target: Self.Target,
     name: Swift.UInt32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode)
@@ -260,9 +272,11 @@ protocol NotifyServer: Swift.Sendable {
   /// One-way: no reply is sent.
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `notify`).
   ///   - rights: `in rights: mach_port_receive_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machNotifyPortDestroyed(
+    _ target: Self.Target,
     rights: HurdRPC.CapabilityItem,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode)
@@ -271,9 +285,11 @@ protocol NotifyServer: Swift.Sendable {
   /// One-way: no reply is sent.
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `notify`).
   ///   - mscount: `in mscount: mach_port_mscount_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machNotifyNoSenders(
+    _ target: Self.Target,
     mscount: Swift.Int32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode)
@@ -282,16 +298,22 @@ protocol NotifyServer: Swift.Sendable {
   /// One-way: no reply is sent.
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `notify`).
   ///   - context: the caller and the call's deadline and cancellation.
-  func machNotifySendOnce(context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode)
+  func machNotifySendOnce(
+    _ target: Self.Target,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode)
 
   /// `mach_notify_dead_name` — request 72, one-way (mach/notify.defs:107).
   /// One-way: no reply is sent.
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `notify`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machNotifyDeadName(
+    _ target: Self.Target,
     name: Swift.UInt32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode)
@@ -301,14 +323,21 @@ protocol NotifyServer: Swift.Sendable {
 /// supported) for every routine it does not implement.
 protocol NotifyServerDefaults: NotifyServer {}
 
+extension NotifyServer where Target == Swift.Void {
+  /// A server that is its only object: every request is addressed to the server itself.
+  func target(for context: HurdRPC.CallContext) {}
+}
+
 extension NotifyServerDefaults {
   /// `mach_notify_port_deleted` — request 65, one-way (mach/notify.defs:63).
   /// One-way: no reply is sent.
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `notify`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machNotifyPortDeleted(
+    _ target: Self.Target,
     name: Swift.UInt32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) {
@@ -319,9 +348,11 @@ extension NotifyServerDefaults {
   /// One-way: no reply is sent.
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `notify`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machNotifyMsgAccepted(
+    _ target: Self.Target,
     name: Swift.UInt32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) {
@@ -332,9 +363,11 @@ extension NotifyServerDefaults {
   /// One-way: no reply is sent.
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `notify`).
   ///   - rights: `in rights: mach_port_receive_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machNotifyPortDestroyed(
+    _ target: Self.Target,
     rights: HurdRPC.CapabilityItem,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) {
@@ -345,9 +378,11 @@ extension NotifyServerDefaults {
   /// One-way: no reply is sent.
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `notify`).
   ///   - mscount: `in mscount: mach_port_mscount_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machNotifyNoSenders(
+    _ target: Self.Target,
     mscount: Swift.Int32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) {
@@ -358,8 +393,12 @@ extension NotifyServerDefaults {
   /// One-way: no reply is sent.
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `notify`).
   ///   - context: the caller and the call's deadline and cancellation.
-  func machNotifySendOnce(context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) {
+  func machNotifySendOnce(
+    _ target: Self.Target,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) {
     throw .EOPNOTSUPP
   }
 
@@ -367,9 +406,11 @@ extension NotifyServerDefaults {
   /// One-way: no reply is sent.
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `notify`).
   ///   - name: `in name: mach_port_name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   func machNotifyDeadName(
+    _ target: Self.Target,
     name: Swift.UInt32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) {
@@ -423,7 +464,8 @@ struct NotifyDemux<Server: NotifyServer>: HurdRPC.Demultiplexer {
   ) throws(HurdRPC.RPCError) {
     let name = try Notify.Wire.decodeMachNotifyPortDeletedRequest(request)
     do {
-      try server.machNotifyPortDeleted(name: name, context: context)
+      let target = try server.target(for: context)
+      try server.machNotifyPortDeleted(target, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -437,7 +479,8 @@ struct NotifyDemux<Server: NotifyServer>: HurdRPC.Demultiplexer {
   ) throws(HurdRPC.RPCError) {
     let name = try Notify.Wire.decodeMachNotifyMsgAcceptedRequest(request)
     do {
-      try server.machNotifyMsgAccepted(name: name, context: context)
+      let target = try server.target(for: context)
+      try server.machNotifyMsgAccepted(target, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -451,7 +494,8 @@ struct NotifyDemux<Server: NotifyServer>: HurdRPC.Demultiplexer {
   ) throws(HurdRPC.RPCError) {
     let rights = try Notify.Wire.decodeMachNotifyPortDestroyedRequest(request)
     do {
-      try server.machNotifyPortDestroyed(rights: rights, context: context)
+      let target = try server.target(for: context)
+      try server.machNotifyPortDestroyed(target, rights: rights, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -465,7 +509,8 @@ struct NotifyDemux<Server: NotifyServer>: HurdRPC.Demultiplexer {
   ) throws(HurdRPC.RPCError) {
     let mscount = try Notify.Wire.decodeMachNotifyNoSendersRequest(request)
     do {
-      try server.machNotifyNoSenders(mscount: mscount, context: context)
+      let target = try server.target(for: context)
+      try server.machNotifyNoSenders(target, mscount: mscount, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -479,7 +524,8 @@ struct NotifyDemux<Server: NotifyServer>: HurdRPC.Demultiplexer {
   ) throws(HurdRPC.RPCError) {
     try Notify.Wire.decodeMachNotifySendOnceRequest(request)
     do {
-      try server.machNotifySendOnce(context: context)
+      let target = try server.target(for: context)
+      try server.machNotifySendOnce(target, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -493,7 +539,8 @@ struct NotifyDemux<Server: NotifyServer>: HurdRPC.Demultiplexer {
   ) throws(HurdRPC.RPCError) {
     let name = try Notify.Wire.decodeMachNotifyDeadNameRequest(request)
     do {
-      try server.machNotifyDeadName(name: name, context: context)
+      let target = try server.target(for: context)
+      try server.machNotifyDeadName(target, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }

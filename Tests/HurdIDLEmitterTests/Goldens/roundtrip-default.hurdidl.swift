@@ -339,14 +339,24 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
 /// Server of subsystem `roundtrip`: one requirement per routine. A handler returns its results or
 /// throws a return code, which the client receives as `RPCError.Code.returnCode`.
 protocol RoundtripServer: Swift.Sendable {
+  /// The object a request is addressed to: what the capability the client invoked names (the
+  /// request port). `Void` (the default) for a server that is its only object.
+  associatedtype Target = Swift.Void
+
+  /// The object `context`'s request is addressed to, found after the request was validated and
+  /// before its handler runs. A thrown code is the reply's return code; no handler runs.
+  func target(for context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) -> Target
+
   /// `add` — request 5000, reply 5100 (roundtrip.defs:12).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - a: `in a: int`.
   ///   - b: `in b: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `sum`.
   func add(
+    _ target: Self.Target,
     a: Swift.Int32,
     b: Swift.Int32,
     context: HurdRPC.CallContext
@@ -355,10 +365,12 @@ protocol RoundtripServer: Swift.Sendable {
   /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:15).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - values: `in values: quad_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `total`.
   func sumQuad(
+    _ target: Self.Target,
     values: [Swift.Int32],
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.Int64
@@ -366,10 +378,12 @@ protocol RoundtripServer: Swift.Sendable {
   /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:18).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - list: `in list: int_list_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `reversed`.
   func reverseList(
+    _ target: Self.Target,
     list: [Swift.Int32],
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> [Swift.Int32]
@@ -377,10 +391,12 @@ protocol RoundtripServer: Swift.Sendable {
   /// `greet` — request 5003, reply 5103 (roundtrip.defs:21).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - name: `in name: name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `greeting`.
   func greet(
+    _ target: Self.Target,
     name: Swift.String,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.String
@@ -388,11 +404,13 @@ protocol RoundtripServer: Swift.Sendable {
   /// `bump` — request 5004, reply 5104 (roundtrip.defs:25).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - counter: `inout counter: int`.
   ///   - twice: `in twice: boolean_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `counter`.
   func bump(
+    _ target: Self.Target,
     counter: Swift.Int32,
     twice: Swift.Bool,
     context: HurdRPC.CallContext
@@ -402,25 +420,37 @@ protocol RoundtripServer: Swift.Sendable {
   /// One-way: no reply is sent.
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - value: `in value: int`.
   ///   - context: the caller and the call's deadline and cancellation.
-  func poke(value: Swift.Int32, context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode)
+  func poke(
+    _ target: Self.Target,
+    value: Swift.Int32,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode)
 
   /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:34).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - code: `in code: int`.
   ///   - context: the caller and the call's deadline and cancellation.
-  func failWith(code: Swift.Int32, context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode)
+  func failWith(
+    _ target: Self.Target,
+    code: Swift.Int32,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode)
 
   /// `divide` — request 5008, reply 5108 (roundtrip.defs:37).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - dividend: `in dividend: int`.
   ///   - divisor: `in divisor: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `quotient`, `exact`.
   func divide(
+    _ target: Self.Target,
     dividend: Swift.Int32,
     divisor: Swift.Int32,
     context: HurdRPC.CallContext
@@ -431,15 +461,22 @@ protocol RoundtripServer: Swift.Sendable {
 /// supported) for every routine it does not implement.
 protocol RoundtripServerDefaults: RoundtripServer {}
 
+extension RoundtripServer where Target == Swift.Void {
+  /// A server that is its only object: every request is addressed to the server itself.
+  func target(for context: HurdRPC.CallContext) {}
+}
+
 extension RoundtripServerDefaults {
   /// `add` — request 5000, reply 5100 (roundtrip.defs:12).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - a: `in a: int`.
   ///   - b: `in b: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `sum`.
   func add(
+    _ target: Self.Target,
     a: Swift.Int32,
     b: Swift.Int32,
     context: HurdRPC.CallContext
@@ -450,10 +487,12 @@ extension RoundtripServerDefaults {
   /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:15).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - values: `in values: quad_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `total`.
   func sumQuad(
+    _ target: Self.Target,
     values: [Swift.Int32],
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.Int64 {
@@ -463,10 +502,12 @@ extension RoundtripServerDefaults {
   /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:18).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - list: `in list: int_list_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `reversed`.
   func reverseList(
+    _ target: Self.Target,
     list: [Swift.Int32],
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> [Swift.Int32] {
@@ -476,10 +517,12 @@ extension RoundtripServerDefaults {
   /// `greet` — request 5003, reply 5103 (roundtrip.defs:21).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - name: `in name: name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `greeting`.
   func greet(
+    _ target: Self.Target,
     name: Swift.String,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.String {
@@ -489,11 +532,13 @@ extension RoundtripServerDefaults {
   /// `bump` — request 5004, reply 5104 (roundtrip.defs:25).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - counter: `inout counter: int`.
   ///   - twice: `in twice: boolean_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `counter`.
   func bump(
+    _ target: Self.Target,
     counter: Swift.Int32,
     twice: Swift.Bool,
     context: HurdRPC.CallContext
@@ -505,29 +550,41 @@ extension RoundtripServerDefaults {
   /// One-way: no reply is sent.
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - value: `in value: int`.
   ///   - context: the caller and the call's deadline and cancellation.
-  func poke(value: Swift.Int32, context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) {
+  func poke(
+    _ target: Self.Target,
+    value: Swift.Int32,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) {
     throw .EOPNOTSUPP
   }
 
   /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:34).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - code: `in code: int`.
   ///   - context: the caller and the call's deadline and cancellation.
-  func failWith(code: Swift.Int32, context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) {
+  func failWith(
+    _ target: Self.Target,
+    code: Swift.Int32,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) {
     throw .EOPNOTSUPP
   }
 
   /// `divide` — request 5008, reply 5108 (roundtrip.defs:37).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - dividend: `in dividend: int`.
   ///   - divisor: `in divisor: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `quotient`, `exact`.
   func divide(
+    _ target: Self.Target,
     dividend: Swift.Int32,
     divisor: Swift.Int32,
     context: HurdRPC.CallContext
@@ -587,7 +644,8 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     let (a, b) = try Roundtrip.Wire.decodeAddRequest(request)
     let results: Swift.Int32
     do {
-      results = try server.add(a: a, b: b, context: context)
+      let target = try server.target(for: context)
+      results = try server.add(target, a: a, b: b, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -603,7 +661,8 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     let values = try Roundtrip.Wire.decodeSumQuadRequest(request)
     let results: Swift.Int64
     do {
-      results = try server.sumQuad(values: values, context: context)
+      let target = try server.target(for: context)
+      results = try server.sumQuad(target, values: values, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -619,7 +678,8 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     let list = try Roundtrip.Wire.decodeReverseListRequest(request)
     let results: [Swift.Int32]
     do {
-      results = try server.reverseList(list: list, context: context)
+      let target = try server.target(for: context)
+      results = try server.reverseList(target, list: list, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -635,7 +695,8 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     let name = try Roundtrip.Wire.decodeGreetRequest(request)
     let results: Swift.String
     do {
-      results = try server.greet(name: name, context: context)
+      let target = try server.target(for: context)
+      results = try server.greet(target, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -651,7 +712,8 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     let (counter, twice) = try Roundtrip.Wire.decodeBumpRequest(request)
     let results: Swift.Int32
     do {
-      results = try server.bump(counter: counter, twice: twice, context: context)
+      let target = try server.target(for: context)
+      results = try server.bump(target, counter: counter, twice: twice, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -666,7 +728,8 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
   ) throws(HurdRPC.RPCError) {
     let value = try Roundtrip.Wire.decodePokeRequest(request)
     do {
-      try server.poke(value: value, context: context)
+      let target = try server.target(for: context)
+      try server.poke(target, value: value, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -680,7 +743,8 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
   ) throws(HurdRPC.RPCError) {
     let code = try Roundtrip.Wire.decodeFailWithRequest(request)
     do {
-      try server.failWith(code: code, context: context)
+      let target = try server.target(for: context)
+      try server.failWith(target, code: code, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -696,7 +760,8 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     let (dividend, divisor) = try Roundtrip.Wire.decodeDivideRequest(request)
     let results: Roundtrip.DivideReply
     do {
-      results = try server.divide(dividend: dividend, divisor: divisor, context: context)
+      let target = try server.target(for: context)
+      results = try server.divide(target, dividend: dividend, divisor: divisor, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }

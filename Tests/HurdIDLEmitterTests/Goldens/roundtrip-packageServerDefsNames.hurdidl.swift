@@ -73,14 +73,24 @@ package enum Roundtrip {
 /// Server of subsystem `roundtrip`: one requirement per routine. A handler returns its results or
 /// throws a return code, which the client receives as `RPCError.Code.returnCode`.
 package protocol RoundtripServer: Swift.Sendable {
+  /// The object a request is addressed to: what the capability the client invoked names (the
+  /// request port). `Void` (the default) for a server that is its only object.
+  associatedtype Target = Swift.Void
+
+  /// The object `context`'s request is addressed to, found after the request was validated and
+  /// before its handler runs. A thrown code is the reply's return code; no handler runs.
+  func target(for context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) -> Target
+
   /// `add` — request 5000, reply 5100 (roundtrip.defs:12).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - a: `in a: int`.
   ///   - b: `in b: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `sum`.
   func add(
+    _ target: Self.Target,
     a: Swift.Int32,
     b: Swift.Int32,
     context: HurdRPC.CallContext
@@ -89,10 +99,12 @@ package protocol RoundtripServer: Swift.Sendable {
   /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:15).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - values: `in values: quad_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `total`.
   func sum_quad(
+    _ target: Self.Target,
     values: [Swift.Int32],
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.Int64
@@ -100,10 +112,12 @@ package protocol RoundtripServer: Swift.Sendable {
   /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:18).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - list: `in list: int_list_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `reversed`.
   func reverse_list(
+    _ target: Self.Target,
     list: [Swift.Int32],
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> [Swift.Int32]
@@ -111,10 +125,12 @@ package protocol RoundtripServer: Swift.Sendable {
   /// `greet` — request 5003, reply 5103 (roundtrip.defs:21).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - name: `in name: name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `greeting`.
   func greet(
+    _ target: Self.Target,
     name: Swift.String,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.String
@@ -122,11 +138,13 @@ package protocol RoundtripServer: Swift.Sendable {
   /// `bump` — request 5004, reply 5104 (roundtrip.defs:25).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - counter: `inout counter: int`.
   ///   - twice: `in twice: boolean_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `counter`.
   func bump(
+    _ target: Self.Target,
     counter: Swift.Int32,
     twice: Swift.Bool,
     context: HurdRPC.CallContext
@@ -136,25 +154,37 @@ package protocol RoundtripServer: Swift.Sendable {
   /// One-way: no reply is sent.
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - value: `in value: int`.
   ///   - context: the caller and the call's deadline and cancellation.
-  func poke(value: Swift.Int32, context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode)
+  func poke(
+    _ target: Self.Target,
+    value: Swift.Int32,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode)
 
   /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:34).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - code: `in code: int`.
   ///   - context: the caller and the call's deadline and cancellation.
-  func fail_with(code: Swift.Int32, context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode)
+  func fail_with(
+    _ target: Self.Target,
+    code: Swift.Int32,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode)
 
   /// `divide` — request 5008, reply 5108 (roundtrip.defs:37).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - dividend: `in dividend: int`.
   ///   - divisor: `in divisor: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `quotient`, `exact`.
   func divide(
+    _ target: Self.Target,
     dividend: Swift.Int32,
     divisor: Swift.Int32,
     context: HurdRPC.CallContext
@@ -165,15 +195,22 @@ package protocol RoundtripServer: Swift.Sendable {
 /// supported) for every routine it does not implement.
 package protocol RoundtripServerDefaults: RoundtripServer {}
 
+extension RoundtripServer where Target == Swift.Void {
+  /// A server that is its only object: every request is addressed to the server itself.
+  package func target(for context: HurdRPC.CallContext) {}
+}
+
 extension RoundtripServerDefaults {
   /// `add` — request 5000, reply 5100 (roundtrip.defs:12).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - a: `in a: int`.
   ///   - b: `in b: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `sum`.
   package func add(
+    _ target: Self.Target,
     a: Swift.Int32,
     b: Swift.Int32,
     context: HurdRPC.CallContext
@@ -184,10 +221,12 @@ extension RoundtripServerDefaults {
   /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:15).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - values: `in values: quad_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `total`.
   package func sum_quad(
+    _ target: Self.Target,
     values: [Swift.Int32],
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.Int64 {
@@ -197,10 +236,12 @@ extension RoundtripServerDefaults {
   /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:18).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - list: `in list: int_list_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `reversed`.
   package func reverse_list(
+    _ target: Self.Target,
     list: [Swift.Int32],
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> [Swift.Int32] {
@@ -210,10 +251,12 @@ extension RoundtripServerDefaults {
   /// `greet` — request 5003, reply 5103 (roundtrip.defs:21).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - name: `in name: name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `greeting`.
   package func greet(
+    _ target: Self.Target,
     name: Swift.String,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.String {
@@ -223,11 +266,13 @@ extension RoundtripServerDefaults {
   /// `bump` — request 5004, reply 5104 (roundtrip.defs:25).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - counter: `inout counter: int`.
   ///   - twice: `in twice: boolean_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `counter`.
   package func bump(
+    _ target: Self.Target,
     counter: Swift.Int32,
     twice: Swift.Bool,
     context: HurdRPC.CallContext
@@ -239,18 +284,25 @@ extension RoundtripServerDefaults {
   /// One-way: no reply is sent.
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - value: `in value: int`.
   ///   - context: the caller and the call's deadline and cancellation.
-  package func poke(value: Swift.Int32, context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) {
+  package func poke(
+    _ target: Self.Target,
+    value: Swift.Int32,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) {
     throw .EOPNOTSUPP
   }
 
   /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:34).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - code: `in code: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   package func fail_with(
+    _ target: Self.Target,
     code: Swift.Int32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) {
@@ -260,11 +312,13 @@ extension RoundtripServerDefaults {
   /// `divide` — request 5008, reply 5108 (roundtrip.defs:37).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - dividend: `in dividend: int`.
   ///   - divisor: `in divisor: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `quotient`, `exact`.
   package func divide(
+    _ target: Self.Target,
     dividend: Swift.Int32,
     divisor: Swift.Int32,
     context: HurdRPC.CallContext
@@ -324,7 +378,8 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     let (a, b) = try Roundtrip.Wire.decodeAddRequest(request)
     let results: Swift.Int32
     do {
-      results = try server.add(a: a, b: b, context: context)
+      let target = try server.target(for: context)
+      results = try server.add(target, a: a, b: b, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -340,7 +395,8 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     let values = try Roundtrip.Wire.decodeSum_quadRequest(request)
     let results: Swift.Int64
     do {
-      results = try server.sum_quad(values: values, context: context)
+      let target = try server.target(for: context)
+      results = try server.sum_quad(target, values: values, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -356,7 +412,8 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     let list = try Roundtrip.Wire.decodeReverse_listRequest(request)
     let results: [Swift.Int32]
     do {
-      results = try server.reverse_list(list: list, context: context)
+      let target = try server.target(for: context)
+      results = try server.reverse_list(target, list: list, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -372,7 +429,8 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     let name = try Roundtrip.Wire.decodeGreetRequest(request)
     let results: Swift.String
     do {
-      results = try server.greet(name: name, context: context)
+      let target = try server.target(for: context)
+      results = try server.greet(target, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -388,7 +446,8 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     let (counter, twice) = try Roundtrip.Wire.decodeBumpRequest(request)
     let results: Swift.Int32
     do {
-      results = try server.bump(counter: counter, twice: twice, context: context)
+      let target = try server.target(for: context)
+      results = try server.bump(target, counter: counter, twice: twice, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -403,7 +462,8 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
   ) throws(HurdRPC.RPCError) {
     let value = try Roundtrip.Wire.decodePokeRequest(request)
     do {
-      try server.poke(value: value, context: context)
+      let target = try server.target(for: context)
+      try server.poke(target, value: value, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -417,7 +477,8 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
   ) throws(HurdRPC.RPCError) {
     let code = try Roundtrip.Wire.decodeFail_withRequest(request)
     do {
-      try server.fail_with(code: code, context: context)
+      let target = try server.target(for: context)
+      try server.fail_with(target, code: code, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -433,7 +494,8 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     let (dividend, divisor) = try Roundtrip.Wire.decodeDivideRequest(request)
     let results: Roundtrip.DivideReply
     do {
-      results = try server.divide(dividend: dividend, divisor: divisor, context: context)
+      let target = try server.target(for: context)
+      results = try server.divide(target, dividend: dividend, divisor: divisor, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }

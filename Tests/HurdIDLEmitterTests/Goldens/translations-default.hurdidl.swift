@@ -267,6 +267,14 @@ struct TranslationsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
 /// Server of subsystem `translations`: one requirement per routine. A handler returns its results or
 /// throws a return code, which the client receives as `RPCError.Code.returnCode`.
 protocol TranslationsServer: Swift.Sendable {
+  /// The object a request is addressed to: what the capability the client invoked names (the
+  /// request port). `Void` (the default) for a server that is its only object.
+  associatedtype Target = Swift.Void
+
+  /// The object `context`'s request is addressed to, found after the request was validated and
+  /// before its handler runs. A thrown code is the reply's return code; no handler runs.
+  func target(for context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) -> Target
+
   // Translations (`intran`, `outtran`, `destructor`) the server supplies.
   /// The server's type for `.defs` `ticket_obj_t` values.
   associatedtype TicketObjT
@@ -305,10 +313,12 @@ protocol TranslationsServer: Swift.Sendable {
   /// `redeem` — request 7500, reply 7600 (translations.defs:14).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - ticket: `in ticket: ticket_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `change`.
   func redeem(
+    _ target: Self.Target,
     ticket: Self.TicketObjT,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.Int32
@@ -316,10 +326,12 @@ protocol TranslationsServer: Swift.Sendable {
   /// `renew` — request 7501, reply 7601 (translations.defs:16).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - ticket: `inout ticket: ticket_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `ticket`.
   func renew(
+    _ target: Self.Target,
     ticket: Self.TicketObjT,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Self.TicketObjT
@@ -327,10 +339,12 @@ protocol TranslationsServer: Swift.Sendable {
   /// `issue` — request 7502, reply 7602 (translations.defs:18).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - value: `in value: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `ticket`, `serial`.
   func issue(
+    _ target: Self.Target,
     value: Swift.Int32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> (ticket: Self.TicketObjT, serial: Swift.Int32)
@@ -338,11 +352,13 @@ protocol TranslationsServer: Swift.Sendable {
   /// `exchange` — request 7503, reply 7603 (translations.defs:20).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - first: `in first: ticket_t`.
   ///   - second: `in second: ticket_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `total`.
   func exchange(
+    _ target: Self.Target,
     first: Self.TicketObjT,
     second: Self.TicketObjT,
     context: HurdRPC.CallContext
@@ -352,17 +368,24 @@ protocol TranslationsServer: Swift.Sendable {
   /// One-way: no reply is sent.
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - ticket: `in ticket: ticket_t`.
   ///   - context: the caller and the call's deadline and cancellation.
-  func discard(ticket: Self.TicketObjT, context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode)
+  func discard(
+    _ target: Self.Target,
+    ticket: Self.TicketObjT,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode)
 
   /// `holder_id` — request 7505, reply 7605 (translations.defs:29).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - holder: `in holder: holder_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `id`.
   func holderID(
+    _ target: Self.Target,
     holder: Self.HolderObjT,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.Int32
@@ -372,14 +395,21 @@ protocol TranslationsServer: Swift.Sendable {
 /// supported) for every routine it does not implement.
 protocol TranslationsServerDefaults: TranslationsServer {}
 
+extension TranslationsServer where Target == Swift.Void {
+  /// A server that is its only object: every request is addressed to the server itself.
+  func target(for context: HurdRPC.CallContext) {}
+}
+
 extension TranslationsServerDefaults {
   /// `redeem` — request 7500, reply 7600 (translations.defs:14).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - ticket: `in ticket: ticket_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `change`.
   func redeem(
+    _ target: Self.Target,
     ticket: Self.TicketObjT,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.Int32 {
@@ -389,10 +419,12 @@ extension TranslationsServerDefaults {
   /// `renew` — request 7501, reply 7601 (translations.defs:16).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - ticket: `inout ticket: ticket_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `ticket`.
   func renew(
+    _ target: Self.Target,
     ticket: Self.TicketObjT,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Self.TicketObjT {
@@ -402,10 +434,12 @@ extension TranslationsServerDefaults {
   /// `issue` — request 7502, reply 7602 (translations.defs:18).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - value: `in value: int`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `ticket`, `serial`.
   func issue(
+    _ target: Self.Target,
     value: Swift.Int32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> (ticket: Self.TicketObjT, serial: Swift.Int32) {
@@ -415,11 +449,13 @@ extension TranslationsServerDefaults {
   /// `exchange` — request 7503, reply 7603 (translations.defs:20).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - first: `in first: ticket_t`.
   ///   - second: `in second: ticket_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `total`.
   func exchange(
+    _ target: Self.Target,
     first: Self.TicketObjT,
     second: Self.TicketObjT,
     context: HurdRPC.CallContext
@@ -431,19 +467,26 @@ extension TranslationsServerDefaults {
   /// One-way: no reply is sent.
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - ticket: `in ticket: ticket_t`.
   ///   - context: the caller and the call's deadline and cancellation.
-  func discard(ticket: Self.TicketObjT, context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) {
+  func discard(
+    _ target: Self.Target,
+    ticket: Self.TicketObjT,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) {
     throw .EOPNOTSUPP
   }
 
   /// `holder_id` — request 7505, reply 7605 (translations.defs:29).
   ///
   /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
   ///   - holder: `in holder: holder_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `id`.
   func holderID(
+    _ target: Self.Target,
     holder: Self.HolderObjT,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.Int32 {
@@ -498,9 +541,10 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.Demultiplexer {
     let ticket = try Translations.Wire.decodeRedeemRequest(request)
     let results: Swift.Int32
     do {
+      let target = try server.target(for: context)
       let ticket_translated: Server.TicketObjT = try server.lookupTicket(ticket, context: context)
       defer { server.releaseTicket(ticket_translated) }
-      results = try server.redeem(ticket: ticket_translated, context: context)
+      results = try server.redeem(target, ticket: ticket_translated, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -516,8 +560,9 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.Demultiplexer {
     let ticket = try Translations.Wire.decodeRenewRequest(request)
     let results: Swift.Int32
     do {
+      let target = try server.target(for: context)
       let ticket_translated: Server.TicketObjT = try server.lookupTicket(ticket, context: context)
-      let _handled = try server.renew(ticket: ticket_translated, context: context)
+      let _handled = try server.renew(target, ticket: ticket_translated, context: context)
       results = try server.ticketNumber(_handled, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -534,7 +579,8 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.Demultiplexer {
     let value = try Translations.Wire.decodeIssueRequest(request)
     let results: Translations.IssueReply
     do {
-      let _handled = try server.issue(value: value, context: context)
+      let target = try server.target(for: context)
+      let _handled = try server.issue(target, value: value, context: context)
       results = Translations.IssueReply(ticket: try server.ticketNumber(_handled.ticket, context: context), serial: _handled.serial)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -551,11 +597,12 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.Demultiplexer {
     let (first, second) = try Translations.Wire.decodeExchangeRequest(request)
     let results: Swift.Int32
     do {
+      let target = try server.target(for: context)
       let first_translated: Server.TicketObjT = try server.lookupTicket(first, context: context)
       defer { server.releaseTicket(first_translated) }
       let second_translated: Server.TicketObjT = try server.lookupTicket(second, context: context)
       defer { server.releaseTicket(second_translated) }
-      results = try server.exchange(first: first_translated, second: second_translated, context: context)
+      results = try server.exchange(target, first: first_translated, second: second_translated, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -570,9 +617,10 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.Demultiplexer {
   ) throws(HurdRPC.RPCError) {
     let ticket = try Translations.Wire.decodeDiscardRequest(request)
     do {
+      let target = try server.target(for: context)
       let ticket_translated: Server.TicketObjT = try server.lookupTicket(ticket, context: context)
       defer { server.releaseTicket(ticket_translated) }
-      try server.discard(ticket: ticket_translated, context: context)
+      try server.discard(target, ticket: ticket_translated, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -587,9 +635,10 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.Demultiplexer {
     let holder = try Translations.Wire.decodeHolderIDRequest(request)
     let results: Swift.Int32
     do {
+      let target = try server.target(for: context)
       let holder_translated: Server.HolderObjT = try server.holderFor(holder, context: context)
       defer { server.dropHolder(holder_translated) }
-      results = try server.holderID(holder: holder_translated, context: context)
+      results = try server.holderID(target, holder: holder_translated, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }

@@ -368,7 +368,7 @@ private struct Emitter {
     var body: [SwiftNode] = []
     // `waittime`/`msgoption` arguments and a `msgoption` statement adjust this call's options.
     if routine.waitTimeArgument != nil || routine.msgOptionArgument != nil || routine.msgOptionBits != nil {
-      let wait = routine.waitTimeArgument.map { "Swift.Int64(\($0.swiftName))" } ?? "nil"
+      let wait = routine.waitTimeArgument.map { "Swift.Int64(clamping: \($0.swiftName))" } ?? "nil"
       let bits = routine.msgOptionArgument.map { "Swift.UInt32(truncatingIfNeeded: \($0.swiftName))" }
         ?? String(routine.msgOptionBits ?? 0)
       let statement = routine.waitTimeArgument == nil && routine.msgOptionBits != nil

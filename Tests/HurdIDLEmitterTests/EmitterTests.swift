@@ -69,6 +69,16 @@ struct EmitterTests {
     try Self.compare(file.contents, with: Self.goldens.appending(path: "translations-default.hurdidl.swift"))
   }
 
+  /// The target object, msgseqno, and waittime/msgoption arguments (`objects.defs`).
+  @Test func objectsGolden() throws {
+    let result = RoundTripFixture.compile("objects")
+    let file = try #require(result.file, "\(result.errors)")
+    #expect(file.diagnostics.isEmpty, "\(file.diagnostics.map(\.message))")
+    #expect(file.contents.contains("func whoami(\n    _ target: Self.Target,\n    seqno: Swift.Int32,\n    context: HurdRPC.CallContext"))
+    #expect(file.contents.contains("func pause(\n    milliseconds: Swift.Int32,\n    timeout: Swift.Int32,\n    options: HurdRPC.CallOptions = .default"))
+    try Self.compare(file.contents, with: Self.goldens.appending(path: "objects-default.hurdidl.swift"))
+  }
+
   /// The request port's translation applies to the target object; what cannot be applied (an
   /// `intranpayload`) is never dropped silently: it is a warning.
   @Test func requestPortTranslationsApplyToTheTarget() throws {

@@ -316,6 +316,12 @@ enum EmitModelBuilder {
           emitted.msgOptionArgument = try outOfBand(argument)
         case .msgSeqNo:
           emitted.sequenceNumber = try outOfBand(argument)
+        case .replyPort where argument.origin == .written && routine.isOneWay,
+          .userReplyPort where argument.origin == .written && routine.isOneWay:
+          // The reply to a one-way request would go to this port (device_request.defs): on L4 the
+          // reply channel is the calling thread's, which a one-way send does not wait on.
+          emitted.ignoredClientOptions.append(
+            "reply port '\(argument.name)' of a one-way request does not travel on L4: a reply the server sends to it is dropped")
         case .count, .replyPort, .userReplyPort, .serverReplyPort, .waitTime, .msgOption, .retCode, .serverCopy:
           // Counts are the length of their item; the rest are out of band on L4 (docs/swift-mapping.md).
           break

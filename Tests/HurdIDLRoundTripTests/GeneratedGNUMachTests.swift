@@ -46,8 +46,13 @@ struct GeneratedGNUMachTests {
         path: Self.includeRoot + "/" + relative, displayPath: relative, includeRoot: Self.includeRoot, defines: defines)
       let file = try #require(result.file, "\(relative): \(result.errors)")
       // Every routine generated, every translation applied (under KERNEL_SERVER the request
-      // ports' translations apply to the handlers' target objects).
-      #expect(file.diagnostics.isEmpty, "\(relative): \(file.diagnostics.map(\.message))")
+      // ports' translations apply to the handlers' target objects). Only device_request.defs'
+      // one-way requests with a reply port are reported (their replies cannot come back on L4).
+      let unexpected = file.diagnostics.filter {
+        !(relative == "device/device_request.defs" && $0.message.contains("of a one-way request does not travel on L4"))
+      }
+      #expect(unexpected.isEmpty, "\(relative): \(unexpected.map(\.message))")
+      if relative == "device/device_request.defs" { #expect(file.diagnostics.count == 1, "\(file.diagnostics.map(\.message))") }
       let url = output.appending(path: relative.replacingOccurrences(of: "/", with: "_") + ".swift")
       try file.contents.write(to: url, atomically: true, encoding: .utf8)
       sources.append(url.path)

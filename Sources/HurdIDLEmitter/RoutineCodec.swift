@@ -250,6 +250,7 @@ struct RoutineCodec {
           body.append(.line("let \(name) = \(scalarFrom("\(wire).get(\(target(field)), at: \(field.byteOffset), size: \(scalar.bytes))", scalar, argument))"))
         case .fixedArray(let scalar, let count):
           body.append(.line("var \(name): [\(scalar.swiftName)] = []"))
+          body.append(.line("\(name).reserveCapacity(\(count))"))
           body.append(
             .braces(
               "for position in 0..<\(count)",

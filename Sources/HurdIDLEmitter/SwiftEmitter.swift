@@ -695,8 +695,9 @@ private struct Emitter {
     return .block(
       opening: "extension \(namespace) {", body: [
         .doc(["Encoders and decoders of every message, from the native L4 plan."]),
-        // File-private in a self-contained file; module-internal when the sides are in other files.
-        .block(opening: options.shared == .included ? "fileprivate enum Wire {" : "enum Wire {", body: body, closing: "}"),
+        // Module-internal (whatever the access level): the sides may be in other files of the
+        // module, and tests and benchmarks may marshal without a transport.
+        .block(opening: "enum Wire {", body: body, closing: "}"),
       ], closing: "}")
   }
 }

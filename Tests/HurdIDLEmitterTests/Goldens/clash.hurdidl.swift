@@ -366,7 +366,7 @@ struct ClashDemux<Server: ClashServer>: HurdRPC.Demultiplexer {
 
 extension Clash {
   /// Encoders and decoders of every message, from the native L4 plan.
-  fileprivate enum Wire {
+  enum Wire {
     /// The request of `dispatch`, after checking every bound.
     static func encodeDispatchRequest(
       optionsValue: Swift.Int32

@@ -1174,7 +1174,7 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
 
 extension Device {
   /// Encoders and decoders of every message, from the native L4 plan.
-  fileprivate enum Wire {
+  enum Wire {
     /// The request of `device_open`, after checking every bound.
     static func encodeDeviceOpenRequest(
       mode: Swift.Int32,

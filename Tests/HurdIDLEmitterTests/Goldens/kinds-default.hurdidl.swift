@@ -1644,7 +1644,7 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
 
 extension Kinds {
   /// Encoders and decoders of every message, from the native L4 plan.
-  fileprivate enum Wire {
+  enum Wire {
     /// The request of `widths`, after checking every bound.
     static func encodeWidthsRequest(
       a: Swift.Int8,
@@ -1994,10 +1994,12 @@ extension Kinds {
     ) throws(HurdRPC.RPCError) -> Kinds.StatusReply {
       try HurdRPC.GeneratedWire.expect(message, words: 4, items: 0, malformed: .typeError)
       var status: [Swift.Int32] = []
+      status.reserveCapacity(3)
       for position in 0..<3 {
         status.append(Swift.Int32(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 8 + position * 4, size: 4)))
       }
       var pair: [Swift.Int32] = []
+      pair.reserveCapacity(2)
       for position in 0..<2 {
         pair.append(Swift.Int32(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 20 + position * 4, size: 4)))
       }
@@ -2208,6 +2210,7 @@ extension Kinds {
       let overflow = try HurdRPC.GeneratedWire.overflow(message.items[0], bytes: 512, malformed: .badArguments)
       let first = Swift.Int32(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 0, size: 4))
       var block: [Swift.Int64] = []
+      block.reserveCapacity(64)
       for position in 0..<64 {
         block.append(Swift.Int64(truncatingIfNeeded: HurdRPC.GeneratedWire.get(overflow, at: 0 + position * 8, size: 8)))
       }
@@ -2238,6 +2241,7 @@ extension Kinds {
       let overflow = try HurdRPC.GeneratedWire.overflow(message.items[0], bytes: 512, malformed: .typeError)
       let total = Swift.Int64(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 8, size: 8))
       var echo: [Swift.Int64] = []
+      echo.reserveCapacity(64)
       for position in 0..<64 {
         echo.append(Swift.Int64(truncatingIfNeeded: HurdRPC.GeneratedWire.get(overflow, at: 0 + position * 8, size: 8)))
       }
@@ -2269,6 +2273,7 @@ extension Kinds {
       let factor = Swift.Float(bitPattern: Swift.UInt32(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 0, size: 4)))
       let offset = Swift.Double(bitPattern: HurdRPC.GeneratedWire.get(message, at: 8, size: 8))
       var vector: [Swift.Float] = []
+      vector.reserveCapacity(3)
       for position in 0..<3 {
         vector.append(Swift.Float(bitPattern: Swift.UInt32(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 16 + position * 4, size: 4))))
       }
@@ -2295,6 +2300,7 @@ extension Kinds {
       try HurdRPC.GeneratedWire.expect(message, words: 4, items: 0, malformed: .typeError)
       let sum = Swift.Double(bitPattern: HurdRPC.GeneratedWire.get(message, at: 8, size: 8))
       var scaled: [Swift.Float] = []
+      scaled.reserveCapacity(3)
       for position in 0..<3 {
         scaled.append(Swift.Float(bitPattern: Swift.UInt32(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 16 + position * 4, size: 4))))
       }

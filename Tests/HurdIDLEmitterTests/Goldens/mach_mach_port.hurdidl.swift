@@ -1787,7 +1787,7 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
 
 extension MachPort {
   /// Encoders and decoders of every message, from the native L4 plan.
-  fileprivate enum Wire {
+  enum Wire {
     /// The request of `mach_port_names`, after checking every bound.
     static func encodeMachPortNamesRequest() throws(HurdRPC.RPCError) -> HurdRPC.Message {
       let message = HurdRPC.Message(label: 3200)
@@ -2406,6 +2406,7 @@ extension MachPort {
     ) throws(HurdRPC.RPCError) -> [Swift.Int32] {
       try HurdRPC.GeneratedWire.expect(message, words: 6, items: 0, malformed: .typeError)
       var status: [Swift.Int32] = []
+      status.reserveCapacity(9)
       for position in 0..<9 {
         status.append(Swift.Int32(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 8 + position * 4, size: 4)))
       }

@@ -551,7 +551,7 @@ struct NotifyDemux<Server: NotifyServer>: HurdRPC.Demultiplexer {
 
 extension Notify {
   /// Encoders and decoders of every message, from the native L4 plan.
-  fileprivate enum Wire {
+  enum Wire {
     /// The request of `mach_notify_port_deleted`, after checking every bound.
     static func encodeMachNotifyPortDeletedRequest(
       name: Swift.UInt32

@@ -461,7 +461,7 @@ struct ObjectsDemux<Server: ObjectsServer>: HurdRPC.Demultiplexer {
 
 extension Objects {
   /// Encoders and decoders of every message, from the native L4 plan.
-  fileprivate enum Wire {
+  enum Wire {
     /// The request of `deposit`, after checking every bound.
     static func encodeDepositRequest(
       amount: Swift.Int32

@@ -773,7 +773,7 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
 
 extension Roundtrip {
   /// Encoders and decoders of every message, from the native L4 plan.
-  fileprivate enum Wire {
+  enum Wire {
     /// The request of `add`, after checking every bound.
     static func encodeAddRequest(
       a: Swift.Int32,
@@ -833,6 +833,7 @@ extension Roundtrip {
     ) throws(HurdRPC.RPCError) -> [Swift.Int32] {
       try HurdRPC.GeneratedWire.expect(message, words: 2, items: 0, malformed: .badArguments)
       var values: [Swift.Int32] = []
+      values.reserveCapacity(4)
       for position in 0..<4 {
         values.append(Swift.Int32(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 0 + position * 4, size: 4)))
       }

@@ -650,7 +650,7 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.Demultiplexer {
 
 extension Translations {
   /// Encoders and decoders of every message, from the native L4 plan.
-  fileprivate enum Wire {
+  enum Wire {
     /// The request of `redeem`, after checking every bound.
     static func encodeRedeemRequest(
       ticket: Swift.Int32

@@ -66,7 +66,7 @@ struct GeneratedGNUMachTests {
     let folder = URL(filePath: #filePath).deletingLastPathComponent().appending(path: "../../Fuzz/Sources/FuzzDemux")
       .standardized
     let sources = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".swift") }.sorted()
-    #expect(sources.count == 5, "\(sources)")
+    #expect(sources.count == 6, "\(sources)")
     try Self.typeCheck(sources.map { folder.appending(path: $0).path }, moduleName: "FuzzDemux")
   }
 

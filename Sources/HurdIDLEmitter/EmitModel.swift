@@ -56,7 +56,7 @@ struct ScalarType: Hashable, Sendable {
 enum ValueShape: Hashable, Sendable {
   /// A scalar in the untyped words.
   case scalar(ScalarType)
-  /// `array[N]` in the untyped words: `[T]` of exactly `count` elements.
+  /// `array[N]` in the untyped words (or the overflow bytes): `InlineArray<N, T>`.
   case fixedArray(ScalarType, count: Int)
   /// Data in a string item (or string-or-region): `[T]`, with an exact count or a maximum.
   case array(ScalarType, exactCount: Int?, maximumCount: Int?)
@@ -76,7 +76,9 @@ enum ValueShape: Hashable, Sendable {
   var swiftType: String {
     switch self {
     case .scalar(let scalar): scalar.swiftName
-    case .fixedArray(let scalar, _), .array(let scalar, _, _): "[\(scalar.swiftName)]"
+    // A fixed array in the words is inline (its length is the type's; no heap), a variable one an Array.
+    case .fixedArray(let scalar, let count): "Swift.InlineArray<\(count), \(scalar.swiftName)>"
+    case .array(let scalar, _, _): "[\(scalar.swiftName)]"
     case .text: "Swift.String"
     case .region: "HurdRPC.MemoryRegion"
     case .capability(let disposition, _): disposition == nil ? "HurdRPC.CapabilityItem" : "HurdRPC.CapabilityName"

@@ -105,6 +105,49 @@ public enum GeneratedWire {
     RPCError(.arrayTooLarge, "`\(argument)` has \(count) elements, at most \(maximum) are allowed")
   }
 
+  /// Stores a fixed integer array at `byteOffset` of the words (reserved and still zero): the
+  /// words' bytes are the wire's little-endian byte string, so on a little-endian host this is
+  /// one copy instead of a shift and mask per element.
+  @inlinable
+  public static func put<let count: Int, Element: FixedWidthInteger & BitwiseCopyable>(
+    _ values: InlineArray<count, Element>, at byteOffset: Int, in message: inout Message
+  ) {
+    let size = MemoryLayout<Element>.size
+    precondition(byteOffset >= 0 && byteOffset + count * size <= message.wordCount * 8, "array outside the words")
+    #if _endian(little)
+      withUnsafeBytes(of: values) { source in
+        withUnsafeMutableBytes(of: &message.registers) { words in
+          words.baseAddress!.advanced(by: byteOffset).copyMemory(from: source.baseAddress!, byteCount: count * size)
+        }
+      }
+    #else
+      for position in 0..<count {
+        put(UInt64(truncatingIfNeeded: values[position]), at: byteOffset + position * size, size: size, in: &message)
+      }
+    #endif
+  }
+
+  /// Reads a fixed integer array at `byteOffset` of the words (whose count `expect` checked).
+  @inlinable
+  public static func get<let count: Int, Element: FixedWidthInteger & BitwiseCopyable>(
+    _ message: borrowing Message, at byteOffset: Int, into values: inout InlineArray<count, Element>
+  ) {
+    let size = MemoryLayout<Element>.size
+    precondition(byteOffset >= 0 && byteOffset + count * size <= message.wordCount * 8, "array outside the words")
+    #if _endian(little)
+      message.withUnsafeWords { words in
+        withUnsafeMutableBytes(of: &values) { target in
+          target.baseAddress!.copyMemory(
+            from: UnsafeRawPointer(words.baseAddress!).advanced(by: byteOffset), byteCount: count * size)
+        }
+      }
+    #else
+      for position in 0..<count {
+        values[position] = Element(truncatingIfNeeded: get(message, at: byteOffset + position * size, size: size))
+      }
+    #endif
+  }
+
   // MARK: Overflow bytes (fixed data the planner moved out of the words)
 
   /// ORs the low `size` bytes of `bits` into the overflow bytes at `byteOffset`.

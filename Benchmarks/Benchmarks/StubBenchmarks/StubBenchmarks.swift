@@ -14,7 +14,9 @@ import HurdRPCL4
 struct StubService: StubbenchServer {
   func nullCall(_ target: Void, context: CallContext) throws(ReturnCode) {}
 
-  func small(_ target: Void, a: Int32, b: Int32, c: Int64, data: [UInt8], context: CallContext) throws(ReturnCode) -> Int64 {
+  func small(
+    _ target: Void, a: Int32, b: Int32, c: Int64, data: InlineArray<16, UInt8>, context: CallContext
+  ) throws(ReturnCode) -> Int64 {
     Int64(a) &+ Int64(b) &+ c &+ Int64(data[15])
   }
 }
@@ -81,7 +83,7 @@ func rigBenchmark(_ name: String, _ demux: some Demultiplexer, body: @escaping @
   }
 }
 
-let smallData: [UInt8] = Array(0..<16)
+let smallData = InlineArray<16, UInt8> { UInt8($0) }
 
 let benchmarks: @Sendable () -> Void = {
   Benchmark.defaultConfiguration = .init(
@@ -168,7 +170,7 @@ let benchmarks: @Sendable () -> Void = {
 
   Benchmark("marshal+unmarshal: swift-protobuf small message (binary)") { benchmark in
     var message = SmallProto()
-    message.data = Data(smallData)
+    message.data = Data(smallData.indices.map { smallData[$0] })
     var sum: Int64 = 0
     for index in benchmark.scaledIterations {
       do {

@@ -113,12 +113,12 @@ enum Kinds {
   /// The results of `status`.
   struct StatusReply: Swift.Sendable {
     /// `out status: status_t`.
-    var status: [Swift.Int32]
+    var status: Swift.InlineArray<3, Swift.Int32>
     /// `out pair: pair_t`.
-    var pair: [Swift.Int32]
+    var pair: Swift.InlineArray<2, Swift.Int32>
 
     /// The results, in `.defs` order.
-    init(status: [Swift.Int32], pair: [Swift.Int32]) {
+    init(status: Swift.InlineArray<3, Swift.Int32>, pair: Swift.InlineArray<2, Swift.Int32>) {
       self.status = status
       self.pair = pair
     }
@@ -143,10 +143,10 @@ enum Kinds {
     /// `out total: int64_t`.
     var total: Swift.Int64
     /// `out echo: block_t`.
-    var echo: [Swift.Int64]
+    var echo: Swift.InlineArray<64, Swift.Int64>
 
     /// The results, in `.defs` order.
-    init(total: Swift.Int64, echo: [Swift.Int64]) {
+    init(total: Swift.Int64, echo: Swift.InlineArray<64, Swift.Int64>) {
       self.total = total
       self.echo = echo
     }
@@ -157,10 +157,10 @@ enum Kinds {
     /// `out sum: real64_t`.
     var sum: Swift.Double
     /// `out scaled: vector_t`.
-    var scaled: [Swift.Float]
+    var scaled: Swift.InlineArray<3, Swift.Float>
 
     /// The results, in `.defs` order.
-    init(sum: Swift.Double, scaled: [Swift.Float]) {
+    init(sum: Swift.Double, scaled: Swift.InlineArray<3, Swift.Float>) {
       self.sum = sum
       self.scaled = scaled
     }
@@ -644,7 +644,7 @@ struct KindsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   /// - Returns: `total`, `echo`.
   func sumBlock(
     first: Swift.Int32,
-    block: [Swift.Int64],
+    block: Swift.InlineArray<64, Swift.Int64>,
     last: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Kinds.SumBlockReply {
@@ -664,7 +664,7 @@ struct KindsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   /// - Returns: `total`, `echo`.
   func sumBlock(
     first: Swift.Int32,
-    block: [Swift.Int64],
+    block: Swift.InlineArray<64, Swift.Int64>,
     last: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) async throws(HurdRPC.RPCError) -> Kinds.SumBlockReply {
@@ -684,7 +684,7 @@ struct KindsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   func scale(
     factor: Swift.Float,
     offset: Swift.Double,
-    vector: [Swift.Float],
+    vector: Swift.InlineArray<3, Swift.Float>,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Kinds.ScaleReply {
     let request = try Kinds.Wire.encodeScaleRequest(factor: factor, offset: offset, vector: vector)
@@ -704,7 +704,7 @@ struct KindsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   func scale(
     factor: Swift.Float,
     offset: Swift.Double,
-    vector: [Swift.Float],
+    vector: Swift.InlineArray<3, Swift.Float>,
     options: HurdRPC.CallOptions = .default
   ) async throws(HurdRPC.RPCError) -> Kinds.ScaleReply {
     let request = try Kinds.Wire.encodeScaleRequest(factor: factor, offset: offset, vector: vector)
@@ -976,7 +976,7 @@ protocol KindsServer: Swift.Sendable {
   func sumBlock(
     _ target: Self.Target,
     first: Swift.Int32,
-    block: [Swift.Int64],
+    block: Swift.InlineArray<64, Swift.Int64>,
     last: Swift.Int32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Kinds.SumBlockReply
@@ -994,7 +994,7 @@ protocol KindsServer: Swift.Sendable {
     _ target: Self.Target,
     factor: Swift.Float,
     offset: Swift.Double,
-    vector: [Swift.Float],
+    vector: Swift.InlineArray<3, Swift.Float>,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Kinds.ScaleReply
 
@@ -1253,7 +1253,7 @@ extension KindsServerDefaults {
   func sumBlock(
     _ target: Self.Target,
     first: Swift.Int32,
-    block: [Swift.Int64],
+    block: Swift.InlineArray<64, Swift.Int64>,
     last: Swift.Int32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Kinds.SumBlockReply {
@@ -1273,7 +1273,7 @@ extension KindsServerDefaults {
     _ target: Self.Target,
     factor: Swift.Float,
     offset: Swift.Double,
-    vector: [Swift.Float],
+    vector: Swift.InlineArray<3, Swift.Float>,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Kinds.ScaleReply {
     throw .EOPNOTSUPP
@@ -1977,15 +1977,9 @@ extension Kinds {
       _ results: Kinds.StatusReply,
       into message: inout HurdRPC.Message
     ) throws(HurdRPC.RPCError) {
-      try HurdRPC.GeneratedWire.check(count: results.status.count, exact: 3, maximum: nil, argument: "status")
-      try HurdRPC.GeneratedWire.check(count: results.pair.count, exact: 2, maximum: nil, argument: "pair")
       try HurdRPC.GeneratedWire.reserve(4, in: &message)
-      for (position, element) in results.status.enumerated() {
-        HurdRPC.GeneratedWire.put(Swift.UInt64(truncatingIfNeeded: element), at: 8 + position * 4, size: 4, in: &message)
-      }
-      for (position, element) in results.pair.enumerated() {
-        HurdRPC.GeneratedWire.put(Swift.UInt64(truncatingIfNeeded: element), at: 20 + position * 4, size: 4, in: &message)
-      }
+      HurdRPC.GeneratedWire.put(results.status, at: 8, in: &message)
+      HurdRPC.GeneratedWire.put(results.pair, at: 20, in: &message)
     }
 
     /// The results of a successful reply of `status`; `.typeError` if malformed.
@@ -1993,16 +1987,10 @@ extension Kinds {
       _ message: borrowing HurdRPC.Message
     ) throws(HurdRPC.RPCError) -> Kinds.StatusReply {
       try HurdRPC.GeneratedWire.expect(message, words: 4, items: 0, malformed: .typeError)
-      var status: [Swift.Int32] = []
-      status.reserveCapacity(3)
-      for position in 0..<3 {
-        status.append(Swift.Int32(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 8 + position * 4, size: 4)))
-      }
-      var pair: [Swift.Int32] = []
-      pair.reserveCapacity(2)
-      for position in 0..<2 {
-        pair.append(Swift.Int32(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 20 + position * 4, size: 4)))
-      }
+      var status = Swift.InlineArray<3, Swift.Int32>(repeating: 0)
+      HurdRPC.GeneratedWire.get(message, at: 8, into: &status)
+      var pair = Swift.InlineArray<2, Swift.Int32>(repeating: 0)
+      HurdRPC.GeneratedWire.get(message, at: 20, into: &pair)
       return Kinds.StatusReply(status: status, pair: pair)
     }
 
@@ -2186,16 +2174,15 @@ extension Kinds {
     /// The request of `sum_block`, after checking every bound.
     static func encodeSumBlockRequest(
       first: Swift.Int32,
-      block: [Swift.Int64],
+      block: Swift.InlineArray<64, Swift.Int64>,
       last: Swift.Int32
     ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
-      try HurdRPC.GeneratedWire.check(count: block.count, exact: 64, maximum: nil, argument: "block")
       var message = HurdRPC.Message(label: 7013)
       try HurdRPC.GeneratedWire.reserve(1, in: &message)
       var overflow = [Swift.UInt8](repeating: 0, count: 512)
       HurdRPC.GeneratedWire.put(Swift.UInt64(truncatingIfNeeded: first), at: 0, size: 4, in: &message)
-      for (position, element) in block.enumerated() {
-        HurdRPC.GeneratedWire.put(Swift.UInt64(truncatingIfNeeded: element), at: 0 + position * 8, size: 8, in: &overflow)
+      for position in 0..<64 {
+        HurdRPC.GeneratedWire.put(Swift.UInt64(truncatingIfNeeded: block[position]), at: 0 + position * 8, size: 8, in: &overflow)
       }
       HurdRPC.GeneratedWire.put(Swift.UInt64(truncatingIfNeeded: last), at: 4, size: 4, in: &message)
       try message.append(.string(HurdRPC.StringItem(overflow)))
@@ -2205,14 +2192,13 @@ extension Kinds {
     /// Validates a request of `sum_block` completely and returns its values; `.badArguments` if malformed.
     static func decodeSumBlockRequest(
       _ message: borrowing HurdRPC.Message
-    ) throws(HurdRPC.RPCError) -> (Swift.Int32, [Swift.Int64], Swift.Int32) {
+    ) throws(HurdRPC.RPCError) -> (Swift.Int32, Swift.InlineArray<64, Swift.Int64>, Swift.Int32) {
       try HurdRPC.GeneratedWire.expect(message, words: 1, items: 1, malformed: .badArguments)
       let overflow = try HurdRPC.GeneratedWire.overflow(message.items[0], bytes: 512, malformed: .badArguments)
       let first = Swift.Int32(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 0, size: 4))
-      var block: [Swift.Int64] = []
-      block.reserveCapacity(64)
+      var block = Swift.InlineArray<64, Swift.Int64>(repeating: 0)
       for position in 0..<64 {
-        block.append(Swift.Int64(truncatingIfNeeded: HurdRPC.GeneratedWire.get(overflow, at: 0 + position * 8, size: 8)))
+        block[position] = Swift.Int64(truncatingIfNeeded: HurdRPC.GeneratedWire.get(overflow, at: 0 + position * 8, size: 8))
       }
       let last = Swift.Int32(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 4, size: 4))
       return (first, block, last)
@@ -2223,12 +2209,11 @@ extension Kinds {
       _ results: Kinds.SumBlockReply,
       into message: inout HurdRPC.Message
     ) throws(HurdRPC.RPCError) {
-      try HurdRPC.GeneratedWire.check(count: results.echo.count, exact: 64, maximum: nil, argument: "echo")
       try HurdRPC.GeneratedWire.reserve(2, in: &message)
       var overflow = [Swift.UInt8](repeating: 0, count: 512)
       HurdRPC.GeneratedWire.put(Swift.UInt64(truncatingIfNeeded: results.total), at: 8, size: 8, in: &message)
-      for (position, element) in results.echo.enumerated() {
-        HurdRPC.GeneratedWire.put(Swift.UInt64(truncatingIfNeeded: element), at: 0 + position * 8, size: 8, in: &overflow)
+      for position in 0..<64 {
+        HurdRPC.GeneratedWire.put(Swift.UInt64(truncatingIfNeeded: results.echo[position]), at: 0 + position * 8, size: 8, in: &overflow)
       }
       try message.append(.string(HurdRPC.StringItem(overflow)))
     }
@@ -2240,10 +2225,9 @@ extension Kinds {
       try HurdRPC.GeneratedWire.expect(message, words: 2, items: 1, malformed: .typeError)
       let overflow = try HurdRPC.GeneratedWire.overflow(message.items[0], bytes: 512, malformed: .typeError)
       let total = Swift.Int64(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 8, size: 8))
-      var echo: [Swift.Int64] = []
-      echo.reserveCapacity(64)
+      var echo = Swift.InlineArray<64, Swift.Int64>(repeating: 0)
       for position in 0..<64 {
-        echo.append(Swift.Int64(truncatingIfNeeded: HurdRPC.GeneratedWire.get(overflow, at: 0 + position * 8, size: 8)))
+        echo[position] = Swift.Int64(truncatingIfNeeded: HurdRPC.GeneratedWire.get(overflow, at: 0 + position * 8, size: 8))
       }
       return Kinds.SumBlockReply(total: total, echo: echo)
     }
@@ -2252,15 +2236,14 @@ extension Kinds {
     static func encodeScaleRequest(
       factor: Swift.Float,
       offset: Swift.Double,
-      vector: [Swift.Float]
+      vector: Swift.InlineArray<3, Swift.Float>
     ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
-      try HurdRPC.GeneratedWire.check(count: vector.count, exact: 3, maximum: nil, argument: "vector")
       var message = HurdRPC.Message(label: 7014)
       try HurdRPC.GeneratedWire.reserve(4, in: &message)
       HurdRPC.GeneratedWire.put(Swift.UInt64(factor.bitPattern), at: 0, size: 4, in: &message)
       HurdRPC.GeneratedWire.put(Swift.UInt64(offset.bitPattern), at: 8, size: 8, in: &message)
-      for (position, element) in vector.enumerated() {
-        HurdRPC.GeneratedWire.put(Swift.UInt64(element.bitPattern), at: 16 + position * 4, size: 4, in: &message)
+      for position in 0..<3 {
+        HurdRPC.GeneratedWire.put(Swift.UInt64(vector[position].bitPattern), at: 16 + position * 4, size: 4, in: &message)
       }
       return message
     }
@@ -2268,14 +2251,13 @@ extension Kinds {
     /// Validates a request of `scale` completely and returns its values; `.badArguments` if malformed.
     static func decodeScaleRequest(
       _ message: borrowing HurdRPC.Message
-    ) throws(HurdRPC.RPCError) -> (Swift.Float, Swift.Double, [Swift.Float]) {
+    ) throws(HurdRPC.RPCError) -> (Swift.Float, Swift.Double, Swift.InlineArray<3, Swift.Float>) {
       try HurdRPC.GeneratedWire.expect(message, words: 4, items: 0, malformed: .badArguments)
       let factor = Swift.Float(bitPattern: Swift.UInt32(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 0, size: 4)))
       let offset = Swift.Double(bitPattern: HurdRPC.GeneratedWire.get(message, at: 8, size: 8))
-      var vector: [Swift.Float] = []
-      vector.reserveCapacity(3)
+      var vector = Swift.InlineArray<3, Swift.Float>(repeating: 0)
       for position in 0..<3 {
-        vector.append(Swift.Float(bitPattern: Swift.UInt32(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 16 + position * 4, size: 4))))
+        vector[position] = Swift.Float(bitPattern: Swift.UInt32(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 16 + position * 4, size: 4)))
       }
       return (factor, offset, vector)
     }
@@ -2285,11 +2267,10 @@ extension Kinds {
       _ results: Kinds.ScaleReply,
       into message: inout HurdRPC.Message
     ) throws(HurdRPC.RPCError) {
-      try HurdRPC.GeneratedWire.check(count: results.scaled.count, exact: 3, maximum: nil, argument: "scaled")
       try HurdRPC.GeneratedWire.reserve(4, in: &message)
       HurdRPC.GeneratedWire.put(Swift.UInt64(results.sum.bitPattern), at: 8, size: 8, in: &message)
-      for (position, element) in results.scaled.enumerated() {
-        HurdRPC.GeneratedWire.put(Swift.UInt64(element.bitPattern), at: 16 + position * 4, size: 4, in: &message)
+      for position in 0..<3 {
+        HurdRPC.GeneratedWire.put(Swift.UInt64(results.scaled[position].bitPattern), at: 16 + position * 4, size: 4, in: &message)
       }
     }
 
@@ -2299,10 +2280,9 @@ extension Kinds {
     ) throws(HurdRPC.RPCError) -> Kinds.ScaleReply {
       try HurdRPC.GeneratedWire.expect(message, words: 4, items: 0, malformed: .typeError)
       let sum = Swift.Double(bitPattern: HurdRPC.GeneratedWire.get(message, at: 8, size: 8))
-      var scaled: [Swift.Float] = []
-      scaled.reserveCapacity(3)
+      var scaled = Swift.InlineArray<3, Swift.Float>(repeating: 0)
       for position in 0..<3 {
-        scaled.append(Swift.Float(bitPattern: Swift.UInt32(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 16 + position * 4, size: 4))))
+        scaled[position] = Swift.Float(bitPattern: Swift.UInt32(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 16 + position * 4, size: 4)))
       }
       return Kinds.ScaleReply(sum: sum, scaled: scaled)
     }

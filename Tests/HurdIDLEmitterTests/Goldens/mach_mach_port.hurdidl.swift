@@ -653,7 +653,7 @@ struct MachPortClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   func machPortGetReceiveStatus(
     name: Swift.UInt32,
     options: HurdRPC.CallOptions = .default
-  ) throws(HurdRPC.RPCError) -> [Swift.Int32] {
+  ) throws(HurdRPC.RPCError) -> Swift.InlineArray<9, Swift.Int32> {
     let request = try MachPort.Wire.encodeMachPortGetReceiveStatusRequest(name: name)
     let reply = try rpc.call(request, options: options)
     return try MachPort.Wire.decodeMachPortGetReceiveStatusReply(reply)
@@ -669,7 +669,7 @@ struct MachPortClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   func machPortGetReceiveStatus(
     name: Swift.UInt32,
     options: HurdRPC.CallOptions = .default
-  ) async throws(HurdRPC.RPCError) -> [Swift.Int32] {
+  ) async throws(HurdRPC.RPCError) -> Swift.InlineArray<9, Swift.Int32> {
     let request = try MachPort.Wire.encodeMachPortGetReceiveStatusRequest(name: name)
     let reply = try await rpc.call(request, options: options)
     return try MachPort.Wire.decodeMachPortGetReceiveStatusReply(reply)
@@ -1018,7 +1018,7 @@ protocol MachPortServer: Swift.Sendable {
     _ target: Self.Target,
     name: Swift.UInt32,
     context: HurdRPC.CallContext
-  ) throws(HurdRPC.ReturnCode) -> [Swift.Int32]
+  ) throws(HurdRPC.ReturnCode) -> Swift.InlineArray<9, Swift.Int32>
 
   /// `mach_port_set_seqno` — request 3218, reply 3318 (mach/mach_port.defs:303).
   ///
@@ -1337,7 +1337,7 @@ extension MachPortServerDefaults {
     _ target: Self.Target,
     name: Swift.UInt32,
     context: HurdRPC.CallContext
-  ) throws(HurdRPC.ReturnCode) -> [Swift.Int32] {
+  ) throws(HurdRPC.ReturnCode) -> Swift.InlineArray<9, Swift.Int32> {
     throw .EOPNOTSUPP
   }
 
@@ -1724,7 +1724,7 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let name = try MachPort.Wire.decodeMachPortGetReceiveStatusRequest(request)
-    let results: [Swift.Int32]
+    let results: Swift.InlineArray<9, Swift.Int32>
     do {
       let target = try server.target(for: context)
       results = try server.machPortGetReceiveStatus(target, name: name, context: context)
@@ -2390,26 +2390,20 @@ extension MachPort {
 
     /// Appends the results of `mach_port_get_receive_status` to a reply that holds the return code.
     static func encodeMachPortGetReceiveStatusReply(
-      _ status: [Swift.Int32],
+      _ status: Swift.InlineArray<9, Swift.Int32>,
       into message: inout HurdRPC.Message
     ) throws(HurdRPC.RPCError) {
-      try HurdRPC.GeneratedWire.check(count: status.count, exact: 9, maximum: nil, argument: "status")
       try HurdRPC.GeneratedWire.reserve(6, in: &message)
-      for (position, element) in status.enumerated() {
-        HurdRPC.GeneratedWire.put(Swift.UInt64(truncatingIfNeeded: element), at: 8 + position * 4, size: 4, in: &message)
-      }
+      HurdRPC.GeneratedWire.put(status, at: 8, in: &message)
     }
 
     /// The results of a successful reply of `mach_port_get_receive_status`; `.typeError` if malformed.
     static func decodeMachPortGetReceiveStatusReply(
       _ message: borrowing HurdRPC.Message
-    ) throws(HurdRPC.RPCError) -> [Swift.Int32] {
+    ) throws(HurdRPC.RPCError) -> Swift.InlineArray<9, Swift.Int32> {
       try HurdRPC.GeneratedWire.expect(message, words: 6, items: 0, malformed: .typeError)
-      var status: [Swift.Int32] = []
-      status.reserveCapacity(9)
-      for position in 0..<9 {
-        status.append(Swift.Int32(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 8 + position * 4, size: 4)))
-      }
+      var status = Swift.InlineArray<9, Swift.Int32>(repeating: 0)
+      HurdRPC.GeneratedWire.get(message, at: 8, into: &status)
       return status
     }
 

@@ -122,7 +122,7 @@ public struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendabl
   ///   - options: timeouts and cancellation.
   /// - Returns: `total`.
   public func sumQuad(
-    values: [Swift.Int32],
+    values: Swift.InlineArray<4, Swift.Int32>,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.Int64 {
     let request = try Roundtrip.Wire.encodeSumQuadRequest(values: values)
@@ -138,7 +138,7 @@ public struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendabl
   ///   - options: timeouts and cancellation.
   /// - Returns: `total`.
   public func sumQuad(
-    values: [Swift.Int32],
+    values: Swift.InlineArray<4, Swift.Int32>,
     options: HurdRPC.CallOptions = .default
   ) async throws(HurdRPC.RPCError) -> Swift.Int64 {
     let request = try Roundtrip.Wire.encodeSumQuadRequest(values: values)
@@ -384,27 +384,21 @@ extension Roundtrip {
 
     /// The request of `sum_quad`, after checking every bound.
     static func encodeSumQuadRequest(
-      values: [Swift.Int32]
+      values: Swift.InlineArray<4, Swift.Int32>
     ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
-      try HurdRPC.GeneratedWire.check(count: values.count, exact: 4, maximum: nil, argument: "values")
       var message = HurdRPC.Message(label: 5001)
       try HurdRPC.GeneratedWire.reserve(2, in: &message)
-      for (position, element) in values.enumerated() {
-        HurdRPC.GeneratedWire.put(Swift.UInt64(truncatingIfNeeded: element), at: 0 + position * 4, size: 4, in: &message)
-      }
+      HurdRPC.GeneratedWire.put(values, at: 0, in: &message)
       return message
     }
 
     /// Validates a request of `sum_quad` completely and returns its values; `.badArguments` if malformed.
     static func decodeSumQuadRequest(
       _ message: borrowing HurdRPC.Message
-    ) throws(HurdRPC.RPCError) -> [Swift.Int32] {
+    ) throws(HurdRPC.RPCError) -> Swift.InlineArray<4, Swift.Int32> {
       try HurdRPC.GeneratedWire.expect(message, words: 2, items: 0, malformed: .badArguments)
-      var values: [Swift.Int32] = []
-      values.reserveCapacity(4)
-      for position in 0..<4 {
-        values.append(Swift.Int32(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 0 + position * 4, size: 4)))
-      }
+      var values = Swift.InlineArray<4, Swift.Int32>(repeating: 0)
+      HurdRPC.GeneratedWire.get(message, at: 0, into: &values)
       return values
     }
 

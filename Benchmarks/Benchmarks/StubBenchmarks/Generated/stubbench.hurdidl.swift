@@ -81,7 +81,7 @@ struct StubbenchClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     a: Swift.Int32,
     b: Swift.Int32,
     c: Swift.Int64,
-    data: [Swift.UInt8],
+    data: Swift.InlineArray<16, Swift.UInt8>,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.Int64 {
     let request = try Stubbench.Wire.encodeSmallRequest(a: a, b: b, c: c, data: data)
@@ -103,7 +103,7 @@ struct StubbenchClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     a: Swift.Int32,
     b: Swift.Int32,
     c: Swift.Int64,
-    data: [Swift.UInt8],
+    data: Swift.InlineArray<16, Swift.UInt8>,
     options: HurdRPC.CallOptions = .default
   ) async throws(HurdRPC.RPCError) -> Swift.Int64 {
     let request = try Stubbench.Wire.encodeSmallRequest(a: a, b: b, c: c, data: data)
@@ -147,7 +147,7 @@ protocol StubbenchServer: Swift.Sendable {
     a: Swift.Int32,
     b: Swift.Int32,
     c: Swift.Int64,
-    data: [Swift.UInt8],
+    data: Swift.InlineArray<16, Swift.UInt8>,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.Int64
 }
@@ -186,7 +186,7 @@ extension StubbenchServerDefaults {
     a: Swift.Int32,
     b: Swift.Int32,
     c: Swift.Int64,
-    data: [Swift.UInt8],
+    data: Swift.InlineArray<16, Swift.UInt8>,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.Int64 {
     throw .EOPNOTSUPP
@@ -289,33 +289,27 @@ extension Stubbench {
       a: Swift.Int32,
       b: Swift.Int32,
       c: Swift.Int64,
-      data: [Swift.UInt8]
+      data: Swift.InlineArray<16, Swift.UInt8>
     ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
-      try HurdRPC.GeneratedWire.check(count: data.count, exact: 16, maximum: nil, argument: "data")
       var message = HurdRPC.Message(label: 9001)
       try HurdRPC.GeneratedWire.reserve(4, in: &message)
       HurdRPC.GeneratedWire.put(Swift.UInt64(truncatingIfNeeded: a), at: 0, size: 4, in: &message)
       HurdRPC.GeneratedWire.put(Swift.UInt64(truncatingIfNeeded: b), at: 4, size: 4, in: &message)
       HurdRPC.GeneratedWire.put(Swift.UInt64(truncatingIfNeeded: c), at: 8, size: 8, in: &message)
-      for (position, element) in data.enumerated() {
-        HurdRPC.GeneratedWire.put(Swift.UInt64(truncatingIfNeeded: element), at: 16 + position * 1, size: 1, in: &message)
-      }
+      HurdRPC.GeneratedWire.put(data, at: 16, in: &message)
       return message
     }
 
     /// Validates a request of `small` completely and returns its values; `.badArguments` if malformed.
     static func decodeSmallRequest(
       _ message: borrowing HurdRPC.Message
-    ) throws(HurdRPC.RPCError) -> (Swift.Int32, Swift.Int32, Swift.Int64, [Swift.UInt8]) {
+    ) throws(HurdRPC.RPCError) -> (Swift.Int32, Swift.Int32, Swift.Int64, Swift.InlineArray<16, Swift.UInt8>) {
       try HurdRPC.GeneratedWire.expect(message, words: 4, items: 0, malformed: .badArguments)
       let a = Swift.Int32(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 0, size: 4))
       let b = Swift.Int32(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 4, size: 4))
       let c = Swift.Int64(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 8, size: 8))
-      var data: [Swift.UInt8] = []
-      data.reserveCapacity(16)
-      for position in 0..<16 {
-        data.append(Swift.UInt8(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 16 + position * 1, size: 1)))
-      }
+      var data = Swift.InlineArray<16, Swift.UInt8>(repeating: 0)
+      HurdRPC.GeneratedWire.get(message, at: 16, into: &data)
       return (a, b, c, data)
     }
 

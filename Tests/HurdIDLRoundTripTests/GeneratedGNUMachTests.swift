@@ -77,21 +77,29 @@ struct GeneratedGNUMachTests {
       FileManager.default.fileExists(atPath: module.appending(path: "HurdRPC.swiftmodule").path),
       "no HurdRPC module in \(module.path)")
     let swiftc = try #require(Self.swiftc, "swiftc not found on PATH")
-    let process = Process()
-    process.executableURL = URL(filePath: swiftc)
-    process.arguments =
+    let (status, text) = try run(
+      URL(filePath: swiftc),
       [
         "-typecheck", "-swift-version", "6", "-warnings-as-errors", "-enable-upcoming-feature", "ExistentialAny",
         "-module-name", moduleName, "-I", module.path,
-      ] + sources
-    let diagnostics = Pipe()
-    process.standardError = diagnostics
-    process.standardOutput = diagnostics
-    try process.run()
-    let text = String(decoding: diagnostics.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 0, "swiftc failed:\n\(text)")
+      ] + sources)
+    #expect(status == 0, "swiftc failed:\n\(text)")
     #expect(text.isEmpty, "swiftc printed:\n\(text)")
+  }
+
+  /// Runs `executable` to its end; its exit status and everything it printed.
+  static func run(_ executable: URL, _ arguments: [String], in folder: URL? = nil) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    if let folder { process.currentDirectoryURL = folder }
+    let output = Pipe()
+    process.standardError = output
+    process.standardOutput = output
+    try process.run()
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, text)
   }
 }
 

@@ -65,17 +65,10 @@ struct GoldenRegenerationTests {
     let output = FileManager.default.temporaryDirectory.appending(path: "hurdidl-goldens-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: output) }
-    let process = Process()
-    process.executableURL = Self.hurdidl
-    process.currentDirectoryURL = Self.root
-    process.arguments = ["generate"] + run.inputs + ["-I", Self.machIncludes, "--output-dir", output.path] + run.flags
-    let messages = Pipe()
-    process.standardError = messages
-    process.standardOutput = messages
-    try process.run()
-    let text = String(decoding: messages.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 0, "hurdidl generate failed:\n\(text)")
+    let (status, text) = try GeneratedGNUMachTests.run(
+      Self.hurdidl, ["generate"] + run.inputs + ["-I", Self.machIncludes, "--output-dir", output.path] + run.flags,
+      in: Self.root)
+    #expect(status == 0, "hurdidl generate failed:\n\(text)")
     let written = try FileManager.default.contentsOfDirectory(atPath: output.path).sorted()
     #expect(written == run.committed.keys.sorted(), "unexpected outputs: \(written)")
     for (name, committed) in run.committed.sorted(by: { $0.key < $1.key }) {

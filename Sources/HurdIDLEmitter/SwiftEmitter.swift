@@ -531,7 +531,9 @@ private struct Emitter {
           opening: "switch routine {",
           body: supported.map {
             let sequence = $0.sequenceNumber == nil ? "" : ", sequenceNumber: sequenceNumber"
-            return .caseLabel("case .\($0.swiftName):", body: [.line("try \($0.swiftName)(request, reply: &reply\(sequence), context: context)")])
+            return .caseLabel(
+              "case .\($0.swiftName):",
+              body: [.line("try \($0.swiftName)(request, reply: &reply, target: target\(sequence), context: context)")])
           },
           closing: "}"))
     }
@@ -553,16 +555,29 @@ private struct Emitter {
       .blank,
       .doc([
         "Looks the request up in `\(namespace).routineTable`, validates it completely (word count, every",
-        "item's kind and bounds) and only then calls the server; the reply is built in place.",
+        "item's kind and bounds), finds its target with `server.target(for:)` and only then calls the",
+        "server; the reply is built in place.",
+      ]),
+      .function(
+        SwiftFunction(
+          modifiers: access.isEmpty ? [] : [access.trimmed], name: "dispatch", parameters: routeParameters(target: nil),
+          thrownType: "HurdRPC.RPCError", body: [.line("try route(request, reply: &reply, target: nil, context: context)")])),
+      .blank,
+      .doc([
+        "The same for a request whose target object is already known (the capability layer looked it",
+        "up): the handlers receive `target`; `server.target(for:)` is not called.",
       ]),
       .function(
         SwiftFunction(
           modifiers: access.isEmpty ? [] : [access.trimmed], name: "dispatch",
-          parameters: [
-            .init(label: "_", name: "request", type: "borrowing HurdRPC.Message"),
-            .init(name: "reply", type: "inout HurdRPC.Message"),
-            .init(name: "context", type: "HurdRPC.CallContext"),
-          ], thrownType: "HurdRPC.RPCError", body: dispatchBody)),
+          parameters: routeParameters(target: "Server.Target"), thrownType: "HurdRPC.RPCError",
+          body: [.line("try route(request, reply: &reply, target: target, context: context)")])),
+      .blank,
+      .doc(["Routine lookup by `id - base`; `target` nil: resolved per routine after validation."]),
+      .function(
+        SwiftFunction(
+          modifiers: ["private"], name: "route", parameters: routeParameters(target: "Server.Target?"),
+          thrownType: "HurdRPC.RPCError", body: dispatchBody)),
     ]
     for routine in supported {
       demuxBody += [.blank, .function(demuxFunction(routine))]
@@ -593,9 +608,20 @@ private struct Emitter {
         "(`HurdRPC.RequestDispatcher(\(namespace)Demux(server))`).",
       ]),
       .block(
-        opening: "\(access)struct \(namespace)Demux<Server: \(namespace)Server>: HurdRPC.Demultiplexer {", body: demuxBody,
+        opening: "\(access)struct \(namespace)Demux<Server: \(namespace)Server>: HurdRPC.TargetedDemultiplexer {", body: demuxBody,
         closing: "}"),
     ]
+  }
+
+  /// `(_ request:, reply:, [target:], context:)` of the demux's entry points.
+  func routeParameters(target: String?) -> [SwiftFunction.Parameter] {
+    var parameters: [SwiftFunction.Parameter] = [
+      .init(label: "_", name: "request", type: "borrowing HurdRPC.Message"),
+      .init(name: "reply", type: "inout HurdRPC.Message"),
+    ]
+    if let target { parameters.append(.init(name: "target", type: target)) }
+    parameters.append(.init(name: "context", type: "HurdRPC.CallContext"))
+    return parameters
   }
 
   func demuxFunction(_ routine: EmitRoutine) -> SwiftFunction {
@@ -610,7 +636,13 @@ private struct Emitter {
     }
     // Translations: intran each parameter in order (its destructor deferred at once, so it runs
     // after the handler whatever happens, in reverse order), the handler, then outtran the results.
-    var handling: [SwiftNode] = [.line("let target = try server.target(for: context)")]
+    // The target is found after validation, before any hook or handler.
+    var handling: [SwiftNode] = [
+      .line("let target: Server.Target"),
+      .ifElse(
+        condition: "let givenTarget", then: [.line("target = givenTarget")],
+        otherwise: [.line("target = try server.target(for: context)")]),
+    ]
     var callArguments: [String] = []
     // The target is the first value GNU MIG translates (the request port comes first).
     if let translation = routine.target.translation {
@@ -678,6 +710,7 @@ private struct Emitter {
       .init(label: "_", name: "request", type: "borrowing HurdRPC.Message"),
       .init(name: "reply", type: "inout HurdRPC.Message"),
     ]
+    parameters.append(.init(label: "target", name: "givenTarget", type: "Server.Target?"))
     if routine.sequenceNumber != nil { parameters.append(.init(name: "sequenceNumber", type: "Swift.UInt64")) }
     parameters.append(.init(name: "context", type: "HurdRPC.CallContext"))
     return SwiftFunction(

@@ -141,6 +141,28 @@ struct ObjectsTests {
     #expect(harness.bank.events == ["open 2", "deposit 1 to 2", "close 2"])
   }
 
+  /// A layer that already knows the target (the capability layer) hands it to the demux:
+  /// `target(for:)` is not called, the handlers get that object, validation still comes first.
+  @Test func aGivenTargetReachesTheHandlersWithoutTargetFor() throws {
+    let bank = Bank()
+    let demux = ObjectsDemux(bank)
+    let account = Bank.Account(number: 42)
+    let context = CallContext(caller: CallerIdentity(domain: 9, badge: 0), requestLabel: 7800, expectsReply: true)
+    var reply = Message.reply(to: 7800)
+    try demux.dispatch(try Objects.Wire.encodeDepositRequest(amount: 8), reply: &reply, target: account, context: context)
+    #expect(try Objects.Wire.decodeDepositReply(reply) == 8)
+    #expect(account.balance == 8)
+    #expect(bank.events == ["open 42", "deposit 8 to 42", "close 42"])
+    // target(for:) would have made account 1 for this caller: it was not asked.
+    #expect(try bank.target(for: context).number == 1)
+    var malformed = Message(label: 7800)
+    let error = caught { () throws(RPCError) in try demux.dispatch(malformed, reply: &reply, target: account, context: context) }
+    #expect(error?.code == .badArguments)
+    malformed.label = 7700
+    #expect(caught { () throws(RPCError) in try demux.dispatch(malformed, reply: &reply, target: account, context: context) }?.code == .badID)
+    #expect(bank.events.count == 3)
+  }
+
   /// Every request the demux receives is numbered, malformed ones too.
   @Test func msgseqnoNumbersTheRequestsTheDemuxReceived() throws {
     let harness = BankHarness()

@@ -281,7 +281,7 @@ extension ClashServerDefaults {
 
 /// The demultiplexer of subsystem `clash` for a receive loop
 /// (`HurdRPC.RequestDispatcher(ClashDemux(server))`).
-struct ClashDemux<Server: ClashServer>: HurdRPC.Demultiplexer {
+struct ClashDemux<Server: ClashServer>: HurdRPC.TargetedDemultiplexer {
   /// The handlers every valid request goes to.
   let server: Server
 
@@ -289,10 +289,32 @@ struct ClashDemux<Server: ClashServer>: HurdRPC.Demultiplexer {
   init(_ server: Server) { self.server = server }
 
   /// Looks the request up in `Clash.routineTable`, validates it completely (word count, every
-  /// item's kind and bounds) and only then calls the server; the reply is built in place.
+  /// item's kind and bounds), finds its target with `server.target(for:)` and only then calls the
+  /// server; the reply is built in place.
   func dispatch(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    try route(request, reply: &reply, target: nil, context: context)
+  }
+
+  /// The same for a request whose target object is already known (the capability layer looked it
+  /// up): the handlers receive `target`; `server.target(for:)` is not called.
+  func dispatch(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    target: Server.Target,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    try route(request, reply: &reply, target: target, context: context)
+  }
+
+  /// Routine lookup by `id - base`; `target` nil: resolved per routine after validation.
+  private func route(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    target: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let slot = request.label &- Clash.base
@@ -303,11 +325,11 @@ struct ClashDemux<Server: ClashServer>: HurdRPC.Demultiplexer {
     }
     switch routine {
     case .dispatchRoutine:
-      try dispatchRoutine(request, reply: &reply, context: context)
+      try dispatchRoutine(request, reply: &reply, target: target, context: context)
     case .rpcRoutine:
-      try rpcRoutine(request, reply: &reply, context: context)
+      try rpcRoutine(request, reply: &reply, target: target, context: context)
     case .`default`:
-      try `default`(request, reply: &reply, context: context)
+      try `default`(request, reply: &reply, target: target, context: context)
     }
   }
 
@@ -315,12 +337,18 @@ struct ClashDemux<Server: ClashServer>: HurdRPC.Demultiplexer {
   private func dispatchRoutine(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let optionsValue = try Clash.Wire.decodeDispatchRequest(request)
     let results: Swift.Int32
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.dispatchRoutine(target, optionsValue: optionsValue, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -332,12 +360,18 @@ struct ClashDemux<Server: ClashServer>: HurdRPC.Demultiplexer {
   private func rpcRoutine(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (`switch`, contextValue) = try Clash.Wire.decodeRPCRequest(request)
     let results: Clash.RPCReply
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.rpcRoutine(target, switch: `switch`, contextValue: contextValue, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -349,11 +383,17 @@ struct ClashDemux<Server: ClashServer>: HurdRPC.Demultiplexer {
   private func `default`(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (selfValue, overflowValue) = try Clash.Wire.decodeDefaultRequest(request)
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       try server.`default`(target, selfValue: selfValue, overflowValue: overflowValue, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))

@@ -922,7 +922,7 @@ extension DeviceServerDefaults {
 
 /// The demultiplexer of subsystem `device` for a receive loop
 /// (`HurdRPC.RequestDispatcher(DeviceDemux(server))`).
-struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
+struct DeviceDemux<Server: DeviceServer>: HurdRPC.TargetedDemultiplexer {
   /// The handlers every valid request goes to.
   let server: Server
 
@@ -930,10 +930,32 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
   init(_ server: Server) { self.server = server }
 
   /// Looks the request up in `Device.routineTable`, validates it completely (word count, every
-  /// item's kind and bounds) and only then calls the server; the reply is built in place.
+  /// item's kind and bounds), finds its target with `server.target(for:)` and only then calls the
+  /// server; the reply is built in place.
   func dispatch(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    try route(request, reply: &reply, target: nil, context: context)
+  }
+
+  /// The same for a request whose target object is already known (the capability layer looked it
+  /// up): the handlers receive `target`; `server.target(for:)` is not called.
+  func dispatch(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    target: Server.Target,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    try route(request, reply: &reply, target: target, context: context)
+  }
+
+  /// Routine lookup by `id - base`; `target` nil: resolved per routine after validation.
+  private func route(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    target: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let slot = request.label &- Device.base
@@ -944,29 +966,29 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
     }
     switch routine {
     case .deviceOpen:
-      try deviceOpen(request, reply: &reply, context: context)
+      try deviceOpen(request, reply: &reply, target: target, context: context)
     case .deviceClose:
-      try deviceClose(request, reply: &reply, context: context)
+      try deviceClose(request, reply: &reply, target: target, context: context)
     case .deviceWrite:
-      try deviceWrite(request, reply: &reply, context: context)
+      try deviceWrite(request, reply: &reply, target: target, context: context)
     case .deviceWriteInband:
-      try deviceWriteInband(request, reply: &reply, context: context)
+      try deviceWriteInband(request, reply: &reply, target: target, context: context)
     case .deviceRead:
-      try deviceRead(request, reply: &reply, context: context)
+      try deviceRead(request, reply: &reply, target: target, context: context)
     case .deviceReadInband:
-      try deviceReadInband(request, reply: &reply, context: context)
+      try deviceReadInband(request, reply: &reply, target: target, context: context)
     case .deviceMap:
-      try deviceMap(request, reply: &reply, context: context)
+      try deviceMap(request, reply: &reply, target: target, context: context)
     case .deviceSetStatus:
-      try deviceSetStatus(request, reply: &reply, context: context)
+      try deviceSetStatus(request, reply: &reply, target: target, context: context)
     case .deviceGetStatus:
-      try deviceGetStatus(request, reply: &reply, context: context)
+      try deviceGetStatus(request, reply: &reply, target: target, context: context)
     case .deviceSetFilter:
-      try deviceSetFilter(request, reply: &reply, context: context)
+      try deviceSetFilter(request, reply: &reply, target: target, context: context)
     case .deviceIntrRegister:
-      try deviceIntrRegister(request, reply: &reply, context: context)
+      try deviceIntrRegister(request, reply: &reply, target: target, context: context)
     case .deviceIntrAck:
-      try deviceIntrAck(request, reply: &reply, context: context)
+      try deviceIntrAck(request, reply: &reply, target: target, context: context)
     }
   }
 
@@ -974,12 +996,18 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
   private func deviceOpen(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (mode, name) = try Device.Wire.decodeDeviceOpenRequest(request)
     let results: HurdRPC.CapabilityItem
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.deviceOpen(target, mode: mode, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -991,11 +1019,17 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
   private func deviceClose(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     try Device.Wire.decodeDeviceCloseRequest(request)
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       try server.deviceClose(target, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1007,12 +1041,18 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
   private func deviceWrite(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (mode, recnum, data) = try Device.Wire.decodeDeviceWriteRequest(request)
     let results: Swift.Int32
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.deviceWrite(target, mode: mode, recnum: recnum, data: data, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1024,12 +1064,18 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
   private func deviceWriteInband(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (mode, recnum, data) = try Device.Wire.decodeDeviceWriteInbandRequest(request)
     let results: Swift.Int32
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.deviceWriteInband(target, mode: mode, recnum: recnum, data: data, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1041,12 +1087,18 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
   private func deviceRead(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (mode, recnum, bytesWanted) = try Device.Wire.decodeDeviceReadRequest(request)
     let results: HurdRPC.MemoryRegion
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.deviceRead(target, mode: mode, recnum: recnum, bytesWanted: bytesWanted, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1058,12 +1110,18 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
   private func deviceReadInband(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (mode, recnum, bytesWanted) = try Device.Wire.decodeDeviceReadInbandRequest(request)
     let results: [Swift.UInt8]
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.deviceReadInband(target, mode: mode, recnum: recnum, bytesWanted: bytesWanted, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1075,12 +1133,18 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
   private func deviceMap(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (prot, offset, size, unmap) = try Device.Wire.decodeDeviceMapRequest(request)
     let results: HurdRPC.CapabilityName
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.deviceMap(target, prot: prot, offset: offset, size: size, unmap: unmap, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1092,11 +1156,17 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
   private func deviceSetStatus(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (flavor, status) = try Device.Wire.decodeDeviceSetStatusRequest(request)
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       try server.deviceSetStatus(target, flavor: flavor, status: status, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1108,12 +1178,18 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
   private func deviceGetStatus(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (flavor, statusCnt) = try Device.Wire.decodeDeviceGetStatusRequest(request)
     let results: [Swift.Int32]
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.deviceGetStatus(target, flavor: flavor, statusCnt: statusCnt, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1125,11 +1201,17 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
   private func deviceSetFilter(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (receivePort, priority, filter) = try Device.Wire.decodeDeviceSetFilterRequest(request)
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       try server.deviceSetFilter(target, receivePort: receivePort, priority: priority, filter: filter, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1141,11 +1223,17 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
   private func deviceIntrRegister(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (id, flags, receivePort) = try Device.Wire.decodeDeviceIntrRegisterRequest(request)
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       try server.deviceIntrRegister(target, id: id, flags: flags, receivePort: receivePort, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1157,11 +1245,17 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.Demultiplexer {
   private func deviceIntrAck(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let receivePort = try Device.Wire.decodeDeviceIntrAckRequest(request)
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       try server.deviceIntrAck(target, receivePort: receivePort, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))

@@ -1311,7 +1311,7 @@ extension KindsServerDefaults {
 
 /// The demultiplexer of subsystem `kinds` for a receive loop
 /// (`HurdRPC.RequestDispatcher(KindsDemux(server))`).
-struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
+struct KindsDemux<Server: KindsServer>: HurdRPC.TargetedDemultiplexer {
   /// The handlers every valid request goes to.
   let server: Server
 
@@ -1319,10 +1319,32 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
   init(_ server: Server) { self.server = server }
 
   /// Looks the request up in `Kinds.routineTable`, validates it completely (word count, every
-  /// item's kind and bounds) and only then calls the server; the reply is built in place.
+  /// item's kind and bounds), finds its target with `server.target(for:)` and only then calls the
+  /// server; the reply is built in place.
   func dispatch(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    try route(request, reply: &reply, target: nil, context: context)
+  }
+
+  /// The same for a request whose target object is already known (the capability layer looked it
+  /// up): the handlers receive `target`; `server.target(for:)` is not called.
+  func dispatch(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    target: Server.Target,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    try route(request, reply: &reply, target: target, context: context)
+  }
+
+  /// Routine lookup by `id - base`; `target` nil: resolved per routine after validation.
+  private func route(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    target: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let slot = request.label &- Kinds.base
@@ -1333,37 +1355,37 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
     }
     switch routine {
     case .widths:
-      try widths(request, reply: &reply, context: context)
+      try widths(request, reply: &reply, target: target, context: context)
     case .checksum:
-      try checksum(request, reply: &reply, context: context)
+      try checksum(request, reply: &reply, target: target, context: context)
     case .fillPage:
-      try fillPage(request, reply: &reply, context: context)
+      try fillPage(request, reply: &reply, target: target, context: context)
     case .echoData:
-      try echoData(request, reply: &reply, context: context)
+      try echoData(request, reply: &reply, target: target, context: context)
     case .countWords:
-      try countWords(request, reply: &reply, context: context)
+      try countWords(request, reply: &reply, target: target, context: context)
     case .relabel:
-      try relabel(request, reply: &reply, context: context)
+      try relabel(request, reply: &reply, target: target, context: context)
     case .invert:
-      try invert(request, reply: &reply, context: context)
+      try invert(request, reply: &reply, target: target, context: context)
     case .swapPort:
-      try swapPort(request, reply: &reply, context: context)
+      try swapPort(request, reply: &reply, target: target, context: context)
     case .status:
-      try status(request, reply: &reply, context: context)
+      try status(request, reply: &reply, target: target, context: context)
     case .passRight:
-      try passRight(request, reply: &reply, context: context)
+      try passRight(request, reply: &reply, target: target, context: context)
     case .firstSquares:
-      try firstSquares(request, reply: &reply, context: context)
+      try firstSquares(request, reply: &reply, target: target, context: context)
     case .reversePorts:
-      try reversePorts(request, reply: &reply, context: context)
+      try reversePorts(request, reply: &reply, target: target, context: context)
     case .handOver:
-      try handOver(request, reply: &reply, context: context)
+      try handOver(request, reply: &reply, target: target, context: context)
     case .sumBlock:
-      try sumBlock(request, reply: &reply, context: context)
+      try sumBlock(request, reply: &reply, target: target, context: context)
     case .scale:
-      try scale(request, reply: &reply, context: context)
+      try scale(request, reply: &reply, target: target, context: context)
     case .mirror:
-      try mirror(request, reply: &reply, context: context)
+      try mirror(request, reply: &reply, target: target, context: context)
     }
   }
 
@@ -1371,12 +1393,18 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
   private func widths(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (a, b, c, d) = try Kinds.Wire.decodeWidthsRequest(request)
     let results: Kinds.WidthsReply
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.widths(target, a: a, b: b, c: c, d: d, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1388,12 +1416,18 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
   private func checksum(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let data = try Kinds.Wire.decodeChecksumRequest(request)
     let results: Swift.Int64
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.checksum(target, data: data, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1405,12 +1439,18 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
   private func fillPage(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let value = try Kinds.Wire.decodeFillPageRequest(request)
     let results: HurdRPC.MemoryRegion
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.fillPage(target, value: value, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1422,12 +1462,18 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
   private func echoData(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let data = try Kinds.Wire.decodeEchoDataRequest(request)
     let results: HurdRPC.MemoryRegion
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.echoData(target, data: data, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1439,12 +1485,18 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
   private func countWords(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let words = try Kinds.Wire.decodeCountWordsRequest(request)
     let results: Kinds.CountWordsReply
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.countWords(target, words: words, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1456,12 +1508,18 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
   private func relabel(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let label = try Kinds.Wire.decodeRelabelRequest(request)
     let results: Swift.String
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.relabel(target, label: label, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1473,12 +1531,18 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
   private func invert(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let flags = try Kinds.Wire.decodeInvertRequest(request)
     let results: [Swift.Bool]
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.invert(target, flags: flags, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1490,12 +1554,18 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
   private func swapPort(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let given = try Kinds.Wire.decodeSwapPortRequest(request)
     let results: HurdRPC.CapabilityName
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.swapPort(target, given: given, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1507,12 +1577,18 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
   private func status(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let seed = try Kinds.Wire.decodeStatusRequest(request)
     let results: Kinds.StatusReply
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.status(target, seed: seed, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1524,12 +1600,18 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
   private func passRight(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let right = try Kinds.Wire.decodePassRightRequest(request)
     let results: HurdRPC.CapabilityItem
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.passRight(target, right: right, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1541,12 +1623,18 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
   private func firstSquares(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let squaresCnt = try Kinds.Wire.decodeFirstSquaresRequest(request)
     let results: [Swift.Int32]
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.firstSquares(target, squaresCnt: squaresCnt, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1558,12 +1646,18 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
   private func reversePorts(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (pair, ports) = try Kinds.Wire.decodeReversePortsRequest(request)
     let results: [HurdRPC.CapabilityName]
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.reversePorts(target, pair: pair, ports: ports, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1575,12 +1669,18 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
   private func handOver(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (data, dataDealloc) = try Kinds.Wire.decodeHandOverRequest(request)
     let results: Kinds.HandOverReply
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.handOver(target, data: data, dataDealloc: dataDealloc, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1592,12 +1692,18 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
   private func sumBlock(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (first, block, last) = try Kinds.Wire.decodeSumBlockRequest(request)
     let results: Kinds.SumBlockReply
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.sumBlock(target, first: first, block: block, last: last, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1609,12 +1715,18 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
   private func scale(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (factor, offset, vector) = try Kinds.Wire.decodeScaleRequest(request)
     let results: Kinds.ScaleReply
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.scale(target, factor: factor, offset: offset, vector: vector, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1626,12 +1738,18 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.Demultiplexer {
   private func mirror(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (a, b, c, d, e, f, g, h) = try Kinds.Wire.decodeMirrorRequest(request)
     let results: Kinds.MirrorReply
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.mirror(target, a: a, b: b, c: c, d: d, e: e, f: f, g: g, h: h, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))

@@ -1390,7 +1390,7 @@ extension MachPortServerDefaults {
 
 /// The demultiplexer of subsystem `mach_port` for a receive loop
 /// (`HurdRPC.RequestDispatcher(MachPortDemux(server))`).
-struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
+struct MachPortDemux<Server: MachPortServer>: HurdRPC.TargetedDemultiplexer {
   /// The handlers every valid request goes to.
   let server: Server
 
@@ -1398,10 +1398,32 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   init(_ server: Server) { self.server = server }
 
   /// Looks the request up in `MachPort.routineTable`, validates it completely (word count, every
-  /// item's kind and bounds) and only then calls the server; the reply is built in place.
+  /// item's kind and bounds), finds its target with `server.target(for:)` and only then calls the
+  /// server; the reply is built in place.
   func dispatch(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    try route(request, reply: &reply, target: nil, context: context)
+  }
+
+  /// The same for a request whose target object is already known (the capability layer looked it
+  /// up): the handlers receive `target`; `server.target(for:)` is not called.
+  func dispatch(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    target: Server.Target,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    try route(request, reply: &reply, target: target, context: context)
+  }
+
+  /// Routine lookup by `id - base`; `target` nil: resolved per routine after validation.
+  private func route(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    target: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let slot = request.label &- MachPort.base
@@ -1412,45 +1434,45 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
     }
     switch routine {
     case .machPortNames:
-      try machPortNames(request, reply: &reply, context: context)
+      try machPortNames(request, reply: &reply, target: target, context: context)
     case .machPortType:
-      try machPortType(request, reply: &reply, context: context)
+      try machPortType(request, reply: &reply, target: target, context: context)
     case .machPortRename:
-      try machPortRename(request, reply: &reply, context: context)
+      try machPortRename(request, reply: &reply, target: target, context: context)
     case .machPortAllocateName:
-      try machPortAllocateName(request, reply: &reply, context: context)
+      try machPortAllocateName(request, reply: &reply, target: target, context: context)
     case .machPortAllocate:
-      try machPortAllocate(request, reply: &reply, context: context)
+      try machPortAllocate(request, reply: &reply, target: target, context: context)
     case .machPortDestroy:
-      try machPortDestroy(request, reply: &reply, context: context)
+      try machPortDestroy(request, reply: &reply, target: target, context: context)
     case .machPortDeallocate:
-      try machPortDeallocate(request, reply: &reply, context: context)
+      try machPortDeallocate(request, reply: &reply, target: target, context: context)
     case .machPortGetRefs:
-      try machPortGetRefs(request, reply: &reply, context: context)
+      try machPortGetRefs(request, reply: &reply, target: target, context: context)
     case .machPortModRefs:
-      try machPortModRefs(request, reply: &reply, context: context)
+      try machPortModRefs(request, reply: &reply, target: target, context: context)
     case .machPortSetQlimit:
-      try machPortSetQlimit(request, reply: &reply, context: context)
+      try machPortSetQlimit(request, reply: &reply, target: target, context: context)
     case .machPortSetMscount:
-      try machPortSetMscount(request, reply: &reply, context: context)
+      try machPortSetMscount(request, reply: &reply, target: target, context: context)
     case .machPortGetSetStatus:
-      try machPortGetSetStatus(request, reply: &reply, context: context)
+      try machPortGetSetStatus(request, reply: &reply, target: target, context: context)
     case .machPortMoveMember:
-      try machPortMoveMember(request, reply: &reply, context: context)
+      try machPortMoveMember(request, reply: &reply, target: target, context: context)
     case .machPortRequestNotification:
-      try machPortRequestNotification(request, reply: &reply, context: context)
+      try machPortRequestNotification(request, reply: &reply, target: target, context: context)
     case .machPortInsertRight:
-      try machPortInsertRight(request, reply: &reply, context: context)
+      try machPortInsertRight(request, reply: &reply, target: target, context: context)
     case .machPortExtractRight:
-      try machPortExtractRight(request, reply: &reply, context: context)
+      try machPortExtractRight(request, reply: &reply, target: target, context: context)
     case .machPortGetReceiveStatus:
-      try machPortGetReceiveStatus(request, reply: &reply, context: context)
+      try machPortGetReceiveStatus(request, reply: &reply, target: target, context: context)
     case .machPortSetSeqno:
-      try machPortSetSeqno(request, reply: &reply, context: context)
+      try machPortSetSeqno(request, reply: &reply, target: target, context: context)
     case .machPortSetProtectedPayload:
-      try machPortSetProtectedPayload(request, reply: &reply, context: context)
+      try machPortSetProtectedPayload(request, reply: &reply, target: target, context: context)
     case .machPortClearProtectedPayload:
-      try machPortClearProtectedPayload(request, reply: &reply, context: context)
+      try machPortClearProtectedPayload(request, reply: &reply, target: target, context: context)
     }
   }
 
@@ -1458,12 +1480,18 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   private func machPortNames(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     try MachPort.Wire.decodeMachPortNamesRequest(request)
     let results: MachPort.MachPortNamesReply
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.machPortNames(target, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1475,12 +1503,18 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   private func machPortType(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let name = try MachPort.Wire.decodeMachPortTypeRequest(request)
     let results: Swift.Int32
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.machPortType(target, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1492,11 +1526,17 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   private func machPortRename(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (oldName, newName) = try MachPort.Wire.decodeMachPortRenameRequest(request)
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       try server.machPortRename(target, oldName: oldName, newName: newName, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1508,11 +1548,17 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   private func machPortAllocateName(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (right, name) = try MachPort.Wire.decodeMachPortAllocateNameRequest(request)
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       try server.machPortAllocateName(target, right: right, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1524,12 +1570,18 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   private func machPortAllocate(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let right = try MachPort.Wire.decodeMachPortAllocateRequest(request)
     let results: Swift.UInt32
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.machPortAllocate(target, right: right, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1541,11 +1593,17 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   private func machPortDestroy(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let name = try MachPort.Wire.decodeMachPortDestroyRequest(request)
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       try server.machPortDestroy(target, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1557,11 +1615,17 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   private func machPortDeallocate(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let name = try MachPort.Wire.decodeMachPortDeallocateRequest(request)
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       try server.machPortDeallocate(target, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1573,12 +1637,18 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   private func machPortGetRefs(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (name, right) = try MachPort.Wire.decodeMachPortGetRefsRequest(request)
     let results: Swift.Int32
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.machPortGetRefs(target, name: name, right: right, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1590,11 +1660,17 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   private func machPortModRefs(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (name, right, delta) = try MachPort.Wire.decodeMachPortModRefsRequest(request)
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       try server.machPortModRefs(target, name: name, right: right, delta: delta, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1606,11 +1682,17 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   private func machPortSetQlimit(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (name, qlimit) = try MachPort.Wire.decodeMachPortSetQlimitRequest(request)
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       try server.machPortSetQlimit(target, name: name, qlimit: qlimit, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1622,11 +1704,17 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   private func machPortSetMscount(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (name, mscount) = try MachPort.Wire.decodeMachPortSetMscountRequest(request)
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       try server.machPortSetMscount(target, name: name, mscount: mscount, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1638,12 +1726,18 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   private func machPortGetSetStatus(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let name = try MachPort.Wire.decodeMachPortGetSetStatusRequest(request)
     let results: HurdRPC.MemoryRegion
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.machPortGetSetStatus(target, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1655,11 +1749,17 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   private func machPortMoveMember(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (member, after) = try MachPort.Wire.decodeMachPortMoveMemberRequest(request)
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       try server.machPortMoveMember(target, member: member, after: after, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1671,12 +1771,18 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   private func machPortRequestNotification(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (name, id, sync, notify) = try MachPort.Wire.decodeMachPortRequestNotificationRequest(request)
     let results: HurdRPC.CapabilityItem
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.machPortRequestNotification(target, name: name, id: id, sync: sync, notify: notify, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1688,11 +1794,17 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   private func machPortInsertRight(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (name, poly) = try MachPort.Wire.decodeMachPortInsertRightRequest(request)
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       try server.machPortInsertRight(target, name: name, poly: poly, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1704,12 +1816,18 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   private func machPortExtractRight(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (name, msgtName) = try MachPort.Wire.decodeMachPortExtractRightRequest(request)
     let results: HurdRPC.CapabilityItem
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.machPortExtractRight(target, name: name, msgtName: msgtName, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1721,12 +1839,18 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   private func machPortGetReceiveStatus(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let name = try MachPort.Wire.decodeMachPortGetReceiveStatusRequest(request)
     let results: Swift.InlineArray<9, Swift.Int32>
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.machPortGetReceiveStatus(target, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1738,11 +1862,17 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   private func machPortSetSeqno(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (name, seqno) = try MachPort.Wire.decodeMachPortSetSeqnoRequest(request)
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       try server.machPortSetSeqno(target, name: name, seqno: seqno, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1754,11 +1884,17 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   private func machPortSetProtectedPayload(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (name, payload) = try MachPort.Wire.decodeMachPortSetProtectedPayloadRequest(request)
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       try server.machPortSetProtectedPayload(target, name: name, payload: payload, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1770,11 +1906,17 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.Demultiplexer {
   private func machPortClearProtectedPayload(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let name = try MachPort.Wire.decodeMachPortClearProtectedPayloadRequest(request)
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       try server.machPortClearProtectedPayload(target, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))

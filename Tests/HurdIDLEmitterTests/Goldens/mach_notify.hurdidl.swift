@@ -420,7 +420,7 @@ extension NotifyServerDefaults {
 
 /// The demultiplexer of subsystem `notify` for a receive loop
 /// (`HurdRPC.RequestDispatcher(NotifyDemux(server))`).
-struct NotifyDemux<Server: NotifyServer>: HurdRPC.Demultiplexer {
+struct NotifyDemux<Server: NotifyServer>: HurdRPC.TargetedDemultiplexer {
   /// The handlers every valid request goes to.
   let server: Server
 
@@ -428,10 +428,32 @@ struct NotifyDemux<Server: NotifyServer>: HurdRPC.Demultiplexer {
   init(_ server: Server) { self.server = server }
 
   /// Looks the request up in `Notify.routineTable`, validates it completely (word count, every
-  /// item's kind and bounds) and only then calls the server; the reply is built in place.
+  /// item's kind and bounds), finds its target with `server.target(for:)` and only then calls the
+  /// server; the reply is built in place.
   func dispatch(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    try route(request, reply: &reply, target: nil, context: context)
+  }
+
+  /// The same for a request whose target object is already known (the capability layer looked it
+  /// up): the handlers receive `target`; `server.target(for:)` is not called.
+  func dispatch(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    target: Server.Target,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    try route(request, reply: &reply, target: target, context: context)
+  }
+
+  /// Routine lookup by `id - base`; `target` nil: resolved per routine after validation.
+  private func route(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    target: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let slot = request.label &- Notify.base
@@ -442,17 +464,17 @@ struct NotifyDemux<Server: NotifyServer>: HurdRPC.Demultiplexer {
     }
     switch routine {
     case .machNotifyPortDeleted:
-      try machNotifyPortDeleted(request, reply: &reply, context: context)
+      try machNotifyPortDeleted(request, reply: &reply, target: target, context: context)
     case .machNotifyMsgAccepted:
-      try machNotifyMsgAccepted(request, reply: &reply, context: context)
+      try machNotifyMsgAccepted(request, reply: &reply, target: target, context: context)
     case .machNotifyPortDestroyed:
-      try machNotifyPortDestroyed(request, reply: &reply, context: context)
+      try machNotifyPortDestroyed(request, reply: &reply, target: target, context: context)
     case .machNotifyNoSenders:
-      try machNotifyNoSenders(request, reply: &reply, context: context)
+      try machNotifyNoSenders(request, reply: &reply, target: target, context: context)
     case .machNotifySendOnce:
-      try machNotifySendOnce(request, reply: &reply, context: context)
+      try machNotifySendOnce(request, reply: &reply, target: target, context: context)
     case .machNotifyDeadName:
-      try machNotifyDeadName(request, reply: &reply, context: context)
+      try machNotifyDeadName(request, reply: &reply, target: target, context: context)
     }
   }
 
@@ -460,11 +482,17 @@ struct NotifyDemux<Server: NotifyServer>: HurdRPC.Demultiplexer {
   private func machNotifyPortDeleted(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let name = try Notify.Wire.decodeMachNotifyPortDeletedRequest(request)
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       try server.machNotifyPortDeleted(target, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -475,11 +503,17 @@ struct NotifyDemux<Server: NotifyServer>: HurdRPC.Demultiplexer {
   private func machNotifyMsgAccepted(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let name = try Notify.Wire.decodeMachNotifyMsgAcceptedRequest(request)
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       try server.machNotifyMsgAccepted(target, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -490,11 +524,17 @@ struct NotifyDemux<Server: NotifyServer>: HurdRPC.Demultiplexer {
   private func machNotifyPortDestroyed(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let rights = try Notify.Wire.decodeMachNotifyPortDestroyedRequest(request)
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       try server.machNotifyPortDestroyed(target, rights: rights, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -505,11 +545,17 @@ struct NotifyDemux<Server: NotifyServer>: HurdRPC.Demultiplexer {
   private func machNotifyNoSenders(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let mscount = try Notify.Wire.decodeMachNotifyNoSendersRequest(request)
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       try server.machNotifyNoSenders(target, mscount: mscount, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -520,11 +566,17 @@ struct NotifyDemux<Server: NotifyServer>: HurdRPC.Demultiplexer {
   private func machNotifySendOnce(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     try Notify.Wire.decodeMachNotifySendOnceRequest(request)
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       try server.machNotifySendOnce(target, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -535,11 +587,17 @@ struct NotifyDemux<Server: NotifyServer>: HurdRPC.Demultiplexer {
   private func machNotifyDeadName(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let name = try Notify.Wire.decodeMachNotifyDeadNameRequest(request)
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       try server.machNotifyDeadName(target, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))

@@ -350,7 +350,7 @@ extension ObjectsServerDefaults {
 
 /// The demultiplexer of subsystem `objects` for a receive loop
 /// (`HurdRPC.RequestDispatcher(ObjectsDemux(server))`).
-struct ObjectsDemux<Server: ObjectsServer>: HurdRPC.Demultiplexer {
+struct ObjectsDemux<Server: ObjectsServer>: HurdRPC.TargetedDemultiplexer {
   /// The handlers every valid request goes to.
   let server: Server
 
@@ -361,10 +361,32 @@ struct ObjectsDemux<Server: ObjectsServer>: HurdRPC.Demultiplexer {
   init(_ server: Server) { self.server = server }
 
   /// Looks the request up in `Objects.routineTable`, validates it completely (word count, every
-  /// item's kind and bounds) and only then calls the server; the reply is built in place.
+  /// item's kind and bounds), finds its target with `server.target(for:)` and only then calls the
+  /// server; the reply is built in place.
   func dispatch(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    try route(request, reply: &reply, target: nil, context: context)
+  }
+
+  /// The same for a request whose target object is already known (the capability layer looked it
+  /// up): the handlers receive `target`; `server.target(for:)` is not called.
+  func dispatch(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    target: Server.Target,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    try route(request, reply: &reply, target: target, context: context)
+  }
+
+  /// Routine lookup by `id - base`; `target` nil: resolved per routine after validation.
+  private func route(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    target: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let sequenceNumber = sequence.next()
@@ -376,13 +398,13 @@ struct ObjectsDemux<Server: ObjectsServer>: HurdRPC.Demultiplexer {
     }
     switch routine {
     case .deposit:
-      try deposit(request, reply: &reply, context: context)
+      try deposit(request, reply: &reply, target: target, context: context)
     case .whoami:
-      try whoami(request, reply: &reply, sequenceNumber: sequenceNumber, context: context)
+      try whoami(request, reply: &reply, target: target, sequenceNumber: sequenceNumber, context: context)
     case .pause:
-      try pause(request, reply: &reply, context: context)
+      try pause(request, reply: &reply, target: target, context: context)
     case .twice:
-      try twice(request, reply: &reply, context: context)
+      try twice(request, reply: &reply, target: target, context: context)
     }
   }
 
@@ -390,12 +412,18 @@ struct ObjectsDemux<Server: ObjectsServer>: HurdRPC.Demultiplexer {
   private func deposit(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let amount = try Objects.Wire.decodeDepositRequest(request)
     let results: Swift.Int32
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       let target_translated: Server.AccountRefT = try server.openAccount(target, context: context)
       defer { server.closeAccount(target_translated) }
       results = try server.deposit(target_translated, amount: amount, context: context)
@@ -409,13 +437,19 @@ struct ObjectsDemux<Server: ObjectsServer>: HurdRPC.Demultiplexer {
   private func whoami(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     sequenceNumber: Swift.UInt64,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     try Objects.Wire.decodeWhoamiRequest(request)
     let results: Objects.WhoamiReply
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.whoami(target, seqno: Swift.Int32(truncatingIfNeeded: sequenceNumber), context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -427,11 +461,17 @@ struct ObjectsDemux<Server: ObjectsServer>: HurdRPC.Demultiplexer {
   private func pause(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let milliseconds = try Objects.Wire.decodePauseRequest(request)
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       try server.pause(target, milliseconds: milliseconds, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -443,12 +483,18 @@ struct ObjectsDemux<Server: ObjectsServer>: HurdRPC.Demultiplexer {
   private func twice(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let value = try Objects.Wire.decodeTwiceRequest(request)
     let results: Swift.Int32
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.twice(target, value: value, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))

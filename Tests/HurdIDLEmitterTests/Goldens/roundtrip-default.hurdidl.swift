@@ -595,7 +595,7 @@ extension RoundtripServerDefaults {
 
 /// The demultiplexer of subsystem `roundtrip` for a receive loop
 /// (`HurdRPC.RequestDispatcher(RoundtripDemux(server))`).
-struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
+struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.TargetedDemultiplexer {
   /// The handlers every valid request goes to.
   let server: Server
 
@@ -603,10 +603,32 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
   init(_ server: Server) { self.server = server }
 
   /// Looks the request up in `Roundtrip.routineTable`, validates it completely (word count, every
-  /// item's kind and bounds) and only then calls the server; the reply is built in place.
+  /// item's kind and bounds), finds its target with `server.target(for:)` and only then calls the
+  /// server; the reply is built in place.
   func dispatch(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    try route(request, reply: &reply, target: nil, context: context)
+  }
+
+  /// The same for a request whose target object is already known (the capability layer looked it
+  /// up): the handlers receive `target`; `server.target(for:)` is not called.
+  func dispatch(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    target: Server.Target,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    try route(request, reply: &reply, target: target, context: context)
+  }
+
+  /// Routine lookup by `id - base`; `target` nil: resolved per routine after validation.
+  private func route(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    target: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let slot = request.label &- Roundtrip.base
@@ -617,21 +639,21 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     }
     switch routine {
     case .add:
-      try add(request, reply: &reply, context: context)
+      try add(request, reply: &reply, target: target, context: context)
     case .sumQuad:
-      try sumQuad(request, reply: &reply, context: context)
+      try sumQuad(request, reply: &reply, target: target, context: context)
     case .reverseList:
-      try reverseList(request, reply: &reply, context: context)
+      try reverseList(request, reply: &reply, target: target, context: context)
     case .greet:
-      try greet(request, reply: &reply, context: context)
+      try greet(request, reply: &reply, target: target, context: context)
     case .bump:
-      try bump(request, reply: &reply, context: context)
+      try bump(request, reply: &reply, target: target, context: context)
     case .poke:
-      try poke(request, reply: &reply, context: context)
+      try poke(request, reply: &reply, target: target, context: context)
     case .failWith:
-      try failWith(request, reply: &reply, context: context)
+      try failWith(request, reply: &reply, target: target, context: context)
     case .divide:
-      try divide(request, reply: &reply, context: context)
+      try divide(request, reply: &reply, target: target, context: context)
     }
   }
 
@@ -639,12 +661,18 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
   private func add(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (a, b) = try Roundtrip.Wire.decodeAddRequest(request)
     let results: Swift.Int32
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.add(target, a: a, b: b, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -656,12 +684,18 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
   private func sumQuad(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let values = try Roundtrip.Wire.decodeSumQuadRequest(request)
     let results: Swift.Int64
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.sumQuad(target, values: values, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -673,12 +707,18 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
   private func reverseList(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let list = try Roundtrip.Wire.decodeReverseListRequest(request)
     let results: [Swift.Int32]
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.reverseList(target, list: list, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -690,12 +730,18 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
   private func greet(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let name = try Roundtrip.Wire.decodeGreetRequest(request)
     let results: Swift.String
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.greet(target, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -707,12 +753,18 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
   private func bump(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (counter, twice) = try Roundtrip.Wire.decodeBumpRequest(request)
     let results: Swift.Int32
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.bump(target, counter: counter, twice: twice, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -724,11 +776,17 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
   private func poke(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let value = try Roundtrip.Wire.decodePokeRequest(request)
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       try server.poke(target, value: value, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -739,11 +797,17 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
   private func failWith(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let code = try Roundtrip.Wire.decodeFailWithRequest(request)
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       try server.failWith(target, code: code, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -755,12 +819,18 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
   private func divide(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (dividend, divisor) = try Roundtrip.Wire.decodeDivideRequest(request)
     let results: Roundtrip.DivideReply
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.divide(target, dividend: dividend, divisor: divisor, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))

@@ -329,7 +329,7 @@ extension RoundtripServerDefaults {
 
 /// The demultiplexer of subsystem `roundtrip` for a receive loop
 /// (`HurdRPC.RequestDispatcher(RoundtripDemux(server))`).
-package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
+package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.TargetedDemultiplexer {
   /// The handlers every valid request goes to.
   package let server: Server
 
@@ -337,10 +337,32 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
   package init(_ server: Server) { self.server = server }
 
   /// Looks the request up in `Roundtrip.routineTable`, validates it completely (word count, every
-  /// item's kind and bounds) and only then calls the server; the reply is built in place.
+  /// item's kind and bounds), finds its target with `server.target(for:)` and only then calls the
+  /// server; the reply is built in place.
   package func dispatch(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    try route(request, reply: &reply, target: nil, context: context)
+  }
+
+  /// The same for a request whose target object is already known (the capability layer looked it
+  /// up): the handlers receive `target`; `server.target(for:)` is not called.
+  package func dispatch(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    target: Server.Target,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    try route(request, reply: &reply, target: target, context: context)
+  }
+
+  /// Routine lookup by `id - base`; `target` nil: resolved per routine after validation.
+  private func route(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    target: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let slot = request.label &- Roundtrip.base
@@ -351,21 +373,21 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
     }
     switch routine {
     case .add:
-      try add(request, reply: &reply, context: context)
+      try add(request, reply: &reply, target: target, context: context)
     case .sum_quad:
-      try sum_quad(request, reply: &reply, context: context)
+      try sum_quad(request, reply: &reply, target: target, context: context)
     case .reverse_list:
-      try reverse_list(request, reply: &reply, context: context)
+      try reverse_list(request, reply: &reply, target: target, context: context)
     case .greet:
-      try greet(request, reply: &reply, context: context)
+      try greet(request, reply: &reply, target: target, context: context)
     case .bump:
-      try bump(request, reply: &reply, context: context)
+      try bump(request, reply: &reply, target: target, context: context)
     case .poke:
-      try poke(request, reply: &reply, context: context)
+      try poke(request, reply: &reply, target: target, context: context)
     case .fail_with:
-      try fail_with(request, reply: &reply, context: context)
+      try fail_with(request, reply: &reply, target: target, context: context)
     case .divide:
-      try divide(request, reply: &reply, context: context)
+      try divide(request, reply: &reply, target: target, context: context)
     }
   }
 
@@ -373,12 +395,18 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
   private func add(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (a, b) = try Roundtrip.Wire.decodeAddRequest(request)
     let results: Swift.Int32
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.add(target, a: a, b: b, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -390,12 +418,18 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
   private func sum_quad(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let values = try Roundtrip.Wire.decodeSum_quadRequest(request)
     let results: Swift.Int64
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.sum_quad(target, values: values, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -407,12 +441,18 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
   private func reverse_list(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let list = try Roundtrip.Wire.decodeReverse_listRequest(request)
     let results: [Swift.Int32]
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.reverse_list(target, list: list, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -424,12 +464,18 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
   private func greet(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let name = try Roundtrip.Wire.decodeGreetRequest(request)
     let results: Swift.String
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.greet(target, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -441,12 +487,18 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
   private func bump(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (counter, twice) = try Roundtrip.Wire.decodeBumpRequest(request)
     let results: Swift.Int32
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.bump(target, counter: counter, twice: twice, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -458,11 +510,17 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
   private func poke(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let value = try Roundtrip.Wire.decodePokeRequest(request)
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       try server.poke(target, value: value, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -473,11 +531,17 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
   private func fail_with(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let code = try Roundtrip.Wire.decodeFail_withRequest(request)
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       try server.fail_with(target, code: code, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -489,12 +553,18 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.Demultiplexer {
   private func divide(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (dividend, divisor) = try Roundtrip.Wire.decodeDivideRequest(request)
     let results: Roundtrip.DivideReply
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.divide(target, dividend: dividend, divisor: divisor, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))

@@ -496,7 +496,7 @@ extension TranslationsServerDefaults {
 
 /// The demultiplexer of subsystem `translations` for a receive loop
 /// (`HurdRPC.RequestDispatcher(TranslationsDemux(server))`).
-struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.Demultiplexer {
+struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.TargetedDemultiplexer {
   /// The handlers every valid request goes to.
   let server: Server
 
@@ -504,10 +504,32 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.Demultiplexer {
   init(_ server: Server) { self.server = server }
 
   /// Looks the request up in `Translations.routineTable`, validates it completely (word count, every
-  /// item's kind and bounds) and only then calls the server; the reply is built in place.
+  /// item's kind and bounds), finds its target with `server.target(for:)` and only then calls the
+  /// server; the reply is built in place.
   func dispatch(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    try route(request, reply: &reply, target: nil, context: context)
+  }
+
+  /// The same for a request whose target object is already known (the capability layer looked it
+  /// up): the handlers receive `target`; `server.target(for:)` is not called.
+  func dispatch(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    target: Server.Target,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    try route(request, reply: &reply, target: target, context: context)
+  }
+
+  /// Routine lookup by `id - base`; `target` nil: resolved per routine after validation.
+  private func route(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    target: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let slot = request.label &- Translations.base
@@ -518,17 +540,17 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.Demultiplexer {
     }
     switch routine {
     case .redeem:
-      try redeem(request, reply: &reply, context: context)
+      try redeem(request, reply: &reply, target: target, context: context)
     case .renew:
-      try renew(request, reply: &reply, context: context)
+      try renew(request, reply: &reply, target: target, context: context)
     case .issue:
-      try issue(request, reply: &reply, context: context)
+      try issue(request, reply: &reply, target: target, context: context)
     case .exchange:
-      try exchange(request, reply: &reply, context: context)
+      try exchange(request, reply: &reply, target: target, context: context)
     case .discard:
-      try discard(request, reply: &reply, context: context)
+      try discard(request, reply: &reply, target: target, context: context)
     case .holderID:
-      try holderID(request, reply: &reply, context: context)
+      try holderID(request, reply: &reply, target: target, context: context)
     }
   }
 
@@ -536,12 +558,18 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.Demultiplexer {
   private func redeem(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let ticket = try Translations.Wire.decodeRedeemRequest(request)
     let results: Swift.Int32
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       let ticket_translated: Server.TicketObjT = try server.lookupTicket(ticket, context: context)
       defer { server.releaseTicket(ticket_translated) }
       results = try server.redeem(target, ticket: ticket_translated, context: context)
@@ -555,12 +583,18 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.Demultiplexer {
   private func renew(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let ticket = try Translations.Wire.decodeRenewRequest(request)
     let results: Swift.Int32
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       let ticket_translated: Server.TicketObjT = try server.lookupTicket(ticket, context: context)
       let _handled = try server.renew(target, ticket: ticket_translated, context: context)
       results = try server.ticketNumber(_handled, context: context)
@@ -574,12 +608,18 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.Demultiplexer {
   private func issue(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let value = try Translations.Wire.decodeIssueRequest(request)
     let results: Translations.IssueReply
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       let _handled = try server.issue(target, value: value, context: context)
       results = Translations.IssueReply(ticket: try server.ticketNumber(_handled.ticket, context: context), serial: _handled.serial)
     } catch {
@@ -592,12 +632,18 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.Demultiplexer {
   private func exchange(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (first, second) = try Translations.Wire.decodeExchangeRequest(request)
     let results: Swift.Int32
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       let first_translated: Server.TicketObjT = try server.lookupTicket(first, context: context)
       defer { server.releaseTicket(first_translated) }
       let second_translated: Server.TicketObjT = try server.lookupTicket(second, context: context)
@@ -613,11 +659,17 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.Demultiplexer {
   private func discard(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let ticket = try Translations.Wire.decodeDiscardRequest(request)
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       let ticket_translated: Server.TicketObjT = try server.lookupTicket(ticket, context: context)
       defer { server.releaseTicket(ticket_translated) }
       try server.discard(target, ticket: ticket_translated, context: context)
@@ -630,12 +682,18 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.Demultiplexer {
   private func holderID(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let holder = try Translations.Wire.decodeHolderIDRequest(request)
     let results: Swift.Int32
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       let holder_translated: Server.HolderObjT = try server.holderFor(holder, context: context)
       defer { server.dropHolder(holder_translated) }
       results = try server.holderID(target, holder: holder_translated, context: context)

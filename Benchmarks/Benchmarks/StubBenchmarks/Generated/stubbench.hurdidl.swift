@@ -195,7 +195,7 @@ extension StubbenchServerDefaults {
 
 /// The demultiplexer of subsystem `stubbench` for a receive loop
 /// (`HurdRPC.RequestDispatcher(StubbenchDemux(server))`).
-struct StubbenchDemux<Server: StubbenchServer>: HurdRPC.Demultiplexer {
+struct StubbenchDemux<Server: StubbenchServer>: HurdRPC.TargetedDemultiplexer {
   /// The handlers every valid request goes to.
   let server: Server
 
@@ -203,10 +203,32 @@ struct StubbenchDemux<Server: StubbenchServer>: HurdRPC.Demultiplexer {
   init(_ server: Server) { self.server = server }
 
   /// Looks the request up in `Stubbench.routineTable`, validates it completely (word count, every
-  /// item's kind and bounds) and only then calls the server; the reply is built in place.
+  /// item's kind and bounds), finds its target with `server.target(for:)` and only then calls the
+  /// server; the reply is built in place.
   func dispatch(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    try route(request, reply: &reply, target: nil, context: context)
+  }
+
+  /// The same for a request whose target object is already known (the capability layer looked it
+  /// up): the handlers receive `target`; `server.target(for:)` is not called.
+  func dispatch(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    target: Server.Target,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    try route(request, reply: &reply, target: target, context: context)
+  }
+
+  /// Routine lookup by `id - base`; `target` nil: resolved per routine after validation.
+  private func route(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    target: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let slot = request.label &- Stubbench.base
@@ -217,9 +239,9 @@ struct StubbenchDemux<Server: StubbenchServer>: HurdRPC.Demultiplexer {
     }
     switch routine {
     case .nullCall:
-      try nullCall(request, reply: &reply, context: context)
+      try nullCall(request, reply: &reply, target: target, context: context)
     case .small:
-      try small(request, reply: &reply, context: context)
+      try small(request, reply: &reply, target: target, context: context)
     }
   }
 
@@ -227,11 +249,17 @@ struct StubbenchDemux<Server: StubbenchServer>: HurdRPC.Demultiplexer {
   private func nullCall(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     try Stubbench.Wire.decodeNullCallRequest(request)
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       try server.nullCall(target, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -243,12 +271,18 @@ struct StubbenchDemux<Server: StubbenchServer>: HurdRPC.Demultiplexer {
   private func small(
     _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
+    target givenTarget: Server.Target?,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     let (a, b, c, data) = try Stubbench.Wire.decodeSmallRequest(request)
     let results: Swift.Int64
     do {
-      let target = try server.target(for: context)
+      let target: Server.Target
+      if let givenTarget {
+        target = givenTarget
+      } else {
+        target = try server.target(for: context)
+      }
       results = try server.small(target, a: a, b: b, c: c, data: data, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))

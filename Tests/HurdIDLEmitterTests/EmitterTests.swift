@@ -79,6 +79,14 @@ struct EmitterTests {
     try Self.compare(file.contents, with: Self.goldens.appending(path: "objects-default.hurdidl.swift"))
   }
 
+  /// Port arguments of every disposition (`ports.defs`; the round trips need the capability layer).
+  @Test func portsGolden() throws {
+    let result = RoundTripFixture.compile("ports")
+    let file = try #require(result.file, "\(result.errors)")
+    #expect(file.diagnostics.isEmpty, "\(file.diagnostics.map(\.message))")
+    try Self.compare(file.contents, with: Self.goldens.appending(path: "ports-default.hurdidl.swift"))
+  }
+
   /// The request port's translation applies to the target object; what cannot be applied (an
   /// `intranpayload`) is never dropped silently: it is a warning.
   @Test func requestPortTranslationsApplyToTheTarget() throws {

@@ -28,6 +28,7 @@ struct GoldenRegenerationTests {
       inputs: [
         "Tests/HurdIDLRoundTripTests/roundtrip.defs", "Tests/HurdIDLRoundTripTests/kinds.defs",
         "Tests/HurdIDLRoundTripTests/translations.defs", "Tests/HurdIDLRoundTripTests/objects.defs",
+        "Tests/HurdIDLRoundTripTests/ports.defs",
         "Tests/HurdIDLEmitterTests/Inputs/clash.defs", machIncludes + "/mach/mach_port.defs",
         machIncludes + "/device/device.defs", machIncludes + "/mach/notify.defs",
       ],
@@ -37,6 +38,7 @@ struct GoldenRegenerationTests {
         "kinds.hurdidl.swift": goldens + "kinds-default.hurdidl.swift",
         "translations.hurdidl.swift": goldens + "translations-default.hurdidl.swift",
         "objects.hurdidl.swift": goldens + "objects-default.hurdidl.swift",
+        "ports.hurdidl.swift": goldens + "ports-default.hurdidl.swift",
         "clash.hurdidl.swift": goldens + "clash.hurdidl.swift",
         "mach_port.hurdidl.swift": goldens + "mach_mach_port.hurdidl.swift",
         "device.hurdidl.swift": goldens + "device_device.hurdidl.swift",

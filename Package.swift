@@ -83,7 +83,7 @@ let package = Package(
         "HurdRPC", "HurdRPCL4", "HurdIDLEmitter", "HurdIDLPlanner", "HurdIDLSema", "HurdIDLCompiler",
         "HurdIDLPreprocessor",
       ],
-      exclude: ["roundtrip.defs", "kinds.defs", "translations.defs"],
+      exclude: ["roundtrip.defs", "kinds.defs", "translations.defs", "objects.defs", "ports.defs"],
       swiftSettings: strict),
     .testTarget(
       name: "HurdIDLCompilerTests",

@@ -31,7 +31,9 @@ let package = Package(
       name: "HurdIDLEmitter", dependencies: ["HurdIDLSource", "HurdIDLSema", "HurdIDLPlanner"], swiftSettings: strict),
     .target(
       name: "HurdIDLCompiler",
-      dependencies: ["HurdIDLSource", "HurdIDLPreprocessor", "HurdIDLSyntax", "HurdIDLSema", "HurdIDLPlanner"],
+      dependencies: [
+        "HurdIDLSource", "HurdIDLPreprocessor", "HurdIDLSyntax", "HurdIDLSema", "HurdIDLPlanner", "HurdIDLEmitter",
+      ],
       swiftSettings: strict),
     .executableTarget(
       name: "hurdidl",
@@ -84,7 +86,7 @@ let package = Package(
       swiftSettings: strict),
     .testTarget(
       name: "HurdIDLCompilerTests",
-      dependencies: ["HurdIDLCompiler", "hurdidl"],
+      dependencies: ["HurdIDLCompiler", "HurdIDLEmitter", "HurdIDLPreprocessor", "hurdidl"],
       swiftSettings: strict),
     .testTarget(
       name: "HurdIDLConformanceTests",

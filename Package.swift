@@ -97,3 +97,21 @@ let package = Package(
     .testTarget(name: "HurdRPCL4Tests", dependencies: ["HurdRPCL4", "HurdRPC", "CL4Support"], swiftSettings: strict),
   ]
 )
+
+// MARK: Plugins — both only run the hurdidl tool (docs/plugin.md). Plugins cannot depend on
+// libraries, so the code they share (output naming, config lookup) is linked in through
+// Plugins/PluginsShared.
+package.products += [
+  .plugin(name: "HurdIDLPlugin", targets: ["HurdIDLPlugin"]),
+  .plugin(name: "HurdIDLCommandPlugin", targets: ["HurdIDLCommandPlugin"]),
+]
+package.targets += [
+  .plugin(name: "HurdIDLPlugin", capability: .buildTool(), dependencies: ["hurdidl"]),
+  .plugin(
+    name: "HurdIDLCommandPlugin",
+    capability: .command(
+      intent: .custom(
+        verb: "generate-hurdidl-sources", description: "Generate Swift from each target's .defs into Sources/<target>/Generated"),
+      permissions: [.writeToPackageDirectory(reason: "writes the generated Swift into Sources/<target>/Generated")]),
+    dependencies: ["hurdidl"]),
+]

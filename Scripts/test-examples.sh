@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds and runs each example package as a user would (its own folder, hurdidl by path, the
+# build plugin generating the Swift) and checks what it prints.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+check_example() {
+  local name=$1 expected=$2 output
+  echo "== Examples/$name: swift build && swift run"
+  (cd "Examples/$name" && swift build) >/dev/null || { echo "test-examples: Examples/$name did not build" >&2; exit 1; }
+  output=$(cd "Examples/$name" && swift run --skip-build "$name" 2>&1) || {
+    echo "test-examples: Examples/$name failed:" >&2; echo "$output" >&2; exit 1; }
+  if [ "$output" != "$expected" ]; then
+    echo "test-examples: Examples/$name printed:" >&2; echo "$output" >&2
+    echo "expected:" >&2; echo "$expected" >&2; exit 1
+  fi
+  echo "$output"
+}
+
+check_example Echo 'server: got "hello, Hurd"
+client: got back "hello, Hurd"'
+echo "test-examples: all examples ran as expected"

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Testing
 
-@testable import hurdidl
+@testable import HurdIDLCLI
 
 /// `hurdidl generate` in-process: outputs, names, write-only-when-changed, errors.
 @Suite struct GenerateCommandTests {

@@ -121,6 +121,8 @@ package.targets += [
         verb: "generate-hurdidl-sources", description: "Generate Swift from each target's .defs into Sources/<target>/Generated"),
       permissions: [.writeToPackageDirectory(reason: "writes the generated Swift into Sources/<target>/Generated")]),
     dependencies: ["hurdidl"]),
+  // The plugins' planning code, linked in from Plugins/PluginsShared (plugins cannot be imported).
+  .testTarget(name: "HurdIDLPluginTests", swiftSettings: strict),
 ]
 
 // Scripts/update-emitter-goldens.sh: while goldens are rewritten, leave out the target that

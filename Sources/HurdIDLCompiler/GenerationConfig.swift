@@ -127,7 +127,15 @@ extension GenerationConfig {
       }
       let container = try decoder.container(keyedBy: Key.self)
       if let sides = try container.decodeIfPresent([String].self, forKey: .sides) {
-        config.sides = try sides.map { try Self.value($0, for: .sides) }
+        let values: [Side] = try sides.map { try Self.value($0, for: .sides) }
+        // An empty list would generate nothing, and a repeated side is a slip: both say the
+        // author meant something else.
+        guard !values.isEmpty, Set(values).count == values.count else {
+          throw Problem(
+            code: .configInvalidValue, message: "'sides' must list each of \"client\", \"server\" at most once, and at least one",
+            key: Key.sides.rawValue)
+        }
+        config.sides = values
       }
       config.includePaths = try container.decodeIfPresent([String].self, forKey: .includePaths) ?? []
       config.defines = try container.decodeIfPresent([String].self, forKey: .defines) ?? []

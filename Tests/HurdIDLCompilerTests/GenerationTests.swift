@@ -127,6 +127,8 @@ import Testing
   @Test(arguments: [
     ("{\"sides\": [\"both\"]}", "'sides' must be an array of \"client\", \"server\", not 'both'"),
     ("{\"accessLevel\": \"open\"}", "'accessLevel' must be one of \"internal\", \"package\", \"public\", not 'open'"),
+    ("{\"sides\": []}", "'sides' must list each of \"client\", \"server\" at most once, and at least one"),
+    ("{\"sides\": [\"client\", \"client\"]}", "'sides' must list each of \"client\", \"server\" at most once, and at least one"),
     ("{\"naming\": 3}", "'naming' must be one of \"swift\", \"defs\""),
     ("{\"includePaths\": \"inc\"}", "'includePaths' must be an array of folder paths"),
   ])
@@ -148,6 +150,9 @@ import Testing
     #expect(schema["additionalProperties"] as? Bool == false)
     let properties = try #require(schema["properties"] as? [String: [String: Any]])
     #expect(properties.keys.sorted() == GenerationConfig.Key.allCases.map(\.rawValue).sorted())
+    // The decoder refuses an empty list and repeated sides, as the schema does.
+    #expect(properties["sides"]?["minItems"] as? Int == 1)
+    #expect(properties["sides"]?["uniqueItems"] as? Bool == true)
     let sideItems = try #require(properties["sides"]?["items"] as? [String: Any])
     #expect(sideItems["enum"] as? [String] == GenerationConfig.Side.allCases.map(\.rawValue))
     #expect(properties["accessLevel"]?["enum"] as? [String] == EmitterOptions.AccessLevel.allCases.map(\.rawValue))

@@ -19,4 +19,10 @@ check_example() {
 
 check_example Echo 'server: got "hello, Hurd"
 client: got back "hello, Hurd"'
+check_example FileIO 'client: io_write wrote 37 bytes
+client: io_size says 37 bytes
+client: io_read(offset: 6, amount: 4) -> "from"
+server: io_sync(wait: true) from caller(1:1) — one-way, nobody waits for an answer
+client: io_write at offset -1 failed as it should: returnCode(Hurd errno 22 (0x40000016))
+done'
 echo "test-examples: all examples ran as expected"

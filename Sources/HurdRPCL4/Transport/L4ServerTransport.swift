@@ -158,7 +158,8 @@ public final class L4ServerTransport: ServerTransport {
       route.release(state.request.pointee.items)
     }
     guard answer else { return .noReply }
-    return loadReply(&state.reply.pointee, into: server, request: request, configuration: configuration, route: route?.reversed)
+    return loadReply(
+      &state.reply.pointee, into: server, request: request, configuration: configuration, route: route?.reversed)
   }
 
   private static func loadReply(

@@ -118,8 +118,8 @@ enum L4Marshalling {
   /// Loads `message` into `thread`'s MRs (staging strings, attaching regions in its space).
   /// With `route`, capability items are exported (docs/capabilities.md §2); the exports are
   /// returned so the caller can finish them once the IPC's outcome is known. Without it, a
-  /// capability item fails `.unsupported`.
-  /// (`inout` only so the words are read in place: see `Message.withUnsafeWordsInPlace`.)
+  /// capability item fails `.unsupported`. (`inout` only so the words are read in place: see
+  /// `Message.withUnsafeWordsInPlace`.)
   @discardableResult
   static func load(
     _ message: inout Message, into thread: L4Thread, configuration: L4TransportConfiguration,
@@ -236,16 +236,6 @@ enum L4Marshalling {
     }
     mr[0] = L4MessageTag(label: label, untyped: untyped, typed: index - 1 - untyped).raw
     return exports
-  }
-
-  /// `load` for a message that is not addressable (copies it once).
-  @discardableResult
-  static func load(
-    _ message: borrowing Message, into thread: L4Thread, configuration: L4TransportConfiguration,
-    route: CapabilityRoute? = nil
-  ) throws(RPCError) -> [PendingExport] {
-    var copy = copy message
-    return try load(&copy, into: thread, configuration: configuration, route: route)
   }
 
   /// Rebuilds the message just received in `thread`'s MRs into `message` (reusing its storage:

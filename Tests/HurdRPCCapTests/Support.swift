@@ -96,6 +96,8 @@ struct CounterDemux: CapDemultiplexer {
     let started = DispatchSemaphore(value: 0)
     let deferredReplies = Locked<[DeferredReply]>([])
     let kept = Locked<[CapabilityItem]>([])
+    /// Counters created by `makeCounter`.
+    let made = Locked<[Counter]>([])
     /// The cancellation handle each handler saw (to check it is never the client's own).
     let tokens = Locked<[ObjectIdentifier]>([])
     let callers = Locked<[CallerIdentity]>([])
@@ -128,6 +130,7 @@ struct CounterDemux: CapDemultiplexer {
       log.started.signal()
     case Self.makeCounter:
       let counter = Counter("made")
+      log.made.withLock { $0.append(counter) }
       let once = (try? request.word(at: 0)) == 1
       let name: CapabilityName
       do throws(CapError) {

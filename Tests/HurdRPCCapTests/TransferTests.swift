@@ -144,3 +144,52 @@ struct TransferTests {
     #expect(world.system.space(for: world.serverTask).names.isEmpty)
   }
 }
+
+/// Today's generated code: a plain `Demultiplexer` whose routine takes a port and returns it
+/// (`routine echo_port(server; given: copy-send; out back: move-send)`), over L4 with a
+/// capability system — the shape of `KindsDemux.swapPort`, with real capabilities.
+struct PortEchoDemux: Demultiplexer {
+  func dispatch(_ request: borrowing Message, reply: inout Message, context: CallContext) throws(RPCError) {
+    guard request.label == 1, case .capability(let given)? = request.items.first, given.disposition.right == .send else {
+      throw RPCError(.badArguments, "`given` is not a capability of the declared right")
+    }
+    // The name is in the server's space; moving it back hands the right to the caller.
+    try reply.append(.capability(CapabilityItem(given.name, disposition: .moveSend)))
+  }
+}
+
+@Suite("Port arguments through a plain demux over L4")
+struct PlainDemuxPortTests {
+  @Test func portArgumentsRoundTripThroughAPlainDemultiplexerOverL4() throws {
+    let world = CapWorld()
+    defer { world.stop() }
+    let echoSpace = world.kernel.createSpace()
+    let echo = L4ServerTransport(space: echoSpace, capabilities: world.system)
+    let done = DispatchSemaphore(value: 0)
+    BlockingExecutor.shared.execute {
+      try? echo.serve(RequestDispatcher(PortEchoDemux()))
+      done.signal()
+    }
+    defer {
+      echo.shutdown()
+      done.wait()
+    }
+    let client = world.task()
+    let counter = try world.counter()
+    let name = try world.bucket.give(counter, to: UInt64(client.number))
+    let rpc = RPCClient(transport: L4ClientTransport(space: client, server: echo, capabilities: world.system))
+    var request = Message(label: 1)
+    try request.append(.capability(CapabilityItem(name, disposition: .copySend)))
+    let reply = try rpc.call(request)
+    guard case .capability(let back)? = reply.items.first else {
+      Issue.record("no capability in the reply")
+      return
+    }
+    // The same object comes back under the caller's own name, one more user reference.
+    #expect(back.name == name && back.disposition == .moveSend)
+    #expect(world.system.space(for: UInt64(client.number)).userReferences(of: name) == 2)
+    #expect(world.system.space(for: UInt64(echoSpace.number)).names.isEmpty)
+    #expect(counter.referenceCount == 2)
+    #expect(try world.call(name, in: client, CounterDemux.add, [3]) == [3])
+  }
+}

@@ -26,6 +26,8 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
   private var objects: [ObjectIdentifier: CapObject] = [:]
   private var inhibitions = 0
   private var shutDown = false
+  /// Inhibitions per class (a class may serve in several buckets; each counts its own).
+  private var classInhibitions: [ObjectIdentifier: Int] = [:]
   /// Calls admitted but waiting for an inhibition to end.
   private var waitingCalls = 0
 
@@ -168,7 +170,7 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
     let victims: [CallRecord] = monitor.withLock {
       switch scope {
       case .bucket: inhibitions += 1
-      case .objectClass(let objectClass): objectClass.inhibitions += 1
+      case .objectClass(let objectClass): classInhibitions[ObjectIdentifier(objectClass), default: 0] += 1
       case .object(let object): object.inhibitions += 1
       case .client(let task): clients[task, default: ClientTable()].inhibitions += 1
       }
@@ -187,7 +189,9 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
     monitor.withLock {
       switch scope {
       case .bucket: inhibitions = max(0, inhibitions - 1)
-      case .objectClass(let objectClass): objectClass.inhibitions = max(0, objectClass.inhibitions - 1)
+      case .objectClass(let objectClass):
+        let key = ObjectIdentifier(objectClass)
+        classInhibitions[key] = classInhibitions[key].map { $0 > 1 ? $0 - 1 : nil } ?? nil
       case .object(let object): object.inhibitions = max(0, object.inhibitions - 1)
       case .client(let task):
         if let count = clients[task]?.inhibitions { clients[task]?.inhibitions = max(0, count - 1) }
@@ -256,54 +260,69 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
   private func admit(_ id: CapabilityID, caller task: TaskID, context: CallContext) throws(RPCError) -> (
     CallRecord, lastReference: Bool
   ) {
+    enum Step {
+      case admitted(CallRecord, lastReference: Bool)
+      case registerWakeUp
+    }
     let clientCancel = context.cancellation
     var wakeOnCancel: CallCancellation.Registration? = nil
     defer { if let wakeOnCancel { clientCancel?.remove(wakeOnCancel) } }
-    return try monitor.withLock { () throws(RPCError) -> (CallRecord, lastReference: Bool) in
-      var counted = false
-      while true {
-        guard !shutDown else { throw RPCError(.returnCode(.capDied), "the server is shutting down") }
-        guard let table = clients[task], let index = table.lookup(id) else {
-          if counted { clients[task]?.inFlight -= 1 }
-          throw RPCError(.returnCode(.capInvalid), "\(id) names no capability of this client")
-        }
-        guard let object = table.slots[index].object, !object.revoked, object.capClass != nil else {
-          if counted { clients[task]?.inFlight -= 1 }
-          throw RPCError(.returnCode(.capDied), "\(id) was revoked")
-        }
-        if !counted {
-          guard table.inFlight < limits.callsPerClient else {
-            throw RPCError(.returnCode(.EBUSY), "client has \(table.inFlight) calls in flight")
+    var counted = false
+    while true {
+      let step = try monitor.withLock { () throws(RPCError) -> Step in
+        while true {
+          func leave(_ error: RPCError) -> RPCError {
+            if counted { clients[task]?.inFlight -= 1 }
+            return error
           }
-          clients[task]!.inFlight += 1
-          counted = true
-        }
-        let blocked = inhibitions > 0 || object.capClass!.inhibitions > 0 || object.inhibitions > 0 || table.inhibitions > 0
-        if !blocked {
-          var lastReference = false
-          if table.slots[index].sendOnce {
-            // A send-once right is consumed by its call.
-            clients[task]!.free(index)
-            lastReference = !drop(object, references: 1).isEmpty
+          guard !shutDown else { throw leave(RPCError(.returnCode(.capDied), "the server is shutting down")) }
+          guard let table = clients[task], let index = table.lookup(id) else {
+            throw leave(RPCError(.returnCode(.capInvalid), "\(id) names no capability of this client"))
           }
-          let record = CallRecord(bucket: self, object: object, client: task)
-          running.append(record)
-          return (record, lastReference)
+          guard let object = table.slots[index].object, !object.revoked, let objectClass = object.capClass else {
+            throw leave(RPCError(.returnCode(.capDied), "\(id) was revoked"))
+          }
+          if !counted {
+            guard table.inFlight < limits.callsPerClient else {
+              throw RPCError(.returnCode(.EBUSY), "client has \(table.inFlight) calls in flight")
+            }
+            clients[task]!.inFlight += 1
+            counted = true
+          }
+          let blocked =
+            inhibitions > 0 || classInhibitions[ObjectIdentifier(objectClass), default: 0] > 0 || object.inhibitions > 0
+            || table.inhibitions > 0
+          if !blocked {
+            var lastReference = false
+            if table.slots[index].sendOnce {
+              // A send-once right is consumed by its call.
+              clients[task]!.free(index)
+              lastReference = !drop(object, references: 1).isEmpty
+            }
+            let record = CallRecord(bucket: self, object: object, client: task)
+            running.append(record)
+            return .admitted(record, lastReference: lastReference)
+          }
+          if clientCancel?.isCancelled == true {
+            throw leave(RPCError(.cancelled, "cancelled while the capability was inhibited", phase: .receive))
+          }
+          // Registering may run the handler at once (a cancel just came): do it unlocked.
+          if wakeOnCancel == nil, clientCancel != nil { return .registerWakeUp }
+          waitingCalls += 1
+          let woken = monitor.wait(until: context.deadline)
+          waitingCalls -= 1
+          if !woken {
+            throw leave(RPCError(.timeout, "the capability stayed inhibited past the caller's deadline", phase: .receive))
+          }
         }
-        if clientCancel?.isCancelled == true {
-          clients[task]?.inFlight -= 1
-          throw RPCError(.cancelled, "cancelled while the capability was inhibited", phase: .receive)
-        }
-        if wakeOnCancel == nil, let clientCancel {
-          wakeOnCancel = clientCancel.onCancel { [monitor] in monitor.withLock {}; monitor.broadcast() }
-          continue
-        }
-        waitingCalls += 1
-        let woken = monitor.wait(until: context.deadline)
-        waitingCalls -= 1
-        if !woken {
-          clients[task]?.inFlight -= 1
-          throw RPCError(.timeout, "the capability stayed inhibited past the caller's deadline", phase: .receive)
+      }
+      switch step {
+      case .admitted(let record, let lastReference):
+        return (record, lastReference)
+      case .registerWakeUp:
+        wakeOnCancel = clientCancel?.onCancel { [monitor] in
+          monitor.withLock {}  // a waiter between its check and its wait holds the lock: no lost wake-up
+          monitor.broadcast()
         }
       }
     }

@@ -32,7 +32,7 @@ public struct CapCallContext: Sendable {
 
 /// A call admitted by a bucket (one per valid request; none for rejected ones).
 final class CallRecord: @unchecked Sendable {
-  unowned(unsafe) let bucket: CapBucket
+  let bucket: CapBucket
   let object: CapObject
   let client: TaskID
   let token = CallCancellation()

@@ -232,7 +232,8 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
     let capContext = CapCallContext(
       call: CallContext(
         caller: context.caller, requestLabel: context.requestLabel, expectsReply: context.expectsReply,
-        deadline: context.deadline, cancellation: record.token, replyRoute: context.replyRoute),
+        deadline: context.deadline, cancellation: record.token, replyRoute: context.replyRoute,
+        callerThreadKey: context.callerThreadKey),
       capability: id, record: record)
     // The client's cancellation reaches the handler through the server-side token.
     let link = context.cancellation?.onCancel { [token = record.token] in token.cancel() }
@@ -265,6 +266,7 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
       case registerWakeUp
     }
     let clientCancel = context.cancellation
+    let thread = context.callerThreadKey
     var wakeOnCancel: CallCancellation.Registration? = nil
     defer { if let wakeOnCancel { clientCancel?.remove(wakeOnCancel) } }
     var counted = false
@@ -272,7 +274,10 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
       let step = try monitor.withLock { () throws(RPCError) -> Step in
         while true {
           func leave(_ error: RPCError) -> RPCError {
-            if counted { clients[task]?.inFlight -= 1 }
+            if counted {
+              clients[task]?.inFlight -= 1
+              clients[task]?.threadsInCalls.remove(thread)
+            }
             return error
           }
           guard !shutDown else { throw leave(RPCError(.returnCode(.capDied), "the server is shutting down")) }
@@ -286,7 +291,13 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
             guard table.inFlight < limits.callsPerClient else {
               throw RPCError(.returnCode(.EBUSY), "client has \(table.inFlight) calls in flight")
             }
+            // One call per client thread (the Hurd's rule): a thread that sends one-way requests
+            // without waiting cannot pile up work.
+            guard thread == 0 || !table.threadsInCalls.contains(thread) else {
+              throw RPCError(.returnCode(.EBUSY), "this client thread already has a call in flight")
+            }
             clients[task]!.inFlight += 1
+            if thread != 0 { clients[task]!.threadsInCalls.insert(thread) }
             counted = true
           }
           let blocked =
@@ -299,7 +310,7 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
               clients[task]!.free(index)
               lastReference = !drop(object, references: 1).isEmpty
             }
-            let record = CallRecord(bucket: self, object: object, client: task)
+            let record = CallRecord(bucket: self, object: object, client: task, thread: thread)
             running.append(record)
             return .admitted(record, lastReference: lastReference)
           }
@@ -335,6 +346,7 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
       record.finished = true
       running.removeAll { $0 === record }
       clients[record.client]?.inFlight -= 1
+      clients[record.client]?.threadsInCalls.remove(record.thread)
       return true
     }
     if first { monitor.broadcast() }
@@ -410,6 +422,18 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
         throw RPCError(.returnCode(.ENOMEM), "the receiver's namespace is full")
       }
       removeContainer(key)  // the reference moved into the acceptor's namespace
+      container.object.references -= 1
+      return (id, container.sendOnce)
+    }
+  }
+
+  /// The message carrying a moved right was not delivered: the container's reference goes back
+  /// into its creator's namespace. Nil if the container is gone or its object revoked.
+  func reclaimContainer(_ key: UInt32, by creator: TaskID) -> (CapabilityID, sendOnce: Bool)? {
+    monitor.withLock {
+      guard let container = containers[key], container.creator == creator, !container.object.revoked else { return nil }
+      guard let id = try? addReference(container.object, for: creator, sendOnce: container.sendOnce) else { return nil }
+      removeContainer(key)
       container.object.references -= 1
       return (id, container.sendOnce)
     }
@@ -502,6 +526,8 @@ struct ClientTable {
   var freeSlots: [Int] = []
   var byObject: [ObjectIdentifier: Int] = [:]
   var inFlight = 0
+  /// Transport keys of the client threads with a call admitted (see `CallContext.callerThreadKey`).
+  var threadsInCalls: Set<UInt64> = []
   var inhibitions = 0
   var containers = 0
   var liveCount = 0

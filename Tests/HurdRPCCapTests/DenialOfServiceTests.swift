@@ -75,3 +75,29 @@ struct DenialOfServiceTests {
     #expect(world.log.all.isEmpty)
   }
 }
+
+@Suite("Capability DoS discipline: one call per client thread")
+struct PerThreadLimitTests {
+  /// One-way requests do not wait for their handler, so without the per-thread rule one thread
+  /// could start any number of handlers.
+  @Test func aClientThreadCannotPileUpOneWayRequests() throws {
+    let world = CapWorld(workers: 3)
+    defer { world.stop() }
+    let client = world.task()
+    let task = UInt64(client.number)
+    let counter = try world.counter()
+    let name = try world.bucket.give(counter, to: task)
+    let rpc = try world.client(name, in: client)
+    try rpc.send(Message(label: CounterDemux.waitForCancel))
+    world.log.started.wait()
+    try rpc.send(try Message(label: CounterDemux.add, words: [1]))  // same thread: refused, no handler
+    // Another thread of the same task is served.
+    let other = Background { caught { () throws(RPCError) in try world.call(name, in: client, CounterDemux.add, [2]) } }
+    #expect(other.wait() == nil)
+    #expect(counter.value.withLock { $0 } == 2)
+    world.bucket.inhibit(.client(task))  // cancels the one-way handler still running
+    world.bucket.resume(.client(task))
+    #expect(world.log.all.filter { $0 == "counter:1" }.count == 1)  // only the other thread's add ran
+    #expect(world.bucket.callsInFlight == 0)
+  }
+}

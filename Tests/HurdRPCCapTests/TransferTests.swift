@@ -193,3 +193,44 @@ struct PlainDemuxPortTests {
     #expect(try world.call(name, in: client, CounterDemux.add, [3]) == [3])
   }
 }
+
+@Suite("Capability transfer: undelivered messages")
+struct UndeliveredTransferTests {
+  @Test func aMoveThatIsNotDeliveredGivesTheRightBack() throws {
+    let world = CapWorld()
+    defer { world.stop() }
+    let alice = world.task()
+    let task = UInt64(alice.number)
+    let counter = try world.counter()
+    let name = try world.bucket.give(counter, to: task)
+    let gone = L4ServerTransport(space: world.kernel.createSpace(), capabilities: world.system)
+    gone.shutdown()  // never served: its endpoint is deleted, sends fail before delivery
+    let rpc = RPCClient(transport: L4ClientTransport(space: alice, server: gone, capabilities: world.system))
+    var request = Message(label: 1)
+    try request.append(.capability(CapabilityItem(name, disposition: .moveSend)))
+    #expect(caught { () throws(RPCError) in try rpc.call(request) }?.code == .nonExistingPartner)
+    let space = world.system.space(for: task)
+    let back = try #require(space.names.first)
+    #expect(space.names.count == 1)
+    #expect(try world.call(back, in: alice, CounterDemux.add, [1]) == [1])
+    #expect(counter.referenceCount == 1)
+    #expect(world.bucket.openContainers == 0)
+  }
+
+  @Test func aCopyThatIsNotDeliveredLeavesNothingBehind() throws {
+    let world = CapWorld()
+    defer { world.stop() }
+    let alice = world.task()
+    let counter = try world.counter()
+    let name = try world.bucket.give(counter, to: UInt64(alice.number))
+    let gone = L4ServerTransport(space: world.kernel.createSpace(), capabilities: world.system)
+    gone.shutdown()
+    let rpc = RPCClient(transport: L4ClientTransport(space: alice, server: gone, capabilities: world.system))
+    var request = Message(label: 1)
+    try request.append(.capability(CapabilityItem(name, disposition: .copySend)))
+    #expect(caught { () throws(RPCError) in try rpc.call(request) }?.code == .nonExistingPartner)
+    #expect(world.system.space(for: UInt64(alice.number)).userReferences(of: name) == 1)
+    #expect(counter.referenceCount == 1)
+    #expect(world.bucket.openContainers == 0)
+  }
+}

@@ -148,7 +148,8 @@ public final class L4ServerTransport: ServerTransport {
     let context = CallContext(
       caller: CallerIdentity(domain: domain, badge: badge), requestLabel: request.tag.label,
       expectsReply: status.waiting, cancellation: status.annotation as? CallCancellation,
-      replyRoute: ReplyRoute(router: transport, caller: request.sender.raw, replier: server.id.raw))
+      replyRoute: ReplyRoute(router: transport, caller: request.sender.raw, replier: server.id.raw),
+      callerThreadKey: request.sender.raw)
     let answer = dispatcher.respond(to: state.request, reply: &state.reply, context: context)
     if let route, state.reply.replyReturnCode != .success, state.reply.replyReturnCode != .migNoReply {
       // As with MIG: a request the server failed did not consume the capabilities it carried.

@@ -281,31 +281,38 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
             return error
           }
           guard !shutDown else { throw leave(RPCError(.returnCode(.capDied), "the server is shutting down")) }
-          guard let table = clients[task], let index = table.lookup(id) else {
-            throw leave(RPCError(.returnCode(.capInvalid), "\(id) names no capability of this client"))
+          // Checked in place (`&clients[task]!`): a copy of the table would make the counting
+          // below copy its storage on write. Static messages: a rejected request allocates nothing.
+          guard clients[task] != nil else {
+            throw leave(RPCError(.returnCode(.capInvalid), "the capability id names no capability of this client"))
           }
-          guard let object = table.slots[index].object, !object.revoked, let objectClass = object.capClass else {
-            throw leave(RPCError(.returnCode(.capDied), "\(id) was revoked"))
-          }
-          if !counted {
-            guard table.inFlight < limits.callsPerClient else {
-              throw RPCError(.returnCode(.EBUSY), "client has \(table.inFlight) calls in flight")
-            }
+          let check = Self.check(
+            &clients[task]!, id: id, thread: thread, count: !counted, limit: limits.callsPerClient)
+          let index: Int
+          let object: CapObject
+          let objectClass: CapClass
+          let clientInhibited: Bool
+          switch check {
+          case .invalid:
+            throw leave(RPCError(.returnCode(.capInvalid), "the capability id names no capability of this client"))
+          case .died:
+            throw leave(RPCError(.returnCode(.capDied), "the capability was revoked"))
+          case .busy:
+            throw RPCError(.returnCode(.EBUSY), "the client has its maximum of calls in flight")
+          case .threadBusy:
             // One call per client thread (the Hurd's rule): a thread that sends one-way requests
             // without waiting cannot pile up work.
-            guard thread == 0 || !table.threadsInCalls.contains(thread) else {
-              throw RPCError(.returnCode(.EBUSY), "this client thread already has a call in flight")
-            }
-            clients[task]!.inFlight += 1
-            if thread != 0 { clients[task]!.threadsInCalls.insert(thread) }
+            throw RPCError(.returnCode(.EBUSY), "this client thread already has a call in flight")
+          case .found(let slot, let found, let foundClass, let inhibited):
+            (index, object, objectClass, clientInhibited) = (slot, found, foundClass, inhibited)
             counted = true
           }
           let blocked =
-            inhibitions > 0 || classInhibitions[ObjectIdentifier(objectClass), default: 0] > 0 || object.inhibitions > 0
-            || table.inhibitions > 0
+            inhibitions > 0 || clientInhibited || object.inhibitions > 0
+            || (!classInhibitions.isEmpty && classInhibitions[ObjectIdentifier(objectClass), default: 0] > 0)
           if !blocked {
             var lastReference = false
-            if table.slots[index].sendOnce {
+            if clients[task]!.slots[index].sendOnce {
               // A send-once right is consumed by its call.
               clients[task]!.free(index)
               lastReference = !drop(object, references: 1).isEmpty
@@ -337,6 +344,29 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
         }
       }
     }
+  }
+
+  private enum Check {
+    case invalid, died, busy, threadBusy
+    case found(index: Int, object: CapObject, objectClass: CapClass, clientInhibited: Bool)
+  }
+
+  /// Looks the capability up in the client's table and, with `count`, admits one more call
+  /// (in flight + the calling thread), all in place.
+  private static func check(_ table: inout ClientTable, id: CapabilityID, thread: UInt64, count: Bool, limit: Int)
+    -> Check
+  {
+    guard let index = table.lookup(id) else { return .invalid }
+    guard let object = table.slots[index].object, !object.revoked, let objectClass = object.capClass else {
+      return .died
+    }
+    if count {
+      guard table.inFlight < limit else { return .busy }
+      guard thread == 0 || !table.threadsInCalls.contains(thread) else { return .threadBusy }
+      table.inFlight += 1
+      if thread != 0 { table.threadsInCalls.insert(thread) }
+    }
+    return .found(index: index, object: object, objectClass: objectClass, clientInhibited: table.inhibitions > 0)
   }
 
   /// Ends a call (reply sent or about to be): false if it had already ended.

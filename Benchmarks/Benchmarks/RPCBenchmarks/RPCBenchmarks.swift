@@ -70,4 +70,5 @@ let benchmarks: @Sendable () -> Void = {
 
   registerL4Benchmarks()
   registerTransportBenchmarks()
+  registerCapabilityBenchmarks()
 }

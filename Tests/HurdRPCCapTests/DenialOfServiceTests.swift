@@ -14,11 +14,8 @@ struct DenialOfServiceTests {
   @Test func aClientOverItsInFlightLimitGetsBusyWithoutAHandler() throws {
     let world = CapWorld(workers: 3, limits: CapLimits(callsPerClient: 1))
     defer { world.stop() }
-    let alice = world.task()
-    let name = try world.bucket.give(try world.counter(), to: UInt64(alice.number))
-    let handle = CallCancellation()
-    var options = CallOptions.default
-    options.cancellation = handle
+    let (alice, _, name) = try world.holder()
+    let (handle, options) = cancellable()
     let first = Background { [options] in
       caught { () throws(RPCError) in try world.call(name, in: alice, CounterDemux.waitForCancel, options: options) }
     }

@@ -59,6 +59,14 @@ final class Background<T: Sendable>: @unchecked Sendable {
   }
 }
 
+/// Call options with a fresh cancellation handle.
+func cancellable() -> (CallCancellation, CallOptions) {
+  let handle = CallCancellation()
+  var options = CallOptions.default
+  options.cancellation = handle
+  return (handle, options)
+}
+
 func caught<T>(_ body: () throws(RPCError) -> T) -> RPCError? {
   do {
     _ = try body()
@@ -211,6 +219,13 @@ final class CapWorld: @unchecked Sendable {
 
   /// A new client task.
   func task() -> L4AddressSpace { kernel.createSpace() }
+
+  /// A new client task holding a capability to a new counter.
+  func holder(_ counterName: String = "counter") throws(CapError) -> (L4AddressSpace, Counter, CapabilityName) {
+    let client = task()
+    let counter = try counter(counterName)
+    return (client, counter, try bucket.give(counter, to: UInt64(client.number)))
+  }
 
   /// A registered counter.
   func counter(_ name: String = "counter") throws(CapError) -> Counter {

@@ -13,9 +13,7 @@ struct TransferTests {
     let world = CapWorld()
     defer { world.stop() }
     let third = world.anotherServer()
-    let alice = world.task()
-    let counter = try world.counter("shared")
-    let aliceName = try world.bucket.give(counter, to: UInt64(alice.number))
+    let (alice, counter, aliceName) = try world.holder("shared")
     let dummy = try third.bucket.give(try third.counter("d"), to: UInt64(alice.number))
     _ = try third.call(
       dummy, in: alice, CounterDemux.keep, items: [.capability(CapabilityItem(aliceName, disposition: .copySend))])
@@ -35,9 +33,7 @@ struct TransferTests {
     let world = CapWorld()
     defer { world.stop() }
     let third = world.anotherServer()
-    let alice = world.task()
-    let counter = try world.counter()
-    let aliceName = try world.bucket.give(counter, to: UInt64(alice.number))
+    let (alice, counter, aliceName) = try world.holder()
     let dummy = try third.bucket.give(try third.counter("d"), to: UInt64(alice.number))
     _ = try third.call(
       dummy, in: alice, CounterDemux.keep, items: [.capability(CapabilityItem(aliceName, disposition: .moveSend))])
@@ -52,8 +48,7 @@ struct TransferTests {
   @Test func makeSendInAReplyGivesTheClientACapability() throws {
     let world = CapWorld()
     defer { world.stop() }
-    let client = world.task()
-    let root = try world.bucket.give(try world.counter("root"), to: UInt64(client.number))
+    let (client, _, root) = try world.holder("root")
     let reply = try world.callForReply(root, in: client, CounterDemux.makeCounter)
     guard case .capability(let made)? = reply.items.first else {
       Issue.record("no capability in the reply")
@@ -68,8 +63,7 @@ struct TransferTests {
   @Test func makeSendOnceIsGoodForExactlyOneCall() throws {
     let world = CapWorld()
     defer { world.stop() }
-    let client = world.task()
-    let root = try world.bucket.give(try world.counter("root"), to: UInt64(client.number))
+    let (client, _, root) = try world.holder("root")
     let reply = try world.callForReply(root, in: client, CounterDemux.makeCounter, [1])
     guard case .capability(let made)? = reply.items.first else {
       Issue.record("no capability in the reply")
@@ -100,8 +94,7 @@ struct TransferTests {
   @Test func sendingARightTheSenderDoesNotHoldFailsBeforeAnythingIsSent() throws {
     let world = CapWorld()
     defer { world.stop() }
-    let client = world.task()
-    let root = try world.bucket.give(try world.counter("root"), to: UInt64(client.number))
+    let (client, _, root) = try world.holder("root")
     let forged = CapabilityItem(CapabilityName(rawValue: 999), disposition: .copySend)
     #expect(
       caught { () throws(RPCError) in try world.call(root, in: client, CounterDemux.keep, items: [.capability(forged)]) }?
@@ -117,9 +110,7 @@ struct TransferTests {
     let world = CapWorld()
     defer { world.stop() }
     let third = world.anotherServer()
-    let alice = world.task()
-    let counter = try world.counter()
-    let aliceName = try world.bucket.give(counter, to: UInt64(alice.number))
+    let (alice, counter, aliceName) = try world.holder()
     let dummy = try third.bucket.give(try third.counter("d"), to: UInt64(alice.number))
     world.system.space(for: third.serverTask).acceptCapabilities { _ in false }
     _ = try third.call(
@@ -132,9 +123,7 @@ struct TransferTests {
   @Test func aRejectedRequestGivesBackTheCapabilitiesItCarried() throws {
     let world = CapWorld()
     defer { world.stop() }
-    let alice = world.task()
-    let counter = try world.counter()
-    let name = try world.bucket.give(counter, to: UInt64(alice.number))
+    let (alice, counter, name) = try world.holder()
     // Unknown routine: the server answers bad id; the copy it received is released.
     #expect(
       caught { () throws(RPCError) in
@@ -174,9 +163,7 @@ struct PlainDemuxPortTests {
       echo.shutdown()
       done.wait()
     }
-    let client = world.task()
-    let counter = try world.counter()
-    let name = try world.bucket.give(counter, to: UInt64(client.number))
+    let (client, counter, name) = try world.holder()
     let rpc = RPCClient(transport: L4ClientTransport(space: client, server: echo, capabilities: world.system))
     var request = Message(label: 1)
     try request.append(.capability(CapabilityItem(name, disposition: .copySend)))
@@ -220,9 +207,7 @@ struct UndeliveredTransferTests {
   @Test func aCopyThatIsNotDeliveredLeavesNothingBehind() throws {
     let world = CapWorld()
     defer { world.stop() }
-    let alice = world.task()
-    let counter = try world.counter()
-    let name = try world.bucket.give(counter, to: UInt64(alice.number))
+    let (alice, counter, name) = try world.holder()
     let gone = L4ServerTransport(space: world.kernel.createSpace(), capabilities: world.system)
     gone.shutdown()
     let rpc = RPCClient(transport: L4ClientTransport(space: alice, server: gone, capabilities: world.system))

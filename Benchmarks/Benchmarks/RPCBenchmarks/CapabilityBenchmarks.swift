@@ -73,34 +73,11 @@ func registerCapabilityBenchmarks() {
       rig?.stop()
       rig = nil
     })
-  Benchmark("HurdCap over L4: null call on a capability, thread <-> thread", configuration: configuration) { benchmark in
-    guard let client = rig?.client else { return }
-    var request = Message(label: 1)
-    try? request.append(41)
-    var sum: UInt64 = 0
-    for _ in benchmark.scaledIterations {
-      do throws(RPCError) {
-        sum &+= try client.call(request)[1]
-      } catch {
-        fatalError("capability null call: \(error)")
-      }
-    }
-    blackHole(sum)
+  Benchmark("HurdCap over L4: null call on a capability, thread <-> thread", configuration: configuration) {
+    nullCalls($0, rig?.client, label: 1)
   }
   Benchmark("HurdCap over L4: null call, capability transports, plain demux", configuration: configuration) {
-    benchmark in
-    guard let client = rig?.plain else { return }
-    var request = Message(label: BenchDemux.null)
-    try? request.append(41)
-    var sum: UInt64 = 0
-    for _ in benchmark.scaledIterations {
-      do throws(RPCError) {
-        sum &+= try client.call(request)[1]
-      } catch {
-        fatalError("plain null call: \(error)")
-      }
-    }
-    blackHole(sum)
+    nullCalls($0, rig?.plain, label: BenchDemux.null)
   }
   Benchmark("HurdCap over L4: forged capability id rejected", configuration: configuration) { benchmark in
     guard let forged = rig?.forged else { return }
@@ -116,4 +93,20 @@ func registerCapabilityBenchmarks() {
     }
     blackHole(failures)
   }
+}
+
+/// `label` with one word, answered with the word + 1, as many times as the benchmark asks.
+private func nullCalls<Transport: ClientTransport>(_ benchmark: Benchmark, _ client: RPCClient<Transport>?, label: UInt64) {
+  guard let client else { return }
+  var request = Message(label: label)
+  try? request.append(41)
+  var sum: UInt64 = 0
+  for _ in benchmark.scaledIterations {
+    do throws(RPCError) {
+      sum &+= try client.call(request)[1]
+    } catch {
+      fatalError("\(benchmark.name): \(error)")
+    }
+  }
+  blackHole(sum)
 }

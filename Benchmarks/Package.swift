@@ -21,6 +21,7 @@ let package = Package(
     .executableTarget(
       name: "RPCBenchmarks",
       dependencies: [
+        "CPinning",
         .product(name: "Benchmark", package: "benchmark"),
         .product(name: "HurdRPC", package: hurdidl),
         .product(name: "HurdRPCL4", package: hurdidl),
@@ -28,6 +29,8 @@ let package = Package(
       path: "Benchmarks/RPCBenchmarks",
       swiftSettings: [.swiftLanguageMode(.v6)],
       plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+    // Thread placement (sched_setaffinity) for the same-CPU / split-CPU hand-off rows.
+    .target(name: "CPinning", path: "Benchmarks/CPinning"),
     // The peer a Swift user would otherwise pick: grpc-swift-2's in-process transport. A separate
     // target because GRPCCore's names (RPCError, CallOptions, …) overlap HurdRPC's.
     .executableTarget(

@@ -16,6 +16,7 @@ let package = Package(
     .library(name: "HurdIDLCompiler", targets: ["HurdIDLCompiler"]),
     .library(name: "HurdRPC", targets: ["HurdRPC"]),
     .library(name: "HurdRPCL4", targets: ["HurdRPCL4"]),
+    .library(name: "HurdCap", targets: ["HurdCap"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2")
@@ -54,6 +55,8 @@ let package = Package(
     // C shim for the L4 backend's hand-off (futex, CPU spin hint); no Swift equivalent exists.
     .target(name: "CL4Support"),
     .target(name: "HurdRPCL4", dependencies: ["HurdRPC", "CL4Support"], swiftSettings: strict),
+    // The capability layer (cap library, copy protocol, notifications); transport-neutral.
+    .target(name: "HurdCap", dependencies: ["HurdRPC"], swiftSettings: strict),
 
     // MARK: Tests
     .testTarget(
@@ -88,8 +91,8 @@ let package = Package(
         "HurdIDLPreprocessor",
       ],
       swiftSettings: strict,
-      // roundtrip.defs, kinds.defs and translations.defs are generated during the build by our
-      // own plugin (settings in hurdidl.json), as a user's target would get them.
+      // Its .defs (roundtrip, kinds, translations, objects, ports) are generated during the build
+      // by our own plugin (settings in hurdidl.json), as a user's target would get them.
       plugins: ["HurdIDLPlugin"]),
     .testTarget(
       name: "HurdIDLCompilerTests",
@@ -101,6 +104,8 @@ let package = Package(
       exclude: ["Fixtures", "OracleSnapshots"],
       swiftSettings: strict),
     .testTarget(name: "HurdRPCTests", dependencies: ["HurdRPC", "HurdRPCL4"], swiftSettings: strict),
+    .testTarget(
+      name: "HurdRPCCapTests", dependencies: ["HurdCap", "HurdRPC", "HurdRPCL4"], swiftSettings: strict),
     .testTarget(name: "HurdRPCL4Tests", dependencies: ["HurdRPCL4", "HurdRPC", "CL4Support"], swiftSettings: strict),
   ]
 )

@@ -91,8 +91,8 @@ let package = Package(
         "HurdIDLPreprocessor",
       ],
       swiftSettings: strict,
-      // Its .defs (roundtrip, kinds, translations, objects, ports) are generated during the build
-      // by our own plugin (settings in hurdidl.json), as a user's target would get them.
+      // Every .defs here is generated during the build by our own plugin (settings in
+      // hurdidl.json), as a user's target would get them.
       plugins: ["HurdIDLPlugin"]),
     .testTarget(
       name: "HurdIDLCompilerTests",

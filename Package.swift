@@ -33,11 +33,21 @@ let package = Package(
       name: "HurdIDLCompiler",
       dependencies: ["HurdIDLSource", "HurdIDLPreprocessor", "HurdIDLSyntax", "HurdIDLSema", "HurdIDLPlanner"],
       swiftSettings: strict),
+    // C import (docs/c-import.md): libclang loaded at run time through a C shim with its own
+    // declarations, so building hurdidl needs no libclang; the checks are a stage after sema.
+    .target(name: "CLibClang"),
+    .target(name: "HurdIDLCImport", dependencies: ["CLibClang"], swiftSettings: strict),
+    .target(
+      name: "HurdIDLCCheck",
+      dependencies: ["HurdIDLCImport", "HurdIDLCompiler", "HurdIDLSema", "HurdIDLSource"],
+      swiftSettings: strict),
     .executableTarget(
       name: "hurdidl",
       dependencies: [
         "HurdIDLCompiler",
         "HurdIDLEmitter",
+        "HurdIDLCCheck",
+        "HurdIDLCImport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict),

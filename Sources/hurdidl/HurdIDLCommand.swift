@@ -12,7 +12,7 @@ struct HurdIDLCommand: ParsableCommand {
       errors, 64 for usage errors.
       """,
     version: "0.1.0",
-    subcommands: [CheckCommand.self, PreprocessCommand.self, DumpCommand.self, GenerateCommand.self]
+    subcommands: [CheckCommand.self, PreprocessCommand.self, DumpCommand.self, GenerateCommand.self, ImportCCommand.self]
   )
 
   static func main() {
@@ -26,7 +26,7 @@ struct HurdIDLCommand: ParsableCommand {
 enum CompilerStyleArguments {
   static let joinable = ["-D", "-U", "-I"]
   /// Options whose next argument is a value that must be left alone.
-  static let takesValue: Set<String> = ["-D", "-U", "-I", "-imacros", "--cpp", "--target", "--diagnostics-format", "--format", "--output-dir", "--access-level", "--naming"]
+  static let takesValue = Set(["-D", "-U", "-I", "-imacros", "--cpp", "--target", "--diagnostics-format", "--format", "--output-dir", "--access-level", "--naming"]).union(CHeaderOptions.valueOptionNames)
 
   static func normalize(_ arguments: [String]) -> [String] {
     var result: [String] = []

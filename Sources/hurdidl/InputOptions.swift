@@ -36,6 +36,11 @@ struct InputOptions: ParsableArguments {
   @Flag(help: "Do not print the source line and caret under each diagnostic.")
   var noSourceLines = false
 
+  @Flag(name: .customLong("c-check"), help: "Check every type's C type in the imported headers (needs libclang).")
+  var cCheck = false
+
+  @OptionGroup var cHeaders: CHeaderOptions
+
   /// `-D`/`-U` in command-line order: ArgumentParser gives us two lists, so the order is read
   /// back from the raw arguments (`-DX -UX` and `-UX -DX` differ).
   func preprocessorOptions(arguments: [String] = CommandLine.arguments) -> PreprocessorOptions {

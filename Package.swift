@@ -28,18 +28,20 @@ let package = Package(
     .target(name: "HurdIDLSema", dependencies: ["HurdIDLSource", "HurdIDLSyntax"], swiftSettings: strict),
     .target(name: "HurdIDLPlanner", dependencies: ["HurdIDLSource", "HurdIDLSema"], swiftSettings: strict),
     .target(
-      name: "HurdIDLEmitter", dependencies: ["HurdIDLSource", "HurdIDLSema", "HurdIDLPlanner"], swiftSettings: strict),
+      name: "HurdIDLEmitter", dependencies: ["HurdIDLSource", "HurdIDLSema", "HurdIDLPlanner", "HurdIDLCTypes"],
+      swiftSettings: strict),
     .target(
       name: "HurdIDLCompiler",
       dependencies: ["HurdIDLSource", "HurdIDLPreprocessor", "HurdIDLSyntax", "HurdIDLSema", "HurdIDLPlanner"],
       swiftSettings: strict),
     // C import (docs/c-import.md): libclang loaded at run time through a C shim with its own
     // declarations, so building hurdidl needs no libclang; the checks are a stage after sema.
+    .target(name: "HurdIDLCTypes", swiftSettings: strict),
     .target(name: "CLibClang"),
-    .target(name: "HurdIDLCImport", dependencies: ["CLibClang"], swiftSettings: strict),
+    .target(name: "HurdIDLCImport", dependencies: ["HurdIDLCTypes", "CLibClang"], swiftSettings: strict),
     .target(
       name: "HurdIDLCCheck",
-      dependencies: ["HurdIDLCImport", "HurdIDLCompiler", "HurdIDLSema", "HurdIDLSource"],
+      dependencies: ["HurdIDLCTypes", "HurdIDLCImport", "HurdIDLCompiler", "HurdIDLSema", "HurdIDLSource"],
       swiftSettings: strict),
     .executableTarget(
       name: "hurdidl",
@@ -48,6 +50,7 @@ let package = Package(
         "HurdIDLEmitter",
         "HurdIDLCCheck",
         "HurdIDLCImport",
+        "HurdIDLCTypes",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict),

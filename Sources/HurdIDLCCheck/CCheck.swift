@@ -1,5 +1,6 @@
 import Foundation
 public import HurdIDLCImport
+import HurdIDLCTypes
 public import HurdIDLCompiler
 public import HurdIDLSema
 public import HurdIDLSource

@@ -1,3 +1,4 @@
+public import HurdIDLCTypes
 internal import CLibClang
 import Foundation
 

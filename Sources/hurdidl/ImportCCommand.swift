@@ -1,5 +1,6 @@
 import ArgumentParser
 import HurdIDLCImport
+import HurdIDLCTypes
 
 /// `hurdidl import-c HEADER --type NAME…`: prints `.defs` type declarations whose wire layout is
 /// the C types' (docs/c-import.md). Exit 1 when libclang is missing, the header has errors, or a

@@ -119,6 +119,13 @@ public struct CParseMessage: Hashable, Sendable, Codable {
   public var message: String
   public var position: CSourcePosition?
   /// When the problem is at an `#include` of a requested header itself (a missing file): its index
-  /// in ``CImportRequest/headers``.
+  /// in the request's headers.
   public var headerIndex: Int?
+
+  public init(severity: Severity, message: String, position: CSourcePosition?, headerIndex: Int? = nil) {
+    self.severity = severity
+    self.message = message
+    self.position = position
+    self.headerIndex = headerIndex
+  }
 }

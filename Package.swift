@@ -104,6 +104,14 @@ let package = Package(
       dependencies: ["HurdIDLPlanner", "HurdIDLCompiler", "HurdIDLSema", "HurdIDLPreprocessor", "HurdIDLSource"],
       exclude: ["Fixtures", "OracleSnapshots"],
       swiftSettings: strict),
+    .testTarget(
+      name: "HurdIDLCImportTests",
+      dependencies: [
+        "HurdIDLCImport", "HurdIDLCTypes", "HurdIDLCCheck", "HurdIDLCompiler", "HurdIDLPreprocessor", "HurdIDLSema",
+        "HurdIDLSource", "hurdidl",
+      ],
+      exclude: ["Inputs", "Goldens"],
+      swiftSettings: strict),
     .testTarget(name: "HurdRPCTests", dependencies: ["HurdRPC", "HurdRPCL4"], swiftSettings: strict),
     .testTarget(name: "HurdRPCL4Tests", dependencies: ["HurdRPCL4", "HurdRPC", "CL4Support"], swiftSettings: strict),
   ]

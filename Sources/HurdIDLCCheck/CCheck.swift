@@ -123,19 +123,21 @@ public enum CCheck {
           .error(.cHeaderError, message.message, at: message.position.map { positions.location($0, in: &sourceMap) }))
       }
     }
+    // A header with errors leaves types half-declared (clang recovers with `int`, empty structs):
+    // comparing them would report mismatches that are not there.
+    guard !imported.hasErrors else { return diagnostics }
     let target = options.importOptions.target
     for subject in subjects(of: interface) {
       let name = subject.type.name ?? ""
       for cName in subject.cNames {
         guard let cType = imported.table.resolve(cName) else {
-          if options.reportsMissingTypes, !imported.hasErrors, imported.notFound.contains(cName) {
+          if options.reportsMissingTypes, imported.notFound.contains(cName) {
             diagnostics.append(
               .warning(
                 .cTypeNotFound,
                 "C type '\(cName)' of '\(name)' is not declared by the imported headers"
                   + (headers.isEmpty ? " (the interface imports none)" : " (\(headers.joined(separator: ", ")))"),
                 at: subject.site?.start))
-            continue
           }
           continue
         }
@@ -166,7 +168,7 @@ public enum CCheck {
     let isFixedInline = type.isInline && !type.isVariable && totalBits > 0 && totalBits % 8 == 0
     if isFixedInline, let size = cType.size, UInt64(size) != totalBits / 8 {
       return Problem(
-        code: .cSizeMismatch, wire: "is \(totalBits / 8) bytes on the wire\(shape(type))", c: "is \(size) bytes")
+        code: .cSizeMismatch, wire: "is \(CType.bytes(totalBits / 8)) on the wire\(shape(type))", c: "is \(CType.bytes(size))")
     }
     // Arrays: the C element must match the wire element, for fixed arrays written as C arrays and
     // for variable or out-of-line data passed as a C pointer or array.
@@ -179,7 +181,7 @@ public enum CCheck {
     let what = cType.kind == .pointer ? "points to" : "has elements of"
     return Problem(
       code: .cElementSizeMismatch, wire: "has \(wireElement)-byte elements on the wire",
-      c: "\(what) \(cElementSize) bytes ('\(cElement.spelling)')")
+      c: "\(what) \(CType.bytes(cElementSize)) ('\(cElement.spelling)')")
   }
 
   /// Bytes of one array element on the wire: the element type's inline size, else the element size.
@@ -204,7 +206,7 @@ public enum CCheck {
   /// `struct time_value, 16 bytes, alignment 8`.
   static func describe(_ type: CType) -> String {
     var text = type.spelling
-    if let size = type.size { text += ", \(size) bytes" }
+    if let size = type.size { text += ", " + CType.bytes(size) }
     if let alignment = type.alignment { text += ", alignment \(alignment)" }
     return text
   }

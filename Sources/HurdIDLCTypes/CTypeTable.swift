@@ -129,3 +129,10 @@ public struct CParseMessage: Hashable, Sendable, Codable {
     self.headerIndex = headerIndex
   }
 }
+
+extension CType {
+  /// `1 byte`, `16 bytes`: sizes in messages and comments.
+  public static func bytes(_ count: some BinaryInteger) -> String {
+    count == 1 ? "1 byte" : "\(count) bytes"
+  }
+}

@@ -64,20 +64,34 @@ public struct DefsDeclarations {
   /// An element: a scalar spec inline, anything else a named type declared before the owner.
   private mutating func elementSpec(_ element: CType, owner: String) -> String? {
     if element.isScalar { return spec(for: element, name: owner) }
+    // A requested typedef of the same type names it best (`point_t` for `struct point`).
+    if let typedef = table.names.values.filter({ $0.canonical == element.spelling && Self.isIdentifier($0.name) })
+      .map(\.name).sorted().first
+    {
+      declare(typedef)
+      return typedef
+    }
     var elementName = element.spelling
     for prefix in ["struct ", "union ", "enum "] where elementName.hasPrefix(prefix) {
       elementName.removeFirst(prefix.count)
     }
-    if !elementName.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) || elementName.first?.isNumber != false {
+    if !Self.isIdentifier(elementName) {
       elementName = owner + "_element"
     }
     if !declared.contains(elementName) {
       guard let spec = spec(for: element, name: elementName) else { return nil }
       declared.insert(elementName)
       text += comment(for: element, name: elementName)
-      text += "type \(elementName) = \(spec)\n\tctype: \(element.spelling);\n\n"
+      // `ctype:` takes one identifier: a type known only by its tag (`struct point`) gets none.
+      let cType = Self.isIdentifier(element.spelling) ? "\n\tctype: \(element.spelling)" : ""
+      text += "type \(elementName) = \(spec)\(cType);\n\n"
     }
     return elementName
+  }
+
+  private static func isIdentifier(_ name: String) -> Bool {
+    guard let first = name.first, !first.isNumber else { return false }
+    return name.allSatisfy { ($0.isLetter || $0.isNumber || $0 == "_") && $0.isASCII }
   }
 
   /// `int a; short b;` when every field is a plain `char`/`short`/`int`-sized scalar.
@@ -100,12 +114,12 @@ public struct DefsDeclarations {
   /// The C layout, for the reader: `/* struct time_value (16 bytes, alignment 8): seconds @0 (8), … */`.
   private func comment(for type: CType, name: String) -> String {
     var text = "/* \(name): \(type.spelling)"
-    if let size = type.size { text += ", \(size) bytes" }
+    if let size = type.size { text += ", " + CType.bytes(size) }
     if let alignment = type.alignment { text += ", alignment \(alignment)" }
     for field in type.fields {
-      let size = table.types[field.type]?.size.map(String.init) ?? "?"
+      let size = table.types[field.type]?.size.map { CType.bytes($0) } ?? "? bytes"
       let bits = field.bitWidth.map { ", \($0)-bit field at bit \(field.offsetInBits)" } ?? ""
-      text += "\n *   \(field.name.isEmpty ? "(anonymous)" : field.name): \(field.type) at \(field.offset), \(size) bytes\(bits)"
+      text += "\n *   \(field.name.isEmpty ? "(anonymous)" : field.name): \(field.type) at \(field.offset), \(size)\(bits)"
     }
     return text + (type.fields.isEmpty ? " */\n" : "\n */\n")
   }

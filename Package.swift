@@ -112,6 +112,14 @@ let package = Package(
       ],
       exclude: ["Inputs", "Goldens"],
       swiftSettings: strict),
+    .testTarget(
+      name: "HurdIDLCStructRoundTripTests",
+      dependencies: [
+        "HurdRPC", "HurdRPCL4", "HurdIDLEmitter", "HurdIDLCCheck", "HurdIDLCImport", "HurdIDLCompiler",
+        "HurdIDLPreprocessor", "HurdIDLSource",
+      ],
+      exclude: ["cstructs.defs", "cstructs.h"],
+      swiftSettings: strict),
     .testTarget(name: "HurdRPCTests", dependencies: ["HurdRPC", "HurdRPCL4"], swiftSettings: strict),
     .testTarget(name: "HurdRPCL4Tests", dependencies: ["HurdRPCL4", "HurdRPC", "CL4Support"], swiftSettings: strict),
   ]

@@ -1,6 +1,6 @@
 import Foundation
 public import HurdIDLCImport
-import HurdIDLCTypes
+public import HurdIDLCTypes
 public import HurdIDLCompiler
 public import HurdIDLSema
 public import HurdIDLSource
@@ -48,19 +48,30 @@ public enum CCheck {
     _ file: CheckedFile, options: CCheckOptions,
     environment: [String: String] = ProcessInfo.processInfo.environment
   ) -> CheckedFile {
-    guard let interface = file.interface else { return file }
+    runKeepingTypes(file, options: options, environment: environment).file
+  }
+
+  /// ``run(_:options:environment:)``, also returning the C type table (for the Swift struct
+  /// mapping); `nil` when nothing was imported.
+  public static func runKeepingTypes(
+    _ file: CheckedFile, options: CCheckOptions,
+    environment: [String: String] = ProcessInfo.processInfo.environment
+  ) -> (file: CheckedFile, cTypes: CTypeTable?) {
+    guard let interface = file.interface else { return (file, nil) }
     let request = self.request(for: interface, mainFile: file.mainFile, options: options.importOptions)
     var result = file
+    var table: CTypeTable?
     do {
       let imported = try CImporter.run(request, environment: environment)
       result.diagnostics += diagnose(
         interface, imported: imported, headers: request.headers, options: options, sourceMap: &result.frontEnd.sourceMap)
+      table = imported.table
     } catch {
       result.diagnostics.append(
         .error(.cImportUnavailable, "C checking was requested but cannot run: \(error.description)", at: nil))
     }
     if result.hasErrors { result.interface = nil }
-    return result
+    return (result, table)
   }
 
   /// The libclang request for an interface: its `import`/`uimport`/`simport` headers in order,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HurdIDLCCheck
+import HurdIDLCTypes
 import HurdIDLCompiler
 import HurdIDLPreprocessor
 import HurdIDLSource
@@ -24,12 +25,18 @@ struct Driver {
   /// Runs the front end and sema on every input, reporting every diagnostic; returns the
   /// results in input order.
   func check(console: inout Console) -> [CheckedFile] {
+    checkWithCTypes(console: &console).map(\.file)
+  }
+
+  /// ``check(console:)`` plus, under `--c-check`/`--c-structs`, each file's C type table.
+  func checkWithCTypes(console: inout Console) -> [(file: CheckedFile, cTypes: CTypeTable?)] {
     runFrontEnd(reporting: false, console: &console).map { frontEnd in
-      var checked = Compiler.check(frontEnd)
-      if options.cCheck {
-        checked = CCheck.run(checked, options: CCheckOptions(importOptions: options.cHeaders.importOptions))
+      var checked = (file: Compiler.check(frontEnd), cTypes: CTypeTable?.none)
+      if options.cCheck || options.cStructs {
+        let cOptions = CCheckOptions(importOptions: options.cHeaders.importOptions, reportsMissingTypes: options.cCheck)
+        checked = CCheck.runKeepingTypes(checked.file, options: cOptions)
       }
-      report(checked.diagnostics, sourceMap: checked.sourceMap, console: &console)
+      report(checked.file.diagnostics, sourceMap: checked.file.sourceMap, console: &console)
       return checked
     }
   }

@@ -37,21 +37,22 @@ struct GenerateCommand: ConsoleCommand {
   /// Returns true when any input had an error (nothing is written for that input).
   func execute(console: inout Console, arguments: [String] = CommandLine.arguments) -> Bool {
     let driver = Driver(options: input, arguments: arguments)
-    let results = driver.check(console: &console)
+    let results = driver.checkWithCTypes(console: &console)
     var failed = false
     var generated: [(input: String, file: GeneratedFile)] = []
-    for result in results {
+    for (result, cTypes) in results {
       guard let interface = result.interface else {
         failed = true
         continue
       }
       let roots = input.includePaths + [IncludeSearch.directory(of: result.mainFile)]
       let display = Self.displayPath(result.mainFile, includeRoots: roots)
-      let options = EmitterOptions(
+      var options = EmitterOptions(
         client: client || !server, server: server || !client, accessLevel: accessLevel, naming: naming,
         sourcePath: display,
         bufferPaths: EmitterOptions.bufferPaths(
           result.sourceMap, mainFile: result.mainFile, mainDisplayPath: display, includeRoots: roots))
+      options.cTypes = input.cStructs ? cTypes : nil
       let file = SwiftEmitter.generate(interface: interface, plan: Compiler.l4Plan(interface), options: options)
       driver.report(file.diagnostics, sourceMap: result.sourceMap, console: &console)
       generated.append((display, file))

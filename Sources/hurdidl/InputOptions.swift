@@ -39,6 +39,11 @@ struct InputOptions: ParsableArguments {
   @Flag(name: .customLong("c-check"), help: "Check every type's C type in the imported headers (needs libclang).")
   var cCheck = false
 
+  @Flag(
+    name: .customLong("c-structs"),
+    help: "generate: C structs become Swift structs with their C fields (imports the headers like --c-check).")
+  var cStructs = false
+
   @OptionGroup var cHeaders: CHeaderOptions
 
   /// `-D`/`-U` in command-line order: ArgumentParser gives us two lists, so the order is read

@@ -126,7 +126,7 @@ private struct Session {
 
     let index = api.createIndex(0, 0)
     defer { api.disposeIndex(index) }
-    let arguments = request.options.clangArguments
+    let arguments = request.options.clangArguments + (clang.resourceDirectory.map { ["-resource-dir", $0] } ?? [])
     var unit: CXTranslationUnit?
     let skipFunctionBodies: UInt32 = 0x40
     let keepGoing: UInt32 = 0x200

@@ -1,6 +1,12 @@
 internal import CLibClang
 import Foundation
 
+/// The environment variable that says where libclang is: a path to the library, or `none` to act
+/// as if libclang were not installed.
+public enum LibClangEnvironment {
+  public static let variable = "HURDIDL_LIBCLANG"
+}
+
 /// Why libclang could not be used. The message says what to install or set.
 public struct LibClangUnavailable: Error, Hashable, Sendable, CustomStringConvertible {
   public var description: String
@@ -22,9 +28,12 @@ final class LibClang: @unchecked Sendable {
   let api: HurdIDLLibClang
   let path: String
   let version: String
+  /// Clang's own headers (`stddef.h`, …) beside the library (`<dir>/clang/<version>`), passed as
+  /// `-resource-dir`: a libclang outside its LLVM tree (the Swift toolchain's) does not find them
+  /// itself. `nil`: none there; libclang uses its built-in default.
+  let resourceDirectory: String?
 
-  /// The environment variable that overrides where libclang is looked for.
-  static let environmentVariable = "HURDIDL_LIBCLANG"
+  static let environmentVariable = LibClangEnvironment.variable
 
   private init(api: HurdIDLLibClang, path: String) {
     self.api = api
@@ -32,6 +41,16 @@ final class LibClang: @unchecked Sendable {
     let spelling = api.getClangVersion()
     self.version = api.getCString(spelling).map { String(cString: $0) } ?? "unknown version"
     api.disposeString(spelling)
+    self.resourceDirectory = Self.resourceDirectory(besides: path)
+  }
+
+  static func resourceDirectory(besides library: String, fileSystem: FileManager = .default) -> String? {
+    let directory = (library as NSString).deletingLastPathComponent
+    guard !directory.isEmpty else { return nil }
+    let clang = directory + "/clang"
+    let versions = (try? fileSystem.contentsOfDirectory(atPath: clang)) ?? []
+    return versions.sorted { $0.compare($1, options: .numeric) == .orderedDescending }.map { clang + "/" + $0 }
+      .first { fileSystem.fileExists(atPath: $0 + "/include/stddef.h") }
   }
 
   static func load(environment: [String: String] = ProcessInfo.processInfo.environment) throws(LibClangUnavailable)

@@ -85,6 +85,15 @@ import Testing
     #expect(plain.status == 0)
   }
 
+  /// hurdidl builds and runs without libclang: the binary does not link it (it is dlopen'ed).
+  @Test func builtCLIDoesNotLinkLibclang() throws {
+    let binary = try #require(Self.builtBinary(), "the hurdidl binary is built beside the tests")
+    let dynamic = try runTool("/usr/bin/readelf", ["-d", binary])
+    #expect(dynamic.status == 0)
+    #expect(dynamic.standardOutput.contains("(NEEDED)"))
+    #expect(!dynamic.standardOutput.contains("clang"))
+  }
+
   /// `hurdidl` sits in the build products folder, beside the test bundle.
   static func builtBinary() -> String? {
     var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()

@@ -52,6 +52,30 @@ import Testing
       ])
   }
 
+  /// The Swift toolchain's libclang (a newer LLVM, outside its LLVM tree) finds the same
+  /// mismatches, through `HURDIDL_LIBCLANG` (docs/c-import.md, "Supported libclang versions").
+  @Test(.enabled(if: FileManager.default.fileExists(atPath: Self.toolchainLibclang)))
+  func theToolchainLibclangAgrees() throws {
+    var environment = ProcessInfo.processInfo.environment
+    environment[LibClangEnvironment.variable] = Self.toolchainLibclang
+    var found: [String: Set<String>] = [:]
+    for file in ["mach/mach_host.defs", "mach_debug/mach_debug.defs", "mach/mach.defs"] {
+      let checked = checkWithC(
+        TestPaths.gnumachInclude + "/" + file, includePaths: [TestPaths.gnumachInclude], environment: environment)
+      #expect(!checked.diagnostics.contains { $0.code == .cHeaderError || $0.code == .cImportUnavailable })
+      for diagnostic in checked.diagnostics where Self.mismatchCodes.contains(diagnostic.code) {
+        found[file, default: []].insert(Self.typeName(diagnostic))
+      }
+    }
+    #expect(
+      found == [
+        "mach/mach_host.defs": ["time_value_t"],
+        "mach_debug/mach_debug.defs": ["vm_region_info_t", "vm_object_info_t", "cache_info_array_t"],
+      ])
+  }
+
+  static let toolchainLibclang = "/opt/swift/usr/lib/libclang.so"
+
   @Test func theFiveRoutinesOfTheIssueUseMismatchedTypes() throws {
     var routinesHit: Set<String> = []
     for entry in Self.checked {

@@ -76,6 +76,18 @@ import Testing
 
   static let toolchainLibclang = "/opt/swift/usr/lib/libclang.so"
 
+  /// Compiles a C program with gcc (x86_64, the host) and returns the lines it prints.
+  static func compileAndRun(_ program: String) throws -> [Substring] {
+    let folder = try scratchFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let source = folder.appendingPathComponent("probe.c").path
+    let binary = folder.appendingPathComponent("probe").path
+    try program.write(toFile: source, atomically: true, encoding: .utf8)
+    let compiled = try runTool("/usr/bin/gcc", ["-std=gnu11", "-o", binary, source])
+    try #require(compiled.status == 0, "gcc: \(compiled.standardError)")
+    return try runTool(binary, []).standardOutput.split(separator: "\n")
+  }
+
   @Test func theFiveRoutinesOfTheIssueUseMismatchedTypes() throws {
     var routinesHit: Set<String> = []
     for entry in Self.checked {
@@ -128,15 +140,8 @@ import Testing
       }
     }
     program += "  return 0;\n}\n"
-    let folder = try scratchFolder()
-    defer { try? FileManager.default.removeItem(at: folder) }
-    try program.write(to: folder.appendingPathComponent("sizes.c"), atomically: true, encoding: .utf8)
-    let compiled = try runTool(
-      "/usr/bin/gcc", ["-std=gnu11", "-o", folder.appendingPathComponent("sizes").path, folder.appendingPathComponent("sizes.c").path])
-    try #require(compiled.status == 0, "gcc: \(compiled.standardError)")
-    let run = try runTool(folder.appendingPathComponent("sizes").path, [])
     var actual: [String: String] = [:]
-    for line in run.standardOutput.split(separator: "\n") {
+    for line in try Self.compileAndRun(program) {
       let parts = line.split(separator: "|", maxSplits: 1)
       actual[String(parts[0])] = String(parts[1])
     }
@@ -169,13 +174,7 @@ import Testing
       program += "  printf(\"\(index) %zu\\n\", sizeof(\(item.cName)));\n"
     }
     program += "  return 0;\n}\n"
-    let folder = try scratchFolder()
-    defer { try? FileManager.default.removeItem(at: folder) }
-    try program.write(to: folder.appendingPathComponent("wire.c"), atomically: true, encoding: .utf8)
-    let compiled = try runTool(
-      "/usr/bin/gcc", ["-std=gnu11", "-o", folder.appendingPathComponent("wire").path, folder.appendingPathComponent("wire.c").path])
-    try #require(compiled.status == 0, "gcc: \(compiled.standardError)")
-    let output = try runTool(folder.appendingPathComponent("wire").path, []).standardOutput.split(separator: "\n")
+    let output = try Self.compileAndRun(program)
     #expect(output.count == cases.count)
     var gccMismatches: Set<String> = []
     for line in output {

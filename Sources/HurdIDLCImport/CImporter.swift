@@ -115,13 +115,15 @@ private struct Session {
       source += "#include \(header)\n"
     }
     let probeStart = request.headers.count + 1
+    // Name K is probed on line probeStart + K; a name that is not plain gets an empty line.
     var probeOfLine: [Int: Int] = [:]
-    for (index, name) in request.typeNames.enumerated() where CImporter.isPlainTypeName(name) {
+    for (index, name) in request.typeNames.enumerated() {
+      guard CImporter.isPlainTypeName(name) else {
+        source += "\n"
+        continue
+      }
       probeOfLine[probeStart + index] = index
       source += "typedef \(name) \(CImporter.probePrefix)\(index);\n"
-    }
-    for index in request.typeNames.indices where probeOfLine[probeStart + index] == nil {
-      source += "\n"  // keeps line numbers aligned with names that were not probed
     }
 
     let index = api.createIndex(0, 0)

@@ -91,9 +91,11 @@ import Testing
   }
 
   @Test func namesThatCouldChangeTheProbeAreRefused() throws {
-    let result = try CImporter.run(CImportRequest(headers: [], typeNames: ["int; int x", "int", "a\nb"]))
-    #expect(result.notFound == ["int; int x", "a\nb"])
-    #expect(result.table.resolve("int")?.size == 4)
+    let result = try CImporter.run(CImportRequest(headers: [], typeNames: ["int; int x", "int", "a\nb", "nope_t", "short"]))
+    #expect(result.notFound == ["int; int x", "a\nb", "nope_t"])
+    #expect(result.table.resolve("int")?.size == 4 && result.table.resolve("short")?.size == 2)
+    // A failing probe after a refused name is still attributed to its own name, not reported.
+    #expect(result.messages.isEmpty)
   }
 
   @Test func hiddenLibclangSaysWhatToInstall() {

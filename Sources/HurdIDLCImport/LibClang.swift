@@ -62,13 +62,15 @@ final class LibClang: @unchecked Sendable {
           description: "libclang not found (\(environmentVariable)=none hides it); C checking and import-c need it: "
             + LibClangUnavailable.remedy)
       }
-      return try open(setting)
+      do { return try open(setting) } catch {
+        throw LibClangUnavailable(description: error.description + "; " + LibClangUnavailable.remedy)
+      }
     }
     var failures: [String] = []
     for candidate in candidates() {
       do { return try open(candidate) } catch { failures.append(error.description) }
     }
-    let tried = failures.isEmpty ? "" : " (" + failures.joined(separator: "; ") + ")"
+    let tried = failures.isEmpty ? "" : " (tried: " + failures.joined(separator: "; ") + ")"
     throw LibClangUnavailable(
       description: "libclang not found\(tried); C checking and import-c need it: " + LibClangUnavailable.remedy)
   }
@@ -81,7 +83,7 @@ final class LibClang: @unchecked Sendable {
     }
     guard status == 0 else {
       let reason = error.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-      throw LibClangUnavailable(description: "cannot load libclang from \(path): \(reason); " + LibClangUnavailable.remedy)
+      throw LibClangUnavailable(description: "cannot load libclang from \(path): \(reason)")
     }
     return LibClang(api: api, path: path)
   }

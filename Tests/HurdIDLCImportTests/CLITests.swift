@@ -44,7 +44,10 @@ import Testing
   }
 
   @Test func importCOutputMatchesTheGoldenAndChecksClean() throws {
-    let types = ["point_t", "mixed_t", "either_t", "ids_t", "point_array_t", "color_t", "ratio_t", "sample_t", "nested_t", "wide_t"]
+    let types = [
+      "point_t", "mixed_t", "either_t", "ids_t", "point_array_t", "color_t", "ratio_t", "sample_t", "nested_t", "wide_t",
+      "flags_t", "flag_t",
+    ]
     let result = try run(ImportCCommand.self, ["import-c", "layout.h", "--c-include", TestPaths.inputs, "--type"] + types)
     #expect(!result.failed, "\(result.console.standardError)")
     try expectGolden(result.console.standardOutput, "import-c/layout.defs")

@@ -19,11 +19,11 @@ enum CStructsFixture {
     var diagnostics: [Diagnostic]
   }
 
-  static func generate() -> Output {
-    let frontEnd = FrontEnd.run(mainFile: defs, options: PreprocessorOptions(includePaths: [folder]), resolver: Resolver())
+  static func generate(_ path: String = defs, includePaths: [String] = [folder]) -> Output {
+    let frontEnd = FrontEnd.run(mainFile: path, options: PreprocessorOptions(includePaths: includePaths), resolver: Resolver())
     let checked = CCheck.runKeepingTypes(Compiler.check(frontEnd), options: CCheckOptions(reportsMissingTypes: false))
     guard let interface = checked.file.interface else { return Output(file: nil, diagnostics: checked.file.diagnostics) }
-    var options = EmitterOptions(sourcePath: "cstructs.defs")
+    var options = EmitterOptions(sourcePath: (path as NSString).lastPathComponent)
     options.cTypes = checked.cTypes
     let file = SwiftEmitter.generate(interface: interface, plan: Compiler.l4Plan(interface), options: options)
     return Output(file: file, diagnostics: checked.file.diagnostics + file.diagnostics)

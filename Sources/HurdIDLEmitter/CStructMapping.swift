@@ -159,10 +159,16 @@ extension CStructMapping {
       .line("\(access)static let cFieldOffsets: [Swift.Int] = [\(fields.map { String($0.offset) }.joined(separator: ", "))]"),
       .blank,
     ]
+    // One parameter per line when the signature would pass 100 columns, as for every function.
+    let parameters = fields.map { "\($0.swiftName): \($0.swiftType)" }
+    var opening = "\(access)init(" + parameters.joined(separator: ", ") + ") {"
+    if opening.count + 4 > 100 {
+      opening = "\(access)init(\n" + parameters.map { "  " + $0 }.joined(separator: ",\n") + "\n) {"
+    }
     body.append(
       .block(
-        opening: "\(access)init(" + fields.map { "\($0.swiftName): \($0.swiftType)" }.joined(separator: ", ") + ") {",
-        body: fields.map { .line("self.\($0.swiftName.trimmingBackticks) = \($0.swiftName)") }, closing: "}"))
+        opening: opening, body: fields.map { .line("self.\($0.swiftName.trimmingBackticks) = \($0.swiftName)") },
+        closing: "}"))
     return [
       .doc(["C `\(cSpelling)` (`\(cName)`, \(CType.bytes(size))), the `.defs` type `\(defsName)`: packed field by field at its C offsets."]),
       .braces("\(access)struct \(swiftName): Swift.Hashable, Swift.Sendable", body),

@@ -69,7 +69,19 @@ enum Cstructs {
     /// The C offset of each field, in declaration order (`offsetof`).
     static let cFieldOffsets: [Swift.Int] = [0, 8, 16, 20, 24, 25, 28, 32, 40, 44, 46]
 
-    init(start: Swift.UInt64, offset: Swift.Int64, protection: Swift.Int32, residentSize: Swift.UInt32, shared: Swift.Bool, tag: [Swift.UInt8], deltas: [Swift.Int16], load: Swift.Double, ratio: Swift.Float, kind: Swift.UInt16, nice: Swift.Int8) {
+    init(
+      start: Swift.UInt64,
+      offset: Swift.Int64,
+      protection: Swift.Int32,
+      residentSize: Swift.UInt32,
+      shared: Swift.Bool,
+      tag: [Swift.UInt8],
+      deltas: [Swift.Int16],
+      load: Swift.Double,
+      ratio: Swift.Float,
+      kind: Swift.UInt16,
+      nice: Swift.Int8
+    ) {
       self.start = start
       self.offset = offset
       self.protection = protection

@@ -41,7 +41,7 @@ struct InputOptions: ParsableArguments {
 
   @Flag(
     name: .customLong("c-structs"),
-    help: "generate: C structs become Swift structs with their C fields (imports the headers like --c-check).")
+    help: "With generate: C structs become Swift structs with their C fields (imports the headers like --c-check).")
   var cStructs = false
 
   @OptionGroup var cHeaders: CHeaderOptions

@@ -34,15 +34,6 @@ let package = Package(
       name: "HurdIDLCompiler",
       dependencies: ["HurdIDLSource", "HurdIDLPreprocessor", "HurdIDLSyntax", "HurdIDLSema", "HurdIDLPlanner"],
       swiftSettings: strict),
-    // C import (docs/c-import.md): libclang loaded at run time through a C shim with its own
-    // declarations, so building hurdidl needs no libclang; the checks are a stage after sema.
-    .target(name: "HurdIDLCTypes", swiftSettings: strict),
-    .target(name: "CLibClang"),
-    .target(name: "HurdIDLCImport", dependencies: ["HurdIDLCTypes", "CLibClang"], swiftSettings: strict),
-    .target(
-      name: "HurdIDLCCheck",
-      dependencies: ["HurdIDLCTypes", "HurdIDLCImport", "HurdIDLCompiler", "HurdIDLSema", "HurdIDLSource"],
-      swiftSettings: strict),
     .executableTarget(
       name: "hurdidl",
       dependencies: [
@@ -60,6 +51,16 @@ let package = Package(
     // C shim for the L4 backend's hand-off (futex, CPU spin hint); no Swift equivalent exists.
     .target(name: "CL4Support"),
     .target(name: "HurdRPCL4", dependencies: ["HurdRPC", "CL4Support"], swiftSettings: strict),
+
+    // MARK: C import (docs/c-import.md) — a stage after sema. libclang is loaded at run time
+    // through a C shim with its own declarations, so building hurdidl needs no libclang.
+    .target(name: "HurdIDLCTypes", swiftSettings: strict),
+    .target(name: "CLibClang"),
+    .target(name: "HurdIDLCImport", dependencies: ["HurdIDLCTypes", "CLibClang"], swiftSettings: strict),
+    .target(
+      name: "HurdIDLCCheck",
+      dependencies: ["HurdIDLCTypes", "HurdIDLCImport", "HurdIDLCompiler", "HurdIDLSema", "HurdIDLSource"],
+      swiftSettings: strict),
 
     // MARK: Tests
     .testTarget(

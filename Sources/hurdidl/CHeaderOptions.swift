@@ -14,9 +14,6 @@ struct CHeaderOptions: ParsableArguments {
     help: ArgumentHelp("The C target whose layouts are used: x86_64, i386, or a clang target triple.", valueName: "target"))
   var target: String = CImportOptions.defaultTarget
 
-  /// The options above and `import-c`'s `--type`: their values are never split as `-DNAME`.
-  static let valueOptionNames: Set<String> = ["--c-include", "--c-define", "--c-target", "--type"]
-
   var importOptions: CImportOptions {
     CImportOptions(includePaths: includePaths, defines: defines, target: target)
   }

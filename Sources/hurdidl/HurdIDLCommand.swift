@@ -26,7 +26,7 @@ struct HurdIDLCommand: ParsableCommand {
 enum CompilerStyleArguments {
   static let joinable = ["-D", "-U", "-I"]
   /// Options whose next argument is a value that must be left alone.
-  static let takesValue = Set(["-D", "-U", "-I", "-imacros", "--cpp", "--target", "--diagnostics-format", "--format", "--output-dir", "--access-level", "--naming"]).union(CHeaderOptions.valueOptionNames)
+  static let takesValue: Set<String> = ["-D", "-U", "-I", "-imacros", "--cpp", "--target", "--diagnostics-format", "--format", "--output-dir", "--access-level", "--naming"]
 
   static func normalize(_ arguments: [String]) -> [String] {
     var result: [String] = []

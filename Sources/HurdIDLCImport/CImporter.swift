@@ -13,14 +13,21 @@ public struct CImportOptions: Hashable, Sendable {
   public var defines: [String]
   /// `x86_64` (default), `i386`, or a full clang target triple.
   public var target: String
+  /// Headers included before the requested ones, spelled `<x.h>` or `"x.h"`: what the C code
+  /// around the interface includes anyway (GNU MIG's generated C starts with `<mach/message.h>`).
+  public var preludeHeaders: [String]
 
   public static let defaultTarget = "x86_64"
 
-  public init(includePaths: [String] = [], quoteIncludePaths: [String] = [], defines: [String] = [], target: String = defaultTarget) {
+  public init(
+    includePaths: [String] = [], quoteIncludePaths: [String] = [], defines: [String] = [], target: String = defaultTarget,
+    preludeHeaders: [String] = []
+  ) {
     self.includePaths = includePaths
     self.quoteIncludePaths = quoteIncludePaths
     self.defines = defines
     self.target = target
+    self.preludeHeaders = preludeHeaders
   }
 
   /// The clang target triple: the two short names map to the GNU/Linux triples, whose LP64 and
@@ -110,11 +117,13 @@ private struct Session {
   var api: HurdIDLLibClang { clang.api }
 
   func run() throws(CImportError) -> CImportResult {
+    // Prelude headers, then the requested ones, one line each, then the probes.
+    let prelude = request.options.preludeHeaders
     var source = ""
-    for header in request.headers {
+    for header in prelude + request.headers {
       source += "#include \(header)\n"
     }
-    let probeStart = request.headers.count + 1
+    let probeStart = prelude.count + request.headers.count + 1
     // Name K is probed on line probeStart + K; a name that is not plain gets an empty line.
     var probeOfLine: [Int: Int] = [:]
     for (index, name) in request.typeNames.enumerated() {
@@ -164,8 +173,12 @@ private struct Session {
       }
       var message = CParseMessage(severity: .error, message: string(api.getDiagnosticSpelling(diagnostic)), position: position)
       if let position, position.file == CImporter.probeFile, position.line < probeStart {
-        message.headerIndex = position.line - 1
         message.position = nil
+        if position.line > prelude.count {
+          message.headerIndex = position.line - 1 - prelude.count
+        } else {
+          message.message = "cannot include prelude header \(prelude[position.line - 1]): \(message.message)"
+        }
       }
       messages.append(message)
     }

@@ -14,7 +14,16 @@ struct CHeaderOptions: ParsableArguments {
     help: ArgumentHelp("The C target whose layouts are used: x86_64, i386, or a clang target triple.", valueName: "target"))
   var target: String = CImportOptions.defaultTarget
 
+  @Option(
+    name: .customLong("c-prelude"),
+    help: ArgumentHelp(
+      "A header included before the imported ones, as the C code around the interface does (e.g. '<mach/message.h>').",
+      valueName: "header"))
+  var preludeHeaders: [String] = []
+
   var importOptions: CImportOptions {
-    CImportOptions(includePaths: includePaths, defines: defines, target: target)
+    CImportOptions(
+      includePaths: includePaths, defines: defines, target: target,
+      preludeHeaders: preludeHeaders.map { $0.hasPrefix("<") || $0.hasPrefix("\"") ? $0 : "\"\($0)\"" })
   }
 }

@@ -90,6 +90,18 @@ import Testing
     #expect(missing.headerIndex == 1 && missing.position == nil && missing.message.contains("not found"))
   }
 
+  @Test func preludeHeadersComeFirst() throws {
+    // The prelude's types resolve beside the imported header's; a missing prelude header is named.
+    let options = CImportOptions(includePaths: [TestPaths.inputs], preludeHeaders: ["\"target.h\""])
+    let result = try CImporter.run(CImportRequest(headers: ["\"layout.h\""], typeNames: ["pair_t", "point_t"], options: options))
+    #expect(result.table.resolve("pair_t")?.size == 16 && result.table.resolve("point_t")?.size == 8)
+    let missing = try CImporter.run(
+      CImportRequest(headers: ["\"layout.h\""], typeNames: ["point_t"], options: CImportOptions(includePaths: [TestPaths.inputs], preludeHeaders: ["<no/prelude.h>"])))
+    let message = try #require(missing.messages.first)
+    #expect(message.headerIndex == nil && message.position == nil)
+    #expect(message.message.hasPrefix("cannot include prelude header <no/prelude.h>: "))
+  }
+
   @Test func namesThatCouldChangeTheProbeAreRefused() throws {
     let result = try CImporter.run(CImportRequest(headers: [], typeNames: ["int; int x", "int", "a\nb", "nope_t", "short"]))
     #expect(result.notFound == ["int; int x", "a\nb", "nope_t"])

@@ -88,6 +88,24 @@ import Testing
     return try runTool(binary, []).standardOutput.split(separator: "\n")
   }
 
+  /// Without a prelude only mach_port.defs names C types its imports do not declare (they are in
+  /// `<mach/message.h>`, which GNU MIG's C output includes itself); with it, none is missing.
+  @Test func theMIGPreludeDeclaresTheRest() throws {
+    var missing: [String: Set<String>] = [:]
+    for entry in Self.checked {
+      for diagnostic in entry.result.diagnostics where diagnostic.code == .cTypeNotFound {
+        missing[entry.file, default: []].insert(String(diagnostic.message.split(separator: "'")[1]))
+      }
+    }
+    #expect(missing == ["mach/mach_port.defs": ["mach_msg_id_t", "mach_msg_type_name_t"]])
+    let options = CCheckOptions(importOptions: CImportOptions(preludeHeaders: ["<mach/message.h>"]))
+    for file in TestPaths.gnumachInterfaces {
+      let checked = checkWithC(TestPaths.gnumachInclude + "/" + file, includePaths: [TestPaths.gnumachInclude], options: options)
+      #expect(!checked.diagnostics.contains { $0.severity == .warning }, "\(file)")
+      #expect(checked.diagnostics.filter { Self.mismatchCodes.contains($0.code) }.count == (file == "mach_debug/mach_debug.defs" ? 3 : file == "mach/mach_host.defs" ? 1 : 0))
+    }
+  }
+
   @Test func theFiveRoutinesOfTheIssueUseMismatchedTypes() throws {
     var routinesHit: Set<String> = []
     for entry in Self.checked {

@@ -64,6 +64,24 @@ import Testing
     #expect(!check.console.standardError.contains("error"), "\(check.console.standardError)")
   }
 
+  /// `generate --c-structs` writes what the C struct round trip compiles (its committed file).
+  @Test func generateWithCStructsWritesTheRoundTripFile() throws {
+    let folder = try scratchFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let roundTrip = TestPaths.testsDirectory + "/../HurdIDLCStructRoundTripTests"
+    let result = try run(
+      GenerateCommand.self, ["generate", "--c-structs", "--output-dir", folder.path, roundTrip + "/cstructs.defs"])
+    #expect(!result.failed)
+    #expect(result.console.standardError.contains("[c-struct-not-mapped]"))
+    let written = try String(contentsOf: folder.appendingPathComponent("cstructs.hurdidl.swift"), encoding: .utf8)
+    #expect(written == (try String(contentsOfFile: roundTrip + "/cstructs.hurdidl.swift", encoding: .utf8)))
+    // Without --c-structs the same interface keeps its arrays.
+    let plain = try run(GenerateCommand.self, ["generate", "--output-dir", folder.path, roundTrip + "/cstructs.defs"])
+    #expect(!plain.failed && plain.console.standardError.isEmpty)
+    let arrays = try String(contentsOf: folder.appendingPathComponent("cstructs.hurdidl.swift"), encoding: .utf8)
+    #expect(!arrays.contains("struct RegionInfoT") && !arrays.contains("cSize"))
+  }
+
   @Test func importCReportsWhatItCannotDeclare() throws {
     let result = try run(ImportCCommand.self, ["import-c", "target.h", "--c-include", TestPaths.inputs, "--type", "nope_t", "wide_t"])
     #expect(result.failed)

@@ -16,6 +16,7 @@ let package = Package(
     .library(name: "HurdIDLCompiler", targets: ["HurdIDLCompiler"]),
     .library(name: "HurdRPC", targets: ["HurdRPC"]),
     .library(name: "HurdRPCL4", targets: ["HurdRPCL4"]),
+    .library(name: "HurdCap", targets: ["HurdCap"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2")
@@ -51,6 +52,8 @@ let package = Package(
     // C shim for the L4 backend's hand-off (futex, CPU spin hint); no Swift equivalent exists.
     .target(name: "CL4Support"),
     .target(name: "HurdRPCL4", dependencies: ["HurdRPC", "CL4Support"], swiftSettings: strict),
+    // The capability layer (cap library, copy protocol, notifications); transport-neutral.
+    .target(name: "HurdCap", dependencies: ["HurdRPC"], swiftSettings: strict),
 
     // MARK: C import (docs/c-import.md) — a stage after sema. libclang is loaded at run time
     // through a C shim with its own declarations, so building hurdidl needs no libclang.
@@ -94,7 +97,7 @@ let package = Package(
         "HurdRPC", "HurdRPCL4", "HurdIDLEmitter", "HurdIDLPlanner", "HurdIDLSema", "HurdIDLCompiler",
         "HurdIDLPreprocessor",
       ],
-      exclude: ["roundtrip.defs", "kinds.defs", "translations.defs"],
+      exclude: ["roundtrip.defs", "kinds.defs", "translations.defs", "objects.defs", "ports.defs"],
       swiftSettings: strict),
     .testTarget(
       name: "HurdIDLCompilerTests",
@@ -122,6 +125,8 @@ let package = Package(
       exclude: ["cstructs.defs", "cstructs.h"],
       swiftSettings: strict),
     .testTarget(name: "HurdRPCTests", dependencies: ["HurdRPC", "HurdRPCL4"], swiftSettings: strict),
+    .testTarget(
+      name: "HurdRPCCapTests", dependencies: ["HurdCap", "HurdRPC", "HurdRPCL4"], swiftSettings: strict),
     .testTarget(name: "HurdRPCL4Tests", dependencies: ["HurdRPCL4", "HurdRPC", "CL4Support"], swiftSettings: strict),
   ]
 )

@@ -111,14 +111,14 @@ struct CStructMapper {
   }
 }
 
-/// Why a `.defs` type whose C type is a struct stays `[E]`.
+/// Why a `.defs` type whose C type is a struct keeps its array form (`InlineArray<N, E>`).
 struct CStructRefusal: Error, Hashable, Sendable {
   var defsName: String
   var reason: String
 }
 
 extension DiagnosticCode {
-  /// A `.defs` type whose C type is a struct keeps its `[E]` form in Swift (the reason is given).
+  /// A `.defs` type whose C type is a struct keeps its array form in Swift (the reason is given).
   static let cStructNotMapped: DiagnosticCode = "c-struct-not-mapped"
 }
 

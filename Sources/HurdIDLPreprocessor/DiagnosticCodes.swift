@@ -3,7 +3,9 @@ public import HurdIDLSource
 // Every diagnostic the preprocessor emits has one of these codes; docs/preprocessor.md lists
 // them with their severity. (The tokenizer's own codes live in Tokenizer.swift.)
 extension DiagnosticCode {
-  // Includes
+  // Inputs and includes
+  /// The main input file itself cannot be read (distinct from a missing `#include`).
+  public static let missingInput: DiagnosticCode = "missing-input"
   public static let missingInclude: DiagnosticCode = "missing-include"
   public static let badInclude: DiagnosticCode = "bad-include"
   public static let includeCycle: DiagnosticCode = "include-cycle"

@@ -25,14 +25,14 @@ public struct PreprocessedUnit: Sendable {
 /// docs/preprocessor.md.
 public struct Preprocessor: Sendable {
   /// Preprocesses `mainFile`, read through `resolver` (asked with `includer: nil` and no search
-  /// paths). A main file that cannot be read gives a `missing-include` error and no tokens.
+  /// paths). A main file that cannot be read gives a `missing-input` error and no tokens.
   public static func preprocess(
     mainFile: String, options: PreprocessorOptions = PreprocessorOptions(), resolver: some IncludeResolver
   ) -> PreprocessedUnit {
     var engine = Engine(options: options, resolver: resolver)
     engine.prepare()
     guard let file = resolver.resolve(name: mainFile, isAngled: false, includer: nil, searchPaths: []) else {
-      engine.error(.missingInclude, "cannot read '\(mainFile)'", at: nil)
+      engine.error(.missingInput, "cannot read '\(mainFile)'", at: nil)
       return engine.finish()
     }
     engine.runMain(path: file.path, bytes: file.bytes)

@@ -34,30 +34,35 @@ public struct CallContext: Sendable {
   @usableFromInline let storedDeadline: Duration?
   /// The call's cancellation handle, when the transport can observe the caller going away.
   public let cancellation: CallCancellation?
+  /// How to answer later (deferred replies), when the transport supports it.
+  public let replyRoute: ReplyRoute?
 
   /// A context without a deadline (the common case; never touches the clock types, which are
   /// not fixed-layout and would cost value-witness calls on every request).
   @_spi(Transport) @inlinable
   public init(
-    caller: CallerIdentity, requestLabel: UInt64, expectsReply: Bool, cancellation: CallCancellation? = nil
+    caller: CallerIdentity, requestLabel: UInt64, expectsReply: Bool, cancellation: CallCancellation? = nil,
+    replyRoute: ReplyRoute? = nil
   ) {
     self.caller = caller
     self.requestLabel = requestLabel
     self.expectsReply = expectsReply
     storedDeadline = nil
     self.cancellation = cancellation
+    self.replyRoute = replyRoute
   }
 
   @_spi(Transport)
   public init(
     caller: CallerIdentity, requestLabel: UInt64, expectsReply: Bool,
-    deadline: ContinuousClock.Instant?, cancellation: CallCancellation? = nil
+    deadline: ContinuousClock.Instant?, cancellation: CallCancellation? = nil, replyRoute: ReplyRoute? = nil
   ) {
     self.caller = caller
     self.requestLabel = requestLabel
     self.expectsReply = expectsReply
     storedDeadline = deadline?.sinceRuntimeEpoch
     self.cancellation = cancellation
+    self.replyRoute = replyRoute
   }
 
   /// Whether the caller cancelled (or its task was cancelled) — a handler may stop early.

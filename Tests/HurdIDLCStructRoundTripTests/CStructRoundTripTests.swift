@@ -9,11 +9,11 @@ import Testing
 struct CStructsService: CstructsServer {
   let recorded: Recorded
 
-  func regionInfo(address: Int64, context: CallContext) throws(ReturnCode) -> Cstructs.RegionInfoT {
+  func regionInfo(_ target: Void, address: Int64, context: CallContext) throws(ReturnCode) -> Cstructs.RegionInfoT {
     CStructRoundTripTests.sample(seed: address)
   }
 
-  func updateRegion(info: Cstructs.RegionInfoT, stamp: Cstructs.StampT, context: CallContext) throws(ReturnCode)
+  func updateRegion(_ target: Void, info: Cstructs.RegionInfoT, stamp: Cstructs.StampT, context: CallContext) throws(ReturnCode)
     -> Cstructs.UpdateRegionReply
   {
     var next = info
@@ -31,11 +31,13 @@ struct CStructsService: CstructsServer {
     return Cstructs.UpdateRegionReply(info: next, previous: Cstructs.StampT(source: stamp.source &+ 1, when: ~stamp.when))
   }
 
-  func recordStamp(stamp: Cstructs.StampT, context: CallContext) throws(ReturnCode) {
+  func recordStamp(_ target: Void, stamp: Cstructs.StampT, context: CallContext) throws(ReturnCode) {
     recorded.append(stamp)
   }
 
-  func wrap(outer: [Int64], context: CallContext) throws(ReturnCode) -> [Int64] { outer.reversed() }
+  func wrap(_ target: Void, outer: InlineArray<2, Int64>, context: CallContext) throws(ReturnCode) -> InlineArray<2, Int64> {
+    [outer[1], outer[0]]
+  }
 }
 
 /// Stamps a one-way routine delivered, for the test to wait for.
@@ -145,7 +147,8 @@ struct CStructRoundTripTests {
   @Test func aStructOfStructsStaysAnArray() throws {
     let harness = CStructsHarness()
     defer { harness.finish() }
-    #expect(try harness.client.wrap(outer: [1, -2]) == [-2, 1])
+    let wrapped = try harness.client.wrap(outer: [1, -2])
+    #expect(wrapped[0] == -2 && wrapped[1] == 1)
   }
 
   @Test func arrayFieldsAreCheckedBeforeSending() throws {

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import HurdIDLCCheck
-import HurdIDLCTypes
 import HurdIDLCompiler
 import HurdIDLPreprocessor
 import HurdIDLSource
@@ -25,25 +24,22 @@ struct Driver {
   /// Runs the front end and sema on every input, reporting every diagnostic; returns the
   /// results in input order.
   func check(console: inout Console) -> [CheckedFile] {
-    checkWithCTypes(console: &console).map(\.file)
-  }
-
-  /// ``check(console:)`` plus, under `--c-check`/`--c-structs`, each file's C type table.
-  func checkWithCTypes(console: inout Console) -> [(file: CheckedFile, cTypes: CTypeTable?)] {
     runFrontEnd(reporting: false, console: &console).map { frontEnd in
-      var checked = (file: Compiler.check(frontEnd), cTypes: CTypeTable?.none)
+      var checked = Compiler.check(frontEnd)
       if options.cCheck || options.cStructs {
-        let cOptions = CCheckOptions(importOptions: options.cHeaders.importOptions, reportsMissingTypes: options.cCheck)
-        checked = CCheck.runKeepingTypes(checked.file, options: cOptions)
+        checked = CCheck.run(checked, options: options.cCheckOptions)
       }
-      report(checked.file.diagnostics, sourceMap: checked.file.sourceMap, console: &console)
+      report(checked.diagnostics, sourceMap: checked.sourceMap, console: &console)
       return checked
     }
   }
 
-  /// Runs the front end on every input; returns the results in input order.
-  func runFrontEnd(reporting: Bool = true, console: inout Console) -> [FrontEndResult] {
-    let preprocessorOptions = options.preprocessorOptions(arguments: arguments)
+  /// Runs the front end on every input; returns the results in input order. `preprocessorOptions`
+  /// replaces the ones the command line gives (`generate` adds a config file's).
+  func runFrontEnd(
+    reporting: Bool = true, preprocessorOptions: PreprocessorOptions? = nil, console: inout Console
+  ) -> [FrontEndResult] {
+    let preprocessorOptions = preprocessorOptions ?? options.preprocessorOptions(arguments: arguments)
     let resolver = FileSystemIncludeResolver()
     return options.files.map { file in
       let result: FrontEndResult

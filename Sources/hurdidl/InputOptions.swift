@@ -1,4 +1,5 @@
 import ArgumentParser
+import HurdIDLCCheck
 import HurdIDLPreprocessor
 
 /// The options every command that reads `.defs` files shares: files, preprocessor and
@@ -45,6 +46,11 @@ struct InputOptions: ParsableArguments {
   var cStructs = false
 
   @OptionGroup var cHeaders: CHeaderOptions
+
+  /// The C stage's options: missing C types are warned about only under `--c-check`.
+  var cCheckOptions: CCheckOptions {
+    CCheckOptions(importOptions: cHeaders.importOptions, reportsMissingTypes: cCheck)
+  }
 
   /// `-D`/`-U` in command-line order: ArgumentParser gives us two lists, so the order is read
   /// back from the raw arguments (`-DX -UX` and `-UX -DX` differ).

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import hurdidl
+@testable import HurdIDLCLI
 
 /// The CLI's C options, in-process, and the built binary with libclang hidden.
 @Suite struct CImportCLITests {

@@ -29,11 +29,13 @@ let package = Package(
     .target(name: "HurdIDLSema", dependencies: ["HurdIDLSource", "HurdIDLSyntax"], swiftSettings: strict),
     .target(name: "HurdIDLPlanner", dependencies: ["HurdIDLSource", "HurdIDLSema"], swiftSettings: strict),
     .target(
-      name: "HurdIDLEmitter", dependencies: ["HurdIDLSource", "HurdIDLSema", "HurdIDLPlanner"], swiftSettings: strict),
+      name: "HurdIDLEmitter", dependencies: ["HurdIDLSource", "HurdIDLSema", "HurdIDLPlanner", "HurdIDLCTypes"],
+      swiftSettings: strict),
     .target(
       name: "HurdIDLCompiler",
       dependencies: [
         "HurdIDLSource", "HurdIDLPreprocessor", "HurdIDLSyntax", "HurdIDLSema", "HurdIDLPlanner", "HurdIDLEmitter",
+        "HurdIDLCTypes",
       ],
       swiftSettings: strict),
     // The CLI's commands (a library in Sources/hurdidl, so tests can import them) and the
@@ -44,6 +46,9 @@ let package = Package(
       dependencies: [
         "HurdIDLCompiler",
         "HurdIDLEmitter",
+        "HurdIDLCCheck",
+        "HurdIDLCImport",
+        "HurdIDLCTypes",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Sources/hurdidl",
@@ -57,6 +62,16 @@ let package = Package(
     .target(name: "HurdRPCL4", dependencies: ["HurdRPC", "CL4Support"], swiftSettings: strict),
     // The capability layer (cap library, copy protocol, notifications); transport-neutral.
     .target(name: "HurdCap", dependencies: ["HurdRPC"], swiftSettings: strict),
+
+    // MARK: C import (docs/c-import.md) — a stage after sema. libclang is loaded at run time
+    // through a C shim with its own declarations, so building hurdidl needs no libclang.
+    .target(name: "HurdIDLCTypes", swiftSettings: strict),
+    .target(name: "CLibClang"),
+    .target(name: "HurdIDLCImport", dependencies: ["HurdIDLCTypes", "CLibClang"], swiftSettings: strict),
+    .target(
+      name: "HurdIDLCCheck",
+      dependencies: ["HurdIDLCTypes", "HurdIDLCImport", "HurdIDLCompiler", "HurdIDLSema", "HurdIDLSource"],
+      swiftSettings: strict),
 
     // MARK: Tests
     .testTarget(
@@ -103,6 +118,22 @@ let package = Package(
       dependencies: ["HurdIDLPlanner", "HurdIDLCompiler", "HurdIDLSema", "HurdIDLPreprocessor", "HurdIDLSource"],
       exclude: ["Fixtures", "OracleSnapshots"],
       swiftSettings: strict),
+    .testTarget(
+      name: "HurdIDLCImportTests",
+      dependencies: [
+        "HurdIDLCImport", "HurdIDLCTypes", "HurdIDLCCheck", "HurdIDLCompiler", "HurdIDLPreprocessor", "HurdIDLSema",
+        "HurdIDLSource", "HurdIDLCLI",
+      ],
+      exclude: ["Inputs", "Goldens"],
+      swiftSettings: strict),
+    .testTarget(
+      name: "HurdIDLCStructRoundTripTests",
+      dependencies: [
+        "HurdRPC", "HurdRPCL4", "HurdIDLEmitter", "HurdIDLCCheck", "HurdIDLCImport", "HurdIDLCompiler",
+        "HurdIDLPreprocessor", "HurdIDLSource",
+      ],
+      exclude: ["cstructs.defs", "cstructs.h"],
+      swiftSettings: strict),
     .testTarget(name: "HurdRPCTests", dependencies: ["HurdRPC", "HurdRPCL4"], swiftSettings: strict),
     .testTarget(
       name: "HurdRPCCapTests", dependencies: ["HurdCap", "HurdRPC", "HurdRPCL4"], swiftSettings: strict),
@@ -133,5 +164,5 @@ package.targets += [
 // Scripts/update-emitter-goldens.sh: while goldens are rewritten, leave out the target that
 // compiles them (and whose interfaces the plugin generates with the emitter under repair).
 if Context.environment["HURDIDL_WITHOUT_ROUNDTRIP_TESTS"] != nil {
-  package.targets.removeAll { $0.name == "HurdIDLRoundTripTests" }
+  package.targets.removeAll { $0.name == "HurdIDLRoundTripTests" || $0.name == "HurdIDLCStructRoundTripTests" }
 }

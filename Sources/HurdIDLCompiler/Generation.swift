@@ -1,3 +1,4 @@
+public import HurdIDLCTypes
 public import HurdIDLEmitter
 import HurdIDLPreprocessor
 public import HurdIDLSource
@@ -20,6 +21,12 @@ public struct GenerationRequest: Sendable {
   /// The exact output path for a single input (the build plugin names outputs before the tool
   /// runs); overrides `outputDirectory`.
   public var outputFile: String?
+  /// The C stage after sema (`--c-check`, `--c-structs`; docs/c-import.md), supplied by the caller
+  /// so that this module does not depend on libclang: it may add diagnostics (and take the
+  /// interface away on an error) and returns the C type table. `nil`: no C import.
+  public var cStage: (@Sendable (CheckedFile) -> (file: CheckedFile, cTypes: CTypeTable?))?
+  /// Generate Swift structs for C structs with the table the C stage returns (`--c-structs`).
+  public var mapsCStructs = false
 
   public init(
     inputs: [FrontEndResult], includePaths: [String] = [], client: Bool = true, server: Bool = true,
@@ -88,17 +95,20 @@ public enum Generator {
       inputs: [], outputs: [],
       errors: collisions.map { "\($0.input) and \($0.earlier) would both be written to \($0.fileName); rename one of them" })
     for (index, frontEnd) in request.inputs.enumerated() {
-      let checked = Compiler.check(frontEnd)
+      var checked = Compiler.check(frontEnd)
+      var cTypes: CTypeTable?
+      if let cStage = request.cStage { (checked, cTypes) = cStage(checked) }
       var report = InputDiagnostics(mainFile: frontEnd.mainFile, sourceMap: checked.sourceMap, diagnostics: checked.diagnostics)
       defer { result.inputs.append(report) }
       guard let interface = checked.interface else { continue }
       let display = displayPaths[index]
-      let options = EmitterOptions(
+      var options = EmitterOptions(
         client: request.client, server: request.server, accessLevel: request.accessLevel, naming: request.naming,
         sourcePath: display,
         bufferPaths: EmitterOptions.bufferPaths(
           checked.sourceMap, mainFile: checked.mainFile, mainDisplayPath: display,
           includeRoots: includeRoots(of: checked.mainFile, includePaths: request.includePaths)))
+      options.cTypes = request.mapsCStructs ? cTypes : nil
       let file = SwiftEmitter.generate(interface: interface, plan: Compiler.l4Plan(interface), options: options)
       report.diagnostics += file.diagnostics
       guard !colliding.contains(namingPaths[index]) else { continue }

@@ -72,6 +72,8 @@ enum ValueShape: Hashable, Sendable {
   case capabilityArray(disposition: String?, right: String?, exactCount: Int?, maximumCount: Int, countField: L4FieldPlan?)
   /// A `dealloc[]` companion: whether its parent's region is granted (true) or mapped.
   case transferFlag
+  /// Fixed data whose C type is a struct, as a Swift struct packed field by field (CStructMapping.swift).
+  case cStruct(CStructMapping)
 
   var swiftType: String {
     switch self {
@@ -85,6 +87,7 @@ enum ValueShape: Hashable, Sendable {
     case .capabilityArray(let disposition, _, _, _, _):
       disposition == nil ? "[HurdRPC.CapabilityItem]" : "[HurdRPC.CapabilityName]"
     case .transferFlag: "Swift.Bool"
+    case .cStruct(let mapping): mapping.qualifiedName
     }
   }
 }

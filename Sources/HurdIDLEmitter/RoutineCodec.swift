@@ -74,6 +74,8 @@ struct RoutineCodec {
       case .scalar, .capability, .transferFlag, .fixedArray:
         // (A fixed array's length is its type's.)
         break
+      case .cStruct(let mapping):
+        body += cStructChecks(mapping, value: v, name: name)
       case .array(_, let exact, let maximum):
         if exact != nil || maximum != nil {
           body.append(
@@ -123,6 +125,8 @@ struct RoutineCodec {
             .braces(
               "for position in 0..<\(count)",
               [.line("\(wire).put(\(bits("\(v)[position]", scalar)), at: \(field.byteOffset) + position * \(scalar.bytes), size: \(scalar.bytes), in: &\(target(field)))")]))
+        case .cStruct(let mapping):
+          body += cStructEncode(mapping, value: v, field: field)
         default:
           break
         }
@@ -172,7 +176,7 @@ struct RoutineCodec {
     return item.transfer == .grant ? "true" : "false"
   }
 
-  private func bits(_ v: String, _ scalar: ScalarType) -> String {
+  func bits(_ v: String, _ scalar: ScalarType) -> String {
     switch scalar.kind {
     case .integer: "Swift.UInt64(truncatingIfNeeded: \(v))"
     case .boolean: "(\(v) ? 1 : 0)"
@@ -265,6 +269,8 @@ struct RoutineCodec {
                   "\(name)[position] = \(scalarFrom("\(wire).get(\(target(field)), at: \(field.byteOffset) + position * \(scalar.bytes), size: \(scalar.bytes))", scalar, argument))"
                 )
               ]))
+        case .cStruct(let mapping):
+          body += cStructDecode(mapping, name: name, field: field, argument: argument)
         default:
           break
         }
@@ -355,14 +361,14 @@ struct RoutineCodec {
   }
 
   /// What holds a field: the message's words, or the overflow bytes.
-  private func target(_ field: L4FieldPlan) -> String { field.area == .overflow ? "overflow" : "message" }
+  func target(_ field: L4FieldPlan) -> String { field.area == .overflow ? "overflow" : "message" }
 
   private func runCountField(of item: L4ItemPlan, in plan: L4MessagePlan) -> L4FieldPlan? {
     if let index = item.countField, plan.fields.indices.contains(index) { return plan.fields[index] }
     return plan.fields.first { $0.role == .runCount && $0.parent == item.name }
   }
 
-  private func scalarFrom(_ bits: String, _ scalar: ScalarType, _ argument: String) -> String {
+  func scalarFrom(_ bits: String, _ scalar: ScalarType, _ argument: String) -> String {
     switch scalar.kind {
     case .integer: "\(scalar.swiftName)(truncatingIfNeeded: \(bits))"
     case .boolean: "try \(wire).bool(\(bits), \(argument))"

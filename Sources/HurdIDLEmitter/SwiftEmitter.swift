@@ -1,3 +1,4 @@
+public import HurdIDLCTypes
 public import HurdIDLPlanner
 public import HurdIDLSema
 public import HurdIDLSource
@@ -29,6 +30,9 @@ public struct EmitterOptions: Sendable, Hashable {
   /// Display paths of included buffers (relative to their include root); buffers not listed are
   /// shown as `sourcePath`.
   public var bufferPaths: [BufferID: String]
+  /// The C types of the interface's headers (from the C import): `.defs` types whose C type is a
+  /// plain struct become Swift structs (docs/c-import.md). `nil`: no C mapping.
+  public var cTypes: CTypeTable?
 
   public init(
     client: Bool = true, server: Bool = true, shared: SharedDeclarations = .included, accessLevel: AccessLevel = .internal,
@@ -109,6 +113,8 @@ private struct Emitter {
   let namespace: String
   let subsystemName: String
   let base: UInt32
+  /// The Swift structs for C structs the routines use (CStructMapping.swift).
+  let cStructs: [CStructMapping]
 
   init(interface: CheckedInterface, plan: L4InterfacePlan, options: EmitterOptions) {
     self.interface = interface
@@ -122,8 +128,11 @@ private struct Emitter {
     var routines: [EmitRoutine] = []
     var usedMembers = Set<String>()
     var usedTypes = Set<String>()
+    let cStructPlan = CStructMapper.plan(interface: interface, table: options.cTypes, naming: naming, namespace: namespace)
+    diagnostics = cStructPlan.diagnostics
     for (routine, routinePlan) in zip(interface.routines, plan.routines) {
       var emitted = EmitModelBuilder.build(routine: routine, plan: routinePlan, naming: naming)
+      emitted.mapCStructs(cStructPlan.mappings)
       // Two `.defs` names can become one Swift name (`dir_lookup`, `dirLookup`): later routines
       // get a `_` suffix, in declaration order, so the output stays deterministic and compiles.
       emitted.swiftName = Self.unique(emitted.swiftName, in: &usedMembers)
@@ -131,6 +140,7 @@ private struct Emitter {
       routines.append(emitted)
     }
     self.routines = routines
+    cStructs = CStructMapper.used(by: routines)
   }
 
   /// `name`, or `name_`, `name__`… when an earlier routine already took it.
@@ -258,6 +268,7 @@ private struct Emitter {
       }
     }
     body.append(.block(opening: "\(access)static let routineTable: [Routine?] = [", body: table, closing: "]"))
+    body += cStructs.flatMap { [.blank] + $0.declaration(access: access) }
     for routine in supported where routine.results.count > 1 {
       body += [.blank] + replyStruct(routine)
     }

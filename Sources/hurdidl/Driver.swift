@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HurdIDLCCheck
 import HurdIDLCompiler
 import HurdIDLPreprocessor
 import HurdIDLSource
@@ -24,7 +25,10 @@ struct Driver {
   /// results in input order.
   func check(console: inout Console) -> [CheckedFile] {
     runFrontEnd(reporting: false, console: &console).map { frontEnd in
-      let checked = Compiler.check(frontEnd)
+      var checked = Compiler.check(frontEnd)
+      if options.cCheck || options.cStructs {
+        checked = CCheck.run(checked, options: options.cCheckOptions)
+      }
       report(checked.diagnostics, sourceMap: checked.sourceMap, console: &console)
       return checked
     }

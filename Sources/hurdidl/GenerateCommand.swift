@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HurdIDLCCheck
 import HurdIDLCompiler
 import HurdIDLEmitter
 import HurdIDLPreprocessor
@@ -62,11 +63,16 @@ struct GenerateCommand: ConsoleCommand {
     }
     var preprocessorOptions = input.preprocessorOptions(arguments: arguments)
     if let config { preprocessorOptions = settings.applied(to: preprocessorOptions, configPath: config) }
-    let request = GenerationRequest(
+    var request = GenerationRequest(
       inputs: driver.runFrontEnd(reporting: false, preprocessorOptions: preprocessorOptions, console: &console),
       includePaths: preprocessorOptions.includePaths,
       flags: GenerationFlags(client: client, server: server, accessLevel: accessLevel, naming: naming),
       config: settings, outputDirectory: outputDirectory ?? "", outputFile: outputFile)
+    if input.cCheck || input.cStructs {
+      let cOptions = input.cCheckOptions
+      request.cStage = { CCheck.runKeepingTypes($0, options: cOptions) }
+      request.mapsCStructs = input.cStructs
+    }
     let result = Generator.plan(request) { path in
       FileManager.default.contents(atPath: path).map { [UInt8]($0) }
     }

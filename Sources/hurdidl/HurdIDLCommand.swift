@@ -14,7 +14,7 @@ public struct HurdIDLCommand: ParsableCommand {
       errors, 64 for usage errors.
       """,
     version: "0.1.0",
-    subcommands: [CheckCommand.self, PreprocessCommand.self, DumpCommand.self, GenerateCommand.self]
+    subcommands: [CheckCommand.self, PreprocessCommand.self, DumpCommand.self, GenerateCommand.self, ImportCCommand.self]
   )
 
   public static func main() {

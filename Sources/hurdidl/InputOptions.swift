@@ -1,4 +1,5 @@
 import ArgumentParser
+import HurdIDLCCheck
 import HurdIDLPreprocessor
 
 /// The options every command that reads `.defs` files shares: files, preprocessor and
@@ -35,6 +36,21 @@ struct InputOptions: ParsableArguments {
 
   @Flag(help: "Do not print the source line and caret under each diagnostic.")
   var noSourceLines = false
+
+  @Flag(name: .customLong("c-check"), help: "Check every type's C type in the imported headers (needs libclang).")
+  var cCheck = false
+
+  @Flag(
+    name: .customLong("c-structs"),
+    help: "With generate: C structs become Swift structs with their C fields (imports the headers like --c-check).")
+  var cStructs = false
+
+  @OptionGroup var cHeaders: CHeaderOptions
+
+  /// The C stage's options: missing C types are warned about only under `--c-check`.
+  var cCheckOptions: CCheckOptions {
+    CCheckOptions(importOptions: cHeaders.importOptions, reportsMissingTypes: cCheck)
+  }
 
   /// `-D`/`-U` in command-line order: ArgumentParser gives us two lists, so the order is read
   /// back from the raw arguments (`-DX -UX` and `-UX -DX` differ).

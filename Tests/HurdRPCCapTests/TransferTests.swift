@@ -4,6 +4,7 @@ import Dispatch
 import HurdRPCL4
 import Testing
 
+extension CapabilityLayerTests {
 /// Capabilities inside messages over the L4 transport: dispositions and the copy protocol
 /// (docs/capabilities.md §2).
 @Suite("Capability transfer over L4")
@@ -133,6 +134,7 @@ struct TransferTests {
     #expect(world.system.space(for: world.serverTask).names.isEmpty)
   }
 }
+}
 
 /// Today's generated code: a plain `Demultiplexer` whose routine takes a port and returns it
 /// (`routine echo_port(server; given: copy-send; out back: move-send)`), over L4 with a
@@ -147,6 +149,7 @@ struct PortEchoDemux: Demultiplexer {
   }
 }
 
+extension CapabilityLayerTests {
 @Suite("Port arguments through a plain demux over L4")
 struct PlainDemuxPortTests {
   @Test func portArgumentsRoundTripThroughAPlainDemultiplexerOverL4() throws {
@@ -180,7 +183,9 @@ struct PlainDemuxPortTests {
     #expect(try world.call(name, in: client, CounterDemux.add, [3]) == [3])
   }
 }
+}
 
+extension CapabilityLayerTests {
 @Suite("Capability transfer: undelivered messages")
 struct UndeliveredTransferTests {
   @Test func aMoveThatIsNotDeliveredGivesTheRightBack() throws {
@@ -218,4 +223,5 @@ struct UndeliveredTransferTests {
     #expect(counter.referenceCount == 1)
     #expect(world.bucket.openContainers == 0)
   }
+}
 }

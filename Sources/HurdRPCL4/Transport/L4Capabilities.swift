@@ -75,7 +75,8 @@ extension L4ServerTransport: ReplyRouter {
       }
     }
     if context.thread.transportState == nil { _ = try TransportThreadState.of(context.thread, configuration) }
-    let exports = try L4Marshalling.load(reply, into: context.thread, configuration: configuration, route: capabilityRoute)
+    var reply = reply  // addressable (see `L4Marshalling.load`)
+    let exports = try L4Marshalling.load(&reply, into: context.thread, configuration: configuration, route: capabilityRoute)
     context.virtualSender = L4ThreadID(raw: route.replierID)
     var tag = L4MessageTag(raw: context.thread.mr[0])
     tag.isPropagated = true

@@ -38,7 +38,8 @@ public struct L4ClientTransport: ClientTransport {
   public func call(_ request: Message, options: CallOptions) throws(RPCError) -> Message {
     let context = kernel.currentThread(in: space)
     let route = capabilityRoute()
-    let (timeouts, exports) = try prepare(request, options: options, context: context, route: route)
+    var request = request  // addressable (see `L4Marshalling.load`)
+    let (timeouts, exports) = try prepare(&request, options: options, context: context, route: route)
     guard let handle = options.cancellation else {
       do throws(L4ErrorCode) {
         _ = try context.call(server, timeouts: timeouts)
@@ -66,7 +67,8 @@ public struct L4ClientTransport: ClientTransport {
   public func send(_ message: Message, options: CallOptions) throws(RPCError) {
     let context = kernel.currentThread(in: space)
     let route = capabilityRoute()
-    let (timeouts, exports) = try prepare(message, options: options, context: context, route: route)
+    var message = message  // addressable (see `L4Marshalling.load`)
+    let (timeouts, exports) = try prepare(&message, options: options, context: context, route: route)
     guard let handle = options.cancellation else {
       do throws(L4ErrorCode) {
         try context.send(to: server, timeout: timeouts.send)
@@ -95,7 +97,7 @@ public struct L4ClientTransport: ClientTransport {
 
   /// Loads the message into the calling thread's registers and works out the timeouts.
   private func prepare(
-    _ message: borrowing Message, options: CallOptions, context: L4ThreadContext, route: CapabilityRoute?
+    _ message: inout Message, options: CallOptions, context: L4ThreadContext, route: CapabilityRoute?
   ) throws(RPCError) -> (L4Timeouts, [PendingExport]) {
     let thread = context.thread
     if options.cancellation?.isCancelled == true {
@@ -108,7 +110,7 @@ public struct L4ClientTransport: ClientTransport {
       // Receive buffers, so a reply carrying strings or regions has somewhere to land.
       _ = try TransportThreadState.of(thread, configuration)
     }
-    let exports = try L4Marshalling.load(message, into: thread, configuration: configuration, route: route)
+    let exports = try L4Marshalling.load(&message, into: thread, configuration: configuration, route: route)
     return (timeouts, exports)
   }
 
@@ -150,6 +152,9 @@ public struct L4ClientTransport: ClientTransport {
   /// receive phase is capped by the time left when the call starts, so the call may overrun its
   /// deadline by at most the length of its send phase.)
   static func timeouts(for options: CallOptions) throws(RPCError) -> L4Timeouts {
+    if case .never = options.sendTimeout, case .never = options.receiveTimeout, !options.hasDeadline {
+      return .never  // the default options: no encoding, no clock
+    }
     var send = l4(options.sendTimeout)
     var receive = l4(options.receiveTimeout)
     if options.hasDeadline, let deadline = options.effectiveDeadline(start: .now) {

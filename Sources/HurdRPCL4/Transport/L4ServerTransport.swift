@@ -103,6 +103,9 @@ public final class L4ServerTransport: ServerTransport {
   /// Workers currently waiting for a request.
   public var idleWorkers: Int { state.withLock { $0.idle.count } }
 
+  /// The worker threads (for tests and monitoring).
+  var workerThreads: [L4Thread] { state.withLock { $0.workers } }
+
   /// Callers currently waiting for the endpoint to take their request.
   public var pendingSenders: Int { endpointThread.queuedSenderCount }
 
@@ -141,7 +144,7 @@ public final class L4ServerTransport: ServerTransport {
     do throws(RPCError) {
       state = try TransportThreadState.of(server, configuration)
       state.detachPrevious()
-      try L4Marshalling.store(from: server, into: &state.request, configuration: configuration, route: route)
+      try L4Marshalling.store(from: server, into: &state.request.pointee, configuration: configuration, route: route)
     } catch {
       // Malformed request: answer with the error's RetCode (if anyone waits).
       var reply = Message.reply(to: request.tag.label, returnCode: error.wireReturnCode)
@@ -153,13 +156,14 @@ public final class L4ServerTransport: ServerTransport {
       expectsReply: status.waiting, cancellation: status.annotation as? CallCancellation,
       replyRoute: ReplyRoute(router: transport, caller: request.sender.raw, replier: server.id.raw),
       callerThreadKey: request.sender.raw)
-    let answer = dispatcher.respond(to: state.request, reply: &state.reply, context: context)
-    if let route, state.reply.replyReturnCode != .success, state.reply.replyReturnCode != .migNoReply {
+    let answer = dispatcher.respond(to: state.request.pointee, reply: &state.reply.pointee, context: context)
+    if let route, state.reply.pointee.replyReturnCode != .success, state.reply.pointee.replyReturnCode != .migNoReply {
       // As with MIG: a request the server failed did not consume the capabilities it carried.
-      route.release(state.request.items)
+      route.release(state.request.pointee.items)
     }
     guard answer else { return .noReply }
-    return loadReply(&state.reply, into: server, request: request, configuration: configuration, route: route?.reversed)
+    return loadReply(
+      &state.reply.pointee, into: server, request: request, configuration: configuration, route: route?.reversed)
   }
 
   private static func loadReply(
@@ -167,14 +171,14 @@ public final class L4ServerTransport: ServerTransport {
     route: CapabilityRoute?
   ) -> L4ServeAction {
     do throws(RPCError) {
-      let exports = try L4Marshalling.load(reply, into: server, configuration: configuration, route: route)
+      let exports = try L4Marshalling.load(&reply, into: server, configuration: configuration, route: route)
       if let route, !exports.isEmpty {
         (try? TransportThreadState.of(server, configuration))?.replyExports = (route, exports)
       }
     } catch {
-      let fallback = Message.reply(to: request.tag.label, returnCode: error.wireReturnCode)
+      var fallback = Message.reply(to: request.tag.label, returnCode: error.wireReturnCode)
       do throws(RPCError) {
-        try L4Marshalling.load(fallback, into: server, configuration: configuration)
+        try L4Marshalling.load(&fallback, into: server, configuration: configuration)
       } catch {
         return .noReply
       }
@@ -201,9 +205,7 @@ public final class L4ServerTransport: ServerTransport {
       } catch {
         continue
       }
-      let request = L4Request(
-        server: thread, sender: received.from, tag: received.tag, registers: context.mr, kernel: kernel,
-        client: kernel.thread(received.from))
+      let request = L4Request(received: received, by: thread)
       if Self.handle(request, dispatcher: dispatcher, configuration: configuration, badge: badge, transport: self)
         == .reply
       {
@@ -273,9 +275,7 @@ public final class L4ServerTransport: ServerTransport {
           context.mr.tag = tag  // the worker is gone: serve it here
         }
       }
-      let request = L4Request(
-        server: thread, sender: received.from, tag: received.tag, registers: context.mr, kernel: kernel,
-        client: kernel.thread(received.from))
+      let request = L4Request(received: received, by: thread)
       if Self.handle(request, dispatcher: dispatcher, configuration: configuration, badge: badge, transport: self)
         == .reply
       {

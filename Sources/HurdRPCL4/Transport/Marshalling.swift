@@ -30,9 +30,10 @@ final class TransportThreadState {
   let bufferCount: Int
   /// Attachments of regions sent in the previous reply: detached before the next message.
   @exclusivity(unchecked) var attached: [L4Fpage] = []
-  /// A server thread's request and reply buffers, reused from call to call.
-  @exclusivity(unchecked) var request = Message(label: 0)
-  @exclusivity(unchecked) var reply = Message(label: 0)
+  /// A server thread's request and reply buffers, reused from call to call. Behind pointers so
+  /// the dispatcher borrows them in place (a class property would be copied, 512 bytes, per use).
+  let request: UnsafeMutablePointer<Message>
+  let reply: UnsafeMutablePointer<Message>
   /// Capabilities exported for the reply just loaded, finished once its send's outcome is known.
   @exclusivity(unchecked) var replyExports: (CapabilityRoute, [PendingExport])? = nil
 
@@ -48,6 +49,17 @@ final class TransportThreadState {
     buffers = try space.allocate(size: bufferSize * UInt64(bufferCount))
     stagingSize = bufferSize
     staging = try space.allocate(size: stagingSize)
+    request = .allocate(capacity: 1)
+    request.initialize(to: Message(label: 0))
+    reply = .allocate(capacity: 1)
+    reply.initialize(to: Message(label: 0))
+  }
+
+  deinit {
+    request.deinitialize(count: 1)
+    request.deallocate()
+    reply.deinitialize(count: 1)
+    reply.deallocate()
   }
 
   static func of(_ thread: L4Thread, _ configuration: L4TransportConfiguration) throws(RPCError) -> TransportThreadState {
@@ -106,15 +118,16 @@ enum L4Marshalling {
   /// Loads `message` into `thread`'s MRs (staging strings, attaching regions in its space).
   /// With `route`, capability items are exported (docs/capabilities.md §2); the exports are
   /// returned so the caller can finish them once the IPC's outcome is known. Without it, a
-  /// capability item fails `.unsupported`.
+  /// capability item fails `.unsupported`. (`inout` only so the words are read in place: see
+  /// `Message.withUnsafeWordsInPlace`.)
   @discardableResult
   static func load(
-    _ message: borrowing Message, into thread: L4Thread, configuration: L4TransportConfiguration,
+    _ message: inout Message, into thread: L4Thread, configuration: L4TransportConfiguration,
     route: CapabilityRoute? = nil
   ) throws(RPCError) -> [PendingExport] {
     let mr = thread.mr
     let u = message.wordCount
-    message.withUnsafeWords { words in
+    message.withUnsafeWordsInPlace { words in
       if u > 0 { (mr + 1).update(from: words.baseAddress!, count: u) }
     }
     let items = message.items

@@ -225,3 +225,37 @@ struct UndeliveredTransferTests {
   }
 }
 }
+
+/// A demux in the shape the emitter generates for targeted servers: handlers take the object.
+struct TargetedCounterDemux: TargetedDemultiplexer {
+  typealias Target = Counter
+  func dispatch(_ request: borrowing Message, reply: inout Message, context: CallContext) throws(RPCError) {
+    throw RPCError(.badID, "needs a target")
+  }
+  func dispatch(_ request: borrowing Message, reply: inout Message, target: Counter, context: CallContext)
+    throws(RPCError)
+  {
+    try reply.append(target.value.withLock { $0 += try! request.word(at: 0); return $0 })
+  }
+}
+
+extension CapabilityLayerTests {
+  @Suite("Targeted generated demux as a class")
+  struct TargetedDemuxTests {
+    @Test func aTargetedDemuxGetsTheObjectTheCapabilityNames() throws {
+      let world = CapWorld()
+      defer { world.stop() }
+      let targeted = CapClass(name: "targeted", targeted: TargetedCounterDemux())
+      let first = Counter("first")
+      let second = Counter("second")
+      try world.bucket.register(first, in: targeted)
+      try world.bucket.register(second, in: targeted)
+      let client = world.task()
+      let firstName = try world.bucket.give(first, to: UInt64(client.number))
+      let secondName = try world.bucket.give(second, to: UInt64(client.number))
+      #expect(try world.call(firstName, in: client, 1, [5]) == [5])
+      #expect(try world.call(secondName, in: client, 1, [7]) == [7])
+      #expect(first.value.withLock { $0 } == 5 && second.value.withLock { $0 } == 7)
+    }
+  }
+}

@@ -38,6 +38,8 @@ final class CallRecord: @unchecked Sendable {
   /// The calling thread's transport key (0: unknown).
   let thread: UInt64
   let token = CallCancellation()
+  /// The client's cancellation handle and the link to `token` (set before the handler runs).
+  var clientLink: (CallCancellation, CallCancellation.Registration)? = nil
   // Guarded by the bucket's lock.
   var deferred = false
   var finished = false

@@ -4,6 +4,7 @@ import Dispatch
 import HurdRPCL4
 import Testing
 
+extension CapabilityLayerTests {
 /// The three-party copy with each participant killed at each step (docs/capabilities.md §2,
 /// failure table): no leaked reference or container, and no capability reaching the wrong task.
 /// C (Alice) copies her capability to D (a third server) in a request; S serves the object.
@@ -73,11 +74,13 @@ struct CopyProtocolFailureTests {
     }
   }
 }
+}
 
 extension CapabilitySystem.TransferStep: CustomTestStringConvertible {
   public var testDescription: String { "\(self)" }
 }
 
+extension CapabilityLayerTests {
 @Suite("Capability copy protocol: malicious participants")
 struct MaliciousTransferTests {
   @Test func aContainerIsAcceptedOnlyByItsTargetFromItsCreatorAndOnlyOnce() throws {
@@ -122,6 +125,7 @@ struct MaliciousTransferTests {
     system.taskDied(2)
     #expect(bucket.openContainers == 1)
   }
+}
 }
 
 /// A demux with no routines (for bucket-level tests).

@@ -8,6 +8,7 @@ import Testing
   import Glibc
 #endif
 
+extension CapabilityLayerTests {
 /// Per-client limits and bounded work (docs/capabilities.md §6).
 @Suite("Capability DoS discipline")
 struct DenialOfServiceTests {
@@ -72,7 +73,9 @@ struct DenialOfServiceTests {
     #expect(world.log.all.isEmpty)
   }
 }
+}
 
+extension CapabilityLayerTests {
 @Suite("Capability DoS discipline: one call per client thread")
 struct PerThreadLimitTests {
   /// One-way requests do not wait for their handler, so without the per-thread rule one thread
@@ -97,4 +100,5 @@ struct PerThreadLimitTests {
     #expect(world.log.all.filter { $0 == "counter:1" }.count == 1)  // only the other thread's add ran
     #expect(world.bucket.callsInFlight == 0)
   }
+}
 }

@@ -8,6 +8,7 @@ import Testing
   import Glibc
 #endif
 
+extension CapabilityLayerTests {
 /// Inhibition, deferred replies, cancellation (docs/capabilities.md §4).
 @Suite("Capability lifecycle: inhibition, deferred replies, cancellation")
 struct LifecycleTests {
@@ -160,4 +161,40 @@ struct LifecycleTests {
     while world.bucket.callsInFlight > 0 { usleep(1000) }
     #expect(world.log.all.isEmpty)
   }
+}
+}
+
+extension CapabilityLayerTests {
+@Suite("Capability lifecycle: deferred replies and cancellation")
+struct DeferredCancellationTests {
+  @Test func aDeferredCallSeesItsClientCancelAfterTheHandlerReturned() throws {
+    let world = CapWorld()
+    defer { world.stop() }
+    let (client, _, name) = try world.holder()
+    let (handle, options) = cancellable()
+    let call = Background { [options] in
+      caught { () throws(RPCError) in try world.call(name, in: client, CounterDemux.deferred, options: options) }
+    }
+    world.log.started.wait()
+    let deferred = try #require(world.log.deferredReplies.withLock { $0.first })
+    #expect(!deferred.isCancelled)
+    handle.cancel()
+    #expect(call.wait()?.code == .aborted)
+    #expect(deferred.isCancelled)
+    _ = try deferred.fail(.ECANCELED)  // nobody waits any more: dropped, and the call ends
+    #expect(world.bucket.callsInFlight == 0)
+  }
+
+  @Test func objectsOfAShutDownServerStayRevoked() throws {
+    let world = CapWorld()
+    defer { world.stop() }
+    let (client, counter, name) = try world.holder()
+    #expect(try world.call(name, in: client, CounterDemux.add, [1]) == [1])
+    world.bucket.shutdown()
+    #expect(counter.isRevoked)
+    var error: CapError? = nil
+    do { try world.bucket.register(counter, in: world.counters) } catch let thrown { error = thrown }
+    #expect(error == .objectRevoked)
+  }
+}
 }

@@ -4,6 +4,7 @@ import Dispatch
 import HurdRPCL4
 import Testing
 
+extension CapabilityLayerTests {
 /// Dead-name and no-senders notifications, and the bounded coalescing queue (docs/capabilities.md §5).
 @Suite("Capability notifications")
 struct NotificationTests {
@@ -74,4 +75,5 @@ struct NotificationTests {
     queue.post(.server(code: 1, word: 2))
     #expect(waiter.wait().entries == [.init(event: .server(code: 1, word: 2), count: 1)])
   }
+}
 }

@@ -4,6 +4,7 @@ import Dispatch
 import HurdRPCL4
 import Testing
 
+extension CapabilityLayerTests {
 /// Server object model: ids per client namespace, checks before any handler, revocation,
 /// caller identity (docs/capabilities.md §1, §3).
 @Suite("Capability object model")
@@ -110,4 +111,5 @@ struct ObjectModelTests {
     #expect(world.rawCall(id.rawValue, from: client)?.code == .returnCode(.capDied))
     #expect(world.log.all.isEmpty)
   }
+}
 }

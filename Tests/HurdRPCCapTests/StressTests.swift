@@ -16,6 +16,7 @@ struct SeededGenerator: RandomNumberGenerator, Sendable {
   }
 }
 
+extension CapabilityLayerTests {
 /// Many clients creating, copying, revoking, calling and dropping capabilities at once. At the
 /// end every object has no reference left, nothing is in flight, and every notification was
 /// delivered exactly once (docs/capabilities.md).
@@ -118,4 +119,5 @@ struct StressTests {
       #expect(Set(deadNames.entries.map(\.event.description)).count == deadNames.entries.count)
     }
   }
+}
 }

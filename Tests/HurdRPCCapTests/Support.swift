@@ -2,10 +2,16 @@ import Dispatch
 import HurdCap
 @_spi(Transport) import HurdRPC
 import HurdRPCL4
+import Testing
 
 #if canImport(Glibc)
   import Glibc
 #endif
+
+/// Every suite of this target, one at a time: the tests block their thread (waiting for servers,
+/// handlers, inhibition), and Swift Testing runs synchronous tests on the small cooperative pool,
+/// so running them in parallel would starve the other targets' async tests.
+@Suite(.serialized) struct CapabilityLayerTests {}
 
 /// A value behind a pthread mutex (TSan-visible), for test bookkeeping.
 final class Locked<Value>: @unchecked Sendable {

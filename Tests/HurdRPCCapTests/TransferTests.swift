@@ -4,6 +4,7 @@ import Dispatch
 import HurdRPCL4
 import Testing
 
+extension CapabilityLayerTests {
 /// Capabilities inside messages over the L4 transport: dispositions and the copy protocol
 /// (docs/capabilities.md §2).
 @Suite("Capability transfer over L4")
@@ -133,6 +134,7 @@ struct TransferTests {
     #expect(world.system.space(for: world.serverTask).names.isEmpty)
   }
 }
+}
 
 /// Today's generated code: a plain `Demultiplexer` whose routine takes a port and returns it
 /// (`routine echo_port(server; given: copy-send; out back: move-send)`), over L4 with a
@@ -147,6 +149,7 @@ struct PortEchoDemux: Demultiplexer {
   }
 }
 
+extension CapabilityLayerTests {
 @Suite("Port arguments through a plain demux over L4")
 struct PlainDemuxPortTests {
   @Test func portArgumentsRoundTripThroughAPlainDemultiplexerOverL4() throws {
@@ -180,7 +183,9 @@ struct PlainDemuxPortTests {
     #expect(try world.call(name, in: client, CounterDemux.add, [3]) == [3])
   }
 }
+}
 
+extension CapabilityLayerTests {
 @Suite("Capability transfer: undelivered messages")
 struct UndeliveredTransferTests {
   @Test func aMoveThatIsNotDeliveredGivesTheRightBack() throws {
@@ -217,5 +222,40 @@ struct UndeliveredTransferTests {
     #expect(world.system.space(for: UInt64(alice.number)).userReferences(of: name) == 1)
     #expect(counter.referenceCount == 1)
     #expect(world.bucket.openContainers == 0)
+  }
+}
+}
+
+/// A demux in the shape the emitter generates for targeted servers: handlers take the object.
+struct TargetedCounterDemux: TargetedDemultiplexer {
+  typealias Target = Counter
+  func dispatch(_ request: borrowing Message, reply: inout Message, context: CallContext) throws(RPCError) {
+    throw RPCError(.badID, "needs a target")
+  }
+  func dispatch(_ request: borrowing Message, reply: inout Message, target: Counter, context: CallContext)
+    throws(RPCError)
+  {
+    try reply.append(target.value.withLock { $0 += try! request.word(at: 0); return $0 })
+  }
+}
+
+extension CapabilityLayerTests {
+  @Suite("Targeted generated demux as a class")
+  struct TargetedDemuxTests {
+    @Test func aTargetedDemuxGetsTheObjectTheCapabilityNames() throws {
+      let world = CapWorld()
+      defer { world.stop() }
+      let targeted = CapClass(name: "targeted", targeted: TargetedCounterDemux())
+      let first = Counter("first")
+      let second = Counter("second")
+      try world.bucket.register(first, in: targeted)
+      try world.bucket.register(second, in: targeted)
+      let client = world.task()
+      let firstName = try world.bucket.give(first, to: UInt64(client.number))
+      let secondName = try world.bucket.give(second, to: UInt64(client.number))
+      #expect(try world.call(firstName, in: client, 1, [5]) == [5])
+      #expect(try world.call(secondName, in: client, 1, [7]) == [7])
+      #expect(first.value.withLock { $0 } == 5 && second.value.withLock { $0 } == 7)
+    }
   }
 }

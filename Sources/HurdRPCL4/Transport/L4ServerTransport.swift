@@ -1,3 +1,4 @@
+import Dispatch
 @_spi(Transport) import HurdRPC
 import Synchronization
 
@@ -29,6 +30,8 @@ public final class L4ServerTransport: ServerTransport {
   public let capabilities: (any CapabilityCarrier)?
   private let endpointThread: L4Thread
   private let state = Locked<State>(State())
+  /// Signalled when a worker lists itself idle (a wake-up hint for a manager waiting for one).
+  private let workerIdled = DispatchSemaphore(value: 0)
 
   private struct State {
     var started = false
@@ -195,6 +198,7 @@ public final class L4ServerTransport: ServerTransport {
       state.withLock { state in
         if !state.idle.contains(where: { $0 === thread }) { state.idle.append(thread) }
       }
+      workerIdled.signal()
       let received: L4IPCResult
       do throws(L4ErrorCode) {
         received = try context.wait()
@@ -218,6 +222,19 @@ public final class L4ServerTransport: ServerTransport {
 
   private static func hasReplyExports(_ thread: L4Thread, _ configuration: L4TransportConfiguration) -> Bool {
     (try? TransportThreadState.of(thread, configuration))?.replyExports != nil
+  }
+
+  /// An idle worker to hand a request to. Without a capability system, nil at once if none is
+  /// idle (the manager serves the request itself). With one, the manager waits for a worker
+  /// instead: a handler that blocks must never stop the manager from receiving, or one client's
+  /// slow calls would delay every other client (docs/capabilities.md §6).
+  private func idleWorker(_ manager: L4Thread) -> L4Thread? {
+    while true {
+      let (worker, poolExists) = state.withLock { ($0.idle.popLast(), !$0.workers.isEmpty) }
+      if let worker { return worker }
+      guard capabilities != nil, poolExists, !kernel.isStopRequested(manager) else { return nil }
+      _ = workerIdled.wait(timeout: .now() + .milliseconds(1))
+    }
   }
 
   /// Completes the copy protocol for the capabilities the last reply carried.
@@ -246,9 +263,7 @@ public final class L4ServerTransport: ServerTransport {
           continue
         }
       }
-      if received.tag.typedWords == 0, !received.tag.isPropagated,
-        let worker = state.withLock({ $0.idle.popLast() })
-      {
+      if received.tag.typedWords == 0, !received.tag.isPropagated, let worker = idleWorker(context.thread) {
         // Hand the request on; the worker replies to the client directly.
         let tag = context.mr.tag
         context.virtualSender = received.from

@@ -14,6 +14,9 @@ public struct GenerationRequest: Sendable {
   public var includePaths: [String]
   public var client: Bool
   public var server: Bool
+  /// Where the declarations both sides use go (`EmitterOptions.SharedDeclarations`); anything
+  /// but `.included` also changes the output names (`<stem>.shared.hurdidl.swift`, …).
+  public var shared: EmitterOptions.SharedDeclarations = .included
   public var accessLevel: EmitterOptions.AccessLevel
   public var naming: NamingStyle
   /// Where outputs go, named by ``OutputNaming``.
@@ -88,8 +91,10 @@ public enum Generator {
   ) -> GenerationResult {
     let displayPaths = request.inputs.map { displayPath(of: $0.mainFile, includePaths: request.includePaths) }
     let namingPaths = namingPaths(displayPaths: displayPaths, mainFiles: request.inputs.map(\.mainFile))
-    let fileNames = OutputNaming.fileNames(forInputs: namingPaths)
-    let collisions = OutputNaming.collisions(forInputs: namingPaths)
+    let stems = OutputNaming.stems(forInputs: namingPaths)
+    let naming = EmitterOptions(client: request.client, server: request.server, shared: request.shared, sourcePath: "")
+    let fileNames = stems.map { naming.fileName(stem: $0) }
+    let collisions = OutputNaming.collisions(forInputs: namingPaths, names: fileNames)
     let colliding = Set(collisions.map(\.input))
     var result = GenerationResult(
       inputs: [], outputs: [],
@@ -103,7 +108,8 @@ public enum Generator {
       guard let interface = checked.interface else { continue }
       let display = displayPaths[index]
       var options = EmitterOptions(
-        client: request.client, server: request.server, accessLevel: request.accessLevel, naming: request.naming,
+        client: request.client, server: request.server, shared: request.shared, accessLevel: request.accessLevel,
+        naming: request.naming,
         sourcePath: display,
         bufferPaths: EmitterOptions.bufferPaths(
           checked.sourceMap, mainFile: checked.mainFile, mainDisplayPath: display,

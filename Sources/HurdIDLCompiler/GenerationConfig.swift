@@ -205,15 +205,18 @@ extension GenerationConfig {
 public struct GenerationFlags: Sendable, Hashable {
   public var client: Bool
   public var server: Bool
+  /// The command line only (a build plugin's outputs are one self-contained file per `.defs`).
+  public var shared: EmitterOptions.SharedDeclarations
   public var accessLevel: EmitterOptions.AccessLevel?
   public var naming: NamingStyle?
 
   public init(
-    client: Bool = false, server: Bool = false, accessLevel: EmitterOptions.AccessLevel? = nil,
-    naming: NamingStyle? = nil
+    client: Bool = false, server: Bool = false, shared: EmitterOptions.SharedDeclarations = .included,
+    accessLevel: EmitterOptions.AccessLevel? = nil, naming: NamingStyle? = nil
   ) {
     self.client = client
     self.server = server
+    self.shared = shared
     self.accessLevel = accessLevel
     self.naming = naming
   }
@@ -247,5 +250,6 @@ extension GenerationRequest {
       accessLevel: flags.accessLevel ?? config.accessLevel ?? .internal,
       naming: flags.naming ?? config.naming ?? .swift,
       outputDirectory: outputDirectory, outputFile: outputFile)
+    shared = flags.shared
   }
 }

@@ -13,19 +13,28 @@ public enum OutputNaming {
   /// The output file name of each input, in input order. `inputs` are display paths (relative to
   /// an include root or a target folder), with `/` separators.
   public static func fileNames(forInputs inputs: [String]) -> [String] {
+    stems(forInputs: inputs).map { $0 + suffix }
+  }
+
+  /// The output stem of each input, in input order: its file name without `.defs`, or its
+  /// folder-qualified path (`a_hello`) when another input shares that stem.
+  public static func stems(forInputs inputs: [String]) -> [String] {
     let stems = inputs.map { stem(of: lastComponent(of: $0)) }
     return zip(inputs, stems).map { input, stem in
-      stems.filter { $0 == stem }.count > 1 ? qualifiedName(of: input) : stem + suffix
+      stems.filter { $0 == stem }.count > 1 ? qualifiedStem(of: input) : stem
     }
   }
 
   /// Pairs of inputs whose names still meet after folder qualification (`a_b/c.defs` and
   /// `a/b_c.defs` both give `a_b_c.hurdidl.swift`): each pair is the later input, the earlier one
-  /// and the name they share. Such outputs must be an error, never an overwrite.
-  public static func collisions(forInputs inputs: [String]) -> [(input: String, earlier: String, fileName: String)] {
+  /// and the name they share. Such outputs must be an error, never an overwrite. `names` are the
+  /// inputs' output names (by default ``fileNames(forInputs:)``).
+  public static func collisions(
+    forInputs inputs: [String], names: [String]? = nil
+  ) -> [(input: String, earlier: String, fileName: String)] {
     var firstOwner: [String: String] = [:]
     var result: [(input: String, earlier: String, fileName: String)] = []
-    for (input, name) in zip(inputs, fileNames(forInputs: inputs)) {
+    for (input, name) in zip(inputs, names ?? fileNames(forInputs: inputs)) {
       if let earlier = firstOwner[name] {
         result.append((input, earlier, name))
       } else {
@@ -35,11 +44,11 @@ public enum OutputNaming {
     return result
   }
 
-  /// `a/b/hello.defs` → `a_b_hello.hurdidl.swift`.
-  static func qualifiedName(of input: String) -> String {
+  /// `a/b/hello.defs` → `a_b_hello`.
+  static func qualifiedStem(of input: String) -> String {
     let parts = input.split(separator: "/").map(String.init)
     let last = parts.last.map(stem(of:)) ?? ""
-    return (parts.dropLast() + [last]).joined(separator: "_") + suffix
+    return (parts.dropLast() + [last]).joined(separator: "_")
   }
 
   static func stem(of fileName: String) -> String {

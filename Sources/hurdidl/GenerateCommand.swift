@@ -8,6 +8,7 @@ import HurdIDLSource
 
 extension EmitterOptions.AccessLevel: ExpressibleByArgument {}
 extension NamingStyle: ExpressibleByArgument {}
+extension EmitterOptions.SharedDeclarations: ExpressibleByArgument {}
 
 /// `hurdidl generate`: `.defs` → Swift client stubs and server demux tables for the native L4
 /// wire (docs/swift-mapping.md). The decisions (settings, output names, what changed) are made by
@@ -38,6 +39,14 @@ struct GenerateCommand: ConsoleCommand {
   @Flag(help: "Generate the server side.")
   var server = false
 
+  @Option(
+    help: """
+      Where the declarations both sides use go: included (default: self-contained <stem>.hurdidl.swift), \
+      only (<stem>.shared.hurdidl.swift) or omitted (<stem>.client.hurdidl.swift, …): client and \
+      server in separate files of one module.
+      """)
+  var shared: EmitterOptions.SharedDeclarations = .included
+
   @Option(help: "Access level of the generated declarations: internal (default), package or public.")
   var accessLevel: EmitterOptions.AccessLevel?
 
@@ -66,7 +75,7 @@ struct GenerateCommand: ConsoleCommand {
     var request = GenerationRequest(
       inputs: driver.runFrontEnd(reporting: false, preprocessorOptions: preprocessorOptions, console: &console),
       includePaths: preprocessorOptions.includePaths,
-      flags: GenerationFlags(client: client, server: server, accessLevel: accessLevel, naming: naming),
+      flags: GenerationFlags(client: client, server: server, shared: shared, accessLevel: accessLevel, naming: naming),
       config: settings, outputDirectory: outputDirectory ?? "", outputFile: outputFile)
     if input.cCheck || input.cStructs {
       let cOptions = input.cCheckOptions

@@ -28,7 +28,7 @@ public struct HurdIDLCommand: ParsableCommand {
 enum CompilerStyleArguments {
   static let joinable = ["-D", "-U", "-I"]
   /// Options whose next argument is a value that must be left alone.
-  static let takesValue: Set<String> = ["-D", "-U", "-I", "-imacros", "--cpp", "--target", "--diagnostics-format", "--format", "--output-dir", "--output", "--config", "--access-level", "--naming"]
+  static let takesValue: Set<String> = ["-D", "-U", "-I", "-imacros", "--cpp", "--target", "--diagnostics-format", "--format", "--output-dir", "--output", "--config", "--shared", "--access-level", "--naming"]
 
   static func normalize(_ arguments: [String]) -> [String] {
     var result: [String] = []

@@ -42,6 +42,21 @@ import Testing
     #expect(headers == [true, true])
   }
 
+  @Test func splitFilesAreNamedAfterWhatTheyHold() {
+    let files = ["src/a/hello.defs": Self.defs, "src/b/hello.defs": Self.defs, "src/other.defs": Self.defs]
+    var shared = request(files, inputs: ["src/a/hello.defs", "src/b/hello.defs", "src/other.defs"], includePaths: ["src"])
+    shared.shared = .only
+    #expect(
+      Generator.plan(shared) { _ in nil }.outputs.map(\.path)
+        == ["out/a_hello.shared.hurdidl.swift", "out/b_hello.shared.hurdidl.swift", "out/other.shared.hurdidl.swift"])
+    var client = shared
+    client.shared = .omitted
+    client.server = false
+    let outputs = Generator.plan(client) { _ in nil }.outputs
+    #expect(outputs.map(\.path) == ["out/a_hello.client.hurdidl.swift", "out/b_hello.client.hurdidl.swift", "out/other.client.hurdidl.swift"])
+    #expect(outputs.first?.contents.contains("enum Hello {") == false)
+  }
+
   @Test func unchangedOutputsNeedNoWrite() throws {
     let first = Generator.plan(request(["hello.defs": Self.defs], inputs: ["hello.defs"])) { _ in nil }
     let output = try #require(first.outputs.first)

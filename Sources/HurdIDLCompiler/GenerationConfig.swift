@@ -23,6 +23,9 @@ public struct GenerationConfig: Sendable, Hashable {
     /// Lets editors find the schema; ignored otherwise.
     case schema = "$schema"
     case sides, includePaths, defines, accessLevel, naming
+    /// The C import (docs/c-import.md): `--c-check`, `--c-structs`, `--c-include`, `--c-define`,
+    /// `--c-target`, `--c-prelude`.
+    case cCheck, cStructs, cIncludePaths, cDefines, cTarget, cPrelude
   }
 
   /// `nil`: both sides.
@@ -33,6 +36,15 @@ public struct GenerationConfig: Sendable, Hashable {
   public var defines: [String]
   public var accessLevel: EmitterOptions.AccessLevel?
   public var naming: NamingStyle?
+  /// The C import (docs/c-import.md): check every type against the C headers, and map C structs
+  /// to Swift structs; C header folders (relative to the file unless absolute), C macros, the C
+  /// target, and headers included before the imported ones.
+  public var cCheck = false
+  public var cStructs = false
+  public var cIncludePaths: [String] = []
+  public var cDefines: [String] = []
+  public var cTarget: String?
+  public var cPrelude: [String] = []
 
   public init(
     sides: [Side]? = nil, includePaths: [String] = [], defines: [String] = [],
@@ -47,8 +59,17 @@ public struct GenerationConfig: Sendable, Hashable {
 
   /// The include paths resolved against the folder holding the config file at `path`.
   public func resolvedIncludePaths(configPath path: String) -> [String] {
+    Self.resolve(includePaths, configPath: path)
+  }
+
+  /// The C include paths resolved against the folder holding the config file at `path`.
+  public func resolvedCIncludePaths(configPath path: String) -> [String] {
+    Self.resolve(cIncludePaths, configPath: path)
+  }
+
+  private static func resolve(_ paths: [String], configPath path: String) -> [String] {
     let folder = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-    return includePaths.map { include in
+    return paths.map { include in
       if include.hasPrefix("/") { return include }
       return folder.isEmpty ? include : folder + "/" + include
     }
@@ -146,6 +167,12 @@ extension GenerationConfig {
       if let naming = try container.decodeIfPresent(String.self, forKey: .naming) {
         config.naming = try Self.value(naming, for: .naming)
       }
+      config.cCheck = try container.decodeIfPresent(Bool.self, forKey: .cCheck) ?? false
+      config.cStructs = try container.decodeIfPresent(Bool.self, forKey: .cStructs) ?? false
+      config.cIncludePaths = try container.decodeIfPresent([String].self, forKey: .cIncludePaths) ?? []
+      config.cDefines = try container.decodeIfPresent([String].self, forKey: .cDefines) ?? []
+      config.cTarget = try container.decodeIfPresent(String.self, forKey: .cTarget)
+      config.cPrelude = try container.decodeIfPresent([String].self, forKey: .cPrelude) ?? []
     }
 
     static func value<Value: RawRepresentable<String>>(_ text: String, for key: Key) throws -> Value {
@@ -168,6 +195,11 @@ extension GenerationConfig {
       "one of \(EmitterOptions.AccessLevel.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))"
     case .naming: "one of \(NamingStyle.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))"
     case .schema: "a string"
+    case .cCheck, .cStructs: "true or false"
+    case .cIncludePaths: "an array of folder paths"
+    case .cDefines: "an array of \"NAME\" or \"NAME=VALUE\" strings"
+    case .cTarget: "a string (x86_64, i386 or a clang target triple)"
+    case .cPrelude: "an array of header names (\"<mach/message.h>\")"
     case nil: "a known key"
     }
   }

@@ -77,10 +77,9 @@ struct GenerateCommand: ConsoleCommand {
       includePaths: preprocessorOptions.includePaths,
       flags: GenerationFlags(client: client, server: server, shared: shared, accessLevel: accessLevel, naming: naming),
       config: settings, outputDirectory: outputDirectory ?? "", outputFile: outputFile)
-    if input.cCheck || input.cStructs {
-      let cOptions = input.cCheckOptions
+    if let cOptions = input.cCheckOptions(config: settings, configPath: config) {
       request.cStage = { CCheck.runKeepingTypes($0, options: cOptions) }
-      request.mapsCStructs = input.cStructs
+      request.mapsCStructs = input.cStructs || settings.cStructs
     }
     let result = Generator.plan(request) { path in
       FileManager.default.contents(atPath: path).map { [UInt8]($0) }

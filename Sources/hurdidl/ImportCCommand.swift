@@ -19,7 +19,7 @@ struct ImportCCommand: ConsoleCommand {
   @OptionGroup var cHeaders: CHeaderOptions
 
   func execute(console: inout Console, arguments: [String] = CommandLine.arguments) -> Bool {
-    let spelled = header.hasPrefix("<") ? header : "\"\(header)\""
+    let spelled = CHeaderOptions.spelledHeader(header)
     let request = CImportRequest(headers: [spelled], typeNames: types, options: cHeaders.importOptions)
     let result: CImportResult
     do {
@@ -40,7 +40,7 @@ struct ImportCCommand: ConsoleCommand {
       let reason = result.notFound.contains(name) ? "is not a C type declared by \(header)" : "has no .defs form"
       console.standardError += "hurdidl: error: '\(name)' \(reason)\n"
     }
-    console.standardOutput += "/* .defs declarations of C types in \(header) for \(cHeaders.target), by hurdidl import-c */\n\n"
+    console.standardOutput += "/* .defs declarations of C types in \(header) for \(cHeaders.importOptions.target), by hurdidl import-c */\n\n"
     console.standardOutput += declarations.text
     return result.hasErrors || !declarations.unsupported.isEmpty
   }

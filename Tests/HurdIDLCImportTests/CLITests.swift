@@ -82,6 +82,35 @@ import Testing
     #expect(!arrays.contains("struct RegionInfoT") && !arrays.contains("cSize"))
   }
 
+  /// The config's C keys (docs/config.md) turn the C import on and locate the headers.
+  @Test func configCKeysDriveGenerate() throws {
+    let folder = try scratchFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let roundTrip = TestPaths.testsDirectory + "/../HurdIDLCStructRoundTripTests"
+    let headers = folder.appendingPathComponent("include")
+    try FileManager.default.createDirectory(at: headers, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(atPath: roundTrip + "/cstructs.h", toPath: headers.appendingPathComponent("cstructs.h").path)
+    try FileManager.default.copyItem(atPath: roundTrip + "/cstructs.defs", toPath: folder.appendingPathComponent("cstructs.defs").path)
+    let config = folder.appendingPathComponent("hurdidl.json").path
+    // cTarget i386 fails here (no i386 C library headers: <stdint.h> has errors); --c-target on the
+    // command line wins over it.
+    try #"{"cStructs": true, "cIncludePaths": ["include"], "cTarget": "i386", "cDefines": ["UNUSED=1"], "cPrelude": ["<stdint.h>"]}"#
+      .write(toFile: config, atomically: true, encoding: .utf8)
+    let output = folder.appendingPathComponent("out")
+    let input = folder.appendingPathComponent("cstructs.defs").path
+    let i386 = try run(GenerateCommand.self, ["generate", "--config", config, "--output-dir", output.path, input])
+    #expect(i386.failed && i386.console.standardError.contains("[c-header-error]"))
+    let result = try run(
+      GenerateCommand.self, ["generate", "--config", config, "--c-target", "x86_64", "--output-dir", output.path, input])
+    #expect(!result.failed, "\(result.console.standardError)")
+    let written = try String(contentsOf: output.appendingPathComponent("cstructs.hurdidl.swift"), encoding: .utf8)
+    #expect(written == (try String(contentsOfFile: roundTrip + "/cstructs.hurdidl.swift", encoding: .utf8)))
+    // A misspelt C key is an error located in the file.
+    try #"{"cStruct": true}"#.write(toFile: config, atomically: true, encoding: .utf8)
+    let misspelt = try run(GenerateCommand.self, ["generate", "--config", config, "--output-dir", output.path, input])
+    #expect(misspelt.failed && misspelt.console.standardError.contains("unknown key 'cStruct'"))
+  }
+
   @Test func importCReportsWhatItCannotDeclare() throws {
     let result = try run(ImportCCommand.self, ["import-c", "target.h", "--c-include", TestPaths.inputs, "--type", "nope_t", "wide_t"])
     #expect(result.failed)

@@ -427,7 +427,20 @@ struct CstructsDemux<Server: CstructsServer>: HurdRPC.TargetedDemultiplexer {
     reply: inout HurdRPC.Message,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    try route(request, reply: &reply, target: nil, context: context)
+    switch try routine(of: request) {
+    case .regionInfo:
+      let address = try Cstructs.Wire.decodeRegionInfoRequest(request)
+      try regionInfo(address: address, reply: &reply, target: target(for: context), context: context)
+    case .updateRegion:
+      let (info, stamp) = try Cstructs.Wire.decodeUpdateRegionRequest(request)
+      try updateRegion(info: info, stamp: stamp, reply: &reply, target: target(for: context), context: context)
+    case .recordStamp:
+      let stamp = try Cstructs.Wire.decodeRecordStampRequest(request)
+      try recordStamp(stamp: stamp, reply: &reply, target: target(for: context), context: context)
+    case .wrap:
+      let outer = try Cstructs.Wire.decodeWrapRequest(request)
+      try wrap(outer: outer, reply: &reply, target: target(for: context), context: context)
+    }
   }
 
   /// The same for a request whose target object is already known (the capability layer looked it
@@ -438,50 +451,53 @@ struct CstructsDemux<Server: CstructsServer>: HurdRPC.TargetedDemultiplexer {
     target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    try route(request, reply: &reply, target: target, context: context)
+    switch try routine(of: request) {
+    case .regionInfo:
+      let address = try Cstructs.Wire.decodeRegionInfoRequest(request)
+      try regionInfo(address: address, reply: &reply, target: target, context: context)
+    case .updateRegion:
+      let (info, stamp) = try Cstructs.Wire.decodeUpdateRegionRequest(request)
+      try updateRegion(info: info, stamp: stamp, reply: &reply, target: target, context: context)
+    case .recordStamp:
+      let stamp = try Cstructs.Wire.decodeRecordStampRequest(request)
+      try recordStamp(stamp: stamp, reply: &reply, target: target, context: context)
+    case .wrap:
+      let outer = try Cstructs.Wire.decodeWrapRequest(request)
+      try wrap(outer: outer, reply: &reply, target: target, context: context)
+    }
   }
 
-  /// Routine lookup by `id - base`; `target` nil: resolved per routine after validation.
-  private func route(
-    _ request: borrowing HurdRPC.Message,
-    reply: inout HurdRPC.Message,
-    target: Server.Target?,
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.RPCError) {
+  /// The routine of slot `id - base`; `.badID` for an id outside the table, a `skip` hole or a routine not generated.
+  private func routine(
+    of request: borrowing HurdRPC.Message
+  ) throws(HurdRPC.RPCError) -> Cstructs.Routine {
     let slot = request.label &- Cstructs.base
     guard slot < Swift.UInt64(Cstructs.routineTable.count),
       let routine = Cstructs.routineTable[Swift.Int(slot)]
     else {
       throw HurdRPC.RPCError(.badID, "no routine with id \(request.label) in subsystem cstructs")
     }
-    switch routine {
-    case .regionInfo:
-      try regionInfo(request, reply: &reply, target: target, context: context)
-    case .updateRegion:
-      try updateRegion(request, reply: &reply, target: target, context: context)
-    case .recordStamp:
-      try recordStamp(request, reply: &reply, target: target, context: context)
-    case .wrap:
-      try wrap(request, reply: &reply, target: target, context: context)
+    return routine
+  }
+
+  /// `server.target(for:)`, its thrown code as the reply's return code.
+  private func target(for context: HurdRPC.CallContext) throws(HurdRPC.RPCError) -> Server.Target {
+    do {
+      return try server.target(for: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
     }
   }
 
   /// `region_info` — request 5100, reply 5200 (cstructs.defs:17).
   private func regionInfo(
-    _ request: borrowing HurdRPC.Message,
+    address: Swift.Int64,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let address = try Cstructs.Wire.decodeRegionInfoRequest(request)
     let results: Cstructs.RegionInfoT
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.regionInfo(target, address: address, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -491,20 +507,14 @@ struct CstructsDemux<Server: CstructsServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `update_region` — request 5101, reply 5201 (cstructs.defs:22).
   private func updateRegion(
-    _ request: borrowing HurdRPC.Message,
+    info: Cstructs.RegionInfoT,
+    stamp: Cstructs.StampT,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (info, stamp) = try Cstructs.Wire.decodeUpdateRegionRequest(request)
     let results: Cstructs.UpdateRegionReply
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.updateRegion(target, info: info, stamp: stamp, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -514,19 +524,12 @@ struct CstructsDemux<Server: CstructsServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `record_stamp` — request 5102, one-way (cstructs.defs:28).
   private func recordStamp(
-    _ request: borrowing HurdRPC.Message,
+    stamp: Cstructs.StampT,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let stamp = try Cstructs.Wire.decodeRecordStampRequest(request)
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       try server.recordStamp(target, stamp: stamp, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -535,20 +538,13 @@ struct CstructsDemux<Server: CstructsServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `wrap` — request 5103, reply 5203 (cstructs.defs:32).
   private func wrap(
-    _ request: borrowing HurdRPC.Message,
+    outer: Swift.InlineArray<2, Swift.Int64>,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let outer = try Cstructs.Wire.decodeWrapRequest(request)
     let results: Swift.InlineArray<2, Swift.Int64>
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.wrap(target, outer: outer, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))

@@ -22,7 +22,7 @@ struct PrintService: LprServer {
       throw .EIO
     }
     let firstLine = String(decoding: text, as: UTF8.self).prefix { $0 != "\n" }
-    print("printer: printing \"\(firstLine)\" (read through its own copy of the capability)")
+    print("lpr: printing \"\(firstLine)\" (read through its own copy of the capability)")
     printer.queue.withLock { $0.append(file) }
   }
 }

@@ -47,7 +47,7 @@ let directory = try alice.client(for: root, FSClient.init(transport:))
 do {
   _ = try directory.dirLookup(fileName: "secret")
 } catch {
-  print("alice: dir_lookup(\"secret\") refused: \(error.code == .returnCode(.EACCES) ? "EACCES" : "\(error)")")
+  print("alice: dir_lookup(\"secret\") refused: \(reason(error))")
 }
 let notes = try directory.dirLookup(fileName: "notes.txt")
 print("alice: dir_lookup(\"notes.txt\") -> a capability to the file")
@@ -79,7 +79,7 @@ slowRead.cancel()
 let outcome = await slowRead.result
 fileSystem.readerLeft.wait()  // so the server's line prints first
 if case .failure(let error as RPCError) = outcome {
-  print("alice: the read ended with \(error.code) (the server had received it; \"cancelled\" if it had not)")
+  print("alice: the read ended: \(reason(error)) (the server had received it; \"cancelled\" if it had not)")
 }
 
 // MARK: 5. Inhibition: the server reorganises the file; a call on it waits, then proceeds.
@@ -88,15 +88,28 @@ fileServer.bucket.inhibit(.object(notesFile))
 print("fs: inhibits notes.txt while it reorganises its blocks")
 let waitingRead = Task.detached { try await file.ioRead(offset: 0, amount: 4) }
 while fileServer.bucket.callsInFlight == 0 { try await Task.sleep(for: .milliseconds(1)) }
-print("fs: alice's io_read is waiting on notes.txt; reorganised, resuming")
+print("fs: \(fileServer.bucket.callsInFlight) call waits on notes.txt; reorganised, resuming")
 fileServer.bucket.resume(.object(notesFile))
 print("alice: io_read after the wait -> \"\(String(decoding: try await waitingRead.value, as: UTF8.self))\"")
 
-// MARK: 6. The file server shuts down: every holder gets a dead-name notification.
-print("\n6. shutdown")
+// MARK: 6. Revocation: every capability to the pipe dies at once.
+print("\n6. revocation")
+fileServer.bucket.revoke(fileServer.object(named: pipeName, by: alice)!)
+print("fs: revokes the pipe")
+do {
+  _ = try pipe.ioRead(offset: 0, amount: 1)
+} catch {
+  print("alice: io_read on the pipe fails: \(reason(error))")
+}
+for name in alice.pollDeadNames() where name == pipeName {
+  print("alice: dead-name notification: pipe")
+}
+
+// MARK: 7. The file server shuts down: every holder gets a dead-name notification.
+print("\n7. shutdown")
 fileServer.shutdown()
 print("fs: shut down")
-let aliceNames = [fsys: "the fsys control port", root: "the root directory", notes: "notes.txt", pipeName: "pipe"]
+let aliceNames = [fsys: "the fsys control port", root: "the root directory", notes: "notes.txt"]
 for name in alice.pollDeadNames() {
   print("alice: dead-name notification: \(aliceNames[name] ?? "\(name)")")
 }
@@ -106,8 +119,17 @@ for name in spooler.task.pollDeadNames() where printer.queue.withLock({ $0.conta
 do {
   _ = try file.ioRead(offset: 0, amount: 4)
 } catch {
-  print("alice: io_read on notes.txt now fails: \(error.code) (nobody serves it any more)")
+  print("alice: io_read on notes.txt fails: \(reason(error)) (nobody serves it any more)")
 }
 authServer.shutdown()
 spooler.shutdown()
 print("done")
+
+/// How an error reads in the story.
+func reason(_ error: RPCError) -> String {
+  switch error.code {
+  case .returnCode(.EACCES): "EACCES"
+  case .returnCode(.capDied): "the capability died"
+  default: "\(error.code)"
+  }
+}

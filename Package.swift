@@ -87,7 +87,7 @@ let package = Package(
     .testTarget(
       name: "HurdIDLRoundTripTests",
       dependencies: [
-        "HurdRPC", "HurdRPCL4", "HurdIDLEmitter", "HurdIDLPlanner", "HurdIDLSema", "HurdIDLCompiler",
+        "HurdRPC", "HurdRPCL4", "HurdCap", "HurdIDLEmitter", "HurdIDLPlanner", "HurdIDLSema", "HurdIDLCompiler",
         "HurdIDLPreprocessor",
       ],
       swiftSettings: strict,

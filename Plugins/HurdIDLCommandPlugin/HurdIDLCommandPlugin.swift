@@ -26,7 +26,8 @@ struct HurdIDLCommandPlugin: CommandPlugin {
         continue
       }
       let jobs = try GenerationJobs.jobs(
-        defsFiles: defsFiles, targetDirectory: target.directoryURL, searchLimit: context.package.directoryURL)
+        defsFiles: defsFiles, targetDirectory: target.directoryURL, searchLimit: context.package.directoryURL,
+        targetName: target.name)
       let folder = target.directoryURL.appendingPathComponent(Self.generatedFolder)
       for job in jobs {
         let output = folder.appendingPathComponent(job.outputName)

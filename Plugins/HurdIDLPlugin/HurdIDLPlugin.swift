@@ -14,7 +14,8 @@ struct HurdIDLPlugin: BuildToolPlugin {
     }
     let defsFiles = target.sourceFiles(withSuffix: "defs").map(\.url)
     let jobs = try GenerationJobs.jobs(
-      defsFiles: defsFiles, targetDirectory: target.directoryURL, searchLimit: context.package.directoryURL)
+      defsFiles: defsFiles, targetDirectory: target.directoryURL, searchLimit: context.package.directoryURL,
+      targetName: target.name)
     let tool = try context.tool(named: "hurdidl").url
     return jobs.map { job in
       let output = context.pluginWorkDirectoryURL.appendingPathComponent(job.outputName)

@@ -37,7 +37,9 @@ enum GenerationJobs {
   /// The jobs of a target. `defsFiles` are the target's `.defs`; those that lie under an include
   /// path of their config are include files, not inputs. `searchLimit` is the highest folder the
   /// config search climbs to (the package folder).
-  static func jobs(defsFiles: [URL], targetDirectory: URL, searchLimit: URL) throws(PluginProblem) -> [GenerationJob] {
+  static func jobs(
+    defsFiles: [URL], targetDirectory: URL, searchLimit: URL, targetName: String
+  ) throws(PluginProblem) -> [GenerationJob] {
     var configs = ConfigLookup(searchLimit: searchLimit)
     var primaries: [(input: URL, config: URL?, includeDirectories: [URL])] = []
     for file in defsFiles.sorted(by: { $0.path < $1.path }) {
@@ -49,7 +51,9 @@ enum GenerationJobs {
     let displayPaths = primaries.map { relativePath(of: $0.input, below: targetDirectory) }
     if let collision = OutputNaming.collisions(forInputs: displayPaths).first {
       throw PluginProblem(
-        description: "\(collision.input) and \(collision.earlier) would both generate \(collision.fileName); rename one of them")
+        description:
+          "target '\(targetName)': \(collision.input) and \(collision.earlier) would both generate \(collision.fileName); rename one of them"
+      )
     }
     let names = OutputNaming.fileNames(forInputs: displayPaths)
     var listings = FileListings()

@@ -1,4 +1,5 @@
 import Foundation
+public import HurdIDLPreprocessor
 public import HurdIDLEmitter
 public import HurdIDLSource
 
@@ -196,5 +197,55 @@ extension GenerationConfig {
       return underlying ?? context.debugDescription
     }
     return "\(error)"
+  }
+}
+
+/// The generation settings a command line gives; `nil` and `false` mean "not given", so the
+/// config file or the default applies.
+public struct GenerationFlags: Sendable, Hashable {
+  public var client: Bool
+  public var server: Bool
+  public var accessLevel: EmitterOptions.AccessLevel?
+  public var naming: NamingStyle?
+
+  public init(
+    client: Bool = false, server: Bool = false, accessLevel: EmitterOptions.AccessLevel? = nil,
+    naming: NamingStyle? = nil
+  ) {
+    self.client = client
+    self.server = server
+    self.accessLevel = accessLevel
+    self.naming = naming
+  }
+}
+
+extension GenerationConfig {
+  /// The preprocessor options with this config applied: its include paths (resolved against the
+  /// config file at `configPath`) after the command line's, its defines before the command
+  /// line's `-D`/`-U` (which therefore win).
+  public func applied(to options: PreprocessorOptions, configPath: String) -> PreprocessorOptions {
+    var options = options
+    options.includePaths += resolvedIncludePaths(configPath: configPath)
+    options.commandLineMacros = defines.map(CommandLineMacro.define) + options.commandLineMacros
+    return options
+  }
+}
+
+extension GenerationRequest {
+  /// A request whose settings follow the precedence flags → config → defaults: `--client` or
+  /// `--server` replace the config's `sides`; without either, the config's sides, else both.
+  public init(
+    inputs: [FrontEndResult], includePaths: [String], flags: GenerationFlags, config: GenerationConfig,
+    outputDirectory: String, outputFile: String? = nil
+  ) {
+    let flagged = flags.client || flags.server
+    let sides = Set(config.sides ?? GenerationConfig.Side.allCases)
+    self.init(
+      inputs: inputs, includePaths: includePaths,
+      client: flagged ? flags.client : sides.contains(.client),
+      server: flagged ? flags.server : sides.contains(.server),
+      accessLevel: flags.accessLevel ?? config.accessLevel ?? .internal,
+      naming: flags.naming ?? config.naming ?? .swift,
+      outputDirectory: outputDirectory, outputFile: outputFile)
   }
 }

@@ -36,13 +36,16 @@ public struct CallContext: Sendable {
   public let cancellation: CallCancellation?
   /// How to answer later (deferred replies), when the transport supports it.
   public let replyRoute: ReplyRoute?
+  /// An opaque key for the calling thread (or connection), for per-thread limits in the runtime;
+  /// 0 when the transport cannot tell. Not for handlers: it is transport-only on purpose.
+  @_spi(Transport) public let callerThreadKey: UInt64
 
   /// A context without a deadline (the common case; never touches the clock types, which are
   /// not fixed-layout and would cost value-witness calls on every request).
   @_spi(Transport) @inlinable
   public init(
     caller: CallerIdentity, requestLabel: UInt64, expectsReply: Bool, cancellation: CallCancellation? = nil,
-    replyRoute: ReplyRoute? = nil
+    replyRoute: ReplyRoute? = nil, callerThreadKey: UInt64 = 0
   ) {
     self.caller = caller
     self.requestLabel = requestLabel
@@ -50,12 +53,14 @@ public struct CallContext: Sendable {
     storedDeadline = nil
     self.cancellation = cancellation
     self.replyRoute = replyRoute
+    self.callerThreadKey = callerThreadKey
   }
 
   @_spi(Transport)
   public init(
     caller: CallerIdentity, requestLabel: UInt64, expectsReply: Bool,
-    deadline: ContinuousClock.Instant?, cancellation: CallCancellation? = nil, replyRoute: ReplyRoute? = nil
+    deadline: ContinuousClock.Instant?, cancellation: CallCancellation? = nil, replyRoute: ReplyRoute? = nil,
+    callerThreadKey: UInt64 = 0
   ) {
     self.caller = caller
     self.requestLabel = requestLabel
@@ -63,6 +68,7 @@ public struct CallContext: Sendable {
     storedDeadline = deadline?.sinceRuntimeEpoch
     self.cancellation = cancellation
     self.replyRoute = replyRoute
+    self.callerThreadKey = callerThreadKey
   }
 
   /// Whether the caller cancelled (or its task was cancelled) — a handler may stop early.

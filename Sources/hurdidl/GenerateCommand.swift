@@ -61,21 +61,12 @@ struct GenerateCommand: ConsoleCommand {
       settings = loaded
     }
     var preprocessorOptions = input.preprocessorOptions(arguments: arguments)
-    let configIncludes = config.map { settings.resolvedIncludePaths(configPath: $0) } ?? []
-    preprocessorOptions.includePaths += configIncludes
-    preprocessorOptions.commandLineMacros = settings.defines.map(CommandLineMacro.define) + preprocessorOptions.commandLineMacros
-
-    let sides = Set(settings.sides ?? GenerationConfig.Side.allCases)
-    let flagged = client || server
+    if let config { preprocessorOptions = settings.applied(to: preprocessorOptions, configPath: config) }
     let request = GenerationRequest(
       inputs: driver.runFrontEnd(reporting: false, preprocessorOptions: preprocessorOptions, console: &console),
       includePaths: preprocessorOptions.includePaths,
-      client: flagged ? client : sides.contains(.client),
-      server: flagged ? server : sides.contains(.server),
-      accessLevel: accessLevel ?? settings.accessLevel ?? .internal,
-      naming: naming ?? settings.naming ?? .swift,
-      outputDirectory: outputDirectory ?? "",
-      outputFile: outputFile)
+      flags: GenerationFlags(client: client, server: server, accessLevel: accessLevel, naming: naming),
+      config: settings, outputDirectory: outputDirectory ?? "", outputFile: outputFile)
     let result = Generator.plan(request) { path in
       FileManager.default.contents(atPath: path).map { [UInt8]($0) }
     }

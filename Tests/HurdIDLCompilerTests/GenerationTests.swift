@@ -138,6 +138,35 @@ import Testing
     #expect(diagnostic.message == message)
   }
 
+  @Test func flagsWinOverTheConfigWhichWinsOverDefaults() {
+    let config = GenerationConfig(sides: [.server], accessLevel: .package, naming: .defs)
+    let fromConfig = GenerationRequest(
+      inputs: [], includePaths: [], flags: GenerationFlags(), config: config, outputDirectory: "out")
+    #expect([fromConfig.client, fromConfig.server] == [false, true])
+    #expect(fromConfig.accessLevel == .package)
+    #expect(fromConfig.naming == .defs)
+    let fromFlags = GenerationRequest(
+      inputs: [], includePaths: [], flags: GenerationFlags(client: true, accessLevel: .public, naming: .swift),
+      config: config, outputDirectory: "out")
+    #expect([fromFlags.client, fromFlags.server] == [true, false])
+    #expect(fromFlags.accessLevel == .public)
+    #expect(fromFlags.naming == .swift)
+    let defaults = GenerationRequest(
+      inputs: [], includePaths: [], flags: GenerationFlags(), config: GenerationConfig(), outputDirectory: "out")
+    #expect([defaults.client, defaults.server] == [true, true])
+    #expect(defaults.accessLevel == .internal)
+    #expect(defaults.naming == .swift)
+  }
+
+  @Test func configIncludesComeAfterAndDefinesBeforeTheCommandLine() {
+    var options = PreprocessorOptions(includePaths: ["cli"])
+    options.commandLineMacros = [.undefine("A")]
+    let applied = GenerationConfig(includePaths: ["inc"], defines: ["A", "B=2"])
+      .applied(to: options, configPath: "cfg/hurdidl.json")
+    #expect(applied.includePaths == ["cli", "cfg/inc"])
+    #expect(applied.commandLineMacros == [.define("A"), .define("B=2"), .undefine("A")])
+  }
+
   @Test func notJSONIsAnError() throws {
     #expect(load("{\"sides\": ").diagnostics.first?.code == .configInvalidJSON)
     #expect(load("[1]").diagnostics.first?.code == .configInvalidJSON)

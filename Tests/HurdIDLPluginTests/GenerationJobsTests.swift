@@ -19,7 +19,7 @@ import Testing
   private func jobs(_ root: URL, target: String = "Sources/T") throws(PluginProblem) -> [GenerationJob] {
     let folder = root.appendingPathComponent(target)
     return try GenerationJobs.jobs(
-      defsFiles: GenerationJobs.defsFiles(under: folder), targetDirectory: folder, searchLimit: root)
+      defsFiles: GenerationJobs.defsFiles(under: folder), targetDirectory: folder, searchLimit: root, targetName: "T")
   }
 
   @Test func sameFileNamesInTwoFoldersGetDistinctOutputs() throws {
@@ -38,7 +38,7 @@ import Testing
       _ = try jobs(root)
       Issue.record("expected a collision error")
     } catch {
-      #expect(error.description == "a_b/c.defs and a/b_c.defs would both generate a_b_c.hurdidl.swift; rename one of them")
+      #expect(error.description == "target 'T': a_b/c.defs and a/b_c.defs would both generate a_b_c.hurdidl.swift; rename one of them")
     }
   }
 

@@ -6,7 +6,7 @@ import HurdRPCL4
 
 /// The server: answers every `echo` with the text it got.
 struct Echoer: EchoServer {
-  func echo(text: String, context: CallContext) throws(ReturnCode) -> String {
+  func echo(_ target: Void, text: String, context: CallContext) throws(ReturnCode) -> String {
     print("server: got \"\(text)\"")
     return text
   }

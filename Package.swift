@@ -16,6 +16,7 @@ let package = Package(
     .library(name: "HurdIDLCompiler", targets: ["HurdIDLCompiler"]),
     .library(name: "HurdRPC", targets: ["HurdRPC"]),
     .library(name: "HurdRPCL4", targets: ["HurdRPCL4"]),
+    .library(name: "HurdRPCSocket", targets: ["HurdRPCSocket"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2")
@@ -47,6 +48,11 @@ let package = Package(
     // C shim for the L4 backend's hand-off (futex, CPU spin hint); no Swift equivalent exists.
     .target(name: "CL4Support"),
     .target(name: "HurdRPCL4", dependencies: ["HurdRPC", "CL4Support"], swiftSettings: strict),
+
+    // MARK: Cross-process transport (issue 8): Unix-domain SOCK_SEQPACKET, fds as capabilities,
+    // memfd shared memory. The C shim wraps what Glibc's Swift import lacks (CMSG_*, ucred, seals).
+    .target(name: "CSocketSupport"),
+    .target(name: "HurdRPCSocket", dependencies: ["HurdRPC", "CSocketSupport"], swiftSettings: strict),
 
     // MARK: Tests
     .testTarget(

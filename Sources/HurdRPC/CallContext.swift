@@ -20,6 +20,23 @@ public struct CallerIdentity: Hashable, Sendable, CustomStringConvertible {
   public var description: String { "caller(\(domain):\(badge))" }
 }
 
+/// The operating-system credentials of the calling process, as the kernel reports them for the
+/// connection (`SO_PEERCRED` on a Unix-domain socket). Only a cross-process transport knows them.
+public struct PeerCredentials: Hashable, Sendable, CustomStringConvertible {
+  public let processID: Int32
+  public let userID: UInt32
+  public let groupID: UInt32
+
+  @_spi(Transport)
+  public init(processID: Int32, userID: UInt32, groupID: UInt32) {
+    self.processID = processID
+    self.userID = userID
+    self.groupID = groupID
+  }
+
+  public var description: String { "pid \(processID) uid \(userID) gid \(groupID)" }
+}
+
 /// What a server handler knows about the call it serves.
 public struct CallContext: Sendable {
   /// The caller's identity.
@@ -34,6 +51,8 @@ public struct CallContext: Sendable {
   @usableFromInline let storedDeadline: Duration?
   /// The call's cancellation handle, when the transport can observe the caller going away.
   public let cancellation: CallCancellation?
+  /// The calling process's credentials, when the transport crosses processes (nil in-process).
+  public let peerCredentials: PeerCredentials?
 
   /// A context without a deadline (the common case; never touches the clock types, which are
   /// not fixed-layout and would cost value-witness calls on every request).
@@ -46,18 +65,21 @@ public struct CallContext: Sendable {
     self.expectsReply = expectsReply
     storedDeadline = nil
     self.cancellation = cancellation
+    peerCredentials = nil
   }
 
   @_spi(Transport)
   public init(
     caller: CallerIdentity, requestLabel: UInt64, expectsReply: Bool,
-    deadline: ContinuousClock.Instant?, cancellation: CallCancellation? = nil
+    deadline: ContinuousClock.Instant?, cancellation: CallCancellation? = nil,
+    peerCredentials: PeerCredentials? = nil
   ) {
     self.caller = caller
     self.requestLabel = requestLabel
     self.expectsReply = expectsReply
     storedDeadline = deadline?.sinceRuntimeEpoch
     self.cancellation = cancellation
+    self.peerCredentials = peerCredentials
   }
 
   /// Whether the caller cancelled (or its task was cancelled) — a handler may stop early.

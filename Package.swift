@@ -17,6 +17,7 @@ let package = Package(
     .library(name: "HurdRPC", targets: ["HurdRPC"]),
     .library(name: "HurdRPCL4", targets: ["HurdRPCL4"]),
     .library(name: "HurdRPCSocket", targets: ["HurdRPCSocket"]),
+    .library(name: "HurdCap", targets: ["HurdCap"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2")
@@ -48,6 +49,8 @@ let package = Package(
     // C shim for the L4 backend's hand-off (futex, CPU spin hint); no Swift equivalent exists.
     .target(name: "CL4Support"),
     .target(name: "HurdRPCL4", dependencies: ["HurdRPC", "CL4Support"], swiftSettings: strict),
+    // The capability layer (cap library, copy protocol, notifications); transport-neutral.
+    .target(name: "HurdCap", dependencies: ["HurdRPC"], swiftSettings: strict),
 
     // MARK: Cross-process transport (issue 8): Unix-domain SOCK_SEQPACKET, fds as capabilities,
     // memfd shared memory. The C shim wraps what Glibc's Swift import lacks (CMSG_*, ucred, seals).
@@ -86,7 +89,7 @@ let package = Package(
         "HurdRPC", "HurdRPCL4", "HurdIDLEmitter", "HurdIDLPlanner", "HurdIDLSema", "HurdIDLCompiler",
         "HurdIDLPreprocessor",
       ],
-      exclude: ["roundtrip.defs", "kinds.defs", "translations.defs"],
+      exclude: ["roundtrip.defs", "kinds.defs", "translations.defs", "objects.defs", "ports.defs"],
       swiftSettings: strict),
     .testTarget(
       name: "HurdIDLCompilerTests",
@@ -98,6 +101,8 @@ let package = Package(
       exclude: ["Fixtures", "OracleSnapshots"],
       swiftSettings: strict),
     .testTarget(name: "HurdRPCTests", dependencies: ["HurdRPC", "HurdRPCL4"], swiftSettings: strict),
+    .testTarget(
+      name: "HurdRPCCapTests", dependencies: ["HurdCap", "HurdRPC", "HurdRPCL4"], swiftSettings: strict),
     .testTarget(name: "HurdRPCL4Tests", dependencies: ["HurdRPCL4", "HurdRPC", "CL4Support"], swiftSettings: strict),
   ]
 )

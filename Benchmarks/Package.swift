@@ -13,12 +13,15 @@ let package = Package(
     .package(path: ".."),
     .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
     .package(url: "https://github.com/grpc/grpc-swift-2", exact: "2.4.3"),
+    // StubBenchmarks: swift-protobuf's binary format as the marshalling reference (library only).
+    .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
   ],
   targets: [
     // HurdRPC runtime and the L4 in-process backend.
     .executableTarget(
       name: "RPCBenchmarks",
       dependencies: [
+        "CPinning",
         .product(name: "Benchmark", package: "benchmark"),
         .product(name: "HurdRPC", package: hurdidl),
         .product(name: "HurdRPCL4", package: hurdidl),
@@ -26,6 +29,8 @@ let package = Package(
       path: "Benchmarks/RPCBenchmarks",
       swiftSettings: [.swiftLanguageMode(.v6)],
       plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+    // Thread placement (sched_setaffinity) for the same-CPU / split-CPU hand-off rows.
+    .target(name: "CPinning", path: "Benchmarks/CPinning"),
     // The peer a Swift user would otherwise pick: grpc-swift-2's in-process transport. A separate
     // target because GRPCCore's names (RPCError, CallOptions, …) overlap HurdRPC's.
     .executableTarget(
@@ -36,6 +41,20 @@ let package = Package(
         .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
       ],
       path: "Benchmarks/GRPCPeerBenchmarks",
+      swiftSettings: [.swiftLanguageMode(.v6)],
+      plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+    // Calls through generated stubs (Generated/, committed; regenerate.sh rewrites it with the
+    // hurdidl CLI) beside the raw backend call, and marshalling beside swift-protobuf's.
+    .executableTarget(
+      name: "StubBenchmarks",
+      dependencies: [
+        .product(name: "Benchmark", package: "benchmark"),
+        .product(name: "HurdRPC", package: hurdidl),
+        .product(name: "HurdRPCL4", package: hurdidl),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ],
+      path: "Benchmarks/StubBenchmarks",
+      exclude: ["stubbench.defs", "regenerate.sh"],
       swiftSettings: [.swiftLanguageMode(.v6)],
       plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
   ]

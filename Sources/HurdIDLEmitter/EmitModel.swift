@@ -56,7 +56,7 @@ struct ScalarType: Hashable, Sendable {
 enum ValueShape: Hashable, Sendable {
   /// A scalar in the untyped words.
   case scalar(ScalarType)
-  /// `array[N]` in the untyped words: `[T]` of exactly `count` elements.
+  /// `array[N]` in the untyped words (or the overflow bytes): `InlineArray<N, T>`.
   case fixedArray(ScalarType, count: Int)
   /// Data in a string item (or string-or-region): `[T]`, with an exact count or a maximum.
   case array(ScalarType, exactCount: Int?, maximumCount: Int?)
@@ -76,7 +76,9 @@ enum ValueShape: Hashable, Sendable {
   var swiftType: String {
     switch self {
     case .scalar(let scalar): scalar.swiftName
-    case .fixedArray(let scalar, _), .array(let scalar, _, _): "[\(scalar.swiftName)]"
+    // A fixed array in the words is inline (its length is the type's; no heap), a variable one an Array.
+    case .fixedArray(let scalar, let count): "Swift.InlineArray<\(count), \(scalar.swiftName)>"
+    case .array(let scalar, _, _): "[\(scalar.swiftName)]"
     case .text: "Swift.String"
     case .region: "HurdRPC.MemoryRegion"
     case .capability(let disposition, _): disposition == nil ? "HurdRPC.CapabilityItem" : "HurdRPC.CapabilityName"
@@ -139,6 +141,30 @@ struct Translation: Hashable, Sendable {
   var defsDestructor: String?
 }
 
+/// A value that does not travel in the messages (docs/plans.md): a caller's `waittime` or
+/// `msgoption` argument, or the server's `msgseqno`.
+struct OutOfBandValue: Hashable, Sendable {
+  var defsName: String
+  var defsTypeName: String?
+  var swiftName: String
+  var scalar: ScalarType
+
+  /// `waittime timeout: natural_t`, as the `.defs` declares it.
+  var declaration: String { "\(defsName)" + (defsTypeName.map { ": \($0)" } ?? "") }
+}
+
+/// The request port as the server sees it: the target object, translated when its type declares
+/// an `intran` (GNU MIG's `begin_using_…_port`).
+struct EmitTarget: Hashable, Sendable {
+  var defsName: String
+  var translation: Translation?
+
+  /// The type the handler receives.
+  var serverParameterType: String {
+    translation?.inTran != nil ? "Self.\(translation!.serverType)" : "Self.Target"
+  }
+}
+
 /// A routine ready to print, or the reason it cannot be generated yet.
 struct EmitRoutine: Hashable, Sendable {
   var routine: CheckedRoutine
@@ -155,6 +181,18 @@ struct EmitRoutine: Hashable, Sendable {
   /// Translations declared on this routine's arguments that the generated code cannot apply (each
   /// becomes an `emit-unsupported` warning; the routine is still generated).
   var ignoredTranslations: [String] = []
+  /// Client-side options the generated code cannot apply (warnings with the client).
+  var ignoredClientOptions: [String] = []
+  /// The request port: the handler's first parameter.
+  var target = EmitTarget(defsName: "server", translation: nil)
+  /// Client parameters after the message values: a `waittime` argument (milliseconds, the call's
+  /// timeout) and a `msgoption` argument (Mach option bits, docs/swift-mapping.md).
+  var waitTimeArgument: OutOfBandValue?
+  var msgOptionArgument: OutOfBandValue?
+  /// The `msgoption` statement in effect, as Mach option bits (nil: none or `MACH_MSG_OPTION_NONE`).
+  var msgOptionBits: UInt32?
+  /// The server's `msgseqno` parameter.
+  var sequenceNumber: OutOfBandValue?
 
   var slot: UInt32 { routine.index }
   var isOneWay: Bool { routine.isOneWay }
@@ -169,10 +207,17 @@ enum EmitModelBuilder {
   /// Names the generated code itself uses for parameters and locals.
   static let reservedNames: Set<String> = [
     "options", "context", "request", "reply", "rpc", "server", "message", "results", "position", "element", "slot", "routine",
-    "overflow", "self", "Self", "super",
+    "overflow", "self", "Self", "super", "target", "givenTarget", "sequenceNumber",
   ]
 
-  static let reservedRoutineNames: Set<String> = ["rpc", "server", "dispatch"]
+  /// Mach message options (`mach/message.h`) a `msgoption` statement may name.
+  static let machOptionNames: [String: UInt32] = [
+    "MACH_MSG_OPTION_NONE": 0, "MACH_SEND_MSG": 0x1, "MACH_RCV_MSG": 0x2, "MACH_SEND_TIMEOUT": 0x10,
+    "MACH_SEND_NOTIFY": 0x20, "MACH_SEND_INTERRUPT": 0x40, "MACH_SEND_CANCEL": 0x80, "MACH_RCV_TIMEOUT": 0x100,
+    "MACH_RCV_NOTIFY": 0x200, "MACH_RCV_INTERRUPT": 0x400, "MACH_RCV_LARGE": 0x800,
+  ]
+
+  static let reservedRoutineNames: Set<String> = ["rpc", "server", "dispatch", "route"]
 
   static func build(routine: CheckedRoutine, plan: L4RoutinePlan, naming: SwiftNaming) -> EmitRoutine {
     var swiftName = naming.member(routine.name)
@@ -181,18 +226,46 @@ enum EmitModelBuilder {
     var emitted = EmitRoutine(
       routine: routine, plan: plan, swiftName: swiftName, typeName: naming.type(routine.name).trimmingBackticks,
       parameters: [], results: [], waitTimeMilliseconds: routine.waitTime.flatMap { Int($0) }, unsupported: nil)
+    if let waitTime = routine.waitTime, emitted.waitTimeMilliseconds == nil {
+      emitted.ignoredClientOptions.append(
+        "waittime '\(waitTime)' is not a number of milliseconds: the calls have no default timeout")
+    }
+    if let statement = routine.msgOption {
+      if let bits = machOptionNames[statement] ?? UInt32(statement) ?? hexadecimal(statement) {
+        emitted.msgOptionBits = bits == 0 ? nil : bits
+      } else {
+        emitted.ignoredClientOptions.append(
+          "msgoption '\(statement)' is not a Mach option name or number: the calls use no message options")
+      }
+    }
     do throws(Unsupported) {
       try check(plan: plan)
       var used = Set<String>()
+      /// A Swift name for a parameter, unique in the routine.
+      func parameterName(_ defsName: String) -> String {
+        var name = naming.member(defsName)
+        if reservedNames.contains(name.trimmingBackticks) { name = name.trimmingBackticks + "Value" }
+        while used.contains(name) { name = name.trimmingBackticks + "_" }
+        used.insert(name)
+        return name
+      }
+      /// A word-size integer that does not travel in the messages.
+      func outOfBand(_ argument: CheckedArgument) throws(Unsupported) -> OutOfBandValue {
+        let bytes = Int(argument.type.sizeInBits / 8)
+        guard argument.type.sizeInBits % 8 == 0,
+          let scalar = ScalarType.forElement(type: argument.type.inName.spelling, encoding: .integer, bytes: bytes),
+          scalar.kind == .integer
+        else { throw Unsupported(reason: "argument \(argument.name) is not an integer of 1, 2, 4 or 8 bytes") }
+        return OutOfBandValue(
+          defsName: argument.name, defsTypeName: argument.type.name, swiftName: parameterName(argument.name),
+          scalar: scalar)
+      }
       for (index, argument) in routine.arguments.enumerated() {
         guard index < plan.arguments.count else { throw Unsupported(reason: "the plan lacks argument \(argument.name)") }
         let placement = plan.arguments[index]
         switch argument.kind {
         case .in, .out, .inout:
-          var name = naming.member(argument.name)
-          if reservedNames.contains(name.trimmingBackticks) { name = name.trimmingBackticks + "Value" }
-          while used.contains(name) { name = name.trimmingBackticks + "_" }
-          used.insert(name)
+          let name = parameterName(argument.name)
           var value = try makeValue(argument, name: name, placement: placement, plan: plan)
           value.translation = translation(of: argument, naming: naming)
           if argument.type.inTranPayload != nil, argument.kind != .out {
@@ -232,15 +305,26 @@ enum EmitModelBuilder {
           if parent.kind != .out { emitted.parameters.append(value) }
           if parent.kind != .in && !routine.isOneWay { emitted.results.append(value) }
         case .requestPort:
-          // The request port is the transport's destination; handlers get no target object yet.
-          let type = argument.type
-          for (what, function) in [("intran", type.inTran), ("intranpayload", type.inTranPayload), ("destructor", type.destructor)] {
-            guard let function else { continue }
+          // The request port is the transport's destination; the server sees it as the target
+          // object (`target(for:)`), translated by the port type's intran/destructor.
+          emitted.target = EmitTarget(defsName: argument.name, translation: translation(of: argument, naming: naming))
+          if let payload = argument.type.inTranPayload {
             emitted.ignoredTranslations.append(
-              "\(what) '\(function)' of request port '\(argument.name)' is not applied: handlers do not receive the target object yet")
+              "intranpayload '\(payload)' of request port '\(argument.name)' is not used: L4 messages carry no protected payloads (its intran is applied instead)")
           }
-        case .count, .replyPort, .userReplyPort, .serverReplyPort, .waitTime, .msgOption,
-          .msgSeqNo, .retCode, .serverCopy:
+        case .waitTime where argument.origin == .written:
+          emitted.waitTimeArgument = try outOfBand(argument)
+        case .msgOption where argument.origin == .written:
+          emitted.msgOptionArgument = try outOfBand(argument)
+        case .msgSeqNo:
+          emitted.sequenceNumber = try outOfBand(argument)
+        case .replyPort where argument.origin == .written && routine.isOneWay,
+          .userReplyPort where argument.origin == .written && routine.isOneWay:
+          // The reply to a one-way request would go to this port (device_request.defs): on L4 the
+          // reply channel is the calling thread's, which a one-way send does not wait on.
+          emitted.ignoredClientOptions.append(
+            "reply port '\(argument.name)' of a one-way request does not travel on L4: a reply the server sends to it is dropped")
+        case .count, .replyPort, .userReplyPort, .serverReplyPort, .waitTime, .msgOption, .retCode, .serverCopy:
           // Counts are the length of their item; the rest are out of band on L4 (docs/swift-mapping.md).
           break
         }
@@ -253,13 +337,21 @@ enum EmitModelBuilder {
     return emitted
   }
 
+  /// `0x40` → 64.
+  static func hexadecimal(_ text: String) -> UInt32? {
+    guard text.hasPrefix("0x") || text.hasPrefix("0X") else { return nil }
+    return UInt32(text.dropFirst(2), radix: 16)
+  }
+
   /// The translation hooks that apply to `argument` in its direction (GNU MIG: `intran` on what
   /// the server receives, `outtran` on what it sends, `destructor` on `in` values only).
   static func translation(of argument: CheckedArgument, naming: SwiftNaming) -> Translation? {
     let type = argument.type
+    // The request port is received like an `in` value.
+    let isIn = argument.kind == .in || argument.kind == .requestPort
     let inTran = argument.kind == .out ? nil : type.inTran
-    let outTran = argument.kind == .in ? nil : type.outTran
-    let destructor = argument.kind == .in ? type.destructor : nil
+    let outTran = isIn ? nil : type.outTran
+    let destructor = isIn ? type.destructor : nil
     guard inTran != nil || outTran != nil || destructor != nil else { return nil }
     let defsServerType = type.cTransType ?? type.cServerType ?? type.name ?? argument.name
     return Translation(

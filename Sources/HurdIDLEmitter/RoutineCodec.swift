@@ -5,7 +5,8 @@ import HurdIDLPlanner
 struct RoutineCodec {
   let routine: EmitRoutine
   let namespace: String
-  let wire = WireSupport.typeName
+  /// The runtime's marshalling helpers (SPI for generated code).
+  let wire = "HurdRPC.GeneratedWire"
 
   func functions() -> [SwiftFunction] {
     var result = [encodeRequest(), decodeRequest()]
@@ -70,10 +71,9 @@ struct RoutineCodec {
       let name = value.swiftName.trimmingBackticks
       let v = expression(value)
       switch value.shape {
-      case .scalar, .capability, .transferFlag:
+      case .scalar, .capability, .transferFlag, .fixedArray:
+        // (A fixed array's length is its type's.)
         break
-      case .fixedArray(_, let count):
-        body.append(.line("try \(wire).check(count: \(v).count, exact: \(count), maximum: nil, argument: \"\(name)\")"))
       case .array(_, let exact, let maximum):
         if exact != nil || maximum != nil {
           body.append(
@@ -115,11 +115,14 @@ struct RoutineCodec {
         switch value.shape {
         case .scalar(let scalar):
           body.append(.line("\(wire).put(\(bits(v, scalar)), at: \(field.byteOffset), size: \(scalar.bytes), in: &\(target(field)))"))
-        case .fixedArray(let scalar, _):
+        case .fixedArray(let scalar, _) where scalar.kind == .integer && field.area == .words:
+          // Integers in the words: one copy of the array's bytes.
+          body.append(.line("\(wire).put(\(v), at: \(field.byteOffset), in: &message)"))
+        case .fixedArray(let scalar, let count):
           body.append(
             .braces(
-              "for (position, element) in \(v).enumerated()",
-              [.line("\(wire).put(\(bits("element", scalar)), at: \(field.byteOffset) + position * \(scalar.bytes), size: \(scalar.bytes), in: &\(target(field)))")]))
+              "for position in 0..<\(count)",
+              [.line("\(wire).put(\(bits("\(v)[position]", scalar)), at: \(field.byteOffset) + position * \(scalar.bytes), size: \(scalar.bytes), in: &\(target(field)))")]))
         default:
           break
         }
@@ -248,13 +251,18 @@ struct RoutineCodec {
         case .scalar(let scalar):
           body.append(.line("let \(name) = \(scalarFrom("\(wire).get(\(target(field)), at: \(field.byteOffset), size: \(scalar.bytes))", scalar, argument))"))
         case .fixedArray(let scalar, let count):
-          body.append(.line("var \(name): [\(scalar.swiftName)] = []"))
+          let zero = scalar.kind == .boolean ? "false" : "0"
+          body.append(.line("var \(name) = \(value.shape.swiftType)(repeating: \(zero))"))
+          if scalar.kind == .integer && field.area == .words {
+            body.append(.line("\(wire).get(message, at: \(field.byteOffset), into: &\(name))"))
+            break
+          }
           body.append(
             .braces(
               "for position in 0..<\(count)",
               [
                 .line(
-                  "\(name).append(\(scalarFrom("\(wire).get(\(target(field)), at: \(field.byteOffset) + position * \(scalar.bytes), size: \(scalar.bytes))", scalar, argument)))"
+                  "\(name)[position] = \(scalarFrom("\(wire).get(\(target(field)), at: \(field.byteOffset) + position * \(scalar.bytes), size: \(scalar.bytes))", scalar, argument))"
                 )
               ]))
         default:

@@ -20,6 +20,8 @@ public indirect enum SwiftNode: Hashable, Sendable {
   case caseLabel(String, body: [SwiftNode])
   /// `do {` body `} catch {` handler `}`.
   case doCatch(body: [SwiftNode], handler: [SwiftNode])
+  /// `if condition {` then `} else {` otherwise `}`.
+  case ifElse(condition: String, then: [SwiftNode], otherwise: [SwiftNode])
   /// A function: doc comment, signature (wrapped when long), body (none for a requirement).
   case function(SwiftFunction)
 
@@ -136,11 +138,9 @@ public struct SwiftRenderer: Sendable {
         lines.append(String(pad.dropFirst(2)) + label)
         append(body, indentation: indentation, to: &lines)
       case .doCatch(let body, let handler):
-        lines.append(pad + "do {")
-        append(body, indentation: indentation + 2, to: &lines)
-        lines.append(pad + "} catch {")
-        append(handler, indentation: indentation + 2, to: &lines)
-        lines.append(pad + "}")
+        appendTwoBlocks(pad + "do {", body, pad + "} catch {", handler, indentation: indentation, to: &lines)
+      case .ifElse(let condition, let then, let otherwise):
+        appendTwoBlocks(pad + "if \(condition) {", then, pad + "} else {", otherwise, indentation: indentation, to: &lines)
       case .function(let function):
         for line in function.documentation { lines.append(line.isEmpty ? pad + "///" : pad + "/// " + line) }
         for line in function.signatureLines(indentation: indentation) { lines.append(pad + line) }
@@ -151,5 +151,17 @@ public struct SwiftRenderer: Sendable {
       }
     }
     while lines.count > blockStart, lines.last == "" { lines.removeLast() }
+  }
+
+  /// `first` body `second` body `}` (`do`/`catch`, `if`/`else`).
+  private func appendTwoBlocks(
+    _ first: String, _ firstBody: [SwiftNode], _ second: String, _ secondBody: [SwiftNode], indentation: Int,
+    to lines: inout [String]
+  ) {
+    lines.append(first)
+    append(firstBody, indentation: indentation + 2, to: &lines)
+    lines.append(second)
+    append(secondBody, indentation: indentation + 2, to: &lines)
+    lines.append(String(repeating: " ", count: indentation) + "}")
   }
 }

@@ -51,6 +51,8 @@ public struct CallContext: Sendable {
   @usableFromInline let storedDeadline: Duration?
   /// The call's cancellation handle, when the transport can observe the caller going away.
   public let cancellation: CallCancellation?
+  /// How to answer later (deferred replies), when the transport supports it.
+  public let replyRoute: ReplyRoute?
   /// The calling process's credentials, when the transport crosses processes (nil in-process).
   public let peerCredentials: PeerCredentials?
 
@@ -58,20 +60,22 @@ public struct CallContext: Sendable {
   /// not fixed-layout and would cost value-witness calls on every request).
   @_spi(Transport) @inlinable
   public init(
-    caller: CallerIdentity, requestLabel: UInt64, expectsReply: Bool, cancellation: CallCancellation? = nil
+    caller: CallerIdentity, requestLabel: UInt64, expectsReply: Bool, cancellation: CallCancellation? = nil,
+    replyRoute: ReplyRoute? = nil
   ) {
     self.caller = caller
     self.requestLabel = requestLabel
     self.expectsReply = expectsReply
     storedDeadline = nil
     self.cancellation = cancellation
+    self.replyRoute = replyRoute
     peerCredentials = nil
   }
 
   @_spi(Transport)
   public init(
     caller: CallerIdentity, requestLabel: UInt64, expectsReply: Bool,
-    deadline: ContinuousClock.Instant?, cancellation: CallCancellation? = nil,
+    deadline: ContinuousClock.Instant?, cancellation: CallCancellation? = nil, replyRoute: ReplyRoute? = nil,
     peerCredentials: PeerCredentials? = nil
   ) {
     self.caller = caller
@@ -79,6 +83,7 @@ public struct CallContext: Sendable {
     self.expectsReply = expectsReply
     storedDeadline = deadline?.sinceRuntimeEpoch
     self.cancellation = cancellation
+    self.replyRoute = replyRoute
     self.peerCredentials = peerCredentials
   }
 

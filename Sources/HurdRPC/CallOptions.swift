@@ -20,16 +20,28 @@ public enum IPCTimeout: Hashable, Sendable, CustomStringConvertible {
     case .after(let duration):
       if duration <= .zero { return 0x0400 }
       let (seconds, attoseconds) = duration.components
-      let microsRoundedUp = Self.microseconds(seconds: seconds, attoseconds: attoseconds)
-      var exponent: UInt64 = 0
-      var mantissa = microsRoundedUp
-      while mantissa > 1023 {
-        exponent += 1
-        mantissa = (microsRoundedUp + (1 << exponent) - 1) >> exponent
-        if exponent == 31 { return UInt16((31 << 10) | 1023) }
-      }
-      return UInt16((exponent << 10) | mantissa)
+      return Self.l4Encoding(microseconds: Self.microseconds(seconds: seconds, attoseconds: attoseconds))
     }
+  }
+
+  /// The largest period the L4 encoding can express: 1023 · 2^31 µs (about 25 days).
+  package static let l4MaximumMicroseconds: UInt64 = 1023 << 31
+
+  /// The L4 encoding of the shortest period of at least `microseconds` µs: 0 gives `zero`
+  /// (0x0400), otherwise the smallest exponent whose rounded-up mantissa fits in 10 bits;
+  /// periods beyond `l4MaximumMicroseconds` saturate to it. (The one encoder of this format:
+  /// the L4 backend's `L4Timeout.microseconds(_:)` uses it too.)
+  package static func l4Encoding(microseconds: UInt64) -> UInt16 {
+    if microseconds == 0 { return 0x0400 }
+    guard microseconds <= l4MaximumMicroseconds else { return 31 << 10 | 1023 }
+    var exponent: UInt64 = 0
+    var mantissa = microseconds
+    while mantissa > 1023 {
+      exponent += 1
+      let remainder = microseconds & ((1 << exponent) - 1)
+      mantissa = microseconds >> exponent + (remainder == 0 ? 0 : 1)
+    }
+    return UInt16(exponent << 10 | mantissa)
   }
 
   /// Decodes a 16-bit L4 relative time value. The absolute form (bit 15 set) is not a period and

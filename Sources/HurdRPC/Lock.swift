@@ -6,15 +6,15 @@
   import Darwin
 #endif
 
-/// A plain pthread mutex. Used instead of the Synchronization module's `Mutex` because
-/// ThreadSanitizer cannot see that one's futex-based ordering on Linux (the stdlib is not
-/// instrumented), so every state it guards would be reported as racing under `--sanitize=thread`.
-/// Transports in other modules use it too (`@_spi(Transport)`).
-@_spi(Transport)
-public final class PThreadMutex: @unchecked Sendable {
-  private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+/// A plain pthread mutex: the one lock of the runtime and of the L4 backend (whose kernel lock
+/// it is). Used instead of the Synchronization module's `Mutex` because ThreadSanitizer cannot
+/// see that one's futex-based ordering on Linux (the stdlib is not instrumented), so every state
+/// it guards would be reported as racing under `--sanitize=thread`. `lock`/`unlock` are separate
+/// (inlinable) so a lock can be released in the middle of an operation.
+package final class PThreadMutex: @unchecked Sendable {
+  @usableFromInline let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
-  public init() {
+  package init() {
     mutex = .allocate(capacity: 1)
     mutex.initialize(to: pthread_mutex_t())
     pthread_mutex_init(mutex, nil)
@@ -25,9 +25,13 @@ public final class PThreadMutex: @unchecked Sendable {
     mutex.deallocate()
   }
 
-  public func withLock<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
-    pthread_mutex_lock(mutex)
-    defer { pthread_mutex_unlock(mutex) }
+  @inlinable @inline(__always) package func lock() { pthread_mutex_lock(mutex) }
+  @inlinable @inline(__always) package func unlock() { pthread_mutex_unlock(mutex) }
+
+  @inlinable
+  package func withLock<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
+    lock()
+    defer { unlock() }
     return try body()
   }
 }

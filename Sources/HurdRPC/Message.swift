@@ -121,6 +121,20 @@ public struct Message: Sendable {
     }
   }
 
+  /// `withUnsafeWords` without copying the message first: reading the inline words of a value
+  /// that is not addressable (a `let`, a borrowed parameter) copies all 512 bytes, an `inout`
+  /// access does not. For hot paths that own the message anyway.
+  @inlinable
+  public mutating func withUnsafeWordsInPlace<R, E: Error>(_ body: (UnsafeBufferPointer<UInt64>) throws(E) -> R)
+    throws(E) -> R
+  {
+    let count = tag.untypedCount
+    var span = registers.mutableSpan
+    return try span.withUnsafeMutableBufferPointer { (all) throws(E) -> R in
+      try body(UnsafeBufferPointer(rebasing: all[0..<count]))
+    }
+  }
+
   /// Removes all words and items and sets a new label (the registers are not cleared; only the
   /// first `wordCount` are ever read). Drops the items' storage.
   @inlinable

@@ -245,7 +245,12 @@ public struct CapabilityName: RawRepresentable, Hashable, Sendable, CustomString
   public var rawValue: UInt32
   public init(rawValue: UInt32) { self.rawValue = rawValue }
   public static let null = CapabilityName(rawValue: 0)
-  public var description: String { "cap#\(rawValue)" }
+  /// A dead name (Mach's `MACH_PORT_DEAD`): the capability's server died or revoked it, or the
+  /// receiver could not accept it.
+  public static let dead = CapabilityName(rawValue: .max)
+  /// Neither null nor dead.
+  public var isValid: Bool { self != .null && self != .dead }
+  public var description: String { self == .dead ? "cap#dead" : "cap#\(rawValue)" }
 }
 
 /// How a capability travels: an action (move, copy, make) applied to a right (send, send-once,

@@ -58,7 +58,7 @@ enum DefsToSwift {
 
 /// `Tests/HurdIDLRoundTripTests/<name>.defs`: the interfaces the round-trip tests exercise.
 enum RoundTripFixture {
-  static let names = ["roundtrip", "kinds", "translations"]
+  static let names = ["roundtrip", "kinds", "translations", "objects", "ports"]
 
   static let folder = URL(filePath: #filePath).resolvingSymlinksInPath().deletingLastPathComponent()
     .deletingLastPathComponent().appending(path: "HurdIDLRoundTripTests")

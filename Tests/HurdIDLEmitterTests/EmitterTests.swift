@@ -65,24 +65,46 @@ struct EmitterTests {
     ] {
       #expect(file.contents.components(separatedBy: declaration).count == 2, "\(declaration)")
     }
-    #expect(file.contents.contains("func redeem(\n    ticket: Self.TicketObjT,"))
+    #expect(file.contents.contains("func redeem(\n    _ target: Self.Target,\n    ticket: Self.TicketObjT,"))
     try Self.compare(file.contents, with: Self.goldens.appending(path: "translations-default.hurdidl.swift"))
   }
 
-  /// Translations the generated code cannot apply are never dropped silently: each is a warning.
-  @Test func unappliedTranslationsAreDiagnosed() throws {
+  /// The target object, msgseqno, and waittime/msgoption arguments (`objects.defs`).
+  @Test func objectsGolden() throws {
+    let result = RoundTripFixture.compile("objects")
+    let file = try #require(result.file, "\(result.errors)")
+    #expect(file.diagnostics.isEmpty, "\(file.diagnostics.map(\.message))")
+    #expect(file.contents.contains("func whoami(\n    _ target: Self.Target,\n    seqno: Swift.Int32,\n    context: HurdRPC.CallContext"))
+    #expect(file.contents.contains("func pause(\n    milliseconds: Swift.Int32,\n    timeout: Swift.Int32,\n    options: HurdRPC.CallOptions = .default"))
+    try Self.compare(file.contents, with: Self.goldens.appending(path: "objects-default.hurdidl.swift"))
+  }
+
+  /// Port arguments of every disposition (`ports.defs`; the round trips need the capability layer).
+  @Test func portsGolden() throws {
+    let result = RoundTripFixture.compile("ports")
+    let file = try #require(result.file, "\(result.errors)")
+    #expect(file.diagnostics.isEmpty, "\(file.diagnostics.map(\.message))")
+    try Self.compare(file.contents, with: Self.goldens.appending(path: "ports-default.hurdidl.swift"))
+  }
+
+  /// The request port's translation applies to the target object; what cannot be applied (an
+  /// `intranpayload`) is never dropped silently: it is a warning.
+  @Test func requestPortTranslationsApplyToTheTarget() throws {
     let result = DefsToSwift.compile(
       path: Self.inputs.appending(path: "target-translation.defs").path, displayPath: "target-translation.defs",
       includeRoot: Self.inputs.path)
     let file = try #require(result.file, "\(result.errors)")
     let messages = file.diagnostics.map(\.message)
     #expect(file.diagnostics.allSatisfy { $0.code == SwiftEmitter.unsupportedCode && $0.severity == .warning })
-    // One warning per translation, naming every routine it concerns.
-    #expect(messages.contains { $0.hasPrefix("routines 'touch', 'poke_object': intran 'begin_using' of request port 'object'") })
-    #expect(messages.contains { $0.contains("destructor 'end_using' of request port 'object'") })
     #expect(messages.contains { $0.hasPrefix("routine 'touch': intranpayload 'handle_payload' of argument 'handle'") })
-    #expect(messages.count == 3, "\(messages)")
-    // The routines are still generated, the argument's intran applied.
+    #expect(messages.count == 1, "\(messages)")
+    // The target: resolved, translated by the request port's intran, destroyed after the handler.
+    #expect(file.contents.contains("  target = try server.target(for: context)"))
+    #expect(file.contents.contains("let target_translated: Server.ObjectRefT = try server.beginUsing(target, context: context)"))
+    #expect(file.contents.contains("defer { server.endUsing(target_translated) }"))
+    #expect(file.contents.contains("func beginUsing(\n    _ value: Self.Target,"))
+    #expect(file.contents.contains("func touch(\n    _ target: Self.ObjectRefT,"))
+    // The argument's intran is applied too.
     #expect(file.contents.contains("let handle_translated: Server.HandleRefT = try server.lookupHandle(handle, context: context)"))
     // A client-only file has no handlers to translate for: no warnings.
     let client = DefsToSwift.compile(

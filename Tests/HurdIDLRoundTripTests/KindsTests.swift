@@ -6,65 +6,74 @@ import Testing
 
 /// The server side of kinds.defs.
 struct KindsService: KindsServer {
-  func widths(a: Int8, b: Int16, c: Int64, d: Bool, context: CallContext) throws(ReturnCode) -> Kinds.WidthsReply {
+  func widths(_ target: Void, a: Int8, b: Int16, c: Int64, d: Bool, context: CallContext) throws(ReturnCode) -> Kinds.WidthsReply {
     Kinds.WidthsReply(e: a &+ 1, f: b &+ 1, g: c &+ 1, h: !d)
   }
 
-  func checksum(data: MemoryRegion, context: CallContext) throws(ReturnCode) -> Int64 {
+  func checksum(_ target: Void, data: MemoryRegion, context: CallContext) throws(ReturnCode) -> Int64 {
     data.withUnsafeBytes { bytes in bytes.reduce(Int64(0)) { $0 + Int64($1) } }
   }
 
-  func fillPage(value: Int8, context: CallContext) throws(ReturnCode) -> MemoryRegion {
+  func fillPage(_ target: Void, value: Int8, context: CallContext) throws(ReturnCode) -> MemoryRegion {
     MemoryRegion(copying: Array(repeating: UInt8(bitPattern: value), count: 4096))
   }
 
-  func echoData(data: MemoryRegion, context: CallContext) throws(ReturnCode) -> MemoryRegion { data }
+  func echoData(_ target: Void, data: MemoryRegion, context: CallContext) throws(ReturnCode) -> MemoryRegion { data }
 
-  func countWords(words: [Int32], context: CallContext) throws(ReturnCode) -> Kinds.CountWordsReply {
+  func countWords(_ target: Void, words: [Int32], context: CallContext) throws(ReturnCode) -> Kinds.CountWordsReply {
     Kinds.CountWordsReply(total: words.reduce(0) { $0 + Int64($1) }, doubled: words.map { $0 &* 2 })
   }
 
-  func relabel(label: String, context: CallContext) throws(ReturnCode) -> String { label.uppercased() }
+  func relabel(_ target: Void, label: String, context: CallContext) throws(ReturnCode) -> String { label.uppercased() }
 
-  func invert(flags: [Bool], context: CallContext) throws(ReturnCode) -> [Bool] { flags.map { !$0 } }
+  func invert(_ target: Void, flags: [Bool], context: CallContext) throws(ReturnCode) -> [Bool] { flags.map { !$0 } }
 
-  func swapPort(given: CapabilityName, context: CallContext) throws(ReturnCode) -> CapabilityName {
+  func swapPort(_ target: Void, given: CapabilityName, context: CallContext) throws(ReturnCode) -> CapabilityName {
     CapabilityName(rawValue: given.rawValue + 1)
   }
 
-  func status(seed: Int32, context: CallContext) throws(ReturnCode) -> Kinds.StatusReply {
-    Kinds.StatusReply(status: [seed, seed &+ 1, seed &+ 2], pair: PairValue.encode(tag: 7, value: seed))
+  func status(_ target: Void, seed: Int32, context: CallContext) throws(ReturnCode) -> Kinds.StatusReply {
+    Kinds.StatusReply(status: [seed, seed &+ 1, seed &+ 2], pair: InlineArray(elementsOf: PairValue.encode(tag: 7, value: seed)))
   }
 
-  func firstSquares(squaresCnt: Int32, context: CallContext) throws(ReturnCode) -> [Int32] {
+  func firstSquares(_ target: Void, squaresCnt: Int32, context: CallContext) throws(ReturnCode) -> [Int32] {
     (0..<min(Int32(16), max(0, squaresCnt))).map { $0 * $0 }
   }
 
-  func reversePorts(pair: [CapabilityName], ports: [CapabilityName], context: CallContext) throws(ReturnCode)
+  func reversePorts(_ target: Void, pair: [CapabilityName], ports: [CapabilityName], context: CallContext) throws(ReturnCode)
     -> [CapabilityName]
   {
     (pair + ports).reversed()
   }
 
-  func handOver(data: MemoryRegion, dataDealloc: Bool, context: CallContext) throws(ReturnCode) -> Kinds.HandOverReply {
+  func handOver(_ target: Void, data: MemoryRegion, dataDealloc: Bool, context: CallContext) throws(ReturnCode) -> Kinds.HandOverReply {
     Kinds.HandOverReply(granted: dataDealloc, size: Int32(data.count))
   }
 
-  func sumBlock(first: Int32, block: [Int64], last: Int32, context: CallContext) throws(ReturnCode) -> Kinds.SumBlockReply {
-    Kinds.SumBlockReply(total: block.reduce(Int64(first) + Int64(last)) { $0 &+ $1 }, echo: block.reversed())
+  func sumBlock(
+    _ target: Void, first: Int32, block: InlineArray<64, Int64>, last: Int32, context: CallContext
+  ) throws(ReturnCode) -> Kinds.SumBlockReply {
+    let values = block.elements
+    return Kinds.SumBlockReply(
+      total: values.reduce(Int64(first) + Int64(last)) { $0 &+ $1 }, echo: InlineArray(elementsOf: values.reversed()))
   }
 
-  func scale(factor: Float, offset: Double, vector: [Float], context: CallContext) throws(ReturnCode) -> Kinds.ScaleReply {
-    Kinds.ScaleReply(sum: vector.reduce(offset) { $0 + Double($1) }, scaled: vector.map { $0 * factor })
+  func scale(
+    _ target: Void, factor: Float, offset: Double, vector: InlineArray<3, Float>, context: CallContext
+  ) throws(ReturnCode) -> Kinds.ScaleReply {
+    let values = vector.elements
+    return Kinds.ScaleReply(
+      sum: values.reduce(offset) { $0 + Double($1) }, scaled: InlineArray(elementsOf: values.map { $0 * factor }))
   }
 
   func mirror(
+    _ target: Void,
     a: Int8, b: Int16, c: Int32, d: Int64, e: UInt8, f: UInt16, g: UInt32, h: UInt64, context: CallContext
   ) throws(ReturnCode) -> Kinds.MirrorReply {
     Kinds.MirrorReply(ra: a, rb: b, rc: c, rd: d, re: e, rf: f, rg: g, rh: h)
   }
 
-  func passRight(right: CapabilityItem, context: CallContext) throws(ReturnCode) -> CapabilityItem {
+  func passRight(_ target: Void, right: CapabilityItem, context: CallContext) throws(ReturnCode) -> CapabilityItem {
     // Hand back a send right made from a receive right, keep any other disposition.
     right.disposition == .moveReceive ? CapabilityItem(right.name, disposition: .makeSend) : right
   }
@@ -145,8 +154,8 @@ struct KindsTests {
     #expect(try harness.client.invert(flags: Array(repeating: false, count: 8)) == Array(repeating: true, count: 8))
     #expect(try harness.client.firstSquares(squaresCnt: 16) == (0..<16).map { $0 * $0 })
     let page = Array(repeating: Int64.max, count: 64)
-    let block = try harness.client.sumBlock(first: .max, block: page, last: .min)
-    #expect(block.echo == page)
+    let block = try harness.client.sumBlock(first: .max, block: InlineArray(elementsOf: page), last: .min)
+    #expect(block.echo.elements == page)
   }
 
   @Test func fixedCStringAtItsMaximumInMultiByteCharacters() throws {
@@ -216,7 +225,7 @@ struct KindsTests {
     let harness = KindsHarness()
     defer { harness.finish() }
     let reply = try harness.client.status(seed: -1)
-    #expect(reply.status == [-1, 0, 1])
+    #expect(reply.status.elements == [-1, 0, 1])
     #expect(reply.pair.count == 2)
   }
 
@@ -269,9 +278,9 @@ struct KindsTests {
     let harness = KindsHarness()
     defer { harness.finish() }
     let block = (0..<64).map { Int64($0) * 1_000_000_007 - 5 }
-    let reply = try harness.client.sumBlock(first: -1, block: block, last: Int32.max)
+    let reply = try harness.client.sumBlock(first: -1, block: InlineArray(elementsOf: block), last: Int32.max)
     #expect(reply.total == block.reduce(Int64(Int32.max) - 1, &+))
-    #expect(reply.echo == block.reversed())
+    #expect(reply.echo.elements == block.reversed())
   }
 
   @Test func floatingPointScalarsAndFixedArrays() throws {
@@ -279,7 +288,7 @@ struct KindsTests {
     defer { harness.finish() }
     let reply = try harness.client.scale(factor: -0.5, offset: 1e300, vector: [1, .infinity, 3.25])
     #expect(reply.sum == .infinity)
-    #expect(reply.scaled == [-0.5, -.infinity, -1.625])
+    #expect(reply.scaled.elements == [-0.5, -.infinity, -1.625])
     let small = try harness.client.scale(factor: 2, offset: -0.25, vector: [0, -0.0, .leastNonzeroMagnitude])
     #expect(small.sum == -0.25 + Double(Float.leastNonzeroMagnitude))
     #expect(small.scaled[1].sign == .minus && small.scaled[2] == 2 * .leastNonzeroMagnitude)

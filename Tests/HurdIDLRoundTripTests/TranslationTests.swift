@@ -38,29 +38,29 @@ final class TicketOffice: TranslationsServer, @unchecked Sendable {
   func releaseTicket(_ value: Ticket) { log("release \(value.number)") }
 
   // Handlers.
-  func redeem(ticket: Ticket, context: CallContext) throws(ReturnCode) -> Int32 {
+  func redeem(_ target: Void, ticket: Ticket, context: CallContext) throws(ReturnCode) -> Int32 {
     log("redeem \(ticket.number)")
     // Ticket 0 has expired: the handler fails, the destructor must still run.
     guard ticket.number != 0 else { throw ReturnCode(2_001) }
     return ticket.number * 10
   }
 
-  func renew(ticket: Ticket, context: CallContext) throws(ReturnCode) -> Ticket {
+  func renew(_ target: Void, ticket: Ticket, context: CallContext) throws(ReturnCode) -> Ticket {
     log("renew \(ticket.number)")
     return Ticket(number: ticket.number + 1)
   }
 
-  func issue(value: Int32, context: CallContext) throws(ReturnCode) -> (ticket: Ticket, serial: Int32) {
+  func issue(_ target: Void, value: Int32, context: CallContext) throws(ReturnCode) -> (ticket: Ticket, serial: Int32) {
     log("issue \(value)")
     return (Ticket(number: value), 77)
   }
 
-  func exchange(first: Ticket, second: Ticket, context: CallContext) throws(ReturnCode) -> Int32 {
+  func exchange(_ target: Void, first: Ticket, second: Ticket, context: CallContext) throws(ReturnCode) -> Int32 {
     log("exchange \(first.number) \(second.number)")
     return first.number + second.number
   }
 
-  func discard(ticket: Ticket, context: CallContext) throws(ReturnCode) {
+  func discard(_ target: Void, ticket: Ticket, context: CallContext) throws(ReturnCode) {
     log("discard \(ticket.number)")
     discarded.signal()
   }
@@ -81,7 +81,7 @@ final class TicketOffice: TranslationsServer, @unchecked Sendable {
 
   func dropHolder(_ value: Holder) { log("drop \(value.id)") }
 
-  func holderID(holder: Holder, context: CallContext) throws(ReturnCode) -> Int32 {
+  func holderID(_ target: Void, holder: Holder, context: CallContext) throws(ReturnCode) -> Int32 {
     log("id \(holder.id)")
     return holder.id
   }

@@ -1,3 +1,4 @@
+import HurdRPC
 import HurdRPCL4
 import Testing
 
@@ -40,6 +41,31 @@ struct EncodingTests {
     #expect(rounded.microseconds! >= 1_000_001 && rounded.mantissa <= 1023)
     #expect(L4Timeout(raw: 0x8000) == nil)  // absolute time points are not modelled
     #expect(L4Timeouts(send: .zero, receive: .never).raw == 0x0400 << 16)
+  }
+
+  /// One encoder for both the runtime's `IPCTimeout` and the kernel's `L4Timeout`: the
+  /// shortest period ≥ the request, exact where representable, saturating only above the largest.
+  @Test(arguments: [
+    0, 1, 1023, 1024, 1025, 2046, 2047, 2048, 2049, 1_000_001,
+    1023 << 30, 1023 << 30 + 1, 1 << 40, 1023 << 31 - 1, 1023 << 31, 1023 << 31 + 1, UInt64.max,
+  ] as [UInt64])
+  func timeoutEncodingRoundsUpAndSaturatesOnlyAboveTheLargestPeriod(_ micros: UInt64) {
+    let timeout = L4Timeout.microseconds(micros)
+    let largest: UInt64 = 1023 << 31
+    if micros == 0 {
+      #expect(timeout == .zero)
+    } else if micros > largest {
+      #expect(timeout == L4Timeout.relative(exponent: 31, mantissa: 1023))
+    } else {
+      let period = timeout.microseconds!
+      #expect(period >= micros)
+      // Minimal: the next shorter period of this exponent, and any smaller exponent, is too short.
+      #expect(timeout.mantissa == 0 || (UInt64(timeout.mantissa) - 1) << UInt64(timeout.exponent) < micros)
+      #expect(timeout.exponent == 0 || (micros + (1 << UInt64(timeout.exponent - 1)) - 1) >> UInt64(timeout.exponent - 1) > 1023)
+    }
+    if micros <= UInt64(Int64.max / 1_000_000) {
+      #expect(IPCTimeout.after(.microseconds(Int64(micros))).l4Encoding == (micros == 0 ? 0x0400 : timeout.raw))
+    }
   }
 
   @Test func errorCodeCarriesPhaseKindAndOffset() {

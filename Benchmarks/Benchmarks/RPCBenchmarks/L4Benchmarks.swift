@@ -1,4 +1,5 @@
 import Benchmark
+import CPinning
 import Dispatch
 import HurdRPC
 import HurdRPCL4
@@ -30,6 +31,7 @@ final class L4CallRig: @unchecked Sendable {
   ///   - load: loads one request into the client's message registers before each call.
   init(
     mode: L4DispatchMode,
+    placement: Placement? = nil,
     prepareServer: @escaping @Sendable (L4ThreadContext) -> Void = { _ in },
     handle: @escaping L4RequestHandler,
     prepareClient: @escaping @Sendable (L4ThreadContext) -> Void = { _ in },
@@ -39,6 +41,7 @@ final class L4CallRig: @unchecked Sendable {
     serverSpace = kernel.createSpace()
     let ready = DispatchSemaphore(value: 0)
     server = kernel.spawn(in: serverSpace, name: "bench-server") { ctx in
+      if let placement { _ = bench_pin_current_thread(placement.serverCPU) }
       prepareServer(ctx)
       ready.signal()
       ctx.serve(mode, handler: handle)
@@ -46,6 +49,7 @@ final class L4CallRig: @unchecked Sendable {
     ready.wait()
     let serverID = server!.id
     client = kernel.spawn(in: clientSpace, name: "bench-client") { [self] ctx in
+      if let placement { _ = bench_pin_current_thread(placement.clientCPU) }
       prepareClient(ctx)
       while true {
         go.wait()
@@ -92,9 +96,12 @@ func allocateFpage(_ space: L4AddressSpace, log2Size: Int) -> L4Fpage {
 let serverWindowBase: UInt64 = 0x4000_0000
 
 func registerL4Benchmarks() {
-  // Null call: label + one word out, one word back.
-  for (name, mode) in [("L4 null call, thread <-> thread", L4DispatchMode.threaded),
-                       ("L4 null call, direct dispatch", .direct)] {
+  // Null call: label + one word out, one word back; unpinned, then with both threads on one CPU
+  // and on two (compare with the pinned raw hand-off rows).
+  let nullCalls: [(String, L4DispatchMode, Placement?)] =
+    [("L4 null call, thread <-> thread", .threaded, nil), ("L4 null call, direct dispatch", .direct, nil)]
+    + Placement.allCases.map { ("L4 null call, thread <-> thread, \($0.label)", .threaded, $0) }
+  for (name, mode, placement) in nullCalls {
     nonisolated(unsafe) var rig: L4CallRig?
     Benchmark(
       name,
@@ -103,6 +110,7 @@ func registerL4Benchmarks() {
         setup: {
           rig = L4CallRig(
             mode: mode,
+            placement: placement,
             handle: { request in
               request.registers[1] = request.registers[1] &+ 1
               request.registers.tag = L4MessageTag(label: 1, untyped: 1)

@@ -35,6 +35,32 @@ let benchmarks: @Sendable () -> Void = {
     blackHole(value)
   }
 
+  // The same, with both threads pinned to one CPU and to two (the client runs in batches on a
+  // pinned thread of its own; compare with the pinned L4 rows).
+  for placement in Placement.allCases {
+    nonisolated(unsafe) var pinned: (handoff: RawHandoff, client: BatchThread)?
+    Benchmark(
+      "raw spin-then-park hand-off, \(placement.label)",
+      configuration: .init(
+        setup: {
+          let handoff = RawHandoff(serverCPU: placement.serverCPU)
+          let client = BatchThread(cpu: placement.clientCPU) { count in
+            var value: UInt64 = 0
+            for _ in 0..<count { value = handoff.roundTrip(value) }
+            blackHole(value)
+          }
+          pinned = (handoff, client)
+        },
+        teardown: {
+          pinned?.client.stop()
+          pinned?.handoff.stop()
+          pinned = nil
+        })
+    ) { benchmark in
+      pinned?.client.run(benchmark.scaledIterations.count)
+    }
+  }
+
   // Message construction: register-only messages must not allocate.
   Benchmark("Message: build 8-word register-only message") { benchmark in
     var sum: UInt64 = 0

@@ -11,10 +11,14 @@ struct TranslationsNothing: TranslationsServerDefaults {
   func holderFor(_ value: CapabilityName, context: CallContext) throws(ReturnCode) -> CapabilityName { value }
   func dropHolder(_ value: CapabilityName) {}
 }
+struct ObjectsNothing: ObjectsServerDefaults {
+  func openAccount(_ value: Void, context: CallContext) throws(ReturnCode) {}
+  func closeAccount(_ value: Void) {}
+}
 
 let demuxes: [(base: UInt64, demux: any Demultiplexer)] = [
   (5000, RoundtripDemux(RoundtripNothing())), (7000, KindsDemux(KindsNothing())),
-  (7500, TranslationsDemux(TranslationsNothing())),
+  (7500, TranslationsDemux(TranslationsNothing())), (7800, ObjectsDemux(ObjectsNothing())),
 ]
 
 /// Reads the fuzzer's bytes front to back; past the end every read is 0.

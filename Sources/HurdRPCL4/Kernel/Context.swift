@@ -119,19 +119,13 @@ public final class L4ThreadContext {
         continue
       }
       next = nil
-      let request = L4Request(
-        server: thread, sender: received.from, tag: received.tag, registers: mr, kernel: kernel,
-        client: kernel.thread(received.from))
-      switch handler(request) {
+      switch handler(L4Request(received: received, by: thread)) {
       case .stop:
         return
       case .noReply:
         if kernel.isStopRequested(thread) { return }
       case .reply:
-        if kernel.isStopRequested(thread) {
-          try? reply(to: received.from)
-          return
-        }
+        // A stop request ends the receive phase of the ReplyWait (after the reply went out).
         do throws(L4ErrorCode) {
           next = try replyWait(to: received.from)
         } catch {

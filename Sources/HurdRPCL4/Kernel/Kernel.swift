@@ -15,6 +15,8 @@ public final class L4Kernel: @unchecked Sendable {
   @exclusivity(unchecked) private var freeSlots: [Int] = []
   @exclusivity(unchecked) private var spaces: [L4AddressSpace] = []
   @exclusivity(unchecked) private var localTables: [[L4Thread?]] = []
+  /// Per space, the local indices of deleted threads (reused, as a deleted thread's UTCB slot is).
+  @exclusivity(unchecked) private var freeLocalIndices: [[Int]] = []
   @exclusivity(unchecked) private var redirectors: [L4Thread?] = []
 
   /// Unique per kernel in this process (object addresses can be reused; serials are not).
@@ -37,6 +39,7 @@ public final class L4Kernel: @unchecked Sendable {
     let space = L4AddressSpace(kernel: self, number: spaces.count)
     spaces.append(space)
     localTables.append([nil])
+    freeLocalIndices.append([])
     redirectors.append(nil)
     return space
   }
@@ -82,12 +85,16 @@ public final class L4Kernel: @unchecked Sendable {
     slotGenerations[number] &+= 1
     // Low 6 bits of a version are never all zero, so global IDs never look local.
     let version = slotGenerations[number] << 6 | 1
-    let localIndex = localTables[space.number].count
+    let localIndex = freeLocalIndices[space.number].popLast() ?? localTables[space.number].count
     let thread = L4Thread(
       kernel: self, id: L4ThreadID(number: UInt32(number), version: version),
       localID: .local(index: UInt32(localIndex)), space: space, name: name)
     slots[number] = thread
-    localTables[space.number].append(thread)
+    if localIndex == localTables[space.number].count {
+      localTables[space.number].append(thread)
+    } else {
+      localTables[space.number][localIndex] = thread
+    }
     lock.unlock()
     return thread
   }
@@ -154,16 +161,18 @@ public final class L4Kernel: @unchecked Sendable {
       freeSlots.append(number)
     }
     localTables[thread.space.number][Int(thread.localID.localIndex)] = nil
+    freeLocalIndices[thread.space.number].append(Int(thread.localID.localIndex))
     for index in redirectors.indices where redirectors[index] === thread { redirectors[index] = nil }
     // Senders blocked on the dead thread, and threads waiting to hear from it, fail.
     while let sender = thread.queueHead {
       thread.dequeue(sender)
       sender.state = .idle
+      sender.queuedSend = nil
       sender.outcome = .failed(L4ErrorCode(.nonExistingPartner, phase: .send))
       toWake.append(sender)
     }
     for case let other? in slots {
-      if case .receiving(.thread(let partner), _) = other.state, partner === thread {
+      if case .receiving(.partner(let partner), _) = other.state, partner.thread === thread {
         other.state = .idle
         other.outcome = .failed(L4ErrorCode(.nonExistingPartner, phase: .receive))
         toWake.append(other)
@@ -177,7 +186,6 @@ public final class L4Kernel: @unchecked Sendable {
 
   /// The IPC system call, run by `caller` on its own OS thread.
   func ipc(_ caller: L4Thread, to: L4ThreadID, from: L4ThreadID, timeouts: L4Timeouts) -> IPCOutcome {
-    caller.noteCPU()
     var wake: L4Thread? = nil
     lock.lock()
     if caller.cancelPending {
@@ -187,18 +195,45 @@ public final class L4Kernel: @unchecked Sendable {
       return .failed(L4ErrorCode(.cancelled, phase: to.isNil ? .receive : .send))
     }
 
-    // Direct-dispatch fast path: a register-only, unpropagated Call to a thread idling in
-    // `serve(.direct)`. The general path below reaches the same decision; this one skips
-    // building the delivery and the receive phase (their references cost ARC traffic).
-    if from == to, let destination = resolve(to, for: caller), destination !== caller,
-      let handler = destination.serveHandler
-    {
+    // Fast paths for a register-only, unpropagated, unredirected send to a thread already
+    // waiting for it — the common case of Call, Send, Reply and ReplyWait. The general path below
+    // reaches the same result; these skip building its delivery and receive-phase values and the
+    // second lookup (their references cost ARC traffic, several times per IPC).
+    if !to.isNil, let destination = resolve(to, for: caller), destination !== caller {
       let tag = L4MessageTag(raw: caller.mr[0])
       if tag.typedWords == 0, !tag.isPropagated, !isRedirected(caller, to: destination),
         case .receiving(let source, _) = destination.state, source.accepts(caller, into: destination)
       {
-        return dispatchDirectly(
-          caller, to: destination, source: source, handler: handler, tag: tag, receiveTimeout: timeouts.receive)
+        // Direct dispatch: a Call to a thread idling in `serve(.direct)`.
+        if from == to, let handler = destination.serveHandler {
+          return dispatchDirectly(
+            caller, to: destination, source: source, handler: handler, tag: tag, receiveTimeout: timeouts.receive)
+        }
+        // Hand-off: deliver, then the receive phase (a Call's closed one, or an open one).
+        let then: ReceiveSource?
+        if from.isNil {
+          then = nil
+        } else if from == to {
+          then = .thread(destination)
+        } else if from.isAnyThread {
+          then = .any
+        } else {
+          then = nil  // other receive partners: the general path below
+        }
+        if from.isNil || then != nil {
+          let u = tag.untypedWords
+          if u > 0 { (destination.mr + 1).update(from: caller.mr + 1, count: u) }
+          completeReceive(
+            of: destination, apparent: caller, tag: tag.withoutReceiveFlags.setting(L4MessageTag.propagatedBit, false),
+            actualSender: .nilThread, intendedReceiver: .nilThread, source: source,
+            senderWaits: from == to && !timeouts.receive.isZero)
+          guard let then else {
+            lock.unlock()
+            destination.parker.unpark()
+            return .sent
+          }
+          return receivePhase(caller, from: then, timeout: timeouts.receive, waking: destination)
+        }
       }
     }
 
@@ -247,10 +282,11 @@ public final class L4Kernel: @unchecked Sendable {
       } else {
         receivePhase = nil  // reported by the receive phase below, after the send
       }
+      delivery.senderWaits = !delivery.propagated && Self.waitsForReply(receivePhase, from: target)
 
       if case .receiving(let source, _) = target.state, source.accepts(delivery.apparent, into: target) {
         if let handler = target.serveHandler, tag.typedWords == 0, !delivery.propagated, !delivery.redirected,
-          target !== caller, case .thread(let partner)? = receivePhase?.source, partner === target
+          target !== caller, receivePhase?.source.partner === target
         {
           return dispatchDirectly(
             caller, to: target, source: source, handler: handler, tag: tag, receiveTimeout: timeouts.receive)
@@ -259,25 +295,13 @@ public final class L4Kernel: @unchecked Sendable {
           deliverRegisters(from: caller, to: target, tag: tag, delivery: delivery, source: source)
           wake = target
         } else {
-          target.state = .transferring
-          caller.state = .transferring
-          lock.unlock()
-          let result = transferTyped(from: caller, to: target, tag: tag)
-          lock.lock()
-          endTransfer(caller, target)
-          caller.state = .idle
-          switch result {
-          case .success(let receivedTag):
-            target.state = .idle
-            completeReceive(of: target, from: caller, tag: receivedTag, delivery: delivery, source: source)
-            wake = target
-          case .failure(let senderError, let receiverError):
-            target.state = .idle
-            target.outcome = .failed(receiverError)
+          if let failure = transferTypedAndDeliver(from: caller, to: target, tag: tag, delivery: delivery, source: source) {
+            target.outcome = .failed(failure.receiver)
             lock.unlock()
             target.parker.unpark()
-            return .failed(senderError)
+            return .failed(failure.sender)
           }
+          wake = target
         }
       } else {
         if timeouts.send.isZero {
@@ -286,7 +310,8 @@ public final class L4Kernel: @unchecked Sendable {
         }
         let deadline = timeouts.send.deadlineFromNow
         target.enqueue(caller)
-        caller.state = .sending(to: target, deadline: deadline, delivery: delivery, then: receivePhase)
+        caller.state = .sending(to: ThreadRef(thread: target), deadline: deadline)
+        caller.queuedSend = QueuedSend(delivery: delivery, then: receivePhase, thenPartner: receivePhase?.source.partner)
         caller.outcome = .none
         caller.parker.prepare()
         lock.unlock()
@@ -324,7 +349,17 @@ public final class L4Kernel: @unchecked Sendable {
       wake?.parker.unpark()
       return .failed(L4ErrorCode(.nonExistingPartner, phase: .receive))
     }
-    let deadline = timeouts.receive.deadlineFromNow
+    return receivePhase(caller, from: source, timeout: timeouts.receive, waking: wake)
+  }
+
+  /// The receive phase of `caller`'s IPC (lock held on entry, released on return): take a queued
+  /// sender `source` accepts, or block until one delivers, the timeout passes or an abort. `wake`
+  /// is the thread the send phase completed, unparked once the lock is released.
+  private func receivePhase(
+    _ caller: L4Thread, from source: ReceiveSource, timeout: L4Timeout, waking wake: L4Thread?
+  ) -> IPCOutcome {
+    var wake = wake
+    let deadline = timeout.deadlineFromNow
     while true {
       if caller.serving && caller.stopRequested {
         // A serve loop asked to stop does not start another wait.
@@ -332,34 +367,23 @@ public final class L4Kernel: @unchecked Sendable {
         wake?.parker.unpark()
         return .failed(L4ErrorCode(.cancelled, phase: .receive))
       }
-      if let sender = caller.firstQueued(acceptedBy: source),
-        case .sending(_, _, let delivery, let then) = sender.state
-      {
+      if let sender = caller.firstQueued(acceptedBy: source), let queued = sender.queuedSend {
+        let delivery = queued.delivery
         caller.dequeue(sender)
+        sender.queuedSend = nil
         let tag = L4MessageTag(raw: sender.mr[0])
         var senderWake: L4Thread? = nil
         if tag.typedWords == 0 {
           deliverRegisters(from: sender, to: caller, tag: tag, delivery: delivery, source: source)
-          senderWake = completeSend(of: sender, then: then)
+          senderWake = completeSend(of: sender, then: queued)
+        } else if let failure = transferTypedAndDeliver(
+          from: sender, to: caller, tag: tag, delivery: delivery, source: source)
+        {
+          sender.outcome = .failed(failure.sender)
+          caller.outcome = .failed(failure.receiver)
+          senderWake = sender
         } else {
-          sender.state = .transferring
-          caller.state = .transferring
-          lock.unlock()
-          let result = transferTyped(from: sender, to: caller, tag: tag)
-          lock.lock()
-          endTransfer(sender, caller)
-          caller.state = .idle
-          switch result {
-          case .success(let receivedTag):
-            sender.state = .idle
-            completeReceive(of: caller, from: sender, tag: receivedTag, delivery: delivery, source: source)
-            senderWake = completeSend(of: sender, then: then)
-          case .failure(let senderError, let receiverError):
-            sender.state = .idle
-            sender.outcome = .failed(senderError)
-            caller.outcome = .failed(receiverError)
-            senderWake = sender
-          }
+          senderWake = completeSend(of: sender, then: queued)
         }
         let outcome = caller.outcome
         caller.outcome = .none
@@ -368,7 +392,7 @@ public final class L4Kernel: @unchecked Sendable {
         senderWake?.parker.unpark()
         return outcome
       }
-      if timeouts.receive.isZero {
+      if timeout.isZero {
         lock.unlock()
         wake?.parker.unpark()
         return .failed(L4ErrorCode(.timeout, phase: .receive))
@@ -379,7 +403,7 @@ public final class L4Kernel: @unchecked Sendable {
       lock.unlock()
       wake?.parker.unpark()
       var partner: L4Thread? = wake
-      if case .thread(let expected) = source { partner = expected }
+      if let expected = source.partner { partner = expected }
       let outcome = block(caller, deadline: deadline, partner: partner)
       guard case .rescan = outcome else { return outcome }
       wake = nil
@@ -402,33 +426,85 @@ public final class L4Kernel: @unchecked Sendable {
     completeReceive(of: receiver, from: sender, tag: tag, delivery: delivery, source: source)
   }
 
+  /// Runs a typed transfer outside the kernel lock (held on entry and on return; both threads
+  /// show `.transferring` meanwhile, then `.idle`) and on success completes the receive. Returns
+  /// both partners' errors when the transfer failed.
+  private func transferTypedAndDeliver(
+    from sender: L4Thread, to receiver: L4Thread, tag: L4MessageTag, delivery: Delivery, source: ReceiveSource
+  ) -> (sender: L4ErrorCode, receiver: L4ErrorCode)? {
+    sender.state = .transferring
+    receiver.state = .transferring
+    lock.unlock()
+    let result = transferTyped(from: sender, to: receiver, tag: tag)
+    lock.lock()
+    endTransfer(sender, receiver)
+    sender.state = .idle
+    receiver.state = .idle
+    switch result {
+    case .success(let receivedTag):
+      completeReceive(of: receiver, from: sender, tag: receivedTag, delivery: delivery, source: source)
+      return nil
+    case .failure(let senderError, let receiverError):
+      return (senderError, receiverError)
+    }
+  }
+
   /// Sets the receiver's tag, control registers and outcome (lock held; registers copied).
   private func completeReceive(
     of receiver: L4Thread, from sender: L4Thread, tag: L4MessageTag, delivery: Delivery, source: ReceiveSource
   ) {
-    let shownTag = tag.withoutReceiveFlags
-      .setting(L4MessageTag.propagatedBit, delivery.propagated)
-      .setting(L4MessageTag.redirectedBit, delivery.redirected)
-    receiver.mr[0] = shownTag.raw
-    receiver.actualSender = delivery.propagated ? delivery.actual.id : .nilThread
-    receiver.intendedReceiver = delivery.redirected ? delivery.intended : .nilThread
-    receiver.state = .idle
-    receiver.outcome = .received(from: shownID(of: delivery.apparent, to: receiver, source: source), tag: shownTag)
+    completeReceive(
+      of: receiver, apparent: delivery.apparent,
+      tag: tag.withoutReceiveFlags
+        .setting(L4MessageTag.propagatedBit, delivery.propagated)
+        .setting(L4MessageTag.redirectedBit, delivery.redirected),
+      actualSender: delivery.propagated ? delivery.actual.id : .nilThread,
+      intendedReceiver: delivery.redirected ? delivery.intended : .nilThread, source: source,
+      senderWaits: delivery.senderWaits)
     // Propagation: a virtual sender waiting for the propagator now waits for the new receiver,
     // so the receiver's reply goes straight back to it.
-    if delivery.propagated, case .receiving(.thread(let expected), let deadline) = delivery.apparent.state,
-      expected === delivery.actual
+    if delivery.propagated, case .receiving(.partner(let expected), let deadline) = delivery.apparent.state,
+      expected.thread === delivery.actual
     {
       delivery.apparent.state = .receiving(from: .thread(receiver), deadline: deadline)
+      receiver.deliveredSenderWaits = true
     }
+  }
+
+  /// The receiver's side of a delivery (lock held; registers copied): tag as shown, control
+  /// registers, outcome, and what its serve loop learns about the sender.
+  private func completeReceive(
+    of receiver: L4Thread, apparent: L4Thread, tag shownTag: L4MessageTag, actualSender: L4ThreadID,
+    intendedReceiver: L4ThreadID, source: ReceiveSource, senderWaits: Bool
+  ) {
+    receiver.mr[0] = shownTag.raw
+    receiver.actualSender = actualSender
+    receiver.intendedReceiver = intendedReceiver
+    receiver.state = .idle
+    receiver.outcome = .received(from: shownID(of: apparent, to: receiver, source: source), tag: shownTag)
+    receiver.deliveredSender = apparent
+    receiver.deliveredAnnotation = apparent.callAnnotation
+    receiver.deliveredSenderWaits = senderWaits
+  }
+
+  /// Whether a sender whose IPC continues with `then` waits for `receiver`'s reply.
+  private static func waitsForReply(_ then: ReceivePhase?, from receiver: L4Thread) -> Bool {
+    guard let then else { return false }
+    return then.source.partner === receiver && !then.timeout.isZero
   }
 
   /// A queued sender's message has been taken: move it into its receive phase (atomically, it
   /// stays blocked) or complete it. Returns the thread to wake, if any (lock held).
-  private func completeSend(of sender: L4Thread, then: ReceivePhase?) -> L4Thread? {
-    guard let then else {
+  private func completeSend(of sender: L4Thread, then queued: QueuedSend) -> L4Thread? {
+    guard let then = queued.then else {
       sender.state = .idle
       sender.outcome = .sent
+      return sender
+    }
+    if let partner = queued.thenPartner, !partner.alive {
+      // The partner of the receive phase was deleted while this sender was queued.
+      sender.state = .idle
+      sender.outcome = .failed(L4ErrorCode(.nonExistingPartner, phase: .receive))
       return sender
     }
     if sender.firstQueued(acceptedBy: then.source) != nil {
@@ -454,24 +530,23 @@ public final class L4Kernel: @unchecked Sendable {
     var deadline = initialDeadline
     var recheck = recheckWhileSending
     while true {
-      let spin = partner.map { $0.lastCPU.load(ordering: .relaxed) != cl4_current_cpu() } ?? true
       var wakeAt = deadline
       if let recheck {
         let next = cl4_monotonic_ns() &+ max(recheck, 1_000)
         wakeAt = min(wakeAt ?? .max, next)
       }
-      if thread.parker.park(until: wakeAt, spin: spin) {
-        thread.noteCPU()
+      if thread.parker.park(until: wakeAt, partner: partner?.parker) {
         let outcome = thread.outcome
         return outcome
       }
       lock.lock()
       let now = cl4_monotonic_ns()
       switch thread.state {
-      case .sending(let target, let current, _, _):
+      case .sending(let target, let current):
         if let current, current <= now {
-          target.dequeue(thread)
+          target.thread.dequeue(thread)
           thread.state = .idle
+          thread.queuedSend = nil
           lock.unlock()
           return .failed(L4ErrorCode(.timeout, phase: .send))
         }
@@ -508,9 +583,10 @@ public final class L4Kernel: @unchecked Sendable {
       return false
     }
     switch thread.state {
-    case .sending(let target, _, _, _) where send:
-      target.dequeue(thread)
+    case .sending(let target, _) where send:
+      target.thread.dequeue(thread)
       thread.state = .idle
+      thread.queuedSend = nil
       thread.outcome = .failed(L4ErrorCode(.cancelled, phase: .send))
     case .receiving where receive:
       thread.state = .idle
@@ -547,7 +623,7 @@ public final class L4Kernel: @unchecked Sendable {
     defer { lock.unlock() }
     let waiting: Bool
     switch client.state {
-    case .receiving(.thread(let expected), _): waiting = expected === server
+    case .receiving(.partner(let expected), _): waiting = expected.thread === server
     case .dispatching: waiting = client.dispatchServer === server && !client.dispatchAborted
     default: waiting = false
     }
@@ -622,19 +698,12 @@ public final class L4Kernel: @unchecked Sendable {
       } else {
         let replyDelivery = Delivery(
           apparent: server, actual: server, propagated: false, redirected: false, intended: .nilThread)
-        caller.state = .transferring
-        server.state = .transferring
-        lock.unlock()
-        let transfer = transferTyped(from: server, to: caller, tag: replyTag)
-        lock.lock()
-        endTransfer(server, caller)
-        switch transfer {
-        case .success(let receivedTag):
-          completeReceive(
-            of: caller, from: server, tag: receivedTag, delivery: replyDelivery, source: .thread(server))
+        if let failure = transferTypedAndDeliver(
+          from: server, to: caller, tag: replyTag, delivery: replyDelivery, source: .thread(server))
+        {
+          result = .failed(failure.receiver)
+        } else {
           result = caller.outcome
-        case .failure(_, let receiverError):
-          result = .failed(receiverError)
         }
       }
       caller.outcome = .none
@@ -672,7 +741,7 @@ public final class L4Kernel: @unchecked Sendable {
     lock.lock()
     defer { lock.unlock() }
     switch client.state {
-    case .receiving(.thread(let expected), _): return expected === server
+    case .receiving(.partner(let expected), _): return expected.thread === server
     case .dispatching: return client.dispatchServer === server && !client.dispatchAborted
     default: return false
     }

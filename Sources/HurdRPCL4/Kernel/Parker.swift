@@ -1,21 +1,41 @@
 import CL4Support
 import Synchronization
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// A one-shot hand-off word between a waiting thread and the thread that completes its wait:
-/// spin briefly (bounded, with a CPU relax hint, only when the waker is likely running on another
-/// CPU), then sleep on a futex. A woken thread that was still spinning costs no system call.
+/// spin briefly, then sleep on a futex. A woken thread that was still spinning costs no system
+/// call.
+///
+/// The spin phase adapts to where the partner (the thread expected to complete the wait) runs,
+/// as each parker publishes the CPU its owner last ran on:
+/// - partner on **another CPU**: poll the word with a CPU relax hint (~27 ns per iteration here);
+/// - partner on **our CPU**: polling would only keep it off the CPU (the catastrophic case in
+///   `perf-baselines.md`), so yield the CPU to it instead (`sched_yield`). Both threads then stay
+///   runnable, which also lets the scheduler move one of them to the other CPU.
+/// The budget starts at 256 iterations, grows after a spin that caught the wake-up (to 1,024,
+/// ~27 µs), halves after a miss and is probed again after 64 misses in a row. Then the owner
+/// sleeps on the futex (an idle waiter costs no CPU).
 ///
 /// States: 0 = waiting, 1 = notified, 2 = asleep in the futex. Exactly one `unpark` matches each
 /// `prepare`; `park` returns `true` once notified or `false` when the deadline passed first.
 public final class L4Parker: @unchecked Sendable {
   // The word lives at a stable address (futex requirement); all access is atomic (C shim).
   private let word: UnsafeMutablePointer<UInt32>
+  /// The CPU the owner last ran on (published by the owner, read by partners deciding how to spin).
+  private let ownerCPU = Atomic<Int32>(-1)
   // Owner-thread-only adaptive spin budget (iterations of load + relax, ~27 ns each here).
   @exclusivity(unchecked) private var spinBudget: Int = 256
   @exclusivity(unchecked) private var spinMisses: Int = 0
 
   /// Upper bound of the spin phase, in iterations (~27 µs on the reference machine).
   public static let maximumSpin = 1024
+  /// What one `sched_yield` counts against the budget (~650 ns here, ~24 spin iterations).
+  static let yieldCost = 24
   static let multiprocessor: Bool = systemProcessorCount() > 1
 
   public init() {
@@ -33,9 +53,17 @@ public final class L4Parker: @unchecked Sendable {
     if cl4_atomic_exchange(word, 1) == 2 { cl4_futex_wake(word, 1) }
   }
 
-  /// Waits for `unpark` until `deadline` (monotonic ns; `nil` = forever). `spin` says whether a
-  /// spin phase can help (the partner runs on another CPU). Must be called by the owner only.
-  public func park(until deadline: UInt64?, spin: Bool) -> Bool {
+  /// Publishes the CPU the calling (owner) thread runs on now.
+  @inline(__always) public func noteCPU() {
+    ownerCPU.store(cl4_current_cpu(), ordering: .relaxed)
+  }
+
+  /// Waits for `unpark` until `deadline` (monotonic ns; `nil` = forever). `partner` is the
+  /// parker of the thread expected to call `unpark` (`nil`: unknown); `spin: false` goes straight
+  /// to sleep. Must be called by the owner only.
+  public func park(until deadline: UInt64?, partner: L4Parker? = nil, spin: Bool = true) -> Bool {
+    var me = cl4_current_cpu()
+    ownerCPU.store(me, ordering: .relaxed)
     if spin && Self.multiprocessor {
       let budget = spinBudget
       var i = 0
@@ -46,23 +74,36 @@ public final class L4Parker: @unchecked Sendable {
           spinMisses = 0
           return true
         }
+        if i & 7 == 0, me >= 0, let partner, partner.ownerCPU.load(ordering: .relaxed) == me {
+          // The partner waits for this very CPU: hand it over instead of polling.
+          sched_yield()
+          i += Self.yieldCost
+          me = cl4_current_cpu()
+          ownerCPU.store(me, ordering: .relaxed)
+          continue
+        }
         cl4_cpu_relax()
         i += 1
       }
       // Missed: halve the budget, but probe again now and then so a busy partner is found.
       spinMisses += 1
-      spinBudget = spinMisses % 64 == 0 ? 128 : budget / 2
+      spinBudget = spinMisses % 64 == 0 ? 128 : max(budget / 2, Self.yieldCost)
     }
     while true {
       let state = cl4_atomic_load(word)
-      if state == 1 { return true }
+      if state == 1 {
+        noteCPU()
+        return true
+      }
       if state == 0 && cl4_atomic_cas(word, 0, 2) == 0 { continue }  // raced with unpark
       var remaining: Int64 = -1
       if let deadline {
         let now = cl4_monotonic_ns()
         if now >= deadline {
           // Withdraw; if the waker got there first, the notification wins.
-          return cl4_atomic_cas(word, 2, 0) == 0
+          let notified = cl4_atomic_cas(word, 2, 0) == 0
+          noteCPU()
+          return notified
         }
         remaining = Int64(clamping: deadline - now)
       }
@@ -78,7 +119,3 @@ func systemProcessorCount() -> Int {
     return 2
   #endif
 }
-
-#if canImport(Glibc)
-  import Glibc
-#endif

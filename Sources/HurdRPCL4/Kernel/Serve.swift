@@ -20,8 +20,8 @@ public struct L4Request {
   public let registers: L4MessageRegisters
   let kernel: L4Kernel
   let client: L4Thread?
-  /// The caller's status taken under the kernel lock when a direct dispatch delivered the
-  /// request (saves a kernel entry; the handler runs on that caller's thread).
+  /// The caller's status taken under the kernel lock when the request was delivered (saves a
+  /// kernel entry per request).
   let statusAtDelivery: (waiting: Bool, annotation: (any AnyObject & Sendable)?)?
 
   init(
@@ -37,6 +37,14 @@ public struct L4Request {
     self.statusAtDelivery = statusAtDelivery
   }
 
+  /// The request `thread` has just received (`received` is what its `wait`/`replyWait` returned).
+  init(received: L4IPCResult, by thread: L4Thread) {
+    self.init(
+      server: thread, sender: received.from, tag: received.tag, registers: L4MessageRegisters(base: thread.mr),
+      kernel: thread.kernel, client: thread.deliveredSender,
+      statusAtDelivery: (thread.deliveredSenderWaits, thread.deliveredAnnotation))
+  }
+
   /// Whether the caller is still blocked waiting for this server's reply: `false` once it
   /// was aborted (cancelled), timed out or died. Lets a long handler stop early.
   public var isCallerWaiting: Bool {
@@ -47,7 +55,8 @@ public struct L4Request {
   /// The address space of the calling thread (`nil` if it no longer exists).
   public var senderSpace: L4AddressSpace? { client?.space }
 
-  /// `isCallerWaiting` plus what the caller attached to its call, in one kernel entry.
+  /// Whether the caller waited for the reply when the request was delivered, plus what it
+  /// attached to its call (no kernel entry for requests from `wait`/`replyWait` or direct dispatch).
   var callerStatus: (waiting: Bool, annotation: (any AnyObject & Sendable)?) {
     if let statusAtDelivery { return statusAtDelivery }
     guard let client else { return (false, nil) }

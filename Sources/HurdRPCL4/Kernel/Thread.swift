@@ -5,17 +5,34 @@ import Synchronization
   import Glibc
 #endif
 
+/// A thread named inside IPC state, not reference-counted: a state only names threads the
+/// kernel's table keeps alive, and `terminate` clears the states naming a thread it deletes.
+/// That keeps `IPCState` plain data: changing a thread's state costs no retain, release or
+/// outlined enum copy (it happens several times per IPC).
+struct ThreadRef {
+  unowned(unsafe) let thread: L4Thread
+}
+
 /// Where a receive phase accepts messages from.
 enum ReceiveSource {
   case any
   case anyLocal
-  case thread(L4Thread)
+  /// A closed wait for this thread.
+  case partner(ThreadRef)
+
+  static func thread(_ thread: L4Thread) -> ReceiveSource { .partner(ThreadRef(thread: thread)) }
+
+  /// The thread of a closed wait.
+  var partner: L4Thread? {
+    if case .partner(let ref) = self { return ref.thread }
+    return nil
+  }
 
   func accepts(_ sender: L4Thread, into receiver: L4Thread) -> Bool {
     switch self {
     case .any: return true
     case .anyLocal: return sender.space === receiver.space
-    case .thread(let expected): return expected === sender
+    case .partner(let expected): return expected.thread === sender
     }
   }
 }
@@ -30,6 +47,9 @@ struct Delivery {
   var redirected: Bool
   /// The original destination of a redirected message.
   var intended: L4ThreadID
+  /// Whether the apparent sender will wait for the receiver's reply (its IPC continues with a
+  /// closed receive from the receiver, with a non-zero timeout).
+  var senderWaits = false
 }
 
 struct ReceivePhase {
@@ -37,18 +57,26 @@ struct ReceivePhase {
   var timeout: L4Timeout
 }
 
-/// A thread's IPC state; guarded by the kernel lock.
+/// What a sender blocked in its send phase carries besides its state. Counted references: the
+/// virtual sender, or the partner of the receive phase that follows, may be deleted meanwhile.
+struct QueuedSend {
+  var delivery: Delivery
+  var then: ReceivePhase?
+  /// Keeps the receive partner named in `then` (if any) alive; checked when the send completes.
+  var thenPartner: L4Thread?
+}
+
+/// A thread's IPC state; guarded by the kernel lock. Plain data (see `ThreadRef`).
 enum IPCState {
   case idle
-  /// Blocked in the send phase, queued on `to`.
-  case sending(to: L4Thread, deadline: UInt64?, delivery: Delivery, then: ReceivePhase?)
+  /// Blocked in the send phase, queued on `to` (the rest is in the thread's `queuedSend`).
+  case sending(to: ThreadRef, deadline: UInt64?)
   case receiving(from: ReceiveSource, deadline: UInt64?)
   /// A typed transfer is copying; no kernel lock is held while it runs.
   case transferring
   /// Direct dispatch: a client thread is running this server's handler.
   case migrated
   /// Direct dispatch: this client is running `dispatchServer`'s handler on its own OS thread.
-  /// (No payload: a reference here would be retained and released on every call.)
   case dispatching
 }
 
@@ -65,6 +93,35 @@ enum IPCOutcome {
 
 /// A kernel thread: a real OS thread with its UTCB (message, buffer and control registers).
 public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
+  // Field order is layout order. The fields a partner writes during a hand-off come first, next
+  // to the object header (whose reference count retains also write), so a delivery dirties as
+  // few cache lines of the receiver as possible; read-only identity lives apart (clean lines are
+  // shared between CPUs for free).
+
+  // Guarded by the kernel lock; written by the partner of an IPC.
+  @exclusivity(unchecked) var state = IPCState.idle
+  @exclusivity(unchecked) var outcome = IPCOutcome.none
+  @exclusivity(unchecked) var actualSender = L4ThreadID.nilThread
+  @exclusivity(unchecked) var intendedReceiver = L4ThreadID.nilThread
+  /// About the last message this thread received, taken at delivery under the kernel lock and
+  /// read by this thread once it is woken (so a serve loop needs no further kernel entry): the
+  /// apparent sender, whether it then waited for this thread's reply, and its `callAnnotation`.
+  @exclusivity(unchecked) var deliveredSender: L4Thread?
+  @exclusivity(unchecked) var deliveredAnnotation: (any AnyObject & Sendable)?
+  @exclusivity(unchecked) var deliveredSenderWaits = false
+  @exclusivity(unchecked) var alive = true
+  @exclusivity(unchecked) var serving = false
+  @exclusivity(unchecked) var stopRequested = false
+  @exclusivity(unchecked) var cancelPending = false
+  @exclusivity(unchecked) var queueHead: L4Thread?
+
+  // UTCB: used by the thread itself, and by the kernel only while the thread is blocked
+  // (the hand-off through the parker orders those accesses).
+  let mr: UnsafeMutablePointer<L4Word>
+  /// Also publishes the CPU this thread last ran on (how a waiting partner spins depends on it).
+  let parker = L4Parker()
+  @exclusivity(unchecked) var serveHandler: L4RequestHandler?
+
   // Immutable identity.
   public let id: L4ThreadID
   public let localID: L4ThreadID
@@ -72,39 +129,24 @@ public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
   public let name: String
   unowned let kernel: L4Kernel
 
-  // UTCB: used by the thread itself, and by the kernel only while the thread is blocked
-  // (the hand-off through the parker orders those accesses).
-  let mr: UnsafeMutablePointer<L4Word>
   let br: UnsafeMutablePointer<L4Word>
   @exclusivity(unchecked) var errorCode = L4ErrorCode(raw: 0)
   @exclusivity(unchecked) var virtualSender = L4ThreadID.nilThread
-  @exclusivity(unchecked) var actualSender = L4ThreadID.nilThread
-  @exclusivity(unchecked) var intendedReceiver = L4ThreadID.nilThread
   @exclusivity(unchecked) var transferTimeouts = L4TransferTimeouts()
-
-  let parker = L4Parker()
-  /// The CPU this thread last ran on; a waiter spins only if its waker runs elsewhere.
-  let lastCPU = Atomic<Int32>(-1)
   /// Set by an abort that hits a running string copy.
   let transferAbort = Atomic<Bool>(false)
 
-  // Guarded by the kernel lock.
-  @exclusivity(unchecked) var state = IPCState.idle
-  @exclusivity(unchecked) var outcome = IPCOutcome.none
-  @exclusivity(unchecked) var queueHead: L4Thread?
+  // Guarded by the kernel lock; rarely written.
+  /// Set while `state` is `.sending`.
+  @exclusivity(unchecked) var queuedSend: QueuedSend?
   @exclusivity(unchecked) var queueTail: L4Thread?
   @exclusivity(unchecked) var queueNext: L4Thread?
   @exclusivity(unchecked) var queued = false
-  @exclusivity(unchecked) var alive = true
-  @exclusivity(unchecked) var serving = false
-  @exclusivity(unchecked) var serveHandler: L4RequestHandler?
   @exclusivity(unchecked) var dispatchAborted = false
   /// The server whose handler this thread runs while `state` is `.dispatching`; that server
   /// stays alive meanwhile (its serve loop waits for the handler to return).
   @exclusivity(unchecked) unowned(unsafe) var dispatchServer: L4Thread? = nil
-  @exclusivity(unchecked) var stopRequested = false
   @exclusivity(unchecked) var cancelArmed = false
-  @exclusivity(unchecked) var cancelPending = false
   /// An object a client attaches to its pending call for the server to see (e.g. the runtime's
   /// cancellation handle); a model extension in the spirit of the UserDefinedHandle TCR.
   @exclusivity(unchecked) var callAnnotation: (any AnyObject & Sendable)?
@@ -171,9 +213,7 @@ public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
     return try body(L4ThreadContext(thread: self))
   }
 
-  @inline(__always) func noteCPU() {
-    lastCPU.store(cl4_current_cpu(), ordering: .relaxed)
-  }
+  @inline(__always) func noteCPU() { parker.noteCPU() }
 
   // MARK: Sender queue (kernel lock held)
 
@@ -205,7 +245,7 @@ public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
   func firstQueued(acceptedBy source: ReceiveSource) -> L4Thread? {
     var cursor = queueHead
     while let sender = cursor {
-      if case .sending(_, _, let delivery, _) = sender.state, source.accepts(delivery.apparent, into: self) {
+      if case .sending = sender.state, let queued = sender.queuedSend, source.accepts(queued.delivery.apparent, into: self) {
         return sender
       }
       cursor = sender.queueNext

@@ -1,4 +1,5 @@
 import CL4Support
+import HurdRPC
 
 /// An L4 time period (16-bit encoding). Only relative periods are modelled; absolute time
 /// points (bit 15 set) are rejected by `init?(raw:)`.
@@ -30,18 +31,9 @@ public struct L4Timeout: Hashable, Sendable, CustomStringConvertible {
   }
 
   /// The shortest encodable period of at least `microseconds` µs (0 gives `zero`; periods
-  /// beyond the largest encodable one are clamped to it).
+  /// beyond the largest encodable one, about 25 days, saturate to it).
   public static func microseconds(_ microseconds: UInt64) -> L4Timeout {
-    if microseconds == 0 { return .zero }
-    var exponent = 0
-    var mantissa = microseconds
-    while mantissa > 1023 {
-      // Round up so the encoded period is never shorter than asked for.
-      mantissa = mantissa / 2 + mantissa % 2
-      exponent += 1
-    }
-    if exponent > 31 { return L4Timeout(checkedRaw: 31 << 10 | 1023) }
-    return L4Timeout(checkedRaw: UInt16(exponent) << 10 | UInt16(mantissa))
+    L4Timeout(checkedRaw: IPCTimeout.l4Encoding(microseconds: microseconds))
   }
 
   public var isNever: Bool { raw == 0 }

@@ -13,58 +13,92 @@ public struct L4ClientTransport: ClientTransport {
   /// The server thread called (an `L4ServerTransport.endpoint`, or any serving thread).
   public let server: L4ThreadID
   public let configuration: L4TransportConfiguration
+  /// Carries capability items (docs/capabilities.md); without it they fail `.unsupported`.
+  public let capabilities: (any CapabilityCarrier)?
 
   public init(
-    space: L4AddressSpace, server: L4ThreadID, configuration: L4TransportConfiguration = .default
+    space: L4AddressSpace, server: L4ThreadID, configuration: L4TransportConfiguration = .default,
+    capabilities: (any CapabilityCarrier)? = nil
   ) {
     self.kernel = space.kernel
     self.space = space
     self.server = server
     self.configuration = configuration
+    self.capabilities = capabilities
   }
 
   /// A client of `server` living in `space`.
-  public init(space: L4AddressSpace, server: L4ServerTransport, configuration: L4TransportConfiguration = .default) {
-    self.init(space: space, server: server.endpoint, configuration: configuration)
+  public init(
+    space: L4AddressSpace, server: L4ServerTransport, configuration: L4TransportConfiguration = .default,
+    capabilities: (any CapabilityCarrier)? = nil
+  ) {
+    self.init(space: space, server: server.endpoint, configuration: configuration, capabilities: capabilities)
   }
 
   public func call(_ request: Message, options: CallOptions) throws(RPCError) -> Message {
     let context = kernel.currentThread(in: space)
-    let timeouts = try prepare(request, options: options, context: context)
+    let route = capabilityRoute()
+    var request = request  // addressable (see `L4Marshalling.load`)
+    let (timeouts, exports) = try prepare(&request, options: options, context: context, route: route)
     guard let handle = options.cancellation else {
       do throws(L4ErrorCode) {
         _ = try context.call(server, timeouts: timeouts)
+        route?.finish(exports, delivered: true)
       } catch {
+        route?.finish(exports, delivered: error.phase == .receive)
         throw Self.rpcError(error, call: true)
       }
       var reply = Message(label: 0)
-      try L4Marshalling.store(from: context.thread, into: &reply, configuration: configuration)
+      try L4Marshalling.store(from: context.thread, into: &reply, configuration: configuration, route: route?.reversed)
       return reply
     }
-    try armed(handle, context.thread) { () throws(L4ErrorCode) in _ = try context.call(server, timeouts: timeouts) }
+    do throws(RPCError) {
+      try armed(handle, context.thread) { () throws(L4ErrorCode) in _ = try context.call(server, timeouts: timeouts) }
+      route?.finish(exports, delivered: true)
+    } catch {
+      route?.finish(exports, delivered: error.phase == .receive)
+      throw error
+    }
     var reply = Message(label: 0)
-    try L4Marshalling.store(from: context.thread, into: &reply, configuration: configuration)
+    try L4Marshalling.store(from: context.thread, into: &reply, configuration: configuration, route: route?.reversed)
     return reply
   }
 
   public func send(_ message: Message, options: CallOptions) throws(RPCError) {
     let context = kernel.currentThread(in: space)
-    let timeouts = try prepare(message, options: options, context: context)
+    let route = capabilityRoute()
+    var message = message  // addressable (see `L4Marshalling.load`)
+    let (timeouts, exports) = try prepare(&message, options: options, context: context, route: route)
     guard let handle = options.cancellation else {
       do throws(L4ErrorCode) {
         try context.send(to: server, timeout: timeouts.send)
+        route?.finish(exports, delivered: true)
       } catch {
+        route?.finish(exports, delivered: false)
         throw Self.rpcError(error, call: false)
       }
       return
     }
-    try armed(handle, context.thread) { () throws(L4ErrorCode) in try context.send(to: server, timeout: timeouts.send) }
+    do throws(RPCError) {
+      try armed(handle, context.thread) { () throws(L4ErrorCode) in try context.send(to: server, timeout: timeouts.send) }
+      route?.finish(exports, delivered: true)
+    } catch {
+      route?.finish(exports, delivered: false)
+      throw error
+    }
+  }
+
+  /// Client task → the server's task (the receiver of the request).
+  private func capabilityRoute() -> CapabilityRoute? {
+    guard let capabilities else { return nil }
+    let receiver = kernel.thread(server).map { UInt64($0.space.number) } ?? .max
+    return CapabilityRoute(carrier: capabilities, sender: UInt64(space.number), receiver: receiver)
   }
 
   /// Loads the message into the calling thread's registers and works out the timeouts.
-  private func prepare(_ message: borrowing Message, options: CallOptions, context: L4ThreadContext) throws(RPCError)
-    -> L4Timeouts
-  {
+  private func prepare(
+    _ message: inout Message, options: CallOptions, context: L4ThreadContext, route: CapabilityRoute?
+  ) throws(RPCError) -> (L4Timeouts, [PendingExport]) {
     let thread = context.thread
     if options.cancellation?.isCancelled == true {
       throw RPCError(.cancelled, "call cancelled before it started", phase: .send)
@@ -76,8 +110,8 @@ public struct L4ClientTransport: ClientTransport {
       // Receive buffers, so a reply carrying strings or regions has somewhere to land.
       _ = try TransportThreadState.of(thread, configuration)
     }
-    try L4Marshalling.load(message, into: thread, configuration: configuration)
-    return timeouts
+    let exports = try L4Marshalling.load(&message, into: thread, configuration: configuration, route: route)
+    return (timeouts, exports)
   }
 
   /// Runs one IPC with `handle` wired to abort it (sticky: a cancel that comes before the IPC
@@ -118,6 +152,9 @@ public struct L4ClientTransport: ClientTransport {
   /// receive phase is capped by the time left when the call starts, so the call may overrun its
   /// deadline by at most the length of its send phase.)
   static func timeouts(for options: CallOptions) throws(RPCError) -> L4Timeouts {
+    if case .never = options.sendTimeout, case .never = options.receiveTimeout, !options.hasDeadline {
+      return .never  // the default options: no encoding, no clock
+    }
     var send = l4(options.sendTimeout)
     var receive = l4(options.receiveTimeout)
     if options.hasDeadline, let deadline = options.effectiveDeadline(start: .now) {

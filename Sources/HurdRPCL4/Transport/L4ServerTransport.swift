@@ -24,6 +24,9 @@ public final class L4ServerTransport: ServerTransport {
   public let mode: L4DispatchMode
   public let workers: Int
   public let configuration: L4TransportConfiguration
+  /// Carries capability items (docs/capabilities.md). With it the endpoint always runs the
+  /// manager loop (no direct dispatch), so the outcome of every reply is known to the copy protocol.
+  public let capabilities: (any CapabilityCarrier)?
   private let endpointThread: L4Thread
   private let state = Locked<State>(State())
 
@@ -36,11 +39,12 @@ public final class L4ServerTransport: ServerTransport {
 
   public init(
     space: L4AddressSpace, mode: L4DispatchMode = .threaded, workers: Int = 0,
-    configuration: L4TransportConfiguration = .default
+    configuration: L4TransportConfiguration = .default, capabilities: (any CapabilityCarrier)? = nil
   ) {
     kernel = space.kernel
     self.space = space
-    self.mode = workers > 0 ? .threaded : mode
+    self.capabilities = capabilities
+    self.mode = workers > 0 || capabilities != nil ? .threaded : mode
     self.workers = max(0, workers)
     self.configuration = configuration
     endpointThread = kernel.createThread(in: space, name: "endpoint")
@@ -83,7 +87,7 @@ public final class L4ServerTransport: ServerTransport {
         _ = try? TransportThreadState.of(context.thread, configuration)
         if workers == 0 && mode == .direct {
           context.serve(.direct, handler: handler(dispatcher))
-        } else if workers == 0 {
+        } else if workers == 0 && capabilities == nil {
           context.serve(.threaded, handler: handler(dispatcher))
         } else {
           managerLoop(context, dispatcher)
@@ -95,6 +99,9 @@ public final class L4ServerTransport: ServerTransport {
 
   /// Workers currently waiting for a request.
   public var idleWorkers: Int { state.withLock { $0.idle.count } }
+
+  /// The worker threads (for tests and monitoring).
+  var workerThreads: [L4Thread] { state.withLock { $0.workers } }
 
   /// Callers currently waiting for the endpoint to take their request.
   public var pendingSenders: Int { endpointThread.queuedSenderCount }
@@ -115,44 +122,59 @@ public final class L4ServerTransport: ServerTransport {
   private func handler(_ dispatcher: RequestDispatcher) -> L4RequestHandler {
     let configuration = configuration
     let badge = UInt64(endpoint.number)
-    return { request in
-      Self.handle(request, dispatcher: dispatcher, configuration: configuration, badge: badge)
+    return { [unowned self] request in
+      Self.handle(request, dispatcher: dispatcher, configuration: configuration, badge: badge, transport: self)
     }
   }
 
   /// Decodes the request in the server's MRs, runs the dispatcher and loads the reply.
   static func handle(
-    _ request: L4Request, dispatcher: RequestDispatcher, configuration: L4TransportConfiguration, badge: UInt64
+    _ request: L4Request, dispatcher: RequestDispatcher, configuration: L4TransportConfiguration, badge: UInt64,
+    transport: L4ServerTransport
   ) -> L4ServeAction {
     let server = request.server
     let state: TransportThreadState
+    let domain = request.senderSpace.map { UInt64($0.number) } ?? .max
+    let route = transport.capabilities.map {
+      CapabilityRoute(carrier: $0, sender: domain, receiver: UInt64(transport.space.number))
+    }
     do throws(RPCError) {
       state = try TransportThreadState.of(server, configuration)
       state.detachPrevious()
-      try L4Marshalling.store(from: server, into: &state.request, configuration: configuration)
+      try L4Marshalling.store(from: server, into: &state.request.pointee, configuration: configuration, route: route)
     } catch {
       // Malformed request: answer with the error's RetCode (if anyone waits).
       var reply = Message.reply(to: request.tag.label, returnCode: error.wireReturnCode)
-      return loadReply(&reply, into: server, request: request, configuration: configuration)
+      return loadReply(&reply, into: server, request: request, configuration: configuration, route: nil)
     }
     let status = request.callerStatus
-    let domain = request.senderSpace.map { UInt64($0.number) } ?? .max
     let context = CallContext(
       caller: CallerIdentity(domain: domain, badge: badge), requestLabel: request.tag.label,
-      expectsReply: status.waiting, cancellation: status.annotation as? CallCancellation)
-    guard dispatcher.respond(to: state.request, reply: &state.reply, context: context) else { return .noReply }
-    return loadReply(&state.reply, into: server, request: request, configuration: configuration)
+      expectsReply: status.waiting, cancellation: status.annotation as? CallCancellation,
+      replyRoute: ReplyRoute(router: transport, caller: request.sender.raw, replier: server.id.raw))
+    let answer = dispatcher.respond(to: state.request.pointee, reply: &state.reply.pointee, context: context)
+    if let route, state.reply.pointee.replyReturnCode != .success, state.reply.pointee.replyReturnCode != .migNoReply {
+      // As with MIG: a request the server failed did not consume the capabilities it carried.
+      route.release(state.request.pointee.items)
+    }
+    guard answer else { return .noReply }
+    return loadReply(
+      &state.reply.pointee, into: server, request: request, configuration: configuration, route: route?.reversed)
   }
 
   private static func loadReply(
-    _ reply: inout Message, into server: L4Thread, request: L4Request, configuration: L4TransportConfiguration
+    _ reply: inout Message, into server: L4Thread, request: L4Request, configuration: L4TransportConfiguration,
+    route: CapabilityRoute?
   ) -> L4ServeAction {
     do throws(RPCError) {
-      try L4Marshalling.load(reply, into: server, configuration: configuration)
+      let exports = try L4Marshalling.load(&reply, into: server, configuration: configuration, route: route)
+      if let route, !exports.isEmpty {
+        (try? TransportThreadState.of(server, configuration))?.replyExports = (route, exports)
+      }
     } catch {
-      let fallback = Message.reply(to: request.tag.label, returnCode: error.wireReturnCode)
+      var fallback = Message.reply(to: request.tag.label, returnCode: error.wireReturnCode)
       do throws(RPCError) {
-        try L4Marshalling.load(fallback, into: server, configuration: configuration)
+        try L4Marshalling.load(&fallback, into: server, configuration: configuration)
       } catch {
         return .noReply
       }
@@ -178,14 +200,27 @@ public final class L4ServerTransport: ServerTransport {
       } catch {
         continue
       }
-      let request = L4Request(
-        server: thread, sender: received.from, tag: received.tag, registers: context.mr, kernel: kernel,
-        client: kernel.thread(received.from))
-      if Self.handle(request, dispatcher: dispatcher, configuration: configuration, badge: badge) == .reply {
-        try? context.reply(to: received.from)
+      let request = L4Request(received: received, by: thread)
+      if Self.handle(request, dispatcher: dispatcher, configuration: configuration, badge: badge, transport: self)
+        == .reply
+      {
+        do throws(L4ErrorCode) {
+          try context.reply(to: received.from)
+          Self.finishReply(of: thread, delivered: true, configuration)
+        } catch {
+          Self.finishReply(of: thread, delivered: false, configuration)
+        }
       }
     }
     state.withLock { state in state.idle.removeAll { $0 === thread } }
+  }
+
+  /// Completes the copy protocol for the capabilities the last reply carried.
+  private static func finishReply(of thread: L4Thread, delivered: Bool, _ configuration: L4TransportConfiguration) {
+    guard let state = try? TransportThreadState.of(thread, configuration), let (route, exports) = state.replyExports
+    else { return }
+    state.replyExports = nil
+    route.finish(exports, delivered: delivered)
   }
 
   private func managerLoop(_ context: L4ThreadContext, _ dispatcher: RequestDispatcher) {
@@ -220,11 +255,17 @@ public final class L4ServerTransport: ServerTransport {
           context.mr.tag = tag  // the worker is gone: serve it here
         }
       }
-      let request = L4Request(
-        server: thread, sender: received.from, tag: received.tag, registers: context.mr, kernel: kernel,
-        client: kernel.thread(received.from))
-      if Self.handle(request, dispatcher: dispatcher, configuration: configuration, badge: badge) == .reply {
-        next = try? context.replyWait(to: received.from)
+      let request = L4Request(received: received, by: thread)
+      if Self.handle(request, dispatcher: dispatcher, configuration: configuration, badge: badge, transport: self)
+        == .reply
+      {
+        do throws(L4ErrorCode) {
+          next = try context.replyWait(to: received.from)
+          Self.finishReply(of: thread, delivered: true, configuration)
+        } catch {
+          // A receive-phase failure means the reply went out.
+          Self.finishReply(of: thread, delivered: error.phase == .receive, configuration)
+        }
       }
     }
   }

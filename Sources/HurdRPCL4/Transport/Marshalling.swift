@@ -30,9 +30,12 @@ final class TransportThreadState {
   let bufferCount: Int
   /// Attachments of regions sent in the previous reply: detached before the next message.
   @exclusivity(unchecked) var attached: [L4Fpage] = []
-  /// A server thread's request and reply buffers, reused from call to call.
-  @exclusivity(unchecked) var request = Message(label: 0)
-  @exclusivity(unchecked) var reply = Message(label: 0)
+  /// A server thread's request and reply buffers, reused from call to call. Behind pointers so
+  /// the dispatcher borrows them in place (a class property would be copied, 512 bytes, per use).
+  let request: UnsafeMutablePointer<Message>
+  let reply: UnsafeMutablePointer<Message>
+  /// Capabilities exported for the reply just loaded, finished once its send's outcome is known.
+  @exclusivity(unchecked) var replyExports: (CapabilityRoute, [PendingExport])? = nil
 
   static let attachSpan: UInt64 = 1 << 31
 
@@ -46,6 +49,17 @@ final class TransportThreadState {
     buffers = try space.allocate(size: bufferSize * UInt64(bufferCount))
     stagingSize = bufferSize
     staging = try space.allocate(size: stagingSize)
+    request = .allocate(capacity: 1)
+    request.initialize(to: Message(label: 0))
+    reply = .allocate(capacity: 1)
+    reply.initialize(to: Message(label: 0))
+  }
+
+  deinit {
+    request.deinitialize(count: 1)
+    request.deallocate()
+    reply.deinitialize(count: 1)
+    reply.deallocate()
   }
 
   static func of(_ thread: L4Thread, _ configuration: L4TransportConfiguration) throws(RPCError) -> TransportThreadState {
@@ -102,34 +116,48 @@ func log2(_ size: UInt64) -> Int {
 /// each region as a map or grant item of the whole page buffer. Capabilities are not supported.
 enum L4Marshalling {
   /// Loads `message` into `thread`'s MRs (staging strings, attaching regions in its space).
+  /// With `route`, capability items are exported (docs/capabilities.md §2); the exports are
+  /// returned so the caller can finish them once the IPC's outcome is known. Without it, a
+  /// capability item fails `.unsupported`. (`inout` only so the words are read in place: see
+  /// `Message.withUnsafeWordsInPlace`.)
+  @discardableResult
   static func load(
-    _ message: borrowing Message, into thread: L4Thread, configuration: L4TransportConfiguration
-  ) throws(RPCError) {
+    _ message: inout Message, into thread: L4Thread, configuration: L4TransportConfiguration,
+    route: CapabilityRoute? = nil
+  ) throws(RPCError) -> [PendingExport] {
     let mr = thread.mr
     let u = message.wordCount
-    message.withUnsafeWords { words in
+    message.withUnsafeWordsInPlace { words in
       if u > 0 { (mr + 1).update(from: words.baseAddress!, count: u) }
     }
     let items = message.items
     if items.isEmpty {
       mr[0] = L4MessageTag(label: message.label, untyped: u, typed: 0).raw
-      return
+      return []
     }
     let state = try TransportThreadState.of(thread, configuration)
     state.detachPrevious()
     var stringBytes = 0
     var regionCount = 0
+    var capabilityCount = 0
     for item in items {
       switch item {
       case .string(let string): stringBytes += string.byteCount
       case .region: regionCount += 1
       case .capability:
-        throw RPCError(.unsupported, "the L4 in-process transport does not carry capabilities")
+        guard route != nil else {
+          throw RPCError(.unsupported, "this L4 transport has no capability system to carry capabilities")
+        }
+        capabilityCount += 1
       }
     }
     let typedWords = items.reduce(0) { $0 + $1.wordCount }
-    guard u + 2 * regionCount + typedWords <= 63 else {
+    let countWord = capabilityCount > 0 ? 1 : 0
+    guard u + 2 * regionCount + typedWords + countWord <= 63 else {
       throw RPCError(.badArguments, "message with \(regionCount) regions needs \(2 * regionCount) more words than fit")
+    }
+    guard capabilityCount <= CapabilityRoute.maximumCount, message.label & CapabilityRoute.labelBit == 0 else {
+      throw RPCError(.badArguments, "more than \(CapabilityRoute.maximumCount) capabilities, or a label using bit 47")
     }
     try state.ensureStaging(stringBytes)
     var index = 1 + u
@@ -140,6 +168,9 @@ enum L4Marshalling {
       mr[index + 1] = UInt64(region.region.count)
       index += 2
     }
+    // Capability trailer words (filled in last, once nothing else can fail), then their count.
+    let capabilityWords = index
+    index += 2 * capabilityCount + countWord
     let untyped = index - 1
     var stagingOffset: UInt64 = 0
     var slot: UInt64 = 0
@@ -189,21 +220,34 @@ enum L4Marshalling {
         mr[index + 1] = words[1]
         index += 2
       case .capability:
-        break  // rejected above
+        break  // trailer words, below
       }
     }
-    mr[0] = L4MessageTag(label: message.label, untyped: untyped, typed: index - 1 - untyped).raw
+    var label = message.label
+    var exports: [PendingExport] = []
+    if let route, capabilityCount > 0 {
+      exports = try route.export(items)
+      for (n, export) in exports.enumerated() {
+        mr[capabilityWords + 2 * n] = export.exported.server
+        mr[capabilityWords + 2 * n + 1] = export.exported.token
+      }
+      mr[capabilityWords + 2 * capabilityCount] = UInt64(capabilityCount)
+      label |= CapabilityRoute.labelBit
+    }
+    mr[0] = L4MessageTag(label: label, untyped: untyped, typed: index - 1 - untyped).raw
+    return exports
   }
 
   /// Rebuilds the message just received in `thread`'s MRs into `message` (reusing its storage:
   /// no zero-fill, no copy of the 512-byte value for register-only messages).
-  static func store(from thread: L4Thread, into message: inout Message, configuration: L4TransportConfiguration)
-    throws(RPCError)
-  {
+  static func store(
+    from thread: L4Thread, into message: inout Message, configuration: L4TransportConfiguration,
+    route: CapabilityRoute? = nil
+  ) throws(RPCError) {
     let mr = thread.mr
     let l4Tag = L4MessageTag(raw: mr[0])
-    guard l4Tag.typedWords == 0 else {
-      message = try store(from: thread, configuration: configuration)
+    guard l4Tag.typedWords == 0, l4Tag.label & CapabilityRoute.labelBit == 0 else {
+      message = try store(from: thread, configuration: configuration, route: route)
       return
     }
     message.reset(label: l4Tag.label)
@@ -213,10 +257,66 @@ enum L4Marshalling {
 
   /// Rebuilds the message just received in `thread`'s MRs (reading strings from its buffers and
   /// turning received mappings back into regions).
-  static func store(from thread: L4Thread, configuration: L4TransportConfiguration) throws(RPCError) -> Message {
+  static func store(from thread: L4Thread, configuration: L4TransportConfiguration, route: CapabilityRoute? = nil)
+    throws(RPCError) -> Message
+  {
     let mr = thread.mr
-    let l4Tag = L4MessageTag(raw: mr[0])
+    var l4Tag = L4MessageTag(raw: mr[0])
     let flags = l4Tag.raw & 0x3000  // propagated, redirected
+    var exported: [ExportedCapability] = []
+    var untypedTotal = l4Tag.untypedWords
+    if l4Tag.label & CapabilityRoute.labelBit != 0 {
+      // Capability trailer: read and strip it before anything else looks at the words.
+      guard untypedTotal >= 1 else { throw RPCError(.badArguments, "capability trailer missing") }
+      let count = mr[untypedTotal]
+      guard count >= 1, count <= UInt64(CapabilityRoute.maximumCount), 2 * Int(count) + 1 <= untypedTotal else {
+        throw RPCError(.badArguments, "malformed capability trailer (\(count) capabilities)")
+      }
+      let first = untypedTotal - 2 * Int(count)
+      exported = (0..<Int(count)).map { ExportedCapability(server: mr[first + 2 * $0], token: mr[first + 2 * $0 + 1]) }
+      untypedTotal = first - 1
+      l4Tag = L4MessageTag(label: l4Tag.label & ~CapabilityRoute.labelBit, untyped: untypedTotal, typed: l4Tag.typedWords)
+    }
+    guard exported.isEmpty || route != nil else {
+      throw RPCError(.badArguments, "capabilities received by a transport without a capability system")
+    }
+    let message: Message
+    do throws(RPCError) {
+      message = try storeItems(from: thread, tag: l4Tag, flags: flags, configuration: configuration)
+    } catch {
+      // Refuse the capabilities of a message we reject, so their transfers do not linger.
+      if let route { route.release(route.import(exported).map { .capability($0.item) }) }
+      throw error
+    }
+    guard let route, !exported.isEmpty else { return message }
+    // Import (step 3 of the copy protocol) and put each capability back at its position.
+    let imported = route.import(exported)
+    var items = message.items
+    var positions = Set<Int>()
+    for (index, _) in imported.sorted(by: { $0.index < $1.index }) {
+      guard index <= items.count + positions.count, positions.insert(index).inserted else {
+        route.release(imported.map { .capability($0.item) })
+        throw RPCError(.badArguments, "capability trailer names item position \(index) twice or out of range")
+      }
+    }
+    for (index, item) in imported.sorted(by: { $0.index < $1.index }) { items.insert(.capability(item), at: index) }
+    var tag = message.tag
+    tag.typedCount += 2 * imported.count
+    do throws(RPCError) {
+      return try message.withUnsafeWords { (words) throws(RPCError) -> Message in
+        try Message(tag: tag, words: words, items: items)
+      }
+    } catch {
+      route.release(items)
+      throw error
+    }
+  }
+
+  /// `store` without the capability trailer: strings and regions.
+  private static func storeItems(
+    from thread: L4Thread, tag l4Tag: L4MessageTag, flags: UInt64, configuration: L4TransportConfiguration
+  ) throws(RPCError) -> Message {
+    let mr = thread.mr
     if l4Tag.typedWords == 0 {
       var tag = MessageTag(label: l4Tag.label, untypedCount: l4Tag.untypedWords, typedCount: 0)
       tag.rawValue |= flags

@@ -9,7 +9,7 @@ import Synchronization
 final class MemoryFile: IOServer {
   private let contents = Mutex<[UInt8]>([])
 
-  func ioWrite(data: [UInt8], offset: Int64, context: CallContext) throws(ReturnCode) -> Int64 {
+  func ioWrite(_ target: Void, data: [UInt8], offset: Int64, context: CallContext) throws(ReturnCode) -> Int64 {
     guard offset >= 0 else { throw .EINVAL }
     contents.withLock { file in
       let end = Int(offset) + data.count
@@ -19,7 +19,7 @@ final class MemoryFile: IOServer {
     return Int64(data.count)
   }
 
-  func ioRead(offset: Int64, amount: Int64, context: CallContext) throws(ReturnCode) -> [UInt8] {
+  func ioRead(_ target: Void, offset: Int64, amount: Int64, context: CallContext) throws(ReturnCode) -> [UInt8] {
     guard offset >= 0, amount >= 0 else { throw .EINVAL }
     return contents.withLock { file in
       let start = min(Int(offset), file.count)
@@ -27,11 +27,11 @@ final class MemoryFile: IOServer {
     }
   }
 
-  func ioSize(context: CallContext) throws(ReturnCode) -> Int64 {
+  func ioSize(_ target: Void, context: CallContext) throws(ReturnCode) -> Int64 {
     Int64(contents.withLock { $0.count })
   }
 
-  func ioSync(wait: Bool, context: CallContext) throws(ReturnCode) {
+  func ioSync(_ target: Void, wait: Bool, context: CallContext) throws(ReturnCode) {
     print("server: io_sync(wait: \(wait)) from \(context.caller) — one-way, nobody waits for an answer")
   }
 }

@@ -1,0 +1,1 @@
+../../../Tests/HurdIDLEmitterTests/Goldens/objects-default.hurdidl.swift

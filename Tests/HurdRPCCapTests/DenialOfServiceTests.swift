@@ -1,0 +1,77 @@
+import Dispatch
+@testable import HurdCap
+@_spi(Transport) import HurdRPC
+import HurdRPCL4
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Per-client limits and bounded work (docs/capabilities.md §6).
+@Suite("Capability DoS discipline")
+struct DenialOfServiceTests {
+  @Test func aClientOverItsInFlightLimitGetsBusyWithoutAHandler() throws {
+    let world = CapWorld(workers: 3, limits: CapLimits(callsPerClient: 1))
+    defer { world.stop() }
+    let alice = world.task()
+    let name = try world.bucket.give(try world.counter(), to: UInt64(alice.number))
+    let handle = CallCancellation()
+    var options = CallOptions.default
+    options.cancellation = handle
+    let first = Background { [options] in
+      caught { () throws(RPCError) in try world.call(name, in: alice, CounterDemux.waitForCancel, options: options) }
+    }
+    world.log.started.wait()
+    #expect(
+      caught { () throws(RPCError) in try world.call(name, in: alice, CounterDemux.add, [1]) }?.code == .returnCode(.EBUSY))
+    #expect(!world.log.all.contains("counter:1"))
+    handle.cancel()
+    _ = first.wait()
+  }
+
+  /// Alice occupies her limit and floods; Bob's call still gets through promptly.
+  @Test func aFloodingClientDoesNotDelayAnotherClientBeyondABound() throws {
+    let world = CapWorld(workers: 3, limits: CapLimits(callsPerClient: 2))
+    defer { world.stop() }
+    let alice = world.task()
+    let bob = world.task()
+    let counter = try world.counter()
+    let aliceName = try world.bucket.give(counter, to: UInt64(alice.number))
+    let bobName = try world.bucket.give(counter, to: UInt64(bob.number))
+    let handles = [CallCancellation(), CallCancellation()]
+    let blockers = handles.map { handle in
+      Background {
+        var options = CallOptions.default
+        options.cancellation = handle
+        return caught { () throws(RPCError) in
+          try world.call(aliceName, in: alice, CounterDemux.waitForCancel, options: options)
+        }
+      }
+    }
+    world.log.started.wait()
+    world.log.started.wait()
+    let flood = (0..<8).map { _ in
+      Background {
+        (0..<25).map { _ in caught { () throws(RPCError) in try world.call(aliceName, in: alice, CounterDemux.add, [1]) } }
+      }
+    }
+    let start = ContinuousClock.now
+    #expect(try world.call(bobName, in: bob, CounterDemux.add, [0]) == [0])
+    #expect(ContinuousClock.now - start < .seconds(2))
+    for errors in flood.map({ $0.wait() }) {
+      #expect(errors.allSatisfy { $0?.code == .returnCode(.EBUSY) })
+    }
+    for handle in handles { handle.cancel() }
+    for blocker in blockers { _ = blocker.wait() }
+  }
+
+  @Test func aRejectedRequestAllocatesNoCallState() throws {
+    let world = CapWorld()
+    defer { world.stop() }
+    let mallory = world.task()
+    for word: UInt64 in [0, 1, .max, 1 << 32 | 1] { _ = world.rawCall(word, from: mallory) }
+    #expect(world.bucket.callsInFlight == 0)
+    #expect(world.log.all.isEmpty)
+  }
+}

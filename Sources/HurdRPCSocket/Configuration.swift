@@ -34,7 +34,7 @@ public struct SocketTransportConfiguration: Sendable {
   public static let measuredCopyThreshold = 16 * 1024
 
   /// The largest datagram a message can need: header, 63 words, 31 item descriptors, inline bytes.
-  var maxDatagram: Int {
+  public var maxDatagram: Int {
     Wire.headerSize + 8 * Message.capacity + Wire.descriptorSize * Wire.maxDescriptors + maxInlineBytes
   }
 

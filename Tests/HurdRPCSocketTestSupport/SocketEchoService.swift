@@ -22,10 +22,12 @@ public struct SocketEchoService: Demultiplexer {
   public static let makeCapability: UInt64 = 110  // (badge) → a send right to an object of this server
   public static let deadline: UInt64 = 111  // → 1 and the µs left if the context has a deadline, else 0
   public static let regionSum: UInt64 = 112  // region → sum of its bytes (reads every byte, as a bulk consumer does)
+  public static let waitingHandlers: UInt64 = 113  // → number of waitForCancel handlers still running
 
   public let log = SharedLog<String>()
   public let identities = SharedLog<CallerIdentity>()
   public let started = DispatchSemaphore(value: 0)
+  let waiting = SharedLog<Int>()
   /// Names a receive right for `badge` (set when the server can make capabilities).
   let objects: (@Sendable (UInt64) throws(RPCError) -> CapabilityName)?
 
@@ -45,9 +47,11 @@ public struct SocketEchoService: Demultiplexer {
     case Self.waitForCancel:
       let cancelled = DispatchSemaphore(value: 0)
       context.onCancel { cancelled.signal() }
+      waiting.append(1)
       started.signal()
       cancelled.wait()
       log.append("handler saw cancellation: \(context.isCancelled)")
+      waiting.append(-1)
     case Self.noReply:
       started.signal()
       reply.setReplyReturnCode(.migNoReply)
@@ -91,6 +95,8 @@ public struct SocketEchoService: Demultiplexer {
       } else {
         try reply.append(0)
       }
+    case Self.waitingHandlers:
+      try reply.append(UInt64(waiting.values.reduce(0, +)))
     case Self.regionSum:
       guard let region = request.regions.first else { throw RPCError(.badArguments) }
       let sum = region.region.withUnsafeBytes { bytes in bytes.reduce(UInt64(0)) { $0 &+ UInt64($1) } }

@@ -18,7 +18,7 @@ const short hurd_poll_in = POLLIN, hurd_poll_out = POLLOUT, hurd_poll_hup = POLL
             hurd_poll_rdhup = POLLRDHUP;
 const int hurd_epoll_add = EPOLL_CTL_ADD, hurd_epoll_mod = EPOLL_CTL_MOD, hurd_epoll_del = EPOLL_CTL_DEL;
 const uint32_t hurd_epollin = EPOLLIN, hurd_epollrdhup = EPOLLRDHUP, hurd_epollhup = EPOLLHUP, hurd_epollerr = EPOLLERR,
-               hurd_epolloneshot = EPOLLONESHOT;
+               hurd_epolloneshot = EPOLLONESHOT, hurd_epollet = EPOLLET;
 
 static int address(const char *path, struct sockaddr_un *addr) {
   memset(addr, 0, sizeof *addr);

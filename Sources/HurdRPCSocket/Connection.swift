@@ -125,6 +125,9 @@ final class SocketConnection: @unchecked Sendable {
   func receive(into buffers: DatagramBuffers, deadline: ContinuousClock.Instant?, blocking: Bool = true) throws(Failure)
     -> (Int, [Int32])
   {
+    // A caller waiting for a reply that cannot be there yet polls first (saves a recvmsg that
+    // would only say EAGAIN).
+    if blocking { try wait(for: hurd_poll_in, until: deadline) }
     while true {
       var fdCount: Int32 = 0
       var truncated: Int32 = 0

@@ -52,6 +52,8 @@ public final class SocketServerTransport: ServerTransport {
     let role: Role
     /// The running call's handle (guarded by the transport's state lock).
     var inFlight: CallCancellation?
+    /// The watcher saw the peer hang up (guarded by the state lock).
+    var hungUp = false
     var busy = false
 
     init(id: UInt64, socket: SocketConnection, role: Role) {
@@ -205,6 +207,11 @@ public final class SocketServerTransport: ServerTransport {
       close(fd)
       return false
     }
+    if case .call = role, configuration.observesCallerHangUp {
+      // Edge-triggered, registered once: the hang-up is reported once, whenever it happens, and a
+      // call costs no epoll_ctl of its own.
+      _ = hurd_epoll_control(watcher, hurd_epoll_add, fd, hurd_epollrdhup | hurd_epollet, endpoint.id)
+    }
     _ = hurd_epoll_control(epoll, hurd_epoll_add, fd, hurd_epollin | hurd_epollrdhup | hurd_epolloneshot, endpoint.id)
     return true
   }
@@ -316,8 +323,12 @@ public final class SocketServerTransport: ServerTransport {
     let expectsReply = header.kind == .call
     let cancellation = configuration.observesCallerHangUp ? CallCancellation() : nil
     if let cancellation {
-      state.withLock { _ in endpoint.inFlight = cancellation }
-      _ = hurd_epoll_control(watcher, hurd_epoll_add, socket.fd, hurd_epollrdhup | hurd_epolloneshot, endpoint.id)
+      // A hang-up the watcher saw before this call began cancels it at once.
+      let hungUp = state.withLock { _ -> Bool in
+        endpoint.inFlight = cancellation
+        return endpoint.hungUp
+      }
+      if hungUp { cancellation.cancel() }
     }
     let deadline: ContinuousClock.Instant? =
       header.waitMicroseconds == 0 ? nil : .now.advanced(by: .microseconds(Int64(clamping: header.waitMicroseconds)))
@@ -325,10 +336,7 @@ public final class SocketServerTransport: ServerTransport {
       caller: caller, requestLabel: request.label, expectsReply: expectsReply, deadline: deadline,
       cancellation: cancellation, peerCredentials: credentials)
     let answer = dispatcher.respond(to: request, reply: &reply, context: context)
-    if cancellation != nil {
-      _ = hurd_epoll_control(watcher, hurd_epoll_del, socket.fd, 0, 0)
-      state.withLock { _ in endpoint.inFlight = nil }
-    }
+    if cancellation != nil { state.withLock { _ in endpoint.inFlight = nil } }
     request.reset(label: 0)  // drop the request's items (mappings, capabilities) now
     guard answer else {
       release(endpoint)
@@ -386,7 +394,11 @@ public final class SocketServerTransport: ServerTransport {
         return
       }
       guard ready > 0, id != Self.wakeID else { continue }
-      let handle = state.withLock { $0.endpoints[id]?.inFlight }
+      let handle = state.withLock { state -> CallCancellation? in
+        guard let endpoint = state.endpoints[id] else { return nil }
+        endpoint.hungUp = true
+        return endpoint.inFlight
+      }
       handle?.cancel()
     }
   }

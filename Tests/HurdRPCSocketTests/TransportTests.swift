@@ -179,6 +179,18 @@ struct SocketTransportTests {
     options.receiveTimeout = .microseconds(5_000)
     let receive = rpcError { () throws(RPCError) in _ = try server.client.call(Message(label: 1), options: options) }
     #expect(receive?.code == .timeout && receive?.phase == .receive)
+    // Nobody reads: one-way sends of 60 KiB inline strings fill the socket, then the send phase
+    // times out.
+    let filler = SocketClientTransport(path: server.path!, configuration: SocketTransportConfiguration(copyThreshold: 64 * 1024))
+    var big = Message(label: SocketEchoService.note)
+    try big.append(.string(StringItem([UInt8](repeating: 1, count: 60 * 1024))))
+    var sendOptions = CallOptions()
+    sendOptions.sendTimeout = .microseconds(5_000)
+    var full: RPCError? = nil
+    for _ in 0..<100 where full == nil {
+      full = rpcError { () throws(RPCError) in try filler.send(big, options: sendOptions) }
+    }
+    #expect(full?.code == .timeout && full?.phase == .send)
     let nobody = SocketClientTransport(path: socketPath("nobody"))
     let missing = rpcError { () throws(RPCError) in _ = try nobody.call(Message(label: 1), options: .default) }
     #expect(missing?.code == .nonExistingPartner && missing?.phase == .send)

@@ -49,7 +49,7 @@ int hurd_epoll_control(int epfd, int op, int fd, uint32_t events, uint64_t data)
 /// Returns 1 with `*events`/`*data` set, 0 on timeout/EINTR, -errno on error.
 int hurd_epoll_wait_one(int epfd, uint32_t *events, uint64_t *data, int timeout_ms);
 extern const int hurd_epoll_add, hurd_epoll_mod, hurd_epoll_del;
-extern const uint32_t hurd_epollin, hurd_epollrdhup, hurd_epollhup, hurd_epollerr, hurd_epolloneshot;
+extern const uint32_t hurd_epollin, hurd_epollrdhup, hurd_epollhup, hurd_epollerr, hurd_epolloneshot, hurd_epollet;
 
 /// An eventfd (non-blocking, close-on-exec) and its signal.
 int hurd_eventfd(void);

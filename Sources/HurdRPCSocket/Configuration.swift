@@ -31,7 +31,7 @@ public struct SocketTransportConfiguration: Sendable {
   public static let `default` = SocketTransportConfiguration()
 
   /// The copy/memfd threshold measured by `SocketBenchmarks` on the project's machine.
-  public static let measuredCopyThreshold = 16 * 1024
+  public static let measuredCopyThreshold = 64 * 1024
 
   /// The largest datagram a message can need: header, 63 words, 31 item descriptors, inline bytes.
   public var maxDatagram: Int {

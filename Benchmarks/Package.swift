@@ -25,6 +25,7 @@ let package = Package(
         .product(name: "Benchmark", package: "benchmark"),
         .product(name: "HurdRPC", package: hurdidl),
         .product(name: "HurdRPCL4", package: hurdidl),
+        .product(name: "HurdCap", package: hurdidl),
       ],
       path: "Benchmarks/RPCBenchmarks",
       swiftSettings: [.swiftLanguageMode(.v6)],

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The test command of the README: installs what the tests need, builds everything with warnings
-# as errors, runs the whole test suite, then the runtime and L4 tests again under ThreadSanitizer.
+# as errors, runs the whole test suite, the plugin and example checks, then the runtime and L4 tests again under ThreadSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Scripts/install-deps.sh
 swift build --build-tests
 swift test --skip-build --disable-xctest
+# The SwiftPM plugins as a user meets them, and the example packages (own build folders).
+Scripts/test-plugin.sh
+Scripts/test-examples.sh
 # Runtime and backend must be data-race free; TSan builds in its own folder.
 swift test --disable-xctest --sanitize=thread --scratch-path .build-tsan --filter 'HurdRPC'

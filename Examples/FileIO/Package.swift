@@ -10,14 +10,15 @@ let package = Package(
   name: "FileIO",
   dependencies: [.package(path: "../..")],
   targets: [
-    // Sources/FileIO/Generated/io.hurdidl.swift is written by `hurdidl generate` (Scripts/demo.sh)
-    // from Examples/Interfaces/io.defs.
+    // Sources/FileIO/io.defs becomes io.hurdidl.swift at build time, through the plugin;
+    // hurdidl.json finds its include, Examples/Interfaces/fs_types.defs.
     .executableTarget(
       name: "FileIO",
       dependencies: [
         .product(name: "HurdRPC", package: hurdidl),
         .product(name: "HurdRPCL4", package: hurdidl),
       ],
-      swiftSettings: [.swiftLanguageMode(.v6), .treatAllWarnings(as: .error)])
+      swiftSettings: [.swiftLanguageMode(.v6), .treatAllWarnings(as: .error)],
+      plugins: [.plugin(name: "HurdIDLPlugin", package: hurdidl)])
   ]
 )

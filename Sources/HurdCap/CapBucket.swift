@@ -26,6 +26,8 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
   private var objects: [ObjectIdentifier: CapObject] = [:]
   private var inhibitions = 0
   private var shutDown = false
+  /// Inhibitions per class (a class may serve in several buckets; each counts its own).
+  private var classInhibitions: [ObjectIdentifier: Int] = [:]
   /// Calls admitted but waiting for an inhibition to end.
   private var waitingCalls = 0
 
@@ -168,7 +170,7 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
     let victims: [CallRecord] = monitor.withLock {
       switch scope {
       case .bucket: inhibitions += 1
-      case .objectClass(let objectClass): objectClass.inhibitions += 1
+      case .objectClass(let objectClass): classInhibitions[ObjectIdentifier(objectClass), default: 0] += 1
       case .object(let object): object.inhibitions += 1
       case .client(let task): clients[task, default: ClientTable()].inhibitions += 1
       }
@@ -187,7 +189,9 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
     monitor.withLock {
       switch scope {
       case .bucket: inhibitions = max(0, inhibitions - 1)
-      case .objectClass(let objectClass): objectClass.inhibitions = max(0, objectClass.inhibitions - 1)
+      case .objectClass(let objectClass):
+        let key = ObjectIdentifier(objectClass)
+        classInhibitions[key] = classInhibitions[key].map { $0 > 1 ? $0 - 1 : nil } ?? nil
       case .object(let object): object.inhibitions = max(0, object.inhibitions - 1)
       case .client(let task):
         if let count = clients[task]?.inhibitions { clients[task]?.inhibitions = max(0, count - 1) }
@@ -228,7 +232,8 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
     let capContext = CapCallContext(
       call: CallContext(
         caller: context.caller, requestLabel: context.requestLabel, expectsReply: context.expectsReply,
-        deadline: context.deadline, cancellation: record.token, replyRoute: context.replyRoute),
+        deadline: context.deadline, cancellation: record.token, replyRoute: context.replyRoute,
+        callerThreadKey: context.callerThreadKey),
       capability: id, record: record)
     // The client's cancellation reaches the handler through the server-side token.
     let link = context.cancellation?.onCancel { [token = record.token] in token.cancel() }
@@ -256,57 +261,112 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
   private func admit(_ id: CapabilityID, caller task: TaskID, context: CallContext) throws(RPCError) -> (
     CallRecord, lastReference: Bool
   ) {
+    enum Step {
+      case admitted(CallRecord, lastReference: Bool)
+      case registerWakeUp
+    }
     let clientCancel = context.cancellation
+    let thread = context.callerThreadKey
     var wakeOnCancel: CallCancellation.Registration? = nil
     defer { if let wakeOnCancel { clientCancel?.remove(wakeOnCancel) } }
-    return try monitor.withLock { () throws(RPCError) -> (CallRecord, lastReference: Bool) in
-      var counted = false
-      while true {
-        guard !shutDown else { throw RPCError(.returnCode(.capDied), "the server is shutting down") }
-        guard let table = clients[task], let index = table.lookup(id) else {
-          if counted { clients[task]?.inFlight -= 1 }
-          throw RPCError(.returnCode(.capInvalid), "\(id) names no capability of this client")
-        }
-        guard let object = table.slots[index].object, !object.revoked, object.capClass != nil else {
-          if counted { clients[task]?.inFlight -= 1 }
-          throw RPCError(.returnCode(.capDied), "\(id) was revoked")
-        }
-        if !counted {
-          guard table.inFlight < limits.callsPerClient else {
-            throw RPCError(.returnCode(.EBUSY), "client has \(table.inFlight) calls in flight")
+    var counted = false
+    while true {
+      let step = try monitor.withLock { () throws(RPCError) -> Step in
+        while true {
+          func leave(_ error: RPCError) -> RPCError {
+            if counted {
+              clients[task]?.inFlight -= 1
+              clients[task]?.threadsInCalls.remove(thread)
+            }
+            return error
           }
-          clients[task]!.inFlight += 1
-          counted = true
-        }
-        let blocked = inhibitions > 0 || object.capClass!.inhibitions > 0 || object.inhibitions > 0 || table.inhibitions > 0
-        if !blocked {
-          var lastReference = false
-          if table.slots[index].sendOnce {
-            // A send-once right is consumed by its call.
-            clients[task]!.free(index)
-            lastReference = !drop(object, references: 1).isEmpty
+          guard !shutDown else { throw leave(RPCError(.returnCode(.capDied), "the server is shutting down")) }
+          // Checked in place (`&clients[task]!`): a copy of the table would make the counting
+          // below copy its storage on write. Static messages: a rejected request allocates nothing.
+          guard clients[task] != nil else {
+            throw leave(RPCError(.returnCode(.capInvalid), "the capability id names no capability of this client"))
           }
-          let record = CallRecord(bucket: self, object: object, client: task)
-          running.append(record)
-          return (record, lastReference)
+          let check = Self.check(
+            &clients[task]!, id: id, thread: thread, count: !counted, limit: limits.callsPerClient)
+          let index: Int
+          let object: CapObject
+          let objectClass: CapClass
+          let clientInhibited: Bool
+          switch check {
+          case .invalid:
+            throw leave(RPCError(.returnCode(.capInvalid), "the capability id names no capability of this client"))
+          case .died:
+            throw leave(RPCError(.returnCode(.capDied), "the capability was revoked"))
+          case .busy:
+            throw RPCError(.returnCode(.EBUSY), "the client has its maximum of calls in flight")
+          case .threadBusy:
+            // One call per client thread (the Hurd's rule): a thread that sends one-way requests
+            // without waiting cannot pile up work.
+            throw RPCError(.returnCode(.EBUSY), "this client thread already has a call in flight")
+          case .found(let slot, let found, let foundClass, let inhibited):
+            (index, object, objectClass, clientInhibited) = (slot, found, foundClass, inhibited)
+            counted = true
+          }
+          let blocked =
+            inhibitions > 0 || clientInhibited || object.inhibitions > 0
+            || (!classInhibitions.isEmpty && classInhibitions[ObjectIdentifier(objectClass), default: 0] > 0)
+          if !blocked {
+            var lastReference = false
+            if clients[task]!.slots[index].sendOnce {
+              // A send-once right is consumed by its call.
+              clients[task]!.free(index)
+              lastReference = !drop(object, references: 1).isEmpty
+            }
+            let record = CallRecord(bucket: self, object: object, client: task, thread: thread)
+            running.append(record)
+            return .admitted(record, lastReference: lastReference)
+          }
+          if clientCancel?.isCancelled == true {
+            throw leave(RPCError(.cancelled, "cancelled while the capability was inhibited", phase: .receive))
+          }
+          // Registering may run the handler at once (a cancel just came): do it unlocked.
+          if wakeOnCancel == nil, clientCancel != nil { return .registerWakeUp }
+          waitingCalls += 1
+          let woken = monitor.wait(until: context.deadline)
+          waitingCalls -= 1
+          if !woken {
+            throw leave(RPCError(.timeout, "the capability stayed inhibited past the caller's deadline", phase: .receive))
+          }
         }
-        if clientCancel?.isCancelled == true {
-          clients[task]?.inFlight -= 1
-          throw RPCError(.cancelled, "cancelled while the capability was inhibited", phase: .receive)
-        }
-        if wakeOnCancel == nil, let clientCancel {
-          wakeOnCancel = clientCancel.onCancel { [monitor] in monitor.withLock {}; monitor.broadcast() }
-          continue
-        }
-        waitingCalls += 1
-        let woken = monitor.wait(until: context.deadline)
-        waitingCalls -= 1
-        if !woken {
-          clients[task]?.inFlight -= 1
-          throw RPCError(.timeout, "the capability stayed inhibited past the caller's deadline", phase: .receive)
+      }
+      switch step {
+      case .admitted(let record, let lastReference):
+        return (record, lastReference)
+      case .registerWakeUp:
+        wakeOnCancel = clientCancel?.onCancel { [monitor] in
+          monitor.withLock {}  // a waiter between its check and its wait holds the lock: no lost wake-up
+          monitor.broadcast()
         }
       }
     }
+  }
+
+  private enum Check {
+    case invalid, died, busy, threadBusy
+    case found(index: Int, object: CapObject, objectClass: CapClass, clientInhibited: Bool)
+  }
+
+  /// Looks the capability up in the client's table and, with `count`, admits one more call
+  /// (in flight + the calling thread), all in place.
+  private static func check(_ table: inout ClientTable, id: CapabilityID, thread: UInt64, count: Bool, limit: Int)
+    -> Check
+  {
+    guard let index = table.lookup(id) else { return .invalid }
+    guard let object = table.slots[index].object, !object.revoked, let objectClass = object.capClass else {
+      return .died
+    }
+    if count {
+      guard table.inFlight < limit else { return .busy }
+      guard thread == 0 || !table.threadsInCalls.contains(thread) else { return .threadBusy }
+      table.inFlight += 1
+      if thread != 0 { table.threadsInCalls.insert(thread) }
+    }
+    return .found(index: index, object: object, objectClass: objectClass, clientInhibited: table.inhibitions > 0)
   }
 
   /// Ends a call (reply sent or about to be): false if it had already ended.
@@ -316,6 +376,7 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
       record.finished = true
       running.removeAll { $0 === record }
       clients[record.client]?.inFlight -= 1
+      clients[record.client]?.threadsInCalls.remove(record.thread)
       return true
     }
     if first { monitor.broadcast() }
@@ -391,6 +452,18 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
         throw RPCError(.returnCode(.ENOMEM), "the receiver's namespace is full")
       }
       removeContainer(key)  // the reference moved into the acceptor's namespace
+      container.object.references -= 1
+      return (id, container.sendOnce)
+    }
+  }
+
+  /// The message carrying a moved right was not delivered: the container's reference goes back
+  /// into its creator's namespace. Nil if the container is gone or its object revoked.
+  func reclaimContainer(_ key: UInt32, by creator: TaskID) -> (CapabilityID, sendOnce: Bool)? {
+    monitor.withLock {
+      guard let container = containers[key], container.creator == creator, !container.object.revoked else { return nil }
+      guard let id = try? addReference(container.object, for: creator, sendOnce: container.sendOnce) else { return nil }
+      removeContainer(key)
       container.object.references -= 1
       return (id, container.sendOnce)
     }
@@ -483,6 +556,8 @@ struct ClientTable {
   var freeSlots: [Int] = []
   var byObject: [ObjectIdentifier: Int] = [:]
   var inFlight = 0
+  /// Transport keys of the client threads with a call admitted (see `CallContext.callerThreadKey`).
+  var threadsInCalls: Set<UInt64> = []
   var inhibitions = 0
   var containers = 0
   var liveCount = 0

@@ -32,18 +32,21 @@ public struct CapCallContext: Sendable {
 
 /// A call admitted by a bucket (one per valid request; none for rejected ones).
 final class CallRecord: @unchecked Sendable {
-  unowned(unsafe) let bucket: CapBucket
+  let bucket: CapBucket
   let object: CapObject
   let client: TaskID
+  /// The calling thread's transport key (0: unknown).
+  let thread: UInt64
   let token = CallCancellation()
   // Guarded by the bucket's lock.
   var deferred = false
   var finished = false
 
-  init(bucket: CapBucket, object: CapObject, client: TaskID) {
+  init(bucket: CapBucket, object: CapObject, client: TaskID, thread: UInt64) {
     self.bucket = bucket
     self.object = object
     self.client = client
+    self.thread = thread
   }
 }
 

@@ -8,7 +8,7 @@
 /// when that count drops to zero. The mutable state below is guarded by the bucket's lock.
 open class CapObject: @unchecked Sendable {
   // Guarded by `bucket.monitor` once registered.
-  unowned(unsafe) var bucket: CapBucket? = nil
+  weak var bucket: CapBucket? = nil
   var capClass: CapClass? = nil
   var references = 0
   var revoked = false
@@ -79,8 +79,6 @@ public final class CapClass: @unchecked Sendable {
   public let name: String
   public let hooks: CapClassHooks
   private let demux: any CapDemultiplexer
-  // Guarded by the bucket's lock.
-  var inhibitions = 0
 
   public init(name: String, demux: some CapDemultiplexer, hooks: CapClassHooks = CapClassHooks()) {
     self.name = name

@@ -136,6 +136,24 @@ public final class CapabilitySpace: @unchecked Sendable {
     }
   }
 
+  /// A move is under way: the name loses one user reference now (as in Mach, at send time), but
+  /// the server-side reference stays until the move is delivered (`CapabilitySystem.finish`).
+  /// Returns what the name stood for, or nil if it holds no send or send-once right.
+  func takeForMove(_ name: CapabilityName) -> (server: UInt64, id: CapabilityID, sendOnce: Bool)? {
+    monitor.withLock {
+      guard var entry = entries[name.rawValue] else { return nil }
+      let taken: (server: UInt64, id: CapabilityID, sendOnce: Bool)
+      switch entry.right {
+      case .send(let server, let id): taken = (server, id, false)
+      case .sendOnce(let server, let id): taken = (server, id, true)
+      default: return nil
+      }
+      entry.userReferences -= 1
+      if entry.userReferences > 0 { entries[name.rawValue] = entry } else { remove(name.rawValue) }
+      return taken
+    }
+  }
+
   /// (server, id) died: the name becomes dead and a dead-name notification is posted (once).
   func markDead(server: UInt64, id: CapabilityID) {
     let name: UInt32? = monitor.withLock {

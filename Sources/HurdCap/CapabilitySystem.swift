@@ -134,17 +134,26 @@ public final class CapabilitySystem: CapabilityCarrier, @unchecked Sendable {
       if error.code == .returnCode(.capDied) { return dead }
       throw error
     }
+    if item.disposition == .moveSend || item.disposition == .moveSendOnce,
+      let taken = space(for: sender).takeForMove(item.name)
+    {
+      // As in Mach, the sender loses a moved right at send time; the container holds the object
+      // meanwhile, and gives the right back if the message is not delivered.
+      bucket.release(taken.id, from: sender)
+    }
     transferObserver?(.containerCreated, sender, receiver)
     return ExportedCapability(server: bucket.address, container: container, disposition: item.disposition, itemIndex: 0)
   }
 
   public func finish(_ exported: ExportedCapability, item: CapabilityItem, from sender: TaskID, delivered: Bool) {
-    if exported.server != 0, let bucket = bucket(at: exported.server) {
-      // Step 7: destroying an accepted container is a no-op; an unaccepted one goes away.
-      if !delivered { bucket.discardContainer(exported.container, by: sender) }
-    }
-    if delivered, item.disposition == .moveSend || item.disposition == .moveSendOnce, item.name.isValid {
-      space(for: sender).deallocate(item.name)
+    if exported.server != 0, !delivered, let bucket = bucket(at: exported.server) {
+      // Step 7: an unaccepted container goes away (a moved right goes back to the sender).
+      let isMove = item.disposition == .moveSend || item.disposition == .moveSendOnce
+      if isMove, let (id, sendOnce) = bucket.reclaimContainer(exported.container, by: sender) {
+        _ = space(for: sender).insertSend(server: exported.server, id: id, sendOnce: sendOnce)
+      } else {
+        bucket.discardContainer(exported.container, by: sender)
+      }
     }
     transferObserver?(.finished, sender, 0)
   }

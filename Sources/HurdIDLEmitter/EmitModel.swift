@@ -207,7 +207,7 @@ enum EmitModelBuilder {
   /// Names the generated code itself uses for parameters and locals.
   static let reservedNames: Set<String> = [
     "options", "context", "request", "reply", "rpc", "server", "message", "results", "position", "element", "slot", "routine",
-    "overflow", "self", "Self", "super", "target", "givenTarget", "sequenceNumber",
+    "overflow", "self", "Self", "super", "target", "sequenceNumber",
   ]
 
   /// Mach message options (`mach/message.h`) a `msgoption` statement may name.
@@ -217,7 +217,7 @@ enum EmitModelBuilder {
     "MACH_RCV_NOTIFY": 0x200, "MACH_RCV_INTERRUPT": 0x400, "MACH_RCV_LARGE": 0x800,
   ]
 
-  static let reservedRoutineNames: Set<String> = ["rpc", "server", "dispatch", "route"]
+  static let reservedRoutineNames: Set<String> = ["rpc", "server", "dispatch", "routine", "target"]
 
   static func build(routine: CheckedRoutine, plan: L4RoutinePlan, naming: SwiftNaming) -> EmitRoutine {
     var swiftName = naming.member(routine.name)

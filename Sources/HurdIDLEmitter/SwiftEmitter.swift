@@ -509,33 +509,42 @@ private struct Emitter {
       [SwiftNode.function(serverRequirement($0, body: [.line("throw .EOPNOTSUPP")], modifiers: modifiers)), .blank]
     }
     let hasSequence = supported.contains { $0.sequenceNumber != nil }
-    var dispatchBody: [SwiftNode] = [
+    let badID = "throw HurdRPC.RPCError(.badID, \"no routine with id \\(request.label) in subsystem \(subsystemName)\")"
+    let lookupBody: [SwiftNode] = [
       .line("let slot = request.label &- \(namespace).base"),
       .block(
         opening:
           "guard slot < Swift.UInt64(\(namespace).routineTable.count),\n  let routine = \(namespace).routineTable[Swift.Int(slot)]\nelse {",
-        body: [.line("throw HurdRPC.RPCError(.badID, \"no routine with id \\(request.label) in subsystem \(subsystemName)\")")],
-        closing: "}"),
+        body: [.line(badID)], closing: "}"),
+      .line("return routine"),
     ]
-    if supported.isEmpty {
-      dispatchBody = [
-        .line("throw HurdRPC.RPCError(.badID, \"no routine with id \\(request.label) in subsystem \(subsystemName)\")")
-      ]
-    } else {
-      if hasSequence {
-        // Every request counts, malformed ones too, as Mach numbers every message it dequeues.
-        dispatchBody.insert(.line("let sequenceNumber = sequence.next()"), at: 0)
-      }
-      dispatchBody.append(
+    /// The body of a `dispatch`: the routine, its request decoded (validated), then the routine's
+    /// function with the target `targetExpression` gives (evaluated after the decoding).
+    func dispatchBody(targetExpression: String) -> [SwiftNode] {
+      guard !supported.isEmpty else { return [.line(badID)] }
+      var body: [SwiftNode] = []
+      // Every request counts, malformed ones too, as Mach numbers every message it dequeues.
+      if hasSequence { body.append(.line("let sequenceNumber = sequence.next()")) }
+      body.append(
         .block(
-          opening: "switch routine {",
-          body: supported.map {
-            let sequence = $0.sequenceNumber == nil ? "" : ", sequenceNumber: sequenceNumber"
-            return .caseLabel(
-              "case .\($0.swiftName):",
-              body: [.line("try \($0.swiftName)(request, reply: &reply, target: target\(sequence), context: context)")])
+          opening: "switch try routine(of: request) {",
+          body: supported.map { routine in
+            let names = routine.parameters.map(\.swiftName)
+            let decode = "try \(namespace).Wire.decode\(routine.typeName)Request(request)"
+            var lines: [SwiftNode] = []
+            switch names.count {
+            case 0: lines.append(.line(decode))
+            case 1: lines.append(.line("let \(names[0]) = \(decode)"))
+            default: lines.append(.line("let (\(names.joined(separator: ", "))) = \(decode)"))
+            }
+            let arguments =
+              routine.parameters.map { "\($0.swiftName.argumentLabel): \($0.swiftName)" } + ["reply: &reply", "target: \(targetExpression)"]
+              + (routine.sequenceNumber == nil ? [] : ["sequenceNumber: sequenceNumber"]) + ["context: context"]
+            lines.append(.line("try \(routine.swiftName)(\(arguments.joined(separator: ", ")))"))
+            return .caseLabel("case .\(routine.swiftName):", body: lines)
           },
           closing: "}"))
+      return body
     }
     var demuxBody: [SwiftNode] = [
       .doc(["The handlers every valid request goes to."]),
@@ -560,8 +569,8 @@ private struct Emitter {
       ]),
       .function(
         SwiftFunction(
-          modifiers: access.isEmpty ? [] : [access.trimmed], name: "dispatch", parameters: routeParameters(target: nil),
-          thrownType: "HurdRPC.RPCError", body: [.line("try route(request, reply: &reply, target: nil, context: context)")])),
+          modifiers: access.isEmpty ? [] : [access.trimmed], name: "dispatch", parameters: entryParameters(target: false),
+          thrownType: "HurdRPC.RPCError", body: dispatchBody(targetExpression: "target(for: context)"))),
       .blank,
       .doc([
         "The same for a request whose target object is already known (the capability layer looked it",
@@ -569,15 +578,27 @@ private struct Emitter {
       ]),
       .function(
         SwiftFunction(
-          modifiers: access.isEmpty ? [] : [access.trimmed], name: "dispatch",
-          parameters: routeParameters(target: "Server.Target"), thrownType: "HurdRPC.RPCError",
-          body: [.line("try route(request, reply: &reply, target: target, context: context)")])),
+          modifiers: access.isEmpty ? [] : [access.trimmed], name: "dispatch", parameters: entryParameters(target: true),
+          thrownType: "HurdRPC.RPCError", body: dispatchBody(targetExpression: "target"))),
       .blank,
-      .doc(["Routine lookup by `id - base`; `target` nil: resolved per routine after validation."]),
+      .doc(["The routine of slot `id - base`; `.badID` for an id outside the table, a `skip` hole or a routine not generated."]),
       .function(
         SwiftFunction(
-          modifiers: ["private"], name: "route", parameters: routeParameters(target: "Server.Target?"),
-          thrownType: "HurdRPC.RPCError", body: dispatchBody)),
+          modifiers: ["private"], name: "routine",
+          parameters: [.init(label: "of", name: "request", type: "borrowing HurdRPC.Message")],
+          thrownType: "HurdRPC.RPCError", returnType: "\(namespace).Routine", body: lookupBody)),
+      .blank,
+      .doc(["`server.target(for:)`, its thrown code as the reply's return code."]),
+      .function(
+        SwiftFunction(
+          modifiers: ["private"], name: "target",
+          parameters: [.init(label: "for", name: "context", type: "HurdRPC.CallContext")],
+          thrownType: "HurdRPC.RPCError", returnType: "Server.Target",
+          body: [
+            .doCatch(
+              body: [.line("return try server.target(for: context)")],
+              handler: [.line("throw HurdRPC.RPCError(.returnCode(error))")])
+          ])),
     ]
     for routine in supported {
       demuxBody += [.blank, .function(demuxFunction(routine))]
@@ -614,35 +635,23 @@ private struct Emitter {
   }
 
   /// `(_ request:, reply:, [target:], context:)` of the demux's entry points.
-  func routeParameters(target: String?) -> [SwiftFunction.Parameter] {
+  func entryParameters(target: Bool) -> [SwiftFunction.Parameter] {
     var parameters: [SwiftFunction.Parameter] = [
       .init(label: "_", name: "request", type: "borrowing HurdRPC.Message"),
       .init(name: "reply", type: "inout HurdRPC.Message"),
     ]
-    if let target { parameters.append(.init(name: "target", type: target)) }
+    if target { parameters.append(.init(name: "target", type: "Server.Target")) }
     parameters.append(.init(name: "context", type: "HurdRPC.CallContext"))
     return parameters
   }
 
+  /// A routine's request, validated and decoded by `dispatch`, with its target: translations,
+  /// the handler, the reply.
   func demuxFunction(_ routine: EmitRoutine) -> SwiftFunction {
-    let names = routine.parameters.map(\.swiftName)
     var body: [SwiftNode] = []
-    if names.isEmpty {
-      body.append(.line("try \(namespace).Wire.decode\(routine.typeName)Request(request)"))
-    } else if names.count == 1 {
-      body.append(.line("let \(names[0]) = try \(namespace).Wire.decode\(routine.typeName)Request(request)"))
-    } else {
-      body.append(.line("let (\(names.joined(separator: ", "))) = try \(namespace).Wire.decode\(routine.typeName)Request(request)"))
-    }
     // Translations: intran each parameter in order (its destructor deferred at once, so it runs
     // after the handler whatever happens, in reverse order), the handler, then outtran the results.
-    // The target is found after validation, before any hook or handler.
-    var handling: [SwiftNode] = [
-      .line("let target: Server.Target"),
-      .ifElse(
-        condition: "let givenTarget", then: [.line("target = givenTarget")],
-        otherwise: [.line("target = try server.target(for: context)")]),
-    ]
+    var handling: [SwiftNode] = []
     var callArguments: [String] = []
     // The target is the first value GNU MIG translates (the request port comes first).
     if let translation = routine.target.translation {
@@ -706,11 +715,9 @@ private struct Emitter {
     }
     body.append(.doCatch(body: handling, handler: [.line("throw HurdRPC.RPCError(.returnCode(error))")]))
     if !routine.isOneWay { body.append(encodeReply) }
-    var parameters: [SwiftFunction.Parameter] = [
-      .init(label: "_", name: "request", type: "borrowing HurdRPC.Message"),
-      .init(name: "reply", type: "inout HurdRPC.Message"),
-    ]
-    parameters.append(.init(label: "target", name: "givenTarget", type: "Server.Target?"))
+    var parameters = routine.parameters.map { SwiftFunction.Parameter(name: $0.swiftName, type: $0.shape.swiftType) }
+    parameters.append(.init(name: "reply", type: "inout HurdRPC.Message"))
+    parameters.append(.init(name: "target", type: "Server.Target"))
     if routine.sequenceNumber != nil { parameters.append(.init(name: "sequenceNumber", type: "Swift.UInt64")) }
     parameters.append(.init(name: "context", type: "HurdRPC.CallContext"))
     return SwiftFunction(

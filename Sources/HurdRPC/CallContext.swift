@@ -55,13 +55,16 @@ public struct CallContext: Sendable {
   public let replyRoute: ReplyRoute?
   /// The calling process's credentials, when the transport crosses processes (nil in-process).
   public let peerCredentials: PeerCredentials?
+  /// An opaque key for the calling thread (or connection), for per-thread limits in the runtime;
+  /// 0 when the transport cannot tell. Not for handlers: it is transport-only on purpose.
+  @_spi(Transport) public let callerThreadKey: UInt64
 
   /// A context without a deadline (the common case; never touches the clock types, which are
   /// not fixed-layout and would cost value-witness calls on every request).
   @_spi(Transport) @inlinable
   public init(
     caller: CallerIdentity, requestLabel: UInt64, expectsReply: Bool, cancellation: CallCancellation? = nil,
-    replyRoute: ReplyRoute? = nil
+    replyRoute: ReplyRoute? = nil, callerThreadKey: UInt64 = 0
   ) {
     self.caller = caller
     self.requestLabel = requestLabel
@@ -70,13 +73,14 @@ public struct CallContext: Sendable {
     self.cancellation = cancellation
     self.replyRoute = replyRoute
     peerCredentials = nil
+    self.callerThreadKey = callerThreadKey
   }
 
   @_spi(Transport)
   public init(
     caller: CallerIdentity, requestLabel: UInt64, expectsReply: Bool,
     deadline: ContinuousClock.Instant?, cancellation: CallCancellation? = nil, replyRoute: ReplyRoute? = nil,
-    peerCredentials: PeerCredentials? = nil
+    peerCredentials: PeerCredentials? = nil, callerThreadKey: UInt64 = 0
   ) {
     self.caller = caller
     self.requestLabel = requestLabel
@@ -85,6 +89,7 @@ public struct CallContext: Sendable {
     self.cancellation = cancellation
     self.replyRoute = replyRoute
     self.peerCredentials = peerCredentials
+    self.callerThreadKey = callerThreadKey
   }
 
   /// Whether the caller cancelled (or its task was cancelled) — a handler may stop early.

@@ -30,9 +30,12 @@ struct Driver {
     }
   }
 
-  /// Runs the front end on every input; returns the results in input order.
-  func runFrontEnd(reporting: Bool = true, console: inout Console) -> [FrontEndResult] {
-    let preprocessorOptions = options.preprocessorOptions(arguments: arguments)
+  /// Runs the front end on every input; returns the results in input order. `preprocessorOptions`
+  /// replaces the ones the command line gives (`generate` adds a config file's).
+  func runFrontEnd(
+    reporting: Bool = true, preprocessorOptions: PreprocessorOptions? = nil, console: inout Console
+  ) -> [FrontEndResult] {
+    let preprocessorOptions = preprocessorOptions ?? options.preprocessorOptions(arguments: arguments)
     let resolver = FileSystemIncludeResolver()
     return options.files.map { file in
       let result: FrontEndResult

@@ -9,18 +9,27 @@ extension EmitterOptions.AccessLevel: ExpressibleByArgument {}
 extension NamingStyle: ExpressibleByArgument {}
 
 /// `hurdidl generate`: `.defs` → Swift client stubs and server demux tables for the native L4
-/// wire (docs/swift-mapping.md). One `<stem>.hurdidl.swift` per input; a file is written only
-/// when its content changed, so builds that watch timestamps stay quiet.
+/// wire (docs/swift-mapping.md). The decisions (settings, output names, what changed) are made by
+/// `Generator` in HurdIDLCompiler; this command reads files, prints diagnostics and writes.
 struct GenerateCommand: ConsoleCommand {
   static let configuration = CommandConfiguration(
     commandName: "generate",
     abstract: "Generate Swift client stubs and server demux tables from .defs files.",
-    discussion: "Without --client or --server both sides are generated into one file.")
+    discussion: """
+      Without --client or --server, the config file's "sides" decide, else both sides are \
+      generated into one file. Flags override the config file (docs/config.md).
+      """)
 
   @OptionGroup var input: InputOptions
 
-  @Option(name: .customLong("output-dir"), help: ArgumentHelp("Where the generated files go.", valueName: "dir"))
-  var outputDirectory: String
+  @Option(name: .customLong("output-dir"), help: ArgumentHelp("Where the generated files go (<stem>.hurdidl.swift each).", valueName: "dir"))
+  var outputDirectory: String?
+
+  @Option(name: .customLong("output"), help: ArgumentHelp("The exact output file (one input only; used by the build plugin).", valueName: "file"))
+  var outputFile: String?
+
+  @Option(help: ArgumentHelp("A hurdidl.json config file: sides, include paths, defines, access level, naming.", valueName: "file"))
+  var config: String?
 
   @Flag(help: "Generate the client side.")
   var client = false
@@ -28,73 +37,69 @@ struct GenerateCommand: ConsoleCommand {
   @Flag(help: "Generate the server side.")
   var server = false
 
-  @Option(help: "Access level of the generated declarations: internal, package or public.")
-  var accessLevel: EmitterOptions.AccessLevel = .internal
+  @Option(help: "Access level of the generated declarations: internal (default), package or public.")
+  var accessLevel: EmitterOptions.AccessLevel?
 
-  @Option(help: "swift: Swift API names (dir_lookup → dirLookup); defs: the names as written.")
-  var naming: NamingStyle = .swift
+  @Option(help: "swift (default): Swift API names (dir_lookup → dirLookup); defs: the names as written.")
+  var naming: NamingStyle?
+
+  func validate() throws {
+    if outputDirectory == nil && outputFile == nil {
+      throw ValidationError("Missing expected argument '--output-dir <dir>' (or '--output <file>' for one input).")
+    }
+    if outputFile != nil && input.files.count != 1 {
+      throw ValidationError("--output names one file, so it needs exactly one input (got \(input.files.count)).")
+    }
+  }
 
   /// Returns true when any input had an error (nothing is written for that input).
   func execute(console: inout Console, arguments: [String] = CommandLine.arguments) -> Bool {
     let driver = Driver(options: input, arguments: arguments)
-    let results = driver.check(console: &console)
-    var failed = false
-    var generated: [(input: String, file: GeneratedFile)] = []
-    for result in results {
-      guard let interface = result.interface else {
-        failed = true
-        continue
-      }
-      let roots = input.includePaths + [IncludeSearch.directory(of: result.mainFile)]
-      let display = Self.displayPath(result.mainFile, includeRoots: roots)
-      let options = EmitterOptions(
-        client: client || !server, server: server || !client, accessLevel: accessLevel, naming: naming,
-        sourcePath: display,
-        bufferPaths: EmitterOptions.bufferPaths(
-          result.sourceMap, mainFile: result.mainFile, mainDisplayPath: display, includeRoots: roots))
-      let file = SwiftEmitter.generate(interface: interface, plan: Compiler.l4Plan(interface), options: options)
-      driver.report(file.diagnostics, sourceMap: result.sourceMap, console: &console)
-      generated.append((display, file))
+    var settings = GenerationConfig()
+    if let config {
+      guard let loaded = loadConfig(config, driver: driver, console: &console) else { return true }
+      settings = loaded
     }
-    // Inputs with the same file name in different folders get their folders in the name.
-    let names = generated.map(\.file.fileName)
-    var written: [String: String] = [:]
-    for (display, var file) in generated {
-      if names.filter({ $0 == file.fileName }).count > 1 {
-        let stem = display.hasSuffix(".defs") ? String(display.dropLast(".defs".count)) : display
-        file.fileName = stem.replacingOccurrences(of: "/", with: "_") + ".hurdidl.swift"
-      }
-      // Folder names can still meet (`a_b/c.defs`, `a/b_c.defs`): never overwrite an output.
-      if let other = written[file.fileName] {
-        console.standardError +=
-          "hurdidl: error: \(display) and \(other) would both be written to \(file.fileName); rename one of them\n"
-        failed = true
-        continue
-      }
-      written[file.fileName] = display
+    var preprocessorOptions = input.preprocessorOptions(arguments: arguments)
+    if let config { preprocessorOptions = settings.applied(to: preprocessorOptions, configPath: config) }
+    let request = GenerationRequest(
+      inputs: driver.runFrontEnd(reporting: false, preprocessorOptions: preprocessorOptions, console: &console),
+      includePaths: preprocessorOptions.includePaths,
+      flags: GenerationFlags(client: client, server: server, accessLevel: accessLevel, naming: naming),
+      config: settings, outputDirectory: outputDirectory ?? "", outputFile: outputFile)
+    let result = Generator.plan(request) { path in
+      FileManager.default.contents(atPath: path).map { [UInt8]($0) }
+    }
+    for report in result.inputs {
+      driver.report(report.diagnostics, sourceMap: report.sourceMap, console: &console)
+    }
+    for error in result.errors {
+      console.standardError += "hurdidl: error: \(error)\n"
+    }
+    var failed = result.hasErrors
+    for output in result.outputs where output.needsWrite {
       do {
-        try Self.writeIfChanged(file.contents, to: URL(filePath: outputDirectory).appending(path: file.fileName))
+        try Self.write(output.contents, to: URL(filePath: output.path))
       } catch {
-        console.standardError += "hurdidl: error: cannot write \(file.fileName) in \(outputDirectory): \(error)\n"
+        console.standardError += "hurdidl: error: cannot write \(output.path): \(error)\n"
         failed = true
       }
     }
     return failed
   }
 
-  /// The input relative to the first include root that holds it, else its file name.
-  static func displayPath(_ path: String, includeRoots: [String]) -> String {
-    for root in includeRoots where !root.isEmpty {
-      let prefix = root.hasSuffix("/") ? root : root + "/"
-      if path.hasPrefix(prefix) { return String(path.dropFirst(prefix.count)) }
+  private func loadConfig(_ path: String, driver: Driver, console: inout Console) -> GenerationConfig? {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      console.standardError += "hurdidl: error: cannot read the config file \(path)\n"
+      return nil
     }
-    return path.split(separator: "/").last.map(String.init) ?? path
+    let loaded = GenerationConfig.load(bytes: [UInt8](data), path: path)
+    driver.report(loaded.diagnostics, sourceMap: loaded.sourceMap, console: &console)
+    return loaded.config
   }
 
-  static func writeIfChanged(_ contents: String, to url: URL) throws {
-    let data = Data(contents.utf8)
-    if let existing = try? Data(contentsOf: url), existing == data { return }
+  static func write(_ contents: String, to url: URL) throws {
     try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-    try data.write(to: url, options: .atomic)
+    try Data(contents.utf8).write(to: url, options: .atomic)
   }
 }

@@ -1,10 +1,12 @@
 import ArgumentParser
 
 /// `hurdidl` — the command-line shell around the HurdIDLCompiler library. Everything that touches
-/// files or processes lives in this target; the library stays pure.
-@main
-struct HurdIDLCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(
+/// files or processes lives in this target; the library stays pure. The executable
+/// (Sources/HurdIDLMain) only calls ``main()``.
+public struct HurdIDLCommand: ParsableCommand {
+  public init() {}
+
+  public static let configuration = CommandConfiguration(
     commandName: "hurdidl",
     abstract: "An interface compiler for MIG .defs files.",
     discussion: """
@@ -15,7 +17,7 @@ struct HurdIDLCommand: ParsableCommand {
     subcommands: [CheckCommand.self, PreprocessCommand.self, DumpCommand.self, GenerateCommand.self]
   )
 
-  static func main() {
+  public static func main() {
     main(CompilerStyleArguments.normalize(Array(CommandLine.arguments.dropFirst())))
   }
 }
@@ -26,7 +28,7 @@ struct HurdIDLCommand: ParsableCommand {
 enum CompilerStyleArguments {
   static let joinable = ["-D", "-U", "-I"]
   /// Options whose next argument is a value that must be left alone.
-  static let takesValue: Set<String> = ["-D", "-U", "-I", "-imacros", "--cpp", "--target", "--diagnostics-format", "--format", "--output-dir", "--access-level", "--naming"]
+  static let takesValue: Set<String> = ["-D", "-U", "-I", "-imacros", "--cpp", "--target", "--diagnostics-format", "--format", "--output-dir", "--output", "--config", "--access-level", "--naming"]
 
   static func normalize(_ arguments: [String]) -> [String] {
     var result: [String] = []

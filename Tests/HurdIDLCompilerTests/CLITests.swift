@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Testing
 
-@testable import hurdidl
+@testable import HurdIDLCLI
 
 /// The CLI exercised in-process: option parsing, exit statuses, output formats.
 @Suite struct CLITests {

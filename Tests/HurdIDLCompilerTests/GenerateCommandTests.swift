@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Testing
 
-@testable import hurdidl
+@testable import HurdIDLCLI
 
 /// `hurdidl generate` in-process: outputs, names, write-only-when-changed, errors.
 @Suite struct GenerateCommandTests {
@@ -100,5 +100,45 @@ import Testing
     let text = try String(contentsOf: out.appendingPathComponent("odd.hurdidl.swift"), encoding: .utf8)
     #expect(text.contains("nil,  // 100 flip: not generated"))
     #expect(text.contains("func ok("))
+  }
+
+  @Test func aConfigFileSetsSidesIncludesDefinesAndAccessAndFlagsOverrideIt() throws {
+    let dir = try scratch([
+      "defs/hello.defs": "#include <types.defs>\n#ifdef WITH_EXTRA\nsubsystem hello 100;\nroutine say_hello(server: port_t; p: int32; out q: int32);\n#endif\n",
+      "inc/types.defs": "type port_t = MACH_MSG_TYPE_COPY_SEND;\ntype int32 = MACH_MSG_TYPE_INTEGER_32;\n",
+      "defs/hurdidl.json": #"{"sides": ["client"], "includePaths": ["../inc"], "defines": ["WITH_EXTRA"], "accessLevel": "public"}"#,
+    ])
+    let input = dir.appendingPathComponent("defs/hello.defs").path
+    let config = dir.appendingPathComponent("defs/hurdidl.json").path
+    let out = dir.appendingPathComponent("out")
+    #expect(!(try generate([input, "--output-dir", out.path, "--config", config]).failed))
+    var text = try String(contentsOf: out.appendingPathComponent("hello.hurdidl.swift"), encoding: .utf8)
+    #expect(text.contains("public func sayHello("))
+    #expect(!text.contains("protocol HelloServer"))
+    #expect(!(try generate([input, "--output-dir", out.path, "--config", config, "--server", "--access-level", "internal"]).failed))
+    text = try String(contentsOf: out.appendingPathComponent("hello.hurdidl.swift"), encoding: .utf8)
+    #expect(text.contains("protocol HelloServer"))
+    #expect(!text.contains("public "))
+  }
+
+  @Test func aConfigWithAnUnknownKeyFailsNamingTheKeyAndItsLine() throws {
+    let dir = try scratch(["hello.defs": Self.defs, "hurdidl.json": "{\n  \"sides\": [\"client\"],\n  \"acessLevel\": \"public\"\n}\n"])
+    let config = dir.appendingPathComponent("hurdidl.json").path
+    let out = dir.appendingPathComponent("out")
+    let result = try generate([dir.appendingPathComponent("hello.defs").path, "--output-dir", out.path, "--config", config])
+    #expect(result.failed)
+    #expect(result.console.standardError.contains("\(config):3:3: error: unknown key 'acessLevel'"))
+    #expect(!FileManager.default.fileExists(atPath: out.path))
+  }
+
+  @Test func outputNamesTheExactFileForOneInput() throws {
+    let dir = try scratch(["hello.defs": Self.defs])
+    let exact = dir.appendingPathComponent("gen/x_hello.hurdidl.swift")
+    #expect(!(try generate([dir.appendingPathComponent("hello.defs").path, "--output", exact.path]).failed))
+    #expect(FileManager.default.fileExists(atPath: exact.path))
+    #expect(throws: (any Error).self) {
+      try HurdIDLCommand.parseAsRoot(["generate", "a.defs", "b.defs", "--output", exact.path])
+    }
+    #expect(throws: (any Error).self) { try HurdIDLCommand.parseAsRoot(["generate", "a.defs"]) }
   }
 }

@@ -175,12 +175,6 @@ func summaries(_ unit: PreprocessedUnit) -> [String] {
     #expect(unit.diagnostics[0].notes.first?.message == "searched: inc/gone.defs")
   }
 
-  @Test func unreadableMainInputIsMissingInputNotMissingInclude() {
-    let unit = Preprocessor.preprocess(mainFile: "absent.defs", resolver: InMemoryIncludeResolver([:]))
-    #expect(unit.diagnostics.map(\.code) == [.missingInput])
-    #expect(unit.tokens.isEmpty)
-  }
-
   @Test func selfIncludingFileTerminates() {
     // Twice per level would be 2^200 inclusions without the cycle rule.
     let unit = preprocessInMemory(

@@ -59,10 +59,11 @@ import Testing
     #expect(IncludeSearch.candidates(name: "./x.h", isAngled: false, includer: "top.defs", searchPaths: []) == ["x.h"])
   }
 
-  @Test func missingMainFileIsAnError() {
+  @Test func missingMainFileIsAnErrorOfItsOwnKind() {
+    // Not `missing-include`: tools matching on codes must tell a bad input from a bad #include.
     let unit = Preprocessor.preprocess(mainFile: "nope.defs", resolver: InMemoryIncludeResolver([:]))
     #expect(unit.tokens.isEmpty)
-    #expect(unit.diagnostics.map(\.code) == [.missingInclude])
+    #expect(unit.diagnostics.map(\.code) == [.missingInput])
   }
 
   @Test func guardedFileIsNotReadAgain() {

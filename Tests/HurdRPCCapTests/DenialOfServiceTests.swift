@@ -14,11 +14,8 @@ struct DenialOfServiceTests {
   @Test func aClientOverItsInFlightLimitGetsBusyWithoutAHandler() throws {
     let world = CapWorld(workers: 3, limits: CapLimits(callsPerClient: 1))
     defer { world.stop() }
-    let alice = world.task()
-    let name = try world.bucket.give(try world.counter(), to: UInt64(alice.number))
-    let handle = CallCancellation()
-    var options = CallOptions.default
-    options.cancellation = handle
+    let (alice, _, name) = try world.holder()
+    let (handle, options) = cancellable()
     let first = Background { [options] in
       caught { () throws(RPCError) in try world.call(name, in: alice, CounterDemux.waitForCancel, options: options) }
     }
@@ -73,5 +70,31 @@ struct DenialOfServiceTests {
     for word: UInt64 in [0, 1, .max, 1 << 32 | 1] { _ = world.rawCall(word, from: mallory) }
     #expect(world.bucket.callsInFlight == 0)
     #expect(world.log.all.isEmpty)
+  }
+}
+
+@Suite("Capability DoS discipline: one call per client thread")
+struct PerThreadLimitTests {
+  /// One-way requests do not wait for their handler, so without the per-thread rule one thread
+  /// could start any number of handlers.
+  @Test func aClientThreadCannotPileUpOneWayRequests() throws {
+    let world = CapWorld(workers: 3)
+    defer { world.stop() }
+    let client = world.task()
+    let task = UInt64(client.number)
+    let counter = try world.counter()
+    let name = try world.bucket.give(counter, to: task)
+    let rpc = try world.client(name, in: client)
+    try rpc.send(Message(label: CounterDemux.waitForCancel))
+    world.log.started.wait()
+    try rpc.send(try Message(label: CounterDemux.add, words: [1]))  // same thread: refused, no handler
+    // Another thread of the same task is served.
+    let other = Background { caught { () throws(RPCError) in try world.call(name, in: client, CounterDemux.add, [2]) } }
+    #expect(other.wait() == nil)
+    #expect(counter.value.withLock { $0 } == 2)
+    world.bucket.inhibit(.client(task))  // cancels the one-way handler still running
+    world.bucket.resume(.client(task))
+    #expect(world.log.all.filter { $0 == "counter:1" }.count == 1)  // only the other thread's add ran
+    #expect(world.bucket.callsInFlight == 0)
   }
 }

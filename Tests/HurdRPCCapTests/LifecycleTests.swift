@@ -14,8 +14,7 @@ struct LifecycleTests {
   @Test func deferredReplyIsAnsweredLaterFromAnotherThreadAndOnlyOnce() throws {
     let world = CapWorld()
     defer { world.stop() }
-    let client = world.task()
-    let name = try world.bucket.give(try world.counter(), to: UInt64(client.number))
+    let (client, _, name) = try world.holder()
     let call = Background { caught { () throws(RPCError) in try world.call(name, in: client, CounterDemux.deferred) } }
     world.log.started.wait()
     #expect(!call.finishes(within: 50))
@@ -35,8 +34,7 @@ struct LifecycleTests {
   @Test func aDeferredReplyToACallerThatStoppedWaitingDoesNotBlock() throws {
     let world = CapWorld()
     defer { world.stop() }
-    let client = world.task()
-    let name = try world.bucket.give(try world.counter(), to: UInt64(client.number))
+    let (client, _, name) = try world.holder()
     var options = CallOptions.default
     options.timeout = .milliseconds(30)
     let error = caught { () throws(RPCError) in try world.call(name, in: client, CounterDemux.deferred, options: options) }
@@ -72,8 +70,7 @@ struct LifecycleTests {
   func inhibitionAppliesToEachScope(scope: String) throws {
     let world = CapWorld(workers: 2)
     defer { world.stop() }
-    let client = world.task()
-    let name = try world.bucket.give(try world.counter(), to: UInt64(client.number))
+    let (client, _, name) = try world.holder()
     let chosen: CapBucket.Scope =
       switch scope {
       case "bucket": .bucket
@@ -90,9 +87,7 @@ struct LifecycleTests {
   @Test func aCallWaitingOnInhibitionRechecksItsCapabilityAfterResume() throws {
     let world = CapWorld(workers: 2)
     defer { world.stop() }
-    let client = world.task()
-    let counter = try world.counter()
-    let name = try world.bucket.give(counter, to: UInt64(client.number))
+    let (client, counter, name) = try world.holder()
     world.bucket.inhibit(.bucket)
     let blocked = Background { caught { () throws(RPCError) in try world.call(name, in: client, CounterDemux.add, [1]) } }
     while world.bucket.callsInFlight == 0 { usleep(1000) }
@@ -106,9 +101,7 @@ struct LifecycleTests {
   @Test func aDeferredCallIsDrainedByInhibitionOnlyWhenAnswered() throws {
     let world = CapWorld()
     defer { world.stop() }
-    let client = world.task()
-    let counter = try world.counter()
-    let name = try world.bucket.give(counter, to: UInt64(client.number))
+    let (client, counter, name) = try world.holder()
     let call = Background { caught { () throws(RPCError) in try world.call(name, in: client, CounterDemux.deferred) } }
     world.log.started.wait()
     let handle = try #require(world.log.deferredReplies.withLock { $0.first })
@@ -124,8 +117,7 @@ struct LifecycleTests {
   @Test func cancellingBeforeDeliveryGivesCancelledAndNoHandlerRuns() throws {
     let world = CapWorld()
     defer { world.stop() }
-    let client = world.task()
-    let name = try world.bucket.give(try world.counter(), to: UInt64(client.number))
+    let (client, _, name) = try world.holder()
     var options = CallOptions.default
     options.cancellation = CallCancellation()
     options.cancellation?.cancel()
@@ -137,11 +129,8 @@ struct LifecycleTests {
   @Test func cancellingAfterDeliveryGivesAbortedAndTheHandlerSeesIt() throws {
     let world = CapWorld()
     defer { world.stop() }
-    let client = world.task()
-    let name = try world.bucket.give(try world.counter(), to: UInt64(client.number))
-    let handle = CallCancellation()
-    var options = CallOptions.default
-    options.cancellation = handle
+    let (client, _, name) = try world.holder()
+    let (handle, options) = cancellable()
     let call = Background { [options] in
       caught { () throws(RPCError) in try world.call(name, in: client, CounterDemux.waitForCancel, options: options) }
     }
@@ -158,13 +147,10 @@ struct LifecycleTests {
   @Test func cancellationWorksWhileTheCapabilityIsInhibited() throws {
     let world = CapWorld(workers: 2)
     defer { world.stop() }
-    let client = world.task()
-    let name = try world.bucket.give(try world.counter(), to: UInt64(client.number))
+    let (client, _, name) = try world.holder()
     world.bucket.inhibit(.bucket)
     defer { world.bucket.resume(.bucket) }
-    let handle = CallCancellation()
-    var options = CallOptions.default
-    options.cancellation = handle
+    let (handle, options) = cancellable()
     let call = Background { [options] in
       caught { () throws(RPCError) in try world.call(name, in: client, CounterDemux.add, [1], options: options) }
     }

@@ -11,9 +11,7 @@ struct ObjectModelTests {
   @Test func handlerSeesTheObjectAndTheCallersTask() throws {
     let world = CapWorld()
     defer { world.stop() }
-    let client = world.task()
-    let counter = try world.counter("mine")
-    let name = try world.bucket.give(counter, to: UInt64(client.number))
+    let (client, _, name) = try world.holder("mine")
     #expect(try world.call(name, in: client, CounterDemux.add, [5]) == [5])
     #expect(try world.call(name, in: client, CounterDemux.whoAmI) == [UInt64(client.number)])
     #expect(world.log.all == ["mine:1", "mine:2"])
@@ -22,9 +20,7 @@ struct ObjectModelTests {
   @Test func forgedCapabilityIDIsRejectedWithoutRunningAHandler() throws {
     let world = CapWorld()
     defer { world.stop() }
-    let client = world.task()
-    let counter = try world.counter()
-    let name = try world.bucket.give(counter, to: UInt64(client.number))
+    let (client, _, name) = try world.holder()
     let (_, id) = try world.system.space(for: UInt64(client.number)).target(of: name)
     // Wrong generation, unknown slot, slot 0, no id word at all.
     for forged in [id.rawValue ^ (1 << 32), id.rawValue + 7, 0] {
@@ -75,9 +71,7 @@ struct ObjectModelTests {
   @Test func theSameObjectGetsTheSameIDAndNameForOneClient() throws {
     let world = CapWorld()
     defer { world.stop() }
-    let client = world.task()
-    let counter = try world.counter()
-    let first = try world.bucket.give(counter, to: UInt64(client.number))
+    let (client, counter, first) = try world.holder()
     let second = try world.bucket.give(counter, to: UInt64(client.number))
     #expect(first == second)
     #expect(world.system.space(for: UInt64(client.number)).userReferences(of: first) == 2)
@@ -110,9 +104,7 @@ struct ObjectModelTests {
   @Test func aRevokedCapabilityAnswersCapabilityDiedWithoutAHandler() throws {
     let world = CapWorld()
     defer { world.stop() }
-    let client = world.task()
-    let counter = try world.counter()
-    let name = try world.bucket.give(counter, to: UInt64(client.number))
+    let (client, counter, name) = try world.holder()
     let (_, id) = try world.system.space(for: UInt64(client.number)).target(of: name)
     world.bucket.revoke(counter)
     #expect(world.rawCall(id.rawValue, from: client)?.code == .returnCode(.capDied))

@@ -59,6 +59,14 @@ final class Background<T: Sendable>: @unchecked Sendable {
   }
 }
 
+/// Call options with a fresh cancellation handle.
+func cancellable() -> (CallCancellation, CallOptions) {
+  let handle = CallCancellation()
+  var options = CallOptions.default
+  options.cancellation = handle
+  return (handle, options)
+}
+
 func caught<T>(_ body: () throws(RPCError) -> T) -> RPCError? {
   do {
     _ = try body()
@@ -96,6 +104,8 @@ struct CounterDemux: CapDemultiplexer {
     let started = DispatchSemaphore(value: 0)
     let deferredReplies = Locked<[DeferredReply]>([])
     let kept = Locked<[CapabilityItem]>([])
+    /// Counters created by `makeCounter`.
+    let made = Locked<[Counter]>([])
     /// The cancellation handle each handler saw (to check it is never the client's own).
     let tokens = Locked<[ObjectIdentifier]>([])
     let callers = Locked<[CallerIdentity]>([])
@@ -128,6 +138,7 @@ struct CounterDemux: CapDemultiplexer {
       log.started.signal()
     case Self.makeCounter:
       let counter = Counter("made")
+      log.made.withLock { $0.append(counter) }
       let once = (try? request.word(at: 0)) == 1
       let name: CapabilityName
       do throws(CapError) {
@@ -208,6 +219,13 @@ final class CapWorld: @unchecked Sendable {
 
   /// A new client task.
   func task() -> L4AddressSpace { kernel.createSpace() }
+
+  /// A new client task holding a capability to a new counter.
+  func holder(_ counterName: String = "counter") throws(CapError) -> (L4AddressSpace, Counter, CapabilityName) {
+    let client = task()
+    let counter = try counter(counterName)
+    return (client, counter, try bucket.give(counter, to: UInt64(client.number)))
+  }
 
   /// A registered counter.
   func counter(_ name: String = "counter") throws(CapError) -> Counter {

@@ -96,4 +96,5 @@ let benchmarks: @Sendable () -> Void = {
 
   registerL4Benchmarks()
   registerTransportBenchmarks()
+  registerCapabilityBenchmarks()
 }

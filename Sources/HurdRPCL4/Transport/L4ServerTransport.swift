@@ -151,7 +151,8 @@ public final class L4ServerTransport: ServerTransport {
     let context = CallContext(
       caller: CallerIdentity(domain: domain, badge: badge), requestLabel: request.tag.label,
       expectsReply: status.waiting, cancellation: status.annotation as? CallCancellation,
-      replyRoute: ReplyRoute(router: transport, caller: request.sender.raw, replier: server.id.raw))
+      replyRoute: ReplyRoute(router: transport, caller: request.sender.raw, replier: server.id.raw),
+      callerThreadKey: request.sender.raw)
     let answer = dispatcher.respond(to: state.request.pointee, reply: &state.reply.pointee, context: context)
     if let route, state.reply.pointee.replyReturnCode != .success, state.reply.pointee.replyReturnCode != .migNoReply {
       // As with MIG: a request the server failed did not consume the capabilities it carried.
@@ -215,6 +216,10 @@ public final class L4ServerTransport: ServerTransport {
     state.withLock { state in state.idle.removeAll { $0 === thread } }
   }
 
+  private static func hasReplyExports(_ thread: L4Thread, _ configuration: L4TransportConfiguration) -> Bool {
+    (try? TransportThreadState.of(thread, configuration))?.replyExports != nil
+  }
+
   /// Completes the copy protocol for the capabilities the last reply carried.
   private static func finishReply(of thread: L4Thread, delivered: Bool, _ configuration: L4TransportConfiguration) {
     guard let state = try? TransportThreadState.of(thread, configuration), let (route, exports) = state.replyExports
@@ -259,12 +264,17 @@ public final class L4ServerTransport: ServerTransport {
       if Self.handle(request, dispatcher: dispatcher, configuration: configuration, badge: badge, transport: self)
         == .reply
       {
-        do throws(L4ErrorCode) {
-          next = try context.replyWait(to: received.from)
-          Self.finishReply(of: thread, delivered: true, configuration)
-        } catch {
-          // A receive-phase failure means the reply went out.
-          Self.finishReply(of: thread, delivered: error.phase == .receive, configuration)
+        if Self.hasReplyExports(thread, configuration) {
+          // A reply carrying capabilities: send it alone, so the copy protocol learns at once
+          // whether it was delivered (a move must take the right away now, not at the next request).
+          do throws(L4ErrorCode) {
+            try context.reply(to: received.from)
+            Self.finishReply(of: thread, delivered: true, configuration)
+          } catch {
+            Self.finishReply(of: thread, delivered: false, configuration)
+          }
+        } else {
+          next = try? context.replyWait(to: received.from)
         }
       }
     }

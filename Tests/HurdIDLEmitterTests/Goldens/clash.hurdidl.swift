@@ -296,7 +296,17 @@ struct ClashDemux<Server: ClashServer>: HurdRPC.TargetedDemultiplexer {
     reply: inout HurdRPC.Message,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    try route(request, reply: &reply, target: nil, context: context)
+    switch try routine(of: request) {
+    case .dispatchRoutine:
+      let optionsValue = try Clash.Wire.decodeDispatchRequest(request)
+      try dispatchRoutine(optionsValue: optionsValue, reply: &reply, target: target(for: context), context: context)
+    case .rpcRoutine:
+      let (`switch`, contextValue) = try Clash.Wire.decodeRPCRequest(request)
+      try rpcRoutine(switch: `switch`, contextValue: contextValue, reply: &reply, target: target(for: context), context: context)
+    case .`default`:
+      let (selfValue, overflowValue) = try Clash.Wire.decodeDefaultRequest(request)
+      try `default`(selfValue: selfValue, overflowValue: overflowValue, reply: &reply, target: target(for: context), context: context)
+    }
   }
 
   /// The same for a request whose target object is already known (the capability layer looked it
@@ -307,48 +317,50 @@ struct ClashDemux<Server: ClashServer>: HurdRPC.TargetedDemultiplexer {
     target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    try route(request, reply: &reply, target: target, context: context)
+    switch try routine(of: request) {
+    case .dispatchRoutine:
+      let optionsValue = try Clash.Wire.decodeDispatchRequest(request)
+      try dispatchRoutine(optionsValue: optionsValue, reply: &reply, target: target, context: context)
+    case .rpcRoutine:
+      let (`switch`, contextValue) = try Clash.Wire.decodeRPCRequest(request)
+      try rpcRoutine(switch: `switch`, contextValue: contextValue, reply: &reply, target: target, context: context)
+    case .`default`:
+      let (selfValue, overflowValue) = try Clash.Wire.decodeDefaultRequest(request)
+      try `default`(selfValue: selfValue, overflowValue: overflowValue, reply: &reply, target: target, context: context)
+    }
   }
 
-  /// Routine lookup by `id - base`; `target` nil: resolved per routine after validation.
-  private func route(
-    _ request: borrowing HurdRPC.Message,
-    reply: inout HurdRPC.Message,
-    target: Server.Target?,
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.RPCError) {
+  /// The routine of slot `id - base`; `.badID` for an id outside the table, a `skip` hole or a routine not generated.
+  private func routine(
+    of request: borrowing HurdRPC.Message
+  ) throws(HurdRPC.RPCError) -> Clash.Routine {
     let slot = request.label &- Clash.base
     guard slot < Swift.UInt64(Clash.routineTable.count),
       let routine = Clash.routineTable[Swift.Int(slot)]
     else {
       throw HurdRPC.RPCError(.badID, "no routine with id \(request.label) in subsystem clash")
     }
-    switch routine {
-    case .dispatchRoutine:
-      try dispatchRoutine(request, reply: &reply, target: target, context: context)
-    case .rpcRoutine:
-      try rpcRoutine(request, reply: &reply, target: target, context: context)
-    case .`default`:
-      try `default`(request, reply: &reply, target: target, context: context)
+    return routine
+  }
+
+  /// `server.target(for:)`, its thrown code as the reply's return code.
+  private func target(for context: HurdRPC.CallContext) throws(HurdRPC.RPCError) -> Server.Target {
+    do {
+      return try server.target(for: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
     }
   }
 
   /// `dispatch` — request 10, reply 110 (clash.defs:7).
   private func dispatchRoutine(
-    _ request: borrowing HurdRPC.Message,
+    optionsValue: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let optionsValue = try Clash.Wire.decodeDispatchRequest(request)
     let results: Swift.Int32
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.dispatchRoutine(target, optionsValue: optionsValue, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -358,20 +370,14 @@ struct ClashDemux<Server: ClashServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `rpc` — request 11, reply 111 (clash.defs:8).
   private func rpcRoutine(
-    _ request: borrowing HurdRPC.Message,
+    `switch`: Swift.Int32,
+    contextValue: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (`switch`, contextValue) = try Clash.Wire.decodeRPCRequest(request)
     let results: Clash.RPCReply
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.rpcRoutine(target, switch: `switch`, contextValue: contextValue, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -381,19 +387,13 @@ struct ClashDemux<Server: ClashServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `default` — request 12, reply 112 (clash.defs:9).
   private func `default`(
-    _ request: borrowing HurdRPC.Message,
+    selfValue: Swift.Int32,
+    overflowValue: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (selfValue, overflowValue) = try Clash.Wire.decodeDefaultRequest(request)
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       try server.`default`(target, selfValue: selfValue, overflowValue: overflowValue, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))

@@ -937,7 +937,44 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.TargetedDemultiplexer {
     reply: inout HurdRPC.Message,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    try route(request, reply: &reply, target: nil, context: context)
+    switch try routine(of: request) {
+    case .deviceOpen:
+      let (mode, name) = try Device.Wire.decodeDeviceOpenRequest(request)
+      try deviceOpen(mode: mode, name: name, reply: &reply, target: target(for: context), context: context)
+    case .deviceClose:
+      try Device.Wire.decodeDeviceCloseRequest(request)
+      try deviceClose(reply: &reply, target: target(for: context), context: context)
+    case .deviceWrite:
+      let (mode, recnum, data) = try Device.Wire.decodeDeviceWriteRequest(request)
+      try deviceWrite(mode: mode, recnum: recnum, data: data, reply: &reply, target: target(for: context), context: context)
+    case .deviceWriteInband:
+      let (mode, recnum, data) = try Device.Wire.decodeDeviceWriteInbandRequest(request)
+      try deviceWriteInband(mode: mode, recnum: recnum, data: data, reply: &reply, target: target(for: context), context: context)
+    case .deviceRead:
+      let (mode, recnum, bytesWanted) = try Device.Wire.decodeDeviceReadRequest(request)
+      try deviceRead(mode: mode, recnum: recnum, bytesWanted: bytesWanted, reply: &reply, target: target(for: context), context: context)
+    case .deviceReadInband:
+      let (mode, recnum, bytesWanted) = try Device.Wire.decodeDeviceReadInbandRequest(request)
+      try deviceReadInband(mode: mode, recnum: recnum, bytesWanted: bytesWanted, reply: &reply, target: target(for: context), context: context)
+    case .deviceMap:
+      let (prot, offset, size, unmap) = try Device.Wire.decodeDeviceMapRequest(request)
+      try deviceMap(prot: prot, offset: offset, size: size, unmap: unmap, reply: &reply, target: target(for: context), context: context)
+    case .deviceSetStatus:
+      let (flavor, status) = try Device.Wire.decodeDeviceSetStatusRequest(request)
+      try deviceSetStatus(flavor: flavor, status: status, reply: &reply, target: target(for: context), context: context)
+    case .deviceGetStatus:
+      let (flavor, statusCnt) = try Device.Wire.decodeDeviceGetStatusRequest(request)
+      try deviceGetStatus(flavor: flavor, statusCnt: statusCnt, reply: &reply, target: target(for: context), context: context)
+    case .deviceSetFilter:
+      let (receivePort, priority, filter) = try Device.Wire.decodeDeviceSetFilterRequest(request)
+      try deviceSetFilter(receivePort: receivePort, priority: priority, filter: filter, reply: &reply, target: target(for: context), context: context)
+    case .deviceIntrRegister:
+      let (id, flags, receivePort) = try Device.Wire.decodeDeviceIntrRegisterRequest(request)
+      try deviceIntrRegister(id: id, flags: flags, receivePort: receivePort, reply: &reply, target: target(for: context), context: context)
+    case .deviceIntrAck:
+      let receivePort = try Device.Wire.decodeDeviceIntrAckRequest(request)
+      try deviceIntrAck(receivePort: receivePort, reply: &reply, target: target(for: context), context: context)
+    }
   }
 
   /// The same for a request whose target object is already known (the capability layer looked it
@@ -948,66 +985,78 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.TargetedDemultiplexer {
     target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    try route(request, reply: &reply, target: target, context: context)
+    switch try routine(of: request) {
+    case .deviceOpen:
+      let (mode, name) = try Device.Wire.decodeDeviceOpenRequest(request)
+      try deviceOpen(mode: mode, name: name, reply: &reply, target: target, context: context)
+    case .deviceClose:
+      try Device.Wire.decodeDeviceCloseRequest(request)
+      try deviceClose(reply: &reply, target: target, context: context)
+    case .deviceWrite:
+      let (mode, recnum, data) = try Device.Wire.decodeDeviceWriteRequest(request)
+      try deviceWrite(mode: mode, recnum: recnum, data: data, reply: &reply, target: target, context: context)
+    case .deviceWriteInband:
+      let (mode, recnum, data) = try Device.Wire.decodeDeviceWriteInbandRequest(request)
+      try deviceWriteInband(mode: mode, recnum: recnum, data: data, reply: &reply, target: target, context: context)
+    case .deviceRead:
+      let (mode, recnum, bytesWanted) = try Device.Wire.decodeDeviceReadRequest(request)
+      try deviceRead(mode: mode, recnum: recnum, bytesWanted: bytesWanted, reply: &reply, target: target, context: context)
+    case .deviceReadInband:
+      let (mode, recnum, bytesWanted) = try Device.Wire.decodeDeviceReadInbandRequest(request)
+      try deviceReadInband(mode: mode, recnum: recnum, bytesWanted: bytesWanted, reply: &reply, target: target, context: context)
+    case .deviceMap:
+      let (prot, offset, size, unmap) = try Device.Wire.decodeDeviceMapRequest(request)
+      try deviceMap(prot: prot, offset: offset, size: size, unmap: unmap, reply: &reply, target: target, context: context)
+    case .deviceSetStatus:
+      let (flavor, status) = try Device.Wire.decodeDeviceSetStatusRequest(request)
+      try deviceSetStatus(flavor: flavor, status: status, reply: &reply, target: target, context: context)
+    case .deviceGetStatus:
+      let (flavor, statusCnt) = try Device.Wire.decodeDeviceGetStatusRequest(request)
+      try deviceGetStatus(flavor: flavor, statusCnt: statusCnt, reply: &reply, target: target, context: context)
+    case .deviceSetFilter:
+      let (receivePort, priority, filter) = try Device.Wire.decodeDeviceSetFilterRequest(request)
+      try deviceSetFilter(receivePort: receivePort, priority: priority, filter: filter, reply: &reply, target: target, context: context)
+    case .deviceIntrRegister:
+      let (id, flags, receivePort) = try Device.Wire.decodeDeviceIntrRegisterRequest(request)
+      try deviceIntrRegister(id: id, flags: flags, receivePort: receivePort, reply: &reply, target: target, context: context)
+    case .deviceIntrAck:
+      let receivePort = try Device.Wire.decodeDeviceIntrAckRequest(request)
+      try deviceIntrAck(receivePort: receivePort, reply: &reply, target: target, context: context)
+    }
   }
 
-  /// Routine lookup by `id - base`; `target` nil: resolved per routine after validation.
-  private func route(
-    _ request: borrowing HurdRPC.Message,
-    reply: inout HurdRPC.Message,
-    target: Server.Target?,
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.RPCError) {
+  /// The routine of slot `id - base`; `.badID` for an id outside the table, a `skip` hole or a routine not generated.
+  private func routine(
+    of request: borrowing HurdRPC.Message
+  ) throws(HurdRPC.RPCError) -> Device.Routine {
     let slot = request.label &- Device.base
     guard slot < Swift.UInt64(Device.routineTable.count),
       let routine = Device.routineTable[Swift.Int(slot)]
     else {
       throw HurdRPC.RPCError(.badID, "no routine with id \(request.label) in subsystem device")
     }
-    switch routine {
-    case .deviceOpen:
-      try deviceOpen(request, reply: &reply, target: target, context: context)
-    case .deviceClose:
-      try deviceClose(request, reply: &reply, target: target, context: context)
-    case .deviceWrite:
-      try deviceWrite(request, reply: &reply, target: target, context: context)
-    case .deviceWriteInband:
-      try deviceWriteInband(request, reply: &reply, target: target, context: context)
-    case .deviceRead:
-      try deviceRead(request, reply: &reply, target: target, context: context)
-    case .deviceReadInband:
-      try deviceReadInband(request, reply: &reply, target: target, context: context)
-    case .deviceMap:
-      try deviceMap(request, reply: &reply, target: target, context: context)
-    case .deviceSetStatus:
-      try deviceSetStatus(request, reply: &reply, target: target, context: context)
-    case .deviceGetStatus:
-      try deviceGetStatus(request, reply: &reply, target: target, context: context)
-    case .deviceSetFilter:
-      try deviceSetFilter(request, reply: &reply, target: target, context: context)
-    case .deviceIntrRegister:
-      try deviceIntrRegister(request, reply: &reply, target: target, context: context)
-    case .deviceIntrAck:
-      try deviceIntrAck(request, reply: &reply, target: target, context: context)
+    return routine
+  }
+
+  /// `server.target(for:)`, its thrown code as the reply's return code.
+  private func target(for context: HurdRPC.CallContext) throws(HurdRPC.RPCError) -> Server.Target {
+    do {
+      return try server.target(for: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
     }
   }
 
   /// `device_open` — request 2800, reply 2900 (device/device.defs:56).
   private func deviceOpen(
-    _ request: borrowing HurdRPC.Message,
+    mode: Swift.Int32,
+    name: Swift.String,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (mode, name) = try Device.Wire.decodeDeviceOpenRequest(request)
     let results: HurdRPC.CapabilityItem
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.deviceOpen(target, mode: mode, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1017,19 +1066,11 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `device_close` — request 2801, reply 2901 (device/device.defs:73).
   private func deviceClose(
-    _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    try Device.Wire.decodeDeviceCloseRequest(request)
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       try server.deviceClose(target, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1039,20 +1080,15 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `device_write` — request 2802, reply 2902 (device/device.defs:77).
   private func deviceWrite(
-    _ request: borrowing HurdRPC.Message,
+    mode: Swift.Int32,
+    recnum: Swift.Int64,
+    data: HurdRPC.MemoryRegion,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (mode, recnum, data) = try Device.Wire.decodeDeviceWriteRequest(request)
     let results: Swift.Int32
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.deviceWrite(target, mode: mode, recnum: recnum, data: data, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1062,20 +1098,15 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `device_write_inband` — request 2803, reply 2903 (device/device.defs:86).
   private func deviceWriteInband(
-    _ request: borrowing HurdRPC.Message,
+    mode: Swift.Int32,
+    recnum: Swift.Int64,
+    data: [Swift.UInt8],
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (mode, recnum, data) = try Device.Wire.decodeDeviceWriteInbandRequest(request)
     let results: Swift.Int32
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.deviceWriteInband(target, mode: mode, recnum: recnum, data: data, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1085,20 +1116,15 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `device_read` — request 2804, reply 2904 (device/device.defs:95).
   private func deviceRead(
-    _ request: borrowing HurdRPC.Message,
+    mode: Swift.Int32,
+    recnum: Swift.Int64,
+    bytesWanted: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (mode, recnum, bytesWanted) = try Device.Wire.decodeDeviceReadRequest(request)
     let results: HurdRPC.MemoryRegion
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.deviceRead(target, mode: mode, recnum: recnum, bytesWanted: bytesWanted, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1108,20 +1134,15 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `device_read_inband` — request 2805, reply 2905 (device/device.defs:104).
   private func deviceReadInband(
-    _ request: borrowing HurdRPC.Message,
+    mode: Swift.Int32,
+    recnum: Swift.Int64,
+    bytesWanted: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (mode, recnum, bytesWanted) = try Device.Wire.decodeDeviceReadInbandRequest(request)
     let results: [Swift.UInt8]
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.deviceReadInband(target, mode: mode, recnum: recnum, bytesWanted: bytesWanted, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1131,20 +1152,16 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `device_map` — request 2809, reply 2909 (device/device.defs:117).
   private func deviceMap(
-    _ request: borrowing HurdRPC.Message,
+    prot: Swift.Int32,
+    offset: Swift.Int64,
+    size: Swift.Int64,
+    unmap: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (prot, offset, size, unmap) = try Device.Wire.decodeDeviceMapRequest(request)
     let results: HurdRPC.CapabilityName
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.deviceMap(target, prot: prot, offset: offset, size: size, unmap: unmap, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1154,19 +1171,13 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `device_set_status` — request 2810, reply 2910 (device/device.defs:126).
   private func deviceSetStatus(
-    _ request: borrowing HurdRPC.Message,
+    flavor: Swift.Int32,
+    status: [Swift.Int32],
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (flavor, status) = try Device.Wire.decodeDeviceSetStatusRequest(request)
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       try server.deviceSetStatus(target, flavor: flavor, status: status, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1176,20 +1187,14 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `device_get_status` — request 2811, reply 2911 (device/device.defs:132).
   private func deviceGetStatus(
-    _ request: borrowing HurdRPC.Message,
+    flavor: Swift.Int32,
+    statusCnt: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (flavor, statusCnt) = try Device.Wire.decodeDeviceGetStatusRequest(request)
     let results: [Swift.Int32]
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.deviceGetStatus(target, flavor: flavor, statusCnt: statusCnt, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1199,19 +1204,14 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `device_set_filter` — request 2812, reply 2912 (device/device.defs:138).
   private func deviceSetFilter(
-    _ request: borrowing HurdRPC.Message,
+    receivePort: HurdRPC.CapabilityItem,
+    priority: Swift.Int32,
+    filter: [Swift.Int16],
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (receivePort, priority, filter) = try Device.Wire.decodeDeviceSetFilterRequest(request)
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       try server.deviceSetFilter(target, receivePort: receivePort, priority: priority, filter: filter, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1221,19 +1221,14 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `device_intr_register` — request 2813, reply 2913 (device/device.defs:145).
   private func deviceIntrRegister(
-    _ request: borrowing HurdRPC.Message,
+    id: Swift.Int32,
+    flags: Swift.Int32,
+    receivePort: HurdRPC.CapabilityItem,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (id, flags, receivePort) = try Device.Wire.decodeDeviceIntrRegisterRequest(request)
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       try server.deviceIntrRegister(target, id: id, flags: flags, receivePort: receivePort, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1243,19 +1238,12 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `device_intr_ack` — request 2814, reply 2914 (device/device.defs:159).
   private func deviceIntrAck(
-    _ request: borrowing HurdRPC.Message,
+    receivePort: HurdRPC.CapabilityItem,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let receivePort = try Device.Wire.decodeDeviceIntrAckRequest(request)
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       try server.deviceIntrAck(target, receivePort: receivePort, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))

@@ -1326,7 +1326,56 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.TargetedDemultiplexer {
     reply: inout HurdRPC.Message,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    try route(request, reply: &reply, target: nil, context: context)
+    switch try routine(of: request) {
+    case .widths:
+      let (a, b, c, d) = try Kinds.Wire.decodeWidthsRequest(request)
+      try widths(a: a, b: b, c: c, d: d, reply: &reply, target: target(for: context), context: context)
+    case .checksum:
+      let data = try Kinds.Wire.decodeChecksumRequest(request)
+      try checksum(data: data, reply: &reply, target: target(for: context), context: context)
+    case .fillPage:
+      let value = try Kinds.Wire.decodeFillPageRequest(request)
+      try fillPage(value: value, reply: &reply, target: target(for: context), context: context)
+    case .echoData:
+      let data = try Kinds.Wire.decodeEchoDataRequest(request)
+      try echoData(data: data, reply: &reply, target: target(for: context), context: context)
+    case .countWords:
+      let words = try Kinds.Wire.decodeCountWordsRequest(request)
+      try countWords(words: words, reply: &reply, target: target(for: context), context: context)
+    case .relabel:
+      let label = try Kinds.Wire.decodeRelabelRequest(request)
+      try relabel(label: label, reply: &reply, target: target(for: context), context: context)
+    case .invert:
+      let flags = try Kinds.Wire.decodeInvertRequest(request)
+      try invert(flags: flags, reply: &reply, target: target(for: context), context: context)
+    case .swapPort:
+      let given = try Kinds.Wire.decodeSwapPortRequest(request)
+      try swapPort(given: given, reply: &reply, target: target(for: context), context: context)
+    case .status:
+      let seed = try Kinds.Wire.decodeStatusRequest(request)
+      try status(seed: seed, reply: &reply, target: target(for: context), context: context)
+    case .passRight:
+      let right = try Kinds.Wire.decodePassRightRequest(request)
+      try passRight(right: right, reply: &reply, target: target(for: context), context: context)
+    case .firstSquares:
+      let squaresCnt = try Kinds.Wire.decodeFirstSquaresRequest(request)
+      try firstSquares(squaresCnt: squaresCnt, reply: &reply, target: target(for: context), context: context)
+    case .reversePorts:
+      let (pair, ports) = try Kinds.Wire.decodeReversePortsRequest(request)
+      try reversePorts(pair: pair, ports: ports, reply: &reply, target: target(for: context), context: context)
+    case .handOver:
+      let (data, dataDealloc) = try Kinds.Wire.decodeHandOverRequest(request)
+      try handOver(data: data, dataDealloc: dataDealloc, reply: &reply, target: target(for: context), context: context)
+    case .sumBlock:
+      let (first, block, last) = try Kinds.Wire.decodeSumBlockRequest(request)
+      try sumBlock(first: first, block: block, last: last, reply: &reply, target: target(for: context), context: context)
+    case .scale:
+      let (factor, offset, vector) = try Kinds.Wire.decodeScaleRequest(request)
+      try scale(factor: factor, offset: offset, vector: vector, reply: &reply, target: target(for: context), context: context)
+    case .mirror:
+      let (a, b, c, d, e, f, g, h) = try Kinds.Wire.decodeMirrorRequest(request)
+      try mirror(a: a, b: b, c: c, d: d, e: e, f: f, g: g, h: h, reply: &reply, target: target(for: context), context: context)
+    }
   }
 
   /// The same for a request whose target object is already known (the capability layer looked it
@@ -1337,74 +1386,92 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.TargetedDemultiplexer {
     target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    try route(request, reply: &reply, target: target, context: context)
+    switch try routine(of: request) {
+    case .widths:
+      let (a, b, c, d) = try Kinds.Wire.decodeWidthsRequest(request)
+      try widths(a: a, b: b, c: c, d: d, reply: &reply, target: target, context: context)
+    case .checksum:
+      let data = try Kinds.Wire.decodeChecksumRequest(request)
+      try checksum(data: data, reply: &reply, target: target, context: context)
+    case .fillPage:
+      let value = try Kinds.Wire.decodeFillPageRequest(request)
+      try fillPage(value: value, reply: &reply, target: target, context: context)
+    case .echoData:
+      let data = try Kinds.Wire.decodeEchoDataRequest(request)
+      try echoData(data: data, reply: &reply, target: target, context: context)
+    case .countWords:
+      let words = try Kinds.Wire.decodeCountWordsRequest(request)
+      try countWords(words: words, reply: &reply, target: target, context: context)
+    case .relabel:
+      let label = try Kinds.Wire.decodeRelabelRequest(request)
+      try relabel(label: label, reply: &reply, target: target, context: context)
+    case .invert:
+      let flags = try Kinds.Wire.decodeInvertRequest(request)
+      try invert(flags: flags, reply: &reply, target: target, context: context)
+    case .swapPort:
+      let given = try Kinds.Wire.decodeSwapPortRequest(request)
+      try swapPort(given: given, reply: &reply, target: target, context: context)
+    case .status:
+      let seed = try Kinds.Wire.decodeStatusRequest(request)
+      try status(seed: seed, reply: &reply, target: target, context: context)
+    case .passRight:
+      let right = try Kinds.Wire.decodePassRightRequest(request)
+      try passRight(right: right, reply: &reply, target: target, context: context)
+    case .firstSquares:
+      let squaresCnt = try Kinds.Wire.decodeFirstSquaresRequest(request)
+      try firstSquares(squaresCnt: squaresCnt, reply: &reply, target: target, context: context)
+    case .reversePorts:
+      let (pair, ports) = try Kinds.Wire.decodeReversePortsRequest(request)
+      try reversePorts(pair: pair, ports: ports, reply: &reply, target: target, context: context)
+    case .handOver:
+      let (data, dataDealloc) = try Kinds.Wire.decodeHandOverRequest(request)
+      try handOver(data: data, dataDealloc: dataDealloc, reply: &reply, target: target, context: context)
+    case .sumBlock:
+      let (first, block, last) = try Kinds.Wire.decodeSumBlockRequest(request)
+      try sumBlock(first: first, block: block, last: last, reply: &reply, target: target, context: context)
+    case .scale:
+      let (factor, offset, vector) = try Kinds.Wire.decodeScaleRequest(request)
+      try scale(factor: factor, offset: offset, vector: vector, reply: &reply, target: target, context: context)
+    case .mirror:
+      let (a, b, c, d, e, f, g, h) = try Kinds.Wire.decodeMirrorRequest(request)
+      try mirror(a: a, b: b, c: c, d: d, e: e, f: f, g: g, h: h, reply: &reply, target: target, context: context)
+    }
   }
 
-  /// Routine lookup by `id - base`; `target` nil: resolved per routine after validation.
-  private func route(
-    _ request: borrowing HurdRPC.Message,
-    reply: inout HurdRPC.Message,
-    target: Server.Target?,
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.RPCError) {
+  /// The routine of slot `id - base`; `.badID` for an id outside the table, a `skip` hole or a routine not generated.
+  private func routine(
+    of request: borrowing HurdRPC.Message
+  ) throws(HurdRPC.RPCError) -> Kinds.Routine {
     let slot = request.label &- Kinds.base
     guard slot < Swift.UInt64(Kinds.routineTable.count),
       let routine = Kinds.routineTable[Swift.Int(slot)]
     else {
       throw HurdRPC.RPCError(.badID, "no routine with id \(request.label) in subsystem kinds")
     }
-    switch routine {
-    case .widths:
-      try widths(request, reply: &reply, target: target, context: context)
-    case .checksum:
-      try checksum(request, reply: &reply, target: target, context: context)
-    case .fillPage:
-      try fillPage(request, reply: &reply, target: target, context: context)
-    case .echoData:
-      try echoData(request, reply: &reply, target: target, context: context)
-    case .countWords:
-      try countWords(request, reply: &reply, target: target, context: context)
-    case .relabel:
-      try relabel(request, reply: &reply, target: target, context: context)
-    case .invert:
-      try invert(request, reply: &reply, target: target, context: context)
-    case .swapPort:
-      try swapPort(request, reply: &reply, target: target, context: context)
-    case .status:
-      try status(request, reply: &reply, target: target, context: context)
-    case .passRight:
-      try passRight(request, reply: &reply, target: target, context: context)
-    case .firstSquares:
-      try firstSquares(request, reply: &reply, target: target, context: context)
-    case .reversePorts:
-      try reversePorts(request, reply: &reply, target: target, context: context)
-    case .handOver:
-      try handOver(request, reply: &reply, target: target, context: context)
-    case .sumBlock:
-      try sumBlock(request, reply: &reply, target: target, context: context)
-    case .scale:
-      try scale(request, reply: &reply, target: target, context: context)
-    case .mirror:
-      try mirror(request, reply: &reply, target: target, context: context)
+    return routine
+  }
+
+  /// `server.target(for:)`, its thrown code as the reply's return code.
+  private func target(for context: HurdRPC.CallContext) throws(HurdRPC.RPCError) -> Server.Target {
+    do {
+      return try server.target(for: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
     }
   }
 
   /// `widths` — request 7000, reply 7100 (kinds.defs:15).
   private func widths(
-    _ request: borrowing HurdRPC.Message,
+    a: Swift.Int8,
+    b: Swift.Int16,
+    c: Swift.Int64,
+    d: Swift.Bool,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (a, b, c, d) = try Kinds.Wire.decodeWidthsRequest(request)
     let results: Kinds.WidthsReply
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.widths(target, a: a, b: b, c: c, d: d, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1414,20 +1481,13 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `checksum` — request 7001, reply 7101 (kinds.defs:18).
   private func checksum(
-    _ request: borrowing HurdRPC.Message,
+    data: HurdRPC.MemoryRegion,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let data = try Kinds.Wire.decodeChecksumRequest(request)
     let results: Swift.Int64
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.checksum(target, data: data, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1437,20 +1497,13 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `fill_page` — request 7002, reply 7102 (kinds.defs:20).
   private func fillPage(
-    _ request: borrowing HurdRPC.Message,
+    value: Swift.Int8,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let value = try Kinds.Wire.decodeFillPageRequest(request)
     let results: HurdRPC.MemoryRegion
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.fillPage(target, value: value, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1460,20 +1513,13 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `echo_data` — request 7003, reply 7103 (kinds.defs:22).
   private func echoData(
-    _ request: borrowing HurdRPC.Message,
+    data: HurdRPC.MemoryRegion,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let data = try Kinds.Wire.decodeEchoDataRequest(request)
     let results: HurdRPC.MemoryRegion
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.echoData(target, data: data, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1483,20 +1529,13 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `count_words` — request 7004, reply 7104 (kinds.defs:24).
   private func countWords(
-    _ request: borrowing HurdRPC.Message,
+    words: [Swift.Int32],
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let words = try Kinds.Wire.decodeCountWordsRequest(request)
     let results: Kinds.CountWordsReply
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.countWords(target, words: words, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1506,20 +1545,13 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `relabel` — request 7005, reply 7105 (kinds.defs:26).
   private func relabel(
-    _ request: borrowing HurdRPC.Message,
+    label: Swift.String,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let label = try Kinds.Wire.decodeRelabelRequest(request)
     let results: Swift.String
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.relabel(target, label: label, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1529,20 +1561,13 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `invert` — request 7006, reply 7106 (kinds.defs:28).
   private func invert(
-    _ request: borrowing HurdRPC.Message,
+    flags: [Swift.Bool],
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let flags = try Kinds.Wire.decodeInvertRequest(request)
     let results: [Swift.Bool]
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.invert(target, flags: flags, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1552,20 +1577,13 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `swap_port` — request 7007, reply 7107 (kinds.defs:30).
   private func swapPort(
-    _ request: borrowing HurdRPC.Message,
+    given: HurdRPC.CapabilityName,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let given = try Kinds.Wire.decodeSwapPortRequest(request)
     let results: HurdRPC.CapabilityName
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.swapPort(target, given: given, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1575,20 +1593,13 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `status` — request 7008, reply 7108 (kinds.defs:35).
   private func status(
-    _ request: borrowing HurdRPC.Message,
+    seed: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let seed = try Kinds.Wire.decodeStatusRequest(request)
     let results: Kinds.StatusReply
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.status(target, seed: seed, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1598,20 +1609,13 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `pass_right` — request 7009, reply 7109 (kinds.defs:37).
   private func passRight(
-    _ request: borrowing HurdRPC.Message,
+    right: HurdRPC.CapabilityItem,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let right = try Kinds.Wire.decodePassRightRequest(request)
     let results: HurdRPC.CapabilityItem
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.passRight(target, right: right, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1621,20 +1625,13 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `first_squares` — request 7010, reply 7110 (kinds.defs:41).
   private func firstSquares(
-    _ request: borrowing HurdRPC.Message,
+    squaresCnt: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let squaresCnt = try Kinds.Wire.decodeFirstSquaresRequest(request)
     let results: [Swift.Int32]
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.firstSquares(target, squaresCnt: squaresCnt, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1644,20 +1641,14 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `reverse_ports` — request 7011, reply 7111 (kinds.defs:45).
   private func reversePorts(
-    _ request: borrowing HurdRPC.Message,
+    pair: [HurdRPC.CapabilityName],
+    ports: [HurdRPC.CapabilityName],
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (pair, ports) = try Kinds.Wire.decodeReversePortsRequest(request)
     let results: [HurdRPC.CapabilityName]
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.reversePorts(target, pair: pair, ports: ports, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1667,20 +1658,14 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `hand_over` — request 7012, reply 7112 (kinds.defs:47).
   private func handOver(
-    _ request: borrowing HurdRPC.Message,
+    data: HurdRPC.MemoryRegion,
+    dataDealloc: Swift.Bool,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (data, dataDealloc) = try Kinds.Wire.decodeHandOverRequest(request)
     let results: Kinds.HandOverReply
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.handOver(target, data: data, dataDealloc: dataDealloc, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1690,20 +1675,15 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `sum_block` — request 7013, reply 7113 (kinds.defs:51).
   private func sumBlock(
-    _ request: borrowing HurdRPC.Message,
+    first: Swift.Int32,
+    block: Swift.InlineArray<64, Swift.Int64>,
+    last: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (first, block, last) = try Kinds.Wire.decodeSumBlockRequest(request)
     let results: Kinds.SumBlockReply
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.sumBlock(target, first: first, block: block, last: last, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1713,20 +1693,15 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `scale` — request 7014, reply 7114 (kinds.defs:57).
   private func scale(
-    _ request: borrowing HurdRPC.Message,
+    factor: Swift.Float,
+    offset: Swift.Double,
+    vector: Swift.InlineArray<3, Swift.Float>,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (factor, offset, vector) = try Kinds.Wire.decodeScaleRequest(request)
     let results: Kinds.ScaleReply
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.scale(target, factor: factor, offset: offset, vector: vector, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1736,20 +1711,20 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `mirror` — request 7015, reply 7115 (kinds.defs:64).
   private func mirror(
-    _ request: borrowing HurdRPC.Message,
+    a: Swift.Int8,
+    b: Swift.Int16,
+    c: Swift.Int32,
+    d: Swift.Int64,
+    e: Swift.UInt8,
+    f: Swift.UInt16,
+    g: Swift.UInt32,
+    h: Swift.UInt64,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (a, b, c, d, e, f, g, h) = try Kinds.Wire.decodeMirrorRequest(request)
     let results: Kinds.MirrorReply
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.mirror(target, a: a, b: b, c: c, d: d, e: e, f: f, g: g, h: h, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))

@@ -1405,7 +1405,68 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.TargetedDemultiplexer {
     reply: inout HurdRPC.Message,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    try route(request, reply: &reply, target: nil, context: context)
+    switch try routine(of: request) {
+    case .machPortNames:
+      try MachPort.Wire.decodeMachPortNamesRequest(request)
+      try machPortNames(reply: &reply, target: target(for: context), context: context)
+    case .machPortType:
+      let name = try MachPort.Wire.decodeMachPortTypeRequest(request)
+      try machPortType(name: name, reply: &reply, target: target(for: context), context: context)
+    case .machPortRename:
+      let (oldName, newName) = try MachPort.Wire.decodeMachPortRenameRequest(request)
+      try machPortRename(oldName: oldName, newName: newName, reply: &reply, target: target(for: context), context: context)
+    case .machPortAllocateName:
+      let (right, name) = try MachPort.Wire.decodeMachPortAllocateNameRequest(request)
+      try machPortAllocateName(right: right, name: name, reply: &reply, target: target(for: context), context: context)
+    case .machPortAllocate:
+      let right = try MachPort.Wire.decodeMachPortAllocateRequest(request)
+      try machPortAllocate(right: right, reply: &reply, target: target(for: context), context: context)
+    case .machPortDestroy:
+      let name = try MachPort.Wire.decodeMachPortDestroyRequest(request)
+      try machPortDestroy(name: name, reply: &reply, target: target(for: context), context: context)
+    case .machPortDeallocate:
+      let name = try MachPort.Wire.decodeMachPortDeallocateRequest(request)
+      try machPortDeallocate(name: name, reply: &reply, target: target(for: context), context: context)
+    case .machPortGetRefs:
+      let (name, right) = try MachPort.Wire.decodeMachPortGetRefsRequest(request)
+      try machPortGetRefs(name: name, right: right, reply: &reply, target: target(for: context), context: context)
+    case .machPortModRefs:
+      let (name, right, delta) = try MachPort.Wire.decodeMachPortModRefsRequest(request)
+      try machPortModRefs(name: name, right: right, delta: delta, reply: &reply, target: target(for: context), context: context)
+    case .machPortSetQlimit:
+      let (name, qlimit) = try MachPort.Wire.decodeMachPortSetQlimitRequest(request)
+      try machPortSetQlimit(name: name, qlimit: qlimit, reply: &reply, target: target(for: context), context: context)
+    case .machPortSetMscount:
+      let (name, mscount) = try MachPort.Wire.decodeMachPortSetMscountRequest(request)
+      try machPortSetMscount(name: name, mscount: mscount, reply: &reply, target: target(for: context), context: context)
+    case .machPortGetSetStatus:
+      let name = try MachPort.Wire.decodeMachPortGetSetStatusRequest(request)
+      try machPortGetSetStatus(name: name, reply: &reply, target: target(for: context), context: context)
+    case .machPortMoveMember:
+      let (member, after) = try MachPort.Wire.decodeMachPortMoveMemberRequest(request)
+      try machPortMoveMember(member: member, after: after, reply: &reply, target: target(for: context), context: context)
+    case .machPortRequestNotification:
+      let (name, id, sync, notify) = try MachPort.Wire.decodeMachPortRequestNotificationRequest(request)
+      try machPortRequestNotification(name: name, id: id, sync: sync, notify: notify, reply: &reply, target: target(for: context), context: context)
+    case .machPortInsertRight:
+      let (name, poly) = try MachPort.Wire.decodeMachPortInsertRightRequest(request)
+      try machPortInsertRight(name: name, poly: poly, reply: &reply, target: target(for: context), context: context)
+    case .machPortExtractRight:
+      let (name, msgtName) = try MachPort.Wire.decodeMachPortExtractRightRequest(request)
+      try machPortExtractRight(name: name, msgtName: msgtName, reply: &reply, target: target(for: context), context: context)
+    case .machPortGetReceiveStatus:
+      let name = try MachPort.Wire.decodeMachPortGetReceiveStatusRequest(request)
+      try machPortGetReceiveStatus(name: name, reply: &reply, target: target(for: context), context: context)
+    case .machPortSetSeqno:
+      let (name, seqno) = try MachPort.Wire.decodeMachPortSetSeqnoRequest(request)
+      try machPortSetSeqno(name: name, seqno: seqno, reply: &reply, target: target(for: context), context: context)
+    case .machPortSetProtectedPayload:
+      let (name, payload) = try MachPort.Wire.decodeMachPortSetProtectedPayloadRequest(request)
+      try machPortSetProtectedPayload(name: name, payload: payload, reply: &reply, target: target(for: context), context: context)
+    case .machPortClearProtectedPayload:
+      let name = try MachPort.Wire.decodeMachPortClearProtectedPayloadRequest(request)
+      try machPortClearProtectedPayload(name: name, reply: &reply, target: target(for: context), context: context)
+    }
   }
 
   /// The same for a request whose target object is already known (the capability layer looked it
@@ -1416,82 +1477,100 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.TargetedDemultiplexer {
     target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    try route(request, reply: &reply, target: target, context: context)
+    switch try routine(of: request) {
+    case .machPortNames:
+      try MachPort.Wire.decodeMachPortNamesRequest(request)
+      try machPortNames(reply: &reply, target: target, context: context)
+    case .machPortType:
+      let name = try MachPort.Wire.decodeMachPortTypeRequest(request)
+      try machPortType(name: name, reply: &reply, target: target, context: context)
+    case .machPortRename:
+      let (oldName, newName) = try MachPort.Wire.decodeMachPortRenameRequest(request)
+      try machPortRename(oldName: oldName, newName: newName, reply: &reply, target: target, context: context)
+    case .machPortAllocateName:
+      let (right, name) = try MachPort.Wire.decodeMachPortAllocateNameRequest(request)
+      try machPortAllocateName(right: right, name: name, reply: &reply, target: target, context: context)
+    case .machPortAllocate:
+      let right = try MachPort.Wire.decodeMachPortAllocateRequest(request)
+      try machPortAllocate(right: right, reply: &reply, target: target, context: context)
+    case .machPortDestroy:
+      let name = try MachPort.Wire.decodeMachPortDestroyRequest(request)
+      try machPortDestroy(name: name, reply: &reply, target: target, context: context)
+    case .machPortDeallocate:
+      let name = try MachPort.Wire.decodeMachPortDeallocateRequest(request)
+      try machPortDeallocate(name: name, reply: &reply, target: target, context: context)
+    case .machPortGetRefs:
+      let (name, right) = try MachPort.Wire.decodeMachPortGetRefsRequest(request)
+      try machPortGetRefs(name: name, right: right, reply: &reply, target: target, context: context)
+    case .machPortModRefs:
+      let (name, right, delta) = try MachPort.Wire.decodeMachPortModRefsRequest(request)
+      try machPortModRefs(name: name, right: right, delta: delta, reply: &reply, target: target, context: context)
+    case .machPortSetQlimit:
+      let (name, qlimit) = try MachPort.Wire.decodeMachPortSetQlimitRequest(request)
+      try machPortSetQlimit(name: name, qlimit: qlimit, reply: &reply, target: target, context: context)
+    case .machPortSetMscount:
+      let (name, mscount) = try MachPort.Wire.decodeMachPortSetMscountRequest(request)
+      try machPortSetMscount(name: name, mscount: mscount, reply: &reply, target: target, context: context)
+    case .machPortGetSetStatus:
+      let name = try MachPort.Wire.decodeMachPortGetSetStatusRequest(request)
+      try machPortGetSetStatus(name: name, reply: &reply, target: target, context: context)
+    case .machPortMoveMember:
+      let (member, after) = try MachPort.Wire.decodeMachPortMoveMemberRequest(request)
+      try machPortMoveMember(member: member, after: after, reply: &reply, target: target, context: context)
+    case .machPortRequestNotification:
+      let (name, id, sync, notify) = try MachPort.Wire.decodeMachPortRequestNotificationRequest(request)
+      try machPortRequestNotification(name: name, id: id, sync: sync, notify: notify, reply: &reply, target: target, context: context)
+    case .machPortInsertRight:
+      let (name, poly) = try MachPort.Wire.decodeMachPortInsertRightRequest(request)
+      try machPortInsertRight(name: name, poly: poly, reply: &reply, target: target, context: context)
+    case .machPortExtractRight:
+      let (name, msgtName) = try MachPort.Wire.decodeMachPortExtractRightRequest(request)
+      try machPortExtractRight(name: name, msgtName: msgtName, reply: &reply, target: target, context: context)
+    case .machPortGetReceiveStatus:
+      let name = try MachPort.Wire.decodeMachPortGetReceiveStatusRequest(request)
+      try machPortGetReceiveStatus(name: name, reply: &reply, target: target, context: context)
+    case .machPortSetSeqno:
+      let (name, seqno) = try MachPort.Wire.decodeMachPortSetSeqnoRequest(request)
+      try machPortSetSeqno(name: name, seqno: seqno, reply: &reply, target: target, context: context)
+    case .machPortSetProtectedPayload:
+      let (name, payload) = try MachPort.Wire.decodeMachPortSetProtectedPayloadRequest(request)
+      try machPortSetProtectedPayload(name: name, payload: payload, reply: &reply, target: target, context: context)
+    case .machPortClearProtectedPayload:
+      let name = try MachPort.Wire.decodeMachPortClearProtectedPayloadRequest(request)
+      try machPortClearProtectedPayload(name: name, reply: &reply, target: target, context: context)
+    }
   }
 
-  /// Routine lookup by `id - base`; `target` nil: resolved per routine after validation.
-  private func route(
-    _ request: borrowing HurdRPC.Message,
-    reply: inout HurdRPC.Message,
-    target: Server.Target?,
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.RPCError) {
+  /// The routine of slot `id - base`; `.badID` for an id outside the table, a `skip` hole or a routine not generated.
+  private func routine(
+    of request: borrowing HurdRPC.Message
+  ) throws(HurdRPC.RPCError) -> MachPort.Routine {
     let slot = request.label &- MachPort.base
     guard slot < Swift.UInt64(MachPort.routineTable.count),
       let routine = MachPort.routineTable[Swift.Int(slot)]
     else {
       throw HurdRPC.RPCError(.badID, "no routine with id \(request.label) in subsystem mach_port")
     }
-    switch routine {
-    case .machPortNames:
-      try machPortNames(request, reply: &reply, target: target, context: context)
-    case .machPortType:
-      try machPortType(request, reply: &reply, target: target, context: context)
-    case .machPortRename:
-      try machPortRename(request, reply: &reply, target: target, context: context)
-    case .machPortAllocateName:
-      try machPortAllocateName(request, reply: &reply, target: target, context: context)
-    case .machPortAllocate:
-      try machPortAllocate(request, reply: &reply, target: target, context: context)
-    case .machPortDestroy:
-      try machPortDestroy(request, reply: &reply, target: target, context: context)
-    case .machPortDeallocate:
-      try machPortDeallocate(request, reply: &reply, target: target, context: context)
-    case .machPortGetRefs:
-      try machPortGetRefs(request, reply: &reply, target: target, context: context)
-    case .machPortModRefs:
-      try machPortModRefs(request, reply: &reply, target: target, context: context)
-    case .machPortSetQlimit:
-      try machPortSetQlimit(request, reply: &reply, target: target, context: context)
-    case .machPortSetMscount:
-      try machPortSetMscount(request, reply: &reply, target: target, context: context)
-    case .machPortGetSetStatus:
-      try machPortGetSetStatus(request, reply: &reply, target: target, context: context)
-    case .machPortMoveMember:
-      try machPortMoveMember(request, reply: &reply, target: target, context: context)
-    case .machPortRequestNotification:
-      try machPortRequestNotification(request, reply: &reply, target: target, context: context)
-    case .machPortInsertRight:
-      try machPortInsertRight(request, reply: &reply, target: target, context: context)
-    case .machPortExtractRight:
-      try machPortExtractRight(request, reply: &reply, target: target, context: context)
-    case .machPortGetReceiveStatus:
-      try machPortGetReceiveStatus(request, reply: &reply, target: target, context: context)
-    case .machPortSetSeqno:
-      try machPortSetSeqno(request, reply: &reply, target: target, context: context)
-    case .machPortSetProtectedPayload:
-      try machPortSetProtectedPayload(request, reply: &reply, target: target, context: context)
-    case .machPortClearProtectedPayload:
-      try machPortClearProtectedPayload(request, reply: &reply, target: target, context: context)
+    return routine
+  }
+
+  /// `server.target(for:)`, its thrown code as the reply's return code.
+  private func target(for context: HurdRPC.CallContext) throws(HurdRPC.RPCError) -> Server.Target {
+    do {
+      return try server.target(for: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
     }
   }
 
   /// `mach_port_names` — request 3200, reply 3300 (mach/mach_port.defs:53).
   private func machPortNames(
-    _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    try MachPort.Wire.decodeMachPortNamesRequest(request)
     let results: MachPort.MachPortNamesReply
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.machPortNames(target, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1501,20 +1580,13 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `mach_port_type` — request 3201, reply 3301 (mach/mach_port.defs:66).
   private func machPortType(
-    _ request: borrowing HurdRPC.Message,
+    name: Swift.UInt32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let name = try MachPort.Wire.decodeMachPortTypeRequest(request)
     let results: Swift.Int32
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.machPortType(target, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1524,19 +1596,13 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `mach_port_rename` — request 3202, reply 3302 (mach/mach_port.defs:77).
   private func machPortRename(
-    _ request: borrowing HurdRPC.Message,
+    oldName: Swift.UInt32,
+    newName: Swift.UInt32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (oldName, newName) = try MachPort.Wire.decodeMachPortRenameRequest(request)
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       try server.machPortRename(target, oldName: oldName, newName: newName, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1546,19 +1612,13 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `mach_port_allocate_name` — request 3203, reply 3303 (mach/mach_port.defs:94).
   private func machPortAllocateName(
-    _ request: borrowing HurdRPC.Message,
+    right: Swift.Int32,
+    name: Swift.UInt32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (right, name) = try MachPort.Wire.decodeMachPortAllocateNameRequest(request)
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       try server.machPortAllocateName(target, right: right, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1568,20 +1628,13 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `mach_port_allocate` — request 3204, reply 3304 (mach/mach_port.defs:109).
   private func machPortAllocate(
-    _ request: borrowing HurdRPC.Message,
+    right: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let right = try MachPort.Wire.decodeMachPortAllocateRequest(request)
     let results: Swift.UInt32
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.machPortAllocate(target, right: right, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1591,19 +1644,12 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `mach_port_destroy` — request 3205, reply 3305 (mach/mach_port.defs:121).
   private func machPortDestroy(
-    _ request: borrowing HurdRPC.Message,
+    name: Swift.UInt32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let name = try MachPort.Wire.decodeMachPortDestroyRequest(request)
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       try server.machPortDestroy(target, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1613,19 +1659,12 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `mach_port_deallocate` — request 3206, reply 3306 (mach/mach_port.defs:133).
   private func machPortDeallocate(
-    _ request: borrowing HurdRPC.Message,
+    name: Swift.UInt32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let name = try MachPort.Wire.decodeMachPortDeallocateRequest(request)
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       try server.machPortDeallocate(target, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1635,20 +1674,14 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `mach_port_get_refs` — request 3207, reply 3307 (mach/mach_port.defs:151).
   private func machPortGetRefs(
-    _ request: borrowing HurdRPC.Message,
+    name: Swift.UInt32,
+    right: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (name, right) = try MachPort.Wire.decodeMachPortGetRefsRequest(request)
     let results: Swift.Int32
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.machPortGetRefs(target, name: name, right: right, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1658,19 +1691,14 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `mach_port_mod_refs` — request 3208, reply 3308 (mach/mach_port.defs:172).
   private func machPortModRefs(
-    _ request: borrowing HurdRPC.Message,
+    name: Swift.UInt32,
+    right: Swift.Int32,
+    delta: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (name, right, delta) = try MachPort.Wire.decodeMachPortModRefsRequest(request)
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       try server.machPortModRefs(target, name: name, right: right, delta: delta, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1680,19 +1708,13 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `mach_port_set_qlimit` — request 3210, reply 3310 (mach/mach_port.defs:187).
   private func machPortSetQlimit(
-    _ request: borrowing HurdRPC.Message,
+    name: Swift.UInt32,
+    qlimit: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (name, qlimit) = try MachPort.Wire.decodeMachPortSetQlimitRequest(request)
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       try server.machPortSetQlimit(target, name: name, qlimit: qlimit, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1702,19 +1724,13 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `mach_port_set_mscount` — request 3211, reply 3311 (mach/mach_port.defs:197).
   private func machPortSetMscount(
-    _ request: borrowing HurdRPC.Message,
+    name: Swift.UInt32,
+    mscount: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (name, mscount) = try MachPort.Wire.decodeMachPortSetMscountRequest(request)
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       try server.machPortSetMscount(target, name: name, mscount: mscount, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1724,20 +1740,13 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `mach_port_get_set_status` — request 3212, reply 3312 (mach/mach_port.defs:207).
   private func machPortGetSetStatus(
-    _ request: borrowing HurdRPC.Message,
+    name: Swift.UInt32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let name = try MachPort.Wire.decodeMachPortGetSetStatusRequest(request)
     let results: HurdRPC.MemoryRegion
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.machPortGetSetStatus(target, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1747,19 +1756,13 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `mach_port_move_member` — request 3213, reply 3313 (mach/mach_port.defs:220).
   private func machPortMoveMember(
-    _ request: borrowing HurdRPC.Message,
+    member: Swift.UInt32,
+    after: Swift.UInt32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (member, after) = try MachPort.Wire.decodeMachPortMoveMemberRequest(request)
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       try server.machPortMoveMember(target, member: member, after: after, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1769,20 +1772,16 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `mach_port_request_notification` — request 3214, reply 3314 (mach/mach_port.defs:247).
   private func machPortRequestNotification(
-    _ request: borrowing HurdRPC.Message,
+    name: Swift.UInt32,
+    id: Swift.Int32,
+    sync: Swift.Int32,
+    notify: HurdRPC.CapabilityItem,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (name, id, sync, notify) = try MachPort.Wire.decodeMachPortRequestNotificationRequest(request)
     let results: HurdRPC.CapabilityItem
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.machPortRequestNotification(target, name: name, id: id, sync: sync, notify: notify, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1792,19 +1791,13 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `mach_port_insert_right` — request 3215, reply 3315 (mach/mach_port.defs:263).
   private func machPortInsertRight(
-    _ request: borrowing HurdRPC.Message,
+    name: Swift.UInt32,
+    poly: HurdRPC.CapabilityItem,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (name, poly) = try MachPort.Wire.decodeMachPortInsertRightRequest(request)
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       try server.machPortInsertRight(target, name: name, poly: poly, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1814,20 +1807,14 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `mach_port_extract_right` — request 3216, reply 3316 (mach/mach_port.defs:282).
   private func machPortExtractRight(
-    _ request: borrowing HurdRPC.Message,
+    name: Swift.UInt32,
+    msgtName: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (name, msgtName) = try MachPort.Wire.decodeMachPortExtractRightRequest(request)
     let results: HurdRPC.CapabilityItem
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.machPortExtractRight(target, name: name, msgtName: msgtName, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1837,20 +1824,13 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `mach_port_get_receive_status` — request 3217, reply 3317 (mach/mach_port.defs:293).
   private func machPortGetReceiveStatus(
-    _ request: borrowing HurdRPC.Message,
+    name: Swift.UInt32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let name = try MachPort.Wire.decodeMachPortGetReceiveStatusRequest(request)
     let results: Swift.InlineArray<9, Swift.Int32>
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.machPortGetReceiveStatus(target, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1860,19 +1840,13 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `mach_port_set_seqno` — request 3218, reply 3318 (mach/mach_port.defs:303).
   private func machPortSetSeqno(
-    _ request: borrowing HurdRPC.Message,
+    name: Swift.UInt32,
+    seqno: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (name, seqno) = try MachPort.Wire.decodeMachPortSetSeqnoRequest(request)
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       try server.machPortSetSeqno(target, name: name, seqno: seqno, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1882,19 +1856,13 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `mach_port_set_protected_payload` — request 3221, reply 3321 (mach/mach_port.defs:348).
   private func machPortSetProtectedPayload(
-    _ request: borrowing HurdRPC.Message,
+    name: Swift.UInt32,
+    payload: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (name, payload) = try MachPort.Wire.decodeMachPortSetProtectedPayloadRequest(request)
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       try server.machPortSetProtectedPayload(target, name: name, payload: payload, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -1904,19 +1872,12 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `mach_port_clear_protected_payload` — request 3222, reply 3322 (mach/mach_port.defs:358).
   private func machPortClearProtectedPayload(
-    _ request: borrowing HurdRPC.Message,
+    name: Swift.UInt32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let name = try MachPort.Wire.decodeMachPortClearProtectedPayloadRequest(request)
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       try server.machPortClearProtectedPayload(target, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))

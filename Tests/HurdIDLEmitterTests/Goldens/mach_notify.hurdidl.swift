@@ -435,7 +435,26 @@ struct NotifyDemux<Server: NotifyServer>: HurdRPC.TargetedDemultiplexer {
     reply: inout HurdRPC.Message,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    try route(request, reply: &reply, target: nil, context: context)
+    switch try routine(of: request) {
+    case .machNotifyPortDeleted:
+      let name = try Notify.Wire.decodeMachNotifyPortDeletedRequest(request)
+      try machNotifyPortDeleted(name: name, reply: &reply, target: target(for: context), context: context)
+    case .machNotifyMsgAccepted:
+      let name = try Notify.Wire.decodeMachNotifyMsgAcceptedRequest(request)
+      try machNotifyMsgAccepted(name: name, reply: &reply, target: target(for: context), context: context)
+    case .machNotifyPortDestroyed:
+      let rights = try Notify.Wire.decodeMachNotifyPortDestroyedRequest(request)
+      try machNotifyPortDestroyed(rights: rights, reply: &reply, target: target(for: context), context: context)
+    case .machNotifyNoSenders:
+      let mscount = try Notify.Wire.decodeMachNotifyNoSendersRequest(request)
+      try machNotifyNoSenders(mscount: mscount, reply: &reply, target: target(for: context), context: context)
+    case .machNotifySendOnce:
+      try Notify.Wire.decodeMachNotifySendOnceRequest(request)
+      try machNotifySendOnce(reply: &reply, target: target(for: context), context: context)
+    case .machNotifyDeadName:
+      let name = try Notify.Wire.decodeMachNotifyDeadNameRequest(request)
+      try machNotifyDeadName(name: name, reply: &reply, target: target(for: context), context: context)
+    }
   }
 
   /// The same for a request whose target object is already known (the capability layer looked it
@@ -446,53 +465,58 @@ struct NotifyDemux<Server: NotifyServer>: HurdRPC.TargetedDemultiplexer {
     target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    try route(request, reply: &reply, target: target, context: context)
+    switch try routine(of: request) {
+    case .machNotifyPortDeleted:
+      let name = try Notify.Wire.decodeMachNotifyPortDeletedRequest(request)
+      try machNotifyPortDeleted(name: name, reply: &reply, target: target, context: context)
+    case .machNotifyMsgAccepted:
+      let name = try Notify.Wire.decodeMachNotifyMsgAcceptedRequest(request)
+      try machNotifyMsgAccepted(name: name, reply: &reply, target: target, context: context)
+    case .machNotifyPortDestroyed:
+      let rights = try Notify.Wire.decodeMachNotifyPortDestroyedRequest(request)
+      try machNotifyPortDestroyed(rights: rights, reply: &reply, target: target, context: context)
+    case .machNotifyNoSenders:
+      let mscount = try Notify.Wire.decodeMachNotifyNoSendersRequest(request)
+      try machNotifyNoSenders(mscount: mscount, reply: &reply, target: target, context: context)
+    case .machNotifySendOnce:
+      try Notify.Wire.decodeMachNotifySendOnceRequest(request)
+      try machNotifySendOnce(reply: &reply, target: target, context: context)
+    case .machNotifyDeadName:
+      let name = try Notify.Wire.decodeMachNotifyDeadNameRequest(request)
+      try machNotifyDeadName(name: name, reply: &reply, target: target, context: context)
+    }
   }
 
-  /// Routine lookup by `id - base`; `target` nil: resolved per routine after validation.
-  private func route(
-    _ request: borrowing HurdRPC.Message,
-    reply: inout HurdRPC.Message,
-    target: Server.Target?,
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.RPCError) {
+  /// The routine of slot `id - base`; `.badID` for an id outside the table, a `skip` hole or a routine not generated.
+  private func routine(
+    of request: borrowing HurdRPC.Message
+  ) throws(HurdRPC.RPCError) -> Notify.Routine {
     let slot = request.label &- Notify.base
     guard slot < Swift.UInt64(Notify.routineTable.count),
       let routine = Notify.routineTable[Swift.Int(slot)]
     else {
       throw HurdRPC.RPCError(.badID, "no routine with id \(request.label) in subsystem notify")
     }
-    switch routine {
-    case .machNotifyPortDeleted:
-      try machNotifyPortDeleted(request, reply: &reply, target: target, context: context)
-    case .machNotifyMsgAccepted:
-      try machNotifyMsgAccepted(request, reply: &reply, target: target, context: context)
-    case .machNotifyPortDestroyed:
-      try machNotifyPortDestroyed(request, reply: &reply, target: target, context: context)
-    case .machNotifyNoSenders:
-      try machNotifyNoSenders(request, reply: &reply, target: target, context: context)
-    case .machNotifySendOnce:
-      try machNotifySendOnce(request, reply: &reply, target: target, context: context)
-    case .machNotifyDeadName:
-      try machNotifyDeadName(request, reply: &reply, target: target, context: context)
+    return routine
+  }
+
+  /// `server.target(for:)`, its thrown code as the reply's return code.
+  private func target(for context: HurdRPC.CallContext) throws(HurdRPC.RPCError) -> Server.Target {
+    do {
+      return try server.target(for: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
     }
   }
 
   /// `mach_notify_port_deleted` — request 65, one-way (mach/notify.defs:63).
   private func machNotifyPortDeleted(
-    _ request: borrowing HurdRPC.Message,
+    name: Swift.UInt32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let name = try Notify.Wire.decodeMachNotifyPortDeletedRequest(request)
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       try server.machNotifyPortDeleted(target, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -501,19 +525,12 @@ struct NotifyDemux<Server: NotifyServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `mach_notify_msg_accepted` — request 66, one-way (mach/notify.defs:71).
   private func machNotifyMsgAccepted(
-    _ request: borrowing HurdRPC.Message,
+    name: Swift.UInt32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let name = try Notify.Wire.decodeMachNotifyMsgAcceptedRequest(request)
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       try server.machNotifyMsgAccepted(target, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -522,19 +539,12 @@ struct NotifyDemux<Server: NotifyServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `mach_notify_port_destroyed` — request 69, one-way (mach/notify.defs:83).
   private func machNotifyPortDestroyed(
-    _ request: borrowing HurdRPC.Message,
+    rights: HurdRPC.CapabilityItem,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let rights = try Notify.Wire.decodeMachNotifyPortDestroyedRequest(request)
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       try server.machNotifyPortDestroyed(target, rights: rights, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -543,19 +553,12 @@ struct NotifyDemux<Server: NotifyServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `mach_notify_no_senders` — request 70, one-way (mach/notify.defs:91).
   private func machNotifyNoSenders(
-    _ request: borrowing HurdRPC.Message,
+    mscount: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let mscount = try Notify.Wire.decodeMachNotifyNoSendersRequest(request)
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       try server.machNotifyNoSenders(target, mscount: mscount, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -564,19 +567,11 @@ struct NotifyDemux<Server: NotifyServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `mach_notify_send_once` — request 71, one-way (mach/notify.defs:99).
   private func machNotifySendOnce(
-    _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    try Notify.Wire.decodeMachNotifySendOnceRequest(request)
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       try server.machNotifySendOnce(target, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -585,19 +580,12 @@ struct NotifyDemux<Server: NotifyServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `mach_notify_dead_name` — request 72, one-way (mach/notify.defs:107).
   private func machNotifyDeadName(
-    _ request: borrowing HurdRPC.Message,
+    name: Swift.UInt32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let name = try Notify.Wire.decodeMachNotifyDeadNameRequest(request)
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       try server.machNotifyDeadName(target, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))

@@ -368,7 +368,21 @@ struct ObjectsDemux<Server: ObjectsServer>: HurdRPC.TargetedDemultiplexer {
     reply: inout HurdRPC.Message,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    try route(request, reply: &reply, target: nil, context: context)
+    let sequenceNumber = sequence.next()
+    switch try routine(of: request) {
+    case .deposit:
+      let amount = try Objects.Wire.decodeDepositRequest(request)
+      try deposit(amount: amount, reply: &reply, target: target(for: context), context: context)
+    case .whoami:
+      try Objects.Wire.decodeWhoamiRequest(request)
+      try whoami(reply: &reply, target: target(for: context), sequenceNumber: sequenceNumber, context: context)
+    case .pause:
+      let milliseconds = try Objects.Wire.decodePauseRequest(request)
+      try pause(milliseconds: milliseconds, reply: &reply, target: target(for: context), context: context)
+    case .twice:
+      let value = try Objects.Wire.decodeTwiceRequest(request)
+      try twice(value: value, reply: &reply, target: target(for: context), context: context)
+    }
   }
 
   /// The same for a request whose target object is already known (the capability layer looked it
@@ -379,51 +393,54 @@ struct ObjectsDemux<Server: ObjectsServer>: HurdRPC.TargetedDemultiplexer {
     target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    try route(request, reply: &reply, target: target, context: context)
+    let sequenceNumber = sequence.next()
+    switch try routine(of: request) {
+    case .deposit:
+      let amount = try Objects.Wire.decodeDepositRequest(request)
+      try deposit(amount: amount, reply: &reply, target: target, context: context)
+    case .whoami:
+      try Objects.Wire.decodeWhoamiRequest(request)
+      try whoami(reply: &reply, target: target, sequenceNumber: sequenceNumber, context: context)
+    case .pause:
+      let milliseconds = try Objects.Wire.decodePauseRequest(request)
+      try pause(milliseconds: milliseconds, reply: &reply, target: target, context: context)
+    case .twice:
+      let value = try Objects.Wire.decodeTwiceRequest(request)
+      try twice(value: value, reply: &reply, target: target, context: context)
+    }
   }
 
-  /// Routine lookup by `id - base`; `target` nil: resolved per routine after validation.
-  private func route(
-    _ request: borrowing HurdRPC.Message,
-    reply: inout HurdRPC.Message,
-    target: Server.Target?,
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.RPCError) {
-    let sequenceNumber = sequence.next()
+  /// The routine of slot `id - base`; `.badID` for an id outside the table, a `skip` hole or a routine not generated.
+  private func routine(
+    of request: borrowing HurdRPC.Message
+  ) throws(HurdRPC.RPCError) -> Objects.Routine {
     let slot = request.label &- Objects.base
     guard slot < Swift.UInt64(Objects.routineTable.count),
       let routine = Objects.routineTable[Swift.Int(slot)]
     else {
       throw HurdRPC.RPCError(.badID, "no routine with id \(request.label) in subsystem objects")
     }
-    switch routine {
-    case .deposit:
-      try deposit(request, reply: &reply, target: target, context: context)
-    case .whoami:
-      try whoami(request, reply: &reply, target: target, sequenceNumber: sequenceNumber, context: context)
-    case .pause:
-      try pause(request, reply: &reply, target: target, context: context)
-    case .twice:
-      try twice(request, reply: &reply, target: target, context: context)
+    return routine
+  }
+
+  /// `server.target(for:)`, its thrown code as the reply's return code.
+  private func target(for context: HurdRPC.CallContext) throws(HurdRPC.RPCError) -> Server.Target {
+    do {
+      return try server.target(for: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
     }
   }
 
   /// `deposit` — request 7800, reply 7900 (objects.defs:14).
   private func deposit(
-    _ request: borrowing HurdRPC.Message,
+    amount: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let amount = try Objects.Wire.decodeDepositRequest(request)
     let results: Swift.Int32
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       let target_translated: Server.AccountRefT = try server.openAccount(target, context: context)
       defer { server.closeAccount(target_translated) }
       results = try server.deposit(target_translated, amount: amount, context: context)
@@ -435,21 +452,13 @@ struct ObjectsDemux<Server: ObjectsServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `whoami` — request 7801, reply 7901 (objects.defs:17).
   private func whoami(
-    _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     sequenceNumber: Swift.UInt64,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    try Objects.Wire.decodeWhoamiRequest(request)
     let results: Objects.WhoamiReply
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.whoami(target, seqno: Swift.Int32(truncatingIfNeeded: sequenceNumber), context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -459,19 +468,12 @@ struct ObjectsDemux<Server: ObjectsServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `pause` — request 7802, reply 7902 (objects.defs:20).
   private func pause(
-    _ request: borrowing HurdRPC.Message,
+    milliseconds: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let milliseconds = try Objects.Wire.decodePauseRequest(request)
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       try server.pause(target, milliseconds: milliseconds, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -481,20 +483,13 @@ struct ObjectsDemux<Server: ObjectsServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `twice` — request 7803, reply 7903 (objects.defs:23).
   private func twice(
-    _ request: borrowing HurdRPC.Message,
+    value: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let value = try Objects.Wire.decodeTwiceRequest(request)
     let results: Swift.Int32
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.twice(target, value: value, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))

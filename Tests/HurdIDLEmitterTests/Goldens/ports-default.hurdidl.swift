@@ -566,7 +566,32 @@ struct PortsDemux<Server: PortsServer>: HurdRPC.TargetedDemultiplexer {
     reply: inout HurdRPC.Message,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    try route(request, reply: &reply, target: nil, context: context)
+    switch try routine(of: request) {
+    case .tagOf:
+      try Ports.Wire.decodeTagOfRequest(request)
+      try tagOf(reply: &reply, target: target(for: context), context: context)
+    case .takeCopy:
+      let given = try Ports.Wire.decodeTakeCopyRequest(request)
+      try takeCopy(given: given, reply: &reply, target: target(for: context), context: context)
+    case .takeMove:
+      let given = try Ports.Wire.decodeTakeMoveRequest(request)
+      try takeMove(given: given, reply: &reply, target: target(for: context), context: context)
+    case .takeOnce:
+      let given = try Ports.Wire.decodeTakeOnceRequest(request)
+      try takeOnce(given: given, reply: &reply, target: target(for: context), context: context)
+    case .make:
+      let tag = try Ports.Wire.decodeMakeRequest(request)
+      try make(tag: tag, reply: &reply, target: target(for: context), context: context)
+    case .makeOnce:
+      let tag = try Ports.Wire.decodeMakeOnceRequest(request)
+      try makeOnce(tag: tag, reply: &reply, target: target(for: context), context: context)
+    case .giveBack:
+      let given = try Ports.Wire.decodeGiveBackRequest(request)
+      try giveBack(given: given, reply: &reply, target: target(for: context), context: context)
+    case .takeReceive:
+      let given = try Ports.Wire.decodeTakeReceiveRequest(request)
+      try takeReceive(given: given, reply: &reply, target: target(for: context), context: context)
+    }
   }
 
   /// The same for a request whose target object is already known (the capability layer looked it
@@ -577,58 +602,64 @@ struct PortsDemux<Server: PortsServer>: HurdRPC.TargetedDemultiplexer {
     target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    try route(request, reply: &reply, target: target, context: context)
+    switch try routine(of: request) {
+    case .tagOf:
+      try Ports.Wire.decodeTagOfRequest(request)
+      try tagOf(reply: &reply, target: target, context: context)
+    case .takeCopy:
+      let given = try Ports.Wire.decodeTakeCopyRequest(request)
+      try takeCopy(given: given, reply: &reply, target: target, context: context)
+    case .takeMove:
+      let given = try Ports.Wire.decodeTakeMoveRequest(request)
+      try takeMove(given: given, reply: &reply, target: target, context: context)
+    case .takeOnce:
+      let given = try Ports.Wire.decodeTakeOnceRequest(request)
+      try takeOnce(given: given, reply: &reply, target: target, context: context)
+    case .make:
+      let tag = try Ports.Wire.decodeMakeRequest(request)
+      try make(tag: tag, reply: &reply, target: target, context: context)
+    case .makeOnce:
+      let tag = try Ports.Wire.decodeMakeOnceRequest(request)
+      try makeOnce(tag: tag, reply: &reply, target: target, context: context)
+    case .giveBack:
+      let given = try Ports.Wire.decodeGiveBackRequest(request)
+      try giveBack(given: given, reply: &reply, target: target, context: context)
+    case .takeReceive:
+      let given = try Ports.Wire.decodeTakeReceiveRequest(request)
+      try takeReceive(given: given, reply: &reply, target: target, context: context)
+    }
   }
 
-  /// Routine lookup by `id - base`; `target` nil: resolved per routine after validation.
-  private func route(
-    _ request: borrowing HurdRPC.Message,
-    reply: inout HurdRPC.Message,
-    target: Server.Target?,
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.RPCError) {
+  /// The routine of slot `id - base`; `.badID` for an id outside the table, a `skip` hole or a routine not generated.
+  private func routine(
+    of request: borrowing HurdRPC.Message
+  ) throws(HurdRPC.RPCError) -> Ports.Routine {
     let slot = request.label &- Ports.base
     guard slot < Swift.UInt64(Ports.routineTable.count),
       let routine = Ports.routineTable[Swift.Int(slot)]
     else {
       throw HurdRPC.RPCError(.badID, "no routine with id \(request.label) in subsystem ports")
     }
-    switch routine {
-    case .tagOf:
-      try tagOf(request, reply: &reply, target: target, context: context)
-    case .takeCopy:
-      try takeCopy(request, reply: &reply, target: target, context: context)
-    case .takeMove:
-      try takeMove(request, reply: &reply, target: target, context: context)
-    case .takeOnce:
-      try takeOnce(request, reply: &reply, target: target, context: context)
-    case .make:
-      try make(request, reply: &reply, target: target, context: context)
-    case .makeOnce:
-      try makeOnce(request, reply: &reply, target: target, context: context)
-    case .giveBack:
-      try giveBack(request, reply: &reply, target: target, context: context)
-    case .takeReceive:
-      try takeReceive(request, reply: &reply, target: target, context: context)
+    return routine
+  }
+
+  /// `server.target(for:)`, its thrown code as the reply's return code.
+  private func target(for context: HurdRPC.CallContext) throws(HurdRPC.RPCError) -> Server.Target {
+    do {
+      return try server.target(for: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
     }
   }
 
   /// `tag_of` — request 7900, reply 8000 (ports.defs:10).
   private func tagOf(
-    _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    try Ports.Wire.decodeTagOfRequest(request)
     let results: Swift.Int32
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.tagOf(target, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -638,20 +669,13 @@ struct PortsDemux<Server: PortsServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `take_copy` — request 7901, reply 8001 (ports.defs:13).
   private func takeCopy(
-    _ request: borrowing HurdRPC.Message,
+    given: HurdRPC.CapabilityName,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let given = try Ports.Wire.decodeTakeCopyRequest(request)
     let results: Swift.Int32
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.takeCopy(target, given: given, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -661,20 +685,13 @@ struct PortsDemux<Server: PortsServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `take_move` — request 7902, reply 8002 (ports.defs:14).
   private func takeMove(
-    _ request: borrowing HurdRPC.Message,
+    given: HurdRPC.CapabilityName,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let given = try Ports.Wire.decodeTakeMoveRequest(request)
     let results: Swift.Int32
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.takeMove(target, given: given, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -684,20 +701,13 @@ struct PortsDemux<Server: PortsServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `take_once` — request 7903, reply 8003 (ports.defs:15).
   private func takeOnce(
-    _ request: borrowing HurdRPC.Message,
+    given: HurdRPC.CapabilityName,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let given = try Ports.Wire.decodeTakeOnceRequest(request)
     let results: Swift.Int32
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.takeOnce(target, given: given, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -707,20 +717,13 @@ struct PortsDemux<Server: PortsServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `make` — request 7904, reply 8004 (ports.defs:18).
   private func make(
-    _ request: borrowing HurdRPC.Message,
+    tag: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let tag = try Ports.Wire.decodeMakeRequest(request)
     let results: HurdRPC.CapabilityName
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.make(target, tag: tag, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -730,20 +733,13 @@ struct PortsDemux<Server: PortsServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `make_once` — request 7905, reply 8005 (ports.defs:19).
   private func makeOnce(
-    _ request: borrowing HurdRPC.Message,
+    tag: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let tag = try Ports.Wire.decodeMakeOnceRequest(request)
     let results: HurdRPC.CapabilityName
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.makeOnce(target, tag: tag, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -753,20 +749,13 @@ struct PortsDemux<Server: PortsServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `give_back` — request 7906, reply 8006 (ports.defs:22).
   private func giveBack(
-    _ request: borrowing HurdRPC.Message,
+    given: HurdRPC.CapabilityItem,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let given = try Ports.Wire.decodeGiveBackRequest(request)
     let results: HurdRPC.CapabilityItem
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.giveBack(target, given: given, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -776,19 +765,12 @@ struct PortsDemux<Server: PortsServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `take_receive` — request 7907, reply 8007 (ports.defs:25).
   private func takeReceive(
-    _ request: borrowing HurdRPC.Message,
+    given: HurdRPC.CapabilityName,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let given = try Ports.Wire.decodeTakeReceiveRequest(request)
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       try server.takeReceive(target, given: given, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))

@@ -344,7 +344,32 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.TargetedDemultip
     reply: inout HurdRPC.Message,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    try route(request, reply: &reply, target: nil, context: context)
+    switch try routine(of: request) {
+    case .add:
+      let (a, b) = try Roundtrip.Wire.decodeAddRequest(request)
+      try add(a: a, b: b, reply: &reply, target: target(for: context), context: context)
+    case .sum_quad:
+      let values = try Roundtrip.Wire.decodeSum_quadRequest(request)
+      try sum_quad(values: values, reply: &reply, target: target(for: context), context: context)
+    case .reverse_list:
+      let list = try Roundtrip.Wire.decodeReverse_listRequest(request)
+      try reverse_list(list: list, reply: &reply, target: target(for: context), context: context)
+    case .greet:
+      let name = try Roundtrip.Wire.decodeGreetRequest(request)
+      try greet(name: name, reply: &reply, target: target(for: context), context: context)
+    case .bump:
+      let (counter, twice) = try Roundtrip.Wire.decodeBumpRequest(request)
+      try bump(counter: counter, twice: twice, reply: &reply, target: target(for: context), context: context)
+    case .poke:
+      let value = try Roundtrip.Wire.decodePokeRequest(request)
+      try poke(value: value, reply: &reply, target: target(for: context), context: context)
+    case .fail_with:
+      let code = try Roundtrip.Wire.decodeFail_withRequest(request)
+      try fail_with(code: code, reply: &reply, target: target(for: context), context: context)
+    case .divide:
+      let (dividend, divisor) = try Roundtrip.Wire.decodeDivideRequest(request)
+      try divide(dividend: dividend, divisor: divisor, reply: &reply, target: target(for: context), context: context)
+    }
   }
 
   /// The same for a request whose target object is already known (the capability layer looked it
@@ -355,58 +380,66 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.TargetedDemultip
     target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    try route(request, reply: &reply, target: target, context: context)
+    switch try routine(of: request) {
+    case .add:
+      let (a, b) = try Roundtrip.Wire.decodeAddRequest(request)
+      try add(a: a, b: b, reply: &reply, target: target, context: context)
+    case .sum_quad:
+      let values = try Roundtrip.Wire.decodeSum_quadRequest(request)
+      try sum_quad(values: values, reply: &reply, target: target, context: context)
+    case .reverse_list:
+      let list = try Roundtrip.Wire.decodeReverse_listRequest(request)
+      try reverse_list(list: list, reply: &reply, target: target, context: context)
+    case .greet:
+      let name = try Roundtrip.Wire.decodeGreetRequest(request)
+      try greet(name: name, reply: &reply, target: target, context: context)
+    case .bump:
+      let (counter, twice) = try Roundtrip.Wire.decodeBumpRequest(request)
+      try bump(counter: counter, twice: twice, reply: &reply, target: target, context: context)
+    case .poke:
+      let value = try Roundtrip.Wire.decodePokeRequest(request)
+      try poke(value: value, reply: &reply, target: target, context: context)
+    case .fail_with:
+      let code = try Roundtrip.Wire.decodeFail_withRequest(request)
+      try fail_with(code: code, reply: &reply, target: target, context: context)
+    case .divide:
+      let (dividend, divisor) = try Roundtrip.Wire.decodeDivideRequest(request)
+      try divide(dividend: dividend, divisor: divisor, reply: &reply, target: target, context: context)
+    }
   }
 
-  /// Routine lookup by `id - base`; `target` nil: resolved per routine after validation.
-  private func route(
-    _ request: borrowing HurdRPC.Message,
-    reply: inout HurdRPC.Message,
-    target: Server.Target?,
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.RPCError) {
+  /// The routine of slot `id - base`; `.badID` for an id outside the table, a `skip` hole or a routine not generated.
+  private func routine(
+    of request: borrowing HurdRPC.Message
+  ) throws(HurdRPC.RPCError) -> Roundtrip.Routine {
     let slot = request.label &- Roundtrip.base
     guard slot < Swift.UInt64(Roundtrip.routineTable.count),
       let routine = Roundtrip.routineTable[Swift.Int(slot)]
     else {
       throw HurdRPC.RPCError(.badID, "no routine with id \(request.label) in subsystem roundtrip")
     }
-    switch routine {
-    case .add:
-      try add(request, reply: &reply, target: target, context: context)
-    case .sum_quad:
-      try sum_quad(request, reply: &reply, target: target, context: context)
-    case .reverse_list:
-      try reverse_list(request, reply: &reply, target: target, context: context)
-    case .greet:
-      try greet(request, reply: &reply, target: target, context: context)
-    case .bump:
-      try bump(request, reply: &reply, target: target, context: context)
-    case .poke:
-      try poke(request, reply: &reply, target: target, context: context)
-    case .fail_with:
-      try fail_with(request, reply: &reply, target: target, context: context)
-    case .divide:
-      try divide(request, reply: &reply, target: target, context: context)
+    return routine
+  }
+
+  /// `server.target(for:)`, its thrown code as the reply's return code.
+  private func target(for context: HurdRPC.CallContext) throws(HurdRPC.RPCError) -> Server.Target {
+    do {
+      return try server.target(for: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
     }
   }
 
   /// `add` — request 5000, reply 5100 (roundtrip.defs:12).
   private func add(
-    _ request: borrowing HurdRPC.Message,
+    a: Swift.Int32,
+    b: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (a, b) = try Roundtrip.Wire.decodeAddRequest(request)
     let results: Swift.Int32
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.add(target, a: a, b: b, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -416,20 +449,13 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.TargetedDemultip
 
   /// `sum_quad` — request 5001, reply 5101 (roundtrip.defs:15).
   private func sum_quad(
-    _ request: borrowing HurdRPC.Message,
+    values: Swift.InlineArray<4, Swift.Int32>,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let values = try Roundtrip.Wire.decodeSum_quadRequest(request)
     let results: Swift.Int64
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.sum_quad(target, values: values, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -439,20 +465,13 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.TargetedDemultip
 
   /// `reverse_list` — request 5002, reply 5102 (roundtrip.defs:18).
   private func reverse_list(
-    _ request: borrowing HurdRPC.Message,
+    list: [Swift.Int32],
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let list = try Roundtrip.Wire.decodeReverse_listRequest(request)
     let results: [Swift.Int32]
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.reverse_list(target, list: list, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -462,20 +481,13 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.TargetedDemultip
 
   /// `greet` — request 5003, reply 5103 (roundtrip.defs:21).
   private func greet(
-    _ request: borrowing HurdRPC.Message,
+    name: Swift.String,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let name = try Roundtrip.Wire.decodeGreetRequest(request)
     let results: Swift.String
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.greet(target, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -485,20 +497,14 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.TargetedDemultip
 
   /// `bump` — request 5004, reply 5104 (roundtrip.defs:25).
   private func bump(
-    _ request: borrowing HurdRPC.Message,
+    counter: Swift.Int32,
+    twice: Swift.Bool,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (counter, twice) = try Roundtrip.Wire.decodeBumpRequest(request)
     let results: Swift.Int32
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.bump(target, counter: counter, twice: twice, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -508,19 +514,12 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.TargetedDemultip
 
   /// `poke` — request 5005, one-way (roundtrip.defs:28).
   private func poke(
-    _ request: borrowing HurdRPC.Message,
+    value: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let value = try Roundtrip.Wire.decodePokeRequest(request)
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       try server.poke(target, value: value, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -529,19 +528,12 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.TargetedDemultip
 
   /// `fail_with` — request 5007, reply 5107 (roundtrip.defs:34).
   private func fail_with(
-    _ request: borrowing HurdRPC.Message,
+    code: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let code = try Roundtrip.Wire.decodeFail_withRequest(request)
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       try server.fail_with(target, code: code, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -551,20 +543,14 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.TargetedDemultip
 
   /// `divide` — request 5008, reply 5108 (roundtrip.defs:37).
   private func divide(
-    _ request: borrowing HurdRPC.Message,
+    dividend: Swift.Int32,
+    divisor: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (dividend, divisor) = try Roundtrip.Wire.decodeDivideRequest(request)
     let results: Roundtrip.DivideReply
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.divide(target, dividend: dividend, divisor: divisor, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))

@@ -511,7 +511,26 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.TargetedDemultiple
     reply: inout HurdRPC.Message,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    try route(request, reply: &reply, target: nil, context: context)
+    switch try routine(of: request) {
+    case .redeem:
+      let ticket = try Translations.Wire.decodeRedeemRequest(request)
+      try redeem(ticket: ticket, reply: &reply, target: target(for: context), context: context)
+    case .renew:
+      let ticket = try Translations.Wire.decodeRenewRequest(request)
+      try renew(ticket: ticket, reply: &reply, target: target(for: context), context: context)
+    case .issue:
+      let value = try Translations.Wire.decodeIssueRequest(request)
+      try issue(value: value, reply: &reply, target: target(for: context), context: context)
+    case .exchange:
+      let (first, second) = try Translations.Wire.decodeExchangeRequest(request)
+      try exchange(first: first, second: second, reply: &reply, target: target(for: context), context: context)
+    case .discard:
+      let ticket = try Translations.Wire.decodeDiscardRequest(request)
+      try discard(ticket: ticket, reply: &reply, target: target(for: context), context: context)
+    case .holderID:
+      let holder = try Translations.Wire.decodeHolderIDRequest(request)
+      try holderID(holder: holder, reply: &reply, target: target(for: context), context: context)
+    }
   }
 
   /// The same for a request whose target object is already known (the capability layer looked it
@@ -522,54 +541,59 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.TargetedDemultiple
     target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    try route(request, reply: &reply, target: target, context: context)
+    switch try routine(of: request) {
+    case .redeem:
+      let ticket = try Translations.Wire.decodeRedeemRequest(request)
+      try redeem(ticket: ticket, reply: &reply, target: target, context: context)
+    case .renew:
+      let ticket = try Translations.Wire.decodeRenewRequest(request)
+      try renew(ticket: ticket, reply: &reply, target: target, context: context)
+    case .issue:
+      let value = try Translations.Wire.decodeIssueRequest(request)
+      try issue(value: value, reply: &reply, target: target, context: context)
+    case .exchange:
+      let (first, second) = try Translations.Wire.decodeExchangeRequest(request)
+      try exchange(first: first, second: second, reply: &reply, target: target, context: context)
+    case .discard:
+      let ticket = try Translations.Wire.decodeDiscardRequest(request)
+      try discard(ticket: ticket, reply: &reply, target: target, context: context)
+    case .holderID:
+      let holder = try Translations.Wire.decodeHolderIDRequest(request)
+      try holderID(holder: holder, reply: &reply, target: target, context: context)
+    }
   }
 
-  /// Routine lookup by `id - base`; `target` nil: resolved per routine after validation.
-  private func route(
-    _ request: borrowing HurdRPC.Message,
-    reply: inout HurdRPC.Message,
-    target: Server.Target?,
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.RPCError) {
+  /// The routine of slot `id - base`; `.badID` for an id outside the table, a `skip` hole or a routine not generated.
+  private func routine(
+    of request: borrowing HurdRPC.Message
+  ) throws(HurdRPC.RPCError) -> Translations.Routine {
     let slot = request.label &- Translations.base
     guard slot < Swift.UInt64(Translations.routineTable.count),
       let routine = Translations.routineTable[Swift.Int(slot)]
     else {
       throw HurdRPC.RPCError(.badID, "no routine with id \(request.label) in subsystem translations")
     }
-    switch routine {
-    case .redeem:
-      try redeem(request, reply: &reply, target: target, context: context)
-    case .renew:
-      try renew(request, reply: &reply, target: target, context: context)
-    case .issue:
-      try issue(request, reply: &reply, target: target, context: context)
-    case .exchange:
-      try exchange(request, reply: &reply, target: target, context: context)
-    case .discard:
-      try discard(request, reply: &reply, target: target, context: context)
-    case .holderID:
-      try holderID(request, reply: &reply, target: target, context: context)
+    return routine
+  }
+
+  /// `server.target(for:)`, its thrown code as the reply's return code.
+  private func target(for context: HurdRPC.CallContext) throws(HurdRPC.RPCError) -> Server.Target {
+    do {
+      return try server.target(for: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
     }
   }
 
   /// `redeem` — request 7500, reply 7600 (translations.defs:14).
   private func redeem(
-    _ request: borrowing HurdRPC.Message,
+    ticket: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let ticket = try Translations.Wire.decodeRedeemRequest(request)
     let results: Swift.Int32
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       let ticket_translated: Server.TicketObjT = try server.lookupTicket(ticket, context: context)
       defer { server.releaseTicket(ticket_translated) }
       results = try server.redeem(target, ticket: ticket_translated, context: context)
@@ -581,20 +605,13 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.TargetedDemultiple
 
   /// `renew` — request 7501, reply 7601 (translations.defs:16).
   private func renew(
-    _ request: borrowing HurdRPC.Message,
+    ticket: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let ticket = try Translations.Wire.decodeRenewRequest(request)
     let results: Swift.Int32
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       let ticket_translated: Server.TicketObjT = try server.lookupTicket(ticket, context: context)
       let _handled = try server.renew(target, ticket: ticket_translated, context: context)
       results = try server.ticketNumber(_handled, context: context)
@@ -606,20 +623,13 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.TargetedDemultiple
 
   /// `issue` — request 7502, reply 7602 (translations.defs:18).
   private func issue(
-    _ request: borrowing HurdRPC.Message,
+    value: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let value = try Translations.Wire.decodeIssueRequest(request)
     let results: Translations.IssueReply
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       let _handled = try server.issue(target, value: value, context: context)
       results = Translations.IssueReply(ticket: try server.ticketNumber(_handled.ticket, context: context), serial: _handled.serial)
     } catch {
@@ -630,20 +640,14 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.TargetedDemultiple
 
   /// `exchange` — request 7503, reply 7603 (translations.defs:20).
   private func exchange(
-    _ request: borrowing HurdRPC.Message,
+    first: Swift.Int32,
+    second: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (first, second) = try Translations.Wire.decodeExchangeRequest(request)
     let results: Swift.Int32
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       let first_translated: Server.TicketObjT = try server.lookupTicket(first, context: context)
       defer { server.releaseTicket(first_translated) }
       let second_translated: Server.TicketObjT = try server.lookupTicket(second, context: context)
@@ -657,19 +661,12 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.TargetedDemultiple
 
   /// `discard` — request 7504, one-way (translations.defs:22).
   private func discard(
-    _ request: borrowing HurdRPC.Message,
+    ticket: Swift.Int32,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let ticket = try Translations.Wire.decodeDiscardRequest(request)
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       let ticket_translated: Server.TicketObjT = try server.lookupTicket(ticket, context: context)
       defer { server.releaseTicket(ticket_translated) }
       try server.discard(target, ticket: ticket_translated, context: context)
@@ -680,20 +677,13 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.TargetedDemultiple
 
   /// `holder_id` — request 7505, reply 7605 (translations.defs:29).
   private func holderID(
-    _ request: borrowing HurdRPC.Message,
+    holder: HurdRPC.CapabilityName,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let holder = try Translations.Wire.decodeHolderIDRequest(request)
     let results: Swift.Int32
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       let holder_translated: Server.HolderObjT = try server.holderFor(holder, context: context)
       defer { server.dropHolder(holder_translated) }
       results = try server.holderID(target, holder: holder_translated, context: context)

@@ -210,7 +210,14 @@ struct StubbenchDemux<Server: StubbenchServer>: HurdRPC.TargetedDemultiplexer {
     reply: inout HurdRPC.Message,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    try route(request, reply: &reply, target: nil, context: context)
+    switch try routine(of: request) {
+    case .nullCall:
+      try Stubbench.Wire.decodeNullCallRequest(request)
+      try nullCall(reply: &reply, target: target(for: context), context: context)
+    case .small:
+      let (a, b, c, data) = try Stubbench.Wire.decodeSmallRequest(request)
+      try small(a: a, b: b, c: c, data: data, reply: &reply, target: target(for: context), context: context)
+    }
   }
 
   /// The same for a request whose target object is already known (the capability layer looked it
@@ -221,45 +228,45 @@ struct StubbenchDemux<Server: StubbenchServer>: HurdRPC.TargetedDemultiplexer {
     target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    try route(request, reply: &reply, target: target, context: context)
+    switch try routine(of: request) {
+    case .nullCall:
+      try Stubbench.Wire.decodeNullCallRequest(request)
+      try nullCall(reply: &reply, target: target, context: context)
+    case .small:
+      let (a, b, c, data) = try Stubbench.Wire.decodeSmallRequest(request)
+      try small(a: a, b: b, c: c, data: data, reply: &reply, target: target, context: context)
+    }
   }
 
-  /// Routine lookup by `id - base`; `target` nil: resolved per routine after validation.
-  private func route(
-    _ request: borrowing HurdRPC.Message,
-    reply: inout HurdRPC.Message,
-    target: Server.Target?,
-    context: HurdRPC.CallContext
-  ) throws(HurdRPC.RPCError) {
+  /// The routine of slot `id - base`; `.badID` for an id outside the table, a `skip` hole or a routine not generated.
+  private func routine(
+    of request: borrowing HurdRPC.Message
+  ) throws(HurdRPC.RPCError) -> Stubbench.Routine {
     let slot = request.label &- Stubbench.base
     guard slot < Swift.UInt64(Stubbench.routineTable.count),
       let routine = Stubbench.routineTable[Swift.Int(slot)]
     else {
       throw HurdRPC.RPCError(.badID, "no routine with id \(request.label) in subsystem stubbench")
     }
-    switch routine {
-    case .nullCall:
-      try nullCall(request, reply: &reply, target: target, context: context)
-    case .small:
-      try small(request, reply: &reply, target: target, context: context)
+    return routine
+  }
+
+  /// `server.target(for:)`, its thrown code as the reply's return code.
+  private func target(for context: HurdRPC.CallContext) throws(HurdRPC.RPCError) -> Server.Target {
+    do {
+      return try server.target(for: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
     }
   }
 
   /// `null_call` — request 9000, reply 9100 (stubbench.defs:10).
   private func nullCall(
-    _ request: borrowing HurdRPC.Message,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    try Stubbench.Wire.decodeNullCallRequest(request)
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       try server.nullCall(target, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
@@ -269,20 +276,16 @@ struct StubbenchDemux<Server: StubbenchServer>: HurdRPC.TargetedDemultiplexer {
 
   /// `small` — request 9001, reply 9101 (stubbench.defs:13).
   private func small(
-    _ request: borrowing HurdRPC.Message,
+    a: Swift.Int32,
+    b: Swift.Int32,
+    c: Swift.Int64,
+    data: Swift.InlineArray<16, Swift.UInt8>,
     reply: inout HurdRPC.Message,
-    target givenTarget: Server.Target?,
+    target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let (a, b, c, data) = try Stubbench.Wire.decodeSmallRequest(request)
     let results: Swift.Int64
     do {
-      let target: Server.Target
-      if let givenTarget {
-        target = givenTarget
-      } else {
-        target = try server.target(for: context)
-      }
       results = try server.small(target, a: a, b: b, c: c, data: data, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))

@@ -1,5 +1,5 @@
 // A file server and its client in one process, talking over hurdidl's L4 in-process backend
-// through the Swift that `hurdidl generate` made from Examples/Interfaces/io.defs.
+// through the Swift that the build plugin generates from io.defs during the build.
 import Foundation
 import HurdRPC
 import HurdRPCL4

@@ -1,0 +1,1 @@
+../../Sources/HurdIDLCompiler/OutputNaming.swift

@@ -1,1 +1,0 @@
-../HurdIDLEmitterTests/Goldens/kinds-default.hurdidl.swift

@@ -1,1 +1,0 @@
-../HurdIDLEmitterTests/Goldens/objects-default.hurdidl.swift

@@ -1,1 +1,0 @@
-../HurdIDLEmitterTests/Goldens/ports-default.hurdidl.swift

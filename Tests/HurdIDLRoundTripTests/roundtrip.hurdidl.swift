@@ -1,1 +1,0 @@
-../HurdIDLEmitterTests/Goldens/roundtrip-default.hurdidl.swift

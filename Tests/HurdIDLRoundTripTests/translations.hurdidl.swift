@@ -1,1 +1,0 @@
-../HurdIDLEmitterTests/Goldens/translations-default.hurdidl.swift

@@ -1,0 +1,121 @@
+import Dispatch
+@testable import HurdCap
+@_spi(Transport) import HurdRPC
+import HurdRPCL4
+import Testing
+
+/// A small deterministic generator (SplitMix64) so the stress test is reproducible per seed.
+struct SeededGenerator: RandomNumberGenerator, Sendable {
+  var state: UInt64
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+}
+
+/// Many clients creating, copying, revoking, calling and dropping capabilities at once. At the
+/// end every object has no reference left, nothing is in flight, and every notification was
+/// delivered exactly once (docs/capabilities.md).
+@Suite("Capability stress")
+struct StressTests {
+  @Test(arguments: [1 as UInt64, 2, 3])
+  func manyClientsCopyRevokeAndCallConcurrently(seed: UInt64) throws {
+    let world = CapWorld(workers: 3, notificationCapacity: 4096)
+    defer { world.stop() }
+    let relays = [world.anotherServer(), world.anotherServer()]
+    let clients = (0..<4).map { _ in world.task() }
+    let initial = try (0..<6).map { try world.counter("c\($0)") }
+    var setup = SeededGenerator(state: seed)
+    var held: [[CapabilityName]] = []
+    var relayNames: [[CapabilityName]] = []
+    var given = Set<ObjectIdentifier>()
+    for client in clients {
+      held.append(
+        try (0..<2).map { _ in
+          let counter = initial.randomElement(using: &setup)!
+          given.insert(ObjectIdentifier(counter))
+          return try world.bucket.give(counter, to: UInt64(client.number))
+        })
+      relayNames.append(try relays.map { try $0.bucket.give(try $0.counter("r"), to: UInt64(client.number)) })
+    }
+    let revoked = Locked<[CapObject]>([])
+    let unexpected = Locked<[String]>([])
+    let workers = clients.indices.map { index in
+      Background { [held = held[index], relayNames = relayNames[index]] in
+        var random = SeededGenerator(state: seed &* 1000 &+ UInt64(index))
+        var mine = held
+        let client = clients[index]
+        let task = UInt64(client.number)
+        for _ in 0..<60 {
+          guard let name = mine.randomElement(using: &random) else { break }
+          let roll = Int.random(in: 0..<100, using: &random)
+          switch roll {
+          case 0..<40:
+            let error = caught { () throws(RPCError) in try world.call(name, in: client, CounterDemux.add, [1]) }
+            if let error, error.code != .returnCode(.capDied) { unexpected.withLock { $0.append("add: \(error)") } }
+          case 40..<65:
+            let relay = Int.random(in: 0..<relays.count, using: &random)
+            let error = caught { () throws(RPCError) in
+              try relays[relay].call(
+                relayNames[relay], in: client, CounterDemux.keep,
+                items: [.capability(CapabilityItem(name, disposition: .copySend))])
+            }
+            if let error { unexpected.withLock { $0.append("copy: \(error)") } }
+          case 65..<85:
+            world.system.space(for: task).deallocate(name)
+            mine.remove(at: mine.firstIndex(of: name)!)
+          case 85..<95:
+            let reply = caught { () throws(RPCError) in
+              let reply = try world.callForReply(name, in: client, CounterDemux.makeCounter)
+              if case .capability(let made)? = reply.items.first { mine.append(made.name) }
+            }
+            if let reply, reply.code != .returnCode(.capDied) { unexpected.withLock { $0.append("make: \(reply)") } }
+          default:
+            if case .send(_, let id)? = world.system.space(for: task).right(of: name),
+              let object = world.bucket.object(for: id, client: task)
+            {
+              world.bucket.revoke(object)
+              revoked.withLock { $0.append(object) }
+            }
+          }
+        }
+        for name in mine { world.system.space(for: task).deallocate(name) }
+        for name in relayNames { world.system.space(for: task).deallocate(name) }
+      }
+    }
+    for worker in workers { worker.wait() }
+    for relay in relays {
+      for item in relay.log.kept.withLock({ $0 }) where item.name.isValid {
+        world.system.space(for: relay.serverTask).deallocate(item.name)
+      }
+    }
+    #expect(unexpected.withLock { $0 }.isEmpty)
+    for object in initial + world.log.made.withLock({ $0 }) { #expect(object.referenceCount == 0) }
+    // Objects that ever had a reference: those given at the start and every one made.
+    let objects: [CapObject] = initial.filter { given.contains(ObjectIdentifier($0)) } + world.log.made.withLock { $0 }
+    #expect(world.bucket.openContainers == 0)
+    #expect(world.bucket.callsInFlight == 0)
+    // Exactly one no-senders per object that was not revoked; none for revoked ones.
+    let revokedSet = Set(revoked.withLock { $0 }.map(ObjectIdentifier.init))
+    let batch = world.system.space(for: world.serverTask).notifications.poll()
+    #expect(batch.missedEvents == 0)
+    var noSenders: [ObjectIdentifier: Int] = [:]
+    for entry in batch.entries {
+      if case .noSenders(let object) = entry.event { noSenders[ObjectIdentifier(object), default: 0] += entry.count }
+    }
+    for object in objects {
+      let expected = revokedSet.contains(ObjectIdentifier(object)) ? 0 : 1
+      #expect(noSenders[ObjectIdentifier(object), default: 0] == expected)
+    }
+    // Dead names: at most one per (task, name), none lost.
+    for task in clients.map({ UInt64($0.number) }) + relays.map(\.serverTask) {
+      let deadNames = world.system.space(for: task).notifications.poll()
+      #expect(deadNames.missedEvents == 0)
+      #expect(deadNames.entries.allSatisfy { $0.count == 1 })
+      #expect(Set(deadNames.entries.map(\.event.description)).count == deadNames.entries.count)
+    }
+  }
+}

@@ -16,6 +16,7 @@ let package = Package(
     .library(name: "HurdIDLCompiler", targets: ["HurdIDLCompiler"]),
     .library(name: "HurdRPC", targets: ["HurdRPC"]),
     .library(name: "HurdRPCL4", targets: ["HurdRPCL4"]),
+    .library(name: "HurdRPCSocket", targets: ["HurdRPCSocket"]),
     .library(name: "HurdCap", targets: ["HurdCap"]),
   ],
   dependencies: [
@@ -71,6 +72,26 @@ let package = Package(
     .target(
       name: "HurdIDLCCheck",
       dependencies: ["HurdIDLCTypes", "HurdIDLCImport", "HurdIDLCompiler", "HurdIDLSema", "HurdIDLSource"],
+      swiftSettings: strict),
+
+    // MARK: Cross-process transport (issue 8): Unix-domain SOCK_SEQPACKET, fds as capabilities,
+    // memfd shared memory. The C shim wraps what Glibc's Swift import lacks (CMSG_*, ucred, seals).
+    .target(name: "CSocketSupport"),
+    .target(name: "HurdRPCSocket", dependencies: ["HurdRPC", "CSocketSupport"], swiftSettings: strict),
+    // A test service both the tests and their helper processes serve and call.
+    .target(
+      name: "HurdRPCSocketTestSupport", dependencies: ["HurdRPC", "HurdRPCSocket"], path: "Tests/HurdRPCSocketTestSupport",
+      swiftSettings: strict),
+    // The other process of the cross-process tests (a server or client the tests spawn and kill).
+    .executableTarget(
+      name: "HurdRPCSocketTestHelper", dependencies: ["HurdRPC", "HurdRPCSocket", "HurdRPCSocketTestSupport"],
+      path: "Tests/HurdRPCSocketTestHelper", swiftSettings: strict),
+    .testTarget(
+      name: "HurdRPCSocketTests",
+      dependencies: [
+        "HurdRPC", "HurdRPCSocket", "HurdRPCSocketTestSupport", "CSocketSupport", "HurdRPCSocketTestHelper", "HurdRPCL4",
+        "CL4Support",
+      ],
       swiftSettings: strict),
 
     // MARK: Tests

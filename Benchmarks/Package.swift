@@ -32,6 +32,18 @@ let package = Package(
       plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
     // Thread placement (sched_setaffinity) for the same-CPU / split-CPU hand-off rows.
     .target(name: "CPinning", path: "Benchmarks/CPinning"),
+    // The cross-process socket transport (issue 8): client here, server in a second process,
+    // beside raw socket round trips measured in the same run.
+    .executableTarget(
+      name: "SocketBenchmarks",
+      dependencies: [
+        .product(name: "Benchmark", package: "benchmark"),
+        .product(name: "HurdRPC", package: hurdidl),
+        .product(name: "HurdRPCSocket", package: hurdidl),
+      ],
+      path: "Benchmarks/SocketBenchmarks",
+      swiftSettings: [.swiftLanguageMode(.v6)],
+      plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
     // The peer a Swift user would otherwise pick: grpc-swift-2's in-process transport. A separate
     // target because GRPCCore's names (RPCError, CallOptions, …) overlap HurdRPC's.
     .executableTarget(

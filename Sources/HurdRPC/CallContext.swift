@@ -20,6 +20,23 @@ public struct CallerIdentity: Hashable, Sendable, CustomStringConvertible {
   public var description: String { "caller(\(domain):\(badge))" }
 }
 
+/// The operating-system credentials of the calling process, as the kernel reports them for the
+/// connection (`SO_PEERCRED` on a Unix-domain socket). Only a cross-process transport knows them.
+public struct PeerCredentials: Hashable, Sendable, CustomStringConvertible {
+  public let processID: Int32
+  public let userID: UInt32
+  public let groupID: UInt32
+
+  @_spi(Transport)
+  public init(processID: Int32, userID: UInt32, groupID: UInt32) {
+    self.processID = processID
+    self.userID = userID
+    self.groupID = groupID
+  }
+
+  public var description: String { "pid \(processID) uid \(userID) gid \(groupID)" }
+}
+
 /// What a server handler knows about the call it serves.
 public struct CallContext: Sendable {
   /// The caller's identity.
@@ -36,6 +53,8 @@ public struct CallContext: Sendable {
   public let cancellation: CallCancellation?
   /// How to answer later (deferred replies), when the transport supports it.
   public let replyRoute: ReplyRoute?
+  /// The calling process's credentials, when the transport crosses processes (nil in-process).
+  public let peerCredentials: PeerCredentials?
   /// An opaque key for the calling thread (or connection), for per-thread limits in the runtime;
   /// 0 when the transport cannot tell. Not for handlers: it is transport-only on purpose.
   @_spi(Transport) public let callerThreadKey: UInt64
@@ -53,6 +72,7 @@ public struct CallContext: Sendable {
     storedDeadline = nil
     self.cancellation = cancellation
     self.replyRoute = replyRoute
+    peerCredentials = nil
     self.callerThreadKey = callerThreadKey
   }
 
@@ -60,7 +80,7 @@ public struct CallContext: Sendable {
   public init(
     caller: CallerIdentity, requestLabel: UInt64, expectsReply: Bool,
     deadline: ContinuousClock.Instant?, cancellation: CallCancellation? = nil, replyRoute: ReplyRoute? = nil,
-    callerThreadKey: UInt64 = 0
+    peerCredentials: PeerCredentials? = nil, callerThreadKey: UInt64 = 0
   ) {
     self.caller = caller
     self.requestLabel = requestLabel
@@ -68,6 +88,7 @@ public struct CallContext: Sendable {
     storedDeadline = deadline?.sinceRuntimeEpoch
     self.cancellation = cancellation
     self.replyRoute = replyRoute
+    self.peerCredentials = peerCredentials
     self.callerThreadKey = callerThreadKey
   }
 

@@ -124,15 +124,30 @@ public final class PageBuffer: @unchecked Sendable {
   /// Size in bytes (a whole number of pages).
   public let byteCount: Int
 
+  /// What owns the memory when it is not the heap (a transport's shared-memory mapping, released
+  /// when the last buffer referring to it goes); nil for memory this buffer allocated itself.
+  @_spi(Transport) public let storage: (any AnyObject & Sendable)?
+
   /// Allocates `byteCount` bytes rounded up to whole pages (at least one page), zero-filled.
   public init(byteCount: Int) {
     let pages = max(1, (max(0, byteCount) + Self.pageSize - 1) / Self.pageSize)
     self.byteCount = pages * Self.pageSize
     baseAddress = UnsafeMutableRawPointer.allocate(byteCount: self.byteCount, alignment: Self.pageSize)
     baseAddress.initializeMemory(as: UInt8.self, repeating: 0, count: self.byteCount)
+    storage = nil
   }
 
-  deinit { baseAddress.deallocate() }
+  /// Wraps page-aligned memory that `storage` owns (e.g. an `mmap` of shared memory a transport
+  /// received), so a region onto it needs no copy. `byteCount` must be a whole number of pages.
+  @_spi(Transport)
+  public init(adopting baseAddress: UnsafeMutableRawPointer, byteCount: Int, storage: any AnyObject & Sendable) {
+    precondition(byteCount > 0 && byteCount % Self.pageSize == 0, "adopted memory must be whole pages")
+    self.baseAddress = baseAddress
+    self.byteCount = byteCount
+    self.storage = storage
+  }
+
+  deinit { if storage == nil { baseAddress.deallocate() } }
 }
 
 /// A window onto a `PageBuffer`. Copying a region copies the reference, never the bytes, so a

@@ -1,0 +1,144 @@
+import CSocketSupport
+@_spi(Transport) import HurdRPC
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
+/// A memfd mapped into this process. It owns the mapping and the descriptor; `PageBuffer`s made
+/// by `SharedMemory` keep it alive, so the pages stay mapped while any region refers to them.
+final class SharedMemoryFile: @unchecked Sendable {
+  struct Identity: Hashable {
+    let device: UInt64
+    let inode: UInt64
+  }
+
+  let base: UnsafeMutableRawPointer
+  /// Mapped length: the whole file, a whole number of pages.
+  let byteCount: Int
+  let identity: Identity
+  let writable: Bool
+  // The descriptor, until a grant gives the memory away (then -1). Guarded by `state`.
+  private let state: Locked<Int32>
+
+  init(fd: Int32, base: UnsafeMutableRawPointer, byteCount: Int, identity: Identity, writable: Bool) {
+    state = Locked(fd)
+    self.base = base
+    self.byteCount = byteCount
+    self.identity = identity
+    self.writable = writable
+  }
+
+  /// The descriptor (nil after the memory was granted away).
+  var descriptor: Int32? { state.withLock { $0 >= 0 ? $0 : nil } }
+
+  /// After a grant: this process loses access. The pages are replaced by private zero pages (so
+  /// regions still pointing here stay valid memory but no longer see the receiver's data) and the
+  /// descriptor is closed.
+  func relinquish() {
+    let fd = state.withLock { fd -> Int32 in
+      defer { fd = -1 }
+      return fd
+    }
+    guard fd >= 0 else { return }
+    SharedMemory.registry.withLock { table in
+      if table[identity]?.buffer?.storage === self { table[identity] = nil }
+    }
+    _ = mmap(base, byteCount, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0)
+    close(fd)
+  }
+
+  deinit {
+    SharedMemory.registry.withLock { table in
+      if table[identity]?.buffer == nil { table[identity] = nil }
+    }
+    munmap(base, byteCount)
+    let fd = state.withLock { $0 }
+    if fd >= 0 { close(fd) }
+  }
+}
+
+/// Shared memory for the socket transport: regions whose pages another process can map.
+///
+/// A region made here and sent as `RegionItem.map` is *shared*: the receiver maps the same memfd
+/// and each side sees the other's writes. `RegionItem.grant` of such a region *moves* it: after the
+/// send this process's pages are replaced by zero pages and its descriptor closed. Regions from
+/// `MemoryRegion(byteCount:)` live on the heap, which no other process can map: the transport
+/// copies them into a new memfd when sending (documented in docs/socket-transport.md).
+public enum SharedMemory {
+  struct WeakBuffer {
+    weak var buffer: PageBuffer?
+  }
+
+  /// Live mappings by file identity, so a memfd that comes back (a region mapped to a server and
+  /// returned) is the same `PageBuffer` again — not a second mapping — and `sharesMemory` holds.
+  static let registry = Locked<[SharedMemoryFile.Identity: WeakBuffer]>([:])
+
+  /// A zero-filled region of `byteCount` bytes in a fresh memfd (size rounded up to whole pages).
+  public static func makeRegion(byteCount: Int) throws(RPCError) -> MemoryRegion {
+    let pages = max(1, (max(0, byteCount) + PageBuffer.pageSize - 1) / PageBuffer.pageSize)
+    let size = pages * PageBuffer.pageSize
+    let fd = hurd_memfd_create("hurdrpc-region", UInt64(size))
+    guard fd >= 0 else { throw RPCError(.unsupported, "memfd_create failed: \(errnoText(fd))") }
+    let sealed = hurd_memfd_seal(fd, 0)
+    guard sealed == 0 else {
+      close(fd)
+      throw RPCError(.unsupported, "sealing the memfd's size failed: \(errnoText(sealed))")
+    }
+    let buffer = try adopt(fd: fd, writable: true)
+    return MemoryRegion(buffer: buffer).slice(offset: 0, count: max(0, byteCount))!
+  }
+
+  /// Whether the region's pages can be shared with another process without a copy.
+  public static func isShareable(_ region: MemoryRegion) -> Bool {
+    (region.buffer.storage as? SharedMemoryFile)?.descriptor != nil
+  }
+
+  /// The mapped file behind a buffer, if it is shared memory still held by this process.
+  static func file(of buffer: PageBuffer) -> SharedMemoryFile? {
+    guard let file = buffer.storage as? SharedMemoryFile, file.descriptor != nil else { return nil }
+    return file
+  }
+
+  /// Maps a memfd (whose size is sealed) and wraps it in a `PageBuffer`; takes ownership of `fd`
+  /// (closed on failure, or when it names memory already mapped here).
+  static func adopt(fd: Int32, writable: Bool) throws(RPCError) -> PageBuffer {
+    var sizeFixed: Int32 = 0
+    var immutable: Int32 = 0
+    var size: UInt64 = 0
+    var device: UInt64 = 0
+    var inode: UInt64 = 0
+    let inspected = hurd_memfd_inspect(fd, &sizeFixed, &immutable, &size, &device, &inode)
+    guard inspected == 0 else {
+      close(fd)
+      throw RPCError(.badArguments, "a region descriptor is not a memfd: \(errnoText(inspected))")
+    }
+    // An unsealed size could shrink under our mapping and fault us (SIGBUS) on access.
+    guard sizeFixed != 0, size > 0, size % UInt64(PageBuffer.pageSize) == 0, size <= 1 << 40 else {
+      close(fd)
+      throw RPCError(.badArguments, "a region's memfd must have a sealed size of whole pages (size \(size))")
+    }
+    let identity = SharedMemoryFile.Identity(device: device, inode: inode)
+    return try registry.withLock { (table) throws(RPCError) -> PageBuffer in
+      if let existing = table[identity]?.buffer, let file = existing.storage as? SharedMemoryFile,
+        file.descriptor != nil, file.writable || !writable
+      {
+        close(fd)
+        return existing
+      }
+      let protection = writable && immutable == 0 ? PROT_READ | PROT_WRITE : PROT_READ
+      guard let base = mmap(nil, Int(size), protection, MAP_SHARED, fd, 0), base != MAP_FAILED else {
+        let code = errno
+        close(fd)
+        throw RPCError(.badArguments, "mapping a region failed: \(errnoText(-code))")
+      }
+      let file = SharedMemoryFile(
+        fd: fd, base: base, byteCount: Int(size), identity: identity, writable: protection & PROT_WRITE != 0)
+      let buffer = PageBuffer(adopting: base, byteCount: Int(size), storage: file)
+      table[identity] = WeakBuffer(buffer: buffer)
+      return buffer
+    }
+  }
+}

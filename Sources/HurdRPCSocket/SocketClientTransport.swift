@@ -1,0 +1,169 @@
+import CSocketSupport
+@_spi(Transport) import HurdRPC
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
+/// The client side of the cross-process transport: calls a server in another process over
+/// Unix-domain `SOCK_SEQPACKET` connections.
+///
+/// Each call takes an idle connection (or opens one: `connect` to the server's path, or a dial
+/// through a capability's port) and gives it back afterwards, so concurrent callers use separate
+/// connections and a thread's calls stay in order on one. A call that ends abnormally — timeout,
+/// cancellation, a malformed reply — closes its connection: a late reply can never be taken for
+/// another call's, and the server sees the hang-up (its handler is cancelled).
+///
+/// Errors: the server cannot be reached → `.nonExistingPartner` (send phase); the server's process
+/// died or shut down after the request was sent → `.serverDied` (receive phase); limits →
+/// `.timeout` with the phase; a cancel → `.cancelled` with the phase it hit (a datagram is sent
+/// whole or not at all, so there is no partial transfer to report as `.aborted`).
+public final class SocketClientTransport: ClientTransport {
+  enum Endpoint {
+    case path(String)
+    case port(SocketPort)
+  }
+
+  let endpoint: Endpoint
+  public let configuration: SocketTransportConfiguration
+  private let encoder: WireEncoder
+  private let decoder: WireDecoder
+  private let idle = Locked<[ClientConnection]>([])
+
+  final class ClientConnection {
+    let socket: SocketConnection
+    let buffers: DatagramBuffers
+
+    init(_ socket: SocketConnection, maxDatagram: Int) {
+      self.socket = socket
+      buffers = DatagramBuffers(maxDatagram: maxDatagram)
+    }
+  }
+
+  /// A client of the server listening at `path` (see `SocketServerTransport(path:)`).
+  public convenience init(path: String, configuration: SocketTransportConfiguration = .default) {
+    self.init(endpoint: .path(path), configuration: configuration)
+  }
+
+  convenience init(port: SocketPort, configuration: SocketTransportConfiguration) {
+    self.init(endpoint: .port(port), configuration: configuration)
+  }
+
+  private init(endpoint: Endpoint, configuration: SocketTransportConfiguration) {
+    self.endpoint = endpoint
+    self.configuration = configuration
+    encoder = configuration.encoder()
+    decoder = configuration.decoder()
+  }
+
+  /// Idle connections currently kept.
+  public var idleConnections: Int { idle.withLock { $0.count } }
+
+  public func call(_ request: Message, options: CallOptions) throws(RPCError) -> Message {
+    try exchange(request, options: options, oneWay: false)!
+  }
+
+  public func send(_ message: Message, options: CallOptions) throws(RPCError) {
+    _ = try exchange(message, options: options, oneWay: true)
+  }
+
+  private func exchange(_ request: borrowing Message, options: CallOptions, oneWay: Bool) throws(RPCError) -> Message? {
+    if options.cancellation?.isCancelled == true {
+      throw RPCError(.cancelled, "call cancelled before it started", phase: .send)
+    }
+    let start: ContinuousClock.Instant? = options.hasDeadline || options.sendTimeout != .never
+      || options.receiveTimeout != .never ? .now : nil
+    let callDeadline = start.flatMap { options.effectiveDeadline(start: $0) }
+    if let callDeadline, callDeadline <= .now { throw RPCError(.timeout, "deadline already passed", phase: .send) }
+    let sendDeadline = start.flatMap { options.sendPhaseDeadline(start: $0) }
+
+    let connection = try takeConnection(deadline: sendDeadline)
+    let socket = connection.socket
+    socket.sequence &+= 1
+    let wait = callDeadline.map { UInt64(max(1, nanoseconds(until: $0) / 1000)) } ?? 0
+    let outgoing = try encoder.encode(
+      request, kind: oneWay ? .oneWay : .call, sequence: socket.sequence, waitMicroseconds: wait,
+      into: &connection.buffers.send)
+
+    // Sticky cancellation: the abort shuts the socket down, which ends a poll that has not even
+    // started yet.
+    let handle = options.cancellation
+    var registration: CallCancellation.Registration? = nil
+    if let handle {
+      socket.arm(handle)
+      registration = handle.onCancel { socket.abort(armedWith: handle) }
+    }
+    var keep = false
+    defer {
+      if let handle, let registration { handle.remove(registration) }
+      let aborted = handle != nil && socket.disarm()
+      if keep && !aborted { give(connection) } else { socket.close() }
+    }
+
+    do throws(SocketConnection.Failure) {
+      try socket.send(connection.buffers.send, fds: outgoing.fds, deadline: sendDeadline)
+    } catch {
+      outgoing.finish(delivered: false)
+      throw Self.rpcError(error, phase: .send)
+    }
+    outgoing.finish(delivered: true)
+    if oneWay {
+      keep = true
+      return nil
+    }
+
+    let receiveDeadline = start.flatMap { options.receivePhaseDeadline(callStart: $0, receiveStart: .now) }
+    let (count, fds): (Int, [Int32])
+    do throws(SocketConnection.Failure) {
+      (count, fds) = try socket.receive(into: connection.buffers, deadline: receiveDeadline)
+    } catch {
+      throw Self.rpcError(error, phase: .receive)
+    }
+    var reply = Message(label: 0)
+    let header = try decoder.decode(UnsafeRawBufferPointer(start: connection.buffers.receive.baseAddress, count: count),
+      fds: fds, into: &reply)
+    guard header.kind == .reply, header.sequence == socket.sequence else {
+      throw RPCError(.replyMismatch, "reply \(header.sequence) (\(header.kind)) to request \(socket.sequence)", phase: .receive)
+    }
+    keep = true
+    return reply
+  }
+
+  private func takeConnection(deadline: ContinuousClock.Instant?) throws(RPCError) -> ClientConnection {
+    if let reused = idle.withLock({ $0.popLast() }) { return reused }
+    let socket: SocketConnection
+    switch endpoint {
+    case .path(let path):
+      let fd = hurd_sock_connect(path)
+      guard fd >= 0 else {
+        throw RPCError(.nonExistingPartner, "no server at \(path): \(errnoText(fd))", phase: .send)
+      }
+      socket = SocketConnection(fd: fd)
+    case .port(let port):
+      socket = try port.dial(deadline: deadline)
+    }
+    return ClientConnection(socket, maxDatagram: configuration.maxDatagram)
+  }
+
+  private func give(_ connection: ClientConnection) {
+    let kept = idle.withLock { idle -> Bool in
+      guard idle.count < configuration.maxIdleConnections else { return false }
+      idle.append(connection)
+      return true
+    }
+    if !kept { connection.socket.close() }
+  }
+
+  static func rpcError(_ failure: SocketConnection.Failure, phase: IPCPhase) -> RPCError {
+    switch (failure, phase) {
+    case (.timedOut, _): RPCError(.timeout, "the \(phase) phase timed out", phase: phase)
+    case (.aborted, _): RPCError(.cancelled, "call cancelled", phase: phase)
+    case (.peerGone, .send): RPCError(.nonExistingPartner, "the server is gone", phase: .send)
+    case (.peerGone, .receive): RPCError(.serverDied, "the server closed the connection during the call", phase: .receive)
+    case (.malformed(let detail), _): RPCError(.badArguments, "malformed reply: \(detail)", phase: phase)
+    case (.system(let code), _): RPCError(.unsupported, "socket error: \(errnoText(-code))", phase: phase)
+    }
+  }
+}

@@ -1,0 +1,405 @@
+import CSocketSupport
+@_spi(Transport) import HurdRPC
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
+/// The server side of the cross-process transport: receive loops over Unix-domain
+/// `SOCK_SEQPACKET` connections that feed a `RequestDispatcher`.
+///
+/// - Clients reach it through its `path` (if it has one) or through capabilities: ports made by
+///   `makePort(badge:)` (see `SocketCapabilitySpace`). Every connection is watched by one epoll
+///   set; each thread that calls `serve` takes one ready connection at a time (one-shot events),
+///   so several threads form a worker pool and one slow handler never stalls other clients.
+/// - `CallContext`: `caller` = (the peer's pid, the badge of the port the connection came
+///   through; 0 for the path), `peerCredentials` from `SO_PEERCRED`, `deadline` from the time the
+///   caller said it still waits, and a cancellation handle that fires when the caller's connection
+///   hangs up during the call (it cancelled, timed out, or its process died).
+/// - Replies are sent without blocking: a client that does not read its replies gets its
+///   connection closed, never a server thread stuck on it.
+/// - A malformed, truncated or oversized datagram closes that connection only (and every
+///   descriptor it brought); other clients are unaffected.
+/// - `shutdown()` ends every loop, closes every connection and removes the socket file: callers
+///   waiting for a reply get `.serverDied`, later callers `.nonExistingPartner`.
+public final class SocketServerTransport: ServerTransport {
+  /// The socket file clients connect to (nil for a server reachable only by capabilities).
+  public let path: String?
+  public let configuration: SocketTransportConfiguration
+  private let encoder: WireEncoder
+  private let decoder: WireDecoder
+  private let epoll: Int32
+  /// Connections whose request is being handled, watched for hang-ups (cancellation).
+  private let watcher: Int32
+  /// Signalled once by `shutdown` (level-triggered: wakes every loop).
+  private let wake: Int32
+  private let state = Locked(State())
+
+  private static let wakeID: UInt64 = 0
+  private static let listenerID: UInt64 = 1
+
+  private enum Role {
+    case listener
+    case port(badge: UInt64)
+    case call(caller: CallerIdentity, credentials: PeerCredentials?)
+  }
+
+  private final class Endpoint: @unchecked Sendable {
+    let id: UInt64
+    let socket: SocketConnection
+    let role: Role
+    /// The running call's handle (guarded by the transport's state lock).
+    var inFlight: CallCancellation?
+    /// The watcher saw the peer hang up (guarded by the state lock).
+    var hungUp = false
+    var busy = false
+
+    init(id: UInt64, socket: SocketConnection, role: Role) {
+      self.id = id
+      self.socket = socket
+      self.role = role
+    }
+  }
+
+  private struct State {
+    var shutDown = false
+    var nextID: UInt64 = 2
+    var endpoints: [UInt64: Endpoint] = [:]
+    var watcherStarted = false
+    var loops = 0
+  }
+
+  /// A server listening at `path`. A stale socket file (nobody accepting) is replaced; a live
+  /// one is an error.
+  public init(path: String, configuration: SocketTransportConfiguration = .default) throws(RPCError) {
+    self.path = path
+    self.configuration = configuration
+    encoder = configuration.encoder()
+    decoder = configuration.decoder()
+    (epoll, watcher, wake) = try Self.makeEventSources()
+    var listener = hurd_sock_listen(path, 128)
+    if listener == -EADDRINUSE {
+      let probe = hurd_sock_connect(path)
+      if probe >= 0 {
+        close(probe)
+        Self.closeEventSources(epoll, watcher, wake)
+        throw RPCError(.unsupported, "a server is already listening at \(path)")
+      }
+      unlink(path)
+      listener = hurd_sock_listen(path, 128)
+    }
+    guard listener >= 0 else {
+      Self.closeEventSources(epoll, watcher, wake)
+      throw RPCError(.unsupported, "cannot listen at \(path): \(errnoText(listener))")
+    }
+    let endpoint = Endpoint(id: Self.listenerID, socket: SocketConnection(fd: listener), role: .listener)
+    state.withLock { $0.endpoints[Self.listenerID] = endpoint }
+    _ = hurd_epoll_control(epoll, hurd_epoll_add, listener, hurd_epollin | hurd_epolloneshot, Self.listenerID)
+  }
+
+  /// A server reachable only through the ports it makes (capabilities).
+  public init(configuration: SocketTransportConfiguration = .default) throws(RPCError) {
+    path = nil
+    self.configuration = configuration
+    encoder = configuration.encoder()
+    decoder = configuration.decoder()
+    (epoll, watcher, wake) = try Self.makeEventSources()
+  }
+
+  deinit {
+    shutdown()
+    Self.closeEventSources(epoll, watcher, wake)
+  }
+
+  private static func makeEventSources() throws(RPCError) -> (Int32, Int32, Int32) {
+    let epoll = hurd_epoll_create()
+    let watcher = hurd_epoll_create()
+    let wake = hurd_eventfd()
+    guard epoll >= 0, watcher >= 0, wake >= 0 else {
+      closeEventSources(epoll, watcher, wake)
+      throw RPCError(.unsupported, "cannot create the server's event sources")
+    }
+    _ = hurd_epoll_control(epoll, hurd_epoll_add, wake, hurd_epollin, wakeID)
+    _ = hurd_epoll_control(watcher, hurd_epoll_add, wake, hurd_epollin, wakeID)
+    return (epoll, watcher, wake)
+  }
+
+  private static func closeEventSources(_ fds: Int32...) { closeAll(fds) }
+
+  /// A new port to this server for the object `badge` (its callers' `CallerIdentity` badge):
+  /// the returned descriptor is the capability to send (the caller closes its copy after sending).
+  public func makePort(badge: UInt64) throws(RPCError) -> Int32 {
+    var pair: (Int32, Int32) = (-1, -1)
+    let made = withUnsafeMutablePointer(to: &pair) {
+      $0.withMemoryRebound(to: Int32.self, capacity: 2) { hurd_sock_pair($0) }
+    }
+    guard made == 0 else { throw RPCError(.unsupported, "socketpair failed: \(errnoText(made))") }
+    guard adopt(pair.0, role: .port(badge: badge)) else {
+      close(pair.1)
+      throw RPCError(.shutDown, "the server transport was shut down")
+    }
+    return pair.1
+  }
+
+  /// Connections (and ports) currently open.
+  public var connectionCount: Int { state.withLock { $0.endpoints.values.count { if case .listener = $0.role { false } else { true } } } }
+
+  // MARK: Serving
+
+  public func serve(_ dispatcher: RequestDispatcher) throws(RPCError) {
+    let startWatcher = try state.withLock { (state) throws(RPCError) -> Bool in
+      guard !state.shutDown else { throw RPCError(.shutDown, "the server transport was shut down") }
+      state.loops += 1
+      defer { state.watcherStarted = true }
+      return configuration.observesCallerHangUp && !state.watcherStarted
+    }
+    defer { state.withLock { $0.loops -= 1 } }
+    if startWatcher { BlockingExecutor.shared.execute { [self] in watchHangUps() } }
+    let buffers = DatagramBuffers(maxDatagram: configuration.maxDatagram)
+    var request = Message(label: 0)
+    var reply = Message(label: 0)
+    while true {
+      var events: UInt32 = 0
+      var id: UInt64 = 0
+      let ready = hurd_epoll_wait_one(epoll, &events, &id, -1)
+      if state.withLock({ $0.shutDown }) { return }
+      guard ready > 0, id != Self.wakeID, let endpoint = claim(id) else { continue }
+      switch endpoint.role {
+      case .listener:
+        acceptAll(endpoint)
+      case .port(let badge):
+        takeConnect(endpoint, badge: badge, buffers)
+      case .call(let caller, let credentials):
+        handle(endpoint, caller, credentials, dispatcher, buffers, &request, &reply)
+      }
+    }
+  }
+
+  public func shutdown() {
+    let endpoints = state.withLock { state -> [Endpoint] in
+      guard !state.shutDown else { return [] }
+      state.shutDown = true
+      // Busy ones are closed by the thread handling them, when it finishes.
+      defer { state.endpoints = state.endpoints.filter { $0.value.busy } }
+      return state.endpoints.values.filter { !$0.busy }
+    }
+    _ = hurd_eventfd_signal(wake)
+    for endpoint in endpoints { endpoint.socket.close() }
+    if let path, !endpoints.isEmpty { unlink(path) }
+  }
+
+  // MARK: Endpoints
+
+  /// Registers a connection; false after shutdown (the descriptor is then closed).
+  @discardableResult
+  private func adopt(_ fd: Int32, role: Role) -> Bool {
+    let endpoint = state.withLock { state -> Endpoint? in
+      guard !state.shutDown else { return nil }
+      let id = state.nextID
+      state.nextID += 1
+      let endpoint = Endpoint(id: id, socket: SocketConnection(fd: fd), role: role)
+      state.endpoints[id] = endpoint
+      return endpoint
+    }
+    guard let endpoint else {
+      close(fd)
+      return false
+    }
+    if case .call = role, configuration.observesCallerHangUp {
+      // Edge-triggered, registered once: the hang-up is reported once, whenever it happens, and a
+      // call costs no epoll_ctl of its own.
+      _ = hurd_epoll_control(watcher, hurd_epoll_add, fd, hurd_epollrdhup | hurd_epollet, endpoint.id)
+    }
+    _ = hurd_epoll_control(epoll, hurd_epoll_add, fd, hurd_epollin | hurd_epollrdhup | hurd_epolloneshot, endpoint.id)
+    return true
+  }
+
+  /// The endpoint whose event fired, marked busy (one-shot events give it to one thread only).
+  private func claim(_ id: UInt64) -> Endpoint? {
+    state.withLock { state in
+      guard let endpoint = state.endpoints[id] else { return nil }
+      endpoint.busy = true
+      return endpoint
+    }
+  }
+
+  /// Waits for the endpoint's next event again, or closes it if the server is shutting down.
+  private func release(_ endpoint: Endpoint) {
+    let open = state.withLock { state -> Bool in
+      endpoint.busy = false
+      if state.shutDown { state.endpoints[endpoint.id] = nil }
+      return !state.shutDown
+    }
+    guard open else {
+      endpoint.socket.close()
+      return
+    }
+    let events = endpoint.id == Self.listenerID ? hurd_epollin | hurd_epolloneshot
+      : hurd_epollin | hurd_epollrdhup | hurd_epolloneshot
+    _ = hurd_epoll_control(epoll, hurd_epoll_mod, endpoint.socket.fd, events, endpoint.id)
+  }
+
+  /// Drops a connection (its peer left, or misbehaved); closing it also removes it from epoll.
+  private func drop(_ endpoint: Endpoint) {
+    state.withLock { $0.endpoints[endpoint.id] = nil }
+    endpoint.socket.close()
+  }
+
+  private func acceptAll(_ listener: Endpoint) {
+    while true {
+      let fd = hurd_sock_accept(listener.socket.fd)
+      guard fd >= 0 else { break }
+      adopt(fd, role: Self.callRole(fd, badge: 0))
+    }
+    release(listener)
+  }
+
+  private static func callRole(_ fd: Int32, badge: UInt64) -> Role {
+    var pid: Int32 = 0
+    var uid: UInt32 = 0
+    var gid: UInt32 = 0
+    guard hurd_sock_peer_credentials(fd, &pid, &uid, &gid) == 0 else {
+      return .call(caller: CallerIdentity(domain: .max, badge: badge), credentials: nil)
+    }
+    return .call(
+      caller: CallerIdentity(domain: UInt64(UInt32(bitPattern: pid)), badge: badge),
+      credentials: PeerCredentials(processID: pid, userID: uid, groupID: gid))
+  }
+
+  /// A port delivers "connect" datagrams, each with one socket to adopt as a call connection.
+  private func takeConnect(_ port: Endpoint, badge: UInt64, _ buffers: DatagramBuffers) {
+    while true {
+      let fds: [Int32]
+      let count: Int
+      do throws(SocketConnection.Failure) {
+        (count, fds) = try port.socket.receive(into: buffers, deadline: nil, blocking: false)
+      } catch {
+        if case .timedOut = error { break }
+        drop(port)  // the holder closed the capability, or sent something truncated
+        return
+      }
+      let datagram = UnsafeRawBufferPointer(start: buffers.receive.baseAddress, count: count)
+      guard fds.count == 1, datagram.elementsEqual(Wire.connectDatagram) else {
+        closeAll(fds)
+        drop(port)
+        return
+      }
+      adopt(fds[0], role: Self.callRole(fds[0], badge: badge))
+    }
+    release(port)
+  }
+
+  private func handle(
+    _ endpoint: Endpoint, _ caller: CallerIdentity, _ credentials: PeerCredentials?, _ dispatcher: RequestDispatcher,
+    _ buffers: DatagramBuffers, _ request: inout Message, _ reply: inout Message
+  ) {
+    let socket = endpoint.socket
+    let count: Int
+    let fds: [Int32]
+    do throws(SocketConnection.Failure) {
+      (count, fds) = try socket.receive(into: buffers, deadline: nil, blocking: false)
+    } catch {
+      if case .timedOut = error {  // spurious wake-up: nothing to read yet
+        release(endpoint)
+      } else {
+        drop(endpoint)
+      }
+      return
+    }
+    let header: (kind: Wire.Kind, sequence: UInt64, waitMicroseconds: UInt64)
+    do throws(RPCError) {
+      header = try decoder.decode(UnsafeRawBufferPointer(start: buffers.receive.baseAddress, count: count),
+        fds: fds, into: &request)
+    } catch {
+      drop(endpoint)
+      return
+    }
+    guard header.kind == .call || header.kind == .oneWay else {
+      drop(endpoint)
+      return
+    }
+    let expectsReply = header.kind == .call
+    let cancellation = configuration.observesCallerHangUp ? CallCancellation() : nil
+    if let cancellation {
+      // A hang-up the watcher saw before this call began cancels it at once.
+      let hungUp = state.withLock { _ -> Bool in
+        endpoint.inFlight = cancellation
+        return endpoint.hungUp
+      }
+      if hungUp { cancellation.cancel() }
+    }
+    let deadline: ContinuousClock.Instant? =
+      header.waitMicroseconds == 0 ? nil : .now.advanced(by: .microseconds(Int64(clamping: header.waitMicroseconds)))
+    let context = CallContext(
+      caller: caller, requestLabel: request.label, expectsReply: expectsReply, deadline: deadline,
+      cancellation: cancellation, peerCredentials: credentials)
+    let answer = dispatcher.respond(to: request, reply: &reply, context: context)
+    if cancellation != nil { state.withLock { _ in endpoint.inFlight = nil } }
+    request.reset(label: 0)  // drop the request's items (mappings, capabilities) now
+    guard answer else {
+      release(endpoint)
+      return
+    }
+    if sendReply(&reply, to: socket, sequence: header.sequence, buffers) {
+      release(endpoint)
+    } else {
+      drop(endpoint)
+    }
+    reply.reset(label: 0)
+  }
+
+  /// Sends a reply without blocking; false if it could not be delivered (the connection is then
+  /// dropped: its client is gone or not reading).
+  private func sendReply(_ reply: inout Message, to socket: SocketConnection, sequence: UInt64, _ buffers: DatagramBuffers)
+    -> Bool
+  {
+    let outgoing: OutgoingMessage
+    do throws(RPCError) {
+      outgoing = try encoder.encode(reply, kind: .reply, sequence: sequence, waitMicroseconds: 0, into: &buffers.send)
+    } catch {
+      // A reply the transport cannot carry becomes an error reply, as on L4.
+      reply.resetAsReply(to: reply.label &- Message.replyLabelOffset, returnCode: error.wireReturnCode)
+      do throws(RPCError) {
+        let fallback = try encoder.encode(reply, kind: .reply, sequence: sequence, waitMicroseconds: 0, into: &buffers.send)
+        return deliver(fallback, socket, buffers)
+      } catch {
+        return false
+      }
+    }
+    return deliver(outgoing, socket, buffers)
+  }
+
+  private func deliver(_ outgoing: consuming OutgoingMessage, _ socket: SocketConnection, _ buffers: DatagramBuffers) -> Bool {
+    do throws(SocketConnection.Failure) {
+      try socket.send(buffers.send, fds: outgoing.fds, deadline: nil, nonBlocking: true)
+    } catch {
+      outgoing.finish(delivered: false)
+      return false
+    }
+    outgoing.finish(delivered: true)
+    return true
+  }
+
+  /// Cancels the running call of a connection that hangs up (caller cancelled, timed out, died).
+  private func watchHangUps() {
+    while true {
+      var events: UInt32 = 0
+      var id: UInt64 = 0
+      let ready = hurd_epoll_wait_one(watcher, &events, &id, -1)
+      if state.withLock({ $0.shutDown }) {
+        // Running handlers still learn that nobody will take their reply.
+        for handle in state.withLock({ $0.endpoints.values.compactMap(\.inFlight) }) { handle.cancel() }
+        return
+      }
+      guard ready > 0, id != Self.wakeID else { continue }
+      let handle = state.withLock { state -> CallCancellation? in
+        guard let endpoint = state.endpoints[id] else { return nil }
+        endpoint.hungUp = true
+        return endpoint.inFlight
+      }
+      handle?.cancel()
+    }
+  }
+}

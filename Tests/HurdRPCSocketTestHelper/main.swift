@@ -1,0 +1,71 @@
+// The other process of the socket transport's tests: a server or a client the tests spawn, talk
+// to, and kill. Modes:
+//   serve --bootstrap PATH [--workers N]   serve SocketEchoService at PATH (N extra threads)
+//   call-and-wait --bootstrap PATH         call waitForCancel and block (the test kills us)
+// Prints "ready" once it is listening / about to call, so the test knows when to act.
+import Dispatch
+@_spi(Transport) import HurdRPC
+import HurdRPCSocket
+import HurdRPCSocketTestSupport
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+func fail(_ text: String) -> Never {
+  write(2, "HurdRPCSocketTestHelper: \(text)\n")
+  exit(2)
+}
+
+func say(_ text: String) { write(1, text + "\n") }
+
+/// Unbuffered, so the test reading our pipe sees the line at once.
+func write(_ fd: Int32, _ text: String) {
+  var text = text
+  text.withUTF8 { bytes in _ = Glibc.write(fd, bytes.baseAddress, bytes.count) }
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let mode = arguments.first, let path = SocketBootstrap.path(arguments: arguments) else {
+  fail("usage: serve|call-and-wait --bootstrap PATH [--workers N]")
+}
+let workers = arguments.firstIndex(of: "--workers").flatMap { Int(arguments[$0 + 1]) } ?? 0
+
+switch mode {
+case "serve":
+  let server: SocketServerTransport
+  do throws(RPCError) {
+    server = try SocketServerTransport(path: path)
+  } catch {
+    fail("cannot serve at \(path): \(error)")
+  }
+  let service = SocketEchoService { (badge) throws(RPCError) in
+    SocketCapabilitySpace.process.insertReceiveRight(for: server, badge: badge)
+  }
+  let dispatcher = RequestDispatcher(service)
+  for _ in 0..<workers {
+    Thread.detach { try? server.serve(dispatcher) }
+  }
+  say("ready")
+  do throws(RPCError) {
+    try server.serve(dispatcher)
+  } catch {
+    fail("serve: \(error)")
+  }
+case "call-and-wait":
+  let client = RPCClient(transport: SocketClientTransport(path: path))
+  say("ready")
+  do throws(RPCError) {
+    _ = try client.call(Message(label: SocketEchoService.waitForCancel))
+  } catch {
+    fail("call: \(error)")
+  }
+default:
+  fail("unknown mode \(mode)")
+}
+
+enum Thread {
+  static func detach(_ body: @escaping @Sendable () -> Void) {
+    DispatchQueue(label: "worker").async(execute: body)
+  }
+}

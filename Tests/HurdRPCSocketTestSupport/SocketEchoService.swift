@@ -1,0 +1,140 @@
+import Dispatch
+@_spi(Transport) import HurdRPC
+import HurdRPCSocket
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The service the socket transport's tests serve — in the test process or in a helper
+/// process — with routines in the shape generated code has.
+public struct SocketEchoService: Demultiplexer {
+  public static let add: UInt64 = 100  // (a, b) → a + b
+  public static let fail: UInt64 = 101  // (rc) → throws that return code
+  public static let note: UInt64 = 102  // one-way: records word 0 and expectsReply
+  public static let waitForCancel: UInt64 = 103  // blocks until the caller cancels (or hangs up)
+  public static let noReply: UInt64 = 104  // answers MIG_NO_REPLY
+  public static let items: UInt64 = 105  // string → reversed; region → first byte + 1, sent back; capability → add through it
+  public static let whoAmI: UInt64 = 106  // → pid, uid, gid of the caller (SO_PEERCRED)
+  public static let makeString: UInt64 = 107  // (n) → a string of n bytes 0, 1, 2, …
+  public static let sleep: UInt64 = 108  // (ms) → sleeps, then replies
+  public static let openDescriptors: UInt64 = 109  // → number of open descriptors of the serving process
+  public static let makeCapability: UInt64 = 110  // (badge) → a send right to an object of this server
+  public static let deadline: UInt64 = 111  // → 1 and the µs left if the context has a deadline, else 0
+  public static let regionSum: UInt64 = 112  // region → sum of its bytes (reads every byte, as a bulk consumer does)
+  public static let waitingHandlers: UInt64 = 113  // → number of waitForCancel handlers still running
+
+  public let log = SharedLog<String>()
+  public let identities = SharedLog<CallerIdentity>()
+  public let started = DispatchSemaphore(value: 0)
+  let waiting = SharedLog<Int>()
+  /// Names a receive right for `badge` (set when the server can make capabilities).
+  let objects: (@Sendable (UInt64) throws(RPCError) -> CapabilityName)?
+
+  public init(objects: (@Sendable (UInt64) throws(RPCError) -> CapabilityName)? = nil) {
+    self.objects = objects
+  }
+
+  public func dispatch(_ request: borrowing Message, reply: inout Message, context: CallContext) throws(RPCError) {
+    switch request.label {
+    case Self.add:
+      try reply.append(try request.word(at: 0) &+ request.word(at: 1))
+    case Self.fail:
+      throw RPCError(.returnCode(ReturnCode(Int32(truncatingIfNeeded: try request.word(at: 0)))))
+    case Self.note:
+      log.append("note \(try request.word(at: 0)) expectsReply=\(context.expectsReply)")
+      throw RPCError(.returnCode(.migNoReply))
+    case Self.waitForCancel:
+      let cancelled = DispatchSemaphore(value: 0)
+      context.onCancel { cancelled.signal() }
+      waiting.append(1)
+      started.signal()
+      cancelled.wait()
+      log.append("handler saw cancellation: \(context.isCancelled)")
+      waiting.append(-1)
+    case Self.noReply:
+      started.signal()
+      reply.setReplyReturnCode(.migNoReply)
+    case Self.items:
+      for item in request.items {
+        switch item {
+        case .string(let string):
+          try reply.append(.string(StringItem(Array(string.bytes.reversed()))))
+        case .region(let region):
+          if region.rights.contains(.write) { region.region.withUnsafeMutableBytes { $0[0] &+= 1 } }
+          try reply.append(.region(region))
+        case .capability(let capability):
+          let client = RPCClient(transport: try SocketCapabilitySpace.process.client(for: capability.name))
+          let sum = try client.call(try Message(label: Self.add, words: [request.word(at: 0), request.word(at: 1)]))
+          SocketCapabilitySpace.process.deallocate(capability.name)
+          try reply.append(try sum.word(at: 1))
+        }
+      }
+    case Self.whoAmI:
+      identities.append(context.caller)
+      guard let credentials = context.peerCredentials else { throw RPCError(.returnCode(.EPERM)) }
+      try reply.append(UInt64(UInt32(bitPattern: credentials.processID)))
+      try reply.append(UInt64(credentials.userID))
+      try reply.append(UInt64(credentials.groupID))
+    case Self.makeString:
+      let count = Int(try request.word(at: 0))
+      try reply.append(.string(StringItem((0..<count).map { UInt8(truncatingIfNeeded: $0) })))
+    case Self.sleep:
+      started.signal()
+      usleep(UInt32(try request.word(at: 0)) * 1000)
+    case Self.openDescriptors:
+      try reply.append(UInt64(openDescriptorCount()))
+    case Self.makeCapability:
+      guard let objects else { throw RPCError(.returnCode(.ENOSYS)) }
+      try reply.append(.capability(CapabilityItem(try objects(try request.word(at: 0)), disposition: .makeSend)))
+    case Self.deadline:
+      if let deadline = context.deadline {
+        try reply.append(1)
+        let left = ContinuousClock.now.duration(to: deadline)
+        try reply.append(UInt64(max(0, left.components.seconds * 1_000_000 + left.components.attoseconds / 1_000_000_000_000)))
+      } else {
+        try reply.append(0)
+      }
+    case Self.waitingHandlers:
+      try reply.append(UInt64(waiting.values.reduce(0, +)))
+    case Self.regionSum:
+      guard let region = request.regions.first else { throw RPCError(.badArguments) }
+      let sum = region.region.withUnsafeBytes { bytes in bytes.reduce(UInt64(0)) { $0 &+ UInt64($1) } }
+      try reply.append(sum)
+    default:
+      throw RPCError(.badID, "no routine \(request.label)")
+    }
+  }
+}
+
+/// Number of open descriptors of this process (entries of /proc/self/fd, less the one listing it).
+public func openDescriptorCount() -> Int {
+  guard let directory = opendir("/proc/self/fd") else { return -1 }
+  defer { closedir(directory) }
+  var count = 0
+  while let entry = readdir(directory) {
+    let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    if name != "." && name != ".." { count += 1 }
+  }
+  return count - 1  // the directory stream itself
+}
+
+/// A list appended to from several threads (pthread-locked: visible to ThreadSanitizer).
+public final class SharedLog<Value: Sendable>: @unchecked Sendable {
+  private var mutex = pthread_mutex_t()
+  private var storage: [Value] = []
+
+  public init() { pthread_mutex_init(&mutex, nil) }
+
+  public func append(_ value: Value) {
+    pthread_mutex_lock(&mutex)
+    storage.append(value)
+    pthread_mutex_unlock(&mutex)
+  }
+
+  public var values: [Value] {
+    pthread_mutex_lock(&mutex)
+    defer { pthread_mutex_unlock(&mutex) }
+    return storage
+  }
+}

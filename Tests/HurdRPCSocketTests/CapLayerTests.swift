@@ -244,4 +244,28 @@ struct CapLayerTests {
     #expect(rpcError { () throws(RPCError) in _ = try Self.call(try me.client(for: name), CapCounterService.value) }?.code == .returnCode(.capDied))
     #expect(local.service.runs.values.count == runs)
   }
+
+  @Test func cancellingADeliveredCallGivesAbortedAndTheHandlerSeesIt() throws {
+    let local = try LocalCapServer()
+    defer { local.server.shutdown() }
+    let me = try Self.task()
+    let root = me.client(path: local.path)
+    let handle = CallCancellation()
+    let outcome = SharedLog<RPCError>()
+    let done = DispatchSemaphore(value: 0)
+    Thread.detach {
+      do throws(RPCError) {
+        _ = try RPCClient(transport: root).call(Message(label: CapCounterService.waitForCancel), options: CallOptions(cancellation: handle))
+      } catch {
+        outcome.append(error)
+      }
+      done.signal()
+    }
+    #expect(local.service.started.wait(timeout: .now() + 10) == .success)
+    handle.cancel()
+    #expect(done.wait(timeout: .now() + 10) == .success)
+    #expect(outcome.values.first?.code == .aborted)
+    // The handler saw the hang-up as its cancellation and returned: nothing stays in flight.
+    #expect(waitUntil { local.server.bucket.callsInFlight == 0 })
+  }
 }

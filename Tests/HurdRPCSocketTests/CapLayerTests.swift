@@ -118,6 +118,42 @@ struct CapLayerTests {
     #expect(rpcError { () throws(RPCError) in _ = try Self.call(inFlight, CapCounterService.value) }?.code == .returnCode(.capDied))
   }
 
+  @Test func aKilledServerGivesAHolderInAnotherProcessOneDeadName() throws {
+    let server = try HelperProcess("cap-serve", path: socketPath("capkill2"))
+    let holder = try HelperProcess("cap-hold", path: server.path)
+    defer { holder.kill() }
+    let me = try Self.task()
+    let seven = try Self.child(me.client(path: server.path), value: 7)  // the object the holder has
+    server.kill()
+    #expect(Self.deadNames(me, expected: 1) == [seven: 1])
+    #expect(holder.line(within: 10_000) == "dead-name 1")
+    #expect(holder.line(within: 300) == nil)  // and only once
+  }
+
+  @Test func closingTheLastCopyOfACapabilityGivesNoSendersOnce() throws {
+    let local = try LocalCapServer()
+    defer { local.server.shutdown() }
+    let me = try Self.task()
+    let root = me.client(path: local.path)
+    let name = try Self.child(root, value: 8)
+    let copy = try Self.child(root, value: 8)  // a second port to the same object
+    let child = try #require(local.service.children.values.first)
+    do {
+      let client = try me.client(for: name)
+      _ = try Self.call(client, CapCounterService.value)
+    }  // its connection and port copy close here
+    me.space.deallocate(name)
+    usleep(100_000)
+    #expect(local.task.notifications.poll().entries.isEmpty)  // `copy` still holds it
+    me.space.deallocate(copy)
+    let batch = local.task.notifications.wait(until: .now.advanced(by: .seconds(10)))
+    #expect(batch.entries.map(\.event) == [.noSenders(child)])
+    usleep(100_000)
+    #expect(local.task.notifications.poll().isEmpty)
+    #expect(waitUntil { local.server.portCount == 0 })
+    #expect(local.server.bucket.referenceCount(of: child) == 0)
+  }
+
   @Test func aKilledClientReleasesItsReferencesAndNoSendersFollows() throws {
     let local = try LocalCapServer()
     defer { local.server.shutdown() }

@@ -257,6 +257,21 @@ struct CapLayerTests {
     #expect(answered.values == [1])
   }
 
+  @Test func inhibitingAClientProcessLeavesOtherProcessesServed() throws {
+    let local = try LocalCapServer()
+    defer { local.server.shutdown() }
+    let helper = try HelperProcess("cap-wait", path: local.path)
+    defer { helper.finish() }
+    #expect(local.service.started.wait(timeout: .now() + 10) == .success)
+    let helperTask = try #require(local.server.clientTask(ofProcess: helper.pid))
+    local.server.bucket.inhibit(.client(helperTask))  // cancels and drains the helper's call
+    #expect(local.server.bucket.callsInFlight == 0)
+    #expect(helper.line(within: 10_000) == "ended: returnCode(\(ReturnCode.ECANCELED))")
+    let me = try Self.task()
+    #expect(try Self.call(me.client(path: local.path), CapCounterService.value).word(at: 1) == 1)
+    local.server.bucket.resume(.client(helperTask))
+  }
+
   @Test func aProcessReachesOnlyTheObjectsItWasGiven() throws {
     let local = try LocalCapServer()
     defer { local.server.shutdown() }

@@ -26,9 +26,9 @@ struct CapLayerTests {
     let counters: CapClass
     let root = Counter(1)
 
-    init(threads: Int = 3) throws {
+    init(threads: Int = 3, limits: CapLimits = .default) throws {
       task = try CapLayerTests.task()
-      server = try SocketCapServer(task: task, path: socketPath("cap"))
+      server = try SocketCapServer(task: task, path: socketPath("cap"), limits: limits)
       (service, counters) = CapCounterService.make(server: server)
       try server.bucket.register(root, in: counters)
       try server.setBootstrap(root)
@@ -270,6 +270,31 @@ struct CapLayerTests {
     let me = try Self.task()
     #expect(try Self.call(me.client(path: local.path), CapCounterService.value).word(at: 1) == 1)
     local.server.bucket.resume(.client(helperTask))
+  }
+
+  @Test func aClientProcessOverItsCallLimitGetsBusyWithoutAHandler() throws {
+    let local = try LocalCapServer(limits: CapLimits(callsPerClient: 1))
+    defer { local.server.shutdown() }
+    let helper = try HelperProcess("cap-wait", path: local.path)
+    defer { helper.finish() }
+    #expect(local.service.started.wait(timeout: .now() + 10) == .success)
+    // The limit is per client task (process): another process is served meanwhile.
+    let me = try Self.task()
+    #expect(try Self.call(me.client(path: local.path), CapCounterService.value).word(at: 1) == 1)
+    // A second call of the same process, on another connection, is over the limit.
+    let runs = local.service.runs.values.count
+    let meToo = try Self.task()
+    let waiting = SharedLog<Int>()
+    Thread.detach {
+      _ = try? Self.call(meToo.client(path: local.path), CapCounterService.waitForCancel)
+      waiting.append(1)
+    }
+    #expect(local.service.started.wait(timeout: .now() + 10) == .success)
+    #expect(rpcError { () throws(RPCError) in _ = try Self.call(meToo.client(path: local.path), CapCounterService.value) }?.code == .returnCode(.EBUSY))
+    #expect(local.service.runs.values.count == runs + 1)  // only the waiting call's handler ran
+    local.server.bucket.inhibit(.bucket)  // ends both waiting calls
+    local.server.bucket.resume(.bucket)
+    #expect(waitUntil { waiting.values.count == 1 })
   }
 
   @Test func aProcessReachesOnlyTheObjectsItWasGiven() throws {

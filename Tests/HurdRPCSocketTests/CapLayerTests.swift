@@ -297,6 +297,32 @@ struct CapLayerTests {
     #expect(waitUntil { waiting.values.count == 1 })
   }
 
+  @Test func aNameServiceHandsOutABucketsObject() throws {
+    let local = try LocalCapServer()
+    defer { local.server.shutdown() }
+    // The name service keeps what is registered in a space of its own.
+    let names = try Self.task()
+    let service = try SocketServerTransport(path: socketPath("names"), configuration: names.configuration())
+    let serving = DispatchSemaphore(value: 0)
+    Thread.detach {
+      try? service.serve(RequestDispatcher(SocketNameService(space: names.space)))
+      serving.signal()
+    }
+    defer {
+      service.shutdown()
+      serving.wait()
+    }
+    let registrar = SocketClientTransport(path: service.path!, configuration: local.task.configuration())
+    let counter = Counter(11)
+    let published = try local.server.publish(counter, in: local.counters)
+    try SocketNameService.register("counter", CapabilityItem(published, disposition: .makeSend), at: registrar)
+    let me = try Self.task()
+    let found = try SocketNameService.lookup(
+      "counter", at: SocketClientTransport(path: service.path!, configuration: me.configuration()))
+    #expect(try Self.call(try me.client(for: found), CapCounterService.value).word(at: 1) == 11)
+    #expect(local.server.object(named: published) === counter)  // intran of the receive-right name
+  }
+
   @Test func aProcessReachesOnlyTheObjectsItWasGiven() throws {
     let local = try LocalCapServer()
     defer { local.server.shutdown() }

@@ -62,14 +62,20 @@ public final class SocketClientTransport: ClientTransport {
   public var idleConnections: Int { idle.withLock { $0.count } }
 
   public func call(_ request: Message, options: CallOptions) throws(RPCError) -> Message {
-    try exchange(request, options: options, oneWay: false)!
+    var reply = Message(label: 0)
+    try exchange(request, options: options, expectsReply: true, reply: &reply)
+    return reply
   }
 
   public func send(_ message: Message, options: CallOptions) throws(RPCError) {
-    _ = try exchange(message, options: options, oneWay: true)
+    var unused = Message(label: 0)
+    try exchange(message, options: options, expectsReply: false, reply: &unused)
   }
 
-  private func exchange(_ request: borrowing Message, options: CallOptions, oneWay: Bool) throws(RPCError) -> Message? {
+  /// Sends `request` and, if it `expectsReply` (not a one-way send), waits for the reply into `reply`.
+  private func exchange(_ request: borrowing Message, options: CallOptions, expectsReply: Bool, reply: inout Message)
+    throws(RPCError)
+  {
     if options.cancellation?.isCancelled == true {
       throw RPCError(.cancelled, "call cancelled before it started", phase: .send)
     }
@@ -81,14 +87,15 @@ public final class SocketClientTransport: ClientTransport {
 
     let connection = try takeConnection(deadline: sendDeadline)
     let socket = connection.socket
+    let buffers = connection.buffers
     socket.sequence &+= 1
     let wait = callDeadline.map { UInt64(max(1, nanoseconds(until: $0) / 1000)) } ?? 0
     let outgoing = try encoder.encode(
-      request, kind: oneWay ? .oneWay : .call, sequence: socket.sequence, waitMicroseconds: wait,
-      into: &connection.buffers.send)
+      request, kind: expectsReply ? .call : .oneWay, sequence: socket.sequence, waitMicroseconds: wait,
+      into: buffers.send)
 
-    // Sticky cancellation: the abort shuts the socket down, which ends a poll that has not even
-    // started yet.
+    // Sticky cancellation: the abort shuts the socket down, which ends a poll (or a blocked
+    // recvmsg) that has not even started yet.
     let handle = options.cancellation
     var registration: CallCancellation.Registration? = nil
     if let handle {
@@ -103,32 +110,32 @@ public final class SocketClientTransport: ClientTransport {
     }
 
     do throws(SocketConnection.Failure) {
-      try socket.send(connection.buffers.send, fds: outgoing.fds, deadline: sendDeadline)
+      try socket.send(
+        UnsafeRawBufferPointer(start: buffers.send.baseAddress, count: outgoing.byteCount), fds: outgoing.fds,
+        deadline: sendDeadline)
     } catch {
       outgoing.finish(delivered: false)
       throw Self.rpcError(error, phase: .send)
     }
     outgoing.finish(delivered: true)
-    if oneWay {
+    guard expectsReply else {
       keep = true
-      return nil
+      return
     }
 
     let receiveDeadline = start.flatMap { options.receivePhaseDeadline(callStart: $0, receiveStart: .now) }
-    let (count, fds): (Int, [Int32])
+    let (received, fds): (Int, [Int32])
     do throws(SocketConnection.Failure) {
-      (count, fds) = try socket.receive(into: connection.buffers, deadline: receiveDeadline)
+      (received, fds) = try socket.receive(into: buffers, deadline: receiveDeadline)
     } catch {
       throw Self.rpcError(error, phase: .receive)
     }
-    var reply = Message(label: 0)
-    let header = try decoder.decode(UnsafeRawBufferPointer(start: connection.buffers.receive.baseAddress, count: count),
+    let header = try decoder.decode(UnsafeRawBufferPointer(start: buffers.receive.baseAddress, count: received),
       fds: fds, into: &reply)
     guard header.kind == .reply, header.sequence == socket.sequence else {
       throw RPCError(.replyMismatch, "reply \(header.sequence) (\(header.kind)) to request \(socket.sequence)", phase: .receive)
     }
     keep = true
-    return reply
   }
 
   private func takeConnection(deadline: ContinuousClock.Instant?) throws(RPCError) -> ClientConnection {
@@ -144,6 +151,7 @@ public final class SocketClientTransport: ClientTransport {
     case .port(let port):
       socket = try port.dial(deadline: deadline)
     }
+    socket.waitInReceive()
     return ClientConnection(socket, maxDatagram: configuration.maxDatagram)
   }
 

@@ -61,6 +61,9 @@ public final class SocketServerTransport: ServerTransport {
     /// An event arrived while it was busy: the serving thread looks again before letting go
     /// (guarded by the state lock).
     var pending = false
+    /// A cancellation handle of an earlier call that nobody else holds, for the next call (only
+    /// the thread serving the endpoint touches it).
+    var spareCancellation: CallCancellation?
 
     init(id: UInt64, socket: SocketConnection, role: Role) {
       self.id = id
@@ -405,7 +408,10 @@ public final class SocketServerTransport: ServerTransport {
     }
     guard header.kind == .call || header.kind == .oneWay else { return false }
     let expectsReply = header.kind == .call
-    let cancellation = configuration.observesCallerHangUp ? CallCancellation() : nil
+    var cancellation: CallCancellation? = nil
+    if configuration.observesCallerHangUp {
+      cancellation = endpoint.spareCancellation.take() ?? CallCancellation()
+    }
     if let cancellation {
       // A hang-up the watcher saw before this call began cancels it at once.
       let hungUp = state.withLock { _ -> Bool in
@@ -416,15 +422,31 @@ public final class SocketServerTransport: ServerTransport {
     }
     let deadline: ContinuousClock.Instant? =
       header.waitMicroseconds == 0 ? nil : .now.advanced(by: .microseconds(Int64(clamping: header.waitMicroseconds)))
-    let context = CallContext(
-      caller: caller, requestLabel: request.label, expectsReply: expectsReply, deadline: deadline,
-      cancellation: cancellation, peerCredentials: credentials)
-    let answer = dispatcher.respond(to: request, reply: &reply, context: context)
-    if cancellation != nil { state.withLock { _ in endpoint.inFlight = nil } }
+    let answer = respond(dispatcher, &request, &reply, caller, credentials, expectsReply, deadline, cancellation)
+    if cancellation != nil {
+      state.withLock { _ in endpoint.inFlight = nil }
+      // Kept for the next call if the handler left nothing behind (no reference, no handler,
+      // not cancelled).
+      if isKnownUniquelyReferenced(&cancellation), cancellation?.isUnused == true {
+        endpoint.spareCancellation = cancellation
+      }
+    }
     request.reset(label: 0)  // drop the request's items (mappings, capabilities) now
     guard answer else { return true }
     defer { reply.reset(label: 0) }
     return sendReply(&reply, to: socket, sequence: header.sequence, buffers)
+  }
+
+  /// Runs the handler; its context (and what it holds) ends here.
+  private func respond(
+    _ dispatcher: RequestDispatcher, _ request: inout Message, _ reply: inout Message, _ caller: CallerIdentity,
+    _ credentials: PeerCredentials?, _ expectsReply: Bool, _ deadline: ContinuousClock.Instant?,
+    _ cancellation: CallCancellation?
+  ) -> Bool {
+    let context = CallContext(
+      caller: caller, requestLabel: request.label, expectsReply: expectsReply, deadline: deadline,
+      cancellation: cancellation, peerCredentials: credentials)
+    return dispatcher.respond(to: request, reply: &reply, context: context)
   }
 
   /// Sends a reply without blocking; false if it could not be delivered (the connection is then

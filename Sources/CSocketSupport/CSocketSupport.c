@@ -222,6 +222,15 @@ int hurd_memfd_inspect(int fd, int *size_fixed, int *immutable, uint64_t *size, 
   return 0;
 }
 
+int hurd_fd_identity(int fd, uint64_t *device, uint64_t *inode) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return -errno;
+  if (!S_ISREG(st.st_mode)) return -EBADF;
+  *device = (uint64_t)st.st_dev;
+  *inode = (uint64_t)st.st_ino;
+  return 0;
+}
+
 int hurd_epoll_create(void) {
   int fd = epoll_create1(EPOLL_CLOEXEC);
   return fd >= 0 ? fd : -errno;

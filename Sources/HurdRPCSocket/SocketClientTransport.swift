@@ -35,6 +35,8 @@ public final class SocketClientTransport: ClientTransport {
   final class ClientConnection {
     let socket: SocketConnection
     let buffers: DatagramBuffers
+    /// Shared memory the server sent back lately, kept mapped.
+    let mappings = MappingCache()
 
     init(_ socket: SocketConnection, maxDatagram: Int) {
       self.socket = socket
@@ -131,7 +133,7 @@ public final class SocketClientTransport: ClientTransport {
       throw Self.rpcError(error, phase: .receive)
     }
     let header = try decoder.decode(UnsafeRawBufferPointer(start: buffers.receive.baseAddress, count: received),
-      fds: fds, into: &reply)
+      fds: fds, into: &reply, keepingIn: connection.mappings)
     guard header.kind == .reply, header.sequence == socket.sequence else {
       throw RPCError(.replyMismatch, "reply \(header.sequence) (\(header.kind)) to request \(socket.sequence)", phase: .receive)
     }

@@ -64,6 +64,9 @@ public final class SocketServerTransport: ServerTransport {
     /// A cancellation handle of an earlier call that nobody else holds, for the next call (only
     /// the thread serving the endpoint touches it).
     var spareCancellation: CallCancellation?
+    /// Shared memory this connection's client sent lately, kept mapped (only the serving thread
+    /// touches it).
+    let mappings = MappingCache()
 
     init(id: UInt64, socket: SocketConnection, role: Role) {
       self.id = id
@@ -402,7 +405,7 @@ public final class SocketServerTransport: ServerTransport {
     let socket = endpoint.socket
     let header: (kind: Wire.Kind, sequence: UInt64, waitMicroseconds: UInt64)
     do throws(RPCError) {
-      header = try decoder.decode(datagram, fds: fds, into: &request)
+      header = try decoder.decode(datagram, fds: fds, into: &request, keepingIn: endpoint.mappings)
     } catch {
       return false
     }

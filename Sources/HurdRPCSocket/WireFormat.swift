@@ -51,6 +51,9 @@ enum Wire {
 
   /// Item flag: this string piece continues in the next descriptor (compound string).
   static let continues: UInt8 = 1
+  /// Item flag of a mapped region: the memfd is the sender's own lasting shared memory (not a
+  /// one-off copy), so it may well come again and the receiver keeps it mapped (`MappingCache`).
+  static let lasting: UInt8 = 2
 }
 
 /// What a message needs besides its bytes when it is sent.
@@ -172,11 +175,13 @@ struct WireEncoder {
           continue
         }
         let (fd, offset) = try shareable(region, rights: item.rights, &outgoing)
-        if item.kind == .grant, let file = SharedMemory.file(of: region.buffer) {
+        let file = SharedMemory.file(of: region.buffer)
+        if item.kind == .grant, let file {
           outgoing.onDelivery.append { file.relinquish() }
         }
+        let flags = item.kind == .map && file != nil ? Wire.lasting : 0
         collected.descriptors.append(
-          (item.kind == .map ? .map : .grant, item.rights.rawValue, 0, fd, offset, UInt64(region.count)))
+          (item.kind == .map ? .map : .grant, item.rights.rawValue, flags, fd, offset, UInt64(region.count)))
       case .capability(let item):
         guard let capabilities else {
           throw RPCError(.unsupported, "this socket transport has no capability space to send \(item.name) from")
@@ -248,10 +253,7 @@ struct WireEncoder {
     if let file = SharedMemory.file(of: region.buffer), let fd = file.descriptor {
       let offset = UInt64(region.buffer.baseAddress - file.base + region.offset)
       if rights.contains(.write) { return (fd, offset) }
-      let readOnly = open("/proc/self/fd/\(fd)", O_RDONLY | O_CLOEXEC)
-      guard readOnly >= 0 else { throw RPCError(.unsupported, "reopening a region read-only failed: \(errnoText(-errno))") }
-      outgoing.temporaries.append(readOnly)
-      return (readOnly, offset)
+      return (try file.readOnlyDescriptor(), offset)
     }
     let pages = max(1, (region.count + PageBuffer.pageSize - 1) / PageBuffer.pageSize)
     let fd = hurd_memfd_create("hurdrpc-region", UInt64(pages * PageBuffer.pageSize))
@@ -310,14 +312,15 @@ struct WireDecoder {
   let capabilities: (any CapabilityCodec)?
 
   /// Decodes `bytes` (the datagram) with the descriptors that came with it. Takes ownership of
-  /// `fds`: on success they belong to the message's items, on failure they are closed.
-  func decode(_ bytes: UnsafeRawBufferPointer, fds: [Int32], into message: inout Message) throws(RPCError)
-    -> (kind: Wire.Kind, sequence: UInt64, waitMicroseconds: UInt64)
-  {
+  /// `fds`: on success they belong to the message's items, on failure they are closed. Lasting
+  /// shared memory that arrives is kept mapped in `mappings` (the connection's).
+  func decode(
+    _ bytes: UnsafeRawBufferPointer, fds: [Int32], into message: inout Message, keepingIn mappings: MappingCache? = nil
+  ) throws(RPCError) -> (kind: Wire.Kind, sequence: UInt64, waitMicroseconds: UInt64) {
     var used = [Bool](repeating: false, count: fds.count)
     var installed: [CapabilityName] = []
     do throws(RPCError) {
-      return try decode(bytes, fds: fds, used: &used, installed: &installed, into: &message)
+      return try decode(bytes, fds: fds, used: &used, installed: &installed, into: &message, mappings)
     } catch {
       // Descriptors not yet handed to an item are closed here; adopted ones close with their item.
       for (index, fd) in fds.enumerated() where !used[index] { close(fd) }
@@ -328,7 +331,7 @@ struct WireDecoder {
 
   private func decode(
     _ bytes: UnsafeRawBufferPointer, fds: [Int32], used: inout [Bool], installed: inout [CapabilityName],
-    into message: inout Message
+    into message: inout Message, _ mappings: MappingCache?
   ) throws(RPCError) -> (kind: Wire.Kind, sequence: UInt64, waitMicroseconds: UInt64) {
     guard bytes.count >= Wire.headerSize else { throw Self.malformed("\(bytes.count)-byte datagram is shorter than a header") }
     guard load32(bytes, 0) == Wire.magic, bytes[4] == Wire.version else { throw Self.malformed("bad magic or version") }
@@ -413,6 +416,7 @@ struct WireDecoder {
         else {
           throw Self.malformed("region item \(index) lies outside its memory")
         }
+        if itemKind == .map, flags & Wire.lasting != 0 { mappings?.keep(buffer) }
         items.append(.region(RegionItem(itemKind == .map ? .map : .grant, region, rights: rights)))
       case .capability:
         guard let disposition = CapabilityDisposition(machTypeName: UInt32(aux)) else {

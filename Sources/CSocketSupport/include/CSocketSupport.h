@@ -58,6 +58,10 @@ int hurd_memfd_seal(int fd, int immutable);
 /// whether it is immutable (write-sealed), and its size. Returns 0 or -errno.
 int hurd_memfd_inspect(int fd, int *size_fixed, int *immutable, uint64_t *size, uint64_t *device, uint64_t *inode);
 
+/// The device and inode of a regular file (one fstat): how a receiver recognises a memfd it
+/// already maps without inspecting its seals again (seals are never removed). Returns 0 or -errno.
+int hurd_fd_identity(int fd, uint64_t *device, uint64_t *inode);
+
 /// epoll helpers: add/modify/delete `fd` with `events` and user data `data`; wait for one event.
 int hurd_epoll_create(void);
 int hurd_epoll_control(int epfd, int op, int fd, uint32_t events, uint64_t data);

@@ -128,14 +128,14 @@ final class SocketConnection: @unchecked Sendable {
   /// Sends `bytes` with `fds`, waiting for room until `deadline` (nil: forever), or not at all
   /// when `nonBlocking` (a server's reply).
   func send(_ bytes: [UInt8], fds: [Int32], deadline: ContinuousClock.Instant?, nonBlocking: Bool = false) throws(Failure) {
+    let deadline = Deadline(deadline)
     // Array.withUnsafeBytes rethrows untyped errors: carry the typed one out as a Result.
     try bytes.withUnsafeBytes { bytes in
       Result { () throws(Failure) in try send(bytes, fds: fds, deadline: deadline, nonBlocking: nonBlocking) }
     }.get()
   }
 
-  func send(_ bytes: UnsafeRawBufferPointer, fds: [Int32], deadline: ContinuousClock.Instant?, nonBlocking: Bool = false)
-    throws(Failure)
+  func send(_ bytes: UnsafeRawBufferPointer, fds: [Int32], deadline: Deadline, nonBlocking: Bool = false) throws(Failure)
   {
     while true {
       let sent = fds.withUnsafeBufferPointer { fds in
@@ -154,12 +154,12 @@ final class SocketConnection: @unchecked Sendable {
   }
 
   /// Receives one datagram into `buffers.receive`; returns its length and descriptors.
-  func receive(into buffers: DatagramBuffers, deadline: ContinuousClock.Instant?, blocking: Bool = true) throws(Failure)
+  func receive(into buffers: DatagramBuffers, deadline: Deadline, blocking: Bool = true) throws(Failure)
     -> (Int, [Int32])
   {
     // A caller waiting for a reply that cannot be there yet waits inside recvmsg (a blocking
     // descriptor, no deadline), or polls first (saves a recvmsg that would only say EAGAIN).
-    let waitsHere = blocking && waitsInReceive && deadline == nil
+    let waitsHere = blocking && waitsInReceive && deadline.isNever
     if blocking && !waitsHere { try wait(for: hurd_poll_in, until: deadline) }
     while true {
       var fdCount: Int32 = 0
@@ -228,12 +228,12 @@ final class SocketConnection: @unchecked Sendable {
     return (first, taken(results.1, buffers.secondFDs))
   }
 
-  private func wait(for events: Int16, until deadline: ContinuousClock.Instant?) throws(Failure) {
-    let timeout = nanoseconds(until: deadline)
+  private func wait(for events: Int16, until deadline: Deadline) throws(Failure) {
+    let timeout = deadline.remaining
     if timeout == 0 { throw .timedOut }
     let revents = hurd_poll(fd, events, timeout)
     if revents < 0 { throw .system(-revents) }
-    if revents == 0, deadline != nil, nanoseconds(until: deadline) == 0 { throw .timedOut }
+    if revents == 0, !deadline.isNever, deadline.remaining == 0 { throw .timedOut }
     if isAborted { throw .aborted }
     // Readiness, hang-up or error: the next send/receive reports which.
   }

@@ -39,3 +39,57 @@ func nanoseconds(until deadline: ContinuousClock.Instant?) -> Int64 {
   if seconds > 1_000_000_000 { return Int64.max / 2 }
   return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
 }
+
+/// A deadline of the transport's own: CLOCK_MONOTONIC nanoseconds, or none (`nil`, `.never`).
+/// A plain integer, where a `ContinuousClock.Instant?` costs generic value-witness calls on each
+/// copy in the per-call path. Made from the caller's `Instant` once per call that has limits.
+struct Deadline: Equatable, ExpressibleByNilLiteral {
+  /// Monotonic nanoseconds; `Int64.max`: none.
+  let nanoseconds: Int64
+
+  static let never = Deadline(nanoseconds: .max)
+
+  private init(nanoseconds: Int64) { self.nanoseconds = nanoseconds }
+
+  init(nilLiteral: ()) { self = .never }
+
+  /// The same point in time as `instant` (none for nil).
+  init(_ instant: ContinuousClock.Instant?) {
+    guard let instant else {
+      self = .never
+      return
+    }
+    let left = ContinuousClock.now.duration(to: instant)
+    if left <= .zero {
+      nanoseconds = Self.monotonicNow
+      return
+    }
+    let (seconds, attoseconds) = left.components
+    if seconds > 1_000_000_000 {
+      self = .never
+      return
+    }
+    nanoseconds = Self.monotonicNow + seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+  }
+
+  var isNever: Bool { nanoseconds == .max }
+
+  /// The same point on the continuous clock (nil: none).
+  var instant: ContinuousClock.Instant? {
+    isNever ? nil : ContinuousClock.now.advanced(by: .nanoseconds(remaining))
+  }
+
+  static func earlier(_ a: Deadline, _ b: Deadline) -> Deadline { a.nanoseconds <= b.nanoseconds ? a : b }
+
+  /// Nanoseconds left (-1: no deadline; 0: passed).
+  var remaining: Int64 {
+    guard !isNever else { return -1 }
+    return max(0, nanoseconds - Self.monotonicNow)
+  }
+
+  private static var monotonicNow: Int64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+  }
+}

@@ -92,6 +92,25 @@ ssize_t hurd_sock_send(int fd, const void *buf, size_t len, const int *fds, int 
   return n >= 0 ? n : -errno;
 }
 
+/// Moves the SCM_RIGHTS descriptors of a received message to `fds` (closing any beyond `maxfds`)
+/// and notes truncation of the datagram or its control data.
+static void take_descriptors(struct msghdr *msg, int *fds, int maxfds, int *nfds, int *truncated) {
+  for (struct cmsghdr *cmsg = CMSG_FIRSTHDR(msg); cmsg; cmsg = CMSG_NXTHDR(msg, cmsg)) {
+    if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
+    int count = (int)((cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+    int *received = (int *)CMSG_DATA(cmsg);
+    for (int i = 0; i < count; i++) {
+      if (*nfds < maxfds) {
+        fds[(*nfds)++] = received[i];
+      } else {
+        close(received[i]);  // more than the caller has room for: never leak one
+        *truncated = 1;
+      }
+    }
+  }
+  if (msg->msg_flags & (MSG_TRUNC | MSG_CTRUNC)) *truncated = 1;
+}
+
 ssize_t hurd_sock_receive(int fd, void *buf, size_t len, int *fds, int maxfds, int *nfds, int *truncated, int flags) {
   struct iovec iov = {.iov_base = buf, .iov_len = len};
   union {
@@ -106,21 +125,48 @@ ssize_t hurd_sock_receive(int fd, void *buf, size_t len, int *fds, int maxfds, i
     n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | flags);
   } while (n < 0 && errno == EINTR);
   if (n < 0) return -errno;
-  for (struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-    if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
-    int count = (int)((cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-    int *received = (int *)CMSG_DATA(cmsg);
-    for (int i = 0; i < count; i++) {
-      if (*nfds < maxfds) {
-        fds[(*nfds)++] = received[i];
-      } else {
-        close(received[i]);  // more than the caller has room for: never leak one
-        *truncated = 1;
-      }
-    }
-  }
-  if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) *truncated = 1;
+  take_descriptors(&msg, fds, maxfds, nfds, truncated);
   return n;
+}
+
+int hurd_sock_receive_two(int fd, void *buf0, void *buf1, size_t len, int *fds0, int *fds1, int maxfds,
+                          struct hurd_received received[2]) {
+  void *bufs[2] = {buf0, buf1};
+  int *fds[2] = {fds0, fds1};
+  struct iovec iov[2];
+  union {
+    char buf[CMSG_SPACE(sizeof(int) * HURD_SOCK_MAX_FDS)];
+    struct cmsghdr align;
+  } control[2];
+  struct mmsghdr msgs[2];
+  memset(msgs, 0, sizeof msgs);
+  for (int i = 0; i < 2; i++) {
+    iov[i].iov_base = bufs[i];
+    iov[i].iov_len = len;
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+    msgs[i].msg_hdr.msg_control = control[i].buf;
+    msgs[i].msg_hdr.msg_controllen = sizeof control[i].buf;
+    received[i] = (struct hurd_received){0, 0, 0};
+  }
+  int n;
+  do {
+    n = recvmmsg(fd, msgs, 2, MSG_CMSG_CLOEXEC | MSG_DONTWAIT, NULL);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return -errno;
+  for (int i = 0; i < n; i++) {
+    received[i].length = (ssize_t)msgs[i].msg_len;
+    take_descriptors(&msgs[i].msg_hdr, fds[i], maxfds, &received[i].nfds, &received[i].truncated);
+  }
+  return n;
+}
+
+int hurd_sock_set_blocking(int fd, int blocking) {
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0) return -errno;
+  int wanted = blocking ? flags & ~O_NONBLOCK : flags | O_NONBLOCK;
+  if (wanted != flags && fcntl(fd, F_SETFL, wanted) != 0) return -errno;
+  return 0;
 }
 
 int hurd_sock_peer_credentials(int fd, int32_t *pid, uint32_t *uid, uint32_t *gid) {
@@ -171,6 +217,15 @@ int hurd_memfd_inspect(int fd, int *size_fixed, int *immutable, uint64_t *size, 
   *size_fixed = (seals & F_SEAL_SHRINK) != 0;
   *immutable = (seals & F_SEAL_WRITE) != 0;
   *size = (uint64_t)st.st_size;
+  *device = (uint64_t)st.st_dev;
+  *inode = (uint64_t)st.st_ino;
+  return 0;
+}
+
+int hurd_fd_identity(int fd, uint64_t *device, uint64_t *inode) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return -errno;
+  if (!S_ISREG(st.st_mode)) return -EBADF;
   *device = (uint64_t)st.st_dev;
   *inode = (uint64_t)st.st_ino;
   return 0;

@@ -10,21 +10,36 @@ import CSocketSupport
 /// Buffers for one thread's datagrams: a client connection owns one, a serving thread owns one
 /// (so a server with many connections does not hold a receive buffer per connection).
 final class DatagramBuffers {
-  var send: [UInt8] = []
+  /// Where a message is encoded before it is sent (`maxDatagram` bytes).
+  let send: UnsafeMutableRawBufferPointer
   let receive: UnsafeMutableRawBufferPointer
   let fds: UnsafeMutableBufferPointer<Int32>
+  /// A serving thread's room for a second datagram (`SocketConnection.receiveTwo`); empty for a
+  /// client connection.
+  let secondReceive: UnsafeMutableRawBufferPointer
+  let secondFDs: UnsafeMutableBufferPointer<Int32>
 
-  /// Datagrams up to `maxDatagram` bytes are accepted.
-  init(maxDatagram: Int) {
+  /// Datagrams up to `maxDatagram` bytes are accepted; `pairs`: room to receive two at once.
+  init(maxDatagram: Int, pairs: Bool = false) {
     // One byte more than allowed, so an oversized datagram is seen as such (MSG_TRUNC also says it).
     receive = .allocate(byteCount: maxDatagram + 1, alignment: 16)
     fds = .allocate(capacity: Int(HURD_SOCK_MAX_FDS))
-    send.reserveCapacity(4096)
+    send = .allocate(byteCount: maxDatagram, alignment: 16)
+    secondReceive = .allocate(byteCount: pairs ? maxDatagram + 1 : 0, alignment: 16)
+    secondFDs = .allocate(capacity: pairs ? Int(HURD_SOCK_MAX_FDS) : 0)
   }
 
   deinit {
     receive.deallocate()
     fds.deallocate()
+    send.deallocate()
+    secondReceive.deallocate()
+    secondFDs.deallocate()
+  }
+
+  /// The `index`th datagram of the last `receiveTwo` (0: `receive`, 1: `secondReceive`).
+  func datagram(_ index: Int, count: Int) -> UnsafeRawBufferPointer {
+    UnsafeRawBufferPointer(start: (index == 0 ? receive : secondReceive).baseAddress, count: count)
   }
 }
 
@@ -41,10 +56,20 @@ final class SocketConnection: @unchecked Sendable {
     var closed = false
   }
   private let state = Locked(Switch())
+  /// The descriptor is in blocking mode (a client's): a receive without deadline waits inside
+  /// recvmsg rather than polling first. Set once, before the connection is used.
+  private(set) var waitsInReceive = false
 
   /// Takes ownership of `fd`.
   init(fd: Int32) {
     self.fd = fd
+  }
+
+  /// Puts the descriptor in blocking mode for a client: a reply is then awaited with one
+  /// recvmsg instead of ppoll + recvmsg. Sends stay non-blocking (`MSG_DONTWAIT`), and a cancel
+  /// still ends the wait (its shutdown makes the blocked recvmsg return end of file).
+  func waitInReceive() {
+    waitsInReceive = hurd_sock_set_blocking(fd, 1) == 0
   }
 
   deinit { close() }
@@ -131,11 +156,18 @@ final class SocketConnection: @unchecked Sendable {
   /// Sends `bytes` with `fds`, waiting for room until `deadline` (nil: forever), or not at all
   /// when `nonBlocking` (a server's reply).
   func send(_ bytes: [UInt8], fds: [Int32], deadline: ContinuousClock.Instant?, nonBlocking: Bool = false) throws(Failure) {
+    let deadline = Deadline(deadline)
+    // Array.withUnsafeBytes rethrows untyped errors: carry the typed one out as a Result.
+    try bytes.withUnsafeBytes { bytes in
+      Result { () throws(Failure) in try send(bytes, fds: fds, deadline: deadline, nonBlocking: nonBlocking) }
+    }.get()
+  }
+
+  func send(_ bytes: UnsafeRawBufferPointer, fds: [Int32], deadline: Deadline, nonBlocking: Bool = false) throws(Failure)
+  {
     while true {
-      let sent = bytes.withUnsafeBytes { bytes in
-        fds.withUnsafeBufferPointer { fds in
-          hurd_sock_send(fd, bytes.baseAddress, bytes.count, fds.baseAddress, Int32(fds.count), Int32(MSG_DONTWAIT))
-        }
+      let sent = fds.withUnsafeBufferPointer { fds in
+        hurd_sock_send(fd, bytes.baseAddress, bytes.count, fds.baseAddress, Int32(fds.count), Int32(MSG_DONTWAIT))
       }
       if sent >= 0 { return }
       if isAborted { throw .aborted }
@@ -150,18 +182,19 @@ final class SocketConnection: @unchecked Sendable {
   }
 
   /// Receives one datagram into `buffers.receive`; returns its length and descriptors.
-  func receive(into buffers: DatagramBuffers, deadline: ContinuousClock.Instant?, blocking: Bool = true) throws(Failure)
+  func receive(into buffers: DatagramBuffers, deadline: Deadline, blocking: Bool = true) throws(Failure)
     -> (Int, [Int32])
   {
-    // A caller waiting for a reply that cannot be there yet polls first (saves a recvmsg that
-    // would only say EAGAIN).
-    if blocking { try wait(for: hurd_poll_in, until: deadline) }
+    // A caller waiting for a reply that cannot be there yet waits inside recvmsg (a blocking
+    // descriptor, no deadline), or polls first (saves a recvmsg that would only say EAGAIN).
+    let waitsHere = blocking && waitsInReceive && deadline.isNever
+    if blocking && !waitsHere { try wait(for: hurd_poll_in, until: deadline) }
     while true {
       var fdCount: Int32 = 0
       var truncated: Int32 = 0
       let received = hurd_sock_receive(
         fd, buffers.receive.baseAddress, buffers.receive.count, buffers.fds.baseAddress, Int32(buffers.fds.count),
-        &fdCount, &truncated, Int32(MSG_DONTWAIT))
+        &fdCount, &truncated, waitsHere ? 0 : Int32(MSG_DONTWAIT))
       if received > 0 {
         let got = fdCount == 0 ? [] : Array(buffers.fds[0..<Int(fdCount)])
         if truncated != 0 || received >= buffers.receive.count {
@@ -182,12 +215,53 @@ final class SocketConnection: @unchecked Sendable {
     }
   }
 
-  private func wait(for events: Int16, until deadline: ContinuousClock.Instant?) throws(Failure) {
-    let timeout = nanoseconds(until: deadline)
+  /// A datagram taken by `receiveTwo`.
+  enum Received {
+    /// Its length (0: end of file) and descriptors.
+    case datagram(count: Int, fds: [Int32])
+    /// It or its descriptors exceeded the limits (the descriptors are closed already).
+    case overLimits
+  }
+
+  /// Receives up to two datagrams without waiting, into `buffers.receive` and
+  /// `buffers.secondReceive` (which must exist): one system call that also tells whether more was
+  /// queued behind the first (`second` nil: the queue was empty then). `.timedOut` when nothing
+  /// was there.
+  func receiveTwo(into buffers: DatagramBuffers) throws(Failure) -> (first: Received, second: Received?) {
+    var results = (hurd_received(), hurd_received())
+    let received = withUnsafeMutableBytes(of: &results) { results in
+      hurd_sock_receive_two(
+        fd, buffers.receive.baseAddress, buffers.secondReceive.baseAddress, buffers.receive.count,
+        buffers.fds.baseAddress, buffers.secondFDs.baseAddress, Int32(buffers.fds.count),
+        results.assumingMemoryBound(to: hurd_received.self).baseAddress)
+    }
+    if received <= 0 {
+      if isAborted { throw .aborted }
+      switch Int32(-received) {
+      case EAGAIN, EWOULDBLOCK: throw .timedOut
+      case ECONNRESET, ENOTCONN, EPIPE: throw .peerGone
+      default: throw .system(Int32(-received))
+      }
+    }
+    func taken(_ result: hurd_received, _ fds: UnsafeMutableBufferPointer<Int32>) -> Received {
+      let got = result.nfds == 0 ? [] : Array(fds[0..<Int(result.nfds)])
+      guard result.truncated == 0, result.length < buffers.receive.count else {
+        closeAll(got)
+        return .overLimits
+      }
+      return .datagram(count: result.length, fds: got)
+    }
+    let first = taken(results.0, buffers.fds)
+    guard received == 2 else { return (first, nil) }
+    return (first, taken(results.1, buffers.secondFDs))
+  }
+
+  private func wait(for events: Int16, until deadline: Deadline) throws(Failure) {
+    let timeout = deadline.remaining
     if timeout == 0 { throw .timedOut }
     let revents = hurd_poll(fd, events, timeout)
     if revents < 0 { throw .system(-revents) }
-    if revents == 0, deadline != nil, nanoseconds(until: deadline) == 0 { throw .timedOut }
+    if revents == 0, !deadline.isNever, deadline.remaining == 0 { throw .timedOut }
     if isAborted { throw .aborted }
     // Readiness, hang-up or error: the next send/receive reports which.
   }

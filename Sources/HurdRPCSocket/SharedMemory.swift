@@ -20,11 +20,16 @@ final class SharedMemoryFile: @unchecked Sendable {
   let byteCount: Int
   let identity: Identity
   let writable: Bool
-  // The descriptor, until a grant gives the memory away (then -1). Guarded by `state`.
-  private let state: Locked<Int32>
+  private struct Descriptors {
+    /// Until a grant gives the memory away (then -1).
+    var own: Int32
+    /// A read-only reopening for read-only maps, made at the first one (-1 until then).
+    var readOnly: Int32 = -1
+  }
+  private let state: Locked<Descriptors>
 
   init(fd: Int32, base: UnsafeMutableRawPointer, byteCount: Int, identity: Identity, writable: Bool) {
-    state = Locked(fd)
+    state = Locked(Descriptors(own: fd))
     self.base = base
     self.byteCount = byteCount
     self.identity = identity
@@ -32,17 +37,34 @@ final class SharedMemoryFile: @unchecked Sendable {
   }
 
   /// The descriptor (nil after the memory was granted away).
-  var descriptor: Int32? { state.withLock { $0 >= 0 ? $0 : nil } }
+  var descriptor: Int32? { state.withLock { $0.own >= 0 ? $0.own : nil } }
+
+  /// A read-only descriptor of the same memory, for sending without write access: opened once
+  /// per region (through /proc/self/fd), not per send.
+  func readOnlyDescriptor() throws(RPCError) -> Int32 {
+    try state.withLock { (descriptors) throws(RPCError) -> Int32 in
+      guard descriptors.own >= 0 else { throw RPCError(.badArguments, "the region was granted away") }
+      if descriptors.readOnly < 0 {
+        let reopened = open("/proc/self/fd/\(descriptors.own)", O_RDONLY | O_CLOEXEC)
+        guard reopened >= 0 else {
+          throw RPCError(.unsupported, "reopening a region read-only failed: \(errnoText(-errno))")
+        }
+        descriptors.readOnly = reopened
+      }
+      return descriptors.readOnly
+    }
+  }
 
   /// After a grant: this process loses access. The pages are replaced by private zero pages (so
   /// regions still pointing here stay valid memory but no longer see the receiver's data) and the
   /// descriptor is closed.
   func relinquish() {
-    let fd = state.withLock { fd -> Int32 in
-      defer { fd = -1 }
-      return fd
+    let (fd, readOnly) = state.withLock { descriptors -> (Int32, Int32) in
+      defer { descriptors = Descriptors(own: -1) }
+      return (descriptors.own, descriptors.readOnly)
     }
     guard fd >= 0 else { return }
+    if readOnly >= 0 { close(readOnly) }
     SharedMemory.registry.withLock { table in
       if table[identity]?.buffer?.storage === self { table[identity] = nil }
     }
@@ -55,8 +77,8 @@ final class SharedMemoryFile: @unchecked Sendable {
       if table[identity]?.buffer == nil { table[identity] = nil }
     }
     munmap(base, byteCount)
-    let fd = state.withLock { $0 }
-    if fd >= 0 { close(fd) }
+    let descriptors = state.withLock { $0 }
+    closeAll([descriptors.own, descriptors.readOnly])
   }
 }
 
@@ -87,7 +109,7 @@ public enum SharedMemory {
       close(fd)
       throw RPCError(.unsupported, "sealing the memfd's size failed: \(errnoText(sealed))")
     }
-    let buffer = try adopt(fd: fd, writable: true)
+    let buffer = try map(fd: fd, writable: true)
     return MemoryRegion(buffer: buffer).slice(offset: 0, count: max(0, byteCount))!
   }
 
@@ -104,7 +126,33 @@ public enum SharedMemory {
 
   /// Maps a memfd (whose size is sealed) and wraps it in a `PageBuffer`; takes ownership of `fd`
   /// (closed on failure, or when it names memory already mapped here).
+  ///
+  /// Memory this process already maps (a region sent here before and still held, e.g. by a
+  /// connection's `MappingCache`) is recognised with one `fstat` and is the same `PageBuffer`
+  /// again: no seal inspection (seals are never removed), no `mmap`/`munmap`, no page faults.
   static func adopt(fd: Int32, writable: Bool) throws(RPCError) -> PageBuffer {
+    var device: UInt64 = 0
+    var inode: UInt64 = 0
+    if hurd_fd_identity(fd, &device, &inode) == 0,
+      let existing = mapped(SharedMemoryFile.Identity(device: device, inode: inode), writable: writable)
+    {
+      close(fd)
+      return existing
+    }
+    return try map(fd: fd, writable: writable)
+  }
+
+  /// The live mapping of `identity`, if it may serve a receipt that asks for `writable`.
+  private static func mapped(_ identity: SharedMemoryFile.Identity, writable: Bool) -> PageBuffer? {
+    registry.withLock { table in
+      guard let existing = table[identity]?.buffer, let file = existing.storage as? SharedMemoryFile,
+        file.descriptor != nil, file.writable || !writable
+      else { return nil }
+      return existing
+    }
+  }
+
+  private static func map(fd: Int32, writable: Bool) throws(RPCError) -> PageBuffer {
     var sizeFixed: Int32 = 0
     var immutable: Int32 = 0
     var size: UInt64 = 0
@@ -141,4 +189,29 @@ public enum SharedMemory {
       return buffer
     }
   }
+}
+
+/// The shared memory a connection received most recently, kept mapped so that a region sent
+/// again (the common case: a client reusing its buffer) costs one `fstat` instead of
+/// `fstat` + seal check + `mmap` + page faults + `munmap`. Bounded (`capacity` mappings per
+/// connection) and released with the connection: a peer that goes away (or dies) leaves nothing
+/// mapped here. Only regions the sender marks as its own lasting shared memory are kept, not the
+/// one-off copies of heap memory. Used by the one thread that owns the connection at a time.
+final class MappingCache: @unchecked Sendable {
+  static let capacity = 4
+  private var recent: [PageBuffer] = []
+
+  /// Keeps `buffer` mapped, most recent last; the least recently received goes beyond `capacity`.
+  func keep(_ buffer: PageBuffer) {
+    if let index = recent.firstIndex(where: { $0 === buffer }) {
+      if index == recent.count - 1 { return }
+      recent.remove(at: index)
+    } else if recent.count == Self.capacity {
+      recent.removeFirst()
+    }
+    recent.append(buffer)
+  }
+
+  /// Mappings kept.
+  var count: Int { recent.count }
 }

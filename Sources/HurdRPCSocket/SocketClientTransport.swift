@@ -1,5 +1,6 @@
 import CSocketSupport
 @_spi(Transport) import HurdRPC
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -31,10 +32,16 @@ public final class SocketClientTransport: ClientTransport {
   private let encoder: WireEncoder
   private let decoder: WireDecoder
   private let idle = Locked<[ClientConnection]>([])
+  /// The connection given back last (the address of a retained `ClientConnection`, 0: none),
+  /// taken and given back without a lock: the common case of one thread calling in a loop.
+  /// Others wait in `idle`.
+  private let lastIdle = Atomic<UInt>(0)
 
   final class ClientConnection {
     let socket: SocketConnection
     let buffers: DatagramBuffers
+    /// Shared memory the server sent back lately, kept mapped.
+    let mappings = MappingCache()
 
     init(_ socket: SocketConnection, maxDatagram: Int) {
       self.socket = socket
@@ -58,37 +65,52 @@ public final class SocketClientTransport: ClientTransport {
     decoder = configuration.decoder()
   }
 
+  deinit {
+    if let last = UnsafeRawPointer(bitPattern: lastIdle.exchange(0, ordering: .acquiring)) {
+      Unmanaged<ClientConnection>.fromOpaque(last).release()
+    }
+  }
+
   /// Idle connections currently kept.
-  public var idleConnections: Int { idle.withLock { $0.count } }
+  public var idleConnections: Int {
+    idle.withLock { $0.count } + (lastIdle.load(ordering: .relaxed) == 0 ? 0 : 1)
+  }
 
   public func call(_ request: Message, options: CallOptions) throws(RPCError) -> Message {
-    try exchange(request, options: options, oneWay: false)!
+    var reply = Message(label: 0)
+    try exchange(request, options: options, expectsReply: true, reply: &reply)
+    return reply
   }
 
   public func send(_ message: Message, options: CallOptions) throws(RPCError) {
-    _ = try exchange(message, options: options, oneWay: true)
+    var unused = Message(label: 0)
+    try exchange(message, options: options, expectsReply: false, reply: &unused)
   }
 
-  private func exchange(_ request: borrowing Message, options: CallOptions, oneWay: Bool) throws(RPCError) -> Message? {
+  /// Sends `request` and, if it `expectsReply` (not a one-way send), waits for the reply into `reply`.
+  private func exchange(_ request: borrowing Message, options: CallOptions, expectsReply: Bool, reply: inout Message)
+    throws(RPCError)
+  {
     if options.cancellation?.isCancelled == true {
       throw RPCError(.cancelled, "call cancelled before it started", phase: .send)
     }
-    let start: ContinuousClock.Instant? = options.hasDeadline || options.sendTimeout != .never
-      || options.receiveTimeout != .never ? .now : nil
-    let callDeadline = start.flatMap { options.effectiveDeadline(start: $0) }
-    if let callDeadline, callDeadline <= .now { throw RPCError(.timeout, "deadline already passed", phase: .send) }
-    let sendDeadline = start.flatMap { options.sendPhaseDeadline(start: $0) }
+    var callDeadline = Deadline.never
+    var sendDeadline = Deadline.never
+    if options.hasDeadline || options.sendTimeout != .never || options.receiveTimeout != .never {
+      (callDeadline, sendDeadline) = try Self.deadlines(of: options)
+    }
 
     let connection = try takeConnection(deadline: sendDeadline)
     let socket = connection.socket
+    let buffers = connection.buffers
     socket.sequence &+= 1
-    let wait = callDeadline.map { UInt64(max(1, nanoseconds(until: $0) / 1000)) } ?? 0
+    let wait = callDeadline.isNever ? 0 : UInt64(max(1, callDeadline.remaining / 1000))
     let outgoing = try encoder.encode(
-      request, kind: oneWay ? .oneWay : .call, sequence: socket.sequence, waitMicroseconds: wait,
-      into: &connection.buffers.send)
+      request, kind: expectsReply ? .call : .oneWay, sequence: socket.sequence, waitMicroseconds: wait,
+      into: buffers.send)
 
-    // Sticky cancellation: the abort shuts the socket down, which ends a poll that has not even
-    // started yet.
+    // Sticky cancellation: the abort shuts the socket down, which ends a poll (or a blocked
+    // recvmsg) that has not even started yet.
     let handle = options.cancellation
     var registration: CallCancellation.Registration? = nil
     if let handle {
@@ -103,35 +125,49 @@ public final class SocketClientTransport: ClientTransport {
     }
 
     do throws(SocketConnection.Failure) {
-      try socket.send(connection.buffers.send, fds: outgoing.fds, deadline: sendDeadline)
+      try socket.send(
+        UnsafeRawBufferPointer(start: buffers.send.baseAddress, count: outgoing.byteCount), fds: outgoing.fds,
+        deadline: sendDeadline)
     } catch {
       outgoing.finish(delivered: false)
       throw Self.rpcError(error, phase: .send)
     }
     outgoing.finish(delivered: true)
-    if oneWay {
+    guard expectsReply else {
       keep = true
-      return nil
+      return
     }
 
-    let receiveDeadline = start.flatMap { options.receivePhaseDeadline(callStart: $0, receiveStart: .now) }
-    let (count, fds): (Int, [Int32])
+    var receiveDeadline = callDeadline
+    if options.receiveTimeout != .never {
+      receiveDeadline = .earlier(callDeadline, Deadline(options.receiveTimeout.deadline(from: .now)))
+    }
+    let (received, fds): (Int, [Int32])
     do throws(SocketConnection.Failure) {
-      (count, fds) = try socket.receive(into: connection.buffers, deadline: receiveDeadline)
+      (received, fds) = try socket.receive(into: buffers, deadline: receiveDeadline)
     } catch {
       throw Self.rpcError(error, phase: .receive)
     }
-    var reply = Message(label: 0)
-    let header = try decoder.decode(UnsafeRawBufferPointer(start: connection.buffers.receive.baseAddress, count: count),
-      fds: fds, into: &reply)
+    let header = try decoder.decode(UnsafeRawBufferPointer(start: buffers.receive.baseAddress, count: received),
+      fds: fds, into: &reply, keepingIn: connection.mappings)
     guard header.kind == .reply, header.sequence == socket.sequence else {
       throw RPCError(.replyMismatch, "reply \(header.sequence) (\(header.kind)) to request \(socket.sequence)", phase: .receive)
     }
     keep = true
-    return reply
   }
 
-  private func takeConnection(deadline: ContinuousClock.Instant?) throws(RPCError) -> ClientConnection {
+  /// The whole call's deadline and the send phase's, from a call's limits (which start now).
+  private static func deadlines(of options: CallOptions) throws(RPCError) -> (call: Deadline, send: Deadline) {
+    let start = ContinuousClock.now
+    let callDeadline = options.effectiveDeadline(start: start)
+    if let callDeadline, callDeadline <= .now { throw RPCError(.timeout, "deadline already passed", phase: .send) }
+    return (Deadline(callDeadline), Deadline(options.sendPhaseDeadline(start: start)))
+  }
+
+  private func takeConnection(deadline: Deadline) throws(RPCError) -> ClientConnection {
+    if let last = UnsafeRawPointer(bitPattern: lastIdle.exchange(0, ordering: .acquiring)) {
+      return Unmanaged<ClientConnection>.fromOpaque(last).takeRetainedValue()
+    }
     if let reused = idle.withLock({ $0.popLast() }) { return reused }
     let socket: SocketConnection
     switch endpoint {
@@ -142,14 +178,23 @@ public final class SocketClientTransport: ClientTransport {
       }
       socket = SocketConnection(fd: fd)
     case .port(let port):
-      socket = try port.dial(deadline: deadline)
+      socket = try port.dial(deadline: deadline.instant)
     }
+    socket.waitInReceive()
     return ClientConnection(socket, maxDatagram: configuration.maxDatagram)
   }
 
   private func give(_ connection: ClientConnection) {
+    if configuration.maxIdleConnections > 0 {
+      let retained = Unmanaged.passRetained(connection).toOpaque()
+      if lastIdle.compareExchange(expected: 0, desired: UInt(bitPattern: retained), ordering: .releasing).exchanged {
+        return
+      }
+      Unmanaged<ClientConnection>.fromOpaque(retained).release()
+    }
     let kept = idle.withLock { idle -> Bool in
-      guard idle.count < configuration.maxIdleConnections else { return false }
+      // The lock-free slot holds one more.
+      guard idle.count + 1 < configuration.maxIdleConnections else { return false }
       idle.append(connection)
       return true
     }

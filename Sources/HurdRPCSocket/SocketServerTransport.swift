@@ -12,8 +12,10 @@ import CSocketSupport
 ///
 /// - Clients reach it through its `path` (if it has one) or through capabilities: ports made by
 ///   `makePort(badge:)` (see `SocketCapabilitySpace`). Every connection is watched by one epoll
-///   set; each thread that calls `serve` takes one ready connection at a time (one-shot events),
-///   so several threads form a worker pool and one slow handler never stalls other clients.
+///   set; each thread that calls `serve` takes one ready connection at a time, so several threads
+///   form a worker pool and one slow handler never stalls other clients. Call connections are
+///   edge-triggered and registered once: a call costs epoll_wait + recvmmsg + sendmsg, no
+///   epoll_ctl (see "Server" in docs/socket-transport.md).
 /// - `CallContext`: `caller` = (the peer's pid, the badge of the port the connection came
 ///   through; 0 for the path), `peerCredentials` from `SO_PEERCRED`, `deadline` from the time the
 ///   caller said it still waits, and a cancellation handle that fires when the caller's connection
@@ -54,7 +56,17 @@ public final class SocketServerTransport: ServerTransport {
     var inFlight: CallCancellation?
     /// The watcher saw the peer hang up (guarded by the state lock).
     var hungUp = false
+    /// A thread is serving it (guarded by the state lock).
     var busy = false
+    /// An event arrived while it was busy: the serving thread looks again before letting go
+    /// (guarded by the state lock).
+    var pending = false
+    /// A cancellation handle of an earlier call that nobody else holds, for the next call (only
+    /// the thread serving the endpoint touches it).
+    var spareCancellation: CallCancellation?
+    /// Shared memory this connection's client sent lately, kept mapped (only the serving thread
+    /// touches it).
+    let mappings = MappingCache()
     /// Cancellation handles of calls whose reply was deferred (by request sequence; guarded by
     /// the state lock): a hang-up cancels them, as it cancels a running handler.
     var deferred: [UInt64: CallCancellation] = [:]
@@ -196,7 +208,7 @@ public final class SocketServerTransport: ServerTransport {
     }
     defer { state.withLock { $0.loops -= 1 } }
     if startWatcher { BlockingExecutor.shared.execute { [self] in watchHangUps() } }
-    let buffers = DatagramBuffers(maxDatagram: configuration.maxDatagram)
+    let buffers = DatagramBuffers(maxDatagram: configuration.maxDatagram, pairs: true)
     var request = Message(label: 0)
     var reply = Message(label: 0)
     while true {
@@ -211,7 +223,7 @@ public final class SocketServerTransport: ServerTransport {
       case .port(let badge):
         takeConnect(endpoint, badge: badge, buffers)
       case .call(let caller, let credentials):
-        handle(endpoint, caller, credentials, dispatcher, buffers, &request, &reply)
+        serveCalls(endpoint, caller, credentials, dispatcher, buffers, &request, &reply)
       }
     }
   }
@@ -264,14 +276,27 @@ public final class SocketServerTransport: ServerTransport {
       // call costs no epoll_ctl of its own.
       _ = hurd_epoll_control(watcher, hurd_epoll_add, fd, hurd_epollrdhup | hurd_epollet, endpoint.id)
     }
-    _ = hurd_epoll_control(epoll, hurd_epoll_add, fd, hurd_epollin | hurd_epollrdhup | hurd_epolloneshot, endpoint.id)
+    _ = hurd_epoll_control(epoll, hurd_epoll_add, fd, Self.events(of: role), endpoint.id)
     return true
   }
 
-  /// The endpoint whose event fired, marked busy (one-shot events give it to one thread only).
+  /// What the serving epoll set waits for on an endpoint. The listener and ports: one-shot
+  /// (re-armed after each turn; rare). Call connections: edge-triggered, never re-armed — an
+  /// event while a thread serves the connection marks it `pending` instead (see `serveCalls`).
+  private static func events(of role: Role) -> UInt32 {
+    if case .call = role { return hurd_epollin | hurd_epollrdhup | hurd_epollet }
+    return hurd_epollin | hurd_epolloneshot
+  }
+
+  /// The endpoint whose event fired, marked busy; nil if it is gone, or busy with another
+  /// thread (which is told to look again: `pending`).
   private func claim(_ id: UInt64) -> Endpoint? {
     state.withLock { state in
       guard let endpoint = state.endpoints[id] else { return nil }
+      guard !endpoint.busy else {
+        endpoint.pending = true
+        return nil
+      }
       endpoint.busy = true
       return endpoint
     }
@@ -281,6 +306,7 @@ public final class SocketServerTransport: ServerTransport {
   private func release(_ endpoint: Endpoint) {
     let open = state.withLock { state -> Bool in
       endpoint.busy = false
+      endpoint.pending = false
       if state.shutDown { state.endpoints[endpoint.id] = nil }
       return !state.shutDown
     }
@@ -288,9 +314,32 @@ public final class SocketServerTransport: ServerTransport {
       endpoint.socket.close()
       return
     }
-    let events = endpoint.id == Self.listenerID ? hurd_epollin | hurd_epolloneshot
-      : hurd_epollin | hurd_epollrdhup | hurd_epolloneshot
-    _ = hurd_epoll_control(epoll, hurd_epoll_mod, endpoint.socket.fd, events, endpoint.id)
+    // For a call connection this re-queues it if datagrams are waiting (a fairness turn).
+    _ = hurd_epoll_control(epoll, hurd_epoll_mod, endpoint.socket.fd, Self.events(of: endpoint.role), endpoint.id)
+  }
+
+  /// Lets go of a call connection whose queue was seen empty: true if done; false if an event
+  /// arrived meanwhile (`pending`), so the caller looks again. Closes it if the server is
+  /// shutting down.
+  private func finishCalls(_ endpoint: Endpoint) -> Bool {
+    let outcome = state.withLock { state -> Bool? in
+      if state.shutDown {
+        endpoint.busy = false
+        state.endpoints[endpoint.id] = nil
+        return nil
+      }
+      if endpoint.pending {
+        endpoint.pending = false
+        return false
+      }
+      endpoint.busy = false
+      return true
+    }
+    guard let done = outcome else {
+      endpoint.socket.close()
+      return true
+    }
+    return done
   }
 
   /// Drops a connection (its peer left, or misbehaved); closing it also removes it from epoll.
@@ -354,37 +403,81 @@ public final class SocketServerTransport: ServerTransport {
     release(port)
   }
 
-  private func handle(
+  /// Calls one connection may have served in a row before it goes back to the end of the
+  /// queue, so a client streaming one-way messages cannot keep a worker from the others.
+  private static let turnLength = 16
+
+  /// Serves a ready call connection until its queue is empty (or its turn is over). Edge-triggered
+  /// events report arrivals, not a level, so every datagram that arrived before the event was
+  /// taken must be read now: `receiveTwo` takes the next one and says in the same system call
+  /// whether another waits behind it. Arrivals after that raise a new event, which goes to a
+  /// free thread, or — while this one is busy here — sets `pending`, checked before letting go.
+  private func serveCalls(
     _ endpoint: Endpoint, _ caller: CallerIdentity, _ credentials: PeerCredentials?, _ dispatcher: RequestDispatcher,
     _ buffers: DatagramBuffers, _ request: inout Message, _ reply: inout Message
   ) {
-    let socket = endpoint.socket
-    let count: Int
-    let fds: [Int32]
-    do throws(SocketConnection.Failure) {
-      (count, fds) = try socket.receive(into: buffers, deadline: nil, blocking: false)
-    } catch {
-      if case .timedOut = error {  // spurious wake-up: nothing to read yet
-        release(endpoint)
-      } else {
+    var served = 0
+    while true {
+      let received: (first: SocketConnection.Received, second: SocketConnection.Received?)
+      do throws(SocketConnection.Failure) {
+        received = try endpoint.socket.receiveTwo(into: buffers)
+      } catch {
+        if case .timedOut = error {  // nothing (more) to read
+          if finishCalls(endpoint) { return }
+          continue
+        }
         drop(endpoint)
+        return
       }
-      return
+      guard case .datagram(let count, let fds) = received.first, count > 0,
+        handle(endpoint, caller, credentials, dispatcher, buffers.datagram(0, count: count), fds, buffers, &request, &reply)
+      else {
+        // End of file, a datagram over the limits, or one the handler rejected: the connection
+        // goes, with whatever else arrived on it.
+        if case .datagram(_, let fds)? = received.second { closeAll(fds) }
+        drop(endpoint)
+        return
+      }
+      served += 1
+      guard let second = received.second else {
+        // The queue was empty after the first: done unless something arrived since.
+        if finishCalls(endpoint) { return }
+        continue
+      }
+      guard case .datagram(let count, let fds) = second, count > 0,
+        handle(endpoint, caller, credentials, dispatcher, buffers.datagram(1, count: count), fds, buffers, &request, &reply)
+      else {
+        drop(endpoint)
+        return
+      }
+      served += 1
+      if served >= Self.turnLength {
+        release(endpoint)
+        return
+      }
     }
+  }
+
+  /// Decodes one request, runs the handler and sends its reply; false if the connection must
+  /// be dropped (malformed request, reply not deliverable).
+  private func handle(
+    _ endpoint: Endpoint, _ caller: CallerIdentity, _ credentials: PeerCredentials?, _ dispatcher: RequestDispatcher,
+    _ datagram: UnsafeRawBufferPointer, _ fds: [Int32], _ buffers: DatagramBuffers, _ request: inout Message,
+    _ reply: inout Message
+  ) -> Bool {
+    let socket = endpoint.socket
     let header: (kind: Wire.Kind, sequence: UInt64, waitMicroseconds: UInt64)
     do throws(RPCError) {
-      header = try decoder.decode(UnsafeRawBufferPointer(start: buffers.receive.baseAddress, count: count),
-        fds: fds, into: &request)
+      header = try decoder.decode(datagram, fds: fds, into: &request, keepingIn: endpoint.mappings)
     } catch {
-      drop(endpoint)
-      return
+      return false
     }
-    guard header.kind == .call || header.kind == .oneWay else {
-      drop(endpoint)
-      return
-    }
+    guard header.kind == .call || header.kind == .oneWay else { return false }
     let expectsReply = header.kind == .call
-    let cancellation = configuration.observesCallerHangUp ? CallCancellation() : nil
+    var cancellation: CallCancellation? = nil
+    if configuration.observesCallerHangUp {
+      cancellation = endpoint.spareCancellation.take() ?? CallCancellation()
+    }
     if let cancellation {
       // A hang-up the watcher saw before this call began cancels it at once.
       let hungUp = state.withLock { _ -> Bool in
@@ -395,14 +488,12 @@ public final class SocketServerTransport: ServerTransport {
     }
     let deadline: ContinuousClock.Instant? =
       header.waitMicroseconds == 0 ? nil : .now.advanced(by: .microseconds(Int64(clamping: header.waitMicroseconds)))
-    // The connection is the caller's "thread" key: a client transport runs one call at a time on
-    // a connection. The route lets a handler answer later (`sendDeferredReply`).
-    let context = CallContext(
-      caller: caller, requestLabel: request.label, expectsReply: expectsReply, deadline: deadline,
-      cancellation: cancellation,
+    let answer = respond(
+      dispatcher, &request, &reply, caller, credentials, expectsReply, deadline, cancellation,
+      // The connection is the caller's "thread" key: a client transport runs one call at a time
+      // on a connection. The route lets a handler answer later (`sendDeferredReply`).
       replyRoute: expectsReply ? ReplyRoute(router: self, caller: endpoint.id, replier: header.sequence) : nil,
-      peerCredentials: credentials, callerThreadKey: endpoint.id)
-    let answer = dispatcher.respond(to: request, reply: &reply, context: context)
+      callerThreadKey: endpoint.id)
     let deferred = !answer && expectsReply
     if cancellation != nil || deferred {
       state.withLock { _ in
@@ -411,18 +502,29 @@ public final class SocketServerTransport: ServerTransport {
           endpoint.deferred[header.sequence] = cancellation
         }
       }
+      // Kept for the next call if the handler left nothing behind (no reference — a deferred
+      // reply's entry is one —, no handler, not cancelled).
+      if isKnownUniquelyReferenced(&cancellation), cancellation?.isUnused == true {
+        endpoint.spareCancellation = cancellation
+      }
     }
     request.reset(label: 0)  // drop the request's items (mappings, capabilities) now
-    guard answer else {
-      release(endpoint)
-      return
-    }
-    if sendReply(&reply, to: socket, sequence: header.sequence, buffers) {
-      release(endpoint)
-    } else {
-      drop(endpoint)
-    }
-    reply.reset(label: 0)
+    guard answer else { return true }
+    defer { reply.reset(label: 0) }
+    return sendReply(&reply, to: socket, sequence: header.sequence, buffers)
+  }
+
+  /// Runs the handler; its context (and what it holds) ends here.
+  private func respond(
+    _ dispatcher: RequestDispatcher, _ request: inout Message, _ reply: inout Message, _ caller: CallerIdentity,
+    _ credentials: PeerCredentials?, _ expectsReply: Bool, _ deadline: ContinuousClock.Instant?,
+    _ cancellation: CallCancellation?, replyRoute: ReplyRoute?, callerThreadKey: UInt64
+  ) -> Bool {
+    let context = CallContext(
+      caller: caller, requestLabel: request.label, expectsReply: expectsReply, deadline: deadline,
+      cancellation: cancellation, replyRoute: replyRoute, peerCredentials: credentials,
+      callerThreadKey: callerThreadKey)
+    return dispatcher.respond(to: request, reply: &reply, context: context)
   }
 
   /// Sends a reply without blocking; false if it could not be delivered (the connection is then
@@ -430,9 +532,13 @@ public final class SocketServerTransport: ServerTransport {
   private func sendReply(_ reply: inout Message, to socket: SocketConnection, sequence: UInt64, _ buffers: DatagramBuffers)
     -> Bool
   {
-    guard let outgoing = encodeReply(&reply, sequence: sequence, into: &buffers.send) else { return false }
+    guard let outgoing = encodeReply(&reply, { (reply) throws(RPCError) in
+      try encoder.encode(reply, kind: .reply, sequence: sequence, waitMicroseconds: 0, into: buffers.send)
+    }) else { return false }
     do throws(SocketConnection.Failure) {
-      try socket.send(buffers.send, fds: outgoing.fds, deadline: nil, nonBlocking: true)
+      try socket.send(
+        UnsafeRawBufferPointer(start: buffers.send.baseAddress, count: outgoing.byteCount), fds: outgoing.fds,
+        deadline: nil, nonBlocking: true)
     } catch {
       outgoing.finish(delivered: false)
       return false
@@ -441,14 +547,17 @@ public final class SocketServerTransport: ServerTransport {
     return true
   }
 
-  /// Encodes `reply`; a reply the transport cannot carry becomes an error reply, as on L4.
-  private func encodeReply(_ reply: inout Message, sequence: UInt64, into bytes: inout [UInt8]) -> OutgoingMessage? {
+  /// Encodes `reply` with `encode`; a reply the transport cannot carry becomes an error reply,
+  /// as on L4.
+  private func encodeReply(
+    _ reply: inout Message, _ encode: (borrowing Message) throws(RPCError) -> OutgoingMessage
+  ) -> OutgoingMessage? {
     do throws(RPCError) {
-      return try encoder.encode(reply, kind: .reply, sequence: sequence, waitMicroseconds: 0, into: &bytes)
+      return try encode(reply)
     } catch {
       reply.resetAsReply(to: reply.label &- Message.replyLabelOffset, returnCode: error.wireReturnCode)
       do throws(RPCError) {
-        return try encoder.encode(reply, kind: .reply, sequence: sequence, waitMicroseconds: 0, into: &bytes)
+        return try encode(reply)
       } catch {
         return nil
       }
@@ -492,7 +601,11 @@ extension SocketServerTransport: ReplyRouter {
     guard let endpoint else { throw RPCError(.nonExistingPartner, "the caller hung up before the deferred reply") }
     var reply = reply
     var bytes: [UInt8] = []
-    guard let outgoing = encodeReply(&reply, sequence: route.replierID, into: &bytes) else {
+    guard
+      let outgoing = encodeReply(&reply, { (reply) throws(RPCError) in
+        try encoder.encode(reply, kind: .reply, sequence: route.replierID, waitMicroseconds: 0, into: &bytes)
+      })
+    else {
       throw RPCError(.badArguments, "the deferred reply cannot be encoded")
     }
     do throws(SocketConnection.Failure) {

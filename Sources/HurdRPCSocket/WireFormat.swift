@@ -51,10 +51,15 @@ enum Wire {
 
   /// Item flag: this string piece continues in the next descriptor (compound string).
   static let continues: UInt8 = 1
+  /// Item flag of a mapped region: the memfd is the sender's own lasting shared memory (not a
+  /// one-off copy), so it may well come again and the receiver keeps it mapped (`MappingCache`).
+  static let lasting: UInt8 = 2
 }
 
 /// What a message needs besides its bytes when it is sent.
 struct OutgoingMessage: ~Copyable {
+  /// The datagram's length (when encoded into a caller's buffer).
+  var byteCount = 0
   var fds: [Int32] = []
   /// Descriptors created for this send only (temporary memfds, read-only reopenings, made
   /// capabilities): closed once the kernel has its own references, i.e. after the send.
@@ -83,100 +88,160 @@ struct WireEncoder {
   let maxInlineBytes: Int
   let capabilities: (any CapabilityCodec)?
 
-  /// Writes the datagram into `bytes` (cleared first) and returns the descriptors to attach.
+  /// What a message becomes besides its header and words: item descriptors and inline bytes.
+  private struct Items {
+    var descriptors: [(kind: Wire.ItemKind, aux: UInt8, flags: UInt8, fd: Int32?, offset: UInt64, length: UInt64)] = []
+    var inline: [UInt8] = []
+  }
+
+  /// The datagram's size for a message with `wordCount` words and `items`.
+  private static func size(wordCount: Int, _ items: borrowing Items) -> Int {
+    Wire.headerSize + 8 * wordCount + Wire.descriptorSize * items.descriptors.count + items.inline.count
+  }
+
+  /// Writes the datagram into `buffer` (which must hold `maxDatagram` bytes of the transport's
+  /// configuration) and returns its length (`byteCount`) and the descriptors to attach. The hot
+  /// path: no allocation for a message of words only.
+  func encode(
+    _ message: borrowing Message, kind: Wire.Kind, sequence: UInt64, waitMicroseconds: UInt64,
+    into buffer: UnsafeMutableRawBufferPointer
+  ) throws(RPCError) -> OutgoingMessage {
+    var outgoing = OutgoingMessage()
+    do throws(RPCError) {
+      let items = try collect(message, &outgoing)
+      let count = Self.size(wordCount: message.wordCount, items)
+      guard count <= buffer.count else {
+        throw RPCError(.badArguments, "a \(count)-byte datagram exceeds the \(buffer.count)-byte limit")
+      }
+      Self.write(message, kind: kind, sequence: sequence, waitMicroseconds: waitMicroseconds, items, &outgoing, into: buffer)
+      outgoing.byteCount = count
+      return outgoing
+    } catch {
+      outgoing.finish(delivered: false)
+      throw error
+    }
+  }
+
+  /// Writes the datagram into `bytes` (replaced) and returns the descriptors to attach.
   func encode(
     _ message: borrowing Message, kind: Wire.Kind, sequence: UInt64, waitMicroseconds: UInt64, into bytes: inout [UInt8]
   ) throws(RPCError) -> OutgoingMessage {
     var outgoing = OutgoingMessage()
     do throws(RPCError) {
-      try encode(message, kind: kind, sequence: sequence, waitMicroseconds: waitMicroseconds, into: &bytes, &outgoing)
+      let items = try collect(message, &outgoing)
+      bytes = [UInt8](unsafeUninitializedCapacity: Self.size(wordCount: message.wordCount, items)) { buffer, initialized in
+        Self.write(
+          message, kind: kind, sequence: sequence, waitMicroseconds: waitMicroseconds, items, &outgoing,
+          into: UnsafeMutableRawBufferPointer(buffer))
+        initialized = buffer.count
+      }
+      outgoing.byteCount = bytes.count
+      return outgoing
     } catch {
       outgoing.finish(delivered: false)
       throw error
     }
-    return outgoing
   }
 
-  private func encode(
-    _ message: borrowing Message, kind: Wire.Kind, sequence: UInt64, waitMicroseconds: UInt64,
-    into bytes: inout [UInt8], _ outgoing: inout OutgoingMessage
-  ) throws(RPCError) {
-    bytes.removeAll(keepingCapacity: true)
-    var descriptors: [(kind: Wire.ItemKind, aux: UInt8, flags: UInt8, fd: Int32?, offset: UInt64, length: UInt64)] = []
-    var inline: [UInt8] = []
-    if !message.items.isEmpty {
-      for item in message.items {
-        switch item {
-        case .string(let string):
-          let pieces = string.pieces
-          for (index, piece) in pieces.enumerated() {
-            let flags: UInt8 = index + 1 < pieces.count ? Wire.continues : 0
-            if piece.count <= inlineThreshold && inline.count + piece.count <= maxInlineBytes {
-              descriptors.append((.inlineString, string.cacheHint, flags, nil, UInt64(inline.count), UInt64(piece.count)))
-              inline.append(contentsOf: piece)
-            } else {
-              let fd = try Self.sealedCopy(piece)
-              outgoing.temporaries.append(fd)
-              descriptors.append((.sharedString, string.cacheHint, flags, fd, 0, UInt64(piece.count)))
-            }
+  /// Turns the typed items into descriptors and inline bytes (making memfds and exporting
+  /// capabilities as needed; what must be closed or completed after the send goes to `outgoing`).
+  private func collect(_ message: borrowing Message, _ outgoing: inout OutgoingMessage) throws(RPCError) -> Items {
+    var collected = Items()
+    guard !message.items.isEmpty else { return collected }
+    for item in message.items {
+      switch item {
+      case .string(let string):
+        let pieces = string.pieces
+        for (index, piece) in pieces.enumerated() {
+          let flags: UInt8 = index + 1 < pieces.count ? Wire.continues : 0
+          if piece.count <= inlineThreshold && collected.inline.count + piece.count <= maxInlineBytes {
+            collected.descriptors.append(
+              (.inlineString, string.cacheHint, flags, nil, UInt64(collected.inline.count), UInt64(piece.count)))
+            collected.inline.append(contentsOf: piece)
+          } else {
+            let fd = try Self.sealedCopy(piece)
+            outgoing.temporaries.append(fd)
+            collected.descriptors.append((.sharedString, string.cacheHint, flags, fd, 0, UInt64(piece.count)))
           }
-        case .region(let item):
-          let region = item.region
-          if item.kind == .grant, SharedMemory.file(of: region.buffer) == nil,
-            region.count <= inlineThreshold, inline.count + region.count <= maxInlineBytes
-          {
-            descriptors.append((.inlineGrant, item.rights.rawValue, 0, nil, UInt64(inline.count), UInt64(region.count)))
-            region.withUnsafeBytes { inline.append(contentsOf: $0) }
-            continue
-          }
-          let (fd, offset) = try shareable(region, rights: item.rights, &outgoing)
-          if item.kind == .grant, let file = SharedMemory.file(of: region.buffer) {
-            outgoing.onDelivery.append { file.relinquish() }
-          }
-          descriptors.append((item.kind == .map ? .map : .grant, item.rights.rawValue, 0, fd, offset, UInt64(region.count)))
-        case .capability(let item):
-          guard let capabilities else {
-            throw RPCError(.unsupported, "this socket transport has no capability space to send \(item.name) from")
-          }
-          let exported = try capabilities.export(item)
-          if exported.temporary { outgoing.temporaries.append(exported.fd) }
-          if let action = exported.onDelivery { outgoing.onDelivery.append(action) }
-          descriptors.append((.capability, UInt8(item.disposition.machTypeName), 0, exported.fd, 0, 0))
         }
+      case .region(let item):
+        let region = item.region
+        if item.kind == .grant, SharedMemory.file(of: region.buffer) == nil,
+          region.count <= inlineThreshold, collected.inline.count + region.count <= maxInlineBytes
+        {
+          collected.descriptors.append(
+            (.inlineGrant, item.rights.rawValue, 0, nil, UInt64(collected.inline.count), UInt64(region.count)))
+          region.withUnsafeBytes { collected.inline.append(contentsOf: $0) }
+          continue
+        }
+        let (fd, offset) = try shareable(region, rights: item.rights, &outgoing)
+        let file = SharedMemory.file(of: region.buffer)
+        if item.kind == .grant, let file {
+          outgoing.onDelivery.append { file.relinquish() }
+        }
+        let flags = item.kind == .map && file != nil ? Wire.lasting : 0
+        collected.descriptors.append(
+          (item.kind == .map ? .map : .grant, item.rights.rawValue, flags, fd, offset, UInt64(region.count)))
+      case .capability(let item):
+        guard let capabilities else {
+          throw RPCError(.unsupported, "this socket transport has no capability space to send \(item.name) from")
+        }
+        let exported = try capabilities.export(item)
+        if exported.temporary { outgoing.temporaries.append(exported.fd) }
+        if let action = exported.onDelivery { outgoing.onDelivery.append(action) }
+        collected.descriptors.append((.capability, UInt8(item.disposition.machTypeName), 0, exported.fd, 0, 0))
       }
     }
-    guard descriptors.count <= Wire.maxDescriptors else {
-      throw RPCError(.badArguments, "\(descriptors.count) item descriptors; at most \(Wire.maxDescriptors)")
+    guard collected.descriptors.count <= Wire.maxDescriptors else {
+      throw RPCError(.badArguments, "\(collected.descriptors.count) item descriptors; at most \(Wire.maxDescriptors)")
     }
-    let tag = message.tag
-    append32(&bytes, Wire.magic)
-    bytes.append(Wire.version)
-    bytes.append(kind.rawValue)
-    bytes.append(UInt8(descriptors.count))
-    bytes.append(UInt8(descriptors.count { $0.fd != nil }))
-    append64(&bytes, sequence)
-    append64(&bytes, tag.rawValue)
-    append64(&bytes, waitMicroseconds)
-    append32(&bytes, UInt32(inline.count))
-    append32(&bytes, 0)
-    message.withUnsafeWords { words in
-      for word in words { append64(&bytes, word) }
+    return collected
+  }
+
+  /// Lays out header, words, item descriptors and inline bytes; `buffer` holds exactly
+  /// `size(wordCount:items)` bytes or more. The descriptors to attach are appended to `outgoing`.
+  private static func write(
+    _ message: borrowing Message, kind: Wire.Kind, sequence: UInt64, waitMicroseconds: UInt64, _ items: borrowing Items,
+    _ outgoing: inout OutgoingMessage, into buffer: UnsafeMutableRawBufferPointer
+  ) {
+    let base = buffer.baseAddress!
+    var fdCount: UInt8 = 0
+    for descriptor in items.descriptors where descriptor.fd != nil { fdCount += 1 }
+    base.storeBytes(of: Wire.magic.littleEndian, as: UInt32.self)
+    base.storeBytes(of: Wire.version, toByteOffset: 4, as: UInt8.self)
+    base.storeBytes(of: kind.rawValue, toByteOffset: 5, as: UInt8.self)
+    base.storeBytes(of: UInt8(items.descriptors.count), toByteOffset: 6, as: UInt8.self)
+    base.storeBytes(of: fdCount, toByteOffset: 7, as: UInt8.self)
+    base.storeBytes(of: sequence.littleEndian, toByteOffset: 8, as: UInt64.self)
+    base.storeBytes(of: message.tag.rawValue.littleEndian, toByteOffset: 16, as: UInt64.self)
+    base.storeBytes(of: waitMicroseconds.littleEndian, toByteOffset: 24, as: UInt64.self)
+    base.storeBytes(of: UInt32(items.inline.count).littleEndian, toByteOffset: 32, as: UInt32.self)
+    base.storeBytes(of: UInt32(0), toByteOffset: 36, as: UInt32.self)
+    var at = Wire.headerSize
+    // Word by word through the subscript: reading a borrowed message's words as one buffer would
+    // copy all 63 registers first.
+    for index in 0..<message.wordCount {
+      base.storeBytes(of: message[index].littleEndian, toByteOffset: at, as: UInt64.self)
+      at += 8
     }
-    for descriptor in descriptors {
-      bytes.append(descriptor.kind.rawValue)
-      bytes.append(descriptor.aux)
-      bytes.append(descriptor.flags)
-      bytes.append(0)
+    for descriptor in items.descriptors {
+      base.storeBytes(of: descriptor.kind.rawValue, toByteOffset: at, as: UInt8.self)
+      base.storeBytes(of: descriptor.aux, toByteOffset: at + 1, as: UInt8.self)
+      base.storeBytes(of: descriptor.flags, toByteOffset: at + 2, as: UInt8.self)
+      base.storeBytes(of: UInt8(0), toByteOffset: at + 3, as: UInt8.self)
       if let fd = descriptor.fd {
-        append32(&bytes, UInt32(outgoing.fds.count))
+        base.storeBytes(of: UInt32(outgoing.fds.count).littleEndian, toByteOffset: at + 4, as: UInt32.self)
         outgoing.fds.append(fd)
       } else {
-        append32(&bytes, Wire.noDescriptor)
+        base.storeBytes(of: Wire.noDescriptor.littleEndian, toByteOffset: at + 4, as: UInt32.self)
       }
-      append64(&bytes, descriptor.offset)
-      append64(&bytes, descriptor.length)
+      base.storeBytes(of: descriptor.offset.littleEndian, toByteOffset: at + 8, as: UInt64.self)
+      base.storeBytes(of: descriptor.length.littleEndian, toByteOffset: at + 16, as: UInt64.self)
+      at += Wire.descriptorSize
     }
-    bytes.append(contentsOf: inline)
+    items.inline.withUnsafeBytes { inline in
+      if inline.count > 0 { (base + at).copyMemory(from: inline.baseAddress!, byteCount: inline.count) }
+    }
   }
 
   /// The descriptor and file offset that share `region` with the receiver: its own memfd when it
@@ -188,10 +253,7 @@ struct WireEncoder {
     if let file = SharedMemory.file(of: region.buffer), let fd = file.descriptor {
       let offset = UInt64(region.buffer.baseAddress - file.base + region.offset)
       if rights.contains(.write) { return (fd, offset) }
-      let readOnly = open("/proc/self/fd/\(fd)", O_RDONLY | O_CLOEXEC)
-      guard readOnly >= 0 else { throw RPCError(.unsupported, "reopening a region read-only failed: \(errnoText(-errno))") }
-      outgoing.temporaries.append(readOnly)
-      return (readOnly, offset)
+      return (try file.readOnlyDescriptor(), offset)
     }
     let pages = max(1, (region.count + PageBuffer.pageSize - 1) / PageBuffer.pageSize)
     let fd = hurd_memfd_create("hurdrpc-region", UInt64(pages * PageBuffer.pageSize))
@@ -233,13 +295,6 @@ struct WireEncoder {
     }
   }
 
-  @inline(__always) private func append32(_ bytes: inout [UInt8], _ value: UInt32) {
-    withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
-  }
-
-  @inline(__always) private func append64(_ bytes: inout [UInt8], _ value: UInt64) {
-    withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
-  }
 }
 
 /// A received datagram, decoded and checked. Anything inconsistent — wrong magic or version, a
@@ -257,14 +312,15 @@ struct WireDecoder {
   let capabilities: (any CapabilityCodec)?
 
   /// Decodes `bytes` (the datagram) with the descriptors that came with it. Takes ownership of
-  /// `fds`: on success they belong to the message's items, on failure they are closed.
-  func decode(_ bytes: UnsafeRawBufferPointer, fds: [Int32], into message: inout Message) throws(RPCError)
-    -> (kind: Wire.Kind, sequence: UInt64, waitMicroseconds: UInt64)
-  {
+  /// `fds`: on success they belong to the message's items, on failure they are closed. Lasting
+  /// shared memory that arrives is kept mapped in `mappings` (the connection's).
+  func decode(
+    _ bytes: UnsafeRawBufferPointer, fds: [Int32], into message: inout Message, keepingIn mappings: MappingCache? = nil
+  ) throws(RPCError) -> (kind: Wire.Kind, sequence: UInt64, waitMicroseconds: UInt64) {
     var used = [Bool](repeating: false, count: fds.count)
     var installed: [CapabilityName] = []
     do throws(RPCError) {
-      return try decode(bytes, fds: fds, used: &used, installed: &installed, into: &message)
+      return try decode(bytes, fds: fds, used: &used, installed: &installed, into: &message, mappings)
     } catch {
       // Descriptors not yet handed to an item are closed here; adopted ones close with their item.
       for (index, fd) in fds.enumerated() where !used[index] { close(fd) }
@@ -275,7 +331,7 @@ struct WireDecoder {
 
   private func decode(
     _ bytes: UnsafeRawBufferPointer, fds: [Int32], used: inout [Bool], installed: inout [CapabilityName],
-    into message: inout Message
+    into message: inout Message, _ mappings: MappingCache?
   ) throws(RPCError) -> (kind: Wire.Kind, sequence: UInt64, waitMicroseconds: UInt64) {
     guard bytes.count >= Wire.headerSize else { throw Self.malformed("\(bytes.count)-byte datagram is shorter than a header") }
     guard load32(bytes, 0) == Wire.magic, bytes[4] == Wire.version else { throw Self.malformed("bad magic or version") }
@@ -360,6 +416,7 @@ struct WireDecoder {
         else {
           throw Self.malformed("region item \(index) lies outside its memory")
         }
+        if itemKind == .map, flags & Wire.lasting != 0 { mappings?.keep(buffer) }
         items.append(.region(RegionItem(itemKind == .map ? .map : .grant, region, rights: rights)))
       case .capability:
         guard let disposition = CapabilityDisposition(machTypeName: UInt32(aux)) else {
@@ -375,11 +432,18 @@ struct WireDecoder {
     }
     guard pieces.isEmpty else { throw Self.malformed("the last string piece says it continues") }
     guard !used.contains(false) else { throw Self.malformed("\(used.count { !$0 }) descriptors belong to no item") }
-    // Words sit at an 8-byte offset in a buffer that need not be aligned: load them one by one.
-    var words = InlineArray<63, UInt64>(repeating: 0)
-    for index in 0..<wordCount { words[index] = load64(bytes, Wire.headerSize + 8 * index) }
-    try words.span.withUnsafeBufferPointer { (buffer) throws(RPCError) in
-      try message.load(tag: tag, words: buffer, items: items)
+    let wordsStart = bytes.baseAddress! + Wire.headerSize
+    if 1.littleEndian == 1, Int(bitPattern: wordsStart) % MemoryLayout<UInt64>.alignment == 0 {
+      // A receive buffer is 16-byte aligned, so the words are 8-byte aligned: load them in place.
+      try wordsStart.withMemoryRebound(to: UInt64.self, capacity: wordCount) { (words) throws(RPCError) in
+        try message.load(tag: tag, words: UnsafeBufferPointer(start: words, count: wordCount), items: items)
+      }
+    } else {
+      var words = InlineArray<63, UInt64>(repeating: 0)
+      for index in 0..<wordCount { words[index] = load64(bytes, Wire.headerSize + 8 * index) }
+      try words.span.withUnsafeBufferPointer { (buffer) throws(RPCError) in
+        try message.load(tag: tag, words: buffer, items: items)
+      }
     }
     return (kind, sequence, wait)
   }

@@ -317,4 +317,31 @@ struct SocketTransportTests {
     }
     #expect(failures.values.isEmpty)
   }
+
+  @Test func aRegionSentAgainStaysMappedUntilItsConnectionCloses() throws {
+    let helper = try HelperProcess("serve", path: socketPath("mappings"))
+    defer { helper.finish() }
+    let probe = RPCClient(transport: helper.client)
+    let baseline = try descriptors(of: probe)
+    let region = try SharedMemory.makeRegion(byteCount: 1 << 16)
+    region.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 1) }
+    var request = Message(label: SocketEchoService.regionSum)
+    try request.append(.region(.map(region)))
+    do {
+      let client = RPCClient(transport: helper.client)
+      for _ in 0..<3 { #expect(try client.call(request).word(at: 1) == 1 << 16) }
+      // The connection and the region's memfd, mapped once however often it came.
+      #expect(try descriptors(of: probe) == baseline + 2)
+      // The kept mapping is the same memory: a change shows in the next call.
+      region.withUnsafeMutableBytes { $0[0] = 3 }
+      #expect(try client.call(request).word(at: 1) == (1 << 16) + 2)
+      // Heap memory travels as a one-off copy, which is not kept.
+      var copy = Message(label: SocketEchoService.regionSum)
+      try copy.append(.region(.map(MemoryRegion(byteCount: 4096))))
+      #expect(try client.call(copy).word(at: 1) == 0)
+      #expect(try descriptors(of: probe) == baseline + 2)
+    }
+    // The client's connection closed: what it had mapped there is released.
+    #expect(waitUntil { (try? descriptors(of: probe)) == baseline })
+  }
 }

@@ -53,7 +53,7 @@ let benchmarks: @Sendable () -> Void = {
     ServerProcess.serve(in: String(cString: folder))  // never returns
   }
   Benchmark.defaultConfiguration = .init(
-    metrics: [.wallClock, .mallocCountTotal, .throughput], timeUnits: .microseconds, warmupIterations: 20,
+    metrics: [.wallClock, .mallocCountTotal, .throughput], timeUnits: .nanoseconds, warmupIterations: 20,
     scalingFactor: .one, maxDuration: .seconds(3), maxIterations: 20_000)
 
   Benchmark(

@@ -26,6 +26,21 @@ ssize_t hurd_sock_send(int fd, const void *buf, size_t len, const int *fds, int 
 /// recvmsg of one datagram; received descriptors (close-on-exec) go to `fds` (room for `maxfds`),
 /// their count to `*nfds`; `*truncated` is non-zero if the datagram or its descriptors did not fit.
 ssize_t hurd_sock_receive(int fd, void *buf, size_t len, int *fds, int maxfds, int *nfds, int *truncated, int flags);
+/// One datagram of `hurd_sock_receive_two`: its length (0: end of file), descriptor count, and
+/// whether it or its descriptors were truncated.
+struct hurd_received {
+  ssize_t length;
+  int nfds;
+  int truncated;
+};
+/// recvmmsg of up to two datagrams without waiting, into `buf0`/`fds0` and `buf1`/`fds1` (`len`
+/// bytes and `maxfds` descriptors each). Returns how many arrived (fewer than 2: the queue was
+/// empty then), or -errno (-EAGAIN: none). One system call tells a server whether a connection
+/// has more queued behind the datagram it takes.
+int hurd_sock_receive_two(int fd, void *buf0, void *buf1, size_t len, int *fds0, int *fds1, int maxfds,
+                          struct hurd_received received[2]);
+/// Clears (or sets) O_NONBLOCK: a client waits for its reply inside recvmsg, without a poll first.
+int hurd_sock_set_blocking(int fd, int blocking);
 
 /// The peer's pid/uid/gid as the kernel recorded them at connect time.
 int hurd_sock_peer_credentials(int fd, int32_t *pid, uint32_t *uid, uint32_t *gid);
@@ -42,6 +57,10 @@ int hurd_memfd_seal(int fd, int immutable);
 /// Whether the fd is a memfd whose size can no longer shrink (so mapping it cannot SIGBUS),
 /// whether it is immutable (write-sealed), and its size. Returns 0 or -errno.
 int hurd_memfd_inspect(int fd, int *size_fixed, int *immutable, uint64_t *size, uint64_t *device, uint64_t *inode);
+
+/// The device and inode of a regular file (one fstat): how a receiver recognises a memfd it
+/// already maps without inspecting its seals again (seals are never removed). Returns 0 or -errno.
+int hurd_fd_identity(int fd, uint64_t *device, uint64_t *inode);
 
 /// epoll helpers: add/modify/delete `fd` with `events` and user data `data`; wait for one event.
 int hurd_epoll_create(void);

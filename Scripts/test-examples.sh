@@ -6,12 +6,13 @@ cd "$(dirname "$0")/.."
 
 check_example() {
   local name=$1 expected=$2 output
-  echo "== Examples/$name: swift build && swift run"
+  shift 2  # the rest: arguments for the example
+  echo "== Examples/$name: swift build && swift run $name $*"
   (cd "Examples/$name" && swift build) >/dev/null || { echo "test-examples: Examples/$name did not build" >&2; exit 1; }
-  output=$(cd "Examples/$name" && swift run --skip-build "$name" 2>&1) || {
-    echo "test-examples: Examples/$name failed:" >&2; echo "$output" >&2; exit 1; }
+  output=$(cd "Examples/$name" && swift run --skip-build "$name" "$@" 2>&1) || {
+    echo "test-examples: Examples/$name $* failed:" >&2; echo "$output" >&2; exit 1; }
   if [ "$output" != "$expected" ]; then
-    echo "test-examples: Examples/$name printed:" >&2; echo "$output" >&2
+    echo "test-examples: Examples/$name $* printed:" >&2; echo "$output" >&2
     echo "expected:" >&2; echo "$expected" >&2; exit 1
   fi
   echo "$output"
@@ -27,4 +28,11 @@ client: io_write at offset -1 failed as it should: returnCode(Hurd errno 22 (0x4
 done'
 # MiniHurd's story is longer: its expected lines live next to it.
 check_example MiniHurd "$(cat Examples/MiniHurd/expected-output.txt)"
+# The same story with one process per server; none of them may outlive it.
+check_example MiniHurd "$(cat Examples/MiniHurd/expected-output-processes.txt)" --processes
+minihurd=$(cd Examples/MiniHurd && swift build --show-bin-path)/MiniHurd
+if pgrep -f "^$minihurd serve" >/dev/null; then
+  echo "test-examples: MiniHurd --processes left server processes running:" >&2
+  pgrep -af "^$minihurd serve" >&2; exit 1
+fi
 echo "test-examples: all examples ran as expected"

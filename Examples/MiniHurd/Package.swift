@@ -17,6 +17,7 @@ let package = Package(
       dependencies: [
         .product(name: "HurdRPC", package: hurdidl),
         .product(name: "HurdRPCL4", package: hurdidl),
+        .product(name: "HurdRPCSocket", package: hurdidl),
         .product(name: "HurdCap", package: hurdidl),
       ],
       swiftSettings: [

@@ -91,6 +91,21 @@ final class ServerTask: Sendable {
   }
 }
 
+extension ServerTask: ServerHost {
+  func client<Client>(
+    for name: CapabilityName, _ makeClient: (CapabilityTransport<L4ClientTransport>) -> Client
+  ) throws(RPCError) -> Client {
+    try task.client(for: name, makeClient)
+  }
+
+  func deallocate(_ name: CapabilityName) { task.capabilities.deallocate(name) }
+
+  func publish(_ object: CapObject, inClassOf sibling: CapObject) throws(ReturnCode) -> CapabilityName {
+    guard let objectClass = sibling.objectClass else { throw .capInvalid }
+    return try publish(object, in: objectClass)
+  }
+}
+
 /// Serves a generated demux from a bucket: the bucket has checked the capability and found the
 /// object it names, which the demux hands its handlers as the request's target.
 struct ObjectDemux<Demux: TargetedDemultiplexer>: CapDemultiplexer where Demux.Target: CapObject {

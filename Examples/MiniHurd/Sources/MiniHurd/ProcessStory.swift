@@ -1,0 +1,120 @@
+// MiniHurd with one process per server (`MiniHurd --processes`): auth, fs and lpr are processes of
+// their own, spawned from this executable; this process is alice and serves the bootstrap name
+// service. The handlers and the generated code are the ones of the one-process mode; calls and
+// capabilities cross process boundaries on HurdRPCSocket.
+import Foundation
+import HurdCap
+import HurdRPC
+import HurdRPCSocket
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The story of README.md across processes. Throws if a server process fails; the caller kills
+/// what is left (`ProcessTree.killAll`).
+func tellTheStoryAcrossProcesses() async throws {
+  lineBufferStandardOutput()
+
+  // MARK: Boot: the bootstrap name service, then the servers, each registering its first capability.
+  var template = Array("/tmp/minihurd-XXXXXX".utf8CString)
+  guard let folder = mkdtemp(&template).map({ String(cString: $0) }) else {
+    throw MiniHurdError("cannot make a folder for the bootstrap socket (errno \(errno))")
+  }
+  defer { rmdir(folder) }
+  let bootstrapPath = folder + "/bootstrap"
+  let nameServer = try SocketServerTransport(path: bootstrapPath)
+  defer { nameServer.shutdown() }
+  let nameService = RequestDispatcher(SocketNameService())
+  Thread { try? nameServer.serve(nameService) }.start()
+
+  let authServer = try ServerProcess("auth", bootstrap: bootstrapPath)
+  let fileServer = try ServerProcess("fs", bootstrap: bootstrapPath)
+  let spooler = try ServerProcess("lpr", bootstrap: bootstrapPath)
+  let alice = SocketTask()
+  let bootstrap = SocketClientTransport(path: bootstrapPath)
+  let nobodyAuth = try SocketNameService.lookup("auth", at: bootstrap)
+  let fsys = try SocketNameService.lookup("fsys", at: bootstrap)
+  let lpr = try SocketNameService.lookup("lpr", at: bootstrap)
+  print("boot: auth, fs and lpr are processes of their own; each registered its first capability")
+  print("boot: with the name service on alice's bootstrap socket, where alice looked up an auth")
+  print("boot: handle for nobody, the file system's control port and the printer")
+
+  // MARK: 1. Authenticate, then look up files as that user.
+  print("\n1. authentication and lookup")
+  let aliceAuth = try await alice.client(for: nobodyAuth, AuthClient.init(transport:))
+    .authLogin(user: "alice", password: "wonderland")
+  print("alice: auth_login(\"alice\") -> a new auth handle")
+  let root = try await alice.client(for: fsys, FsysClient.init(transport:)).fsysGetroot(auth: aliceAuth)
+  print("alice: fsys_getroot -> the root directory, opened for her")
+  let directory = try alice.client(for: root, FSClient.init(transport:))
+  do {
+    _ = try await directory.dirLookup(fileName: "secret")
+  } catch {
+    print("alice: dir_lookup(\"secret\") refused: \(reason(error))")
+  }
+  let notes = try await directory.dirLookup(fileName: "notes.txt")
+  print("alice: dir_lookup(\"notes.txt\") -> a capability to the file")
+
+  // MARK: 2. Read and write through the capability; large data travels out of line (a memfd).
+  print("\n2. io_read and io_write")
+  let file = try alice.client(for: notes) { IOClient(rpc: RPCClient(transport: $0, interceptors: [OutOfLineTrace()])) }
+  let text = try await file.ioRead(offset: 0, amount: 11)
+  print("alice: io_read(0, 11) -> \"\(String(decoding: text, as: UTF8.self))\"")
+  let large = (0..<65_536).map { UInt8(truncatingIfNeeded: $0 * 7) }
+  print("alice: io_write of 64 KiB at offset 4096 wrote \(try await file.ioWrite(data: large, offset: 4096)) bytes")
+  let back = try await file.ioRead(offset: 4096, amount: 65_536)
+  print("alice: io_read of 64 KiB -> \(back == large ? "the same bytes" : "different bytes!")")
+
+  // MARK: 3. Pass the capability to a third process, which uses it.
+  print("\n3. passing the capability to the spooler")
+  try await alice.client(for: lpr, LprClient.init(transport:)).lprPrint(file: notes)
+  print("alice: lpr_print(notes.txt) returned")
+
+  // MARK: 4. Cancellation: a read that would wait forever, cancelled by Swift task cancellation.
+  print("\n4. cancellation")
+  let pipeName = try await directory.dirLookup(fileName: "pipe")
+  let pipe = try alice.client(for: pipeName, IOClient.init(transport:))
+  let slowRead = Task.detached { try await pipe.ioRead(offset: 0, amount: 1) }
+  try fileServer.tell("wait-for-pipe-reader")
+  print("alice: cancels the task that waits for the pipe")
+  slowRead.cancel()
+  let outcome = await slowRead.result
+  try fileServer.tell("wait-until-pipe-reader-left")  // so the server's line prints first
+  if case .failure(let error as RPCError) = outcome {
+    print("alice: the read ended: \(reason(error)) in the \(error.phase.map { "\($0)" } ?? "unknown") phase")
+  }
+
+  // MARK: 5. Inhibition needs the capability layer's buckets, which do not cross processes yet.
+  print("\n5. inhibition")
+  print("not run across processes: inhibition is HurdCap's (CapBucket), and HurdCap is not bound to")
+  print("the socket transport yet; the one-process mode (swift run MiniHurd) shows it")
+
+  // MARK: 6. Revocation: the file server stops serving the pipe; every holder's port hangs up.
+  print("\n6. revocation")
+  try fileServer.tell("revoke-pipe")
+  do {
+    _ = try await pipe.ioRead(offset: 0, amount: 1)
+  } catch {
+    print("alice: io_read on the pipe fails: \(reason(error))")
+  }
+  for _ in alice.deadNames(among: [pipeName]) {
+    print("alice: dead name: pipe (its port hung up)")
+  }
+
+  // MARK: 7. The file server shuts down: every port to its objects hangs up.
+  print("\n7. shutdown")
+  try fileServer.tell("shutdown")
+  let aliceNames = [(fsys, "the fsys control port"), (root, "the root directory"), (notes, "notes.txt")]
+  for name in alice.deadNames(among: aliceNames.map(\.0)) {
+    print("alice: dead name: \(aliceNames.first { $0.0 == name }!.1) (its port hung up)")
+  }
+  try spooler.tell("report-dead-names")
+  do {
+    _ = try await file.ioRead(offset: 0, amount: 4)
+  } catch {
+    print("alice: io_read on notes.txt fails: \(reason(error)) (nobody serves it any more)")
+  }
+  for server in [authServer, fileServer, spooler] { try server.finish() }
+  print("done")
+}

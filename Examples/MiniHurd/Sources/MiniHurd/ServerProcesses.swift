@@ -1,0 +1,107 @@
+// The server processes of the one-process-per-server mode (`MiniHurd serve ROLE --bootstrap PATH`):
+// each starts the same services as its L4 task, registers its first capability with the name
+// service on the bootstrap socket, then does what its control channel (standard input) says.
+import Foundation
+import HurdCap
+import HurdRPC
+import HurdRPCSocket
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// What a server process can be told to do, by command word (the narrator's cues).
+typealias ServerCommands = [String: () throws(MiniHurdError) -> Void]
+
+/// Runs this process as the server `role` until its control channel closes.
+func runServerProcess(_ role: String) -> Never {
+  // Lines must reach the shared standard output before the reply that follows them.
+  lineBufferStandardOutput()
+  let control = ControlChannel(fd: 0)
+  do {
+    let commands: ServerCommands
+    switch role {
+    case "auth": commands = try startAuthServer()
+    case "fs": commands = try startFileServer()
+    case "lpr": commands = try startSpooler()
+    default: throw MiniHurdError("no server role \(role) (auth, fs, lpr)")
+    }
+    try control.send("ready")
+    while let command = control.receive() {
+      guard let run = commands[command] else { throw MiniHurdError("\(role): unknown command \(command)") }
+      try run()
+      try control.send("done")
+    }
+    exit(0)  // the control channel closed: the story is over (or its teller died)
+  } catch {
+    FileHandle.standardError.write(Data("MiniHurd \(role): \(error)\n".utf8))
+    exit(1)
+  }
+}
+
+/// Registers `name` (a receive right of this process) as `service` with the bootstrap name service.
+private func register(_ service: String, _ name: CapabilityName) throws(MiniHurdError) {
+  do throws(RPCError) {
+    try SocketNameService.register(service, CapabilityItem(name, disposition: .makeSend), at: SocketBootstrap.client())
+  } catch {
+    throw MiniHurdError("registering \(service) with the name service: \(error)")
+  }
+}
+
+/// The auth server: its first object is an identity for nobody.
+private func startAuthServer() throws(MiniHurdError) -> ServerCommands {
+  let server = SocketServerTask()
+  let identities = SocketObjectClass(name: "identity", AuthDemux(AuthService(server: server)))
+  try register("auth", try published(Identity(uid: Identity.nobody), in: identities, by: server))
+  return [:]
+}
+
+/// The file server: its first object is its control port.
+private func startFileServer() throws(MiniHurdError) -> ServerCommands {
+  let server = SocketServerTask()
+  let fileSystem = FileSystem.ofTheStory()
+  let files = SocketObjectClass(name: "file", IODemux(FileIOService(fileSystem: fileSystem)))
+  let directories = SocketObjectClass(
+    name: "directory", FSDemux(DirectoryService(server: server, fileSystem: fileSystem, files: files)))
+  let controls = SocketObjectClass(
+    name: "fsys", FsysDemux(FsysService(server: server, fileSystem: fileSystem, directories: directories)))
+  try register("fsys", try published(Control(), in: controls, by: server))
+  return [
+    "wait-for-pipe-reader": { fileSystem.readerBlocked.wait() },
+    "wait-until-pipe-reader-left": { fileSystem.readerLeft.wait() },
+    "revoke-pipe": {
+      server.revoke { ($0 as? Protid)?.node.isPipe == true }
+      print("fs: revokes the pipe (shuts down its port)")
+    },
+    "shutdown": {
+      server.shutdown()
+      print("fs: shut down")
+    },
+  ]
+}
+
+/// The print spooler: its one object is the printer.
+private func startSpooler() throws(MiniHurdError) -> ServerCommands {
+  let server = SocketServerTask()
+  let printer = Printer()
+  let printers = SocketObjectClass(name: "printer", LprDemux(PrintService(host: server)))
+  try register("lpr", try published(printer, in: printers, by: server))
+  return [
+    "report-dead-names": {
+      let queued = printer.queue.withLock { $0 }
+      for _ in server.task.deadNames(among: queued) {
+        print("lpr: dead name: its copy of notes.txt (the port hung up)")
+      }
+    }
+  ]
+}
+
+private func published(_ object: CapObject, in objectClass: SocketObjectClass, by server: SocketServerTask)
+  throws(MiniHurdError) -> CapabilityName
+{
+  do throws(ReturnCode) {
+    return try server.publish(object, in: objectClass)
+  } catch {
+    throw MiniHurdError("serving the first \(objectClass.name) object: \(error)")
+  }
+}

@@ -19,6 +19,7 @@ let package = Package(
         .product(name: "HurdRPCL4", package: hurdidl),
         .product(name: "HurdRPCSocket", package: hurdidl),
         .product(name: "HurdCap", package: hurdidl),
+        .product(name: "HurdCapSocket", package: hurdidl),
       ],
       swiftSettings: [
         .swiftLanguageMode(.v6), .treatAllWarnings(as: .error), .enableUpcomingFeature("ExistentialAny"),

@@ -40,38 +40,59 @@ func runServerProcess(_ role: String) -> Never {
 }
 
 /// Registers `name` (a receive right of this process) as `service` with the bootstrap name service.
-private func register(_ service: String, _ name: CapabilityName) throws(MiniHurdError) {
+private func register(_ service: String, _ name: CapabilityName, by server: SocketServerTask) throws(MiniHurdError) {
   do throws(RPCError) {
-    try SocketNameService.register(service, CapabilityItem(name, disposition: .makeSend), at: SocketBootstrap.client())
+    let bootstrap = try SocketBootstrap.client(configuration: server.task.capabilities.configuration())
+    try SocketNameService.register(service, CapabilityItem(name, disposition: .makeSend), at: bootstrap)
   } catch {
     throw MiniHurdError("registering \(service) with the name service: \(error)")
   }
 }
 
+/// This process as a server task.
+private func serverTask() throws(MiniHurdError) -> SocketServerTask {
+  do throws(RPCError) {
+    return try SocketServerTask(task: SocketTask())
+  } catch {
+    throw MiniHurdError("cannot start serving: \(error)")
+  }
+}
+
 /// The auth server: its first object is an identity for nobody.
 private func startAuthServer() throws(MiniHurdError) -> ServerCommands {
-  let server = SocketServerTask()
-  let identities = SocketObjectClass(name: "identity", AuthDemux(AuthService(server: server)))
-  try register("auth", try published(Identity(uid: Identity.nobody), in: identities, by: server))
+  let server = try serverTask()
+  let identities = CapClass(name: "identity", demux: ObjectDemux(AuthDemux(AuthService(server: server))))
+  try register("auth", try published(Identity(uid: Identity.nobody), in: identities, by: server), by: server)
   return [:]
 }
 
 /// The file server: its first object is its control port.
 private func startFileServer() throws(MiniHurdError) -> ServerCommands {
-  let server = SocketServerTask()
+  let server = try serverTask()
   let fileSystem = FileSystem.ofTheStory()
-  let files = SocketObjectClass(name: "file", IODemux(FileIOService(fileSystem: fileSystem)))
-  let directories = SocketObjectClass(
-    name: "directory", FSDemux(DirectoryService(server: server, fileSystem: fileSystem, files: files)))
-  let controls = SocketObjectClass(
-    name: "fsys", FsysDemux(FsysService(server: server, fileSystem: fileSystem, directories: directories)))
-  try register("fsys", try published(Control(), in: controls, by: server))
+  let files = CapClass(name: "file", demux: ObjectDemux(IODemux(FileIOService(fileSystem: fileSystem))))
+  let directories = CapClass(
+    name: "directory", demux: ObjectDemux(FSDemux(DirectoryService(server: server, fileSystem: fileSystem, files: files))))
+  let controls = CapClass(
+    name: "fsys", demux: ObjectDemux(FsysDemux(FsysService(server: server, fileSystem: fileSystem, directories: directories))))
+  try register("fsys", try published(Control(), in: controls, by: server), by: server)
+  /// The protids of the file `name` (each one object of the bucket).
+  func opened(_ name: String) -> [CapObject] { server.objects { ($0 as? Protid)?.node.name == name } }
   return [
     "wait-for-pipe-reader": { fileSystem.readerBlocked.wait() },
     "wait-until-pipe-reader-left": { fileSystem.readerLeft.wait() },
+    "inhibit-notes": {
+      for file in opened("notes.txt") { server.bucket.inhibit(.object(file)) }
+      print("fs: inhibits notes.txt while it reorganises its blocks")
+    },
+    "resume-notes-once-a-call-waits": {
+      while server.bucket.callsInFlight == 0 { Thread.sleep(forTimeInterval: 0.001) }
+      print("fs: \(server.bucket.callsInFlight) call waits on notes.txt; reorganised, resuming")
+      for file in opened("notes.txt") { server.bucket.resume(.object(file)) }
+    },
     "revoke-pipe": {
-      server.revoke { ($0 as? Protid)?.node.isPipe == true }
-      print("fs: revokes the pipe (shuts down its port)")
+      for pipe in opened("pipe") { server.bucket.revoke(pipe) }
+      print("fs: revokes the pipe")
     },
     "shutdown": {
       server.shutdown()
@@ -82,21 +103,21 @@ private func startFileServer() throws(MiniHurdError) -> ServerCommands {
 
 /// The print spooler: its one object is the printer.
 private func startSpooler() throws(MiniHurdError) -> ServerCommands {
-  let server = SocketServerTask()
+  let server = try serverTask()
   let printer = Printer()
-  let printers = SocketObjectClass(name: "printer", LprDemux(PrintService(host: server)))
-  try register("lpr", try published(printer, in: printers, by: server))
+  let printers = CapClass(name: "printer", demux: ObjectDemux(LprDemux(PrintService(host: server))))
+  try register("lpr", try published(printer, in: printers, by: server), by: server)
   return [
     "report-dead-names": {
-      let queued = printer.queue.withLock { $0 }
-      for _ in server.task.deadNames(among: queued) {
-        print("lpr: dead name: its copy of notes.txt (the port hung up)")
+      let queued = Set(printer.queue.withLock { $0 })
+      for name in server.task.waitForDeadNames(queued) where queued.contains(name) {
+        print("lpr: dead-name notification: its copy of notes.txt")
       }
     }
   ]
 }
 
-private func published(_ object: CapObject, in objectClass: SocketObjectClass, by server: SocketServerTask)
+private func published(_ object: CapObject, in objectClass: CapClass, by server: SocketServerTask)
   throws(MiniHurdError) -> CapabilityName
 {
   do throws(ReturnCode) {

@@ -25,6 +25,6 @@ struct AuthService<Host: ServerHost>: AuthServer {
     -> CapabilityName
   {
     guard let account = accounts[user], account.password == password else { throw .EACCES }
-    return try server.publish(Identity(uid: account.uid), inClassOf: handle)
+    return try server.publish(Identity(uid: account.uid), in: handle.objectClass!)
   }
 }

@@ -53,11 +53,26 @@ struct FileSystem: Sendable {
   }
 }
 
+/// The file server's classes of objects, each served by its generated demux.
+struct FileServerClasses {
+  let files: CapClass
+  let directories: CapClass
+  let controls: CapClass
+
+  init(server: some ServerHost, fileSystem: FileSystem) {
+    files = CapClass(name: "file", demux: ObjectDemux(IODemux(FileIOService(fileSystem: fileSystem))))
+    directories = CapClass(
+      name: "directory", demux: ObjectDemux(FSDemux(DirectoryService(server: server, fileSystem: fileSystem, files: files))))
+    controls = CapClass(
+      name: "fsys", demux: ObjectDemux(FsysDemux(FsysService(server: server, fileSystem: fileSystem, directories: directories))))
+  }
+}
+
 /// `fsys_getroot`: the root directory for whoever the caller's auth handle says it is.
 struct FsysService<Host: ServerHost>: FsysServer {
   let server: Host
   let fileSystem: FileSystem
-  let directories: Host.ObjectClass
+  let directories: CapClass
 
   func target(for context: CallContext) throws(ReturnCode) -> Control { throw resolvedByTheBucket }
 
@@ -79,7 +94,7 @@ struct FsysService<Host: ServerHost>: FsysServer {
 struct DirectoryService<Host: ServerHost>: FSServer {
   let server: Host
   let fileSystem: FileSystem
-  let files: Host.ObjectClass
+  let files: CapClass
 
   func target(for context: CallContext) throws(ReturnCode) -> Protid { throw resolvedByTheBucket }
 

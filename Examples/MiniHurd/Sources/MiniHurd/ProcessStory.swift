@@ -12,8 +12,10 @@ import HurdRPCSocket
 #endif
 
 /// The story of README.md across processes. Throws if a server process fails; the caller kills
-/// what is left (`ProcessTree.killAll`).
-func tellTheStoryAcrossProcesses() async throws {
+/// what is left (`ProcessTree.killAll`). With `pause`, it waits before that step until a line
+/// (or the end) comes on standard input: time to look at the processes (`ps`, `/proc/PID/fd`),
+/// or to kill one and see what happens.
+func tellTheStoryAcrossProcesses(pausingBefore pause: Int? = nil) async throws {
   lineBufferStandardOutput()
 
   // MARK: Boot: the bootstrap name service, then the servers, each registering its first capability.
@@ -45,7 +47,7 @@ func tellTheStoryAcrossProcesses() async throws {
   print("boot: handle for nobody, the file system's control port and the printer")
 
   // MARK: 1. Authenticate, then look up files as that user.
-  print("\n1. authentication and lookup")
+  chapter(1, "authentication and lookup", pausingBefore: pause)
   let aliceAuth = try await alice.client(for: nobodyAuth, AuthClient.init(transport:))
     .authLogin(user: "alice", password: "wonderland")
   print("alice: auth_login(\"alice\") -> a new auth handle")
@@ -61,7 +63,7 @@ func tellTheStoryAcrossProcesses() async throws {
   print("alice: dir_lookup(\"notes.txt\") -> a capability to the file")
 
   // MARK: 2. Read and write through the capability; large data travels out of line (a memfd).
-  print("\n2. io_read and io_write")
+  chapter(2, "io_read and io_write", pausingBefore: pause)
   let file = try alice.client(for: notes) { IOClient(rpc: RPCClient(transport: $0, interceptors: [OutOfLineTrace()])) }
   let text = try await file.ioRead(offset: 0, amount: 11)
   print("alice: io_read(0, 11) -> \"\(String(decoding: text, as: UTF8.self))\"")
@@ -71,12 +73,12 @@ func tellTheStoryAcrossProcesses() async throws {
   print("alice: io_read of 64 KiB -> \(back == large ? "the same bytes" : "different bytes!")")
 
   // MARK: 3. Pass the capability to a third process, which uses it.
-  print("\n3. passing the capability to the spooler")
+  chapter(3, "passing the capability to the spooler", pausingBefore: pause)
   try await alice.client(for: lpr, LprClient.init(transport:)).lprPrint(file: notes)
   print("alice: lpr_print(notes.txt) returned")
 
   // MARK: 4. Cancellation: a read that would wait forever, cancelled by Swift task cancellation.
-  print("\n4. cancellation")
+  chapter(4, "cancellation", pausingBefore: pause)
   let pipeName = try await directory.dirLookup(fileName: "pipe")
   let pipe = try alice.client(for: pipeName, IOClient.init(transport:))
   let slowRead = Task.detached { try await pipe.ioRead(offset: 0, amount: 1) }
@@ -92,14 +94,14 @@ func tellTheStoryAcrossProcesses() async throws {
   }
 
   // MARK: 5. Inhibition: the server reorganises the file; a call on it waits, then proceeds.
-  print("\n5. inhibition")
+  chapter(5, "inhibition", pausingBefore: pause)
   try fileServer.tell("inhibit-notes")
   let waitingRead = Task.detached { try await file.ioRead(offset: 0, amount: 4) }
   try fileServer.tell("resume-notes-once-a-call-waits")
   print("alice: io_read after the wait -> \"\(String(decoding: try await waitingRead.value, as: UTF8.self))\"")
 
   // MARK: 6. Revocation: every capability to the pipe dies at once.
-  print("\n6. revocation")
+  chapter(6, "revocation", pausingBefore: pause)
   try fileServer.tell("revoke-pipe")
   do {
     _ = try await pipe.ioRead(offset: 0, amount: 1)
@@ -111,7 +113,7 @@ func tellTheStoryAcrossProcesses() async throws {
   }
 
   // MARK: 7. The file server shuts down: every holder gets a dead-name notification.
-  print("\n7. shutdown")
+  chapter(7, "shutdown", pausingBefore: pause)
   try fileServer.tell("shutdown")
   let aliceNames = [fsys: "the fsys control port", root: "the root directory", notes: "notes.txt"]
   for name in alice.waitForDeadNames(Set(aliceNames.keys)) {
@@ -125,4 +127,13 @@ func tellTheStoryAcrossProcesses() async throws {
   }
   for server in [authServer, fileServer, spooler] { try server.finish() }
   print("done")
+}
+
+/// Prints the heading of step `number`; pauses first if it is the step to pause before.
+private func chapter(_ number: Int, _ title: String, pausingBefore pause: Int?) {
+  if number == pause {
+    FileHandle.standardError.write(Data("MiniHurd: paused before step \(number) (pid \(getpid())); press Return to go on\n".utf8))
+    _ = readLine()
+  }
+  print("\n\(number). \(title)")
 }

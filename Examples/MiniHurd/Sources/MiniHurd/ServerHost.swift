@@ -1,6 +1,6 @@
 // What a server's handlers need from the task they run in. The services (AuthService,
 // FileIOService, …) are written once against it; the L4 task (`ServerTask`) and the server
-// process (`SocketServerTask`) provide it, so the same handlers and the same generated code run
+// process (`SocketServerTask`) provide it, so the same handlers, classes and generated code run
 // on either transport.
 import HurdCap
 import HurdRPC
@@ -8,8 +8,6 @@ import HurdRPC
 protocol ServerHost: Sendable {
   /// The client transport a capability this task holds is called through.
   associatedtype Transport: ClientTransport
-  /// A kind of object with the generated demux that serves it.
-  associatedtype ObjectClass: Sendable
 
   /// A generated client (`AuthClient.init(transport:)`, …) for calls on `name`, a capability in
   /// this task's space.
@@ -20,8 +18,5 @@ protocol ServerHost: Sendable {
 
   /// Serves `object` in `objectClass` and names its receive right in this task's space: what a
   /// handler returns for a `mach_port_make_send_t` result (the caller gets a send right).
-  func publish(_ object: CapObject, in objectClass: ObjectClass) throws(ReturnCode) -> CapabilityName
-
-  /// The same, in the class `sibling` is served in.
-  func publish(_ object: CapObject, inClassOf sibling: CapObject) throws(ReturnCode) -> CapabilityName
+  func publish(_ object: CapObject, in objectClass: CapClass) throws(ReturnCode) -> CapabilityName
 }

@@ -70,12 +70,8 @@ private func startAuthServer() throws(MiniHurdError) -> ServerCommands {
 private func startFileServer() throws(MiniHurdError) -> ServerCommands {
   let server = try serverTask()
   let fileSystem = FileSystem.ofTheStory()
-  let files = CapClass(name: "file", demux: ObjectDemux(IODemux(FileIOService(fileSystem: fileSystem))))
-  let directories = CapClass(
-    name: "directory", demux: ObjectDemux(FSDemux(DirectoryService(server: server, fileSystem: fileSystem, files: files))))
-  let controls = CapClass(
-    name: "fsys", demux: ObjectDemux(FsysDemux(FsysService(server: server, fileSystem: fileSystem, directories: directories))))
-  try register("fsys", try published(Control(), in: controls, by: server), by: server)
+  let classes = FileServerClasses(server: server, fileSystem: fileSystem)
+  try register("fsys", try published(Control(), in: classes.controls, by: server), by: server)
   /// The protids of the file `name` (each one object of the bucket).
   func opened(_ name: String) -> [CapObject] { server.objects { ($0 as? Protid)?.node.name == name } }
   return [

@@ -71,11 +71,6 @@ final class SocketServerTask: ServerHost {
     }
   }
 
-  func publish(_ object: CapObject, inClassOf sibling: CapObject) throws(ReturnCode) -> CapabilityName {
-    guard let objectClass = sibling.objectClass else { throw .capInvalid }
-    return try publish(object, in: objectClass)
-  }
-
   /// The objects it has published that `matching` selects.
   func objects(where matching: (CapObject) -> Bool) -> [CapObject] {
     published.withLock { $0.filter(matching) }

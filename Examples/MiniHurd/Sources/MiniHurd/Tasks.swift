@@ -99,11 +99,6 @@ extension ServerTask: ServerHost {
   }
 
   func deallocate(_ name: CapabilityName) { task.capabilities.deallocate(name) }
-
-  func publish(_ object: CapObject, inClassOf sibling: CapObject) throws(ReturnCode) -> CapabilityName {
-    guard let objectClass = sibling.objectClass else { throw .capInvalid }
-    return try publish(object, in: objectClass)
-  }
 }
 
 /// Serves a generated demux from a bucket: the bucket has checked the capability and found the

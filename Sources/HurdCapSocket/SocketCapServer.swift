@@ -26,8 +26,9 @@ import HurdRPCSocket
 ///   sends no capability id; the binding puts the connection's id in word 0 and the bucket
 ///   checks it as on L4 — a revoked object answers `capDied`, a used send-once right `capInvalid`,
 ///   before any handler runs.
-/// - **Revocation** (`bucket.revoke`, `bucket.shutdown`) hangs up the object's ports and
-///   connections: every holder's port is dead at once (dead-name notification in its process).
+/// - **Revocation** (`bucket.revoke`, `bucket.shutdown`) hangs up the object's ports: every
+///   holder's port is dead at once (dead-name notification in its process; new calls fail
+///   `capDied`), and calls on connections still open answer `capDied` from the bucket.
 public final class SocketCapServer: Demultiplexer, SocketServerObserver, SocketPortMaker, @unchecked Sendable {
   /// The task whose namespace holds one reference per port of the bucket's objects.
   public static let descriptorHolder: TaskID = 1 << 63
@@ -54,6 +55,10 @@ public final class SocketCapServer: Demultiplexer, SocketServerObserver, SocketP
     let id: CapabilityID
     let badge: UInt64
     let process: ProcessKey
+    /// Came through a send-once port.
+    let once: Bool
+    /// Its send-once port's one call was made (through this connection or another).
+    var spent = false
   }
 
   private struct ProcessKey: Hashable {
@@ -227,11 +232,12 @@ public final class SocketCapServer: Demultiplexer, SocketServerObserver, SocketP
       guard let connection = state.connections[context.callerThreadKey] else {
         throw RPCError(.returnCode(.capInvalid), "the connection names no capability")
       }
-      guard connection.badge != 0, let port = state.ports[connection.badge], port.once else { return (connection, false) }
-      guard !port.used else {
+      guard connection.once else { return (connection, false) }
+      guard !connection.spent else {
         throw RPCError(.returnCode(.capInvalid), "the send-once right was already used")
       }
-      state.ports[connection.badge]!.used = true
+      state.ports[connection.badge]?.used = true
+      for (key, other) in state.connections where other.badge == connection.badge { state.connections[key]!.spent = true }
       return (connection, true)
     }
     // A send-once port is good for this call only: no more connections through it.
@@ -252,12 +258,14 @@ public final class SocketCapServer: Demultiplexer, SocketServerObserver, SocketP
     let process = ProcessKey(pid: credentials.processID, startTime: Self.startTime(of: credentials.processID))
     return lock.withLock { () -> Bool in
       let object: CapObject
+      var once = false
       if badge == 0 {
         guard let bootstrap = state.bootstrap else { return false }
         object = bootstrap.object
       } else {
         guard let port = state.ports[badge], !(port.once && port.used) else { return false }
         object = port.object
+        once = port.once
       }
       let task = state.groups[process]?.task ?? state.nextTask
       // The bucket's lock is taken inside ours (never the other way round).
@@ -267,7 +275,7 @@ public final class SocketCapServer: Demultiplexer, SocketServerObserver, SocketP
         state.nextTask += 1
       }
       state.groups[process]!.connections += 1
-      state.connections[connection] = Connection(task: task, id: id, badge: badge, process: process)
+      state.connections[connection] = Connection(task: task, id: id, badge: badge, process: process, once: once)
       return true
     }
   }
@@ -299,21 +307,26 @@ public final class SocketCapServer: Demultiplexer, SocketServerObserver, SocketP
 
   // MARK: Revocation
 
-  /// The bucket revoked `object`: its ports and their connections hang up (holders see dead
-  /// names; the transport reports each closing, which releases the dead references), and its
-  /// receive-right name goes away.
+  /// The bucket revoked `object`: its ports hang up (holders see dead names; the transport
+  /// reports each closing, which releases the dead references), and its receive-right name
+  /// goes away.
   fileprivate func revoked(_ object: CapObject) {
-    let (badges, name, pathToo) = lock.withLock { () -> (Set<UInt64>, CapabilityName?, Bool) in
+    let (badges, name, bootstrapID) = lock.withLock { () -> (Set<UInt64>, CapabilityName?, CapabilityID?) in
       let key = ObjectIdentifier(object)
       let receive = state.receiveNames.removeValue(forKey: key)
       if let receive { state.receiveKeys[receive.key] = nil }
-      let pathToo = state.bootstrap?.object === object
-      if pathToo { state.bootstrap = nil }
-      return (state.portsOfObject[key] ?? [], receive?.name, pathToo)
+      var bootstrapID: CapabilityID? = nil
+      if let bootstrap = state.bootstrap, bootstrap.object === object {
+        bootstrapID = bootstrap.holderID
+        state.bootstrap = nil
+      }
+      return (state.portsOfObject[key] ?? [], receive?.name, bootstrapID)
     }
-    for badge in badges { transport.hangUp(badge: badge) }
-    if pathToo { transport.hangUp(badge: 0) }
+    // Only the ports: a call in flight on a connection (the revoking handler's own) still gets
+    // its reply, and later calls on open connections get `capDied` from the bucket, as on L4.
+    for badge in badges { transport.hangUp(badge: badge, connections: false) }
     if let name { task.space.deallocate(name) }
+    if let bootstrapID { bucket.release(bootstrapID, from: Self.descriptorHolder) }  // frees the dead slot
   }
 
   /// The process's start time (clock ticks after boot, field 22 of `/proc/PID/stat`): with the

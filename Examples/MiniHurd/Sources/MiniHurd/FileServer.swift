@@ -60,11 +60,11 @@ struct FileServerClasses {
   let controls: CapClass
 
   init(server: some ServerHost, fileSystem: FileSystem) {
-    files = CapClass(name: "file", demux: ObjectDemux(IODemux(FileIOService(fileSystem: fileSystem))))
+    files = CapClass(name: "file", targeted: IODemux(FileIOService(fileSystem: fileSystem)))
     directories = CapClass(
-      name: "directory", demux: ObjectDemux(FSDemux(DirectoryService(server: server, fileSystem: fileSystem, files: files))))
+      name: "directory", targeted: FSDemux(DirectoryService(server: server, fileSystem: fileSystem, files: files)))
     controls = CapClass(
-      name: "fsys", demux: ObjectDemux(FsysDemux(FsysService(server: server, fileSystem: fileSystem, directories: directories))))
+      name: "fsys", targeted: FsysDemux(FsysService(server: server, fileSystem: fileSystem, directories: directories)))
   }
 }
 

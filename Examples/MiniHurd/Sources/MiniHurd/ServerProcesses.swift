@@ -61,7 +61,7 @@ private func serverTask() throws(MiniHurdError) -> SocketServerTask {
 /// The auth server: its first object is an identity for nobody.
 private func startAuthServer() throws(MiniHurdError) -> ServerCommands {
   let server = try serverTask()
-  let identities = CapClass(name: "identity", demux: ObjectDemux(AuthDemux(AuthService(server: server))))
+  let identities = CapClass(name: "identity", targeted: AuthDemux(AuthService(server: server)))
   try register("auth", try published(Identity(uid: Identity.nobody), in: identities, by: server), by: server)
   return [:]
 }
@@ -101,7 +101,7 @@ private func startFileServer() throws(MiniHurdError) -> ServerCommands {
 private func startSpooler() throws(MiniHurdError) -> ServerCommands {
   let server = try serverTask()
   let printer = Printer()
-  let printers = CapClass(name: "printer", demux: ObjectDemux(LprDemux(PrintService(host: server))))
+  let printers = CapClass(name: "printer", targeted: LprDemux(PrintService(host: server)))
   try register("lpr", try published(printer, in: printers, by: server), by: server)
   return [
     "report-dead-names": {

@@ -101,20 +101,6 @@ extension ServerTask: ServerHost {
   func deallocate(_ name: CapabilityName) { task.capabilities.deallocate(name) }
 }
 
-/// Serves a generated demux from a bucket: the bucket has checked the capability and found the
-/// object it names, which the demux hands its handlers as the request's target.
-struct ObjectDemux<Demux: TargetedDemultiplexer>: CapDemultiplexer where Demux.Target: CapObject {
-  let demux: Demux
-
-  init(_ demux: Demux) { self.demux = demux }
-
-  func dispatch(_ request: borrowing Message, reply: inout Message, object: Demux.Target, context: CapCallContext)
-    throws(RPCError)
-  {
-    try demux.dispatch(request, reply: &reply, target: object, context: context.call)
-  }
-}
-
 /// Servers whose objects come from a bucket never resolve a target themselves.
 let resolvedByTheBucket = ReturnCode.capInvalid
 

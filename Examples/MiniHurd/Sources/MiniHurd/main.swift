@@ -34,14 +34,14 @@ let system = MiniSystem()
 
 // MARK: Boot: the servers start; alice gets what a new Hurd process inherits.
 let authServer = system.server("auth")
-let identities = CapClass(name: "identity", demux: ObjectDemux(AuthDemux(AuthService(server: authServer))))
+let identities = CapClass(name: "identity", targeted: AuthDemux(AuthService(server: authServer)))
 
 let fileServer = system.server("fs")
 let fileSystem = FileSystem.ofTheStory()
 let fileClasses = FileServerClasses(server: fileServer, fileSystem: fileSystem)
 
 let spooler = system.server("lpr")
-let printers = CapClass(name: "printer", demux: ObjectDemux(LprDemux(PrintService(host: spooler))))
+let printers = CapClass(name: "printer", targeted: LprDemux(PrintService(host: spooler)))
 let printer = Printer()
 
 let alice = system.task("alice")

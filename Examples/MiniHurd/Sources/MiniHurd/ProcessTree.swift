@@ -100,7 +100,12 @@ final class ServerProcess: Sendable {
     }
     pid = child
     control = ControlChannel(fd: ends[0])
-    try expect("ready")
+    do throws(MiniHurdError) {
+      try expect("ready")
+    } catch {
+      close(ends[0])  // the child, registered, is killed on the way out
+      throw error
+    }
   }
 
   /// The command line word that makes this executable a server process.

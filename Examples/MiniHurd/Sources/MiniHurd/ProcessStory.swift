@@ -88,9 +88,7 @@ func tellTheStoryAcrossProcesses(pausingBefore pause: Int? = nil) async throws {
   let outcome = await slowRead.result
   try fileServer.tell("wait-until-pipe-reader-left")  // so the server's line prints first
   if case .failure(let error as RPCError) = outcome {
-    // The socket transport sends a datagram whole or not at all: a cancel in the receive phase
-    // means the server had the request (L4's capability transport calls that "aborted").
-    print("alice: the read ended: \(reason(error)) in the \(error.phase.map { "\($0)" } ?? "unknown") phase (the server had received it)")
+    print("alice: the read ended: \(reason(error)) (the server had received it; \"cancelled\" if it had not)")
   }
 
   // MARK: 5. Inhibition: the server reorganises the file; a call on it waits, then proceeds.

@@ -17,7 +17,9 @@ let package = Package(
       dependencies: [
         .product(name: "HurdRPC", package: hurdidl),
         .product(name: "HurdRPCL4", package: hurdidl),
+        .product(name: "HurdRPCSocket", package: hurdidl),
         .product(name: "HurdCap", package: hurdidl),
+        .product(name: "HurdCapSocket", package: hurdidl),
       ],
       swiftSettings: [
         .swiftLanguageMode(.v6), .treatAllWarnings(as: .error), .enableUpcomingFeature("ExistentialAny"),

@@ -4,15 +4,18 @@ import HurdRPC
 
 /// An identity the auth server vouches for.
 final class Identity: CapObject, @unchecked Sendable {
+  /// The uid of an auth handle that stands for nobody (what a new process starts with).
+  static let nobody: Int32 = -1
+
   let uid: Int32
   init(uid: Int32) { self.uid = uid }
 }
 
-struct AuthService: AuthServer {
-  static let nobody: Int32 = -1
-  private static let users: [String: (password: String, uid: Int32)] = ["alice": ("wonderland", 1000)]
+/// The accounts the auth server knows (the Hurd's password server checks /etc/shadow).
+private let accounts: [String: (password: String, uid: Int32)] = ["alice": ("wonderland", 1000)]
 
-  let server: ServerTask
+struct AuthService<Host: ServerHost>: AuthServer {
+  let server: Host
 
   func target(for context: CallContext) throws(ReturnCode) -> Identity { throw resolvedByTheBucket }
 
@@ -21,7 +24,7 @@ struct AuthService: AuthServer {
   func authLogin(_ handle: Identity, user: String, password: String, context: CallContext) throws(ReturnCode)
     -> CapabilityName
   {
-    guard let account = Self.users[user], account.password == password else { throw .EACCES }
+    guard let account = accounts[user], account.password == password else { throw .EACCES }
     return try server.publish(Identity(uid: account.uid), in: handle.objectClass!)
   }
 }

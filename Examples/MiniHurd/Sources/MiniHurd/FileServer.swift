@@ -42,11 +42,35 @@ struct FileSystem: Sendable {
   let readerLeft = DispatchSemaphore(value: 0)
 
   init(_ nodes: [Node]) { files = Dictionary(uniqueKeysWithValues: nodes.map { ($0.name, $0) }) }
+
+  /// The files of the story: alice's notes, root's secret, and a pipe nobody writes to.
+  static func ofTheStory() -> FileSystem {
+    FileSystem([
+      Node("notes.txt", owner: 1000, text: "Dear diary,\ntoday I met a multiserver system.\n"),
+      Node("secret", owner: 0, text: "root's secret"),
+      Node("pipe", owner: 0, isPipe: true),
+    ])
+  }
+}
+
+/// The file server's classes of objects, each served by its generated demux.
+struct FileServerClasses {
+  let files: CapClass
+  let directories: CapClass
+  let controls: CapClass
+
+  init(server: some ServerHost, fileSystem: FileSystem) {
+    files = CapClass(name: "file", targeted: IODemux(FileIOService(fileSystem: fileSystem)))
+    directories = CapClass(
+      name: "directory", targeted: FSDemux(DirectoryService(server: server, fileSystem: fileSystem, files: files)))
+    controls = CapClass(
+      name: "fsys", targeted: FsysDemux(FsysService(server: server, fileSystem: fileSystem, directories: directories)))
+  }
 }
 
 /// `fsys_getroot`: the root directory for whoever the caller's auth handle says it is.
-struct FsysService: FsysServer {
-  let server: ServerTask
+struct FsysService<Host: ServerHost>: FsysServer {
+  let server: Host
   let fileSystem: FileSystem
   let directories: CapClass
 
@@ -54,10 +78,10 @@ struct FsysService: FsysServer {
 
   func fsysGetroot(_ fsys: Control, auth: CapabilityName, context: CallContext) throws(ReturnCode) -> CapabilityName {
     // The handle arrived as a send right in this task's space: ask its server who it stands for.
-    defer { server.task.capabilities.deallocate(auth) }
+    defer { server.deallocate(auth) }
     let uid: Int32
     do throws(RPCError) {
-      uid = try server.task.client(for: auth, AuthClient.init(transport:)).authGetids()
+      uid = try server.client(for: auth, AuthClient.init(transport:)).authGetids()
     } catch {
       throw .EACCES
     }
@@ -67,8 +91,8 @@ struct FsysService: FsysServer {
 }
 
 /// `dir_lookup`: opens a file for the user the directory was opened for.
-struct DirectoryService: FSServer {
-  let server: ServerTask
+struct DirectoryService<Host: ServerHost>: FSServer {
+  let server: Host
   let fileSystem: FileSystem
   let files: CapClass
 

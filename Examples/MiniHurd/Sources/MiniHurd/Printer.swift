@@ -9,15 +9,15 @@ final class Printer: CapObject, @unchecked Sendable {
   let queue = Mutex<[CapabilityName]>([])
 }
 
-struct PrintService: LprServer {
-  let task: HurdTask
+struct PrintService<Host: ServerHost>: LprServer {
+  let host: Host
 
   func target(for context: CallContext) throws(ReturnCode) -> Printer { throw resolvedByTheBucket }
 
   func lprPrint(_ printer: Printer, file: CapabilityName, context: CallContext) throws(ReturnCode) {
     let text: [UInt8]
     do throws(RPCError) {
-      text = try task.client(for: file, IOClient.init(transport:)).ioRead(offset: 0, amount: 80)
+      text = try host.client(for: file, IOClient.init(transport:)).ioRead(offset: 0, amount: 80)
     } catch {
       throw .EIO
     }

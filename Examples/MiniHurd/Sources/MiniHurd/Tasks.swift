@@ -91,18 +91,14 @@ final class ServerTask: Sendable {
   }
 }
 
-/// Serves a generated demux from a bucket: the bucket has checked the capability and found the
-/// object it names, which the demux hands its handlers as the request's target.
-struct ObjectDemux<Demux: TargetedDemultiplexer>: CapDemultiplexer where Demux.Target: CapObject {
-  let demux: Demux
-
-  init(_ demux: Demux) { self.demux = demux }
-
-  func dispatch(_ request: borrowing Message, reply: inout Message, object: Demux.Target, context: CapCallContext)
-    throws(RPCError)
-  {
-    try demux.dispatch(request, reply: &reply, target: object, context: context.call)
+extension ServerTask: ServerHost {
+  func client<Client>(
+    for name: CapabilityName, _ makeClient: (CapabilityTransport<L4ClientTransport>) -> Client
+  ) throws(RPCError) -> Client {
+    try task.client(for: name, makeClient)
   }
+
+  func deallocate(_ name: CapabilityName) { task.capabilities.deallocate(name) }
 }
 
 /// Servers whose objects come from a bucket never resolve a target themselves.

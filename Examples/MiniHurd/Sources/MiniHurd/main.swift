@@ -1,37 +1,52 @@
-// MiniHurd: a small multiserver system in the Hurd's style, on hurdidl's L4 in-process backend.
-// An auth server, a file server and a print spooler each run in their own task (L4 address
-// space); alice's task is a client. Every call goes through a capability (HurdCap) and the
-// Swift generated from the .defs files next to this one.
+// MiniHurd: a small multiserver system in the Hurd's style (README.md). Two ways to run it:
+//   MiniHurd               every task an L4 address space of this process (HurdRPCL4): below
+//   MiniHurd --processes [--pause-before STEP]
+//                          auth, fs and lpr each a process of its own (HurdRPCSocket):
+//                          ProcessStory.swift; the servers run as `MiniHurd serve ROLE …`
+// An auth server, a file server and a print spooler each run in their own task; alice's task is
+// a client. Every call goes through a capability (HurdCap) and the Swift generated from the .defs
+// files next to this one.
 import Foundation
 import HurdCap
 import HurdRPC
 import HurdRPCL4
 
+let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == ServerProcess.serveCommand, arguments.count > 1 {
+  runServerProcess(arguments[1])
+}
+if arguments.contains("--processes") {
+  ProcessTree.killAllAtExit()
+  // --pause-before STEP: wait for a line on standard input before that step (README.md).
+  let pause = arguments.firstIndex(of: "--pause-before").flatMap { arguments.dropFirst($0 + 1).first }.flatMap { Int($0) }
+  do {
+    try await tellTheStoryAcrossProcesses(pausingBefore: pause)
+    exit(0)
+  } catch {
+    ProcessTree.killAll()
+    FileHandle.standardError.write(Data("MiniHurd --processes: \(error)\n".utf8))
+    exit(1)
+  }
+}
+
+// MARK: The one-process mode: boot the servers as L4 tasks.
 let system = MiniSystem()
 
 // MARK: Boot: the servers start; alice gets what a new Hurd process inherits.
 let authServer = system.server("auth")
-let identities = CapClass(name: "identity", demux: ObjectDemux(AuthDemux(AuthService(server: authServer))))
+let identities = CapClass(name: "identity", targeted: AuthDemux(AuthService(server: authServer)))
 
 let fileServer = system.server("fs")
-let fileSystem = FileSystem([
-  Node("notes.txt", owner: 1000, text: "Dear diary,\ntoday I met a multiserver system.\n"),
-  Node("secret", owner: 0, text: "root's secret"),
-  Node("pipe", owner: 0, isPipe: true),
-])
-let files = CapClass(name: "file", demux: ObjectDemux(IODemux(FileIOService(fileSystem: fileSystem))))
-let directories = CapClass(
-  name: "directory", demux: ObjectDemux(FSDemux(DirectoryService(server: fileServer, fileSystem: fileSystem, files: files))))
-let controls = CapClass(
-  name: "fsys", demux: ObjectDemux(FsysDemux(FsysService(server: fileServer, fileSystem: fileSystem, directories: directories))))
+let fileSystem = FileSystem.ofTheStory()
+let fileClasses = FileServerClasses(server: fileServer, fileSystem: fileSystem)
 
 let spooler = system.server("lpr")
-let printers = CapClass(name: "printer", demux: ObjectDemux(LprDemux(PrintService(task: spooler.task))))
+let printers = CapClass(name: "printer", targeted: LprDemux(PrintService(host: spooler)))
 let printer = Printer()
 
 let alice = system.task("alice")
-let nobodyAuth = try authServer.give(Identity(uid: AuthService.nobody), in: identities, to: alice)
-let fsys = try fileServer.give(Control(), in: controls, to: alice)
+let nobodyAuth = try authServer.give(Identity(uid: Identity.nobody), in: identities, to: alice)
+let fsys = try fileServer.give(Control(), in: fileClasses.controls, to: alice)
 let lpr = try spooler.give(printer, in: printers, to: alice)
 print("boot: auth, fs and lpr serve from their own tasks; alice holds an auth handle for nobody,")
 print("boot: the file system's control port and the printer")

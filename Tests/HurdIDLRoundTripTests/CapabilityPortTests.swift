@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import HurdCap
+import HurdIDLRoundTripServices
 @_spi(Transport) import HurdRPC
 import HurdRPCL4
 import Testing

@@ -151,13 +151,3 @@ final class Counter: @unchecked Sendable {
     }
   }
 }
-
-/// Polls `condition` for up to `seconds`.
-func waitUntil(seconds: Double = 10, _ condition: () -> Bool) -> Bool {
-  let end = ContinuousClock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
-  while ContinuousClock.now < end {
-    if condition() { return true }
-    usleep(2_000)
-  }
-  return condition()
-}

@@ -100,3 +100,13 @@ public struct AnyTransport: ClientTransport {
     try await base.sendAsync(message, options: options)
   }
 }
+
+/// Polls `condition` for up to `seconds`.
+public func waitUntil(seconds: Double = 10, _ condition: () -> Bool) -> Bool {
+  let end = ContinuousClock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
+  while ContinuousClock.now < end {
+    if condition() { return true }
+    usleep(2_000)
+  }
+  return condition()
+}

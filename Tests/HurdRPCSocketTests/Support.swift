@@ -20,16 +20,6 @@ func rpcError(_ body: () throws(RPCError) -> Void) -> RPCError? {
   }
 }
 
-/// Polls `condition` for up to `seconds`.
-func waitUntil(seconds: Double = 10, _ condition: () -> Bool) -> Bool {
-  let end = ContinuousClock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
-  while ContinuousClock.now < end {
-    if condition() { return true }
-    usleep(2_000)
-  }
-  return condition()
-}
-
 /// A fresh socket path for one test.
 func socketPath(_ name: String) -> String {
   let serial = SocketPathCounter.next()

@@ -18,6 +18,7 @@ let package = Package(
     .library(name: "HurdRPCL4", targets: ["HurdRPCL4"]),
     .library(name: "HurdRPCSocket", targets: ["HurdRPCSocket"]),
     .library(name: "HurdCap", targets: ["HurdCap"]),
+    .library(name: "HurdCapSocket", targets: ["HurdCapSocket"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2")
@@ -78,19 +79,23 @@ let package = Package(
     // memfd shared memory. The C shim wraps what Glibc's Swift import lacks (CMSG_*, ucred, seals).
     .target(name: "CSocketSupport"),
     .target(name: "HurdRPCSocket", dependencies: ["HurdRPC", "CSocketSupport"], swiftSettings: strict),
+    // The capability layer bound to the socket transport: a bucket served per process, each
+    // capability a port descriptor (docs/socket-transport.md, "Capabilities of the cap library").
+    .target(name: "HurdCapSocket", dependencies: ["HurdCap", "HurdRPC", "HurdRPCSocket"], swiftSettings: strict),
     // A test service both the tests and their helper processes serve and call.
     .target(
-      name: "HurdRPCSocketTestSupport", dependencies: ["HurdRPC", "HurdRPCSocket"], path: "Tests/HurdRPCSocketTestSupport",
+      name: "HurdRPCSocketTestSupport", dependencies: ["HurdRPC", "HurdRPCSocket", "HurdCap", "HurdCapSocket"], path: "Tests/HurdRPCSocketTestSupport",
       swiftSettings: strict),
     // The other process of the cross-process tests (a server or client the tests spawn and kill).
     .executableTarget(
-      name: "HurdRPCSocketTestHelper", dependencies: ["HurdRPC", "HurdRPCSocket", "HurdRPCSocketTestSupport"],
+      name: "HurdRPCSocketTestHelper",
+      dependencies: ["HurdRPC", "HurdRPCSocket", "HurdRPCSocketTestSupport", "HurdCap", "HurdCapSocket"],
       path: "Tests/HurdRPCSocketTestHelper", swiftSettings: strict),
     .testTarget(
       name: "HurdRPCSocketTests",
       dependencies: [
         "HurdRPC", "HurdRPCSocket", "HurdRPCSocketTestSupport", "CSocketSupport", "HurdRPCSocketTestHelper", "HurdRPCL4",
-        "CL4Support",
+        "CL4Support", "HurdCap", "HurdCapSocket",
       ],
       swiftSettings: strict),
 

@@ -31,11 +31,19 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
   /// Calls admitted but waiting for an inhibition to end.
   private var waitingCalls = 0
 
-  public init(system: CapabilitySystem?, serverTask: TaskID, address: UInt64, limits: CapLimits = .default) {
+  /// Runs once per revoked object, after every capability naming it died and before the class's
+  /// `didRevoke` (a transport binding closes the object's ports here: docs/socket-transport.md).
+  let revocationObserver: (@Sendable (CapObject) -> Void)?
+
+  public init(
+    system: CapabilitySystem?, serverTask: TaskID, address: UInt64, limits: CapLimits = .default,
+    revocationObserver: (@Sendable (CapObject) -> Void)? = nil
+  ) {
     self.system = system
     self.serverTask = serverTask
     self.address = address
     self.limits = limits
+    self.revocationObserver = revocationObserver
     system?.register(self)
   }
 
@@ -113,8 +121,8 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
   /// notifications; `didRevoke` runs. No no-senders notification follows a revocation.
   public func revoke(_ object: CapObject, excluding current: CapCallContext? = nil) {
     inhibit(.object(object), excluding: current)
-    let died: [(TaskID, CapabilityID)] = monitor.withLock {
-      guard object.bucket === self, !object.revoked else { return [] }
+    let died: [(TaskID, CapabilityID)]? = monitor.withLock {
+      guard object.bucket === self, !object.revoked else { return nil }
       object.revoked = true
       var died: [(TaskID, CapabilityID)] = []
       for (task, var table) in clients {
@@ -135,7 +143,9 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
       return died
     }
     resume(.object(object))
+    guard let died else { return }
     if let system { system.capabilitiesDied(server: address, died) }
+    revocationObserver?(object)
     object.objectClass?.hooks.didRevoke?(object)
   }
 
@@ -234,7 +244,7 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
       call: CallContext(
         caller: context.caller, requestLabel: context.requestLabel, expectsReply: context.expectsReply,
         deadline: context.deadline, cancellation: record.token, replyRoute: context.replyRoute,
-        callerThreadKey: context.callerThreadKey),
+        peerCredentials: context.peerCredentials, callerThreadKey: context.callerThreadKey),
       capability: id, record: record)
     // The client's cancellation reaches the handler (and a deferred reply) through the
     // server-side token, until the call ends (`finish` unlinks it).

@@ -30,24 +30,33 @@ public struct CapabilityTransport<Base: ClientTransport>: ClientTransport {
 
   /// The request with the capability id in front of its words.
   func addressed(_ request: borrowing Message) throws(RPCError) -> Message {
-    guard request.freeWords >= 1 else {
-      throw RPCError(.badArguments, "no room for the capability id: the request uses all \(Message.capacity) words")
-    }
-    var tag = request.tag
-    tag.untypedCount += 1
-    let id = capability.rawValue
-    return try request.withUnsafeWords { (words) throws(RPCError) -> Message in
-      try withUnsafeTemporaryAllocation(of: UInt64.self, capacity: words.count + 1) { (buffer) throws(RPCError) -> Message in
-        buffer[0] = id
-        for index in words.indices { buffer[index + 1] = words[index] }
-        return try Message(tag: tag, words: UnsafeBufferPointer(buffer), items: request.items)
-      }
-    }
+    try request.addressed(to: capability)
   }
 
   /// A receive-phase cancel means the request had been delivered: the call was aborted.
   static func delivered(_ error: RPCError) -> RPCError {
     guard error.code == .cancelled, error.phase == .receive else { return error }
     return RPCError(.aborted, "cancelled after the server received the request", phase: .receive, cause: error)
+  }
+}
+
+extension Message {
+  /// This request with `capability` in front of its words (word 0, as a bucket expects): what a
+  /// client-side `CapabilityTransport` sends, and what a transport binding that knows the
+  /// capability from the connection (the socket transport's ports) hands its bucket.
+  @_spi(Transport) public func addressed(to capability: CapabilityID) throws(RPCError) -> Message {
+    guard freeWords >= 1 else {
+      throw RPCError(.badArguments, "no room for the capability id: the request uses all \(Message.capacity) words")
+    }
+    var tag = self.tag
+    tag.untypedCount += 1
+    let id = capability.rawValue
+    return try withUnsafeWords { (words) throws(RPCError) -> Message in
+      try withUnsafeTemporaryAllocation(of: UInt64.self, capacity: words.count + 1) { (buffer) throws(RPCError) -> Message in
+        buffer[0] = id
+        for index in words.indices { buffer[index + 1] = words[index] }
+        return try Message(tag: tag, words: UnsafeBufferPointer(buffer), items: items)
+      }
+    }
   }
 }

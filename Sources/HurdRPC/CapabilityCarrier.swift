@@ -42,4 +42,6 @@ public struct ExportedCapability: Hashable, Sendable {
 extension CallerIdentity {
   /// The calling task (domain) number, for the capability layer's per-client namespaces.
   @_spi(Transport) public var domainID: UInt64 { domain }
+  /// The transport-chosen badge (on the socket transport: the port the call came through).
+  @_spi(Transport) public var badgeID: UInt64 { badge }
 }

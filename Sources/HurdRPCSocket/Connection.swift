@@ -89,6 +89,34 @@ final class SocketConnection: @unchecked Sendable {
     }
   }
 
+  /// Shuts the socket down (both directions) unless it is closed: the peer sees a hang-up at
+  /// once, and a thread waiting on it here wakes up. The descriptor stays until `close`.
+  func hangUp() {
+    state.withLock { state in
+      guard !state.closed else { return }
+      shutdown(fd, Int32(SHUT_RDWR))
+    }
+  }
+
+  /// Sends without waiting, from a thread that does not own the connection (a deferred reply):
+  /// under the switch's lock, so the descriptor cannot be closed (and its number reused) meanwhile.
+  func sendIfOpen(_ bytes: [UInt8], fds: [Int32]) throws(Failure) {
+    let sent = state.withLock { state -> Int in
+      guard !state.closed else { return -Int(EPIPE) }
+      return bytes.withUnsafeBytes { bytes in
+        fds.withUnsafeBufferPointer { fds in
+          hurd_sock_send(fd, bytes.baseAddress, bytes.count, fds.baseAddress, Int32(fds.count), Int32(MSG_DONTWAIT))
+        }
+      }
+    }
+    guard sent < 0 else { return }
+    switch Int32(-sent) {
+    case EAGAIN, EWOULDBLOCK: throw .timedOut
+    case EPIPE, ECONNRESET, ENOTCONN, ECONNREFUSED: throw .peerGone
+    default: throw .system(Int32(-sent))
+    }
+  }
+
   // MARK: Datagrams
 
   enum Failure: Error {

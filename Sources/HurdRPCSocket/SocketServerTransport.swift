@@ -55,6 +55,18 @@ public final class SocketServerTransport: ServerTransport {
     /// The watcher saw the peer hang up (guarded by the state lock).
     var hungUp = false
     var busy = false
+    /// Cancellation handles of calls whose reply was deferred (by request sequence; guarded by
+    /// the state lock): a hang-up cancels them, as it cancels a running handler.
+    var deferred: [UInt64: CallCancellation] = [:]
+
+    /// The port badge a connection or port carries (0 for the listener and path connections).
+    var badge: UInt64 {
+      switch role {
+      case .listener: 0
+      case .port(let badge): badge
+      case .call(let caller, _): caller.badgeID
+      }
+    }
 
     init(id: UInt64, socket: SocketConnection, role: Role) {
       self.id = id
@@ -69,6 +81,7 @@ public final class SocketServerTransport: ServerTransport {
     var endpoints: [UInt64: Endpoint] = [:]
     var watcherStarted = false
     var loops = 0
+    weak var observer: (any SocketServerObserver)?
   }
 
   /// A server listening at `path`. A stale socket file (nobody accepting) is replaced; a live
@@ -146,6 +159,30 @@ public final class SocketServerTransport: ServerTransport {
   /// Connections (and ports) currently open.
   public var connectionCount: Int { state.withLock { $0.endpoints.values.count { if case .listener = $0.role { false } else { true } } } }
 
+  /// Tells `observer` (held weakly) when call connections open and close and when ports hang up:
+  /// how a capability layer keeps its reference counts (see `SocketServerObserver`). Set it
+  /// before serving.
+  public func observe(with observer: any SocketServerObserver) {
+    state.withLock { $0.observer = observer }
+  }
+
+  /// Hangs up every port with `badge` and, with `connections`, every connection that came
+  /// through one: holders see the port as dead, calls on those connections fail, and the
+  /// observer hears of each as it closes. (Revocation of the object the badge stands for; a
+  /// send-once port after its call.)
+  public func hangUp(badge: UInt64, connections: Bool = true) {
+    let victims = state.withLock { state in
+      state.endpoints.values.filter { endpoint in
+        switch endpoint.role {
+        case .listener: false
+        case .port(let portBadge): portBadge == badge
+        case .call(let caller, _): connections && caller.badgeID == badge
+        }
+      }
+    }
+    for endpoint in victims { endpoint.socket.hangUp() }
+  }
+
   // MARK: Serving
 
   public func serve(_ dispatcher: RequestDispatcher) throws(RPCError) {
@@ -192,19 +229,32 @@ public final class SocketServerTransport: ServerTransport {
 
   // MARK: Endpoints
 
-  /// Registers a connection; false after shutdown (the descriptor is then closed).
+  /// Registers a connection; false after shutdown or when the observer refuses a call
+  /// connection (the descriptor is then closed).
   @discardableResult
   private func adopt(_ fd: Int32, role: Role) -> Bool {
-    let endpoint = state.withLock { state -> Endpoint? in
-      guard !state.shutDown else { return nil }
+    let (endpoint, observer) = state.withLock { state -> (Endpoint?, (any SocketServerObserver)?) in
+      guard !state.shutDown else { return (nil, nil) }
       let id = state.nextID
       state.nextID += 1
-      let endpoint = Endpoint(id: id, socket: SocketConnection(fd: fd), role: role)
-      state.endpoints[id] = endpoint
-      return endpoint
+      return (Endpoint(id: id, socket: SocketConnection(fd: fd), role: role), state.observer)
     }
     guard let endpoint else {
       close(fd)
+      return false
+    }
+    if case .call(_, let credentials) = role, let observer,
+      !observer.connectionOpened(endpoint.id, badge: endpoint.badge, credentials: credentials)
+    {
+      return false  // `endpoint` closes its socket when released
+    }
+    let registered = state.withLock { state -> Bool in
+      guard !state.shutDown else { return false }
+      state.endpoints[endpoint.id] = endpoint
+      return true
+    }
+    guard registered else {
+      if case .call = role { observer?.connectionClosed(endpoint.id, badge: endpoint.badge) }
       return false
     }
     if case .call = role, configuration.observesCallerHangUp {
@@ -243,8 +293,19 @@ public final class SocketServerTransport: ServerTransport {
 
   /// Drops a connection (its peer left, or misbehaved); closing it also removes it from epoll.
   private func drop(_ endpoint: Endpoint) {
-    state.withLock { $0.endpoints[endpoint.id] = nil }
+    let (observer, deferred) = state.withLock { state -> ((any SocketServerObserver)?, [CallCancellation]) in
+      let known = state.endpoints.removeValue(forKey: endpoint.id) != nil
+      defer { endpoint.deferred = [:] }
+      return (known ? state.observer : nil, Array(endpoint.deferred.values))
+    }
     endpoint.socket.close()
+    for handle in deferred { handle.cancel() }  // nobody will take those replies
+    guard let observer else { return }
+    switch endpoint.role {
+    case .listener: break
+    case .port(let badge): observer.portClosed(badge: badge)
+    case .call: observer.connectionClosed(endpoint.id, badge: endpoint.badge)
+    }
   }
 
   private func acceptAll(_ listener: Endpoint) {
@@ -332,11 +393,21 @@ public final class SocketServerTransport: ServerTransport {
     }
     let deadline: ContinuousClock.Instant? =
       header.waitMicroseconds == 0 ? nil : .now.advanced(by: .microseconds(Int64(clamping: header.waitMicroseconds)))
+    // The connection is the caller's "thread" key: a client transport runs one call at a time on
+    // a connection. The route lets a handler answer later (`sendDeferredReply`).
     let context = CallContext(
       caller: caller, requestLabel: request.label, expectsReply: expectsReply, deadline: deadline,
-      cancellation: cancellation, peerCredentials: credentials)
+      cancellation: cancellation,
+      replyRoute: expectsReply ? ReplyRoute(router: self, caller: endpoint.id, replier: header.sequence) : nil,
+      peerCredentials: credentials, callerThreadKey: endpoint.id)
     let answer = dispatcher.respond(to: request, reply: &reply, context: context)
-    if cancellation != nil { state.withLock { _ in endpoint.inFlight = nil } }
+    let deferred = !answer && expectsReply
+    if cancellation != nil || deferred {
+      state.withLock { _ in
+        endpoint.inFlight = nil
+        if deferred, let cancellation { endpoint.deferred[header.sequence] = cancellation }
+      }
+    }
     request.reset(label: 0)  // drop the request's items (mappings, capabilities) now
     guard answer else {
       release(endpoint)
@@ -355,23 +426,7 @@ public final class SocketServerTransport: ServerTransport {
   private func sendReply(_ reply: inout Message, to socket: SocketConnection, sequence: UInt64, _ buffers: DatagramBuffers)
     -> Bool
   {
-    let outgoing: OutgoingMessage
-    do throws(RPCError) {
-      outgoing = try encoder.encode(reply, kind: .reply, sequence: sequence, waitMicroseconds: 0, into: &buffers.send)
-    } catch {
-      // A reply the transport cannot carry becomes an error reply, as on L4.
-      reply.resetAsReply(to: reply.label &- Message.replyLabelOffset, returnCode: error.wireReturnCode)
-      do throws(RPCError) {
-        let fallback = try encoder.encode(reply, kind: .reply, sequence: sequence, waitMicroseconds: 0, into: &buffers.send)
-        return deliver(fallback, socket, buffers)
-      } catch {
-        return false
-      }
-    }
-    return deliver(outgoing, socket, buffers)
-  }
-
-  private func deliver(_ outgoing: consuming OutgoingMessage, _ socket: SocketConnection, _ buffers: DatagramBuffers) -> Bool {
+    guard let outgoing = encodeReply(&reply, sequence: sequence, into: &buffers.send) else { return false }
     do throws(SocketConnection.Failure) {
       try socket.send(buffers.send, fds: outgoing.fds, deadline: nil, nonBlocking: true)
     } catch {
@@ -380,6 +435,20 @@ public final class SocketServerTransport: ServerTransport {
     }
     outgoing.finish(delivered: true)
     return true
+  }
+
+  /// Encodes `reply`; a reply the transport cannot carry becomes an error reply, as on L4.
+  private func encodeReply(_ reply: inout Message, sequence: UInt64, into bytes: inout [UInt8]) -> OutgoingMessage? {
+    do throws(RPCError) {
+      return try encoder.encode(reply, kind: .reply, sequence: sequence, waitMicroseconds: 0, into: &bytes)
+    } catch {
+      reply.resetAsReply(to: reply.label &- Message.replyLabelOffset, returnCode: error.wireReturnCode)
+      do throws(RPCError) {
+        return try encoder.encode(reply, kind: .reply, sequence: sequence, waitMicroseconds: 0, into: &bytes)
+      } catch {
+        return nil
+      }
+    }
   }
 
   /// Cancels the running call of a connection that hangs up (caller cancelled, timed out, died).
@@ -402,4 +471,47 @@ public final class SocketServerTransport: ServerTransport {
       handle?.cancel()
     }
   }
+}
+
+extension SocketServerTransport: ReplyRouter {
+  /// A deferred reply: sent without blocking on the connection the call came in on, with the
+  /// request's sequence number. A caller that hung up or does not read loses it
+  /// (`.nonExistingPartner` / `.timeout`), and its connection is hung up; the server never blocks.
+  public func sendDeferredReply(_ reply: Message, along route: ReplyRoute) throws(RPCError) {
+    let endpoint = state.withLock { state -> Endpoint? in
+      guard let endpoint = state.endpoints[route.callerID] else { return nil }
+      endpoint.deferred[route.replierID] = nil
+      return endpoint
+    }
+    guard let endpoint else { throw RPCError(.nonExistingPartner, "the caller hung up before the deferred reply") }
+    var reply = reply
+    var bytes: [UInt8] = []
+    guard let outgoing = encodeReply(&reply, sequence: route.replierID, into: &bytes) else {
+      throw RPCError(.badArguments, "the deferred reply cannot be encoded")
+    }
+    do throws(SocketConnection.Failure) {
+      try endpoint.socket.sendIfOpen(bytes, fds: outgoing.fds)
+    } catch {
+      outgoing.finish(delivered: false)
+      endpoint.socket.hangUp()
+      if case .timedOut = error { throw RPCError(.timeout, "the caller is not reading its replies", phase: .send) }
+      throw RPCError(.nonExistingPartner, "the caller hung up before the deferred reply", phase: .send)
+    }
+    outgoing.finish(delivered: true)
+  }
+}
+
+/// What a capability layer learns from a `SocketServerTransport` (`observe(with:)`): the
+/// lifetimes of call connections and ports, which are its clients' references. Called on the
+/// serving threads, never while the transport holds a lock.
+public protocol SocketServerObserver: AnyObject, Sendable {
+  /// A call connection arrived through the port `badge` (0: through the server's path), from the
+  /// process `credentials` names. Returning false closes it at once (no call is read from it).
+  func connectionOpened(_ connection: UInt64, badge: UInt64, credentials: PeerCredentials?) -> Bool
+  /// A call connection that `connectionOpened` accepted closed (hang-up, kill, misbehaviour, or
+  /// `hangUp(badge:)`). Not reported after `shutdown()`.
+  func connectionClosed(_ connection: UInt64, badge: UInt64)
+  /// The port `badge` closed: every holder's descriptor is gone (or `hangUp(badge:)` ended it).
+  /// Not reported after `shutdown()`.
+  func portClosed(badge: UInt64)
 }

@@ -2,11 +2,18 @@
 // to, and kill. Modes:
 //   serve --bootstrap PATH [--workers N]   serve SocketEchoService at PATH (N extra threads)
 //   call-and-wait --bootstrap PATH         call waitForCancel and block (the test kills us)
+//   cap-serve --bootstrap PATH             serve a CapBucket of `Counter`s (bootstrap: value 1)
+//   cap-hold --bootstrap PATH              take a child capability (value 7) from the cap server at
+//                                          PATH, call it once, and hold it (the test kills us)
+//   cap-wait --bootstrap PATH              call waitForCancel on the cap server's bootstrap object
+//                                          and print how it ended
 // Prints "ready" once it is listening / about to call, so the test knows when to act.
 import Dispatch
 @_spi(Transport) import HurdRPC
 import HurdRPCSocket
 import HurdRPCSocketTestSupport
+@_spi(Transport) import HurdCap
+import HurdCapSocket
 
 #if canImport(Glibc)
   import Glibc
@@ -59,6 +66,48 @@ case "call-and-wait":
     _ = try client.call(Message(label: SocketEchoService.waitForCancel))
   } catch {
     fail("call: \(error)")
+  }
+case "cap-serve":
+  do {
+    let task = try SocketCapTask()
+    let server = try SocketCapServer(task: task, path: path)
+    let (_, counters) = CapCounterService.make(server: server)
+    let root = Counter(1)
+    try server.bucket.register(root, in: counters)
+    try server.setBootstrap(root)
+    server.start(threads: 3)
+    say("ready")
+    while true { pause() }
+  } catch {
+    fail("cap-serve: \(error)")
+  }
+case "cap-hold":
+  do {
+    let task = try SocketCapTask()
+    let root = RPCClient(transport: task.client(path: path))
+    var request = Message(label: CapCounterService.makeChild)
+    try request.append(7)
+    let child = try root.call(request).capabilities[0].name
+    let holder = RPCClient(transport: try task.client(for: child))  // keeps its connection open
+    _ = try holder.call(Message(label: CapCounterService.value))
+    say("ready")
+    withExtendedLifetime(holder) { while true { pause() } }
+  } catch {
+    fail("cap-hold: \(error)")
+  }
+case "cap-wait":
+  let task: SocketCapTask
+  do {
+    task = try SocketCapTask()
+  } catch {
+    fail("cap-wait: \(error)")
+  }
+  say("ready")
+  do throws(RPCError) {
+    _ = try RPCClient(transport: task.client(path: path)).call(Message(label: CapCounterService.waitForCancel))
+    say("ended: success")
+  } catch {
+    say("ended: \(error.code)")
   }
 default:
   fail("unknown mode \(mode)")

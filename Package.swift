@@ -130,7 +130,8 @@ let package = Package(
     // would get them. The tests and the helper process (the server in another process, over
     // the socket transport) both use them.
     .target(
-      name: "HurdIDLRoundTripServices", dependencies: ["HurdRPC", "HurdRPCSocket", "HurdRPCSocketTestSupport"],
+      name: "HurdIDLRoundTripServices",
+      dependencies: ["HurdRPC", "HurdRPCSocket", "HurdCap", "HurdCapSocket", "HurdRPCSocketTestSupport"],
       path: "Tests/HurdIDLRoundTripServices", swiftSettings: strict, plugins: ["HurdIDLPlugin"]),
     .executableTarget(
       name: "HurdIDLRoundTripHelper", dependencies: ["HurdRPC", "HurdRPCSocket", "HurdIDLRoundTripServices"],
@@ -138,7 +139,8 @@ let package = Package(
     .testTarget(
       name: "HurdIDLRoundTripTests",
       dependencies: [
-        "HurdRPC", "HurdRPCL4", "HurdRPCSocket", "HurdCap", "HurdIDLRoundTripServices", "HurdIDLRoundTripHelper",
+        "HurdRPC", "HurdRPCL4", "HurdRPCSocket", "HurdCap", "HurdCapSocket", "HurdIDLRoundTripServices",
+        "HurdIDLRoundTripHelper",
         "HurdRPCSocketTestSupport", "CSocketSupport", "HurdIDLEmitter", "HurdIDLPlanner", "HurdIDLSema",
         "HurdIDLCompiler", "HurdIDLPreprocessor",
       ],

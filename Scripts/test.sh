@@ -13,4 +13,4 @@ Scripts/test-examples.sh
 # in its own folder. (The round-trip suites add ~5 s here: `swift test` builds every test target
 # anyway; the compiler-driven suites of that target are left out.)
 swift test --disable-xctest --sanitize=thread --scratch-path .build-tsan \
-  --filter 'HurdRPC|HurdIDLRoundTripTests\.(RoundTripTests|KindsTests|ObjectsTests|TranslationTests|SocketPortTests|HostileRequestTests|RawSocketHostileTests)/'
+  --filter 'HurdRPC|HurdIDLRoundTripTests\.(RoundTripTests|KindsTests|ObjectsTests|TranslationTests|SocketPortTests|SocketCapPortTests|HostileRequestTests|RawSocketHostileTests)/'

@@ -1,9 +1,9 @@
 // The server process of the generated round-trip tests over the socket transport:
 //   serve --bootstrap PATH --interface NAME [--workers N]
 // serves one of the round-trip interfaces (`ServedInterface`: roundtrip, roundtrip-defaults,
-// kinds, objects, translations, ports) with its generated demux at PATH, on 1 + N threads, and
+// kinds, objects, translations, ports, ports-cap) with its generated demux at PATH, on 1 + N
+// threads (default N = 1), and
 // prints "ready" once it listens. The test kills it.
-import Dispatch
 @_spi(Transport) import HurdRPC
 import HurdIDLRoundTripServices
 import HurdRPCSocket
@@ -30,20 +30,12 @@ else {
 }
 let workers = value(of: "--workers").flatMap { Int($0) } ?? 1
 
-let server: SocketServerTransport
-do throws(RPCError) {
-  server = try SocketServerTransport(path: path)
+do {
+  _ = try interface.serveOverSockets(at: path, threads: 1 + workers, space: .process)
 } catch {
   fail("cannot serve at \(path): \(error)")
 }
-let dispatcher = RequestDispatcher(interface.makeDemux(objects: SocketObjectHost(server: server)))
-for _ in 0..<workers {
-  DispatchQueue(label: "worker").async { try? server.serve(dispatcher) }
-}
 var ready = "ready\n"
 ready.withUTF8 { bytes in _ = write(1, bytes.baseAddress, bytes.count) }
-do throws(RPCError) {
-  try server.serve(dispatcher)
-} catch {
-  fail("serve: \(error)")
-}
+// The serving threads run until the test kills this process.
+while true { pause() }

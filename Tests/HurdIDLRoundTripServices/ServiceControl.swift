@@ -1,3 +1,4 @@
+import Dispatch
 @_spi(Transport) import HurdRPC
 import HurdRPCSocket
 import HurdRPCSocketTestSupport
@@ -16,6 +17,14 @@ package protocol ObjectHost: Sendable {
   func release(_ name: CapabilityName)
   /// A client transport calling the object a received send right names.
   func client(for name: CapabilityName) throws(RPCError) -> SocketClientTransport
+  /// Revokes the objects made with `badge` (where the server has the capability layer).
+  func revoke(badge: UInt64) throws(RPCError)
+}
+
+extension ObjectHost {
+  package func revoke(badge: UInt64) throws(RPCError) {
+    throw RPCError(.unsupported, "this server's objects cannot be revoked (no capability layer)")
+  }
 }
 
 /// Objects served by one socket server, named in a socket capability space.
@@ -44,6 +53,8 @@ package enum ServiceControl {
   package static let badge: UInt64 = 90_002
   /// → the number of open descriptors of the serving process.
   package static let openDescriptors: UInt64 = 90_003
+  /// (badge) → revokes the objects made with that badge (capability layer only).
+  package static let revoke: UInt64 = 90_004
 
   package static func takeEvents(at transport: some ClientTransport) throws(RPCError) -> [String] {
     let reply = try RPCClient(transport: transport).call(Message(label: takeEvents))
@@ -59,6 +70,10 @@ package enum ServiceControl {
 
   package static func badge(at transport: some ClientTransport) throws(RPCError) -> UInt64 {
     try RPCClient(transport: transport).call(Message(label: badge)).word(at: 1)
+  }
+
+  package static func revoke(badge: UInt64, at transport: some ClientTransport) throws(RPCError) {
+    _ = try RPCClient(transport: transport).call(try Message(label: revoke, words: [badge]))
   }
 
   package static func openDescriptors(at transport: some ClientTransport) throws(RPCError) -> Int {
@@ -84,6 +99,9 @@ package struct ControlledDemux<Base: Demultiplexer>: Demultiplexer {
       try reply.append(context.caller.transportBadge)
     case ServiceControl.openDescriptors:
       try reply.append(UInt64(openDescriptorCount()))
+    case ServiceControl.revoke:
+      guard let objects else { throw RPCError(.unsupported, "this server's transport does not carry capabilities") }
+      try objects.revoke(badge: try request.word(at: 0))
     default:
       try base.dispatch(request, reply: &reply, context: context)
     }
@@ -96,9 +114,11 @@ package enum ServedInterface: String, CaseIterable, Sendable {
   /// roundtrip.defs with only `add` implemented (`RecordingDefaults`).
   case roundtripDefaults = "roundtrip-defaults"
   case kinds, objects, translations, ports
+  /// ports.defs under the capability layer (`SocketCapTagService`; sockets only).
+  case portsCap = "ports-cap"
 
   /// A new server of the interface, with the control routines; `objects` where the transport
-  /// carries capabilities.
+  /// carries capabilities. (`ports-cap` needs a capability layer binding: `serveOverSockets`.)
   package func makeDemux(objects: (any ObjectHost)?) -> any Demultiplexer {
     func controlled(_ base: some Demultiplexer, _ service: some RecordsEvents) -> any Demultiplexer {
       ControlledDemux(base: base, events: service.events, objects: objects)
@@ -118,9 +138,35 @@ package enum ServedInterface: String, CaseIterable, Sendable {
     case .translations:
       let service = TicketOffice(objects: objects)
       return controlled(TranslationsDemux(service), service)
-    case .ports:
+    case .ports, .portsCap:
       let service = SocketTagServer(objects: objects)
       return controlled(PortsDemux(service), service)
+    }
+  }
+
+  /// Serves the interface at `path` over the socket transport on `threads` threads; returns
+  /// what stops it (and waits for its threads). `space` holds the server's capabilities under
+  /// the capability layer (`ports-cap`).
+  package func serveOverSockets(at path: String, threads: Int, space: SocketCapabilitySpace) throws
+    -> @Sendable () -> Void
+  {
+    if self == .portsCap {
+      let service = try SocketCapTagService(path: path, space: space)
+      service.start(threads: threads)
+      return { service.shutdown() }
+    }
+    let server = try SocketServerTransport(path: path)
+    let dispatcher = RequestDispatcher(makeDemux(objects: SocketObjectHost(server: server)))
+    let done = DispatchSemaphore(value: 0)
+    for n in 0..<threads {
+      DispatchQueue(label: "\(rawValue)-server-\(n)").async {
+        try? server.serve(dispatcher)
+        done.signal()
+      }
+    }
+    return {
+      server.shutdown()
+      for _ in 0..<threads { done.wait() }
     }
   }
 }

@@ -36,7 +36,7 @@ enum Placement: String, CaseIterable, Sendable, CustomTestStringConvertible {
       }
       _ = waitUntil { kernel.thread(server.endpoint)?.ipcActivity == .receiving }
       return Served(
-        placement: self, transport: AnyTransport(L4ClientTransport(space: kernel.createSpace(), server: server)),
+        placement: self, transport: AnyTransport(L4ClientTransport(space: kernel.createSpace(), server: server)), path: nil,
         newCaller: { AnyTransport(L4ClientTransport(space: kernel.createSpace(), server: server)) },
         stop: {
           server.shutdown()
@@ -44,30 +44,20 @@ enum Placement: String, CaseIterable, Sendable, CustomTestStringConvertible {
         })
     case .socketInProcess:
       let path = Self.socketPath()
-      let server = try SocketServerTransport(path: path)
-      let dispatcher = RequestDispatcher(interface.makeDemux(objects: SocketObjectHost(server: server)))
-      // Two threads: a handler may call an object of its own server (ports.defs).
-      let done = DispatchSemaphore(value: 0)
-      for n in 0..<2 {
-        DispatchQueue(label: "socket-server-\(n)").async {
-          try? server.serve(dispatcher)
-          done.signal()
-        }
-      }
+      // Two threads: a handler may call an object of its own server (ports.defs). The
+      // capability layer's server gets a space of its own (the test's is the client's).
+      let stop = try interface.serveOverSockets(at: path, threads: 2, space: SocketCapabilitySpace())
       let transport = AnyTransport(SocketClientTransport(path: path))
       return Served(
-        placement: self, transport: transport, newCaller: { try Self.newSocketCaller(of: transport) },
-        stop: {
-          server.shutdown()
-          for _ in 0..<2 { done.wait() }
-        })
+        placement: self, transport: transport, path: path, newCaller: { try Self.newSocketCaller(of: transport) },
+        stop: stop)
     case .socketOtherProcess:
       let helper = try HelperProcess(
         "serve", path: Self.socketPath(), extra: ["--interface", interface.rawValue, "--workers", "1"],
         executable: "HurdIDLRoundTripHelper")
       let transport = AnyTransport(helper.client)
       return Served(
-        placement: self, transport: transport, newCaller: { try Self.newSocketCaller(of: transport) },
+        placement: self, transport: transport, path: helper.path, newCaller: { try Self.newSocketCaller(of: transport) },
         stop: { helper.finish() }, helper: helper)
     }
   }
@@ -103,17 +93,20 @@ enum Placement: String, CaseIterable, Sendable, CustomTestStringConvertible {
 final class Served: Sendable {
   let placement: Placement
   let transport: AnyTransport
+  /// The socket path it serves at (sockets only).
+  let path: String?
   /// The server process, when it runs in another one.
   let helper: HelperProcess?
   private let newCallerTransport: @Sendable () throws -> AnyTransport
   private let stop: @Sendable () -> Void
 
   init(
-    placement: Placement, transport: AnyTransport, newCaller: @escaping @Sendable () throws -> AnyTransport,
+    placement: Placement, transport: AnyTransport, path: String?, newCaller: @escaping @Sendable () throws -> AnyTransport,
     stop: @escaping @Sendable () -> Void, helper: HelperProcess? = nil
   ) {
     self.placement = placement
     self.transport = transport
+    self.path = path
     self.newCallerTransport = newCaller
     self.stop = stop
     self.helper = helper

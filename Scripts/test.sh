@@ -10,7 +10,7 @@ swift test --skip-build --disable-xctest
 Scripts/test-plugin.sh
 Scripts/test-examples.sh
 # Runtime, backends and the generated code running on them must be data-race free; TSan builds
-# in its own folder. (The round-trip suites add ~5 s here: `swift test` builds every test target
+# in its own folder. (The round-trip suites add ~8 s here: `swift test` builds every test target
 # anyway; the compiler-driven suites of that target are left out.)
 swift test --disable-xctest --sanitize=thread --scratch-path .build-tsan \
   --filter 'HurdRPC|HurdIDLRoundTripTests\.(RoundTripTests|KindsTests|ObjectsTests|TranslationTests|SocketPortTests|SocketCapPortTests|HostileRequestTests|RawSocketHostileTests)/'

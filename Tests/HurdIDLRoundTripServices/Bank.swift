@@ -66,6 +66,7 @@ package final class Bank: ObjectsServer, RecordsEvents, @unchecked Sendable {
 
   /// Waits `milliseconds`, or less if the caller cancels (or, across processes, hangs up).
   package func pause(_ target: Account, milliseconds: Int32, context: CallContext) throws(ReturnCode) {
+    events.append("pause \(milliseconds)")
     let cancelled = DispatchSemaphore(value: 0)
     let registration = context.onCancel { cancelled.signal() }
     _ = registration

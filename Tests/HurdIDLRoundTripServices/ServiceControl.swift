@@ -45,8 +45,9 @@ package struct SocketObjectHost: ObjectHost {
 /// Routines every served interface answers beside its own (labels no test interface uses), so a
 /// test sees into a server in another process as into one in its own.
 package enum ServiceControl {
-  /// → the events recorded since the last take, one string item, lines joined by "\n".
-  package static let takeEvents: UInt64 = 90_000
+  /// (first) → the events recorded from index `first` on, one string item, lines joined by "\n"
+  /// (reading takes nothing away: a reply lost to a timeout loses no events).
+  package static let events: UInt64 = 90_000
   /// (badge) → a make-send right to a new object of this server (transports carrying capabilities).
   package static let makeObject: UInt64 = 90_001
   /// → the caller's badge as the server sees it.
@@ -56,8 +57,10 @@ package enum ServiceControl {
   /// (badge) → revokes the objects made with that badge (capability layer only).
   package static let revoke: UInt64 = 90_004
 
-  package static func takeEvents(at transport: some ClientTransport) throws(RPCError) -> [String] {
-    let reply = try RPCClient(transport: transport).call(Message(label: takeEvents))
+  package static func events(
+    from first: Int, at transport: some ClientTransport, options: CallOptions = .default
+  ) throws(RPCError) -> [String] {
+    let reply = try RPCClient(transport: transport).call(try Message(label: events, words: [UInt64(first)]), options: options)
     guard let text = reply.strings.first?.bytes, !text.isEmpty else { return [] }
     return String(decoding: text, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
   }
@@ -89,8 +92,8 @@ package struct ControlledDemux<Base: Demultiplexer>: Demultiplexer {
 
   package func dispatch(_ request: borrowing Message, reply: inout Message, context: CallContext) throws(RPCError) {
     switch request.label {
-    case ServiceControl.takeEvents:
-      let lines = events?.take() ?? []
+    case ServiceControl.events:
+      let lines = (events?.values ?? []).dropFirst(Int(clamping: try request.word(at: 0)))
       try reply.append(.string(StringItem(Array(lines.joined(separator: "\n").utf8))))
     case ServiceControl.makeObject:
       guard let objects else { throw RPCError(.unsupported, "this server's transport does not carry capabilities") }

@@ -6,6 +6,10 @@ import HurdRPCL4
 import HurdRPCSocketTestSupport
 import Testing
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// A Bank served on an L4 server thread, for the tests that reach into the server object.
 final class BankHarness: Sendable {
   let kernel = L4Kernel()
@@ -153,12 +157,57 @@ struct ObjectsTests {
     let handle = CallCancellation()
     var options = CallOptions()
     options.cancellation = handle
-    DispatchQueue(label: "canceller").asyncAfter(deadline: .now() + .milliseconds(200)) { handle.cancel() }
+    DispatchQueue(label: "canceller").async {
+      // Once the handler runs (or, should the server not say so in time, after 3 s anyway).
+      _ = try? served.events(until: "pause 20000", seconds: 3)
+      handle.cancel()
+    }
     let start = ContinuousClock.now
     let error = caught { () throws(RPCError) in try client.pause(milliseconds: 20_000, timeout: 30_000, options: options) }
     #expect(error?.code == .cancelled)
     #expect(ContinuousClock.now - start < .seconds(10))
-    #expect(try served.events(reaching: 1) == ["pause cancelled"])
+    #expect(try served.events(until: "pause cancelled").last == "pause cancelled")
+  }
+
+  /// Cancelling the task of an async generated call ends it with `.cancelled`, and the handler
+  /// sees it.
+  @Test(arguments: Placement.allCases)
+  func taskCancellationEndsAnAsyncCallAndReachesTheHandler(_ placement: Placement) async throws {
+    let served = try placement.serve(.objects)
+    defer { served.finish() }
+    let client = ObjectsClient(transport: served.transport)
+    let call = Task { () -> RPCError? in
+      do throws(RPCError) {
+        try await client.pause(milliseconds: 20_000, timeout: 30_000)
+        return nil
+      } catch {
+        return error
+      }
+    }
+    // Waiting off Swift's cooperative pool (blocking tests may hold its threads, and the call's
+    // task needs one to start): until the handler runs, then until it sees the cancellation.
+    let eventsUntil = { (last: String) async throws -> [String] in
+      try await BlockingExecutor.shared.run { () throws(RPCError) in try served.events(until: last, seconds: 60) }.get()
+    }
+    #expect(try await eventsUntil("pause 20000") == ["pause 20000"])
+    call.cancel()
+    #expect(await call.value?.code == .cancelled)
+    #expect(try await eventsUntil("pause cancelled") == ["pause cancelled"])
+  }
+
+  /// kill -9 of the server process during a generated call: the caller gets "server died" at
+  /// once, not a hang, and later calls find nobody.
+  @Test func killingTheServerProcessMidCallFailsTheCall() throws {
+    let served = try Placement.socketOtherProcess.serve(.objects)
+    let helper = try #require(served.helper)
+    let client = ObjectsClient(transport: served.transport)
+    DispatchQueue(label: "killer").asyncAfter(deadline: .now() + .milliseconds(200)) { helper.kill(SIGKILL) }
+    let start = ContinuousClock.now
+    let error = caught { () throws(RPCError) in try client.pause(milliseconds: 20_000, timeout: 30_000) }
+    #expect(error?.code == .serverDied)
+    #expect(ContinuousClock.now - start < .seconds(10))
+    _ = waitUntil { kill(helper.pid, 0) != 0 }
+    #expect(caught { () throws(RPCError) in try client.twice(value: 1, flags: 0) }?.code == .nonExistingPartner)
   }
 
   /// `msgoption` bits the transport honours pass; those without an equivalent fail before sending.

@@ -27,7 +27,9 @@ enum Placement: String, CaseIterable, Sendable, CustomTestStringConvertible {
     switch self {
     case .l4:
       let kernel = L4Kernel()
-      let server = L4ServerTransport(space: kernel.createSpace())
+      // A worker beside the receiving thread, as the socket servers have two threads: the
+      // control routines answer while a handler waits.
+      let server = L4ServerTransport(space: kernel.createSpace(), workers: 1)
       let done = DispatchSemaphore(value: 0)
       let dispatcher = RequestDispatcher(interface.makeDemux(objects: nil))
       DispatchQueue(label: "l4-server").async {
@@ -37,6 +39,7 @@ enum Placement: String, CaseIterable, Sendable, CustomTestStringConvertible {
       _ = waitUntil { kernel.thread(server.endpoint)?.ipcActivity == .receiving }
       return Served(
         placement: self, transport: AnyTransport(L4ClientTransport(space: kernel.createSpace(), server: server)), path: nil,
+        control: AnyTransport(L4ClientTransport(space: kernel.createSpace(), server: server)),
         newCaller: { AnyTransport(L4ClientTransport(space: kernel.createSpace(), server: server)) },
         stop: {
           server.shutdown()
@@ -49,7 +52,8 @@ enum Placement: String, CaseIterable, Sendable, CustomTestStringConvertible {
       let stop = try interface.serveOverSockets(at: path, threads: 2, space: SocketCapabilitySpace())
       let transport = AnyTransport(SocketClientTransport(path: path))
       return Served(
-        placement: self, transport: transport, path: path, newCaller: { try Self.newSocketCaller(of: transport) },
+        placement: self, transport: transport, path: path, control: AnyTransport(SocketClientTransport(path: path)),
+        newCaller: { try Self.newSocketCaller(of: transport) },
         stop: stop)
     case .socketOtherProcess:
       let helper = try HelperProcess(
@@ -57,7 +61,8 @@ enum Placement: String, CaseIterable, Sendable, CustomTestStringConvertible {
         executable: "HurdIDLRoundTripHelper")
       let transport = AnyTransport(helper.client)
       return Served(
-        placement: self, transport: transport, path: helper.path, newCaller: { try Self.newSocketCaller(of: transport) },
+        placement: self, transport: transport, path: helper.path, control: AnyTransport(helper.client),
+        newCaller: { try Self.newSocketCaller(of: transport) },
         stop: { helper.finish() }, helper: helper)
     }
   }
@@ -95,33 +100,64 @@ final class Served: Sendable {
   let transport: AnyTransport
   /// The socket path it serves at (sockets only).
   let path: String?
+  /// A caller of its own for the control routines, so reading the server's events never shares
+  /// a client (an L4 thread) with the calls under test.
+  let control: AnyTransport
   /// The server process, when it runs in another one.
   let helper: HelperProcess?
+  /// How many of the server's events the test has seen.
+  private let eventsRead = Counter()
   private let newCallerTransport: @Sendable () throws -> AnyTransport
   private let stop: @Sendable () -> Void
 
   init(
-    placement: Placement, transport: AnyTransport, path: String?, newCaller: @escaping @Sendable () throws -> AnyTransport,
+    placement: Placement, transport: AnyTransport, path: String?, control: AnyTransport, newCaller: @escaping @Sendable () throws -> AnyTransport,
     stop: @escaping @Sendable () -> Void, helper: HelperProcess? = nil
   ) {
     self.placement = placement
     self.transport = transport
     self.path = path
+    self.control = control
     self.newCallerTransport = newCaller
     self.stop = stop
     self.helper = helper
   }
 
   /// What the server's handlers and hooks recorded since the last call of `events`.
-  func events() throws(RPCError) -> [String] { try ServiceControl.takeEvents(at: transport) }
+  func events() throws(RPCError) -> [String] { try events(options: .default) }
 
-  /// Waits (up to 10 s) until the server has recorded `expected`, and returns what it recorded.
-  func events(reaching expected: Int) throws(RPCError) -> [String] {
+  private func events(options: CallOptions) throws(RPCError) -> [String] {
+    let first = eventsRead.value
+    let new = try ServiceControl.events(from: first, at: control, options: options)
+    eventsRead.advance(by: new.count)
+    return new
+  }
+
+  /// Waits (up to `seconds`) until the server has recorded `expected` more events, and returns
+  /// what it recorded.
+  func events(reaching expected: Int, seconds: Int64 = 10) throws(RPCError) -> [String] {
+    try events(seconds: seconds) { $0.count >= expected }
+  }
+
+  /// Waits (up to `seconds`) until the server has recorded `last`, and returns what it recorded
+  /// up to then.
+  func events(until last: String, seconds: Int64 = 10) throws(RPCError) -> [String] {
+    try events(seconds: seconds) { $0.contains(last) }
+  }
+
+  /// Asks until `done` holds for what came. A server busy with the handler under test may not
+  /// answer at once (an L4 server whose threads are taken): each ask times out after a second
+  /// and is repeated.
+  private func events(seconds: Int64, until done: ([String]) -> Bool) throws(RPCError) -> [String] {
     var seen: [String] = []
-    let end = ContinuousClock.now.advanced(by: .seconds(10))
-    while seen.count < expected && ContinuousClock.now < end {
-      seen += try events()
-      if seen.count < expected { usleep(2_000) }
+    let end = ContinuousClock.now.advanced(by: .seconds(seconds))
+    while !done(seen) && ContinuousClock.now < end {
+      do throws(RPCError) {
+        seen += try events(options: .timeout(.seconds(1)))
+      } catch {
+        guard error.code == .timeout else { throw error }
+      }
+      if !done(seen) { usleep(2_000) }
     }
     return seen
   }
@@ -136,11 +172,17 @@ final class Served: Sendable {
 /// A counter shared by the tests.
 final class Counter: @unchecked Sendable {
   private let lock = PThreadMutex()
-  private var value: UInt64 = 0
+  // Guarded by `lock`.
+  private var count: UInt64 = 0
+
+  var value: Int { lock.withLock { Int(count) } }
+
+  func advance(by amount: Int) { lock.withLock { count += UInt64(amount) } }
+
   func next() -> UInt64 {
     lock.withLock {
-      value += 1
-      return value
+      count += 1
+      return count
     }
   }
 }

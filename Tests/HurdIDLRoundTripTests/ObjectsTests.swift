@@ -169,32 +169,6 @@ struct ObjectsTests {
     #expect(try served.events(until: "pause cancelled").last == "pause cancelled")
   }
 
-  /// Cancelling the task of an async generated call ends it with `.cancelled`, and the handler
-  /// sees it.
-  @Test(arguments: Placement.allCases)
-  func taskCancellationEndsAnAsyncCallAndReachesTheHandler(_ placement: Placement) async throws {
-    let served = try placement.serve(.objects)
-    defer { served.finish() }
-    let client = ObjectsClient(transport: served.transport)
-    let call = Task { () -> RPCError? in
-      do throws(RPCError) {
-        try await client.pause(milliseconds: 20_000, timeout: 30_000)
-        return nil
-      } catch {
-        return error
-      }
-    }
-    // Waiting off Swift's cooperative pool (blocking tests may hold its threads, and the call's
-    // task needs one to start): until the handler runs, then until it sees the cancellation.
-    let eventsUntil = { (last: String) async throws -> [String] in
-      try await BlockingExecutor.shared.run { () throws(RPCError) in try served.events(until: last, seconds: 60) }.get()
-    }
-    #expect(try await eventsUntil("pause 20000") == ["pause 20000"])
-    call.cancel()
-    #expect(await call.value?.code == .cancelled)
-    #expect(try await eventsUntil("pause cancelled") == ["pause cancelled"])
-  }
-
   /// kill -9 of the server process during a generated call: the caller gets "server died" at
   /// once, not a hang, and later calls find nobody.
   @Test func killingTheServerProcessMidCallFailsTheCall() throws {

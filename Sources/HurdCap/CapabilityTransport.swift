@@ -33,10 +33,14 @@ public struct CapabilityTransport<Base: ClientTransport>: ClientTransport {
     try request.addressed(to: capability)
   }
 
+  static func delivered(_ error: RPCError) -> RPCError { error.abortedIfDelivered() }
+}
+
+extension RPCError {
   /// A receive-phase cancel means the request had been delivered: the call was aborted.
-  static func delivered(_ error: RPCError) -> RPCError {
-    guard error.code == .cancelled, error.phase == .receive else { return error }
-    return RPCError(.aborted, "cancelled after the server received the request", phase: .receive, cause: error)
+  @_spi(Transport) public func abortedIfDelivered() -> RPCError {
+    guard code == .cancelled, phase == .receive else { return self }
+    return RPCError(.aborted, "cancelled after the server received the request", phase: .receive, cause: self)
   }
 }
 

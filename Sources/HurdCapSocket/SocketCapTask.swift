@@ -66,7 +66,9 @@ public final class SocketCapTask: Sendable {
 
 /// A client transport for one capability on the socket transport. A call through a port whose
 /// server is gone (the port hung up: revoked, shut down, or the server process died) fails with
-/// `ReturnCode.capDied`, as on L4; a server that dies during a call gives `.serverDied`.
+/// `ReturnCode.capDied`, as on L4; a server that dies during a call gives `.serverDied`. As with
+/// `CapabilityTransport`, a call cancelled after its request went out fails `.aborted` (the
+/// server's handler saw the cancellation), one cancelled before `.cancelled`.
 public struct SocketCapabilityClient: ClientTransport {
   public let base: SocketClientTransport
   let throughPort: Bool
@@ -88,7 +90,7 @@ public struct SocketCapabilityClient: ClientTransport {
   }
 
   private func died(_ error: RPCError) -> RPCError {
-    guard throughPort, error.code == .nonExistingPartner else { return error }
+    guard throughPort, error.code == .nonExistingPartner else { return error.abortedIfDelivered() }
     return RPCError(.returnCode(.capDied), "the capability died (its port hung up)", phase: error.phase, cause: error)
   }
 }

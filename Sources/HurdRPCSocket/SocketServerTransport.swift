@@ -58,6 +58,8 @@ public final class SocketServerTransport: ServerTransport {
     /// Cancellation handles of calls whose reply was deferred (by request sequence; guarded by
     /// the state lock): a hang-up cancels them, as it cancels a running handler.
     var deferred: [UInt64: CallCancellation] = [:]
+    /// Deferred replies sent before their handler had returned (so `deferred` gets no entry).
+    var answeredEarly: Set<UInt64> = []
 
     /// The port badge a connection or port carries (0 for the listener and path connections).
     var badge: UInt64 {
@@ -405,7 +407,9 @@ public final class SocketServerTransport: ServerTransport {
     if cancellation != nil || deferred {
       state.withLock { _ in
         endpoint.inFlight = nil
-        if deferred, let cancellation { endpoint.deferred[header.sequence] = cancellation }
+        if deferred, endpoint.answeredEarly.remove(header.sequence) == nil, let cancellation {
+          endpoint.deferred[header.sequence] = cancellation
+        }
       }
     }
     request.reset(label: 0)  // drop the request's items (mappings, capabilities) now
@@ -480,7 +484,9 @@ extension SocketServerTransport: ReplyRouter {
   public func sendDeferredReply(_ reply: Message, along route: ReplyRoute) throws(RPCError) {
     let endpoint = state.withLock { state -> Endpoint? in
       guard let endpoint = state.endpoints[route.callerID] else { return nil }
-      endpoint.deferred[route.replierID] = nil
+      if endpoint.deferred.removeValue(forKey: route.replierID) == nil, endpoint.busy {
+        endpoint.answeredEarly.insert(route.replierID)  // its handler has not returned yet
+      }
       return endpoint
     }
     guard let endpoint else { throw RPCError(.nonExistingPartner, "the caller hung up before the deferred reply") }

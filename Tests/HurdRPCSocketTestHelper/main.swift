@@ -4,7 +4,8 @@
 //   call-and-wait --bootstrap PATH         call waitForCancel and block (the test kills us)
 //   cap-serve --bootstrap PATH             serve a CapBucket of `Counter`s (bootstrap: value 1)
 //   cap-hold --bootstrap PATH              take a child capability (value 7) from the cap server at
-//                                          PATH, call it once, and hold it (the test kills us)
+//                                          PATH, call it once, hold it (the test kills us), and
+//                                          print "dead-name COUNT" for each dead-name notification
 //   cap-wait --bootstrap PATH              call waitForCancel on the cap server's bootstrap object
 //                                          and print how it ended
 // Prints "ready" once it is listening / about to call, so the test knows when to act.
@@ -91,7 +92,14 @@ case "cap-hold":
     let holder = RPCClient(transport: try task.client(for: child))  // keeps its connection open
     _ = try holder.call(Message(label: CapCounterService.value))
     say("ready")
-    withExtendedLifetime(holder) { while true { pause() } }
+    // Report each dead-name notification (the test kills our capability's server).
+    withExtendedLifetime(holder) {
+      while true {
+        for entry in task.notifications.wait().entries {
+          if case .deadName = entry.event { say("dead-name \(entry.count)") }
+        }
+      }
+    }
   } catch {
     fail("cap-hold: \(error)")
   }

@@ -36,11 +36,11 @@ public struct CapCounterService: CapDemultiplexer {
   public let children = SharedLog<Counter>()
   /// Signalled when a `waitForCancel` handler starts.
   public let started = DispatchSemaphore(value: 0)
-  public let class_: ClassBox
+  let counterClass: ClassBox
 
   public init() {
     server = ServerBox()
-    class_ = ClassBox()
+    counterClass = ClassBox()
   }
 
   /// The class serving this demux, and the server publishing its objects.
@@ -48,7 +48,7 @@ public struct CapCounterService: CapDemultiplexer {
     let service = CapCounterService()
     let objectClass = CapClass(name: "counter", demux: service)
     service.server.value = server
-    service.class_.value = objectClass
+    service.counterClass.value = objectClass
     return (service, objectClass)
   }
 
@@ -56,7 +56,7 @@ public struct CapCounterService: CapDemultiplexer {
     throws(RPCError)
   {
     runs.append(request.label)
-    guard let server = server.value, let objectClass = class_.value else { throw RPCError(.unsupported) }
+    guard let server = server.value, let objectClass = counterClass.value else { throw RPCError(.unsupported) }
     switch request.label {
     case Self.value:
       try reply.append(object.value)
@@ -121,10 +121,10 @@ public struct CapCounterService: CapDemultiplexer {
 }
 
 /// Set once, read by handlers (after the server started serving).
-public final class ServerBox: @unchecked Sendable {
-  public var value: SocketCapServer?
+final class ServerBox: @unchecked Sendable {
+  var value: SocketCapServer?
 }
 
-public final class ClassBox: @unchecked Sendable {
-  public var value: CapClass?
+final class ClassBox: @unchecked Sendable {
+  var value: CapClass?
 }

@@ -55,6 +55,18 @@ public final class HelperProcess: Sendable {
 
   public enum HelperError: Error { case spawn(String) }
 
+  /// The next line the helper prints, or nil if none comes within `milliseconds`.
+  public func line(within milliseconds: Int32) -> String? {
+    var line: [UInt8] = []
+    var byte: UInt8 = 0
+    while true {
+      var ready = pollfd(fd: output, events: Int16(POLLIN), revents: 0)
+      guard poll(&ready, 1, milliseconds) > 0, read(output, &byte, 1) == 1 else { return nil }
+      if byte == 10 { return String(decoding: line, as: UTF8.self) }
+      line.append(byte)
+    }
+  }
+
   /// The executable `name` beside this test binary (same build folder).
   static func executable(named name: String) -> String {
     var buffer = [CChar](repeating: 0, count: 4096)

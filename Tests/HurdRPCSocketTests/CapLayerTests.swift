@@ -26,9 +26,9 @@ struct CapLayerTests {
     let counters: CapClass
     let root = Counter(1)
 
-    init(threads: Int = 3) throws {
+    init(threads: Int = 3, limits: CapLimits = .default) throws {
       task = try CapLayerTests.task()
-      server = try SocketCapServer(task: task, path: socketPath("cap"))
+      server = try SocketCapServer(task: task, path: socketPath("cap"), limits: limits)
       (service, counters) = CapCounterService.make(server: server)
       try server.bucket.register(root, in: counters)
       try server.setBootstrap(root)
@@ -106,6 +106,42 @@ struct CapLayerTests {
     for name in names { #expect(me.space.isDead(name)) }
     #expect(rpcError { () throws(RPCError) in _ = try me.client(for: names[0]) }?.code == .returnCode(.capDied))
     #expect(rpcError { () throws(RPCError) in _ = try Self.call(inFlight, CapCounterService.value) }?.code == .returnCode(.capDied))
+  }
+
+  @Test func aKilledServerGivesAHolderInAnotherProcessOneDeadName() throws {
+    let server = try HelperProcess("cap-serve", path: socketPath("capkill2"))
+    let holder = try HelperProcess("cap-hold", path: server.path)
+    defer { holder.kill() }
+    let me = try Self.task()
+    let seven = try Self.child(me.client(path: server.path), value: 7)  // the object the holder has
+    server.kill()
+    #expect(Self.deadNames(me, expected: 1) == [seven: 1])
+    #expect(holder.line(within: 10_000) == "dead-name 1")
+    #expect(holder.line(within: 300) == nil)  // and only once
+  }
+
+  @Test func closingTheLastCopyOfACapabilityGivesNoSendersOnce() throws {
+    let local = try LocalCapServer()
+    defer { local.server.shutdown() }
+    let me = try Self.task()
+    let root = me.client(path: local.path)
+    let name = try Self.child(root, value: 8)
+    let copy = try Self.child(root, value: 8)  // a second port to the same object
+    let child = try #require(local.service.children.values.first)
+    do {
+      let client = try me.client(for: name)
+      _ = try Self.call(client, CapCounterService.value)
+    }  // its connection and port copy close here
+    me.space.deallocate(name)
+    usleep(100_000)
+    #expect(local.task.notifications.poll().entries.isEmpty)  // `copy` still holds it
+    me.space.deallocate(copy)
+    let batch = local.task.notifications.wait(until: .now.advanced(by: .seconds(10)))
+    #expect(batch.entries.map(\.event) == [.noSenders(child)])
+    usleep(100_000)
+    #expect(local.task.notifications.poll().isEmpty)
+    #expect(waitUntil { local.server.portCount == 0 })
+    #expect(local.server.bucket.referenceCount(of: child) == 0)
   }
 
   @Test func aKilledClientReleasesItsReferencesAndNoSendersFollows() throws {
@@ -211,6 +247,72 @@ struct CapLayerTests {
     #expect(answered.values == [1])
   }
 
+  @Test func inhibitingAClientProcessLeavesOtherProcessesServed() throws {
+    let local = try LocalCapServer()
+    defer { local.server.shutdown() }
+    let helper = try HelperProcess("cap-wait", path: local.path)
+    defer { helper.finish() }
+    #expect(local.service.started.wait(timeout: .now() + 10) == .success)
+    let helperTask = try #require(local.server.clientTask(ofProcess: helper.pid))
+    local.server.bucket.inhibit(.client(helperTask))  // cancels and drains the helper's call
+    #expect(local.server.bucket.callsInFlight == 0)
+    #expect(helper.line(within: 10_000) == "ended: returnCode(\(ReturnCode.ECANCELED))")
+    let me = try Self.task()
+    #expect(try Self.call(me.client(path: local.path), CapCounterService.value).word(at: 1) == 1)
+    local.server.bucket.resume(.client(helperTask))
+  }
+
+  @Test func aClientProcessOverItsCallLimitGetsBusyWithoutAHandler() throws {
+    let local = try LocalCapServer(limits: CapLimits(callsPerClient: 1))
+    defer { local.server.shutdown() }
+    let helper = try HelperProcess("cap-wait", path: local.path)
+    defer { helper.finish() }
+    #expect(local.service.started.wait(timeout: .now() + 10) == .success)
+    // The limit is per client task (process): another process is served meanwhile.
+    let me = try Self.task()
+    #expect(try Self.call(me.client(path: local.path), CapCounterService.value).word(at: 1) == 1)
+    // A second call of the same process, on another connection, is over the limit.
+    let runs = local.service.runs.values.count
+    let meToo = try Self.task()
+    let waiting = SharedLog<Int>()
+    Thread.detach {
+      _ = try? Self.call(meToo.client(path: local.path), CapCounterService.waitForCancel)
+      waiting.append(1)
+    }
+    #expect(local.service.started.wait(timeout: .now() + 10) == .success)
+    #expect(rpcError { () throws(RPCError) in _ = try Self.call(meToo.client(path: local.path), CapCounterService.value) }?.code == .returnCode(.EBUSY))
+    #expect(local.service.runs.values.count == runs + 1)  // only the waiting call's handler ran
+    local.server.bucket.inhibit(.bucket)  // ends both waiting calls
+    local.server.bucket.resume(.bucket)
+    #expect(waitUntil { waiting.values.count == 1 })
+  }
+
+  @Test func aNameServiceHandsOutABucketsObject() throws {
+    let local = try LocalCapServer()
+    defer { local.server.shutdown() }
+    // The name service keeps what is registered in a space of its own.
+    let names = try Self.task()
+    let service = try SocketServerTransport(path: socketPath("names"), configuration: names.configuration())
+    let serving = DispatchSemaphore(value: 0)
+    Thread.detach {
+      try? service.serve(RequestDispatcher(SocketNameService(space: names.space)))
+      serving.signal()
+    }
+    defer {
+      service.shutdown()
+      serving.wait()
+    }
+    let registrar = SocketClientTransport(path: service.path!, configuration: local.task.configuration())
+    let counter = Counter(11)
+    let published = try local.server.publish(counter, in: local.counters)
+    try SocketNameService.register("counter", CapabilityItem(published, disposition: .makeSend), at: registrar)
+    let me = try Self.task()
+    let found = try SocketNameService.lookup(
+      "counter", at: SocketClientTransport(path: service.path!, configuration: me.configuration()))
+    #expect(try Self.call(try me.client(for: found), CapCounterService.value).word(at: 1) == 11)
+    #expect(local.server.object(named: published) === counter)  // intran of the receive-right name
+  }
+
   @Test func aProcessReachesOnlyTheObjectsItWasGiven() throws {
     let local = try LocalCapServer()
     defer { local.server.shutdown() }
@@ -233,5 +335,29 @@ struct CapLayerTests {
     #expect(Self.deadNames(me, expected: 1) == [name: 1])
     #expect(rpcError { () throws(RPCError) in _ = try Self.call(try me.client(for: name), CapCounterService.value) }?.code == .returnCode(.capDied))
     #expect(local.service.runs.values.count == runs)
+  }
+
+  @Test func cancellingADeliveredCallGivesAbortedAndTheHandlerSeesIt() throws {
+    let local = try LocalCapServer()
+    defer { local.server.shutdown() }
+    let me = try Self.task()
+    let root = me.client(path: local.path)
+    let handle = CallCancellation()
+    let outcome = SharedLog<RPCError>()
+    let done = DispatchSemaphore(value: 0)
+    Thread.detach {
+      do throws(RPCError) {
+        _ = try RPCClient(transport: root).call(Message(label: CapCounterService.waitForCancel), options: CallOptions(cancellation: handle))
+      } catch {
+        outcome.append(error)
+      }
+      done.signal()
+    }
+    #expect(local.service.started.wait(timeout: .now() + 10) == .success)
+    handle.cancel()
+    #expect(done.wait(timeout: .now() + 10) == .success)
+    #expect(outcome.values.first?.code == .aborted)
+    // The handler saw the hang-up as its cancellation and returned: nothing stays in flight.
+    #expect(waitUntil { local.server.bucket.callsInFlight == 0 })
   }
 }

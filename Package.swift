@@ -125,16 +125,26 @@ let package = Package(
       dependencies: ["HurdIDLEmitter", "HurdIDLPlanner", "HurdIDLSema", "HurdIDLCompiler", "HurdIDLPreprocessor"],
       exclude: ["Goldens", "Inputs"],
       swiftSettings: strict),
+    // The round-trip interfaces and their servers: every .defs here is generated during the
+    // build by our own plugin (settings in hurdidl.json: package access), as a user's target
+    // would get them. The tests and the helper process (the server in another process, over
+    // the socket transport) both use them.
+    .target(
+      name: "HurdIDLRoundTripServices",
+      dependencies: ["HurdRPC", "HurdRPCSocket", "HurdCap", "HurdCapSocket", "HurdRPCSocketTestSupport"],
+      path: "Tests/HurdIDLRoundTripServices", swiftSettings: strict, plugins: ["HurdIDLPlugin"]),
+    .executableTarget(
+      name: "HurdIDLRoundTripHelper", dependencies: ["HurdRPC", "HurdRPCSocket", "HurdIDLRoundTripServices"],
+      path: "Tests/HurdIDLRoundTripHelper", swiftSettings: strict),
     .testTarget(
       name: "HurdIDLRoundTripTests",
       dependencies: [
-        "HurdRPC", "HurdRPCL4", "HurdCap", "HurdIDLEmitter", "HurdIDLPlanner", "HurdIDLSema", "HurdIDLCompiler",
-        "HurdIDLPreprocessor",
+        "HurdRPC", "HurdRPCL4", "HurdRPCSocket", "HurdCap", "HurdCapSocket", "HurdIDLRoundTripServices",
+        "HurdIDLRoundTripHelper",
+        "HurdRPCSocketTestSupport", "CSocketSupport", "HurdIDLEmitter", "HurdIDLPlanner", "HurdIDLSema",
+        "HurdIDLCompiler", "HurdIDLPreprocessor",
       ],
-      swiftSettings: strict,
-      // Every .defs here is generated during the build by our own plugin (settings in
-      // hurdidl.json), as a user's target would get them.
-      plugins: ["HurdIDLPlugin"]),
+      swiftSettings: strict),
     .testTarget(
       name: "HurdIDLCompilerTests",
       dependencies: ["HurdIDLCompiler", "HurdIDLEmitter", "HurdIDLPreprocessor", "HurdIDLCLI"],
@@ -187,8 +197,11 @@ package.targets += [
   .testTarget(name: "HurdIDLPluginTests", swiftSettings: strict),
 ]
 
-// Scripts/update-emitter-goldens.sh: while goldens are rewritten, leave out the target that
-// compiles them (and whose interfaces the plugin generates with the emitter under repair).
+// Scripts/update-emitter-goldens.sh: while goldens are rewritten, leave out the targets that
+// compile them (and whose interfaces the plugin generates with the emitter under repair).
 if Context.environment["HURDIDL_WITHOUT_ROUNDTRIP_TESTS"] != nil {
-  package.targets.removeAll { $0.name == "HurdIDLRoundTripTests" || $0.name == "HurdIDLCStructRoundTripTests" }
+  let roundTripTargets: Set = [
+    "HurdIDLRoundTripServices", "HurdIDLRoundTripHelper", "HurdIDLRoundTripTests", "HurdIDLCStructRoundTripTests",
+  ]
+  package.targets.removeAll { roundTripTargets.contains($0.name) }
 }

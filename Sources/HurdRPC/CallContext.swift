@@ -14,6 +14,10 @@ public struct CallerIdentity: Hashable, Sendable, CustomStringConvertible {
     self.badge = badge
   }
 
+  /// The badge the transport put in (e.g. which port or capability the call came through), for
+  /// transports and the test servers that stand in for one; handlers compare whole identities.
+  @_spi(Transport) public var transportBadge: UInt64 { badge }
+
   /// Whether both identities come from the same domain (task), whatever the badge.
   public func isSameDomain(as other: CallerIdentity) -> Bool { domain == other.domain }
 

@@ -56,12 +56,12 @@ enum DefsToSwift {
   }
 }
 
-/// `Tests/HurdIDLRoundTripTests/<name>.defs`: the interfaces the round-trip tests exercise.
+/// `Tests/HurdIDLRoundTripServices/<name>.defs`: the interfaces the round-trip tests exercise.
 enum RoundTripFixture {
   static let names = ["roundtrip", "kinds", "translations", "objects", "ports"]
 
   static let folder = URL(filePath: #filePath).resolvingSymlinksInPath().deletingLastPathComponent()
-    .deletingLastPathComponent().appending(path: "HurdIDLRoundTripTests")
+    .deletingLastPathComponent().appending(path: "HurdIDLRoundTripServices")
 
   static func compile(_ name: String = "roundtrip", configure: (inout EmitterOptions) -> Void = { _ in })
     -> DefsToSwift.Result

@@ -1,118 +1,12 @@
 import Dispatch
 import Foundation
 import HurdCap
+import HurdIDLRoundTripServices
 @_spi(Transport) import HurdRPC
 import HurdRPCL4
 import Testing
 
-/// A generated demux as a capability class's demux: the bucket found the object the call's
-/// capability names, the generated code hands it to the handlers as their target.
-struct ObjectDemux<Base: TargetedDemultiplexer>: CapDemultiplexer where Base.Target: CapObject {
-  typealias Object = Base.Target
-  let base: Base
-
-  func dispatch(_ request: borrowing Message, reply: inout Message, object: Object, context: CapCallContext)
-    throws(RPCError)
-  {
-    try base.dispatch(request, reply: &reply, target: object, context: context.call)
-  }
-}
-
-/// An object of ports.defs' server: a capability with a tag.
-final class Tagged: CapObject, @unchecked Sendable {
-  let tag: Int32
-  init(tag: Int32) { self.tag = tag }
-}
-
-/// ports.defs' server. Its objects are served by a `CapBucket`, so every handler's target is the
-/// `Tagged` the caller's capability names; port arguments arrive as names in the server's space.
-final class TagServer: PortsServer, @unchecked Sendable {
-  let system: CapabilitySystem
-  let task: TaskID
-  private let lock = NSLock()
-  private var bucket: CapBucket?
-  private var tagClass: CapClass?
-  private var ran: [String] = []
-
-  init(system: CapabilitySystem, task: TaskID) {
-    self.system = system
-    self.task = task
-  }
-
-  func serve(in bucket: CapBucket, as tagClass: CapClass) {
-    lock.withLock {
-      self.bucket = bucket
-      self.tagClass = tagClass
-    }
-  }
-
-  var handlers: [String] { lock.withLock { ran } }
-  private func log(_ name: String) { lock.withLock { ran.append(name) } }
-
-  /// A new object of this server's class, with a receive right in the server's space.
-  func newObject(tag: Int32) throws(ReturnCode) -> (Tagged, CapabilityName) {
-    guard let (bucket, tagClass) = lock.withLock({ self.bucket.flatMap { b in tagClass.map { (b, $0) } } }) else {
-      throw .EINVAL
-    }
-    let object = Tagged(tag: tag)
-    do throws(CapError) {
-      try bucket.register(object, in: tagClass)
-      return (object, try system.space(for: task).insertReceiveRight(object))
-    } catch {
-      throw .EINVAL
-    }
-  }
-
-  /// Only the capability layer resolves targets here (`dispatch(…target:…)`).
-  func target(for context: CallContext) throws(ReturnCode) -> Tagged { throw .EOPNOTSUPP }
-
-  /// The tag of what `name` (in the server's space) names: one of this server's objects.
-  private func tag(of name: CapabilityName) throws(ReturnCode) -> Int32 {
-    guard let object = system.object(named: name, in: task) as? Tagged else { throw .EINVAL }
-    return object.tag
-  }
-
-  func tagOf(_ target: Tagged, context: CallContext) throws(ReturnCode) -> Int32 {
-    log("tagOf")
-    return target.tag
-  }
-
-  func takeCopy(_ target: Tagged, given: CapabilityName, context: CallContext) throws(ReturnCode) -> Int32 {
-    log("takeCopy")
-    return try tag(of: given)
-  }
-
-  func takeMove(_ target: Tagged, given: CapabilityName, context: CallContext) throws(ReturnCode) -> Int32 {
-    log("takeMove")
-    return try tag(of: given)
-  }
-
-  func takeOnce(_ target: Tagged, given: CapabilityName, context: CallContext) throws(ReturnCode) -> Int32 {
-    log("takeOnce")
-    return try tag(of: given)
-  }
-
-  func make(_ target: Tagged, tag: Int32, context: CallContext) throws(ReturnCode) -> CapabilityName {
-    log("make")
-    return try newObject(tag: tag).1
-  }
-
-  func makeOnce(_ target: Tagged, tag: Int32, context: CallContext) throws(ReturnCode) -> CapabilityName {
-    log("makeOnce")
-    return try newObject(tag: tag).1
-  }
-
-  func giveBack(_ target: Tagged, given: CapabilityItem, context: CallContext) throws(ReturnCode) -> CapabilityItem {
-    log("giveBack \(given.disposition)")
-    return CapabilityItem(given.name, disposition: .copySend)
-  }
-
-  func takeReceive(_ target: Tagged, given: CapabilityName, context: CallContext) throws(ReturnCode) {
-    log("takeReceive")
-  }
-}
-
-/// A `TagServer` behind a bucket on an L4 server thread, and a client task holding capabilities.
+/// A `CapTagServer` behind a bucket on an L4 server thread, and a client task holding capabilities.
 final class PortWorld: @unchecked Sendable {
   let kernel = L4Kernel()
   let system = CapabilitySystem()
@@ -120,7 +14,7 @@ final class PortWorld: @unchecked Sendable {
   let clientSpace: L4AddressSpace
   let transport: L4ServerTransport
   let bucket: CapBucket
-  let server: TagServer
+  let server = CapTagServer()
   private let done = DispatchSemaphore(value: 0)
 
   init() throws {
@@ -129,8 +23,16 @@ final class PortWorld: @unchecked Sendable {
     transport = L4ServerTransport(space: serverSpace, workers: 1, capabilities: system)
     let task = UInt64(serverSpace.number)
     bucket = CapBucket(system: system, serverTask: task, address: transport.endpoint.raw)
-    server = TagServer(system: system, task: task)
-    server.serve(in: bucket, as: CapClass(name: "tagged", demux: ObjectDemux(base: PortsDemux(server))))
+    let tagClass = CapClass(name: "tagged", targeted: PortsDemux(server))
+    server.bind(
+      CapTagServer.Binding(
+        publish: { [bucket, system] (object) throws(CapError) in
+          try bucket.register(object, in: tagClass)
+          return try system.space(for: task).insertReceiveRight(object)
+        },
+        object: { [system] in system.object(named: $0, in: task) as? Tagged },
+        // The server keeps what it was given (as a Hurd server holding a capability would).
+        release: { _ in }))
     let dispatcher = RequestDispatcher(bucket)
     BlockingExecutor.shared.execute { [transport, done] in
       try? transport.serve(dispatcher)
@@ -228,7 +130,7 @@ struct CapabilityPortTests {
     #expect(back.name == b)  // the client's own name for the object (user references merge)
     #expect(world.clientNames.userReferences(of: b) == 2)
     #expect(try world.client(back.name).tagOf() == 2)
-    #expect(world.server.handlers.contains("giveBack move-send"))  // as the server received it
+    #expect(world.server.events.values.contains("giveBack move-send"))  // as the server received it
   }
 
   /// A receive right does not travel: the call fails before anything is sent.
@@ -238,6 +140,6 @@ struct CapabilityPortTests {
     let a = try world.object(tag: 1)
     let error = caught { () throws(RPCError) in try world.client(a).takeReceive(given: a) }
     #expect(error?.code == .unsupported)
-    #expect(!world.server.handlers.contains("takeReceive"))
+    #expect(!world.server.events.values.contains("takeReceive"))
   }
 }

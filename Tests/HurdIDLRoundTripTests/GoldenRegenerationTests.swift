@@ -26,9 +26,9 @@ struct GoldenRegenerationTests {
   static let cases: [Case] = [
     Case(
       inputs: [
-        "Tests/HurdIDLRoundTripTests/roundtrip.defs", "Tests/HurdIDLRoundTripTests/kinds.defs",
-        "Tests/HurdIDLRoundTripTests/translations.defs", "Tests/HurdIDLRoundTripTests/objects.defs",
-        "Tests/HurdIDLRoundTripTests/ports.defs",
+        "Tests/HurdIDLRoundTripServices/roundtrip.defs", "Tests/HurdIDLRoundTripServices/kinds.defs",
+        "Tests/HurdIDLRoundTripServices/translations.defs", "Tests/HurdIDLRoundTripServices/objects.defs",
+        "Tests/HurdIDLRoundTripServices/ports.defs",
         "Tests/HurdIDLEmitterTests/Inputs/clash.defs", machIncludes + "/mach/mach_port.defs",
         machIncludes + "/device/device.defs", machIncludes + "/mach/notify.defs",
       ],
@@ -45,10 +45,10 @@ struct GoldenRegenerationTests {
         "notify.hurdidl.swift": goldens + "mach_notify.hurdidl.swift",
       ]),
     Case(
-      inputs: ["Tests/HurdIDLRoundTripTests/roundtrip.defs"], flags: ["--client", "--access-level", "public"],
+      inputs: ["Tests/HurdIDLRoundTripServices/roundtrip.defs"], flags: ["--client", "--access-level", "public"],
       committed: ["roundtrip.hurdidl.swift": goldens + "roundtrip-publicClient.hurdidl.swift"]),
     Case(
-      inputs: ["Tests/HurdIDLRoundTripTests/roundtrip.defs"],
+      inputs: ["Tests/HurdIDLRoundTripServices/roundtrip.defs"],
       flags: ["--server", "--access-level", "package", "--naming", "defs"],
       committed: ["roundtrip.hurdidl.swift": goldens + "roundtrip-packageServerDefsNames.hurdidl.swift"]),
     Case(

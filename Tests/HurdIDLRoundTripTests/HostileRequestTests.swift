@@ -1,4 +1,6 @@
 @_spi(Transport) import HurdRPC
+import HurdIDLRoundTripServices
+import HurdRPCSocketTestSupport
 import Testing
 
 /// A transport that keeps every request the generated client builds and answers nothing useful.
@@ -74,9 +76,8 @@ struct HostileRequestTests {
     return message
   }
 
-  @Test func damagedRequestsAnswerBadArgumentsAndRunNoHandler() throws {
-    let calls = RoundTripCalls()
-    let rpc = RPCClient(transport: LoopbackTransport(dispatcher: RequestDispatcher(RoundtripDemux(RecordingDefaults(calls: calls)))))
+  /// Sends 500 seeded damaged requests through `rpc`; every one must answer bad arguments.
+  static func sendDamagedRequests(through rpc: RPCClient<some ClientTransport>) throws {
     var random = SeededRandom(state: 0x5EED)
     let requests = Self.validRequests()
     #expect(requests.count == 8)
@@ -89,7 +90,22 @@ struct HostileRequestTests {
       #expect(error?.code == .badArguments, "\(damaged)")
     }
     #expect(tried > 250)
-    #expect(calls.recorded.isEmpty)
+  }
+
+  @Test func damagedRequestsAnswerBadArgumentsAndRunNoHandler() throws {
+    let service = RecordingDefaults()
+    try Self.sendDamagedRequests(through: RPCClient(transport: LoopbackTransport(dispatcher: RequestDispatcher(RoundtripDemux(service)))))
+    #expect(service.events.values.isEmpty)
+  }
+
+  /// The same damaged requests, well framed for the transport, to a server in this process or
+  /// in another one: error replies, and no handler runs there either.
+  @Test(arguments: Placement.sockets)
+  func damagedRequestsOverSocketsAnswerBadArgumentsAndRunNoHandler(_ placement: Placement) throws {
+    let served = try placement.serve(.roundtripDefaults)
+    defer { served.finish() }
+    try Self.sendDamagedRequests(through: RPCClient(transport: served.transport))
+    #expect(try served.events().isEmpty)
   }
 
   @Test func randomMessagesNeverCrashAndGetProtocolAnswers() throws {

@@ -1,77 +1,16 @@
 import Dispatch
 import Foundation
 @_spi(Generated) @_spi(Transport) import HurdRPC
+import HurdIDLRoundTripServices
 import HurdRPCL4
+import HurdRPCSocketTestSupport
 import Testing
 
-/// objects.defs' server: every calling domain (L4 address space) has an account, the target
-/// object its requests are addressed to, found from the unforgeable caller identity.
-final class Bank: ObjectsServer, @unchecked Sendable {
-  final class Account: @unchecked Sendable {
-    let number: Int32
-    var balance: Int32 = 0
-    init(number: Int32) { self.number = number }
-  }
+#if canImport(Glibc)
+  import Glibc
+#endif
 
-  /// What the `account_t` intran gives the handler: the account, opened for this request.
-  struct OpenAccount: Sendable {
-    let account: Account
-  }
-
-  private let lock = NSLock()
-  private var accounts: [CallerIdentity: Account] = [:]
-  private var entries: [String] = []
-  /// A caller whose requests are refused before any handler runs.
-  private var bannedCaller: CallerIdentity?
-  private var latestCaller: CallerIdentity?
-
-  var events: [String] { lock.withLock { entries } }
-  func log(_ entry: String) { lock.withLock { entries.append(entry) } }
-  /// Refuses the latest caller's requests from now on.
-  func banLatestCaller() { lock.withLock { bannedCaller = latestCaller } }
-
-  func target(for context: CallContext) throws(ReturnCode) -> Account {
-    let banned = lock.withLock {
-      latestCaller = context.caller
-      return context.caller == bannedCaller
-    }
-    if banned { throw .EPERM }
-    return lock.withLock {
-      if let account = accounts[context.caller] { return account }
-      let account = Account(number: Int32(accounts.count + 1))
-      accounts[context.caller] = account
-      return account
-    }
-  }
-
-  func openAccount(_ value: Account, context: CallContext) throws(ReturnCode) -> OpenAccount {
-    log("open \(value.number)")
-    return OpenAccount(account: value)
-  }
-
-  func closeAccount(_ value: OpenAccount) { log("close \(value.account.number)") }
-
-  func deposit(_ target: OpenAccount, amount: Int32, context: CallContext) throws(ReturnCode) -> Int32 {
-    log("deposit \(amount) to \(target.account.number)")
-    guard amount > 0 else { throw .EINVAL }
-    return lock.withLock {
-      target.account.balance += amount
-      return target.account.balance
-    }
-  }
-
-  func whoami(_ target: Account, seqno: Int32, context: CallContext) throws(ReturnCode) -> Objects.WhoamiReply {
-    Objects.WhoamiReply(owner: target.number, number: seqno)
-  }
-
-  func pause(_ target: Account, milliseconds: Int32, context: CallContext) throws(ReturnCode) {
-    Thread.sleep(forTimeInterval: Double(milliseconds) / 1000)
-  }
-
-  func twice(_ target: Account, value: Int32, context: CallContext) throws(ReturnCode) -> Int32 { value &* 2 }
-}
-
-/// A Bank served on an L4 server thread, and clients in address spaces of their own.
+/// A Bank served on an L4 server thread, for the tests that reach into the server object.
 final class BankHarness: Sendable {
   let kernel = L4Kernel()
   let bank = Bank()
@@ -100,32 +39,50 @@ final class BankHarness: Sendable {
   }
 }
 
-@Suite("Target objects, msgseqno, waittime and msgoption arguments over the L4 transport")
+/// Hands every request to a targeted demux with a target already known, as the capability layer
+/// does (the demux's `dispatch(_:reply:target:context:)`).
+struct GivenTargetTransport<Demux: TargetedDemultiplexer>: ClientTransport where Demux.Target: Sendable {
+  let demux: Demux
+  let target: Demux.Target
+  let context: CallContext
+
+  func call(_ request: Message, options: CallOptions) throws(RPCError) -> Message {
+    var reply = Message.reply(to: request.label)
+    try demux.dispatch(request, reply: &reply, target: target, context: context)
+    return reply
+  }
+
+  func send(_ message: Message, options: CallOptions) throws(RPCError) { _ = try call(message, options: options) }
+}
+
+@Suite("Target objects, msgseqno, waittime and msgoption arguments over L4 and the socket transport")
 struct ObjectsTests {
   /// Each caller's requests reach its own object; the request port's intran/destructor wrap the
   /// handler.
-  @Test func handlersReceiveTheCallersTargetObject() throws {
-    let harness = BankHarness()
-    defer { harness.finish() }
-    let alice = harness.client()
-    let bob = harness.client()
+  @Test(arguments: Placement.allCases)
+  func handlersReceiveTheCallersTargetObject(_ placement: Placement) throws {
+    let served = try placement.serve(.objects)
+    defer { served.finish() }
+    let alice = ObjectsClient(transport: try served.newCaller())
+    let bob = ObjectsClient(transport: try served.newCaller())
     #expect(try alice.deposit(amount: 5) == 5)
     #expect(try bob.deposit(amount: 7) == 7)
     #expect(try alice.deposit(amount: 10) == 15)
     #expect(try alice.whoami().owner == 1)
     #expect(try bob.whoami().owner == 2)
     #expect(
-      harness.bank.events == [
+      try served.events() == [
         "open 1", "deposit 5 to 1", "close 1", "open 2", "deposit 7 to 2", "close 2", "open 1", "deposit 10 to 1", "close 1",
       ])
   }
 
-  @Test func theTargetsDestructorRunsWhenTheHandlerThrows() throws {
-    let harness = BankHarness()
-    defer { harness.finish() }
-    let error = caught { () throws(RPCError) in try harness.client().deposit(amount: -1) }
+  @Test(arguments: Placement.allCases)
+  func theTargetsDestructorRunsWhenTheHandlerThrows(_ placement: Placement) throws {
+    let served = try placement.serve(.objects)
+    defer { served.finish() }
+    let error = caught { () throws(RPCError) in try ObjectsClient(transport: served.transport).deposit(amount: -1) }
     #expect(error?.code == .returnCode(.EINVAL))
-    #expect(harness.bank.events == ["open 1", "deposit -1 to 1", "close 1"])
+    #expect(try served.events() == ["open 1", "deposit -1 to 1", "close 1"])
   }
 
   /// `target(for:)` runs after validation and before the handler; its code is the reply's.
@@ -138,63 +95,101 @@ struct ObjectsTests {
     let error = caught { () throws(RPCError) in try client.deposit(amount: 1) }
     #expect(error?.code == .returnCode(.EPERM))
     #expect(try harness.client().deposit(amount: 1) == 1)  // another domain: served
-    #expect(harness.bank.events == ["open 2", "deposit 1 to 2", "close 2"])
+    #expect(harness.bank.events.take() == ["open 2", "deposit 1 to 2", "close 2"])
   }
 
   /// A layer that already knows the target (the capability layer) hands it to the demux:
   /// `target(for:)` is not called, the handlers get that object, validation still comes first.
   @Test func aGivenTargetReachesTheHandlersWithoutTargetFor() throws {
     let bank = Bank()
-    let demux = ObjectsDemux(bank)
     let account = Bank.Account(number: 42)
     let context = CallContext(caller: CallerIdentity(domain: 9, badge: 0), requestLabel: 7800, expectsReply: true)
-    var reply = Message.reply(to: 7800)
-    try demux.dispatch(try Objects.Wire.encodeDepositRequest(amount: 8), reply: &reply, target: account, context: context)
-    #expect(try Objects.Wire.decodeDepositReply(reply) == 8)
+    let transport = GivenTargetTransport(demux: ObjectsDemux(bank), target: account, context: context)
+    #expect(try ObjectsClient(transport: transport).deposit(amount: 8) == 8)
     #expect(account.balance == 8)
-    #expect(bank.events == ["open 42", "deposit 8 to 42", "close 42"])
+    #expect(bank.events.values == ["open 42", "deposit 8 to 42", "close 42"])
     // target(for:) would have made account 1 for this caller: it was not asked.
     #expect(try bank.target(for: context).number == 1)
     var malformed = Message(label: 7800)
-    let error = caught { () throws(RPCError) in try demux.dispatch(malformed, reply: &reply, target: account, context: context) }
-    #expect(error?.code == .badArguments)
+    let rpc = RPCClient(transport: transport)
+    #expect(caught { () throws(RPCError) in try rpc.call(malformed) }?.code == .badArguments)
     malformed.label = 7700
-    #expect(caught { () throws(RPCError) in try demux.dispatch(malformed, reply: &reply, target: account, context: context) }?.code == .badID)
-    #expect(bank.events.count == 3)
+    #expect(caught { () throws(RPCError) in try rpc.call(malformed) }?.code == .badID)
+    #expect(bank.events.values.count == 3)
   }
 
   /// Every request the demux receives is numbered, malformed ones too.
-  @Test func msgseqnoNumbersTheRequestsTheDemuxReceived() throws {
-    let harness = BankHarness()
-    defer { harness.finish() }
-    let client = harness.client()
+  @Test(arguments: Placement.allCases)
+  func msgseqnoNumbersTheRequestsTheDemuxReceived(_ placement: Placement) throws {
+    let served = try placement.serve(.objects)
+    defer { served.finish() }
+    let client = ObjectsClient(transport: served.transport)
     #expect(try client.whoami().number == 0)
     #expect(try client.whoami().number == 1)
     _ = try client.twice(value: 1, flags: 0)
     // A request with an extra word is refused (bad arguments) but still counted.
     var malformed = Message(label: 7801)
     try malformed.append(0)
-    let raw = RPCClient(transport: L4ClientTransport(space: harness.kernel.createSpace(), server: harness.transport))
+    let raw = RPCClient(transport: try served.newCaller())
     let error = caught { () throws(RPCError) in try raw.call(malformed) }
     #expect(error?.code == .badArguments)
     #expect(try client.whoami().number == 4)
   }
 
   /// A `waittime` argument is the call's timeout.
-  @Test func aWaittimeArgumentBoundsTheCall() throws {
-    let harness = BankHarness()
-    defer { harness.finish() }
-    let client = harness.client()
+  @Test(arguments: Placement.allCases)
+  func aWaittimeArgumentBoundsTheCall(_ placement: Placement) throws {
+    let served = try placement.serve(.objects)
+    defer { served.finish() }
+    let client = ObjectsClient(transport: served.transport)
     try client.pause(milliseconds: 0, timeout: 5_000)
     let error = caught { () throws(RPCError) in try client.pause(milliseconds: 300, timeout: 20) }
     #expect(error?.code == .timeout)
   }
 
-  /// `msgoption` bits an L4 call honours pass; those without an L4 equivalent fail before sending.
-  @Test func aMsgoptionArgumentIsAppliedOrRefused() throws {
-    let harness = BankHarness()
-    defer { harness.finish() }
-    let client = harness.client()
+  /// A cancelled call ends at once with `.cancelled`, and the handler sees the cancellation (in
+  /// another process: the caller hung up).
+  @Test(arguments: Placement.allCases)
+  func cancellationEndsTheCallAndReachesTheHandler(_ placement: Placement) throws {
+    let served = try placement.serve(.objects)
+    defer { served.finish() }
+    let client = ObjectsClient(transport: served.transport)
+    let handle = CallCancellation()
+    var options = CallOptions()
+    options.cancellation = handle
+    DispatchQueue(label: "canceller").async {
+      // Once the handler runs (or, should the server not say so in time, after 3 s anyway).
+      _ = try? served.events(until: "pause 20000", seconds: 3)
+      handle.cancel()
+    }
+    let start = ContinuousClock.now
+    let error = caught { () throws(RPCError) in try client.pause(milliseconds: 20_000, timeout: 30_000, options: options) }
+    #expect(error?.code == .cancelled)
+    #expect(ContinuousClock.now - start < .seconds(10))
+    #expect(try served.events(until: "pause cancelled").last == "pause cancelled")
+  }
+
+  /// kill -9 of the server process during a generated call: the caller gets "server died" at
+  /// once, not a hang, and later calls find nobody.
+  @Test func killingTheServerProcessMidCallFailsTheCall() throws {
+    let served = try Placement.socketOtherProcess.serve(.objects)
+    let helper = try #require(served.helper)
+    let client = ObjectsClient(transport: served.transport)
+    DispatchQueue(label: "killer").asyncAfter(deadline: .now() + .milliseconds(200)) { helper.kill(SIGKILL) }
+    let start = ContinuousClock.now
+    let error = caught { () throws(RPCError) in try client.pause(milliseconds: 20_000, timeout: 30_000) }
+    #expect(error?.code == .serverDied)
+    #expect(ContinuousClock.now - start < .seconds(10))
+    _ = waitUntil { kill(helper.pid, 0) != 0 }
+    #expect(caught { () throws(RPCError) in try client.twice(value: 1, flags: 0) }?.code == .nonExistingPartner)
+  }
+
+  /// `msgoption` bits the transport honours pass; those without an equivalent fail before sending.
+  @Test(arguments: Placement.allCases)
+  func aMsgoptionArgumentIsAppliedOrRefused(_ placement: Placement) throws {
+    let served = try placement.serve(.objects)
+    defer { served.finish() }
+    let client = ObjectsClient(transport: served.transport)
     let interrupt = Int32(GeneratedWire.MachOption.sendInterrupt | GeneratedWire.MachOption.receiveInterrupt)
     #expect(try client.twice(value: 21, flags: interrupt) == 42)
     let error = caught { () throws(RPCError) in try client.twice(value: 1, flags: 0x20) }  // MACH_SEND_NOTIFY

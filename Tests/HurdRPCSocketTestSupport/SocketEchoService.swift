@@ -132,6 +132,15 @@ public final class SharedLog<Value: Sendable>: @unchecked Sendable {
     pthread_mutex_unlock(&mutex)
   }
 
+  /// The values appended since the last take, removed from the list.
+  public func take() -> [Value] {
+    pthread_mutex_lock(&mutex)
+    defer { pthread_mutex_unlock(&mutex) }
+    let taken = storage
+    storage.removeAll()
+    return taken
+  }
+
   public var values: [Value] {
     pthread_mutex_lock(&mutex)
     defer { pthread_mutex_unlock(&mutex) }

@@ -1,0 +1,124 @@
+@_spi(Transport) import HurdRPC
+import HurdRPCSocket
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A helper process a test spawned (an executable target built beside the test binary, serving
+/// at a socket path); killed by `kill` or `finish`.
+public final class HelperProcess: Sendable {
+  public let pid: pid_t
+  public let path: String
+  private let output: Int32
+
+  /// Spawns `executable` in `mode` at `path` and waits until it says "ready".
+  public init(_ mode: String, path: String, extra: [String] = [], executable: String = "HurdRPCSocketTestHelper") throws {
+    self.path = path
+    let executable = Self.executable(named: executable)
+    var pipe: [Int32] = [-1, -1]
+    guard Glibc.pipe(&pipe) == 0 else { throw HelperError.spawn("pipe") }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    posix_spawn_file_actions_adddup2(&actions, pipe[1], 1)
+    posix_spawn_file_actions_addclose(&actions, pipe[0])
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    let argv = [executable, mode, SocketBootstrap.option, path] + extra
+    var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+    defer { for arg in cArgs { free(arg) } }
+    // The spawning thread may block signals (Dispatch's threads do), and a child inherits the
+    // mask: give it an empty one so SIGTERM ends it.
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var noSignals = sigset_t()
+    sigemptyset(&noSignals)
+    posix_spawnattr_setsigmask(&attributes, &noSignals)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+    var child: pid_t = 0
+    let spawned = posix_spawn(&child, executable, &actions, &attributes, &cArgs, environ)
+    close(pipe[1])
+    guard spawned == 0 else {
+      close(pipe[0])
+      throw HelperError.spawn("posix_spawn \(executable): \(spawned)")
+    }
+    pid = child
+    output = pipe[0]
+    var line: [UInt8] = []
+    var byte: UInt8 = 0
+    while read(output, &byte, 1) == 1, byte != 10 { line.append(byte) }
+    guard String(decoding: line, as: UTF8.self) == "ready" else {
+      kill(SIGKILL)
+      throw HelperError.spawn("helper did not become ready: \(String(decoding: line, as: UTF8.self))")
+    }
+  }
+
+  public enum HelperError: Error { case spawn(String) }
+
+  /// The next line the helper prints, or nil if none comes within `milliseconds`.
+  public func line(within milliseconds: Int32) -> String? {
+    var line: [UInt8] = []
+    var byte: UInt8 = 0
+    while true {
+      var ready = pollfd(fd: output, events: Int16(POLLIN), revents: 0)
+      guard poll(&ready, 1, milliseconds) > 0, read(output, &byte, 1) == 1 else { return nil }
+      if byte == 10 { return String(decoding: line, as: UTF8.self) }
+      line.append(byte)
+    }
+  }
+
+  /// The executable `name` beside this test binary (same build folder).
+  static func executable(named name: String) -> String {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+    let exe = String(decoding: buffer[0..<max(0, count)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    var folder = exe.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+    // `swift test` runs the bundle binary inside `<name>.xctest/...` on some layouts.
+    while folder.contains(".xctest") { folder = folder.split(separator: "/").dropLast().joined(separator: "/").prepending("/") }
+    return folder + "/" + name
+  }
+
+  public var client: SocketClientTransport { SocketClientTransport(path: path) }
+
+  /// Sends `signal` and reaps the process.
+  @discardableResult
+  public func kill(_ signal: Int32 = SIGKILL) -> Int32 {
+    _ = Glibc.kill(pid, signal)
+    var status: Int32 = 0
+    waitpid(pid, &status, 0)
+    close(output)
+    unlink(path)
+    return status
+  }
+
+  public func finish() { kill(SIGTERM) }
+}
+
+extension String {
+  fileprivate func prepending(_ prefix: String) -> String { hasPrefix(prefix) ? self : prefix + self }
+}
+
+/// A transport chosen at run time (tests parameterized over transports).
+public struct AnyTransport: ClientTransport {
+  public let base: any ClientTransport
+  public init(_ base: any ClientTransport) { self.base = base }
+  public func call(_ request: Message, options: CallOptions) throws(RPCError) -> Message { try base.call(request, options: options) }
+  public func send(_ message: Message, options: CallOptions) throws(RPCError) { try base.send(message, options: options) }
+  // Forwarded, so a transport's own async forms are the ones used.
+  public func callAsync(_ request: Message, options: CallOptions) async throws(RPCError) -> Message {
+    try await base.callAsync(request, options: options)
+  }
+  public func sendAsync(_ message: Message, options: CallOptions) async throws(RPCError) {
+    try await base.sendAsync(message, options: options)
+  }
+}
+
+/// Polls `condition` for up to `seconds`.
+public func waitUntil(seconds: Double = 10, _ condition: () -> Bool) -> Bool {
+  let end = ContinuousClock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
+  while ContinuousClock.now < end {
+    if condition() { return true }
+    usleep(2_000)
+  }
+  return condition()
+}

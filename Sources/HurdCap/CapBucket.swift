@@ -509,6 +509,7 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
       return running.filter { $0.client == task }
     }
     for record in victims { record.token.cancel() }
+    monitor.broadcast()  // its calls waiting on an inhibition re-check and find no namespace
     postNoSenders(orphans)
   }
 
@@ -520,6 +521,7 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
   }
 
   private func addReference(_ object: CapObject, for task: TaskID, sendOnce: Bool) throws(CapError) -> CapabilityID {
+    guard system?.isAlive(task) ?? true else { throw CapError.taskDead(task) }
     var table = clients[task, default: ClientTable()]
     let index: Int
     if !sendOnce, let existing = table.byObject[ObjectIdentifier(object)] {

@@ -98,6 +98,8 @@ struct CounterDemux: CapDemultiplexer {
   static let makeCounter: UInt64 = 5  // () → a new counter, make-send (or make-send-once if word 0 = 1)
   static let readPort: UInt64 = 6  // (cap) → the value of the counter the capability names (server-side object)
   static let keep: UInt64 = 7  // (cap) → keeps the received name (in `log.kept`)
+  static let slowString: UInt64 = 8  // (string) → records it, blocks until cancelled; replies ECANCELED
+  static let echoString: UInt64 = 9  // (string) → the same string, in a reply
 
   let log: Log
   let system: CapabilitySystem
@@ -160,6 +162,17 @@ struct CounterDemux: CapDemultiplexer {
       else { throw RPCError(.badArguments, "no counter capability") }
       try reply.append(target.value.withLock { $0 })
       system.space(for: serverTask).deallocate(item.name)
+    case Self.slowString:
+      guard case .string(let string)? = request.items.first else { throw RPCError(.badArguments, "no string") }
+      log.record("string:\(string.bytes.count)")
+      let cancelled = DispatchSemaphore(value: 0)
+      context.onCancel { cancelled.signal() }
+      log.started.signal()
+      cancelled.wait()
+      throw RPCError(.returnCode(.ECANCELED))
+    case Self.echoString:
+      guard case .string(let string)? = request.items.first else { throw RPCError(.badArguments, "no string") }
+      try reply.append(.string(string))
     case Self.keep:
       guard case .capability(let item)? = request.items.first else { throw RPCError(.badArguments, "no capability") }
       log.kept.withLock { $0.append(item) }

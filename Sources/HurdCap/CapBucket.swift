@@ -30,6 +30,9 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
   private var classInhibitions: [ObjectIdentifier: Int] = [:]
   /// Calls admitted but waiting for an inhibition to end.
   private var waitingCalls = 0
+  /// Finished call records nobody else references, ready for the next call (see `recycle`).
+  private var spareRecords: [CallRecord] = []
+  private static let spareRecordLimit = 64
 
   public init(system: CapabilitySystem?, serverTask: TaskID, address: UInt64, limits: CapLimits = .default) {
     self.system = system
@@ -102,6 +105,9 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
 
   /// Calls admitted and not yet answered (running, waiting on inhibition, or deferred).
   public var callsInFlight: Int { monitor.withLock { running.count + waitingCalls } }
+
+  /// Finished call records kept for reuse (for tests and monitoring).
+  var spareRecordCount: Int { monitor.withLock { spareRecords.count } }
 
   /// Open transfer containers.
   public var openContainers: Int { monitor.withLock { containers.count } }
@@ -217,18 +223,28 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
       throw RPCError(.returnCode(.capInvalid), "request without a capability id")
     }
     let id = CapabilityID(rawValue: request[0])
-    let (record, lastReference) = try admit(id, caller: context.caller.domainID, context: context)
+    var (record, lastReference) = try admit(id, caller: context.caller.domainID, context: context)
     if lastReference { postNoSenders([record.object]) }
-    let inner: Message
+    let finished: Bool
     do throws(RPCError) {
-      inner = try request.withUnsafeWords { (words) throws(RPCError) -> Message in
-        var tag = request.tag
-        tag.untypedCount -= 1
-        return try Message(tag: tag, words: UnsafeBufferPointer(rebasing: words.dropFirst()), items: request.items)
-      }
+      finished = try run(record, request, reply: &reply, id: id, context: context)
     } catch {
-      _ = finish(record)
+      if finish(record) { recycle(&record) }
       throw error
+    }
+    if finished, finish(record) { recycle(&record) }
+  }
+
+  /// Runs the admitted call's handler on the request without word 0 (no copy of the request
+  /// beyond its words). Returns false when the call stays open (the handler deferred its
+  /// reply); the `CapCallContext` it built is gone when this returns (see `recycle`).
+  private func run(
+    _ record: CallRecord, _ request: borrowing Message, reply: inout Message, id: CapabilityID, context: CallContext
+  ) throws(RPCError) -> Bool {
+    let inner: Message = try request.withUnsafeWords { (words) throws(RPCError) -> Message in
+      var tag = request.tag
+      tag.untypedCount -= 1
+      return try Message(tag: tag, words: UnsafeBufferPointer(rebasing: words.dropFirst()), items: request.items)
     }
     let capContext = CapCallContext(
       call: CallContext(
@@ -244,18 +260,27 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
     do throws(RPCError) {
       try record.object.capClass!.dispatch(inner, reply: &reply, object: record.object, context: capContext)
     } catch {
-      if monitor.withLock({ record.deferred }) {
-        // A handler that deferred and then threw: its deferred reply still answers.
-        reply.resetAsReply(to: request.label, returnCode: .migNoReply)
-        return
-      }
-      _ = finish(record)
-      throw error
+      guard monitor.withLock({ record.deferred }) else { throw error }
+      // A handler that deferred and then threw: its deferred reply still answers.
     }
     if monitor.withLock({ record.deferred }) {
       reply.resetAsReply(to: request.label, returnCode: .migNoReply)
-    } else {
-      _ = finish(record)
+      return false
+    }
+    return true
+  }
+
+  /// Keeps a finished call's record (and its cancellation token) for the next call, if nothing
+  /// but `record` references either any more: a handler that kept its context, or the token, or
+  /// a client cancel running right now holds a reference, and then the record is simply dropped.
+  private func recycle(_ record: inout CallRecord) {
+    guard isKnownUniquelyReferenced(&record), isKnownUniquelyReferenced(&record.token) else { return }
+    record.token.reuse()
+    monitor.withLock {
+      record.clientLink = nil
+      record.deferred = false
+      record.finished = false
+      if spareRecords.count < Self.spareRecordLimit { spareRecords.append(record) }
     }
   }
 
@@ -317,7 +342,15 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
               clients[task]!.free(index)
               lastReference = !drop(object, references: 1).isEmpty
             }
-            let record = CallRecord(bucket: self, object: object, client: task, thread: thread)
+            let record: CallRecord
+            if let spare = spareRecords.popLast() {
+              spare.object = object
+              spare.client = task
+              spare.thread = thread
+              record = spare
+            } else {
+              record = CallRecord(bucket: self, object: object, client: task, thread: thread)
+            }
             running.append(record)
             return .admitted(record, lastReference: lastReference)
           }

@@ -102,6 +102,29 @@ struct DenialOfServiceTests {
     while world.bucket.callsInFlight > 0 { usleep(1000) }
   }
 
+  /// Call records (and their tokens) are reused, so steady calls allocate no call state — but
+  /// never while anything still references them.
+  @Test func callRecordsAreReusedOnlyWhenNothingElseHoldsThem() throws {
+    let world = CapWorld(workers: 1)
+    defer { world.stop() }
+    let (client, _, name) = try world.holder()
+    for n in 1...3 { #expect(try world.call(name, in: client, CounterDemux.add, [1]) == [UInt64(n)]) }
+    #expect(world.bucket.spareRecordCount == 1)  // one record served all three calls
+    // A handler that keeps its context keeps the record out of the pool.
+    _ = try world.call(name, in: client, CounterDemux.keepContext)
+    #expect(world.bucket.spareRecordCount == 0)
+    let kept = try #require(world.log.contexts.withLock { $0.first })
+    // The next call gets a fresh record: cancelling it is not seen through the kept context.
+    let (handle, options) = cancellable()
+    let call = Background { [options] in
+      caught { () throws(RPCError) in try world.call(name, in: client, CounterDemux.waitForCancel, options: options) }
+    }
+    world.log.started.wait()
+    handle.cancel()
+    #expect(call.wait()?.code == .aborted)
+    #expect(!kept.isCancelled)
+  }
+
   @Test func aRejectedRequestAllocatesNoCallState() throws {
     let world = CapWorld()
     defer { world.stop() }

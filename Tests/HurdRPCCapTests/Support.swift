@@ -100,6 +100,7 @@ struct CounterDemux: CapDemultiplexer {
   static let keep: UInt64 = 7  // (cap) → keeps the received name (in `log.kept`)
   static let slowString: UInt64 = 8  // (string) → records it, blocks until cancelled; replies ECANCELED
   static let echoString: UInt64 = 9  // (string) → the same string, in a reply
+  static let keepContext: UInt64 = 10  // () → keeps its call context (in `log.contexts`) past the call
 
   let log: Log
   let system: CapabilitySystem
@@ -117,6 +118,7 @@ struct CounterDemux: CapDemultiplexer {
     /// The cancellation handle each handler saw (to check it is never the client's own).
     let tokens = Locked<[ObjectIdentifier]>([])
     let callers = Locked<[CallerIdentity]>([])
+    let contexts = Locked<[CapCallContext]>([])
     func record(_ entry: String) { handled.withLock { $0.append(entry) } }
     var all: [String] { handled.withLock { $0 } }
   }
@@ -173,6 +175,8 @@ struct CounterDemux: CapDemultiplexer {
     case Self.echoString:
       guard case .string(let string)? = request.items.first else { throw RPCError(.badArguments, "no string") }
       try reply.append(.string(string))
+    case Self.keepContext:
+      log.contexts.withLock { $0.append(context) }
     case Self.keep:
       guard case .capability(let item)? = request.items.first else { throw RPCError(.badArguments, "no capability") }
       log.kept.withLock { $0.append(item) }

@@ -32,11 +32,7 @@ struct DenialOfServiceTests {
   @Test func aFloodingClientDoesNotDelayAnotherClientBeyondABound() throws {
     let world = CapWorld(workers: 3, limits: CapLimits(callsPerClient: 2))
     defer { world.stop() }
-    let alice = world.task()
-    let bob = world.task()
-    let counter = try world.counter()
-    let aliceName = try world.bucket.give(counter, to: UInt64(alice.number))
-    let bobName = try world.bucket.give(counter, to: UInt64(bob.number))
+    let (_, alice, aliceName, bob, bobName) = try world.aliceAndBob()
     let handles = [CallCancellation(), CallCancellation()]
     let blockers = handles.map { handle in
       Background {
@@ -69,11 +65,7 @@ struct DenialOfServiceTests {
   @Test func aSlowHandlerOfAStringRequestDoesNotDelayAnotherClientBeyondABound() throws {
     let world = CapWorld(workers: 2)
     defer { world.stop() }
-    let alice = world.task()
-    let bob = world.task()
-    let counter = try world.counter()
-    let aliceName = try world.bucket.give(counter, to: UInt64(alice.number))
-    let bobName = try world.bucket.give(counter, to: UInt64(bob.number))
+    let (_, alice, aliceName, bob, bobName) = try world.aliceAndBob()
     let payload = [UInt8](repeating: 7, count: 10_000)
     let (handle, options) = cancellable()
     defer { handle.cancel() }  // also when an expectation below throws: frees the handler

@@ -250,6 +250,17 @@ final class CapWorld: @unchecked Sendable {
     return (client, counter, try bucket.give(counter, to: UInt64(client.number)))
   }
 
+  /// Two client tasks, Alice and Bob, each holding a capability to the same new counter.
+  func aliceAndBob() throws(CapError) -> (
+    counter: Counter, alice: L4AddressSpace, aliceName: CapabilityName, bob: L4AddressSpace, bobName: CapabilityName
+  ) {
+    let alice = task()
+    let bob = task()
+    let counter = try counter()
+    let aliceName = try bucket.give(counter, to: UInt64(alice.number))
+    return (counter, alice, aliceName, bob, try bucket.give(counter, to: UInt64(bob.number)))
+  }
+
   /// A registered counter.
   func counter(_ name: String = "counter") throws(CapError) -> Counter {
     let counter = Counter(name)

@@ -30,6 +30,9 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
   private var classInhibitions: [ObjectIdentifier: Int] = [:]
   /// Calls admitted but waiting for an inhibition to end.
   private var waitingCalls = 0
+  /// Finished call records nobody else references, ready for the next call (see `recycle`).
+  private var spareRecords: [CallRecord] = []
+  private static let spareRecordLimit = 64
 
   /// Runs once per revoked object, after every capability naming it died and before the class's
   /// `didRevoke` (a transport binding closes the object's ports here: docs/socket-transport.md).
@@ -110,6 +113,9 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
 
   /// Calls admitted and not yet answered (running, waiting on inhibition, or deferred).
   public var callsInFlight: Int { monitor.withLock { running.count + waitingCalls } }
+
+  /// Finished call records kept for reuse (for tests and monitoring).
+  var spareRecordCount: Int { monitor.withLock { spareRecords.count } }
 
   /// Open transfer containers.
   public var openContainers: Int { monitor.withLock { containers.count } }
@@ -227,18 +233,28 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
       throw RPCError(.returnCode(.capInvalid), "request without a capability id")
     }
     let id = CapabilityID(rawValue: request[0])
-    let (record, lastReference) = try admit(id, caller: context.caller.domainID, context: context)
+    var (record, lastReference) = try admit(id, caller: context.caller.domainID, context: context)
     if lastReference { postNoSenders([record.object]) }
-    let inner: Message
+    let finished: Bool
     do throws(RPCError) {
-      inner = try request.withUnsafeWords { (words) throws(RPCError) -> Message in
-        var tag = request.tag
-        tag.untypedCount -= 1
-        return try Message(tag: tag, words: UnsafeBufferPointer(rebasing: words.dropFirst()), items: request.items)
-      }
+      finished = try run(record, request, reply: &reply, id: id, context: context)
     } catch {
-      _ = finish(record)
+      if finish(record) { recycle(&record) }
       throw error
+    }
+    if finished, finish(record) { recycle(&record) }
+  }
+
+  /// Runs the admitted call's handler on the request without word 0 (no copy of the request
+  /// beyond its words). Returns false when the call stays open (the handler deferred its
+  /// reply); the `CapCallContext` it built is gone when this returns (see `recycle`).
+  private func run(
+    _ record: CallRecord, _ request: borrowing Message, reply: inout Message, id: CapabilityID, context: CallContext
+  ) throws(RPCError) -> Bool {
+    let inner: Message = try request.withUnsafeWords { (words) throws(RPCError) -> Message in
+      var tag = request.tag
+      tag.untypedCount -= 1
+      return try Message(tag: tag, words: UnsafeBufferPointer(rebasing: words.dropFirst()), items: request.items)
     }
     let capContext = CapCallContext(
       call: CallContext(
@@ -254,18 +270,27 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
     do throws(RPCError) {
       try record.object.capClass!.dispatch(inner, reply: &reply, object: record.object, context: capContext)
     } catch {
-      if monitor.withLock({ record.deferred }) {
-        // A handler that deferred and then threw: its deferred reply still answers.
-        reply.resetAsReply(to: request.label, returnCode: .migNoReply)
-        return
-      }
-      _ = finish(record)
-      throw error
+      guard monitor.withLock({ record.deferred }) else { throw error }
+      // A handler that deferred and then threw: its deferred reply still answers.
     }
     if monitor.withLock({ record.deferred }) {
       reply.resetAsReply(to: request.label, returnCode: .migNoReply)
-    } else {
-      _ = finish(record)
+      return false
+    }
+    return true
+  }
+
+  /// Keeps a finished call's record (and its cancellation token) for the next call, if nothing
+  /// but `record` references either any more: a handler that kept its context, or the token, or
+  /// a client cancel running right now holds a reference, and then the record is simply dropped.
+  private func recycle(_ record: inout CallRecord) {
+    guard isKnownUniquelyReferenced(&record), isKnownUniquelyReferenced(&record.token) else { return }
+    record.token.reuse()
+    monitor.withLock {
+      record.clientLink = nil
+      record.deferred = false
+      record.finished = false
+      if spareRecords.count < Self.spareRecordLimit { spareRecords.append(record) }
     }
   }
 
@@ -327,7 +352,15 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
               clients[task]!.free(index)
               lastReference = !drop(object, references: 1).isEmpty
             }
-            let record = CallRecord(bucket: self, object: object, client: task, thread: thread)
+            let record: CallRecord
+            if let spare = spareRecords.popLast() {
+              spare.object = object
+              spare.client = task
+              spare.thread = thread
+              record = spare
+            } else {
+              record = CallRecord(bucket: self, object: object, client: task, thread: thread)
+            }
             running.append(record)
             return .admitted(record, lastReference: lastReference)
           }
@@ -519,6 +552,7 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
       return running.filter { $0.client == task }
     }
     for record in victims { record.token.cancel() }
+    monitor.broadcast()  // its calls waiting on an inhibition re-check and find no namespace
     postNoSenders(orphans)
   }
 
@@ -530,6 +564,7 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
   }
 
   private func addReference(_ object: CapObject, for task: TaskID, sendOnce: Bool) throws(CapError) -> CapabilityID {
+    guard system?.isAlive(task) ?? true else { throw CapError.taskDead(task) }
     var table = clients[task, default: ClientTable()]
     let index: Int
     if !sendOnce, let existing = table.byObject[ObjectIdentifier(object)] {

@@ -30,14 +30,17 @@ public struct CapCallContext: Sendable {
   }
 }
 
-/// A call admitted by a bucket (one per valid request; none for rejected ones).
+/// A call admitted by a bucket (one per valid request; none for rejected ones). Records are
+/// reused (`CapBucket.recycle`) once nothing but the bucket references them, so a steady stream
+/// of calls allocates neither records nor tokens; `object`, `client` and `thread` change only
+/// then, under the bucket's lock.
 final class CallRecord: @unchecked Sendable {
   let bucket: CapBucket
-  let object: CapObject
-  let client: TaskID
+  var object: CapObject
+  var client: TaskID
   /// The calling thread's transport key (0: unknown).
-  let thread: UInt64
-  let token = CallCancellation()
+  var thread: UInt64
+  var token = CallCancellation()
   /// The client's cancellation handle and the link to `token` (set before the handler runs).
   var clientLink: (CallCancellation, CallCancellation.Registration)? = nil
   // Guarded by the bucket's lock.

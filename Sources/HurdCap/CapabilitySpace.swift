@@ -179,6 +179,15 @@ public final class CapabilitySpace: @unchecked Sendable {
     for name in died { notifications.post(.deadName(CapabilityName(rawValue: name))) }
   }
 
+  /// The task died: every name goes (the servers already dropped its references).
+  func clear() {
+    monitor.withLock {
+      entries.removeAll()
+      bySend.removeAll()
+      byObject.removeAll()
+    }
+  }
+
   /// Forgets a receive right whose object went away.
   func dropReceiveRight(_ object: CapObject) {
     monitor.withLock {

@@ -3,7 +3,7 @@
 /// The in-process registry of tasks (their capability spaces) and servers (their buckets): the
 /// trusted part transports consult to run the copy protocol (it is their `CapabilityCarrier`) and
 /// that delivers notifications. One per modelled system (e.g. per `L4Kernel`).
-public final class CapabilitySystem: CapabilityCarrier, @unchecked Sendable {
+public final class CapabilitySystem: CapabilityCarrier, TaskDeathObserver, @unchecked Sendable {
   /// Capacity of each task's notification queue.
   public let notificationCapacity: Int
   /// Test hook: runs at each step of a transfer (`step`, sender, receiver), so tests can kill a
@@ -29,12 +29,12 @@ public final class CapabilitySystem: CapabilityCarrier, @unchecked Sendable {
     self.notificationCapacity = notificationCapacity
   }
 
-  /// The task's capability space (made on first use).
+  /// The task's capability space (made on first use). A dead task's is empty and kept nowhere.
   public func space(for task: TaskID) -> CapabilitySpace {
     monitor.withLock {
       if let space = spaces[task] { return space }
       let space = CapabilitySpace(task: task, system: self, notificationCapacity: notificationCapacity)
-      spaces[task] = space
+      if !deadTasks.contains(task) { spaces[task] = space }
       return space
     }
   }
@@ -70,16 +70,21 @@ public final class CapabilitySystem: CapabilityCarrier, @unchecked Sendable {
 
   // MARK: Deaths
 
-  /// A task died: its references everywhere are dropped (no-senders may follow), transfers it
-  /// made or was sent are destroyed, the buckets it served shut down (dead-name notifications).
+  /// A task died: its references everywhere are dropped (no-senders may follow), its calls in
+  /// flight are cancelled, transfers it made or was sent are destroyed, the buckets it served shut
+  /// down (dead-name notifications for every holder) and its capability space is freed. Transports
+  /// call it when they learn of a death (on L4 automatically: the kernel reports every deleted
+  /// address space, see `TaskDeathObserver`); a second call for the same task does nothing.
   public func taskDied(_ task: TaskID) {
-    let (all, served): ([CapBucket], [CapBucket]) = monitor.withLock {
-      deadTasks.insert(task)
+    let found: ([CapBucket], [CapBucket], CapabilitySpace?)? = monitor.withLock {
+      guard deadTasks.insert(task).inserted else { return nil }
       let all = Array(buckets.values)
-      return (all, all.filter { $0.serverTask == task })
+      return (all, all.filter { $0.serverTask == task }, spaces.removeValue(forKey: task))
     }
+    guard let (all, served, space) = found else { return }
     for bucket in served { bucket.shutdown() }
     for bucket in all where bucket.serverTask != task { bucket.taskDied(task) }
+    space?.clear()
   }
 
   func serverDied(_ bucket: CapBucket) {

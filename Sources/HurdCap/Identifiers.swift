@@ -40,6 +40,8 @@ public enum CapError: Error, Equatable, Sendable {
   case limitReached(String)
   /// The name does not denote the right asked for in this space.
   case invalidName(CapabilityName)
+  /// The task died: it can be given nothing.
+  case taskDead(TaskID)
 }
 
 /// Per-bucket bounds (docs/capabilities.md §6).

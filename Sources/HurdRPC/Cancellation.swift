@@ -56,6 +56,15 @@ public final class CallCancellation: @unchecked Sendable {
     return registration
   }
 
+  /// Makes the handle fresh again (not cancelled, no handlers) so a runtime can reuse it instead
+  /// of allocating one per call. Only for a handle nobody else references any more.
+  package func reuse() {
+    lock.withLock {
+      state.isCancelled = false
+      state.handlers.removeAll(keepingCapacity: true)
+    }
+  }
+
   /// Removes a handler that has not run yet.
   public func remove(_ registration: Registration) {
     lock.withLock { state.handlers.removeAll { $0.id == registration.id } }

@@ -32,11 +32,7 @@ struct DenialOfServiceTests {
   @Test func aFloodingClientDoesNotDelayAnotherClientBeyondABound() throws {
     let world = CapWorld(workers: 3, limits: CapLimits(callsPerClient: 2))
     defer { world.stop() }
-    let alice = world.task()
-    let bob = world.task()
-    let counter = try world.counter()
-    let aliceName = try world.bucket.give(counter, to: UInt64(alice.number))
-    let bobName = try world.bucket.give(counter, to: UInt64(bob.number))
+    let (_, alice, aliceName, bob, bobName) = try world.aliceAndBob()
     let handles = [CallCancellation(), CallCancellation()]
     let blockers = handles.map { handle in
       Background {
@@ -62,6 +58,63 @@ struct DenialOfServiceTests {
     }
     for handle in handles { handle.cancel() }
     for blocker in blockers { _ = blocker.wait() }
+  }
+
+  /// A request carrying a string cannot be propagated to a worker: the manager hands it over
+  /// decoded, so a slow handler of it occupies a worker, never the manager.
+  @Test func aSlowHandlerOfAStringRequestDoesNotDelayAnotherClientBeyondABound() throws {
+    let world = CapWorld(workers: 2)
+    defer { world.stop() }
+    let (_, alice, aliceName, bob, bobName) = try world.aliceAndBob()
+    let payload = [UInt8](repeating: 7, count: 10_000)
+    let (handle, options) = cancellable()
+    defer { handle.cancel() }  // also when an expectation below throws: frees the handler
+    let slow = Background { [options] in
+      caught { () throws(RPCError) in
+        try world.call(aliceName, in: alice, CounterDemux.slowString, items: [.string(StringItem(payload))], options: options)
+      }
+    }
+    world.log.started.wait()
+    #expect(world.log.all.contains("string:10000"))
+    // Bob's calls, register-only and string-carrying, get through while Alice's handler blocks.
+    var bounded = CallOptions.default
+    bounded.timeout = .seconds(2)  // the bound: a manager stuck in Alice's handler fails it
+    let start = ContinuousClock.now
+    #expect(try world.call(bobName, in: bob, CounterDemux.add, [5], options: bounded) == [5])
+    let echoed = try world.callForReply(
+      bobName, in: bob, CounterDemux.echoString, items: [.string(StringItem([1, 2, 3]))], options: bounded)
+    #expect(ContinuousClock.now - start < .seconds(2))
+    guard case .string(let string)? = echoed.items.first else {
+      Issue.record("the reply lost its string")
+      return
+    }
+    #expect(string.bytes == [1, 2, 3])
+    handle.cancel()
+    #expect(slow.wait()?.code == .aborted)
+    while world.bucket.callsInFlight > 0 { usleep(1000) }
+  }
+
+  /// Call records (and their tokens) are reused, so steady calls allocate no call state — but
+  /// never while anything still references them.
+  @Test func callRecordsAreReusedOnlyWhenNothingElseHoldsThem() throws {
+    let world = CapWorld(workers: 1)
+    defer { world.stop() }
+    let (client, _, name) = try world.holder()
+    for n in 1...3 { #expect(try world.call(name, in: client, CounterDemux.add, [1]) == [UInt64(n)]) }
+    #expect(world.bucket.spareRecordCount == 1)  // one record served all three calls
+    // A handler that keeps its context keeps the record out of the pool.
+    _ = try world.call(name, in: client, CounterDemux.keepContext)
+    #expect(world.bucket.spareRecordCount == 0)
+    let kept = try #require(world.log.contexts.withLock { $0.first })
+    // The next call gets a fresh record: cancelling it is not seen through the kept context.
+    let (handle, options) = cancellable()
+    let call = Background { [options] in
+      caught { () throws(RPCError) in try world.call(name, in: client, CounterDemux.waitForCancel, options: options) }
+    }
+    world.log.started.wait()
+    handle.cancel()
+    #expect(call.wait()?.code == .aborted)
+    #expect(!kept.isCancelled)
   }
 
   @Test func aRejectedRequestAllocatesNoCallState() throws {

@@ -50,11 +50,7 @@ struct LifecycleTests {
   @Test func inhibitCancelsRunningCallsBlocksNewOnesAndResumeLetsThemRun() throws {
     let world = CapWorld(workers: 3)
     defer { world.stop() }
-    let alice = world.task()
-    let bob = world.task()
-    let counter = try world.counter()
-    let aliceName = try world.bucket.give(counter, to: UInt64(alice.number))
-    let bobName = try world.bucket.give(counter, to: UInt64(bob.number))
+    let (counter, alice, aliceName, bob, bobName) = try world.aliceAndBob()
     let running = Background { caught { () throws(RPCError) in try world.call(aliceName, in: alice, CounterDemux.waitForCancel) } }
     world.log.started.wait()
     world.bucket.inhibit(.object(counter))  // returns once the running call drained

@@ -82,11 +82,7 @@ struct ObjectModelTests {
   @Test func revocationKillsEveryCopyAtOnce() throws {
     let world = CapWorld()
     defer { world.stop() }
-    let alice = world.task()
-    let bob = world.task()
-    let counter = try world.counter()
-    let aliceName = try world.bucket.give(counter, to: UInt64(alice.number))
-    let bobName = try world.bucket.give(counter, to: UInt64(bob.number))
+    let (counter, alice, aliceName, bob, bobName) = try world.aliceAndBob()
     #expect(try world.call(aliceName, in: alice, CounterDemux.add, [1]) == [1])
     world.bucket.revoke(counter)
     let handledBefore = world.log.all.count

@@ -98,6 +98,9 @@ struct CounterDemux: CapDemultiplexer {
   static let makeCounter: UInt64 = 5  // () → a new counter, make-send (or make-send-once if word 0 = 1)
   static let readPort: UInt64 = 6  // (cap) → the value of the counter the capability names (server-side object)
   static let keep: UInt64 = 7  // (cap) → keeps the received name (in `log.kept`)
+  static let slowString: UInt64 = 8  // (string) → records it, blocks until cancelled; replies ECANCELED
+  static let echoString: UInt64 = 9  // (string) → the same string, in a reply
+  static let keepContext: UInt64 = 10  // () → keeps its call context (in `log.contexts`) past the call
 
   let log: Log
   let system: CapabilitySystem
@@ -115,6 +118,7 @@ struct CounterDemux: CapDemultiplexer {
     /// The cancellation handle each handler saw (to check it is never the client's own).
     let tokens = Locked<[ObjectIdentifier]>([])
     let callers = Locked<[CallerIdentity]>([])
+    let contexts = Locked<[CapCallContext]>([])
     func record(_ entry: String) { handled.withLock { $0.append(entry) } }
     var all: [String] { handled.withLock { $0 } }
   }
@@ -160,6 +164,19 @@ struct CounterDemux: CapDemultiplexer {
       else { throw RPCError(.badArguments, "no counter capability") }
       try reply.append(target.value.withLock { $0 })
       system.space(for: serverTask).deallocate(item.name)
+    case Self.slowString:
+      guard case .string(let string)? = request.items.first else { throw RPCError(.badArguments, "no string") }
+      log.record("string:\(string.bytes.count)")
+      let cancelled = DispatchSemaphore(value: 0)
+      context.onCancel { cancelled.signal() }
+      log.started.signal()
+      cancelled.wait()
+      throw RPCError(.returnCode(.ECANCELED))
+    case Self.echoString:
+      guard case .string(let string)? = request.items.first else { throw RPCError(.badArguments, "no string") }
+      try reply.append(.string(string))
+    case Self.keepContext:
+      log.contexts.withLock { $0.append(context) }
     case Self.keep:
       guard case .capability(let item)? = request.items.first else { throw RPCError(.badArguments, "no capability") }
       log.kept.withLock { $0.append(item) }
@@ -231,6 +248,17 @@ final class CapWorld: @unchecked Sendable {
     let client = task()
     let counter = try counter(counterName)
     return (client, counter, try bucket.give(counter, to: UInt64(client.number)))
+  }
+
+  /// Two client tasks, Alice and Bob, each holding a capability to the same new counter.
+  func aliceAndBob() throws(CapError) -> (
+    counter: Counter, alice: L4AddressSpace, aliceName: CapabilityName, bob: L4AddressSpace, bobName: CapabilityName
+  ) {
+    let alice = task()
+    let bob = task()
+    let counter = try counter()
+    let aliceName = try bucket.give(counter, to: UInt64(alice.number))
+    return (counter, alice, aliceName, bob, try bucket.give(counter, to: UInt64(bob.number)))
   }
 
   /// A registered counter.

@@ -16,7 +16,11 @@ struct NullCapDemux: CapDemultiplexer {
   func dispatch(_ request: borrowing Message, reply: inout Message, object: CapObject, context: CapCallContext)
     throws(RPCError)
   {
-    try reply.append(try request.word(at: 0) &+ 1)
+    if case .string(let string)? = request.items.first {
+      try reply.append(UInt64(string.byteCount))
+    } else {
+      try reply.append(try request.word(at: 0) &+ 1)
+    }
   }
 }
 
@@ -30,6 +34,10 @@ final class CapabilityRig: @unchecked Sendable {
   /// The same transports, but a plain demux (no capability): isolates the bucket's cost.
   let plainServer: L4ServerTransport
   let plain: RPCClient<L4ClientTransport>
+  /// A bucket behind a manager with one worker: register-only calls are propagated to it,
+  /// string-carrying ones handed over decoded.
+  let pooledServer: L4ServerTransport
+  let pooled: RPCClient<CapabilityTransport<L4ClientTransport>>
   private let done = DispatchSemaphore(value: 0)
 
   init() {
@@ -47,7 +55,20 @@ final class CapabilityRig: @unchecked Sendable {
     forged = RPCClient(transport: L4ClientTransport(space: clientSpace, server: server, capabilities: system))
     plainServer = L4ServerTransport(space: kernel.createSpace(), capabilities: system)
     plain = RPCClient(transport: L4ClientTransport(space: clientSpace, server: plainServer, capabilities: system))
-    for (transport, dispatcher) in [(server, RequestDispatcher(bucket)), (plainServer, RequestDispatcher(BenchDemux()))] {
+    let pooledSpace = kernel.createSpace()
+    pooledServer = L4ServerTransport(space: pooledSpace, workers: 1, capabilities: system)
+    let pooledBucket = CapBucket(system: system, serverTask: UInt64(pooledSpace.number), address: pooledServer.endpoint.raw)
+    let pooledObject = CapObject()
+    try! pooledBucket.register(pooledObject, in: CapClass(name: "null", demux: NullCapDemux()))
+    let pooledName = try! pooledBucket.give(pooledObject, to: UInt64(clientSpace.number))
+    pooled = RPCClient(
+      transport: try! system.client(for: pooledName, in: UInt64(clientSpace.number)) { [system] address in
+        L4ClientTransport(space: clientSpace, server: L4ThreadID(raw: address), capabilities: system)
+      })
+    for (transport, dispatcher) in [
+      (server, RequestDispatcher(bucket)), (plainServer, RequestDispatcher(BenchDemux())),
+      (pooledServer, RequestDispatcher(pooledBucket)),
+    ] {
       BlockingExecutor.shared.execute { [done] in
         try? transport.serve(dispatcher)
         done.signal()
@@ -59,6 +80,8 @@ final class CapabilityRig: @unchecked Sendable {
   func stop() {
     server.shutdown()
     plainServer.shutdown()
+    pooledServer.shutdown()
+    done.wait()
     done.wait()
     done.wait()
   }
@@ -79,6 +102,14 @@ func registerCapabilityBenchmarks() {
   Benchmark("HurdCap over L4: null call, capability transports, plain demux", configuration: configuration) {
     nullCalls($0, rig?.plain, label: BenchDemux.null)
   }
+  Benchmark("HurdCap over L4: null call on a capability, manager + 1 worker", configuration: configuration) {
+    nullCalls($0, rig?.pooled, label: 1)
+  }
+  Benchmark("HurdCap over L4: 64-byte string on a capability, handed to the worker", configuration: configuration) {
+    var request = Message(label: 2)
+    try? request.append(.string(StringItem([UInt8](repeating: 1, count: 64))))
+    calls($0, rig?.pooled, request)
+  }
   Benchmark("HurdCap over L4: forged capability id rejected", configuration: configuration) { benchmark in
     guard let forged = rig?.forged else { return }
     var request = Message(label: 1)
@@ -97,9 +128,14 @@ func registerCapabilityBenchmarks() {
 
 /// `label` with one word, answered with the word + 1, as many times as the benchmark asks.
 private func nullCalls<Transport: ClientTransport>(_ benchmark: Benchmark, _ client: RPCClient<Transport>?, label: UInt64) {
-  guard let client else { return }
   var request = Message(label: label)
   try? request.append(41)
+  calls(benchmark, client, request)
+}
+
+/// `request`, as many times as the benchmark asks (each reply's first word after the RetCode summed).
+private func calls<Transport: ClientTransport>(_ benchmark: Benchmark, _ client: RPCClient<Transport>?, _ request: Message) {
+  guard let client else { return }
   var sum: UInt64 = 0
   for _ in benchmark.scaledIterations {
     do throws(RPCError) {

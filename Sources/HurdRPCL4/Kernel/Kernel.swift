@@ -18,6 +18,10 @@ public final class L4Kernel: @unchecked Sendable {
   /// Per space, the local indices of deleted threads (reused, as a deleted thread's UTCB slot is).
   @exclusivity(unchecked) private var freeLocalIndices: [[Int]] = []
   @exclusivity(unchecked) private var redirectors: [L4Thread?] = []
+  /// Per space, whether it was deleted (ThreadControl took its last thread, or `deleteSpace`).
+  @exclusivity(unchecked) private var deletedSpaces: [Bool] = []
+  /// Told of every deleted space (see `observeSpaceDeletion`), keyed by observer identity.
+  @exclusivity(unchecked) private var spaceObservers: [(ObjectIdentifier, @Sendable (L4AddressSpace) -> Void)] = []
 
   /// Unique per kernel in this process (object addresses can be reused; serials are not).
   let serial = L4Kernel.serials.add(1, ordering: .relaxed).newValue
@@ -41,6 +45,7 @@ public final class L4Kernel: @unchecked Sendable {
     localTables.append([nil])
     freeLocalIndices.append([])
     redirectors.append(nil)
+    deletedSpaces.append(false)
     return space
   }
 
@@ -89,6 +94,14 @@ public final class L4Kernel: @unchecked Sendable {
     let thread = L4Thread(
       kernel: self, id: L4ThreadID(number: UInt32(number), version: version),
       localID: .local(index: UInt32(localIndex)), space: space, name: name)
+    if deletedSpaces[space.number] {
+      // A deleted space gets no threads: this one exists only as a dead ID (its IPC fails).
+      thread.alive = false
+      freeSlots.append(number)
+      freeLocalIndices[space.number].append(localIndex)
+      lock.unlock()
+      return thread
+    }
     slots[number] = thread
     if localIndex == localTables[space.number].count {
       localTables[space.number].append(thread)
@@ -147,6 +160,7 @@ public final class L4Kernel: @unchecked Sendable {
     return sender.id
   }
 
+  /// A thread's body returned: the thread is deleted (its space stays, see docs/l4-backend.md).
   func terminate(_ thread: L4Thread) {
     var toWake: [L4Thread] = []
     lock.lock()
@@ -154,6 +168,15 @@ public final class L4Kernel: @unchecked Sendable {
       lock.unlock()
       return
     }
+    removeThread(thread, waking: &toWake)
+    lock.unlock()
+    for waiter in toWake { waiter.parker.unpark() }
+  }
+
+  /// Takes `thread` out of the tables and fails the IPCs of its partners (lock held): senders
+  /// queued on it and threads in a closed wait for it fail "non-existing partner" (send and
+  /// receive phase), a typed transfer it takes part in is aborted for both (`aborted`, offset).
+  private func removeThread(_ thread: L4Thread, waking toWake: inout [L4Thread]) {
     thread.alive = false
     let number = Int(thread.id.number)
     if slots[number] === thread {
@@ -163,6 +186,7 @@ public final class L4Kernel: @unchecked Sendable {
     localTables[thread.space.number][Int(thread.localID.localIndex)] = nil
     freeLocalIndices[thread.space.number].append(Int(thread.localID.localIndex))
     for index in redirectors.indices where redirectors[index] === thread { redirectors[index] = nil }
+    if case .transferring = thread.state { thread.transferAbort.store(true, ordering: .releasing) }
     // Senders blocked on the dead thread, and threads waiting to hear from it, fail.
     while let sender = thread.queueHead {
       thread.dequeue(sender)
@@ -178,8 +202,101 @@ public final class L4Kernel: @unchecked Sendable {
         toWake.append(other)
       }
     }
+  }
+
+  // MARK: Deletion (ThreadControl, task death)
+
+  /// `ThreadControl` deleting `thread` (X.2: `SpaceSpecifier` nil). Its partners' IPCs fail as
+  /// for any deleted thread (`removeThread`); its own pending IPC is unwound as by an abort
+  /// (`cancelled`, its phase) and any later IPC of it fails "non-existing partner" — the model
+  /// cannot stop the OS thread, which runs on with a dead ID; a serve loop it runs returns.
+  /// Deleting the last thread of a space deletes the space (see `deleteSpace`).
+  public func deleteThread(_ thread: L4Thread) {
+    var toWake: [L4Thread] = []
+    lock.lock()
+    guard thread.alive else {
+      lock.unlock()
+      return
+    }
+    deleteLocked(thread, waking: &toWake)
+    let space = thread.space
+    let last = !localTables[space.number].contains { $0 != nil }
+    let observers = last ? markSpaceDeleted(space) : []
     lock.unlock()
     for waiter in toWake { waiter.parker.unpark() }
+    if last { finishSpaceDeletion(space, observers) }
+  }
+
+  /// Deletes `space` with every thread in it — what deleting its last thread does in X.2, or a
+  /// task server destroying a task. Its mappings go away (the memory stays alive in spaces it was
+  /// mapped to: the model has no mapping database, so unmapping is not recursive), later threads
+  /// created in it are born deleted, and the observers (`observeSpaceDeletion`) are told.
+  public func deleteSpace(_ space: L4AddressSpace) {
+    precondition(space.kernel === self, "space belongs to another kernel")
+    var toWake: [L4Thread] = []
+    lock.lock()
+    guard !deletedSpaces[space.number] else {
+      lock.unlock()
+      return
+    }
+    for case let thread? in localTables[space.number] { deleteLocked(thread, waking: &toWake) }
+    let observers = markSpaceDeleted(space)
+    lock.unlock()
+    for waiter in toWake { waiter.parker.unpark() }
+    finishSpaceDeletion(space, observers)
+  }
+
+  /// Whether `space` was deleted.
+  public func isDeleted(_ space: L4AddressSpace) -> Bool {
+    lock.lock()
+    defer { lock.unlock() }
+    return deletedSpaces[space.number]
+  }
+
+  /// Calls `handler` after each space deletion (outside the kernel lock, on the deleting
+  /// thread): how a layer above learns of task death without being told by hand. Registering
+  /// the same `observer` again keeps the first handler.
+  public func observeSpaceDeletion(
+    by observer: any AnyObject & Sendable, _ handler: @escaping @Sendable (L4AddressSpace) -> Void
+  ) {
+    let key = ObjectIdentifier(observer)
+    lock.lock()
+    if !spaceObservers.contains(where: { $0.0 == key }) { spaceObservers.append((key, handler)) }
+    lock.unlock()
+  }
+
+  /// `removeThread` plus the deleted thread's own side (lock held).
+  private func deleteLocked(_ thread: L4Thread, waking toWake: inout [L4Thread]) {
+    removeThread(thread, waking: &toWake)
+    thread.stopRequested = true
+    switch thread.state {
+    case .sending(let target, _):
+      target.thread.dequeue(thread)
+      thread.state = .idle
+      thread.queuedSend = nil
+      thread.outcome = .failed(L4ErrorCode(.cancelled, phase: .send))
+      toWake.append(thread)
+    case .receiving:
+      thread.state = .idle
+      thread.outcome = .failed(L4ErrorCode(.cancelled, phase: .receive))
+      toWake.append(thread)
+    case .dispatching:
+      thread.dispatchAborted = true
+    case .idle, .transferring, .migrated:
+      break
+    }
+  }
+
+  /// Marks `space` deleted and returns the observers to tell (lock held).
+  private func markSpaceDeleted(_ space: L4AddressSpace) -> [@Sendable (L4AddressSpace) -> Void] {
+    deletedSpaces[space.number] = true
+    redirectors[space.number] = nil
+    return spaceObservers.map { $0.1 }
+  }
+
+  private func finishSpaceDeletion(_ space: L4AddressSpace, _ observers: [@Sendable (L4AddressSpace) -> Void]) {
+    space.removeAllMappings()
+    for observer in observers { observer(space) }
   }
 
   // MARK: IPC
@@ -188,6 +305,11 @@ public final class L4Kernel: @unchecked Sendable {
   func ipc(_ caller: L4Thread, to: L4ThreadID, from: L4ThreadID, timeouts: L4Timeouts) -> IPCOutcome {
     var wake: L4Thread? = nil
     lock.lock()
+    if !caller.alive {
+      // Deleted by ThreadControl while its OS thread runs on: it has no ID any more.
+      lock.unlock()
+      return .failed(L4ErrorCode(.nonExistingPartner, phase: to.isNil ? .receive : .send))
+    }
     if caller.cancelPending {
       // A sticky abort that arrived before this IPC started (see `cancelCall`).
       caller.cancelPending = false

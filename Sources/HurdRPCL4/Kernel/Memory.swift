@@ -266,6 +266,16 @@ public final class L4AddressSpace: Sendable, CustomStringConvertible {
     generation.add(1, ordering: .releasing)
   }
 
+  /// The space was deleted: its page table empties and its pager goes.
+  func removeAllMappings() {
+    table.withLock { $0.removeAll() }
+    faultHandler.withLock { $0 = nil }
+    generation.add(1, ordering: .releasing)
+  }
+
+  /// Whether the space was deleted (`L4Kernel.deleteSpace`, or ThreadControl took its last thread).
+  public var isDeleted: Bool { kernel.isDeleted(self) }
+
   // MARK: Kernel helpers
 
   struct Piece {

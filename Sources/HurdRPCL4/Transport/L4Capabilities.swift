@@ -62,6 +62,16 @@ extension CapabilityRoute {
   }
 }
 
+extension L4Kernel {
+  /// Tells `carrier` of every address space deleted from now on, if it observes task deaths
+  /// (a `TaskDeathObserver`, e.g. HurdCap's `CapabilitySystem`): the task of a space is its
+  /// number, as in `CallerIdentity`. Done once per carrier by the transports given it.
+  func reportTaskDeaths(to carrier: (any CapabilityCarrier)?) {
+    guard let observer = carrier as? any TaskDeathObserver else { return }
+    observeSpaceDeletion(by: observer) { space in observer.taskDied(UInt64(space.number)) }
+  }
+}
+
 extension L4ServerTransport: ReplyRouter {
   /// A deferred reply: sent from the calling OS thread (adopted into the server's space) with
   /// the propagation flag on behalf of the server thread the client waits for, so it reaches

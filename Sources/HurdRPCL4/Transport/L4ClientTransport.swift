@@ -25,6 +25,7 @@ public struct L4ClientTransport: ClientTransport {
     self.server = server
     self.configuration = configuration
     self.capabilities = capabilities
+    kernel.reportTaskDeaths(to: capabilities)
   }
 
   /// A client of `server` living in `space`.

@@ -11,8 +11,10 @@ import Synchronization
 ///   further concurrent `serve` call adds its OS thread as one more worker. The endpoint then
 ///   acts as the Hurd/L4 *manager*: it hands each register-only request to an idle worker by
 ///   **propagation**, so the worker replies straight to the client; if no worker is idle, or the
-///   request carries typed items, it handles the request itself. At most `1 + workers` requests
-///   run at once; further callers wait in the kernel (their send timeouts apply).
+///   request carries typed items, it handles the request itself — except with a capability
+///   system, where it waits for a worker and hands typed requests over decoded (`handToWorker`),
+///   so no handler ever runs on it. At most `1 + workers` requests run at once; further callers
+///   wait in the kernel (their send timeouts apply).
 /// - `.direct` dispatch (no workers only): a caller finding the endpoint idle runs the handler on
 ///   its own thread (see `L4DispatchMode`).
 /// - `shutdown()` ends every loop and deletes the endpoint: callers not yet received fail with
@@ -38,7 +40,20 @@ public final class L4ServerTransport: ServerTransport {
     var shutDown = false
     var workers: [L4Thread] = []
     var idle: [L4Thread] = []
+    /// Requests with typed items the manager decoded, each waiting for the worker (by raw
+    /// thread id) it was handed to (see `handToWorker`).
+    var handoffs: [UInt64: Handoff] = [:]
   }
+
+  /// A decoded request on its way from the manager to a worker.
+  struct Handoff {
+    let call: ReceivedCall
+    let message: Message
+  }
+
+  /// Label of the register-only IPC by which the manager tells a worker that a `Handoff` waits
+  /// for it (only honoured from the endpoint thread itself, unpropagated).
+  static let handoffLabel: UInt64 = 0x7FFF_FFFF_FF00
 
   public init(
     space: L4AddressSpace, mode: L4DispatchMode = .threaded, workers: Int = 0,
@@ -52,6 +67,7 @@ public final class L4ServerTransport: ServerTransport {
     self.configuration = configuration
     endpointThread = kernel.createThread(in: space, name: "endpoint")
     endpoint = endpointThread.id
+    kernel.reportTaskDeaths(to: capabilities)
   }
 
   public func serve(_ dispatcher: RequestDispatcher) throws(RPCError) {
@@ -130,32 +146,79 @@ public final class L4ServerTransport: ServerTransport {
     }
   }
 
+  /// What a handler's `CallContext` is built from, taken when the request was received (so a
+  /// request decoded by the manager can be served by a worker later).
+  struct ReceivedCall {
+    let sender: L4ThreadID
+    let label: UInt64
+    let domain: UInt64
+    let waiting: Bool
+    let annotation: (any AnyObject & Sendable)?
+
+    init(_ request: L4Request) {
+      sender = request.sender
+      label = request.tag.label
+      domain = request.senderSpace.map { UInt64($0.number) } ?? .max
+      let status = request.callerStatus
+      waiting = status.waiting
+      annotation = status.annotation
+    }
+  }
+
+  /// The capability route for a request from `domain` to this server (nil without a carrier).
+  func capabilityRoute(from domain: UInt64) -> CapabilityRoute? {
+    capabilities.map { CapabilityRoute(carrier: $0, sender: domain, receiver: UInt64(space.number)) }
+  }
+
   /// Decodes the request in the server's MRs, runs the dispatcher and loads the reply.
   static func handle(
     _ request: L4Request, dispatcher: RequestDispatcher, configuration: L4TransportConfiguration, badge: UInt64,
     transport: L4ServerTransport
   ) -> L4ServeAction {
     let server = request.server
+    let call = ReceivedCall(request)
     let state: TransportThreadState
-    let domain = request.senderSpace.map { UInt64($0.number) } ?? .max
-    let route = transport.capabilities.map {
-      CapabilityRoute(carrier: $0, sender: domain, receiver: UInt64(transport.space.number))
-    }
     do throws(RPCError) {
       state = try TransportThreadState.of(server, configuration)
-      state.detachPrevious()
-      try L4Marshalling.store(from: server, into: &state.request.pointee, configuration: configuration, route: route)
+      try decode(into: state, from: server, configuration, route: transport.capabilityRoute(from: call.domain))
     } catch {
-      // Malformed request: answer with the error's RetCode (if anyone waits).
-      var reply = Message.reply(to: request.tag.label, returnCode: error.wireReturnCode)
-      return loadReply(&reply, into: server, request: request, configuration: configuration, route: nil)
+      return answerMalformed(call, error, server: server, configuration)
     }
-    let status = request.callerStatus
+    return respond(
+      to: call, replier: server.id, state: state, thread: server, dispatcher: dispatcher, badge: badge,
+      transport: transport)
+  }
+
+  /// The received message in `thread`'s MRs into its reused request buffer (strings are copied
+  /// out of the receive buffers, so those are free again once this returns).
+  private static func decode(
+    into state: TransportThreadState, from thread: L4Thread, _ configuration: L4TransportConfiguration,
+    route: CapabilityRoute?
+  ) throws(RPCError) {
+    state.detachPrevious()
+    try L4Marshalling.store(from: thread, into: &state.request.pointee, configuration: configuration, route: route)
+  }
+
+  /// A malformed request: answer with the error's RetCode (if anyone waits).
+  private static func answerMalformed(
+    _ call: ReceivedCall, _ error: RPCError, server: L4Thread, _ configuration: L4TransportConfiguration
+  ) -> L4ServeAction {
+    var reply = Message.reply(to: call.label, returnCode: error.wireReturnCode)
+    return loadReply(&reply, into: server, label: call.label, configuration: configuration, route: nil)
+  }
+
+  /// Runs the dispatcher on the decoded request in `state` and loads the reply into `thread`'s
+  /// MRs. `replier` is the thread the client waits for (where deferred replies come from).
+  private static func respond(
+    to call: ReceivedCall, replier: L4ThreadID, state: TransportThreadState, thread: L4Thread,
+    dispatcher: RequestDispatcher, badge: UInt64, transport: L4ServerTransport
+  ) -> L4ServeAction {
+    let route = transport.capabilityRoute(from: call.domain)
     let context = CallContext(
-      caller: CallerIdentity(domain: domain, badge: badge), requestLabel: request.tag.label,
-      expectsReply: status.waiting, cancellation: status.annotation as? CallCancellation,
-      replyRoute: ReplyRoute(router: transport, caller: request.sender.raw, replier: server.id.raw),
-      callerThreadKey: request.sender.raw)
+      caller: CallerIdentity(domain: call.domain, badge: badge), requestLabel: call.label,
+      expectsReply: call.waiting, cancellation: call.annotation as? CallCancellation,
+      replyRoute: ReplyRoute(router: transport, caller: call.sender.raw, replier: replier.raw),
+      callerThreadKey: call.sender.raw)
     let answer = dispatcher.respond(to: state.request.pointee, reply: &state.reply.pointee, context: context)
     if let route, state.reply.pointee.replyReturnCode != .success, state.reply.pointee.replyReturnCode != .migNoReply {
       // As with MIG: a request the server failed did not consume the capabilities it carried.
@@ -163,11 +226,12 @@ public final class L4ServerTransport: ServerTransport {
     }
     guard answer else { return .noReply }
     return loadReply(
-      &state.reply.pointee, into: server, request: request, configuration: configuration, route: route?.reversed)
+      &state.reply.pointee, into: thread, label: call.label, configuration: transport.configuration,
+      route: route?.reversed)
   }
 
   private static func loadReply(
-    _ reply: inout Message, into server: L4Thread, request: L4Request, configuration: L4TransportConfiguration,
+    _ reply: inout Message, into server: L4Thread, label: UInt64, configuration: L4TransportConfiguration,
     route: CapabilityRoute?
   ) -> L4ServeAction {
     do throws(RPCError) {
@@ -176,7 +240,7 @@ public final class L4ServerTransport: ServerTransport {
         (try? TransportThreadState.of(server, configuration))?.replyExports = (route, exports)
       }
     } catch {
-      var fallback = Message.reply(to: request.tag.label, returnCode: error.wireReturnCode)
+      var fallback = Message.reply(to: label, returnCode: error.wireReturnCode)
       do throws(RPCError) {
         try L4Marshalling.load(&fallback, into: server, configuration: configuration)
       } catch {
@@ -203,6 +267,12 @@ public final class L4ServerTransport: ServerTransport {
       do throws(L4ErrorCode) {
         received = try context.wait()
       } catch {
+        continue
+      }
+      if received.from == endpoint, !received.tag.isPropagated, received.tag.label == Self.handoffLabel,
+        let handoff = state.withLock({ $0.handoffs.removeValue(forKey: thread.id.raw) })
+      {
+        serveHandoff(handoff, context, dispatcher)
         continue
       }
       let request = L4Request(received: received, by: thread)
@@ -245,6 +315,64 @@ public final class L4ServerTransport: ServerTransport {
     route.finish(exports, delivered: delivered)
   }
 
+  /// A request with typed items cannot be propagated (its strings and mappings landed in the
+  /// manager's buffers), yet its handler must not run on the manager (a slow one would stop it
+  /// receiving). So the manager decodes it — which copies the strings out of its receive buffers
+  /// into the message, as serving it here would, so the buffers are free for the next request at
+  /// once; regions stay the sender's page buffers, uncopied — and hands the decoded message to an
+  /// idle worker (`handoffs`, then a register-only IPC to wake it). The worker answers the client
+  /// itself. `.noReply` once handed; with no worker to take it, the manager serves it.
+  private func handToWorker(_ request: L4Request, _ context: L4ThreadContext, _ dispatcher: RequestDispatcher)
+    -> L4ServeAction
+  {
+    let thread = context.thread
+    let call = ReceivedCall(request)
+    let badge = UInt64(endpoint.number)
+    let state: TransportThreadState
+    do throws(RPCError) {
+      state = try TransportThreadState.of(thread, configuration)
+      try Self.decode(into: state, from: thread, configuration, route: capabilityRoute(from: call.domain))
+    } catch {
+      return Self.answerMalformed(call, error, server: thread, configuration)
+    }
+    if let worker = idleWorker(thread) {
+      let key = worker.id.raw
+      self.state.withLock { $0.handoffs[key] = Handoff(call: call, message: state.request.pointee) }
+      context.mr.tag = L4MessageTag(label: Self.handoffLabel)
+      do throws(L4ErrorCode) {
+        try context.send(to: worker.id)
+        return .noReply
+      } catch {
+        _ = self.state.withLock { $0.handoffs.removeValue(forKey: key) }  // the worker is gone: serve it here
+      }
+    }
+    return Self.respond(
+      to: call, replier: thread.id, state: state, thread: thread, dispatcher: dispatcher, badge: badge, transport: self)
+  }
+
+  /// A worker serves a request the manager decoded: the client waits for the endpoint, so the
+  /// reply is sent propagated on its behalf (zero send timeout), as a deferred reply is.
+  private func serveHandoff(_ handoff: Handoff, _ context: L4ThreadContext, _ dispatcher: RequestDispatcher) {
+    let thread = context.thread
+    guard let state = try? TransportThreadState.of(thread, configuration) else { return }
+    state.detachPrevious()
+    state.request.pointee = handoff.message
+    let action = Self.respond(
+      to: handoff.call, replier: endpoint, state: state, thread: thread, dispatcher: dispatcher,
+      badge: UInt64(endpoint.number), transport: self)
+    guard action == .reply else { return }
+    context.virtualSender = endpoint
+    var tag = L4MessageTag(raw: thread.mr[0])
+    tag.isPropagated = true
+    thread.mr[0] = tag.raw
+    do throws(L4ErrorCode) {
+      try context.reply(to: handoff.call.sender)
+      Self.finishReply(of: thread, delivered: true, configuration)
+    } catch {
+      Self.finishReply(of: thread, delivered: false, configuration)
+    }
+  }
+
   private func managerLoop(_ context: L4ThreadContext, _ dispatcher: RequestDispatcher) {
     let thread = context.thread
     kernel.registerServer(thread, serving: true, handler: nil)
@@ -276,9 +404,11 @@ public final class L4ServerTransport: ServerTransport {
         }
       }
       let request = L4Request(received: received, by: thread)
-      if Self.handle(request, dispatcher: dispatcher, configuration: configuration, badge: badge, transport: self)
-        == .reply
-      {
+      let action =
+        received.tag.typedWords > 0 && !received.tag.isPropagated && capabilities != nil
+        ? handToWorker(request, context, dispatcher)
+        : Self.handle(request, dispatcher: dispatcher, configuration: configuration, badge: badge, transport: self)
+      if action == .reply {
         if Self.hasReplyExports(thread, configuration) {
           // A reply carrying capabilities: send it alone, so the copy protocol learns at once
           // whether it was delivered (a move must take the right away now, not at the next request).

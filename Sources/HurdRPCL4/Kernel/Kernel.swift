@@ -191,7 +191,7 @@ public final class L4Kernel: @unchecked Sendable {
   func ipc(_ caller: L4Thread, to: L4ThreadID, from: L4ThreadID, timeouts: L4Timeouts) -> IPCOutcome {
     // Lock-free direct dispatch: a Call to the server this thread last reached by direct
     // dispatch (armed cancellation goes through the lock, for its sticky-abort rules).
-    if from == to, let server = caller.lastDirectServer, server.id == to, !caller.cancelArmed,
+    if from == to, let server = caller.lastDirectServerUncounted, server.id == to, !caller.cancelArmed,
       let outcome = directCall(caller, to: server, receiveTimeout: timeouts.receive)
     {
       return outcome
@@ -233,7 +233,7 @@ public final class L4Kernel: @unchecked Sendable {
         }
         if from.isNil || then != nil {
           let u = tag.untypedWords
-          if u > 0 { (destination.mr + 1).update(from: caller.mr + 1, count: u) }
+          copyUntyped(u, from: caller.mr, to: destination.mr)
           completeReceive(
             of: destination, apparent: caller, tag: tag.withoutReceiveFlags.setting(L4MessageTag.propagatedBit, false),
             actualSender: .nilThread, intendedReceiver: .nilThread, source: source,
@@ -436,7 +436,7 @@ public final class L4Kernel: @unchecked Sendable {
     from sender: L4Thread, to receiver: L4Thread, tag: L4MessageTag, delivery: Delivery, source: ReceiveSource
   ) {
     let u = tag.untypedWords
-    if u > 0 { (receiver.mr + 1).update(from: sender.mr + 1, count: u) }
+    copyUntyped(u, from: sender.mr, to: receiver.mr)
     completeReceive(of: receiver, from: sender, tag: tag, delivery: delivery, source: source)
   }
 
@@ -682,7 +682,7 @@ public final class L4Kernel: @unchecked Sendable {
     // What `deliverRegisters` does for an unpropagated, unredirected message, without going
     // through the receiver's outcome (the server's own thread is not woken).
     let u = tag.untypedWords
-    if u > 0 { (server.mr + 1).update(from: caller.mr + 1, count: u) }
+    copyUntyped(u, from: caller.mr, to: server.mr)
     let shownTag = tag.withoutReceiveFlags.setting(L4MessageTag.propagatedBit, false)
     server.mr[0] = shownTag.raw
     server.actualSender = .nilThread
@@ -693,7 +693,9 @@ public final class L4Kernel: @unchecked Sendable {
     caller.state = .dispatching
     caller.dispatchServer = server
     caller.dispatchAborted = false
-    caller.lastDirectServer = server  // the next call to it may take the lock-free path
+    if caller.lastDirectServerUncounted !== server {
+      caller.lastDirectServer = server  // the next call to it may take the lock-free path
+    }
     // The receive phase (and its timeout) starts once the send has been delivered.
     let deadline = receiveTimeout.deadlineFromNow
     lock.unlock()
@@ -727,7 +729,7 @@ public final class L4Kernel: @unchecked Sendable {
     } else if action == .reply {
       if replyTag.typedWords == 0 {
         let u = replyTag.untypedWords
-        if u > 0 { (caller.mr + 1).update(from: server.mr + 1, count: u) }
+        copyUntyped(u, from: server.mr, to: caller.mr)
         let shownReplyTag = replyTag.withoutReceiveFlags.setting(L4MessageTag.propagatedBit, false)
         caller.mr[0] = shownReplyTag.raw
         caller.actualSender = .nilThread
@@ -802,7 +804,7 @@ public final class L4Kernel: @unchecked Sendable {
 
     // Deliver (as `dispatchDirectly` does) and run the handler.
     let u = tag.untypedWords
-    if u > 0 { (server.mr + 1).update(from: caller.mr + 1, count: u) }
+    copyUntyped(u, from: caller.mr, to: server.mr)
     let shownTag = tag.withoutReceiveFlags.setting(L4MessageTag.propagatedBit, false)
     server.mr[0] = shownTag.raw
     server.actualSender = .nilThread
@@ -825,7 +827,7 @@ public final class L4Kernel: @unchecked Sendable {
       return finishDispatch(caller, server: server, source: source, action: action, aborted: aborted, deadline: deadline)
     }
     let v = replyTag.untypedWords
-    if v > 0 { (caller.mr + 1).update(from: server.mr + 1, count: v) }
+    copyUntyped(v, from: server.mr, to: caller.mr)
     let shownReplyTag = replyTag.withoutReceiveFlags.setting(L4MessageTag.propagatedBit, false)
     caller.mr[0] = shownReplyTag.raw
     caller.actualSender = .nilThread
@@ -920,6 +922,18 @@ public final class L4Kernel: @unchecked Sendable {
     }
     lock.unlock()
     if wake { thread.parker.unpark() }
+  }
+}
+
+/// Copies MR1…MRcount from one thread's registers to another's. A loop, not `memmove`: messages
+/// that stay in registers are mostly a few words, and the call to the library costs more than
+/// copying them.
+@inline(__always)
+func copyUntyped(_ count: Int, from source: UnsafeMutablePointer<L4Word>, to destination: UnsafeMutablePointer<L4Word>) {
+  var index = 1
+  while index <= count {
+    destination[index] = source[index]
+    index &+= 1
   }
 }
 

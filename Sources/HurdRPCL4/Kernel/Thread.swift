@@ -135,7 +135,10 @@ public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
   public let localID: L4ThreadID
   public let space: L4AddressSpace
   public let name: String
-  unowned let kernel: L4Kernel
+  /// Not counted, not checked: every IPC goes through it (a checked `unowned` costs a strong
+  /// retain and release per use). The kernel outlives its threads: a spawned thread holds it
+  /// until its body returns, and an adopted thread checks `KernelLifetime` first.
+  unowned(unsafe) let kernel: L4Kernel
 
   let br: UnsafeMutablePointer<L4Word>
   @exclusivity(unchecked) var errorCode = L4ErrorCode(raw: 0)
@@ -159,7 +162,11 @@ public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
   /// The last server this thread called by direct dispatch; only this thread reads or writes it.
   /// Lets the next call to the same ID skip the thread table (the server's gate proves it is
   /// alive); cleared when this thread is deleted (no reference cycle outlives it).
-  @exclusivity(unchecked) var lastDirectServer: L4Thread?
+  @exclusivity(unchecked) var lastDirectServer: L4Thread? {
+    didSet { lastDirectServerUncounted = lastDirectServer }
+  }
+  /// `lastDirectServer` read without a retain on every call (that property keeps it alive).
+  @exclusivity(unchecked) unowned(unsafe) var lastDirectServerUncounted: L4Thread? = nil
   /// An object a client attaches to its pending call for the server to see (e.g. the runtime's
   /// cancellation handle); a model extension in the spirit of the UserDefinedHandle TCR.
   @exclusivity(unchecked) var callAnnotation: (any AnyObject & Sendable)?

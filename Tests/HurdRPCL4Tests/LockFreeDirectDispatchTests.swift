@@ -21,6 +21,22 @@ struct LockFreeDirectDispatchTests {
     return reply.tag.label == warmUp + 100 && ctx.mr[1] == 2
   }
 
+  /// From a new thread in `space`: one warm-up call, then a call with label 1 and the given
+  /// receive timeout. Returns whether the warm-up succeeded and the second call's error.
+  static func timedCallAfterWarmUp(
+    _ kernel: L4Kernel, in space: L4AddressSpace, to server: L4Thread, receiveMicroseconds: UInt64
+  ) -> (warmed: Bool?, error: L4ErrorCode?) {
+    let warmed = Slot<Bool>()
+    let error = Slot<L4ErrorCode>()
+    kernel.spawn(in: space) { ctx in
+      warmed.set(warmUpCall(ctx, server.id))
+      ctx.mr.load(label: 1)
+      let timeouts = L4Timeouts(send: .never, receive: .microseconds(receiveMicroseconds))
+      if let e = ipcError({ () throws(L4ErrorCode) in _ = try ctx.call(server.id, timeouts: timeouts) }) { error.set(e) }
+    }.join()
+    return (warmed.value, error.value)
+  }
+
   static func echoWarmUp(_ request: L4Request) -> L4ServeAction {
     request.registers.load(label: request.tag.label + 100, untyped: [request.registers[1] + 1])
     return .reply
@@ -69,20 +85,13 @@ struct LockFreeDirectDispatchTests {
       }
     }
     #expect(waitUntil(server, is: .receiving))
-    let warmed = Slot<Bool>()
-    let error = Slot<L4ErrorCode>()
-    kernel.spawn(in: space) { ctx in
-      warmed.set(Self.warmUpCall(ctx, server.id))
-      ctx.mr.load(label: 1)
-      let timeouts = L4Timeouts(send: .never, receive: .microseconds(1_000))
-      if let e = ipcError({ () throws(L4ErrorCode) in _ = try ctx.call(server.id, timeouts: timeouts) }) { error.set(e) }
-    }.join()
+    let (warmed, error) = Self.timedCallAfterWarmUp(kernel, in: space, to: server, receiveMicroseconds: 1_000)
     #expect(waitUntil(server, is: .receiving))  // handed back to its open wait
     server.stopServing()
     server.join()
-    #expect(warmed.value == true)
+    #expect(warmed == true)
     #expect(handled.value == true)
-    #expect(error.value == L4ErrorCode(.timeout, phase: .receive))
+    #expect(error == L4ErrorCode(.timeout, phase: .receive))
   }
 
   @Test func abortDuringTheHandlerIsCancelledAndVisibleToIt() {
@@ -207,18 +216,11 @@ struct LockFreeDirectDispatchTests {
       }
     }
     #expect(waitUntil(server, is: .receiving))
-    let warmed = Slot<Bool>()
-    let error = Slot<L4ErrorCode>()
-    kernel.spawn(in: space) { ctx in
-      warmed.set(Self.warmUpCall(ctx, server.id))
-      ctx.mr.load(label: 1)
-      let timeouts = L4Timeouts(send: .never, receive: .microseconds(2_000))
-      if let e = ipcError({ () throws(L4ErrorCode) in _ = try ctx.call(server.id, timeouts: timeouts) }) { error.set(e) }
-    }.join()
+    let (warmed, error) = Self.timedCallAfterWarmUp(kernel, in: space, to: server, receiveMicroseconds: 2_000)
     server.stopServing()
     server.join()
-    #expect(warmed.value == true)
-    #expect(error.value == L4ErrorCode(.timeout, phase: .receive))
+    #expect(warmed == true)
+    #expect(error == L4ErrorCode(.timeout, phase: .receive))
   }
 
   @Test func aDeletedServersIDIsStaleOnTheNextCall() {

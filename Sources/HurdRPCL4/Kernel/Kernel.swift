@@ -679,14 +679,8 @@ public final class L4Kernel: @unchecked Sendable {
     _ caller: L4Thread, to server: L4Thread, source: ReceiveSource, handler: L4RequestHandler,
     tag: L4MessageTag, receiveTimeout: L4Timeout
   ) -> IPCOutcome {
-    // What `deliverRegisters` does for an unpropagated, unredirected message, without going
-    // through the receiver's outcome (the server's own thread is not woken).
-    let u = tag.untypedWords
-    copyUntyped(u, from: caller.mr, to: server.mr)
-    let shownTag = tag.withoutReceiveFlags.setting(L4MessageTag.propagatedBit, false)
-    server.mr[0] = shownTag.raw
-    server.actualSender = .nilThread
-    server.intendedReceiver = .nilThread
+    // The server's own thread is not woken.
+    let shownTag = deliverDirectly(tag, from: caller, to: server)
     let shownSender = shownID(of: caller, to: server, source: source)
     let callerStatus = (waiting: true, annotation: caller.callAnnotation)
     server.state = .migrated
@@ -728,12 +722,7 @@ public final class L4Kernel: @unchecked Sendable {
       caller.state = .idle
     } else if action == .reply {
       if replyTag.typedWords == 0 {
-        let u = replyTag.untypedWords
-        copyUntyped(u, from: server.mr, to: caller.mr)
-        let shownReplyTag = replyTag.withoutReceiveFlags.setting(L4MessageTag.propagatedBit, false)
-        caller.mr[0] = shownReplyTag.raw
-        caller.actualSender = .nilThread
-        caller.intendedReceiver = .nilThread
+        let shownReplyTag = deliverDirectly(replyTag, from: server, to: caller)
         result = .received(from: server.id, tag: shownReplyTag)
       } else {
         let replyDelivery = Delivery(
@@ -802,13 +791,8 @@ public final class L4Kernel: @unchecked Sendable {
     else { return nil }
     guard let handler = server.serveHandler else { preconditionFailure("direct gate open without a handler") }
 
-    // Deliver (as `dispatchDirectly` does) and run the handler.
-    let u = tag.untypedWords
-    copyUntyped(u, from: caller.mr, to: server.mr)
-    let shownTag = tag.withoutReceiveFlags.setting(L4MessageTag.propagatedBit, false)
-    server.mr[0] = shownTag.raw
-    server.actualSender = .nilThread
-    server.intendedReceiver = .nilThread
+    // Deliver and run the handler.
+    let shownTag = deliverDirectly(tag, from: caller, to: server)
     let deadline = receiveTimeout.deadlineFromNow
     caller.directCall.store(server.id.raw, ordering: .releasing)
     let action = handler(
@@ -826,12 +810,7 @@ public final class L4Kernel: @unchecked Sendable {
       server.directGate.store(DirectGate.closed, ordering: .relaxed)
       return finishDispatch(caller, server: server, source: source, action: action, aborted: aborted, deadline: deadline)
     }
-    let v = replyTag.untypedWords
-    copyUntyped(v, from: server.mr, to: caller.mr)
-    let shownReplyTag = replyTag.withoutReceiveFlags.setting(L4MessageTag.propagatedBit, false)
-    caller.mr[0] = shownReplyTag.raw
-    caller.actualSender = .nilThread
-    caller.intendedReceiver = .nilThread
+    let shownReplyTag = deliverDirectly(replyTag, from: server, to: caller)
     if !server.directGate.compareExchange(expected: DirectGate.lent, desired: open, ordering: .releasing).exchanged {
       // Recalled while lent: hand it back under the lock.
       lock.lock()
@@ -841,6 +820,19 @@ public final class L4Kernel: @unchecked Sendable {
       if serverWake { server.parker.unpark() }
     }
     return .received(from: server.id, tag: shownReplyTag)
+  }
+
+  /// Direct dispatch's delivery of a register-only, unpropagated, unredirected message (request
+  /// or reply): the words, the tag as the receiver sees it (returned), no actual sender or
+  /// intended receiver — what `deliverRegisters` does, without the receiver's outcome.
+  @inline(__always)
+  private func deliverDirectly(_ tag: L4MessageTag, from sender: L4Thread, to receiver: L4Thread) -> L4MessageTag {
+    copyUntyped(tag.untypedWords, from: sender.mr, to: receiver.mr)
+    let shownTag = tag.withoutReceiveFlags.setting(L4MessageTag.propagatedBit, false)
+    receiver.mr[0] = shownTag.raw
+    receiver.actualSender = .nilThread
+    receiver.intendedReceiver = .nilThread
+    return shownTag
   }
 
   /// Before a kernel-lock holder acts on `thread`'s `.receiving` state (lock held): closes its

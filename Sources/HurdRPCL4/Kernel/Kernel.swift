@@ -116,6 +116,7 @@ public final class L4Kernel: @unchecked Sendable {
   public func setRedirector(_ redirector: L4Thread?, for space: L4AddressSpace) {
     lock.lock()
     redirectors[space.number] = redirector
+    space.hasRedirector.store(redirector != nil, ordering: .releasing)
     lock.unlock()
   }
 
@@ -178,6 +179,8 @@ public final class L4Kernel: @unchecked Sendable {
   /// receive phase), a typed transfer it takes part in is aborted for both (`aborted`, offset).
   private func removeThread(_ thread: L4Thread, waking toWake: inout [L4Thread]) {
     thread.alive = false
+    thread.lastDirectServer = nil
+    _ = claimForKernel(thread)
     let number = Int(thread.id.number)
     if slots[number] === thread {
       slots[number] = nil
@@ -303,6 +306,13 @@ public final class L4Kernel: @unchecked Sendable {
 
   /// The IPC system call, run by `caller` on its own OS thread.
   func ipc(_ caller: L4Thread, to: L4ThreadID, from: L4ThreadID, timeouts: L4Timeouts) -> IPCOutcome {
+    // Lock-free direct dispatch: a Call to the server this thread last reached by direct
+    // dispatch (armed cancellation goes through the lock, for its sticky-abort rules).
+    if from == to, let server = caller.lastDirectServerUncounted, server.id == to, !caller.cancelArmed,
+      let outcome = directCall(caller, to: server, receiveTimeout: timeouts.receive)
+    {
+      return outcome
+    }
     var wake: L4Thread? = nil
     lock.lock()
     if !caller.alive {
@@ -324,7 +334,8 @@ public final class L4Kernel: @unchecked Sendable {
     if !to.isNil, let destination = resolve(to, for: caller), destination !== caller {
       let tag = L4MessageTag(raw: caller.mr[0])
       if tag.typedWords == 0, !tag.isPropagated, !isRedirected(caller, to: destination),
-        case .receiving(let source, _) = destination.state, source.accepts(caller, into: destination)
+        case .receiving(let source, _) = destination.state, source.accepts(caller, into: destination),
+        claimForKernel(destination)
       {
         // Direct dispatch: a Call to a thread idling in `serve(.direct)`.
         if from == to, let handler = destination.serveHandler {
@@ -344,7 +355,7 @@ public final class L4Kernel: @unchecked Sendable {
         }
         if from.isNil || then != nil {
           let u = tag.untypedWords
-          if u > 0 { (destination.mr + 1).update(from: caller.mr + 1, count: u) }
+          copyUntyped(u, from: caller.mr, to: destination.mr)
           completeReceive(
             of: destination, apparent: caller, tag: tag.withoutReceiveFlags.setting(L4MessageTag.propagatedBit, false),
             actualSender: .nilThread, intendedReceiver: .nilThread, source: source,
@@ -406,7 +417,9 @@ public final class L4Kernel: @unchecked Sendable {
       }
       delivery.senderWaits = !delivery.propagated && Self.waitsForReply(receivePhase, from: target)
 
-      if case .receiving(let source, _) = target.state, source.accepts(delivery.apparent, into: target) {
+      if case .receiving(let source, _) = target.state, source.accepts(delivery.apparent, into: target),
+        claimForKernel(target)
+      {
         if let handler = target.serveHandler, tag.typedWords == 0, !delivery.propagated, !delivery.redirected,
           target !== caller, receivePhase?.source.partner === target
         {
@@ -522,6 +535,7 @@ public final class L4Kernel: @unchecked Sendable {
       caller.state = .receiving(from: source, deadline: deadline)
       caller.outcome = .none
       caller.parker.prepare()
+      openGate(of: caller, source: source)
       lock.unlock()
       wake?.parker.unpark()
       var partner: L4Thread? = wake
@@ -544,7 +558,7 @@ public final class L4Kernel: @unchecked Sendable {
     from sender: L4Thread, to receiver: L4Thread, tag: L4MessageTag, delivery: Delivery, source: ReceiveSource
   ) {
     let u = tag.untypedWords
-    if u > 0 { (receiver.mr + 1).update(from: sender.mr + 1, count: u) }
+    copyUntyped(u, from: sender.mr, to: receiver.mr)
     completeReceive(of: receiver, from: sender, tag: tag, delivery: delivery, source: source)
   }
 
@@ -675,7 +689,9 @@ public final class L4Kernel: @unchecked Sendable {
         deadline = current
       case .receiving(_, let current):
         recheck = nil
-        if let current, current <= now {
+        if !claimForKernel(thread) {
+          deadline = nil  // lent to a caller: the hand-back will wake us
+        } else if let current, current <= now {
           thread.state = .idle
           lock.unlock()
           return .failed(L4ErrorCode(.timeout, phase: .receive))
@@ -710,7 +726,7 @@ public final class L4Kernel: @unchecked Sendable {
       thread.state = .idle
       thread.queuedSend = nil
       thread.outcome = .failed(L4ErrorCode(.cancelled, phase: .send))
-    case .receiving where receive:
+    case .receiving where receive && claimForKernel(thread):
       thread.state = .idle
       thread.outcome = .failed(L4ErrorCode(.cancelled, phase: .receive))
     case .transferring:
@@ -721,6 +737,16 @@ public final class L4Kernel: @unchecked Sendable {
       thread.dispatchAborted = true
       lock.unlock()
       return true
+    case .idle where receive:
+      // Running a server's handler through the lock-free path?
+      let server = thread.directCall.load(ordering: .acquiring)
+      let aborted =
+        server > DirectGate.abortedCall
+        && thread.directCall.compareExchange(
+          expected: server, desired: DirectGate.abortedCall, ordering: .acquiringAndReleasing
+        ).exchanged
+      lock.unlock()
+      return aborted
     default:
       lock.unlock()
       return false
@@ -747,7 +773,7 @@ public final class L4Kernel: @unchecked Sendable {
     switch client.state {
     case .receiving(.partner(let expected), _): waiting = expected.thread === server
     case .dispatching: waiting = client.dispatchServer === server && !client.dispatchAborted
-    default: waiting = false
+    default: waiting = client.directCall.load(ordering: .acquiring) == server.id.raw
     }
     return (waiting, client.callAnnotation)
   }
@@ -775,20 +801,17 @@ public final class L4Kernel: @unchecked Sendable {
     _ caller: L4Thread, to server: L4Thread, source: ReceiveSource, handler: L4RequestHandler,
     tag: L4MessageTag, receiveTimeout: L4Timeout
   ) -> IPCOutcome {
-    // What `deliverRegisters` does for an unpropagated, unredirected message, without going
-    // through the receiver's outcome (the server's own thread is not woken).
-    let u = tag.untypedWords
-    if u > 0 { (server.mr + 1).update(from: caller.mr + 1, count: u) }
-    let shownTag = tag.withoutReceiveFlags.setting(L4MessageTag.propagatedBit, false)
-    server.mr[0] = shownTag.raw
-    server.actualSender = .nilThread
-    server.intendedReceiver = .nilThread
+    // The server's own thread is not woken.
+    let shownTag = deliverDirectly(tag, from: caller, to: server)
     let shownSender = shownID(of: caller, to: server, source: source)
     let callerStatus = (waiting: true, annotation: caller.callAnnotation)
     server.state = .migrated
     caller.state = .dispatching
     caller.dispatchServer = server
     caller.dispatchAborted = false
+    if caller.lastDirectServerUncounted !== server {
+      caller.lastDirectServer = server  // the next call to it may take the lock-free path
+    }
     // The receive phase (and its timeout) starts once the send has been delivered.
     let deadline = receiveTimeout.deadlineFromNow
     lock.unlock()
@@ -799,10 +822,21 @@ public final class L4Kernel: @unchecked Sendable {
     let action = handler(request)
 
     lock.lock()
+    return finishDispatch(
+      caller, server: server, source: source, action: action, aborted: caller.dispatchAborted, deadline: deadline)
+  }
+
+  /// The end of a direct dispatch, for both paths (lock held on entry, released on return): the
+  /// caller's result (reply, cancelled, timeout, or still waiting after `.noReply`), and the
+  /// server handed back to its own thread (still in open wait, or woken to stop or rescan).
+  private func finishDispatch(
+    _ caller: L4Thread, server: L4Thread, source: ReceiveSource, action: L4ServeAction, aborted: Bool,
+    deadline: UInt64?
+  ) -> IPCOutcome {
     var result: IPCOutcome
     let replyTag = L4MessageTag(raw: server.mr[0])
     let expired = deadline.map { cl4_monotonic_ns() >= $0 } ?? false
-    if caller.dispatchAborted {
+    if aborted {
       result = .failed(L4ErrorCode(.cancelled, phase: .receive))
       caller.state = .idle
     } else if action == .reply && expired {
@@ -810,12 +844,7 @@ public final class L4Kernel: @unchecked Sendable {
       caller.state = .idle
     } else if action == .reply {
       if replyTag.typedWords == 0 {
-        let u = replyTag.untypedWords
-        if u > 0 { (caller.mr + 1).update(from: server.mr + 1, count: u) }
-        let shownReplyTag = replyTag.withoutReceiveFlags.setting(L4MessageTag.propagatedBit, false)
-        caller.mr[0] = shownReplyTag.raw
-        caller.actualSender = .nilThread
-        caller.intendedReceiver = .nilThread
+        let shownReplyTag = deliverDirectly(replyTag, from: server, to: caller)
         result = .received(from: server.id, tag: shownReplyTag)
       } else {
         let replyDelivery = Delivery(
@@ -838,24 +867,132 @@ public final class L4Kernel: @unchecked Sendable {
       result = .none
     }
 
-    // Hand the server back to its own thread, still in open wait.
-    var serverWake = false
-    if action == .stop || server.stopRequested {
-      server.stopRequested = true
-      server.state = .idle
-      server.outcome = .failed(L4ErrorCode(.cancelled, phase: .receive))
-      serverWake = true
-    } else if server.firstQueued(acceptedBy: source) != nil {
-      server.state = .idle
-      server.outcome = .rescan
-      serverWake = true
-    } else {
-      server.state = .receiving(from: source, deadline: nil)
-    }
+    let serverWake = handBack(server, source: source, action: action)
     lock.unlock()
     if serverWake { server.parker.unpark() }
     if case .none = result { return block(caller, deadline: deadline, partner: server) }
     return result
+  }
+
+  /// Hands a server whose handler a caller ran back to its own thread, still in open wait (lock
+  /// held). Returns whether its thread must be woken (to stop, or to take queued senders).
+  private func handBack(_ server: L4Thread, source: ReceiveSource, action: L4ServeAction) -> Bool {
+    if action == .stop || server.stopRequested {
+      server.stopRequested = true
+      server.state = .idle
+      server.outcome = .failed(L4ErrorCode(.cancelled, phase: .receive))
+      return true
+    }
+    if server.firstQueued(acceptedBy: source) != nil {
+      server.state = .idle
+      server.outcome = .rescan
+      return true
+    }
+    server.state = .receiving(from: source, deadline: nil)
+    openGate(of: server, source: source)
+    return false
+  }
+
+  /// A Call to `server` that does not take the kernel lock: claims the server with one
+  /// compare-and-swap on its gate (open only while it is parked in `serve(.direct)`'s open wait
+  /// with no sender queued, which also proves it alive), runs its handler on the caller's
+  /// registers and hands it back with a second one. Returns `nil`, having done nothing, unless
+  /// every condition of the locked direct dispatch holds (register-only, unpropagated, not
+  /// redirected, the server idle and accepting the caller). Anything but a plain register-only
+  /// reply (an abort, a timeout, `.noReply`, `.stop`, typed items, a recalled server) ends
+  /// under the lock, as the locked path does.
+  private func directCall(_ caller: L4Thread, to server: L4Thread, receiveTimeout: L4Timeout) -> IPCOutcome? {
+    let tag = L4MessageTag(raw: caller.mr[0])
+    let sameSpace = server.space === caller.space
+    guard tag.typedWords == 0, !tag.isPropagated, server !== caller,
+      sameSpace || !caller.space.hasRedirector.load(ordering: .acquiring)
+    else { return nil }
+    let open = server.directGate.load(ordering: .relaxed)
+    guard open == DirectGate.openAny || (open == DirectGate.openLocal && sameSpace),
+      server.directGate.compareExchange(expected: open, desired: DirectGate.lent, ordering: .acquiring).exchanged
+    else { return nil }
+    guard let handler = server.serveHandler else { preconditionFailure("direct gate open without a handler") }
+
+    // Deliver and run the handler.
+    let shownTag = deliverDirectly(tag, from: caller, to: server)
+    let deadline = receiveTimeout.deadlineFromNow
+    caller.directCall.store(server.id.raw, ordering: .releasing)
+    let action = handler(
+      L4Request(
+        server: server, sender: open == DirectGate.openLocal ? caller.localID : caller.id, tag: shownTag,
+        registers: L4MessageRegisters(base: server.mr), kernel: self, client: caller,
+        statusAtDelivery: (waiting: true, annotation: caller.callAnnotation)))
+    let aborted = caller.directCall.exchange(0, ordering: .acquiringAndReleasing) == DirectGate.abortedCall
+    let source: ReceiveSource = open == DirectGate.openLocal ? .anyLocal : .any
+
+    let replyTag = L4MessageTag(raw: server.mr[0])
+    guard action == .reply, !aborted, replyTag.typedWords == 0, deadline.map({ cl4_monotonic_ns() < $0 }) ?? true
+    else {
+      lock.lock()
+      server.directGate.store(DirectGate.closed, ordering: .relaxed)
+      return finishDispatch(caller, server: server, source: source, action: action, aborted: aborted, deadline: deadline)
+    }
+    let shownReplyTag = deliverDirectly(replyTag, from: server, to: caller)
+    if !server.directGate.compareExchange(expected: DirectGate.lent, desired: open, ordering: .releasing).exchanged {
+      // Recalled while lent: hand it back under the lock.
+      lock.lock()
+      server.directGate.store(DirectGate.closed, ordering: .relaxed)
+      let serverWake = handBack(server, source: source, action: action)
+      lock.unlock()
+      if serverWake { server.parker.unpark() }
+    }
+    return .received(from: server.id, tag: shownReplyTag)
+  }
+
+  /// Direct dispatch's delivery of a register-only, unpropagated, unredirected message (request
+  /// or reply): the words, the tag as the receiver sees it (returned), no actual sender or
+  /// intended receiver — what `deliverRegisters` does, without the receiver's outcome.
+  @inline(__always)
+  private func deliverDirectly(_ tag: L4MessageTag, from sender: L4Thread, to receiver: L4Thread) -> L4MessageTag {
+    copyUntyped(tag.untypedWords, from: sender.mr, to: receiver.mr)
+    let shownTag = tag.withoutReceiveFlags.setting(L4MessageTag.propagatedBit, false)
+    receiver.mr[0] = shownTag.raw
+    receiver.actualSender = .nilThread
+    receiver.intendedReceiver = .nilThread
+    return shownTag
+  }
+
+  /// Before a kernel-lock holder acts on `thread`'s `.receiving` state (lock held): closes its
+  /// direct gate if open and returns true; returns false if a lock-free caller holds the thread
+  /// (its state is stale, it counts as `.migrated`) and marks it recalled, so that the caller
+  /// hands it back under the lock, where queued senders and stop requests are seen.
+  @inline(__always) func claimForKernel(_ thread: L4Thread) -> Bool {
+    var gate = thread.directGate.load(ordering: .acquiring)
+    while true {
+      let desired: UInt8
+      switch gate {
+      case DirectGate.closed: return true
+      case DirectGate.lentRecalled: return false
+      case DirectGate.lent: desired = DirectGate.lentRecalled
+      default: desired = DirectGate.closed
+      }
+      let (exchanged, original) = thread.directGate.compareExchange(
+        expected: gate, desired: desired, ordering: .acquiringAndReleasing)
+      if exchanged { return desired == DirectGate.closed }
+      gate = original
+    }
+  }
+
+  /// Whether a lock-free caller holds `thread` (lock held).
+  func isLent(_ thread: L4Thread) -> Bool {
+    let gate = thread.directGate.load(ordering: .acquiring)
+    return gate == DirectGate.lent || gate == DirectGate.lentRecalled
+  }
+
+  /// Opens `thread`'s direct gate as it parks in an open wait of `serve(.direct)` with no
+  /// accepted sender queued (lock held; the caller checked the queue).
+  private func openGate(of thread: L4Thread, source: ReceiveSource) {
+    guard thread.serveHandler != nil, !thread.stopRequested else { return }
+    switch source {
+    case .any: thread.directGate.store(DirectGate.openAny, ordering: .releasing)
+    case .anyLocal: thread.directGate.store(DirectGate.openLocal, ordering: .releasing)
+    case .partner: break
+    }
   }
 
   /// Whether `client` is still waiting for `server`'s reply (threaded or direct dispatch).
@@ -865,7 +1002,7 @@ public final class L4Kernel: @unchecked Sendable {
     switch client.state {
     case .receiving(.partner(let expected), _): return expected.thread === server
     case .dispatching: return client.dispatchServer === server && !client.dispatchAborted
-    default: return false
+    default: return client.directCall.load(ordering: .acquiring) == server.id.raw
     }
   }
 
@@ -892,13 +1029,25 @@ public final class L4Kernel: @unchecked Sendable {
     lock.lock()
     thread.stopRequested = true
     var wake = false
-    if case .receiving = thread.state {
+    if case .receiving = thread.state, claimForKernel(thread) {
       thread.state = .idle
       thread.outcome = .failed(L4ErrorCode(.cancelled, phase: .receive))
       wake = true
     }
     lock.unlock()
     if wake { thread.parker.unpark() }
+  }
+}
+
+/// Copies MR1…MRcount from one thread's registers to another's. A loop, not `memmove`: messages
+/// that stay in registers are mostly a few words, and the call to the library costs more than
+/// copying them.
+@inline(__always)
+func copyUntyped(_ count: Int, from source: UnsafeMutablePointer<L4Word>, to destination: UnsafeMutablePointer<L4Word>) {
+  var index = 1
+  while index <= count {
+    destination[index] = source[index]
+    index &+= 1
   }
 }
 

@@ -108,6 +108,9 @@ public final class L4AddressSpace: Sendable, CustomStringConvertible {
   private let faultHandler = Locked<L4PageFaultHandler?>(nil)
   /// Bumped whenever mappings change, so a stalled string copy can re-check its fault.
   let generation = Atomic<UInt64>(0)
+  /// Whether the space has a redirector (kept with `L4Kernel.setRedirector`), for the lock-free
+  /// direct-dispatch path, which does not read the kernel's redirector table.
+  let hasRedirector = Atomic<Bool>(false)
 
   init(kernel: L4Kernel, number: Int) {
     self.kernel = kernel

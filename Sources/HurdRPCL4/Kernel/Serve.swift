@@ -10,15 +10,19 @@ public enum L4ServeAction: Sendable, Hashable {
 
 /// One received request, as a server handler sees it. `registers` are the server thread's
 /// message registers: read the request from them and load the reply into them.
+///
+/// A request is valid only while its handler runs (its `registers` are the server's): `server`
+/// and `kernel` are therefore not reference-counted (both outlive the handler; this saves two
+/// retain/release pairs per request).
 public struct L4Request {
   /// The serving thread.
-  public let server: L4Thread
+  public unowned(unsafe) let server: L4Thread
   /// Who sent the request (the virtual sender for a propagated request).
   public let sender: L4ThreadID
   /// The request tag, with the propagated/redirected flags as received.
   public let tag: L4MessageTag
   public let registers: L4MessageRegisters
-  let kernel: L4Kernel
+  unowned(unsafe) let kernel: L4Kernel
   let client: L4Thread?
   /// The caller's status taken under the kernel lock when the request was delivered (saves a
   /// kernel entry per request).

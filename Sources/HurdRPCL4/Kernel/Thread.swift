@@ -115,6 +115,14 @@ public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
   @exclusivity(unchecked) var cancelPending = false
   @exclusivity(unchecked) var queueHead: L4Thread?
 
+  /// The lock-free direct-dispatch gate of a server thread (`L4Kernel.directCall`): non-zero
+  /// only while this thread is parked in the open wait of `serve(.direct)`. `DirectGate` values.
+  let directGate = Atomic<UInt8>(DirectGate.closed)
+  /// While this thread runs a server's handler through the lock-free path: that server's ID
+  /// (raw); `DirectGate.abortedCall` once an abort hit it; 0 otherwise. Written by this thread
+  /// and by `abort` (under the kernel lock).
+  let directCall = Atomic<L4Word>(0)
+
   // UTCB: used by the thread itself, and by the kernel only while the thread is blocked
   // (the hand-off through the parker orders those accesses).
   let mr: UnsafeMutablePointer<L4Word>
@@ -127,7 +135,10 @@ public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
   public let localID: L4ThreadID
   public let space: L4AddressSpace
   public let name: String
-  unowned let kernel: L4Kernel
+  /// Not counted, not checked: every IPC goes through it (a checked `unowned` costs a strong
+  /// retain and release per use). The kernel outlives its threads: a spawned thread holds it
+  /// until its body returns, and an adopted thread checks `KernelLifetime` first.
+  unowned(unsafe) let kernel: L4Kernel
 
   let br: UnsafeMutablePointer<L4Word>
   @exclusivity(unchecked) var errorCode = L4ErrorCode(raw: 0)
@@ -146,7 +157,16 @@ public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
   /// The server whose handler this thread runs while `state` is `.dispatching`; that server
   /// stays alive meanwhile (its serve loop waits for the handler to return).
   @exclusivity(unchecked) unowned(unsafe) var dispatchServer: L4Thread? = nil
+  /// Written only by this thread (under the kernel lock), so it reads it without the lock.
   @exclusivity(unchecked) var cancelArmed = false
+  /// The last server this thread called by direct dispatch; only this thread reads or writes it.
+  /// Lets the next call to the same ID skip the thread table (the server's gate proves it is
+  /// alive); cleared when this thread is deleted (no reference cycle outlives it).
+  @exclusivity(unchecked) var lastDirectServer: L4Thread? {
+    didSet { lastDirectServerUncounted = lastDirectServer }
+  }
+  /// `lastDirectServer` read without a retain on every call (that property keeps it alive).
+  @exclusivity(unchecked) unowned(unsafe) var lastDirectServerUncounted: L4Thread? = nil
   /// An object a client attaches to its pending call for the server to see (e.g. the runtime's
   /// cancellation handle); a model extension in the spirit of the UserDefinedHandle TCR.
   @exclusivity(unchecked) var callAnnotation: (any AnyObject & Sendable)?
@@ -254,6 +274,25 @@ public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
   }
 }
 
+/// Values of `L4Thread.directGate`. Only the server opens the gate (under the kernel lock, as it
+/// parks in its open wait); a caller claims an open gate with one compare-and-swap and hands it
+/// back with another. A kernel-lock holder that wants to act on the server's `.receiving` state
+/// first closes an open gate, or marks a lent one `lentRecalled`, which makes the caller hand
+/// the server back under the lock (see `L4Kernel.claimForKernel`).
+enum DirectGate {
+  static let closed: UInt8 = 0
+  /// Open wait accepting any thread.
+  static let openAny: UInt8 = 1
+  /// Open wait accepting threads of the server's space only.
+  static let openLocal: UInt8 = 5
+  /// A caller runs the handler (the server counts as `.migrated`).
+  static let lent: UInt8 = 2
+  /// Lent, and the kernel needs the server back (a queued sender, a stop request).
+  static let lentRecalled: UInt8 = 3
+  /// `directCall` of a caller whose lock-free dispatch was aborted.
+  static let abortedCall: L4Word = 1
+}
+
 /// What a thread is doing in the kernel, as `ExchangeRegisters` would report it.
 public enum L4IPCActivity: Sendable, Hashable {
   /// Not in an IPC (running its own code, or running a server handler).
@@ -279,6 +318,7 @@ extension L4Kernel {
   func activity(of thread: L4Thread) -> L4IPCActivity {
     lock.lock()
     defer { lock.unlock() }
+    if isLent(thread) { return .lentToCaller }
     switch thread.state {
     case .idle, .dispatching: return .none
     case .sending: return .sending

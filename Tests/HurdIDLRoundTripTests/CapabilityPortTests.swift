@@ -5,19 +5,6 @@ import HurdCap
 import HurdRPCL4
 import Testing
 
-/// A generated demux as a capability class's demux: the bucket found the object the call's
-/// capability names, the generated code hands it to the handlers as their target.
-struct ObjectDemux<Base: TargetedDemultiplexer>: CapDemultiplexer where Base.Target: CapObject {
-  typealias Object = Base.Target
-  let base: Base
-
-  func dispatch(_ request: borrowing Message, reply: inout Message, object: Object, context: CapCallContext)
-    throws(RPCError)
-  {
-    try base.dispatch(request, reply: &reply, target: object, context: context.call)
-  }
-}
-
 /// An object of ports.defs' server: a capability with a tag.
 final class Tagged: CapObject, @unchecked Sendable {
   let tag: Int32
@@ -63,9 +50,6 @@ final class TagServer: PortsServer, @unchecked Sendable {
     }
   }
 
-  /// Only the capability layer resolves targets here (`dispatch(…target:…)`).
-  func target(for context: CallContext) throws(ReturnCode) -> Tagged { throw .EOPNOTSUPP }
-
   /// The tag of what `name` (in the server's space) names: one of this server's objects.
   private func tag(of name: CapabilityName) throws(ReturnCode) -> Int32 {
     guard let object = system.object(named: name, in: task) as? Tagged else { throw .EINVAL }
@@ -110,6 +94,37 @@ final class TagServer: PortsServer, @unchecked Sendable {
   func takeReceive(_ target: Tagged, given: CapabilityName, context: CallContext) throws(ReturnCode) {
     log("takeReceive")
   }
+
+  /// Wrapping sum: the values round-trip at their limits.
+  func sum62(_ target: Tagged, words: InlineArray<62, Int64>, context: CallContext) throws(ReturnCode) -> Int64 {
+    words.elements.reduce(0, &+)
+  }
+
+  func sum63(_ target: Tagged, words: InlineArray<63, Int64>, context: CallContext) throws(ReturnCode) -> Int64 {
+    words.elements.reduce(0, &+)
+  }
+
+  private var deferredReplies: [DeferredServerReply<Int32>] = []
+  private let deferredArrived = DispatchSemaphore(value: 0)
+
+  /// Defers every call: the test answers it through `nextDeferredReply()`. Odd values throw
+  /// `MIG_NO_REPLY` after deferring, even ones return a value that must be discarded.
+  func later(_ target: Tagged, replyPort: ServerReplyPort<Int32>, value: Int32, context: CallContext)
+    throws(ReturnCode) -> Int32
+  {
+    log("later \(value)")
+    let deferred = try replyPort.deferReply()
+    lock.withLock { deferredReplies.append(deferred) }
+    deferredArrived.signal()
+    if value % 2 != 0 { throw .migNoReply }
+    return -1
+  }
+
+  /// The next call `later` deferred (nil after 10 s).
+  func nextDeferredReply() -> DeferredServerReply<Int32>? {
+    guard deferredArrived.wait(timeout: .now() + 10) == .success else { return nil }
+    return lock.withLock { deferredReplies.removeFirst() }
+  }
 }
 
 /// A `TagServer` behind a bucket on an L4 server thread, and a client task holding capabilities.
@@ -130,7 +145,7 @@ final class PortWorld: @unchecked Sendable {
     let task = UInt64(serverSpace.number)
     bucket = CapBucket(system: system, serverTask: task, address: transport.endpoint.raw)
     server = TagServer(system: system, task: task)
-    server.serve(in: bucket, as: CapClass(name: "tagged", demux: ObjectDemux(base: PortsDemux(server))))
+    server.serve(in: bucket, as: CapClass(name: "tagged", targeted: PortsDemux(server)))
     let dispatcher = RequestDispatcher(bucket)
     BlockingExecutor.shared.execute { [transport, done] in
       try? transport.serve(dispatcher)
@@ -231,6 +246,55 @@ struct CapabilityPortTests {
     #expect(world.server.handlers.contains("giveBack move-send"))  // as the server received it
   }
 
+  /// 62 words of arguments fill a request beside the capability id (63 registers); one word more
+  /// travels in the overflow string. Both through the bucket, values at their limits.
+  @Test func theLargestRequestFitsBesideTheCapabilityID() throws {
+    let world = try PortWorld()
+    defer { world.stop() }
+    let client = try world.client(world.object(tag: 1))
+    let limits: [Int64] = [.max, .min, -1, 0, 1]
+    let words62 = InlineArray<62, Int64> { limits[$0 % limits.count] }
+    let words63 = InlineArray<63, Int64> { limits[$0 % limits.count] }
+    let request = try Ports.Wire.encodeSum62Request(words: words62)
+    #expect(request.wordCount == 62 && request.items.isEmpty)
+    #expect(try client.sum62(words: words62) == words62.elements.reduce(0, &+))
+    let overflowing = try Ports.Wire.encodeSum63Request(words: words63)
+    #expect(overflowing.wordCount == 0 && overflowing.items.count == 1)
+    #expect(try client.sum63(words: words63) == words63.elements.reduce(0, &+))
+  }
+
+  /// An `sreplyport` handler defers its reply through the bucket; another thread answers later,
+  /// once (a second answer is refused), whatever the handler returned or threw after deferring.
+  @Test func aDeferredReplyIsAnsweredLaterFromAnotherThreadAndOnlyOnce() throws {
+    let world = try PortWorld()
+    defer { world.stop() }
+    let client = try world.client(world.object(tag: 1))
+    for value: Int32 in [21, 40] {
+      // The caller blocks on its own thread (not the cooperative pool) until the answer comes.
+      let call = BlockingCall { () throws(RPCError) in try client.later(value: value) }
+      let deferred = try #require(world.server.nextDeferredReply())
+      #expect(world.bucket.callsInFlight == 1)  // the call stays open after its handler returned
+      #expect(!deferred.isCancelled)
+      try deferred.send(value * 2)
+      #expect(try call.result().get() == value * 2)
+      do throws(DeferredReplyError) {
+        try deferred.send(0)
+        Issue.record("a deferred reply was answered twice")
+      } catch {
+        guard case .alreadyAnswered = error else {
+          Issue.record("\(error)")
+          return
+        }
+      }
+      #expect(world.bucket.callsInFlight == 0)
+    }
+    // A deferred failure reaches the caller as its return code.
+    let call = BlockingCall { () throws(RPCError) in try client.later(value: 3) }
+    let deferred = try #require(world.server.nextDeferredReply())
+    try deferred.fail(.EINVAL)
+    #expect(call.result().error?.code == .returnCode(.EINVAL))
+  }
+
   /// A receive right does not travel: the call fails before anything is sent.
   @Test func aReceiveRightIsRefused() throws {
     let world = try PortWorld()
@@ -239,5 +303,34 @@ struct CapabilityPortTests {
     let error = caught { () throws(RPCError) in try world.client(a).takeReceive(given: a) }
     #expect(error?.code == .unsupported)
     #expect(!world.server.handlers.contains("takeReceive"))
+  }
+}
+
+/// A blocking client call on a thread of its own, whose result the test collects later.
+final class BlockingCall<Value: Sendable>: @unchecked Sendable {
+  private let done = DispatchSemaphore(value: 0)
+  private var outcome: Result<Value, RPCError>?
+
+  init(_ body: @escaping @Sendable () throws(RPCError) -> Value) {
+    Thread { [self] in
+      do throws(RPCError) {
+        outcome = .success(try body())
+      } catch {
+        outcome = .failure(error)
+      }
+      done.signal()
+    }.start()
+  }
+
+  /// Waits for the call to end (the semaphore orders the write before this read).
+  func result() -> Result<Value, RPCError> {
+    done.wait()
+    return outcome!
+  }
+}
+
+extension Result {
+  var error: Failure? {
+    if case .failure(let error) = self { error } else { nil }
   }
 }

@@ -60,6 +60,15 @@ final class TicketOffice: TranslationsServer, @unchecked Sendable {
     return first.number + second.number
   }
 
+  /// Negative values ask to answer later, which a server without a capability bucket cannot do.
+  func issueLater(
+    _ target: Void, replyPort: ServerReplyPort<(ticket: Ticket, serial: Int32)>, value: Int32, context: CallContext
+  ) throws(ReturnCode) -> (ticket: Ticket, serial: Int32) {
+    log("issueLater \(value) \(replyPort.canDefer ? "can" : "cannot") defer")
+    if value < 0 { _ = try replyPort.deferReply() }
+    return (Ticket(number: value), 78)
+  }
+
   func discard(_ target: Void, ticket: Ticket, context: CallContext) throws(ReturnCode) {
     log("discard \(ticket.number)")
     discarded.signal()
@@ -163,6 +172,20 @@ struct TranslationTests {
     let reply = try await harness.client.issue(value: Int32.max)
     #expect(reply.ticket == Int32.max && reply.serial == 77)
     #expect(harness.office.events == ["issue \(Int32.max)", "number \(Int32.max)"])
+  }
+
+  /// An `sreplyport` handler answers at once as any other (its results through their outtran);
+  /// without a capability bucket its reply port cannot defer: `EOPNOTSUPP`.
+  @Test func aReplyPortWithoutABucketAnswersAtOnceAndCannotDefer() throws {
+    let harness = TicketHarness()
+    defer { harness.finish() }
+    let reply = try harness.client.issueLater(value: 4)
+    #expect(reply.ticket == 4 && reply.serial == 78)
+    #expect(harness.office.events == ["issueLater 4 cannot defer", "number 4"])
+    harness.office.clear()
+    let error = caught { () throws(RPCError) in try harness.client.issueLater(value: -1) }
+    #expect(error?.code == .returnCode(.EOPNOTSUPP))
+    #expect(harness.office.events == ["issueLater -1 cannot defer"])
   }
 
   @Test func oneWayRequestsDestroyTheirValuesToo() throws {

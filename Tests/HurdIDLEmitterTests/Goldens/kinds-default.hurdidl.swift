@@ -9,7 +9,7 @@
 
 // If this line does not compile, this file was generated for another version of the HurdRPC
 // runtime: regenerate it with the `hurdidl generate` that matches the HurdRPC you build with.
-fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_2
+fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_3
 
 /// Subsystem `kinds` (base 7000), from kinds.defs:4.
 enum Kinds {
@@ -1033,6 +1033,15 @@ protocol KindsServerDefaults: KindsServer {}
 extension KindsServer where Target == Swift.Void {
   /// A server that is its only object: every request is addressed to the server itself.
   func target(for context: HurdRPC.CallContext) {}
+}
+
+extension KindsServer where Target: HurdRPC.CapabilityTarget {
+  /// Objects the capability layer finds (a `CapObject`): a bucket hands each request's object to
+  /// the demux, which then never asks for it. Served without a bucket there is no object to find:
+  /// every request answers `kernInvalidCapability`, no handler runs.
+  func target(for context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) -> Target {
+    throw .kernInvalidCapability
+  }
 }
 
 extension KindsServerDefaults {
@@ -2165,7 +2174,7 @@ extension Kinds {
       ports: [HurdRPC.CapabilityName]
     ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
       try HurdRPC.GeneratedWire.check(count: pair.count, exact: 2, maximum: 2, argument: "pair")
-      try HurdRPC.GeneratedWire.check(count: ports.count, exact: nil, maximum: 29, argument: "ports")
+      try HurdRPC.GeneratedWire.check(count: ports.count, exact: nil, maximum: 28, argument: "ports")
       var message = HurdRPC.Message(label: 7011)
       try HurdRPC.GeneratedWire.reserve(1, in: &message)
       HurdRPC.GeneratedWire.put(Swift.UInt64(ports.count), at: 0, size: 4, in: &message)
@@ -2183,7 +2192,7 @@ extension Kinds {
       _ message: borrowing HurdRPC.Message
     ) throws(HurdRPC.RPCError) -> ([HurdRPC.CapabilityName], [HurdRPC.CapabilityName]) {
       try HurdRPC.GeneratedWire.expect(message, words: 1, items: nil, malformed: .badArguments)
-      let portsRunCount = try HurdRPC.GeneratedWire.runCount(message, at: 0, size: 4, maximum: 29, argument: "ports", malformed: .badArguments)
+      let portsRunCount = try HurdRPC.GeneratedWire.runCount(message, at: 0, size: 4, maximum: 28, argument: "ports", malformed: .badArguments)
       try HurdRPC.GeneratedWire.expect(message, words: 1, items: 2 + portsRunCount, malformed: .badArguments)
       var pair: [HurdRPC.CapabilityName] = []
       for position in 0..<2 {

@@ -9,7 +9,7 @@
 
 // If this line does not compile, this file was generated for another version of the HurdRPC
 // runtime: regenerate it with the `hurdidl generate` that matches the HurdRPC you build with.
-fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_2
+fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_3
 
 /// Subsystem `mach_port` (base 3200), from mach/mach_port.defs:38.
 enum MachPort {
@@ -1068,6 +1068,15 @@ protocol MachPortServerDefaults: MachPortServer {}
 extension MachPortServer where Target == Swift.Void {
   /// A server that is its only object: every request is addressed to the server itself.
   func target(for context: HurdRPC.CallContext) {}
+}
+
+extension MachPortServer where Target: HurdRPC.CapabilityTarget {
+  /// Objects the capability layer finds (a `CapObject`): a bucket hands each request's object to
+  /// the demux, which then never asks for it. Served without a bucket there is no object to find:
+  /// every request answers `kernInvalidCapability`, no handler runs.
+  func target(for context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) -> Target {
+    throw .kernInvalidCapability
+  }
 }
 
 extension MachPortServerDefaults {

@@ -14,8 +14,6 @@ struct AuthService: AuthServer {
 
   let server: ServerTask
 
-  func target(for context: CallContext) throws(ReturnCode) -> Identity { throw resolvedByTheBucket }
-
   func authGetids(_ handle: Identity, context: CallContext) throws(ReturnCode) -> Int32 { handle.uid }
 
   func authLogin(_ handle: Identity, user: String, password: String, context: CallContext) throws(ReturnCode)

@@ -91,23 +91,6 @@ final class ServerTask: Sendable {
   }
 }
 
-/// Serves a generated demux from a bucket: the bucket has checked the capability and found the
-/// object it names, which the demux hands its handlers as the request's target.
-struct ObjectDemux<Demux: TargetedDemultiplexer>: CapDemultiplexer where Demux.Target: CapObject {
-  let demux: Demux
-
-  init(_ demux: Demux) { self.demux = demux }
-
-  func dispatch(_ request: borrowing Message, reply: inout Message, object: Demux.Target, context: CapCallContext)
-    throws(RPCError)
-  {
-    try demux.dispatch(request, reply: &reply, target: object, context: context.call)
-  }
-}
-
-/// Servers whose objects come from a bucket never resolve a target themselves.
-let resolvedByTheBucket = ReturnCode.capInvalid
-
 /// Shows which messages carry out-of-line data (region items), as a client-side interceptor.
 struct OutOfLineTrace: ClientInterceptor {
   func intercept(_ call: ClientCall, next: (ClientCall) throws(RPCError) -> Message?) throws(RPCError) -> Message? {

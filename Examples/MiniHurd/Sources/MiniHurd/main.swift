@@ -11,7 +11,7 @@ let system = MiniSystem()
 
 // MARK: Boot: the servers start; alice gets what a new Hurd process inherits.
 let authServer = system.server("auth")
-let identities = CapClass(name: "identity", demux: ObjectDemux(AuthDemux(AuthService(server: authServer))))
+let identities = CapClass(name: "identity", targeted: AuthDemux(AuthService(server: authServer)))
 
 let fileServer = system.server("fs")
 let fileSystem = FileSystem([
@@ -19,14 +19,14 @@ let fileSystem = FileSystem([
   Node("secret", owner: 0, text: "root's secret"),
   Node("pipe", owner: 0, isPipe: true),
 ])
-let files = CapClass(name: "file", demux: ObjectDemux(IODemux(FileIOService(fileSystem: fileSystem))))
+let files = CapClass(name: "file", targeted: IODemux(FileIOService(fileSystem: fileSystem)))
 let directories = CapClass(
-  name: "directory", demux: ObjectDemux(FSDemux(DirectoryService(server: fileServer, fileSystem: fileSystem, files: files))))
+  name: "directory", targeted: FSDemux(DirectoryService(server: fileServer, fileSystem: fileSystem, files: files)))
 let controls = CapClass(
-  name: "fsys", demux: ObjectDemux(FsysDemux(FsysService(server: fileServer, fileSystem: fileSystem, directories: directories))))
+  name: "fsys", targeted: FsysDemux(FsysService(server: fileServer, fileSystem: fileSystem, directories: directories)))
 
 let spooler = system.server("lpr")
-let printers = CapClass(name: "printer", demux: ObjectDemux(LprDemux(PrintService(task: spooler.task))))
+let printers = CapClass(name: "printer", targeted: LprDemux(PrintService(task: spooler.task)))
 let printer = Printer()
 
 let alice = system.task("alice")

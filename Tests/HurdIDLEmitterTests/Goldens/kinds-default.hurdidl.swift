@@ -1924,7 +1924,7 @@ extension Kinds {
       _ message: borrowing HurdRPC.Message
     ) throws(HurdRPC.RPCError) -> [Swift.Int32] {
       try HurdRPC.GeneratedWire.expect(message, words: 0, items: 1, malformed: .badArguments)
-      let words: [Swift.Int32] = try HurdRPC.GeneratedWire.integers(HurdRPC.GeneratedWire.data(message.items[0], allowRegion: true, argument: "words", malformed: .badArguments), size: 4, exact: nil, maximum: nil, argument: "words", malformed: .badArguments)
+      let words: [Swift.Int32] = try HurdRPC.GeneratedWire.integers(HurdRPC.GeneratedWire.data(message.items[0], allowRegion: true, stringLimit: 2048, argument: "words", malformed: .badArguments), size: 4, exact: nil, maximum: nil, argument: "words", malformed: .badArguments)
       return words
     }
 
@@ -1944,7 +1944,7 @@ extension Kinds {
     ) throws(HurdRPC.RPCError) -> Kinds.CountWordsReply {
       try HurdRPC.GeneratedWire.expect(message, words: 2, items: 1, malformed: .typeError)
       let total = Swift.Int64(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 8, size: 8))
-      let doubled: [Swift.Int32] = try HurdRPC.GeneratedWire.integers(HurdRPC.GeneratedWire.data(message.items[0], allowRegion: true, argument: "doubled", malformed: .typeError), size: 4, exact: nil, maximum: nil, argument: "doubled", malformed: .typeError)
+      let doubled: [Swift.Int32] = try HurdRPC.GeneratedWire.integers(HurdRPC.GeneratedWire.data(message.items[0], allowRegion: true, stringLimit: 2048, argument: "doubled", malformed: .typeError), size: 4, exact: nil, maximum: nil, argument: "doubled", malformed: .typeError)
       return Kinds.CountWordsReply(total: total, doubled: doubled)
     }
 

@@ -115,6 +115,24 @@ struct EmitterTests {
 
   static let inputs = URL(filePath: #filePath).deletingLastPathComponent().appending(path: "Inputs")
 
+  /// A request that cannot fit beside the capability id is not generated, with a warning that
+  /// says why at the routine; one that fills the 62 registers exactly is generated.
+  @Test func aRequestThatCannotFitBesideTheCapabilityIDIsDiagnosed() throws {
+    let result = DefsToSwift.compile(
+      path: Self.inputs.appending(path: "crowded.defs").path, displayPath: "crowded.defs", includeRoot: Self.inputs.path)
+    let file = try #require(result.file, "\(result.errors)")
+    let warning = try #require(file.diagnostics.first)
+    #expect(file.diagnostics.count == 1)
+    #expect(warning.code == SwiftEmitter.unsupportedCode && warning.severity == .warning)
+    #expect(warning.location?.line == 16)
+    #expect(
+      warning.message
+        == "routine 'too_full' is not generated: its request needs 65 message registers (capabilities cannot be packed "
+        + "into a string); L4 has 63, one of which carries the capability id the call is invoked on")
+    #expect(file.contents.contains("case full\n"))
+    #expect(!file.contents.contains("case tooFull"))
+  }
+
   /// Interfaces of gnumach-dev: generated with the defaults (client and server).
   @Test(arguments: ["mach/mach_port.defs", "device/device.defs", "mach/notify.defs"])
   func gnumachGolden(_ relative: String) throws {

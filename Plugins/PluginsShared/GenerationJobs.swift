@@ -13,7 +13,7 @@ struct GenerationJob {
   /// The input's path relative to the target folder (for messages).
   var displayPath: String
   /// Everything the tool may read: the input, every `.defs`/`.h` it might include (the target's
-  /// and those under the config's include paths) and the config. SwiftPM has no depfiles for
+  /// and those under the config's `includePaths` and `cIncludePaths`) and the config. SwiftPM has no depfiles for
   /// build commands, so this is deliberately coarse: an edit to any of them regenerates.
   var dependencies: [URL]
 
@@ -44,9 +44,11 @@ enum GenerationJobs {
     var primaries: [(input: URL, config: URL?, includeDirectories: [URL])] = []
     for file in defsFiles.sorted(by: { $0.path < $1.path }) {
       let config = configs.nearest(to: file.deletingLastPathComponent())
-      let includeDirectories = config.map(includePaths(of:)) ?? []
+      let includeDirectories = config.map { folders(named: "includePaths", in: $0) } ?? []
       if includeDirectories.contains(where: { isInside(file, $0) }) { continue }
-      primaries.append((file, config, includeDirectories))
+      // C headers (`--c-check`, `--c-structs`) are read too: an edit to one must regenerate.
+      let headerDirectories = config.map { folders(named: "cIncludePaths", in: $0) } ?? []
+      primaries.append((file, config, includeDirectories + headerDirectories))
     }
     let displayPaths = primaries.map { relativePath(of: $0.input, below: targetDirectory) }
     if let collision = OutputNaming.collisions(forInputs: displayPaths).first {
@@ -70,12 +72,12 @@ enum GenerationJobs {
     }
   }
 
-  /// The `includePaths` of a config, resolved against its folder. A config that cannot be read
-  /// here is left to the tool, which reports it with its location.
-  static func includePaths(of config: URL) -> [URL] {
+  /// A config's folder list `key` (`includePaths`, `cIncludePaths`), resolved against its folder.
+  /// A config that cannot be read here is left to the tool, which reports it with its location.
+  static func folders(named key: String, in config: URL) -> [URL] {
     guard let data = FileManager.default.contents(atPath: config.path),
       let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-      let paths = object["includePaths"] as? [String]
+      let paths = object[key] as? [String]
     else { return [] }
     let folder = config.deletingLastPathComponent()
     return paths.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : folder.appendingPathComponent($0) }

@@ -28,7 +28,13 @@ public struct HurdIDLCommand: ParsableCommand {
 enum CompilerStyleArguments {
   static let joinable = ["-D", "-U", "-I"]
   /// Options whose next argument is a value that must be left alone.
-  static let takesValue: Set<String> = ["-D", "-U", "-I", "-imacros", "--cpp", "--target", "--diagnostics-format", "--format", "--output-dir", "--output", "--config", "--shared", "--access-level", "--naming"]
+  /// Every option of every subcommand that takes a value (a test checks this against the
+  /// commands' own definitions), so `--c-define -DX` keeps `-DX` whole.
+  static let takesValue: Set<String> = [
+    "-D", "-U", "-I", "-imacros", "--cpp", "--target", "--diagnostics-format", "--format", "--wire", "--type",
+    "--output-dir", "--output", "--config", "--shared", "--access-level", "--naming",
+    "--c-include", "--c-define", "--c-target", "--c-prelude",
+  ]
 
   static func normalize(_ arguments: [String]) -> [String] {
     var result: [String] = []

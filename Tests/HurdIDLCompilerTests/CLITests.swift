@@ -102,6 +102,39 @@ import Testing
         == ["check", "-D", "A=1 2", "-U", "B", "-I", "/x", "-D", "-DC", "--cpp", "-Dkeep", "f.defs"])
   }
 
+  @Test func valuesOfOptionsAreNeverSplit() {
+    #expect(
+      CompilerStyleArguments.normalize(["generate", "--c-define", "-DX", "--c-include", "-I/y", "-DZ", "f.defs"])
+        == ["generate", "--c-define", "-DX", "--c-include", "-I/y", "-D", "Z", "f.defs"])
+  }
+
+  /// The normaliser's list of value-taking options must cover every option the commands define:
+  /// a new option missing from it would have a value like `-DX` split into two arguments.
+  @Test func everyValueTakingOptionIsKnownToTheNormaliser() throws {
+    var options: Set<String> = []
+    func collect(_ command: [String: Any]) {
+      for argument in command["arguments"] as? [[String: Any]] ?? [] where argument["kind"] as? String == "option" {
+        for name in argument["names"] as? [[String: Any]] ?? [] {
+          guard let spelling = name["name"] as? String, let kind = name["kind"] as? String else { continue }
+          options.insert(kind == "long" ? "--\(spelling)" : "-\(spelling)")
+        }
+      }
+      for subcommand in command["subcommands"] as? [[String: Any]] ?? [] { collect(subcommand) }
+    }
+    let dump: String
+    do {
+      _ = try HurdIDLCommand.parseAsRoot(["--experimental-dump-help"])
+      Issue.record("--experimental-dump-help must end parsing")
+      return
+    } catch {
+      dump = HurdIDLCommand.fullMessage(for: error)
+    }
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(dump.utf8)) as? [String: Any])
+    collect(try #require(json["command"] as? [String: Any]))
+    #expect(options.count > 10, "the help dump lists the commands' options")
+    #expect(options.subtracting(CompilerStyleArguments.takesValue).isEmpty)
+  }
+
   @Test func usageErrorsExitWith64() {
     do {
       _ = try HurdIDLCommand.parseAsRoot(["check"])

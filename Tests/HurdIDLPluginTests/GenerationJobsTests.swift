@@ -71,6 +71,27 @@ import Testing
         == ["generate", low.input.path, "--output", "/out/low.hurdidl.swift", "--config", low.config?.path ?? ""])
   }
 
+  /// Headers the C check reads are dependencies too, and a `.defs` among them is still an input
+  /// (only `includePaths` hold include files).
+  @Test func cHeaderFoldersAreDependencies() throws {
+    let root = try package([
+      "Sources/T/hurdidl.json": #"{"cCheck": true, "cIncludePaths": ["headers"]}"#,
+      "Sources/T/io.defs": "",
+      "Sources/T/headers/io.h": "",
+      "Sources/T/headers/sys/types.h": "",
+      "Sources/T/headers/more.defs": "",
+    ])
+    let planned = try jobs(root)
+    #expect(planned.map(\.displayPath) == ["headers/more.defs", "io.defs"])
+    let dependencies = Set(try #require(planned.last).dependencies.map { relative($0, to: root) })
+    #expect(
+      dependencies
+        == [
+          "Sources/T/io.defs", "Sources/T/headers/more.defs", "Sources/T/headers/io.h",
+          "Sources/T/headers/sys/types.h", "Sources/T/hurdidl.json",
+        ])
+  }
+
   @Test func theConfigSearchStopsAtThePackageFolder() throws {
     let root = try package(["hurdidl.json": "{}", "pkg/Sources/T/x.defs": ""])
     let planned = try jobs(root.appendingPathComponent("pkg"))

@@ -563,7 +563,8 @@ private struct Emitter {
       .blank,
       .doc([
         "The object `context`'s request is addressed to, found after the request was validated and",
-        "before its handler runs. A thrown code is the reply's return code; no handler runs.",
+        "before its handler runs. A thrown code is the reply's return code; no handler runs. Supplied",
+        "for `Target == Void` and for targets the capability layer finds (`HurdRPC.CapabilityTarget`).",
       ]),
       .function(
         SwiftFunction(

@@ -517,7 +517,8 @@ protocol DeviceServer: Swift.Sendable {
   associatedtype Target = Swift.Void
 
   /// The object `context`'s request is addressed to, found after the request was validated and
-  /// before its handler runs. A thrown code is the reply's return code; no handler runs.
+  /// before its handler runs. A thrown code is the reply's return code; no handler runs. Supplied
+  /// for `Target == Void` and for targets the capability layer finds (`HurdRPC.CapabilityTarget`).
   func target(for context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) -> Target
 
   /// `device_open` — request 2800, reply 2900 (device/device.defs:56).

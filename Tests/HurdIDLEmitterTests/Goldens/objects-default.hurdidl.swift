@@ -208,7 +208,8 @@ protocol ObjectsServer: Swift.Sendable {
   associatedtype Target = Swift.Void
 
   /// The object `context`'s request is addressed to, found after the request was validated and
-  /// before its handler runs. A thrown code is the reply's return code; no handler runs.
+  /// before its handler runs. A thrown code is the reply's return code; no handler runs. Supplied
+  /// for `Target == Void` and for targets the capability layer finds (`HurdRPC.CapabilityTarget`).
   func target(for context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) -> Target
 
   // Translations (`intran`, `outtran`, `destructor`) the server supplies.

@@ -111,7 +111,8 @@ protocol CiServer: Swift.Sendable {
   associatedtype Target = Swift.Void
 
   /// The object `context`'s request is addressed to, found after the request was validated and
-  /// before its handler runs. A thrown code is the reply's return code; no handler runs.
+  /// before its handler runs. A thrown code is the reply's return code; no handler runs. Supplied
+  /// for `Target == Void` and for targets the capability layer finds (`HurdRPC.CapabilityTarget`).
   func target(for context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) -> Target
 
   /// `r` — request 100, reply 200 (ci.defs:5).

@@ -178,7 +178,8 @@ protocol T3Server: Swift.Sendable {
   associatedtype Target = Swift.Void
 
   /// The object `context`'s request is addressed to, found after the request was validated and
-  /// before its handler runs. A thrown code is the reply's return code; no handler runs.
+  /// before its handler runs. A thrown code is the reply's return code; no handler runs. Supplied
+  /// for `Target == Void` and for targets the capability layer finds (`HurdRPC.CapabilityTarget`).
   func target(for context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) -> Target
 
   /// `scalars` — request 3000, reply 3100 (t3.defs:16).

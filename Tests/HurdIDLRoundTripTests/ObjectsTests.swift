@@ -69,6 +69,13 @@ final class Bank: ObjectsServer, @unchecked Sendable {
   }
 
   func twice(_ target: Account, value: Int32, context: CallContext) throws(ReturnCode) -> Int32 { value &* 2 }
+
+  func copyBack(_ target: Account, data: [UInt8], context: CallContext) throws(ReturnCode) -> [UInt8] {
+    log("copy \(data.count) for \(target.number)")
+    return data.reversed()
+  }
+
+  func ownerOf(_ target: Account, context: CallContext) throws(ReturnCode) -> Int32 { target.number }
 }
 
 /// A Bank served on an L4 server thread, and clients in address spaces of their own.
@@ -178,6 +185,23 @@ struct ObjectsTests {
     let error = caught { () throws(RPCError) in try raw.call(malformed) }
     #expect(error?.code == .badArguments)
     #expect(try client.whoami().number == 4)
+  }
+
+  /// `requestport` is the target however it is written; `replyport`/`ureplyport` are the L4
+  /// call's own reply channel; `servercopy` data arrives like any other (as a string up to 2048
+  /// bytes, a region above).
+  @Test func explicitPortArgumentsAndServercopyRoundTrip() throws {
+    let harness = BankHarness()
+    defer { harness.finish() }
+    let alice = harness.client()
+    let bob = harness.client()
+    #expect(try alice.ownerOf() == 1)
+    #expect(try bob.ownerOf() == 2)
+    #expect(try alice.copyBack(data: [1, 2, 3]) == [3, 2, 1])
+    let large = (0..<5_000).map { UInt8(truncatingIfNeeded: $0) }
+    #expect(try bob.copyBack(data: large) == large.reversed())
+    #expect(try alice.copyBack(data: []) == [])
+    #expect(harness.bank.events == ["copy 3 for 1", "copy 5000 for 2", "copy 0 for 1"])
   }
 
   /// A `waittime` argument is the call's timeout.

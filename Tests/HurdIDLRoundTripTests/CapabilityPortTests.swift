@@ -295,6 +295,16 @@ struct CapabilityPortTests {
     #expect(call.result().error?.code == .returnCode(.EINVAL))
   }
 
+  /// `TagServer` writes no `target(for:)`: its targets are `CapObject`s, which only a bucket finds.
+  /// Served without one, every request answers `kernInvalidCapability` and no handler runs.
+  @Test func capabilityTargetsServedWithoutABucketFindNoObject() throws {
+    let server = TagServer(system: CapabilitySystem(), task: 1)
+    let client = PortsClient(transport: LoopbackTransport(dispatcher: RequestDispatcher(PortsDemux(server))))
+    let error = caught { () throws(RPCError) in try client.tagOf() }
+    #expect(error?.code == .returnCode(.kernInvalidCapability))
+    #expect(server.handlers.isEmpty)
+  }
+
   /// A receive right does not travel: the call fails before anything is sent.
   @Test func aReceiveRightIsRefused() throws {
     let world = try PortWorld()

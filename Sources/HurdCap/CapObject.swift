@@ -58,19 +58,6 @@ public struct PlainCapDemultiplexer<Base: Demultiplexer>: CapDemultiplexer {
   }
 }
 
-/// A generated demux whose handlers take their target (`TargetedDemultiplexer`, target type a
-/// `CapObject` subclass) as a class's demux: the object the caller's capability names is the target.
-public struct TargetedCapDemultiplexer<Base: TargetedDemultiplexer>: CapDemultiplexer where Base.Target: CapObject {
-  public typealias Object = Base.Target
-  public let base: Base
-  public init(_ base: Base) { self.base = base }
-  public func dispatch(_ request: borrowing Message, reply: inout Message, object: Object, context: CapCallContext)
-    throws(RPCError)
-  {
-    try base.dispatch(request, reply: &reply, target: object, context: context.call)
-  }
-}
-
 /// Lifecycle hooks of a class (`hurd_cap_class_t`'s callbacks, reduced to what Swift needs:
 /// allocation and initialisation are the subclass's `init`).
 public struct CapClassHooks: Sendable {
@@ -97,13 +84,6 @@ public final class CapClass: @unchecked Sendable {
     self.name = name
     self.demux = demux
     self.hooks = hooks
-  }
-
-  /// A class served by a generated demux whose handlers take their target object.
-  public convenience init<Base: TargetedDemultiplexer>(
-    name: String, targeted base: Base, hooks: CapClassHooks = CapClassHooks()
-  ) where Base.Target: CapObject {
-    self.init(name: name, demux: TargetedCapDemultiplexer(base), hooks: hooks)
   }
 
   func dispatch(_ request: borrowing Message, reply: inout Message, object: CapObject, context: CapCallContext)

@@ -156,6 +156,16 @@ struct OutOfBandValue: Hashable, Sendable {
   var declaration: String { "\(defsName)" + (defsTypeName.map { ": \($0)" } ?? "") }
 }
 
+/// An `sreplyport` argument: the handler's means to answer later (`HurdRPC.ServerReplyPort`).
+struct ServerReplyPortValue: Hashable, Sendable {
+  var defsName: String
+  var defsTypeName: String?
+  var swiftName: String
+
+  /// `sreplyport reply: reply_port_t`, as the `.defs` declares it.
+  var declaration: String { "sreplyport \(defsName)" + (defsTypeName.map { ": \($0)" } ?? "") }
+}
+
 /// The request port as the server sees it: the target object, translated when its type declares
 /// an `intran` (GNU MIG's `begin_using_…_port`).
 struct EmitTarget: Hashable, Sendable {
@@ -196,6 +206,8 @@ struct EmitRoutine: Hashable, Sendable {
   var msgOptionBits: UInt32?
   /// The server's `msgseqno` parameter.
   var sequenceNumber: OutOfBandValue?
+  /// The server's `sreplyport` parameter (routines only: a one-way request has no reply).
+  var serverReplyPort: ServerReplyPortValue?
 
   var slot: UInt32 { routine.index }
   var isOneWay: Bool { routine.isOneWay }
@@ -210,7 +222,7 @@ enum EmitModelBuilder {
   /// Names the generated code itself uses for parameters and locals.
   static let reservedNames: Set<String> = [
     "options", "context", "request", "reply", "rpc", "server", "message", "results", "position", "element", "slot", "routine",
-    "overflow", "self", "Self", "super", "target", "sequenceNumber",
+    "overflow", "self", "Self", "super", "target", "sequenceNumber", "deferral",
   ]
 
   /// Mach message options (`mach/message.h`) a `msgoption` statement may name.
@@ -327,6 +339,18 @@ enum EmitModelBuilder {
           // reply channel is the calling thread's, which a one-way send does not wait on.
           emitted.ignoredClientOptions.append(
             "reply port '\(argument.name)' of a one-way request does not travel on L4: a reply the server sends to it is dropped")
+        case .serverReplyPort where argument.origin == .written && !routine.isOneWay:
+          // The handler gets the means to answer later; `reply` (the Hurd's name) is taken by the
+          // demux's reply message, so it becomes `replyPort`.
+          var name = naming.member(argument.name)
+          if reservedNames.contains(name.trimmingBackticks) { name = name.trimmingBackticks + "Port" }
+          while used.contains(name) { name = name.trimmingBackticks + "_" }
+          used.insert(name)
+          emitted.serverReplyPort = ServerReplyPortValue(
+            defsName: argument.name, defsTypeName: argument.type.name, swiftName: name)
+        case .serverReplyPort where argument.origin == .written:
+          emitted.ignoredTranslations.append(
+            "sreplyport '\(argument.name)' of a one-way request is not passed to the handler: on L4 nobody waits for a reply to it")
         case .count, .replyPort, .userReplyPort, .serverReplyPort, .waitTime, .msgOption, .retCode, .serverCopy:
           // Counts are the length of their item; the rest are out of band on L4 (docs/swift-mapping.md).
           break
@@ -365,11 +389,19 @@ enum EmitModelBuilder {
   }
 
   private static func check(plan: L4RoutinePlan) throws(Unsupported) {
-    for message in [plan.request, plan.reply].compactMap(\.self) {
+    for (name, message) in [("request", plan.request), ("reply", plan.reply)] {
+      guard let message else { continue }
       if message.overflowBytes != nil, !message.items.contains(where: { $0.kind == .overflow }) {
         throw Unsupported(reason: "an overflow string without its item")
       }
-      if !message.fits { throw Unsupported(reason: "a message needs more than 63 registers") }
+      if !message.fits {
+        let reserved = message.reservedWords ?? 0
+        let needed = reserved + message.untypedWords + message.typedWordsMaximum
+        let capabilityWord = reserved > 0 ? ", one of which carries the capability id the call is invoked on" : ""
+        throw Unsupported(
+          reason: "its \(name) needs \(needed) message registers (capabilities cannot be packed into a string); "
+            + "L4 has \(L4Wire.payloadRegisters)\(capabilityWord)")
+      }
       if message.items.contains(where: { $0.kind == .capabilityRun && $0.wordsEach != L4Wire.capabilityItemWords }) {
         throw Unsupported(reason: "arrays of capabilities counted in groups (a Count multiplier above 1)")
       }

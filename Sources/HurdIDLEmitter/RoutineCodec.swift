@@ -276,7 +276,10 @@ struct RoutineCodec {
         }
       case .item(let index, let item)?:
         let start = starts.starts[index]
-        let data = "\(wire).data(message.items[\(start)], allowRegion: \(item.kind == .stringOrRegion), \(argument))"
+        // `array[]`: a string up to the plan's limit, a region above (a larger string is malformed).
+        let stringLimit = item.kind == .stringOrRegion ? item.stringLimitBytes.map { ", stringLimit: \($0)" } ?? "" : ""
+        let data =
+          "\(wire).data(message.items[\(start)], allowRegion: \(item.kind == .stringOrRegion)\(stringLimit), \(argument))"
         switch value.shape {
         case .array(let scalar, let exact, let maximum):
           if scalar.kind == .boolean {

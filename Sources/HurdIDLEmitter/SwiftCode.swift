@@ -20,6 +20,9 @@ public indirect enum SwiftNode: Hashable, Sendable {
   case caseLabel(String, body: [SwiftNode])
   /// `do {` body `} catch {` handler `}`.
   case doCatch(body: [SwiftNode], handler: [SwiftNode])
+  /// `do throws(T) {` body `} catch {` handler `}`: inside closures, where Swift does not infer a
+  /// `do` block's thrown type.
+  case typedDoCatch(thrownType: String, body: [SwiftNode], handler: [SwiftNode])
   /// `if condition {` then `} else {` otherwise `}`.
   case ifElse(condition: String, then: [SwiftNode], otherwise: [SwiftNode])
   /// A function: doc comment, signature (wrapped when long), body (none for a requirement).
@@ -139,6 +142,9 @@ public struct SwiftRenderer: Sendable {
         append(body, indentation: indentation, to: &lines)
       case .doCatch(let body, let handler):
         appendTwoBlocks(pad + "do {", body, pad + "} catch {", handler, indentation: indentation, to: &lines)
+      case .typedDoCatch(let thrownType, let body, let handler):
+        appendTwoBlocks(
+          pad + "do throws(\(thrownType)) {", body, pad + "} catch {", handler, indentation: indentation, to: &lines)
       case .ifElse(let condition, let then, let otherwise):
         appendTwoBlocks(pad + "if \(condition) {", then, pad + "} else {", otherwise, indentation: indentation, to: &lines)
       case .function(let function):

@@ -167,7 +167,7 @@ private struct Emitter {
         "If this line does not compile, this file was generated for another version of the HurdRPC",
         "runtime: regenerate it with the `hurdidl generate` that matches the HurdRPC you build with.",
       ]),
-      .line("fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_2"),
+      .line("fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_3"),
       .blank,
     ]
     // Routines not generated are reported with the routine table, translations with the server,
@@ -340,6 +340,10 @@ private struct Emitter {
     if server {
       let translated = routine.target.translation?.defsInTran.map { ", through `\($0)`" } ?? ""
       lines.append("  - target: the object the request is addressed to (request port `\(routine.target.defsName)`\(translated)).")
+      if let port = routine.serverReplyPort {
+        lines.append(
+          "  - \(port.swiftName): `\(port.declaration)`: return to answer now, or `deferReply()` to answer later (calls served through a capability bucket).")
+      }
     }
     for value in routine.parameters {
       lines.append("  - \(value.swiftName): `\(value.declaration)`.")
@@ -405,6 +409,9 @@ private struct Emitter {
 
   func serverRequirement(_ routine: EmitRoutine, body: [SwiftNode]?, modifiers: [String]) -> SwiftFunction {
     var parameters = [SwiftFunction.Parameter(label: "_", name: "target", type: routine.target.serverParameterType)]
+    if let port = routine.serverReplyPort {
+      parameters.append(.init(name: port.swiftName, type: replyPortType(routine)))
+    }
     parameters += routine.parameters.map { SwiftFunction.Parameter(name: $0.swiftName, type: $0.serverParameterType) }
     if let sequence = routine.sequenceNumber {
       parameters.append(.init(name: sequence.swiftName, type: sequence.scalar.swiftName))
@@ -413,6 +420,57 @@ private struct Emitter {
     return SwiftFunction(
       documentation: documentation(routine, isAsync: false, server: true), modifiers: modifiers, name: routine.swiftName,
       parameters: parameters, thrownType: "HurdRPC.ReturnCode", returnType: serverResultType(routine), body: body)
+  }
+
+  /// `HurdRPC.ServerReplyPort<…>` of the handler's results, as the server protocol names them
+  /// (`Self.…`) or, with `inDemux`, as its demux does (`Server.…`).
+  func replyPortType(_ routine: EmitRoutine, inDemux: Bool = false) -> String {
+    "HurdRPC.ServerReplyPort<\(handlerResultType(routine, inDemux: inDemux) ?? "Swift.Void")>"
+  }
+
+  func handlerResultType(_ routine: EmitRoutine, inDemux: Bool) -> String? {
+    guard let type = serverResultType(routine) else { return nil }
+    return inDemux ? type.replacing("Self.", with: "Server.") : type
+  }
+
+  /// The results the reply carries, from the handler's value `handled` (`outtran` applied).
+  func wireResults(_ routine: EmitRoutine, from handled: String) -> String {
+    func wireValue(_ value: EmitValue, _ handled: String) -> String {
+      value.translation?.outTran.map { "try server.\($0)(\(handled), context: context)" } ?? handled
+    }
+    if routine.results.count == 1 { return wireValue(routine.results[0], handled) }
+    let fields = routine.results.map {
+      "\($0.swiftName.argumentLabel): \(wireValue($0, "\(handled).\($0.swiftName.trimmingBackticks)"))"
+    }
+    return "\(resultType(routine)!)(\(fields.joined(separator: ", ")))"
+  }
+
+  /// `let <port> = HurdRPC.ServerReplyPort<…>(deferral: deferral) { … }`: the handler's reply
+  /// port, whose encoder marshals the handler's results as the immediate reply would.
+  func replyPortDeclaration(_ routine: EmitRoutine, _ port: ServerReplyPortValue) -> SwiftNode {
+    let encoder = "\(namespace).Wire.encode\(routine.typeName)Reply"
+    let signature = "throws(HurdRPC.RPCError) in"
+    let portType = replyPortType(routine, inDemux: true)
+    guard let handlerResults = handlerResultType(routine, inDemux: true), let wire = resultType(routine) else {
+      return .block(
+        opening: "let \(port.swiftName) = \(portType)(deferral: deferral) { (_: Swift.Void, reply: inout HurdRPC.Message) \(signature)",
+        body: [.line("try \(encoder)(into: &reply)")], closing: "}")
+    }
+    guard hasTranslatedResults(routine) else {
+      return .block(
+        opening: "let \(port.swiftName) = \(portType)(deferral: deferral) { (results: \(handlerResults), reply: inout HurdRPC.Message) \(signature)",
+        body: [.line("try \(encoder)(results, into: &reply)")], closing: "}")
+    }
+    return .block(
+      opening:
+        "let \(port.swiftName) = \(portType)(deferral: deferral) { [server] (results: \(handlerResults), reply: inout HurdRPC.Message) \(signature)",
+      body: [
+        .line("let wire: \(wire)"),
+        .typedDoCatch(
+          thrownType: "HurdRPC.ReturnCode", body: [.line("wire = \(wireResults(routine, from: "results"))")],
+          handler: [.line("throw HurdRPC.RPCError(.returnCode(error))")]),
+        .line("try \(encoder)(wire, into: &reply)"),
+      ], closing: "}")
   }
 
   /// Whether the handler's results differ from the wire's (an `outtran` applies).
@@ -505,7 +563,8 @@ private struct Emitter {
       .blank,
       .doc([
         "The object `context`'s request is addressed to, found after the request was validated and",
-        "before its handler runs. A thrown code is the reply's return code; no handler runs.",
+        "before its handler runs. A thrown code is the reply's return code; no handler runs. Supplied",
+        "for `Target == Void` and for targets the capability layer finds (`HurdRPC.CapabilityTarget`).",
       ]),
       .function(
         SwiftFunction(
@@ -531,7 +590,7 @@ private struct Emitter {
     ]
     /// The body of a `dispatch`: the routine, its request decoded (validated), then the routine's
     /// function with the target `targetExpression` gives (evaluated after the decoding).
-    func dispatchBody(targetExpression: String) -> [SwiftNode] {
+    func dispatchBody(targetExpression: String, deferralExpression: String = "nil") -> [SwiftNode] {
       guard !supported.isEmpty else { return [.line(badID)] }
       var body: [SwiftNode] = []
       // Every request counts, malformed ones too, as Mach numbers every message it dequeues.
@@ -551,6 +610,7 @@ private struct Emitter {
             let arguments =
               routine.parameters.map { "\($0.swiftName.argumentLabel): \($0.swiftName)" } + ["reply: &reply", "target: \(targetExpression)"]
               + (routine.sequenceNumber == nil ? [] : ["sequenceNumber: sequenceNumber"]) + ["context: context"]
+              + (routine.serverReplyPort == nil ? [] : ["deferral: \(deferralExpression)"])
             lines.append(.line("try \(routine.swiftName)(\(arguments.joined(separator: ", ")))"))
             return .caseLabel("case .\(routine.swiftName):", body: lines)
           },
@@ -592,6 +652,22 @@ private struct Emitter {
           modifiers: access.isEmpty ? [] : [access.trimmed], name: "dispatch", parameters: entryParameters(target: true),
           thrownType: "HurdRPC.RPCError", body: dispatchBody(targetExpression: "target"))),
       .blank,
+    ]
+    if supported.contains(where: { $0.serverReplyPort != nil }) {
+      demuxBody += [
+        .doc([
+          "The same, from a layer that can keep a call open after its handler returned (a capability",
+          "bucket): the `sreplyport` handlers' `ServerReplyPort` can defer the reply through `deferral`.",
+        ]),
+        .function(
+          SwiftFunction(
+            modifiers: access.isEmpty ? [] : [access.trimmed], name: "dispatch",
+            parameters: entryParameters(target: true) + [.init(name: "deferral", type: "some HurdRPC.ReplyDeferral")],
+            thrownType: "HurdRPC.RPCError", body: dispatchBody(targetExpression: "target", deferralExpression: "deferral"))),
+        .blank,
+      ]
+    }
+    demuxBody += [
       .doc(["The routine of slot `id - base`; `.badID` for an id outside the table, a `skip` hole or a routine not generated."]),
       .function(
         SwiftFunction(
@@ -631,6 +707,20 @@ private struct Emitter {
         opening: "extension \(namespace)Server where Target == Swift.Void {", body: [
           .doc(["A server that is its only object: every request is addressed to the server itself."]),
           .line("\(access)func target(for context: HurdRPC.CallContext) {}"),
+        ], closing: "}"),
+      .blank,
+      .block(
+        opening: "extension \(namespace)Server where Target: HurdRPC.CapabilityTarget {", body: [
+          .doc([
+            "Objects the capability layer finds (a `CapObject`): a bucket hands each request's object to",
+            "the demux, which then never asks for it. Served without a bucket there is no object to find:",
+            "every request answers `kernInvalidCapability`, no handler runs.",
+          ]),
+          .function(
+            SwiftFunction(
+              modifiers: modifiers, name: "target",
+              parameters: [.init(label: "for", name: "context", type: "HurdRPC.CallContext")],
+              thrownType: "HurdRPC.ReturnCode", returnType: "Target", body: [.line("throw .kernInvalidCapability")])),
         ], closing: "}"),
       .blank,
       .block(opening: "extension \(namespace)ServerDefaults {", body: defaults, closing: "}"),
@@ -678,6 +768,10 @@ private struct Emitter {
     } else {
       callArguments.append("target")
     }
+    if let port = routine.serverReplyPort {
+      body.append(replyPortDeclaration(routine, port))
+      callArguments.append("\(port.swiftName.argumentLabel): \(port.swiftName)")
+    }
     for value in routine.parameters {
       let label = value.swiftName.argumentLabel
       guard let translation = value.translation else {
@@ -705,17 +799,7 @@ private struct Emitter {
       body.append(.line("let results: \(result)"))
       if hasTranslatedResults(routine) {
         handling.append(.line("let _handled = try \(call)"))
-        func wireValue(_ value: EmitValue, _ handled: String) -> String {
-          value.translation?.outTran.map { "try server.\($0)(\(handled), context: context)" } ?? handled
-        }
-        if routine.results.count == 1 {
-          handling.append(.line("results = \(wireValue(routine.results[0], "_handled"))"))
-        } else {
-          let fields = routine.results.map {
-            "\($0.swiftName.argumentLabel): \(wireValue($0, "_handled.\($0.swiftName.trimmingBackticks)"))"
-          }
-          handling.append(.line("results = \(result)(\(fields.joined(separator: ", ")))"))
-        }
+        handling.append(.line("results = \(wireResults(routine, from: "_handled"))"))
       } else {
         handling.append(.line("results = try \(call)"))
       }
@@ -731,6 +815,7 @@ private struct Emitter {
     parameters.append(.init(name: "target", type: "Server.Target"))
     if routine.sequenceNumber != nil { parameters.append(.init(name: "sequenceNumber", type: "Swift.UInt64")) }
     parameters.append(.init(name: "context", type: "HurdRPC.CallContext"))
+    if routine.serverReplyPort != nil { parameters.append(.init(name: "deferral", type: "(any HurdRPC.ReplyDeferral)?")) }
     return SwiftFunction(
       documentation: [routineSummary(routine)], modifiers: ["private"], name: routine.swiftName,
       parameters: parameters, thrownType: "HurdRPC.RPCError", body: body)

@@ -203,12 +203,18 @@ public enum GeneratedWire {
     return true
   }
 
-  /// The bytes of a data item (a region only where `allowRegion`).
+  /// The bytes of a data item (a region only where `allowRegion`). `stringLimit`: the most bytes
+  /// a string may carry where larger data must come as a region (`array[]`, docs/plans.md).
   public static func data(
-    _ item: TypedItem, allowRegion: Bool, argument: StaticString, malformed: RPCError.Code
+    _ item: TypedItem, allowRegion: Bool, stringLimit: Int? = nil, argument: StaticString, malformed: RPCError.Code
   ) throws(RPCError) -> [UInt8] {
     switch item {
-    case .string(let string): return string.bytes
+    case .string(let string):
+      if let stringLimit, string.bytes.count > stringLimit {
+        throw RPCError(
+          malformed, "`\(argument)` came as a string of \(string.bytes.count) bytes; above \(stringLimit) it must be a region")
+      }
+      return string.bytes
     case .region(let region) where allowRegion: return region.region.bytes
     default: throw RPCError(malformed, "`\(argument)` is not a data item")
     }

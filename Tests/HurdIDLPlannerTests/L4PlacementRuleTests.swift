@@ -206,7 +206,29 @@ struct L4PlacementRuleTests {
     }
     let plan = L4Planner.plan(interface)
     #expect(plan.problems.map(\.routine) == ["r"])
-    #expect(plan.problems.first?.requiredWords == 64)
+    #expect(plan.problems.first?.requiredWords == 65)  // 32 × 2 + the capability id
     #expect(plan.routines.first?.request.fits == false)
+  }
+
+  @Test("requests leave word 0 to the capability id: 62 registers for arguments; replies have 63")
+  func capabilityWordIsReserved() throws {
+    let full = try plan("type w62 = array[62] of int64_t;\nroutine r(p: mach_port_t; x: w62; out y: w62);")
+    #expect(full.request.reservedWords == 1 && full.request.untypedWords == 62 && full.request.items.isEmpty)
+    #expect(full.request.fits)
+    #expect(full.reply?.reservedWords == nil && full.reply?.untypedWords == 63 && full.reply?.items.isEmpty == true)
+    // One word more: the array moves into the overflow string, in the request and in the reply.
+    let over = try plan("type w63 = array[63] of int64_t;\nroutine r(p: mach_port_t; x: w63; out y: w63);")
+    #expect(over.request.untypedWords == 0 && over.request.overflowBytes == 504)
+    #expect(over.reply?.untypedWords == 1 && over.reply?.overflowBytes == 504)
+    // 31 rights fill a request exactly; a 32-bit scalar beside them no longer fits (it did when
+    // the plan could use all 63 registers).
+    let rights = (0..<31).map { "in c\($0): mach_port_t" }.joined(separator: "; ")
+    #expect(try plan("routine r(p: mach_port_t; \(rights));").request.fits)
+    let checked = check(
+      text: "subsystem r 100;\n#include <mach/std_types.defs>\nroutine r(p: mach_port_t; \(rights); x: int);")
+    let interface = try #require(checked.interface)
+    let problem = try #require(L4Planner.plan(interface).problems.first)
+    #expect(problem.message == "request" && problem.requiredWords == 65)
+    #expect(problem.explanation.contains("one of which carries the capability id"))
   }
 }

@@ -77,7 +77,7 @@ struct L4PlanPropertyTests {
   func smallestPossibleRegisters(_ message: L4MessagePlan) -> Int {
     let hasReturnCode = message.fields.first?.role == .returnCode
     let hasData = message.fields.contains { $0.role != .returnCode }
-    var total = (hasReturnCode ? 1 : 0) + (hasData ? L4Wire.stringItemWords : 0)
+    var total = (message.reservedWords ?? 0) + (hasReturnCode ? 1 : 0) + (hasData ? L4Wire.stringItemWords : 0)
     for item in message.items where item.kind != .overflow {
       total += item.runIsVariable == true ? item.wordsEach : item.maximumWords
     }

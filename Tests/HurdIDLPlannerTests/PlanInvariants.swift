@@ -104,6 +104,10 @@ func messageViolations(_ message: L4MessagePlan, named name: String, isReply: Bo
   func fail(_ text: String) { violations.append("\(name): \(text)") }
 
   if !message.fits && !isListedProblem { fail("needs \(message.untypedWords)+\(message.typedWordsMaximum) registers") }
+  // Requests leave word 0 to the capability id; replies use every register.
+  if message.reservedWords != (isReply ? nil : L4Wire.requestReservedWords) {
+    fail("reserves \(message.reservedWords ?? 0) words")
+  }
   if message.typedWordsMinimum != message.items.reduce(0, { $0 + $1.minimumWords })
     || message.typedWordsMaximum != message.items.reduce(0, { $0 + $1.maximumWords })
   {

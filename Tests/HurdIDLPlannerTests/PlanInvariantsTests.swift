@@ -56,6 +56,14 @@ struct PlanInvariantsTests {
     #expect(!planViolations(wrongT, for: routine, problems: []).isEmpty)
   }
 
+  @Test("a request that does not leave word 0 to the capability id is caught")
+  func capabilityWordNotReserved() throws {
+    let (routine, plan) = try sample()
+    var broken = plan
+    broken.request.reservedWords = nil
+    #expect(!planViolations(broken, for: routine, problems: []).isEmpty)
+  }
+
   @Test("overlapping or misaligned fields are caught")
   func overlap() throws {
     let (routine, plan) = try sample()

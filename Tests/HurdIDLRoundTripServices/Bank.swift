@@ -76,4 +76,11 @@ package final class Bank: ObjectsServer, RecordsEvents, @unchecked Sendable {
   }
 
   package func twice(_ target: Account, value: Int32, context: CallContext) throws(ReturnCode) -> Int32 { value &* 2 }
+
+  package func copyBack(_ target: Account, data: [UInt8], context: CallContext) throws(ReturnCode) -> [UInt8] {
+    events.append("copy \(data.count) for \(target.number)")
+    return data.reversed()
+  }
+
+  package func ownerOf(_ target: Account, context: CallContext) throws(ReturnCode) -> Int32 { target.number }
 }

@@ -53,9 +53,6 @@ package final class CapTagServer: PortsServer, RecordsEvents, @unchecked Sendabl
     }
   }
 
-  /// Only the capability layer resolves targets here (`dispatch(…target:…)`).
-  package func target(for context: CallContext) throws(ReturnCode) -> Tagged { throw .EOPNOTSUPP }
-
   /// The tag of what `name` (in the server's space) names: one of this server's objects.
   private func tag(of name: CapabilityName) throws(ReturnCode) -> Int32 {
     guard let binding else { throw .EINVAL }
@@ -101,6 +98,38 @@ package final class CapTagServer: PortsServer, RecordsEvents, @unchecked Sendabl
 
   package func takeReceive(_ target: Tagged, given: CapabilityName, context: CallContext) throws(ReturnCode) {
     events.append("takeReceive")
+  }
+
+  /// Wrapping sum: the values round-trip at their limits.
+  package func sum62(_ target: Tagged, words: InlineArray<62, Int64>, context: CallContext) throws(ReturnCode) -> Int64 {
+    words.elements.reduce(0, &+)
+  }
+
+  package func sum63(_ target: Tagged, words: InlineArray<63, Int64>, context: CallContext) throws(ReturnCode) -> Int64 {
+    words.elements.reduce(0, &+)
+  }
+
+  private let deferredReplies = SharedLog<DeferredServerReply<Int32>>()
+
+  /// Defers every call: the test answers it through `nextDeferredReply()`. Odd values throw
+  /// `MIG_NO_REPLY` after deferring, even ones return a value that must be discarded.
+  package func later(_ target: Tagged, replyPort: ServerReplyPort<Int32>, value: Int32, context: CallContext)
+    throws(ReturnCode) -> Int32
+  {
+    events.append("later \(value)")
+    deferredReplies.append(try replyPort.deferReply())
+    if value % 2 != 0 { throw .migNoReply }
+    return -1
+  }
+
+  /// The next call `later` deferred (nil after 10 s).
+  package func nextDeferredReply() -> DeferredServerReply<Int32>? {
+    var next: DeferredServerReply<Int32>?
+    _ = waitUntil {
+      next = deferredReplies.takeFirst()
+      return next != nil
+    }
+    return next
   }
 }
 

@@ -71,4 +71,20 @@ package final class SocketTagServer: PortsServer, RecordsEvents {
   package func takeReceive(_ target: Int32, given: CapabilityName, context: CallContext) throws(ReturnCode) {
     events.append("takeReceive")
   }
+
+  package func sum62(_ target: Int32, words: InlineArray<62, Int64>, context: CallContext) throws(ReturnCode) -> Int64 {
+    words.elements.reduce(0, &+)
+  }
+
+  package func sum63(_ target: Int32, words: InlineArray<63, Int64>, context: CallContext) throws(ReturnCode) -> Int64 {
+    words.elements.reduce(0, &+)
+  }
+
+  /// Without a bucket nothing can be deferred: answers at once.
+  package func later(_ target: Int32, replyPort: ServerReplyPort<Int32>, value: Int32, context: CallContext)
+    throws(ReturnCode) -> Int32
+  {
+    events.append("later \(value)")
+    return value
+  }
 }

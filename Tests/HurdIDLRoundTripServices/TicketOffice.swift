@@ -52,6 +52,15 @@ package final class TicketOffice: TranslationsServer, RecordsEvents {
     return (Ticket(number: value), 77)
   }
 
+  /// Negative values ask to answer later, which a server without a capability bucket cannot do.
+  package func issueLater(
+    _ target: Void, replyPort: ServerReplyPort<(ticket: Ticket, serial: Int32)>, value: Int32, context: CallContext
+  ) throws(ReturnCode) -> (ticket: Ticket, serial: Int32) {
+    events.append("issueLater \(value) \(replyPort.canDefer ? "can" : "cannot") defer")
+    if value < 0 { _ = try replyPort.deferReply() }
+    return (Ticket(number: value), 78)
+  }
+
   package func exchange(_ target: Void, first: Ticket, second: Ticket, context: CallContext) throws(ReturnCode) -> Int32 {
     events.append("exchange \(first.number) \(second.number)")
     return first.number + second.number

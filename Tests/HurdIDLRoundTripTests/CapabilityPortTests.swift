@@ -133,6 +133,65 @@ struct CapabilityPortTests {
     #expect(world.server.events.values.contains("giveBack move-send"))  // as the server received it
   }
 
+  /// 62 words of arguments fill a request beside the capability id (63 registers); one word more
+  /// travels in the overflow string. Both through the bucket, values at their limits.
+  @Test func theLargestRequestFitsBesideTheCapabilityID() throws {
+    let world = try PortWorld()
+    defer { world.stop() }
+    let client = try world.client(world.object(tag: 1))
+    let limits: [Int64] = [.max, .min, -1, 0, 1]
+    let words62 = InlineArray<62, Int64> { limits[$0 % limits.count] }
+    let words63 = InlineArray<63, Int64> { limits[$0 % limits.count] }
+    let request = try Ports.Wire.encodeSum62Request(words: words62)
+    #expect(request.wordCount == 62 && request.items.isEmpty)
+    #expect(try client.sum62(words: words62) == words62.elements.reduce(0, &+))
+    let overflowing = try Ports.Wire.encodeSum63Request(words: words63)
+    #expect(overflowing.wordCount == 0 && overflowing.items.count == 1)
+    #expect(try client.sum63(words: words63) == words63.elements.reduce(0, &+))
+  }
+
+  /// An `sreplyport` handler defers its reply through the bucket; another thread answers later,
+  /// once (a second answer is refused), whatever the handler returned or threw after deferring.
+  @Test func aDeferredReplyIsAnsweredLaterFromAnotherThreadAndOnlyOnce() throws {
+    let world = try PortWorld()
+    defer { world.stop() }
+    let client = try world.client(world.object(tag: 1))
+    for value: Int32 in [21, 40] {
+      // The caller blocks on its own thread (not the cooperative pool) until the answer comes.
+      let call = BlockingCall { () throws(RPCError) in try client.later(value: value) }
+      let deferred = try #require(world.server.nextDeferredReply())
+      #expect(world.bucket.callsInFlight == 1)  // the call stays open after its handler returned
+      #expect(!deferred.isCancelled)
+      try deferred.send(value * 2)
+      #expect(try call.result().get() == value * 2)
+      do throws(DeferredReplyError) {
+        try deferred.send(0)
+        Issue.record("a deferred reply was answered twice")
+      } catch {
+        guard case .alreadyAnswered = error else {
+          Issue.record("\(error)")
+          return
+        }
+      }
+      #expect(world.bucket.callsInFlight == 0)
+    }
+    // A deferred failure reaches the caller as its return code.
+    let call = BlockingCall { () throws(RPCError) in try client.later(value: 3) }
+    let deferred = try #require(world.server.nextDeferredReply())
+    try deferred.fail(.EINVAL)
+    #expect(call.result().error?.code == .returnCode(.EINVAL))
+  }
+
+  /// `CapTagServer` writes no `target(for:)`: its targets are `CapObject`s, which only a bucket finds.
+  /// Served without one, every request answers `kernInvalidCapability` and no handler runs.
+  @Test func capabilityTargetsServedWithoutABucketFindNoObject() throws {
+    let server = CapTagServer()
+    let client = PortsClient(transport: LoopbackTransport(dispatcher: RequestDispatcher(PortsDemux(server))))
+    let error = caught { () throws(RPCError) in try client.tagOf() }
+    #expect(error?.code == .returnCode(.kernInvalidCapability))
+    #expect(server.events.values.isEmpty)
+  }
+
   /// A receive right does not travel: the call fails before anything is sent.
   @Test func aReceiveRightIsRefused() throws {
     let world = try PortWorld()
@@ -141,5 +200,34 @@ struct CapabilityPortTests {
     let error = caught { () throws(RPCError) in try world.client(a).takeReceive(given: a) }
     #expect(error?.code == .unsupported)
     #expect(!world.server.events.values.contains("takeReceive"))
+  }
+}
+
+/// A blocking client call on a thread of its own, whose result the test collects later.
+final class BlockingCall<Value: Sendable>: @unchecked Sendable {
+  private let done = DispatchSemaphore(value: 0)
+  private var outcome: Result<Value, RPCError>?
+
+  init(_ body: @escaping @Sendable () throws(RPCError) -> Value) {
+    Thread { [self] in
+      do throws(RPCError) {
+        outcome = .success(try body())
+      } catch {
+        outcome = .failure(error)
+      }
+      done.signal()
+    }.start()
+  }
+
+  /// Waits for the call to end (the semaphore orders the write before this read).
+  func result() -> Result<Value, RPCError> {
+    done.wait()
+    return outcome!
+  }
+}
+
+extension Result {
+  var error: Failure? {
+    if case .failure(let error) = self { error } else { nil }
   }
 }

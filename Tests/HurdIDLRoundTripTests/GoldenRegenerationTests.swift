@@ -23,6 +23,12 @@ struct GoldenRegenerationTests {
     }
   }
 
+  /// The MIG experiments with emitter goldens (`EmitterTests.experimentGolden`).
+  static let experimentFolder = "Tests/HurdIDLPlannerTests/Fixtures/semantics/"
+  static let experiments: [String] =
+    ((try? FileManager.default.contentsOfDirectory(atPath: root.appending(path: experimentFolder).path)) ?? [])
+    .filter { $0.hasSuffix(".defs") }.map { String($0.dropLast(".defs".count)) }.sorted()
+
   static let cases: [Case] = [
     Case(
       inputs: [
@@ -51,6 +57,10 @@ struct GoldenRegenerationTests {
       inputs: ["Tests/HurdIDLRoundTripServices/roundtrip.defs"],
       flags: ["--server", "--access-level", "package", "--naming", "defs"],
       committed: ["roundtrip.hurdidl.swift": goldens + "roundtrip-packageServerDefsNames.hurdidl.swift"]),
+    Case(
+      inputs: experiments.map { experimentFolder + $0 + ".defs" }, flags: ["-I", experimentFolder],
+      committed: Dictionary(
+        uniqueKeysWithValues: experiments.map { ($0 + ".hurdidl.swift", goldens + "semantics/" + $0 + ".hurdidl.swift") })),
     Case(
       inputs: ["Benchmarks/Benchmarks/StubBenchmarks/stubbench.defs"], flags: [],
       committed: ["stubbench.hurdidl.swift": "Benchmarks/Benchmarks/StubBenchmarks/Generated/stubbench.hurdidl.swift"]),

@@ -46,36 +46,6 @@ struct HostileRequestTests {
     return transport.requests
   }
 
-  /// Structural damage that the plan forbids: every one must answer bad arguments before a
-  /// handler runs (the server's defaults would answer EOPNOTSUPP, so a handler run shows).
-  static func damaged(_ request: Message, _ kind: Int, random: inout SeededRandom) throws -> Message? {
-    var words = request.words
-    var items = request.items
-    switch kind {
-    case 0:
-      guard words.count < 40 else { return nil }
-      words.append(.random(in: 0...UInt64.max, using: &random))
-    case 1:
-      guard !words.isEmpty else { return nil }
-      words.removeLast()
-    case 2:
-      items.append(.string(StringItem([UInt8.random(in: 0...255, using: &random)])))
-    case 3:
-      guard !items.isEmpty else { return nil }
-      items[items.count - 1] = .region(.map(MemoryRegion(copying: [1, 2, 3, 4])))
-    case 4:
-      guard !items.isEmpty else { return nil }
-      items.removeLast()
-    default:
-      guard !items.isEmpty else { return nil }
-      // Longer than any declared maximum of this interface.
-      items[items.count - 1] = .string(StringItem(Array(repeating: 1, count: 4096)))
-    }
-    var message = try Message(label: request.label, words: words)
-    for item in items { try message.append(item) }
-    return message
-  }
-
   /// Sends 500 seeded damaged requests through `rpc`; every one must answer bad arguments.
   static func sendDamagedRequests(through rpc: RPCClient<some ClientTransport>) throws {
     var random = SeededRandom(state: 0x5EED)
@@ -108,6 +78,86 @@ struct HostileRequestTests {
     #expect(try served.events().isEmpty)
   }
 
+  /// Valid requests of kinds.defs carrying every item kind: a region, a bounded array, text,
+  /// booleans, a capability, a polymorphic capability, a fixed and a variable capability run, a
+  /// region chosen per call, the overflow string.
+  static func validRequestsWithEveryItemKind() throws -> [Message] {
+    let a = CapabilityName(rawValue: 5)
+    let b = CapabilityName(rawValue: 6)
+    return [
+      try Kinds.Wire.encodeChecksumRequest(data: MemoryRegion(copying: [1, 2, 3])),
+      try Kinds.Wire.encodeCountWordsRequest(words: [1, 2]),
+      try Kinds.Wire.encodeRelabelRequest(label: "x"),
+      try Kinds.Wire.encodeInvertRequest(flags: [true, false]),
+      try Kinds.Wire.encodeSwapPortRequest(given: a),
+      try Kinds.Wire.encodePassRightRequest(right: CapabilityItem(a, disposition: .copySend)),
+      try Kinds.Wire.encodeReversePortsRequest(pair: [a, b], ports: [a, b]),
+      try Kinds.Wire.encodeHandOverRequest(data: MemoryRegion(copying: [1]), dataDealloc: false),
+      try Kinds.Wire.encodeSumBlockRequest(first: 1, block: InlineArray(repeating: 3), last: 2),
+    ]
+  }
+
+  /// Structural damage that the plan forbids: a word more or less, an item more or less (a
+  /// missing capability among them), an item of another kind, an oversized string. Every one must
+  /// answer bad arguments before a handler runs (the servers' defaults would answer EOPNOTSUPP, so
+  /// a handler run shows).
+  static func damaged(_ request: Message, _ kind: Int, random: inout SeededRandom) throws -> Message? {
+    var words = request.words
+    var items = request.items
+    switch kind {
+    case 0:
+      guard words.count < 40 else { return nil }
+      words.append(.random(in: 0...UInt64.max, using: &random))
+    case 1:
+      guard !words.isEmpty else { return nil }
+      words.removeLast()
+    case 2:
+      items.append(.string(StringItem([UInt8.random(in: 0...255, using: &random)])))
+    case 3:
+      guard !items.isEmpty else { return nil }
+      // A data item where a capability belongs and the other way round (an `array[]` takes a
+      // string or a region, so those two are not swapped).
+      let index = Int.random(in: 0..<items.count, using: &random)
+      if case .capability = items[index] {
+        items[index] = .region(.map(MemoryRegion(copying: [1, 2, 3, 4])))
+      } else {
+        items[index] = .capability(CapabilityItem(CapabilityName(rawValue: 5), disposition: .copySend))
+      }
+    case 4:
+      guard !items.isEmpty else { return nil }
+      items.remove(at: Int.random(in: 0..<items.count, using: &random))
+    default:
+      guard !items.isEmpty else { return nil }
+      items[items.count - 1] = .string(StringItem(Array(repeating: 1, count: 4096)))
+    }
+    var message = try Message(label: request.label, words: words)
+    for item in items { try message.append(item) }
+    return message
+  }
+
+  /// The generated demux of an interface with every item kind (capabilities included) refuses
+  /// damaged requests before a handler runs: this server's handlers are all `EOPNOTSUPP`
+  /// defaults, so a handler run would answer that instead of bad arguments.
+  @Test func damagedRequestsOfEveryItemKindAnswerBadArgumentsAndRunNoHandler() throws {
+    let rpc = RPCClient(transport: LoopbackTransport(dispatcher: RequestDispatcher(KindsDemux(RefusingKinds()))))
+    let requests = try Self.validRequestsWithEveryItemKind()
+    // The undamaged requests reach the handlers (the test could not fail otherwise).
+    for request in requests {
+      #expect(caught { () throws(RPCError) in try rpc.call(request) }?.code == .returnCode(.EOPNOTSUPP))
+    }
+    var random = SeededRandom(state: 0xCAFE)
+    var tried = 0
+    for _ in 0..<600 {
+      let request = requests[Int.random(in: 0..<requests.count, using: &random)]
+      guard let damaged = try Self.damaged(request, Int.random(in: 0...5, using: &random), random: &random)
+      else { continue }
+      tried += 1
+      let error = caught { () throws(RPCError) in try rpc.call(damaged) }
+      #expect(error?.code == .badArguments, "\(damaged)")
+    }
+    #expect(tried > 400)
+  }
+
   @Test func randomMessagesNeverCrashAndGetProtocolAnswers() throws {
     let rpc = RPCClient(transport: LoopbackTransport(dispatcher: RequestDispatcher(RoundtripDemux(RoundTripService()))))
     var random = SeededRandom(state: 42)
@@ -129,3 +179,6 @@ struct HostileRequestTests {
     }
   }
 }
+
+/// kinds.defs' server with no handler of its own: every routine answers `EOPNOTSUPP`.
+struct RefusingKinds: KindsServerDefaults {}

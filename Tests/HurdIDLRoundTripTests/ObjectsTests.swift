@@ -136,6 +136,24 @@ struct ObjectsTests {
     #expect(try client.whoami().number == 4)
   }
 
+  /// `requestport` is the target however it is written; `replyport`/`ureplyport` are the L4
+  /// call's own reply channel; `servercopy` data arrives like any other (as a string up to 2048
+  /// bytes, a region above).
+  @Test(arguments: Placement.allCases)
+  func explicitPortArgumentsAndServercopyRoundTrip(_ placement: Placement) throws {
+    let served = try placement.serve(.objects)
+    defer { served.finish() }
+    let alice = ObjectsClient(transport: try served.newCaller())
+    let bob = ObjectsClient(transport: try served.newCaller())
+    #expect(try alice.ownerOf() == 1)
+    #expect(try bob.ownerOf() == 2)
+    #expect(try alice.copyBack(data: [1, 2, 3]) == [3, 2, 1])
+    let large = (0..<5_000).map { UInt8(truncatingIfNeeded: $0) }
+    #expect(try bob.copyBack(data: large) == large.reversed())
+    #expect(try alice.copyBack(data: []) == [])
+    #expect(try served.events() == ["copy 3 for 1", "copy 5000 for 2", "copy 0 for 1"])
+  }
+
   /// A `waittime` argument is the call's timeout.
   @Test(arguments: Placement.allCases)
   func aWaittimeArgumentBoundsTheCall(_ placement: Placement) throws {

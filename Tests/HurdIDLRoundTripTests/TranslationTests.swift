@@ -70,6 +70,20 @@ struct TranslationTests {
     #expect(try served.events() == ["issue \(Int32.max)", "number \(Int32.max)"])
   }
 
+  /// An `sreplyport` handler answers at once as any other (its results through their outtran);
+  /// without a capability bucket its reply port cannot defer: `EOPNOTSUPP`.
+  @Test(arguments: Placement.allCases)
+  func aReplyPortWithoutABucketAnswersAtOnceAndCannotDefer(_ placement: Placement) throws {
+    let (client, served) = try translations(placement)
+    defer { served.finish() }
+    let reply = try client.issueLater(value: 4)
+    #expect(reply.ticket == 4 && reply.serial == 78)
+    #expect(try served.events() == ["issueLater 4 cannot defer", "number 4"])
+    let error = caught { () throws(RPCError) in try client.issueLater(value: -1) }
+    #expect(error?.code == .returnCode(.EOPNOTSUPP))
+    #expect(try served.events() == ["issueLater -1 cannot defer"])
+  }
+
   @Test(arguments: Placement.allCases)
   func oneWayRequestsDestroyTheirValuesToo(_ placement: Placement) throws {
     let (client, served) = try translations(placement)

@@ -133,6 +133,13 @@ public final class SharedLog<Value: Sendable>: @unchecked Sendable {
   }
 
   /// The values appended since the last take, removed from the list.
+  /// Removes and returns the oldest value, if any.
+  public func takeFirst() -> Value? {
+    pthread_mutex_lock(&mutex)
+    defer { pthread_mutex_unlock(&mutex) }
+    return storage.isEmpty ? nil : storage.removeFirst()
+  }
+
   public func take() -> [Value] {
     pthread_mutex_lock(&mutex)
     defer { pthread_mutex_unlock(&mutex) }

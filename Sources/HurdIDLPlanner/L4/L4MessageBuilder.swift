@@ -23,12 +23,15 @@ struct L4MessageBuilder {
   let label: UInt32
   /// Replies: the RetCode sits alone in word 0.
   let hasReturnCode: Bool
+  /// Registers the transport fills before the plan's words (requests: the capability id).
+  let reservedWords: Int
   private(set) var fields: [FieldEntry] = []
   private(set) var items: [ItemEntry] = []
 
-  init(label: UInt32, hasReturnCode: Bool) {
+  init(label: UInt32, hasReturnCode: Bool, reservedWords: Int = 0) {
     self.label = label
     self.hasReturnCode = hasReturnCode
+    self.reservedWords = reservedWords
   }
 
   mutating func addField(name: String, role: L4FieldPlan.Role, parent: String? = nil, facts: L4DataFacts) {
@@ -49,8 +52,8 @@ struct L4MessageBuilder {
     /// Field and item indices by owner, for locations.
     var fieldIndex: [String: Int]
     var itemIndex: [String: Int]
-    /// Registers needed when every fixed datum is in the overflow string and every run is
-    /// at its smallest, if that is still more than 63.
+    /// Registers needed (reserved words included) when every fixed datum is in the overflow
+    /// string and every run is at its smallest, if that is still more than 63.
     var unplaceableWords: Int?
   }
 
@@ -62,7 +65,7 @@ struct L4MessageBuilder {
     let runFloor = variableRuns.reduce(0) { total, run in
       total + ((run.declaredMaximum ?? 1) > 0 ? run.item.wordsEach : 0)
     }
-    let budget = L4Wire.payloadRegisters - fixedItemWords - runFloor
+    let budget = L4Wire.payloadRegisters - reservedWords - fixedItemWords - runFloor
 
     // Largest first (later argument on ties) into the overflow string until the rest fits.
     var spilled = Set<Int>()
@@ -89,7 +92,8 @@ struct L4MessageBuilder {
     let untypedWords = max(hasReturnCode ? 1 : 0, (wordLayout.end + L4Wire.wordBytes - 1) / L4Wire.wordBytes)
     let overflowWords = spilled.isEmpty ? 0 : L4Wire.stringItemWords
     let unplaceable: Int? =
-      untypedWords + overflowWords > budget ? untypedWords + overflowWords + fixedItemWords + runFloor : nil
+      untypedWords + overflowWords > budget
+      ? reservedWords + untypedWords + overflowWords + fixedItemWords + runFloor : nil
 
     var fieldPlans: [L4FieldPlan] = []
     if hasReturnCode {
@@ -118,7 +122,7 @@ struct L4MessageBuilder {
       return plan
     }
     // Share what is left one element at a time, in argument order, up to each declared maximum.
-    var left = L4Wire.payloadRegisters - untypedWords - overflowWords - fixedItemWords
+    var left = L4Wire.payloadRegisters - reservedWords - untypedWords - overflowWords - fixedItemWords
     var grew = true
     while grew {
       grew = false
@@ -142,7 +146,8 @@ struct L4MessageBuilder {
     let maximumTyped = itemPlans.reduce(0) { $0 + $1.maximumWords }
     let plan = L4MessagePlan(
       label: label, untypedWords: untypedWords, typedWordsMinimum: minimumTyped, typedWordsMaximum: maximumTyped,
-      fields: fieldPlans, overflowBytes: spilled.isEmpty ? nil : overflowLayout.end, items: itemPlans)
+      fields: fieldPlans, overflowBytes: spilled.isEmpty ? nil : overflowLayout.end, items: itemPlans,
+      reservedWords: reservedWords == 0 ? nil : reservedWords)
     return Result(plan: plan, fieldIndex: fieldIndex, itemIndex: itemIndex, unplaceableWords: unplaceable)
   }
 

@@ -179,9 +179,14 @@ public struct L4MessagePlan: Codable, Hashable, Sendable {
   public var untypedWords: Int
   /// `t` when every variable capability run is empty (equals ``typedWordsMaximum`` without runs).
   public var typedWordsMinimum: Int
-  /// `t` when every variable capability run is full; `untypedWords + typedWordsMaximum ≤ 63`
-  /// unless the routine is listed in ``L4InterfacePlan/problems``.
+  /// `t` when every variable capability run is full; `reservedWords + untypedWords +
+  /// typedWordsMaximum ≤ 63` unless the routine is listed in ``L4InterfacePlan/problems``.
   public var typedWordsMaximum: Int
+  /// Registers the transport puts in front of the plan's words, which the plan leaves free:
+  /// 1 in every request (the capability id a `CapabilityTransport` prepends and a bucket strips,
+  /// docs/capabilities.md), absent (0) in replies. Field offsets do not count it: a demux reads the
+  /// request without it.
+  public var reservedWords: Int?
   /// Data placed by value: in the untyped words (area `words`) or in the overflow string (area
   /// `overflow`), in argument order within each area.
   public var fields: [L4FieldPlan]
@@ -193,9 +198,10 @@ public struct L4MessagePlan: Codable, Hashable, Sendable {
 
   public init(
     label: UInt32, untypedWords: Int, typedWordsMinimum: Int, typedWordsMaximum: Int,
-    fields: [L4FieldPlan], overflowBytes: Int?, items: [L4ItemPlan]
+    fields: [L4FieldPlan], overflowBytes: Int?, items: [L4ItemPlan], reservedWords: Int? = nil
   ) {
     self.label = label
+    self.reservedWords = reservedWords
     self.untypedWords = untypedWords
     self.typedWordsMinimum = typedWordsMinimum
     self.typedWordsMaximum = typedWordsMaximum
@@ -204,8 +210,9 @@ public struct L4MessagePlan: Codable, Hashable, Sendable {
     self.items = items
   }
 
-  /// Whether the message fits into the 63 payload registers at its largest.
-  public var fits: Bool { untypedWords + typedWordsMaximum <= L4Wire.payloadRegisters }
+  /// Whether the message fits into the 63 payload registers at its largest, with its reserved
+  /// words.
+  public var fits: Bool { (reservedWords ?? 0) + untypedWords + typedWordsMaximum <= L4Wire.payloadRegisters }
 }
 
 /// How a fixed datum's bytes are read.
@@ -398,6 +405,9 @@ public struct L4ItemPlan: Codable, Hashable, Sendable {
 public enum L4Wire {
   /// MR1…MR63: `u + t ≤ 63`.
   public static let payloadRegisters = 63
+  /// Registers every request leaves for the transport: word 0 carries the capability id the call
+  /// is invoked on (every routine is invoked on its request port, a capability).
+  public static let requestReservedWords = 1
   public static let wordBytes = 8
   /// String item: header + one substring pointer. Region (map/grant): send base + fpage.
   /// Capability: header + name (HurdRPC's `TypedItem.wordCount`).

@@ -21,7 +21,10 @@ public enum L4Planner {
   public static func plan(_ routine: CheckedRoutine) -> (L4RoutinePlan, [L4PlanProblem]) {
     let arguments = routine.arguments
     let hasReply = routine.kind == .routine
-    var request = L4MessageBuilder(label: routine.requestID, hasReturnCode: false)
+    // Every routine is invoked on its request port, a capability: word 0 of the request is its id
+    // (docs/capabilities.md), so requests have one register less for arguments.
+    var request = L4MessageBuilder(
+      label: routine.requestID, hasReturnCode: false, reservedWords: L4Wire.requestReservedWords)
     var reply = L4MessageBuilder(label: routine.replyID ?? routine.requestID &+ 100, hasReturnCode: true)
     var shapes: [Int: L4Shape] = [:]
 
@@ -59,7 +62,9 @@ public enum L4Planner {
           routine: routine.name, message: message, requiredWords: words,
           explanation:
             "the \(message) of \(routine.name) needs \(words) message registers even with all fixed data in "
-            + "the overflow string and one element per port array; L4 has 63 (capabilities cannot be packed)"
+            + "the overflow string and one element per port array; L4 has 63"
+            + (message == "request" ? ", one of which carries the capability id the call is invoked on" : "")
+            + " (capabilities cannot be packed)"
         ))
     }
 

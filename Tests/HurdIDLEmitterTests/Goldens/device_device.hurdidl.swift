@@ -9,7 +9,7 @@
 
 // If this line does not compile, this file was generated for another version of the HurdRPC
 // runtime: regenerate it with the `hurdidl generate` that matches the HurdRPC you build with.
-fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_2
+fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_3
 
 /// Subsystem `device` (base 2800), from device/device.defs:35.
 enum Device {
@@ -517,19 +517,22 @@ protocol DeviceServer: Swift.Sendable {
   associatedtype Target = Swift.Void
 
   /// The object `context`'s request is addressed to, found after the request was validated and
-  /// before its handler runs. A thrown code is the reply's return code; no handler runs.
+  /// before its handler runs. A thrown code is the reply's return code; no handler runs. Supplied
+  /// for `Target == Void` and for targets the capability layer finds (`HurdRPC.CapabilityTarget`).
   func target(for context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) -> Target
 
   /// `device_open` — request 2800, reply 2900 (device/device.defs:56).
   ///
   /// - Parameters:
   ///   - target: the object the request is addressed to (request port `master_port`).
+  ///   - replyPort: `sreplyport reply_port: reply_port_t`: return to answer now, or `deferReply()` to answer later (calls served through a capability bucket).
   ///   - mode: `in mode: dev_mode_t`.
   ///   - name: `in name: dev_name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `device`.
   func deviceOpen(
     _ target: Self.Target,
+    replyPort: HurdRPC.ServerReplyPort<HurdRPC.CapabilityItem>,
     mode: Swift.Int32,
     name: Swift.String,
     context: HurdRPC.CallContext
@@ -546,6 +549,7 @@ protocol DeviceServer: Swift.Sendable {
   ///
   /// - Parameters:
   ///   - target: the object the request is addressed to (request port `device`).
+  ///   - replyPort: `sreplyport reply_port: reply_port_t`: return to answer now, or `deferReply()` to answer later (calls served through a capability bucket).
   ///   - mode: `in mode: dev_mode_t`.
   ///   - recnum: `in recnum: recnum_t`.
   ///   - data: `in data: io_buf_ptr_t`.
@@ -553,6 +557,7 @@ protocol DeviceServer: Swift.Sendable {
   /// - Returns: `bytes_written`.
   func deviceWrite(
     _ target: Self.Target,
+    replyPort: HurdRPC.ServerReplyPort<Swift.Int32>,
     mode: Swift.Int32,
     recnum: Swift.Int64,
     data: HurdRPC.MemoryRegion,
@@ -563,6 +568,7 @@ protocol DeviceServer: Swift.Sendable {
   ///
   /// - Parameters:
   ///   - target: the object the request is addressed to (request port `device`).
+  ///   - replyPort: `sreplyport reply_port: reply_port_t`: return to answer now, or `deferReply()` to answer later (calls served through a capability bucket).
   ///   - mode: `in mode: dev_mode_t`.
   ///   - recnum: `in recnum: recnum_t`.
   ///   - data: `in data: io_buf_ptr_inband_t`.
@@ -570,6 +576,7 @@ protocol DeviceServer: Swift.Sendable {
   /// - Returns: `bytes_written`.
   func deviceWriteInband(
     _ target: Self.Target,
+    replyPort: HurdRPC.ServerReplyPort<Swift.Int32>,
     mode: Swift.Int32,
     recnum: Swift.Int64,
     data: [Swift.UInt8],
@@ -580,6 +587,7 @@ protocol DeviceServer: Swift.Sendable {
   ///
   /// - Parameters:
   ///   - target: the object the request is addressed to (request port `device`).
+  ///   - replyPort: `sreplyport reply_port: reply_port_t`: return to answer now, or `deferReply()` to answer later (calls served through a capability bucket).
   ///   - mode: `in mode: dev_mode_t`.
   ///   - recnum: `in recnum: recnum_t`.
   ///   - bytesWanted: `in bytes_wanted: int`.
@@ -587,6 +595,7 @@ protocol DeviceServer: Swift.Sendable {
   /// - Returns: `data`.
   func deviceRead(
     _ target: Self.Target,
+    replyPort: HurdRPC.ServerReplyPort<HurdRPC.MemoryRegion>,
     mode: Swift.Int32,
     recnum: Swift.Int64,
     bytesWanted: Swift.Int32,
@@ -597,6 +606,7 @@ protocol DeviceServer: Swift.Sendable {
   ///
   /// - Parameters:
   ///   - target: the object the request is addressed to (request port `device`).
+  ///   - replyPort: `sreplyport reply_port: reply_port_t`: return to answer now, or `deferReply()` to answer later (calls served through a capability bucket).
   ///   - mode: `in mode: dev_mode_t`.
   ///   - recnum: `in recnum: recnum_t`.
   ///   - bytesWanted: `in bytes_wanted: int`.
@@ -604,6 +614,7 @@ protocol DeviceServer: Swift.Sendable {
   /// - Returns: `data`.
   func deviceReadInband(
     _ target: Self.Target,
+    replyPort: HurdRPC.ServerReplyPort<[Swift.UInt8]>,
     mode: Swift.Int32,
     recnum: Swift.Int64,
     bytesWanted: Swift.Int32,
@@ -712,17 +723,28 @@ extension DeviceServer where Target == Swift.Void {
   func target(for context: HurdRPC.CallContext) {}
 }
 
+extension DeviceServer where Target: HurdRPC.CapabilityTarget {
+  /// Objects the capability layer finds (a `CapObject`): a bucket hands each request's object to
+  /// the demux, which then never asks for it. Served without a bucket there is no object to find:
+  /// every request answers `kernInvalidCapability`, no handler runs.
+  func target(for context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) -> Target {
+    throw .kernInvalidCapability
+  }
+}
+
 extension DeviceServerDefaults {
   /// `device_open` — request 2800, reply 2900 (device/device.defs:56).
   ///
   /// - Parameters:
   ///   - target: the object the request is addressed to (request port `master_port`).
+  ///   - replyPort: `sreplyport reply_port: reply_port_t`: return to answer now, or `deferReply()` to answer later (calls served through a capability bucket).
   ///   - mode: `in mode: dev_mode_t`.
   ///   - name: `in name: dev_name_t`.
   ///   - context: the caller and the call's deadline and cancellation.
   /// - Returns: `device`.
   func deviceOpen(
     _ target: Self.Target,
+    replyPort: HurdRPC.ServerReplyPort<HurdRPC.CapabilityItem>,
     mode: Swift.Int32,
     name: Swift.String,
     context: HurdRPC.CallContext
@@ -743,6 +765,7 @@ extension DeviceServerDefaults {
   ///
   /// - Parameters:
   ///   - target: the object the request is addressed to (request port `device`).
+  ///   - replyPort: `sreplyport reply_port: reply_port_t`: return to answer now, or `deferReply()` to answer later (calls served through a capability bucket).
   ///   - mode: `in mode: dev_mode_t`.
   ///   - recnum: `in recnum: recnum_t`.
   ///   - data: `in data: io_buf_ptr_t`.
@@ -750,6 +773,7 @@ extension DeviceServerDefaults {
   /// - Returns: `bytes_written`.
   func deviceWrite(
     _ target: Self.Target,
+    replyPort: HurdRPC.ServerReplyPort<Swift.Int32>,
     mode: Swift.Int32,
     recnum: Swift.Int64,
     data: HurdRPC.MemoryRegion,
@@ -762,6 +786,7 @@ extension DeviceServerDefaults {
   ///
   /// - Parameters:
   ///   - target: the object the request is addressed to (request port `device`).
+  ///   - replyPort: `sreplyport reply_port: reply_port_t`: return to answer now, or `deferReply()` to answer later (calls served through a capability bucket).
   ///   - mode: `in mode: dev_mode_t`.
   ///   - recnum: `in recnum: recnum_t`.
   ///   - data: `in data: io_buf_ptr_inband_t`.
@@ -769,6 +794,7 @@ extension DeviceServerDefaults {
   /// - Returns: `bytes_written`.
   func deviceWriteInband(
     _ target: Self.Target,
+    replyPort: HurdRPC.ServerReplyPort<Swift.Int32>,
     mode: Swift.Int32,
     recnum: Swift.Int64,
     data: [Swift.UInt8],
@@ -781,6 +807,7 @@ extension DeviceServerDefaults {
   ///
   /// - Parameters:
   ///   - target: the object the request is addressed to (request port `device`).
+  ///   - replyPort: `sreplyport reply_port: reply_port_t`: return to answer now, or `deferReply()` to answer later (calls served through a capability bucket).
   ///   - mode: `in mode: dev_mode_t`.
   ///   - recnum: `in recnum: recnum_t`.
   ///   - bytesWanted: `in bytes_wanted: int`.
@@ -788,6 +815,7 @@ extension DeviceServerDefaults {
   /// - Returns: `data`.
   func deviceRead(
     _ target: Self.Target,
+    replyPort: HurdRPC.ServerReplyPort<HurdRPC.MemoryRegion>,
     mode: Swift.Int32,
     recnum: Swift.Int64,
     bytesWanted: Swift.Int32,
@@ -800,6 +828,7 @@ extension DeviceServerDefaults {
   ///
   /// - Parameters:
   ///   - target: the object the request is addressed to (request port `device`).
+  ///   - replyPort: `sreplyport reply_port: reply_port_t`: return to answer now, or `deferReply()` to answer later (calls served through a capability bucket).
   ///   - mode: `in mode: dev_mode_t`.
   ///   - recnum: `in recnum: recnum_t`.
   ///   - bytesWanted: `in bytes_wanted: int`.
@@ -807,6 +836,7 @@ extension DeviceServerDefaults {
   /// - Returns: `data`.
   func deviceReadInband(
     _ target: Self.Target,
+    replyPort: HurdRPC.ServerReplyPort<[Swift.UInt8]>,
     mode: Swift.Int32,
     recnum: Swift.Int64,
     bytesWanted: Swift.Int32,
@@ -940,22 +970,22 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.TargetedDemultiplexer {
     switch try routine(of: request) {
     case .deviceOpen:
       let (mode, name) = try Device.Wire.decodeDeviceOpenRequest(request)
-      try deviceOpen(mode: mode, name: name, reply: &reply, target: target(for: context), context: context)
+      try deviceOpen(mode: mode, name: name, reply: &reply, target: target(for: context), context: context, deferral: nil)
     case .deviceClose:
       try Device.Wire.decodeDeviceCloseRequest(request)
       try deviceClose(reply: &reply, target: target(for: context), context: context)
     case .deviceWrite:
       let (mode, recnum, data) = try Device.Wire.decodeDeviceWriteRequest(request)
-      try deviceWrite(mode: mode, recnum: recnum, data: data, reply: &reply, target: target(for: context), context: context)
+      try deviceWrite(mode: mode, recnum: recnum, data: data, reply: &reply, target: target(for: context), context: context, deferral: nil)
     case .deviceWriteInband:
       let (mode, recnum, data) = try Device.Wire.decodeDeviceWriteInbandRequest(request)
-      try deviceWriteInband(mode: mode, recnum: recnum, data: data, reply: &reply, target: target(for: context), context: context)
+      try deviceWriteInband(mode: mode, recnum: recnum, data: data, reply: &reply, target: target(for: context), context: context, deferral: nil)
     case .deviceRead:
       let (mode, recnum, bytesWanted) = try Device.Wire.decodeDeviceReadRequest(request)
-      try deviceRead(mode: mode, recnum: recnum, bytesWanted: bytesWanted, reply: &reply, target: target(for: context), context: context)
+      try deviceRead(mode: mode, recnum: recnum, bytesWanted: bytesWanted, reply: &reply, target: target(for: context), context: context, deferral: nil)
     case .deviceReadInband:
       let (mode, recnum, bytesWanted) = try Device.Wire.decodeDeviceReadInbandRequest(request)
-      try deviceReadInband(mode: mode, recnum: recnum, bytesWanted: bytesWanted, reply: &reply, target: target(for: context), context: context)
+      try deviceReadInband(mode: mode, recnum: recnum, bytesWanted: bytesWanted, reply: &reply, target: target(for: context), context: context, deferral: nil)
     case .deviceMap:
       let (prot, offset, size, unmap) = try Device.Wire.decodeDeviceMapRequest(request)
       try deviceMap(prot: prot, offset: offset, size: size, unmap: unmap, reply: &reply, target: target(for: context), context: context)
@@ -988,22 +1018,71 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.TargetedDemultiplexer {
     switch try routine(of: request) {
     case .deviceOpen:
       let (mode, name) = try Device.Wire.decodeDeviceOpenRequest(request)
-      try deviceOpen(mode: mode, name: name, reply: &reply, target: target, context: context)
+      try deviceOpen(mode: mode, name: name, reply: &reply, target: target, context: context, deferral: nil)
     case .deviceClose:
       try Device.Wire.decodeDeviceCloseRequest(request)
       try deviceClose(reply: &reply, target: target, context: context)
     case .deviceWrite:
       let (mode, recnum, data) = try Device.Wire.decodeDeviceWriteRequest(request)
-      try deviceWrite(mode: mode, recnum: recnum, data: data, reply: &reply, target: target, context: context)
+      try deviceWrite(mode: mode, recnum: recnum, data: data, reply: &reply, target: target, context: context, deferral: nil)
     case .deviceWriteInband:
       let (mode, recnum, data) = try Device.Wire.decodeDeviceWriteInbandRequest(request)
-      try deviceWriteInband(mode: mode, recnum: recnum, data: data, reply: &reply, target: target, context: context)
+      try deviceWriteInband(mode: mode, recnum: recnum, data: data, reply: &reply, target: target, context: context, deferral: nil)
     case .deviceRead:
       let (mode, recnum, bytesWanted) = try Device.Wire.decodeDeviceReadRequest(request)
-      try deviceRead(mode: mode, recnum: recnum, bytesWanted: bytesWanted, reply: &reply, target: target, context: context)
+      try deviceRead(mode: mode, recnum: recnum, bytesWanted: bytesWanted, reply: &reply, target: target, context: context, deferral: nil)
     case .deviceReadInband:
       let (mode, recnum, bytesWanted) = try Device.Wire.decodeDeviceReadInbandRequest(request)
-      try deviceReadInband(mode: mode, recnum: recnum, bytesWanted: bytesWanted, reply: &reply, target: target, context: context)
+      try deviceReadInband(mode: mode, recnum: recnum, bytesWanted: bytesWanted, reply: &reply, target: target, context: context, deferral: nil)
+    case .deviceMap:
+      let (prot, offset, size, unmap) = try Device.Wire.decodeDeviceMapRequest(request)
+      try deviceMap(prot: prot, offset: offset, size: size, unmap: unmap, reply: &reply, target: target, context: context)
+    case .deviceSetStatus:
+      let (flavor, status) = try Device.Wire.decodeDeviceSetStatusRequest(request)
+      try deviceSetStatus(flavor: flavor, status: status, reply: &reply, target: target, context: context)
+    case .deviceGetStatus:
+      let (flavor, statusCnt) = try Device.Wire.decodeDeviceGetStatusRequest(request)
+      try deviceGetStatus(flavor: flavor, statusCnt: statusCnt, reply: &reply, target: target, context: context)
+    case .deviceSetFilter:
+      let (receivePort, priority, filter) = try Device.Wire.decodeDeviceSetFilterRequest(request)
+      try deviceSetFilter(receivePort: receivePort, priority: priority, filter: filter, reply: &reply, target: target, context: context)
+    case .deviceIntrRegister:
+      let (id, flags, receivePort) = try Device.Wire.decodeDeviceIntrRegisterRequest(request)
+      try deviceIntrRegister(id: id, flags: flags, receivePort: receivePort, reply: &reply, target: target, context: context)
+    case .deviceIntrAck:
+      let receivePort = try Device.Wire.decodeDeviceIntrAckRequest(request)
+      try deviceIntrAck(receivePort: receivePort, reply: &reply, target: target, context: context)
+    }
+  }
+
+  /// The same, from a layer that can keep a call open after its handler returned (a capability
+  /// bucket): the `sreplyport` handlers' `ServerReplyPort` can defer the reply through `deferral`.
+  func dispatch(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    target: Server.Target,
+    context: HurdRPC.CallContext,
+    deferral: some HurdRPC.ReplyDeferral
+  ) throws(HurdRPC.RPCError) {
+    switch try routine(of: request) {
+    case .deviceOpen:
+      let (mode, name) = try Device.Wire.decodeDeviceOpenRequest(request)
+      try deviceOpen(mode: mode, name: name, reply: &reply, target: target, context: context, deferral: deferral)
+    case .deviceClose:
+      try Device.Wire.decodeDeviceCloseRequest(request)
+      try deviceClose(reply: &reply, target: target, context: context)
+    case .deviceWrite:
+      let (mode, recnum, data) = try Device.Wire.decodeDeviceWriteRequest(request)
+      try deviceWrite(mode: mode, recnum: recnum, data: data, reply: &reply, target: target, context: context, deferral: deferral)
+    case .deviceWriteInband:
+      let (mode, recnum, data) = try Device.Wire.decodeDeviceWriteInbandRequest(request)
+      try deviceWriteInband(mode: mode, recnum: recnum, data: data, reply: &reply, target: target, context: context, deferral: deferral)
+    case .deviceRead:
+      let (mode, recnum, bytesWanted) = try Device.Wire.decodeDeviceReadRequest(request)
+      try deviceRead(mode: mode, recnum: recnum, bytesWanted: bytesWanted, reply: &reply, target: target, context: context, deferral: deferral)
+    case .deviceReadInband:
+      let (mode, recnum, bytesWanted) = try Device.Wire.decodeDeviceReadInbandRequest(request)
+      try deviceReadInband(mode: mode, recnum: recnum, bytesWanted: bytesWanted, reply: &reply, target: target, context: context, deferral: deferral)
     case .deviceMap:
       let (prot, offset, size, unmap) = try Device.Wire.decodeDeviceMapRequest(request)
       try deviceMap(prot: prot, offset: offset, size: size, unmap: unmap, reply: &reply, target: target, context: context)
@@ -1053,11 +1132,15 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.TargetedDemultiplexer {
     name: Swift.String,
     reply: inout HurdRPC.Message,
     target: Server.Target,
-    context: HurdRPC.CallContext
+    context: HurdRPC.CallContext,
+    deferral: (any HurdRPC.ReplyDeferral)?
   ) throws(HurdRPC.RPCError) {
+    let replyPort = HurdRPC.ServerReplyPort<HurdRPC.CapabilityItem>(deferral: deferral) { (results: HurdRPC.CapabilityItem, reply: inout HurdRPC.Message) throws(HurdRPC.RPCError) in
+      try Device.Wire.encodeDeviceOpenReply(results, into: &reply)
+    }
     let results: HurdRPC.CapabilityItem
     do {
-      results = try server.deviceOpen(target, mode: mode, name: name, context: context)
+      results = try server.deviceOpen(target, replyPort: replyPort, mode: mode, name: name, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1085,11 +1168,15 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.TargetedDemultiplexer {
     data: HurdRPC.MemoryRegion,
     reply: inout HurdRPC.Message,
     target: Server.Target,
-    context: HurdRPC.CallContext
+    context: HurdRPC.CallContext,
+    deferral: (any HurdRPC.ReplyDeferral)?
   ) throws(HurdRPC.RPCError) {
+    let replyPort = HurdRPC.ServerReplyPort<Swift.Int32>(deferral: deferral) { (results: Swift.Int32, reply: inout HurdRPC.Message) throws(HurdRPC.RPCError) in
+      try Device.Wire.encodeDeviceWriteReply(results, into: &reply)
+    }
     let results: Swift.Int32
     do {
-      results = try server.deviceWrite(target, mode: mode, recnum: recnum, data: data, context: context)
+      results = try server.deviceWrite(target, replyPort: replyPort, mode: mode, recnum: recnum, data: data, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1103,11 +1190,15 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.TargetedDemultiplexer {
     data: [Swift.UInt8],
     reply: inout HurdRPC.Message,
     target: Server.Target,
-    context: HurdRPC.CallContext
+    context: HurdRPC.CallContext,
+    deferral: (any HurdRPC.ReplyDeferral)?
   ) throws(HurdRPC.RPCError) {
+    let replyPort = HurdRPC.ServerReplyPort<Swift.Int32>(deferral: deferral) { (results: Swift.Int32, reply: inout HurdRPC.Message) throws(HurdRPC.RPCError) in
+      try Device.Wire.encodeDeviceWriteInbandReply(results, into: &reply)
+    }
     let results: Swift.Int32
     do {
-      results = try server.deviceWriteInband(target, mode: mode, recnum: recnum, data: data, context: context)
+      results = try server.deviceWriteInband(target, replyPort: replyPort, mode: mode, recnum: recnum, data: data, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1121,11 +1212,15 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.TargetedDemultiplexer {
     bytesWanted: Swift.Int32,
     reply: inout HurdRPC.Message,
     target: Server.Target,
-    context: HurdRPC.CallContext
+    context: HurdRPC.CallContext,
+    deferral: (any HurdRPC.ReplyDeferral)?
   ) throws(HurdRPC.RPCError) {
+    let replyPort = HurdRPC.ServerReplyPort<HurdRPC.MemoryRegion>(deferral: deferral) { (results: HurdRPC.MemoryRegion, reply: inout HurdRPC.Message) throws(HurdRPC.RPCError) in
+      try Device.Wire.encodeDeviceReadReply(results, into: &reply)
+    }
     let results: HurdRPC.MemoryRegion
     do {
-      results = try server.deviceRead(target, mode: mode, recnum: recnum, bytesWanted: bytesWanted, context: context)
+      results = try server.deviceRead(target, replyPort: replyPort, mode: mode, recnum: recnum, bytesWanted: bytesWanted, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }
@@ -1139,11 +1234,15 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.TargetedDemultiplexer {
     bytesWanted: Swift.Int32,
     reply: inout HurdRPC.Message,
     target: Server.Target,
-    context: HurdRPC.CallContext
+    context: HurdRPC.CallContext,
+    deferral: (any HurdRPC.ReplyDeferral)?
   ) throws(HurdRPC.RPCError) {
+    let replyPort = HurdRPC.ServerReplyPort<[Swift.UInt8]>(deferral: deferral) { (results: [Swift.UInt8], reply: inout HurdRPC.Message) throws(HurdRPC.RPCError) in
+      try Device.Wire.encodeDeviceReadInbandReply(results, into: &reply)
+    }
     let results: [Swift.UInt8]
     do {
-      results = try server.deviceReadInband(target, mode: mode, recnum: recnum, bytesWanted: bytesWanted, context: context)
+      results = try server.deviceReadInband(target, replyPort: replyPort, mode: mode, recnum: recnum, bytesWanted: bytesWanted, context: context)
     } catch {
       throw HurdRPC.RPCError(.returnCode(error))
     }

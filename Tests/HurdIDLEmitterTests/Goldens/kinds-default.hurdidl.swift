@@ -9,7 +9,7 @@
 
 // If this line does not compile, this file was generated for another version of the HurdRPC
 // runtime: regenerate it with the `hurdidl generate` that matches the HurdRPC you build with.
-fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_2
+fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_3
 
 /// Subsystem `kinds` (base 7000), from kinds.defs:4.
 enum Kinds {
@@ -782,7 +782,8 @@ protocol KindsServer: Swift.Sendable {
   associatedtype Target = Swift.Void
 
   /// The object `context`'s request is addressed to, found after the request was validated and
-  /// before its handler runs. A thrown code is the reply's return code; no handler runs.
+  /// before its handler runs. A thrown code is the reply's return code; no handler runs. Supplied
+  /// for `Target == Void` and for targets the capability layer finds (`HurdRPC.CapabilityTarget`).
   func target(for context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) -> Target
 
   /// `widths` — request 7000, reply 7100 (kinds.defs:15).
@@ -1033,6 +1034,15 @@ protocol KindsServerDefaults: KindsServer {}
 extension KindsServer where Target == Swift.Void {
   /// A server that is its only object: every request is addressed to the server itself.
   func target(for context: HurdRPC.CallContext) {}
+}
+
+extension KindsServer where Target: HurdRPC.CapabilityTarget {
+  /// Objects the capability layer finds (a `CapObject`): a bucket hands each request's object to
+  /// the demux, which then never asks for it. Served without a bucket there is no object to find:
+  /// every request answers `kernInvalidCapability`, no handler runs.
+  func target(for context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) -> Target {
+    throw .kernInvalidCapability
+  }
 }
 
 extension KindsServerDefaults {
@@ -1915,7 +1925,7 @@ extension Kinds {
       _ message: borrowing HurdRPC.Message
     ) throws(HurdRPC.RPCError) -> [Swift.Int32] {
       try HurdRPC.GeneratedWire.expect(message, words: 0, items: 1, malformed: .badArguments)
-      let words: [Swift.Int32] = try HurdRPC.GeneratedWire.integers(HurdRPC.GeneratedWire.data(message.items[0], allowRegion: true, argument: "words", malformed: .badArguments), size: 4, exact: nil, maximum: nil, argument: "words", malformed: .badArguments)
+      let words: [Swift.Int32] = try HurdRPC.GeneratedWire.integers(HurdRPC.GeneratedWire.data(message.items[0], allowRegion: true, stringLimit: 2048, argument: "words", malformed: .badArguments), size: 4, exact: nil, maximum: nil, argument: "words", malformed: .badArguments)
       return words
     }
 
@@ -1935,7 +1945,7 @@ extension Kinds {
     ) throws(HurdRPC.RPCError) -> Kinds.CountWordsReply {
       try HurdRPC.GeneratedWire.expect(message, words: 2, items: 1, malformed: .typeError)
       let total = Swift.Int64(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 8, size: 8))
-      let doubled: [Swift.Int32] = try HurdRPC.GeneratedWire.integers(HurdRPC.GeneratedWire.data(message.items[0], allowRegion: true, argument: "doubled", malformed: .typeError), size: 4, exact: nil, maximum: nil, argument: "doubled", malformed: .typeError)
+      let doubled: [Swift.Int32] = try HurdRPC.GeneratedWire.integers(HurdRPC.GeneratedWire.data(message.items[0], allowRegion: true, stringLimit: 2048, argument: "doubled", malformed: .typeError), size: 4, exact: nil, maximum: nil, argument: "doubled", malformed: .typeError)
       return Kinds.CountWordsReply(total: total, doubled: doubled)
     }
 
@@ -2165,7 +2175,7 @@ extension Kinds {
       ports: [HurdRPC.CapabilityName]
     ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
       try HurdRPC.GeneratedWire.check(count: pair.count, exact: 2, maximum: 2, argument: "pair")
-      try HurdRPC.GeneratedWire.check(count: ports.count, exact: nil, maximum: 29, argument: "ports")
+      try HurdRPC.GeneratedWire.check(count: ports.count, exact: nil, maximum: 28, argument: "ports")
       var message = HurdRPC.Message(label: 7011)
       try HurdRPC.GeneratedWire.reserve(1, in: &message)
       HurdRPC.GeneratedWire.put(Swift.UInt64(ports.count), at: 0, size: 4, in: &message)
@@ -2183,7 +2193,7 @@ extension Kinds {
       _ message: borrowing HurdRPC.Message
     ) throws(HurdRPC.RPCError) -> ([HurdRPC.CapabilityName], [HurdRPC.CapabilityName]) {
       try HurdRPC.GeneratedWire.expect(message, words: 1, items: nil, malformed: .badArguments)
-      let portsRunCount = try HurdRPC.GeneratedWire.runCount(message, at: 0, size: 4, maximum: 29, argument: "ports", malformed: .badArguments)
+      let portsRunCount = try HurdRPC.GeneratedWire.runCount(message, at: 0, size: 4, maximum: 28, argument: "ports", malformed: .badArguments)
       try HurdRPC.GeneratedWire.expect(message, words: 1, items: 2 + portsRunCount, malformed: .badArguments)
       var pair: [HurdRPC.CapabilityName] = []
       for position in 0..<2 {

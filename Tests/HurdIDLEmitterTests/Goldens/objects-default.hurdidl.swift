@@ -9,7 +9,7 @@
 
 // If this line does not compile, this file was generated for another version of the HurdRPC
 // runtime: regenerate it with the `hurdidl generate` that matches the HurdRPC you build with.
-fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_2
+fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_3
 
 /// Subsystem `objects` (base 7800), from objects.defs:5.
 enum Objects {
@@ -18,7 +18,7 @@ enum Objects {
   /// The first message id; request `id` is routine slot `id - base`.
   static let base: Swift.UInt64 = 7800
   /// Message ids the subsystem uses (routines and `skip` holes).
-  static let messageIDCount = 4
+  static let messageIDCount = 6
 
   /// The routines of the subsystem.
   enum Routine: Swift.Hashable, Swift.Sendable {
@@ -30,6 +30,10 @@ enum Objects {
     case pause
     /// `twice` — request 7803, reply 7903 (objects.defs:23).
     case twice
+    /// `copy_back` — request 7804, reply 7904 (objects.defs:29).
+    case copyBack
+    /// `owner_of` — request 7805, reply 7905 (objects.defs:31).
+    case ownerOf
   }
 
   /// The demux table: slot `id - base` → routine; `nil` for `skip` holes and routines not generated.
@@ -38,6 +42,8 @@ enum Objects {
     .whoami,  // 7801 whoami
     .pause,  // 7802 pause
     .twice,  // 7803 twice
+    .copyBack,  // 7804 copy_back
+    .ownerOf,  // 7805 owner_of
   ]
 
   /// The results of `whoami`.
@@ -196,6 +202,62 @@ struct ObjectsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     let reply = try await rpc.call(request, options: options)
     return try Objects.Wire.decodeTwiceReply(reply)
   }
+
+  /// `copy_back` — request 7804, reply 7904 (objects.defs:29).
+  ///
+  /// - Parameters:
+  ///   - data: `in data: bytes_t`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `echoed`.
+  func copyBack(
+    data: [Swift.UInt8],
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) -> [Swift.UInt8] {
+    let request = try Objects.Wire.encodeCopyBackRequest(data: data)
+    let reply = try rpc.call(request, options: options)
+    return try Objects.Wire.decodeCopyBackReply(reply)
+  }
+
+  /// `copy_back` — request 7804, reply 7904 (objects.defs:29).
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - data: `in data: bytes_t`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `echoed`.
+  func copyBack(
+    data: [Swift.UInt8],
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) -> [Swift.UInt8] {
+    let request = try Objects.Wire.encodeCopyBackRequest(data: data)
+    let reply = try await rpc.call(request, options: options)
+    return try Objects.Wire.decodeCopyBackReply(reply)
+  }
+
+  /// `owner_of` — request 7805, reply 7905 (objects.defs:31).
+  ///
+  /// - Parameters:
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `owner`.
+  func ownerOf(options: HurdRPC.CallOptions = .default) throws(HurdRPC.RPCError) -> Swift.Int32 {
+    let request = try Objects.Wire.encodeOwnerOfRequest()
+    let reply = try rpc.call(request, options: options)
+    return try Objects.Wire.decodeOwnerOfReply(reply)
+  }
+
+  /// `owner_of` — request 7805, reply 7905 (objects.defs:31).
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `owner`.
+  func ownerOf(
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) -> Swift.Int32 {
+    let request = try Objects.Wire.encodeOwnerOfRequest()
+    let reply = try await rpc.call(request, options: options)
+    return try Objects.Wire.decodeOwnerOfReply(reply)
+  }
 }
 
 // MARK: - Server
@@ -208,7 +270,8 @@ protocol ObjectsServer: Swift.Sendable {
   associatedtype Target = Swift.Void
 
   /// The object `context`'s request is addressed to, found after the request was validated and
-  /// before its handler runs. A thrown code is the reply's return code; no handler runs.
+  /// before its handler runs. A thrown code is the reply's return code; no handler runs. Supplied
+  /// for `Target == Void` and for targets the capability layer finds (`HurdRPC.CapabilityTarget`).
   func target(for context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) -> Target
 
   // Translations (`intran`, `outtran`, `destructor`) the server supplies.
@@ -276,6 +339,30 @@ protocol ObjectsServer: Swift.Sendable {
     value: Swift.Int32,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.Int32
+
+  /// `copy_back` — request 7804, reply 7904 (objects.defs:29).
+  ///
+  /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `account`).
+  ///   - data: `in data: bytes_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `echoed`.
+  func copyBack(
+    _ target: Self.Target,
+    data: [Swift.UInt8],
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> [Swift.UInt8]
+
+  /// `owner_of` — request 7805, reply 7905 (objects.defs:31).
+  ///
+  /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `account`).
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `owner`.
+  func ownerOf(
+    _ target: Self.Target,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Swift.Int32
 }
 
 /// Opt-in defaults: a server conforming to this protocol answers `EOPNOTSUPP` (operation not
@@ -285,6 +372,15 @@ protocol ObjectsServerDefaults: ObjectsServer {}
 extension ObjectsServer where Target == Swift.Void {
   /// A server that is its only object: every request is addressed to the server itself.
   func target(for context: HurdRPC.CallContext) {}
+}
+
+extension ObjectsServer where Target: HurdRPC.CapabilityTarget {
+  /// Objects the capability layer finds (a `CapObject`): a bucket hands each request's object to
+  /// the demux, which then never asks for it. Served without a bucket there is no object to find:
+  /// every request answers `kernInvalidCapability`, no handler runs.
+  func target(for context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) -> Target {
+    throw .kernInvalidCapability
+  }
 }
 
 extension ObjectsServerDefaults {
@@ -346,6 +442,34 @@ extension ObjectsServerDefaults {
   ) throws(HurdRPC.ReturnCode) -> Swift.Int32 {
     throw .EOPNOTSUPP
   }
+
+  /// `copy_back` — request 7804, reply 7904 (objects.defs:29).
+  ///
+  /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `account`).
+  ///   - data: `in data: bytes_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `echoed`.
+  func copyBack(
+    _ target: Self.Target,
+    data: [Swift.UInt8],
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> [Swift.UInt8] {
+    throw .EOPNOTSUPP
+  }
+
+  /// `owner_of` — request 7805, reply 7905 (objects.defs:31).
+  ///
+  /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `account`).
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `owner`.
+  func ownerOf(
+    _ target: Self.Target,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Swift.Int32 {
+    throw .EOPNOTSUPP
+  }
 }
 
 /// The demultiplexer of subsystem `objects` for a receive loop
@@ -382,6 +506,12 @@ struct ObjectsDemux<Server: ObjectsServer>: HurdRPC.TargetedDemultiplexer {
     case .twice:
       let value = try Objects.Wire.decodeTwiceRequest(request)
       try twice(value: value, reply: &reply, target: target(for: context), context: context)
+    case .copyBack:
+      let data = try Objects.Wire.decodeCopyBackRequest(request)
+      try copyBack(data: data, reply: &reply, target: target(for: context), context: context)
+    case .ownerOf:
+      try Objects.Wire.decodeOwnerOfRequest(request)
+      try ownerOf(reply: &reply, target: target(for: context), context: context)
     }
   }
 
@@ -407,6 +537,12 @@ struct ObjectsDemux<Server: ObjectsServer>: HurdRPC.TargetedDemultiplexer {
     case .twice:
       let value = try Objects.Wire.decodeTwiceRequest(request)
       try twice(value: value, reply: &reply, target: target, context: context)
+    case .copyBack:
+      let data = try Objects.Wire.decodeCopyBackRequest(request)
+      try copyBack(data: data, reply: &reply, target: target, context: context)
+    case .ownerOf:
+      try Objects.Wire.decodeOwnerOfRequest(request)
+      try ownerOf(reply: &reply, target: target, context: context)
     }
   }
 
@@ -495,6 +631,37 @@ struct ObjectsDemux<Server: ObjectsServer>: HurdRPC.TargetedDemultiplexer {
       throw HurdRPC.RPCError(.returnCode(error))
     }
     try Objects.Wire.encodeTwiceReply(results, into: &reply)
+  }
+
+  /// `copy_back` — request 7804, reply 7904 (objects.defs:29).
+  private func copyBack(
+    data: [Swift.UInt8],
+    reply: inout HurdRPC.Message,
+    target: Server.Target,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let results: [Swift.UInt8]
+    do {
+      results = try server.copyBack(target, data: data, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+    try Objects.Wire.encodeCopyBackReply(results, into: &reply)
+  }
+
+  /// `owner_of` — request 7805, reply 7905 (objects.defs:31).
+  private func ownerOf(
+    reply: inout HurdRPC.Message,
+    target: Server.Target,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let results: Swift.Int32
+    do {
+      results = try server.ownerOf(target, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+    try Objects.Wire.encodeOwnerOfReply(results, into: &reply)
   }
 }
 
@@ -632,6 +799,72 @@ extension Objects {
       try HurdRPC.GeneratedWire.expect(message, words: 2, items: 0, malformed: .typeError)
       let doubled = Swift.Int32(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 8, size: 4))
       return doubled
+    }
+
+    /// The request of `copy_back`, after checking every bound.
+    static func encodeCopyBackRequest(
+      data: [Swift.UInt8]
+    ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
+      var message = HurdRPC.Message(label: 7804)
+      try message.append(HurdRPC.GeneratedWire.dataItem(HurdRPC.GeneratedWire.bytes(of: data, size: 1), stringLimit: 2048, grant: false))
+      return message
+    }
+
+    /// Validates a request of `copy_back` completely and returns its values; `.badArguments` if malformed.
+    static func decodeCopyBackRequest(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> [Swift.UInt8] {
+      try HurdRPC.GeneratedWire.expect(message, words: 0, items: 1, malformed: .badArguments)
+      let data: [Swift.UInt8] = try HurdRPC.GeneratedWire.integers(HurdRPC.GeneratedWire.data(message.items[0], allowRegion: true, stringLimit: 2048, argument: "data", malformed: .badArguments), size: 1, exact: nil, maximum: nil, argument: "data", malformed: .badArguments)
+      return data
+    }
+
+    /// Appends the results of `copy_back` to a reply that holds the return code.
+    static func encodeCopyBackReply(
+      _ echoed: [Swift.UInt8],
+      into message: inout HurdRPC.Message
+    ) throws(HurdRPC.RPCError) {
+      try message.append(HurdRPC.GeneratedWire.dataItem(HurdRPC.GeneratedWire.bytes(of: echoed, size: 1), stringLimit: 2048, grant: false))
+    }
+
+    /// The results of a successful reply of `copy_back`; `.typeError` if malformed.
+    static func decodeCopyBackReply(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> [Swift.UInt8] {
+      try HurdRPC.GeneratedWire.expect(message, words: 1, items: 1, malformed: .typeError)
+      let echoed: [Swift.UInt8] = try HurdRPC.GeneratedWire.integers(HurdRPC.GeneratedWire.data(message.items[0], allowRegion: true, stringLimit: 2048, argument: "echoed", malformed: .typeError), size: 1, exact: nil, maximum: nil, argument: "echoed", malformed: .typeError)
+      return echoed
+    }
+
+    /// The request of `owner_of`, after checking every bound.
+    static func encodeOwnerOfRequest() throws(HurdRPC.RPCError) -> HurdRPC.Message {
+      let message = HurdRPC.Message(label: 7805)
+      return message
+    }
+
+    /// Validates a request of `owner_of` completely and returns its values; `.badArguments` if malformed.
+    static func decodeOwnerOfRequest(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) {
+      try HurdRPC.GeneratedWire.expect(message, words: 0, items: 0, malformed: .badArguments)
+    }
+
+    /// Appends the results of `owner_of` to a reply that holds the return code.
+    static func encodeOwnerOfReply(
+      _ owner: Swift.Int32,
+      into message: inout HurdRPC.Message
+    ) throws(HurdRPC.RPCError) {
+      try HurdRPC.GeneratedWire.reserve(2, in: &message)
+      HurdRPC.GeneratedWire.put(Swift.UInt64(truncatingIfNeeded: owner), at: 8, size: 4, in: &message)
+    }
+
+    /// The results of a successful reply of `owner_of`; `.typeError` if malformed.
+    static func decodeOwnerOfReply(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> Swift.Int32 {
+      try HurdRPC.GeneratedWire.expect(message, words: 2, items: 0, malformed: .typeError)
+      let owner = Swift.Int32(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 8, size: 4))
+      return owner
     }
   }
 }

@@ -9,7 +9,7 @@
 
 // If this line does not compile, this file was generated for another version of the HurdRPC
 // runtime: regenerate it with the `hurdidl generate` that matches the HurdRPC you build with.
-fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_2
+fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_3
 
 /// Subsystem `ports` (base 7900), from ports.defs:5.
 enum Ports {
@@ -18,7 +18,7 @@ enum Ports {
   /// The first message id; request `id` is routine slot `id - base`.
   static let base: Swift.UInt64 = 7900
   /// Message ids the subsystem uses (routines and `skip` holes).
-  static let messageIDCount = 8
+  static let messageIDCount = 11
 
   /// The routines of the subsystem.
   enum Routine: Swift.Hashable, Swift.Sendable {
@@ -38,6 +38,12 @@ enum Ports {
     case giveBack
     /// `take_receive` — request 7907, reply 8007 (ports.defs:25).
     case takeReceive
+    /// `sum62` — request 7908, reply 8008 (ports.defs:29).
+    case sum62
+    /// `sum63` — request 7909, reply 8009 (ports.defs:34).
+    case sum63
+    /// `later` — request 7910, reply 8010 (ports.defs:38).
+    case later
   }
 
   /// The demux table: slot `id - base` → routine; `nil` for `skip` holes and routines not generated.
@@ -50,6 +56,9 @@ enum Ports {
     .makeOnce,  // 7905 make_once
     .giveBack,  // 7906 give_back
     .takeReceive,  // 7907 take_receive
+    .sum62,  // 7908 sum62
+    .sum63,  // 7909 sum63
+    .later,  // 7910 later
   ]
 }
 
@@ -304,6 +313,99 @@ struct PortsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     let reply = try await rpc.call(request, options: options)
     try Ports.Wire.decodeTakeReceiveReply(reply)
   }
+
+  /// `sum62` — request 7908, reply 8008 (ports.defs:29).
+  ///
+  /// - Parameters:
+  ///   - words: `in words: words62_t`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `sum`.
+  func sum62(
+    words: Swift.InlineArray<62, Swift.Int64>,
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) -> Swift.Int64 {
+    let request = try Ports.Wire.encodeSum62Request(words: words)
+    let reply = try rpc.call(request, options: options)
+    return try Ports.Wire.decodeSum62Reply(reply)
+  }
+
+  /// `sum62` — request 7908, reply 8008 (ports.defs:29).
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - words: `in words: words62_t`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `sum`.
+  func sum62(
+    words: Swift.InlineArray<62, Swift.Int64>,
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) -> Swift.Int64 {
+    let request = try Ports.Wire.encodeSum62Request(words: words)
+    let reply = try await rpc.call(request, options: options)
+    return try Ports.Wire.decodeSum62Reply(reply)
+  }
+
+  /// `sum63` — request 7909, reply 8009 (ports.defs:34).
+  ///
+  /// - Parameters:
+  ///   - words: `in words: words63_t`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `sum`.
+  func sum63(
+    words: Swift.InlineArray<63, Swift.Int64>,
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) -> Swift.Int64 {
+    let request = try Ports.Wire.encodeSum63Request(words: words)
+    let reply = try rpc.call(request, options: options)
+    return try Ports.Wire.decodeSum63Reply(reply)
+  }
+
+  /// `sum63` — request 7909, reply 8009 (ports.defs:34).
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - words: `in words: words63_t`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `sum`.
+  func sum63(
+    words: Swift.InlineArray<63, Swift.Int64>,
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) -> Swift.Int64 {
+    let request = try Ports.Wire.encodeSum63Request(words: words)
+    let reply = try await rpc.call(request, options: options)
+    return try Ports.Wire.decodeSum63Reply(reply)
+  }
+
+  /// `later` — request 7910, reply 8010 (ports.defs:38).
+  ///
+  /// - Parameters:
+  ///   - value: `in value: int`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `doubled`.
+  func later(
+    value: Swift.Int32,
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) -> Swift.Int32 {
+    let request = try Ports.Wire.encodeLaterRequest(value: value)
+    let reply = try rpc.call(request, options: options)
+    return try Ports.Wire.decodeLaterReply(reply)
+  }
+
+  /// `later` — request 7910, reply 8010 (ports.defs:38).
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - value: `in value: int`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `doubled`.
+  func later(
+    value: Swift.Int32,
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) -> Swift.Int32 {
+    let request = try Ports.Wire.encodeLaterRequest(value: value)
+    let reply = try await rpc.call(request, options: options)
+    return try Ports.Wire.decodeLaterReply(reply)
+  }
 }
 
 // MARK: - Server
@@ -316,7 +418,8 @@ protocol PortsServer: Swift.Sendable {
   associatedtype Target = Swift.Void
 
   /// The object `context`'s request is addressed to, found after the request was validated and
-  /// before its handler runs. A thrown code is the reply's return code; no handler runs.
+  /// before its handler runs. A thrown code is the reply's return code; no handler runs. Supplied
+  /// for `Target == Void` and for targets the capability layer finds (`HurdRPC.CapabilityTarget`).
   func target(for context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) -> Target
 
   /// `tag_of` — request 7900, reply 8000 (ports.defs:10).
@@ -419,6 +522,47 @@ protocol PortsServer: Swift.Sendable {
     given: HurdRPC.CapabilityName,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode)
+
+  /// `sum62` — request 7908, reply 8008 (ports.defs:29).
+  ///
+  /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `object`).
+  ///   - words: `in words: words62_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `sum`.
+  func sum62(
+    _ target: Self.Target,
+    words: Swift.InlineArray<62, Swift.Int64>,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Swift.Int64
+
+  /// `sum63` — request 7909, reply 8009 (ports.defs:34).
+  ///
+  /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `object`).
+  ///   - words: `in words: words63_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `sum`.
+  func sum63(
+    _ target: Self.Target,
+    words: Swift.InlineArray<63, Swift.Int64>,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Swift.Int64
+
+  /// `later` — request 7910, reply 8010 (ports.defs:38).
+  ///
+  /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `object`).
+  ///   - replyPort: `sreplyport reply: reply_port_t`: return to answer now, or `deferReply()` to answer later (calls served through a capability bucket).
+  ///   - value: `in value: int`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `doubled`.
+  func later(
+    _ target: Self.Target,
+    replyPort: HurdRPC.ServerReplyPort<Swift.Int32>,
+    value: Swift.Int32,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Swift.Int32
 }
 
 /// Opt-in defaults: a server conforming to this protocol answers `EOPNOTSUPP` (operation not
@@ -428,6 +572,15 @@ protocol PortsServerDefaults: PortsServer {}
 extension PortsServer where Target == Swift.Void {
   /// A server that is its only object: every request is addressed to the server itself.
   func target(for context: HurdRPC.CallContext) {}
+}
+
+extension PortsServer where Target: HurdRPC.CapabilityTarget {
+  /// Objects the capability layer finds (a `CapObject`): a bucket hands each request's object to
+  /// the demux, which then never asks for it. Served without a bucket there is no object to find:
+  /// every request answers `kernInvalidCapability`, no handler runs.
+  func target(for context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) -> Target {
+    throw .kernInvalidCapability
+  }
 }
 
 extension PortsServerDefaults {
@@ -547,6 +700,53 @@ extension PortsServerDefaults {
   ) throws(HurdRPC.ReturnCode) {
     throw .EOPNOTSUPP
   }
+
+  /// `sum62` — request 7908, reply 8008 (ports.defs:29).
+  ///
+  /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `object`).
+  ///   - words: `in words: words62_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `sum`.
+  func sum62(
+    _ target: Self.Target,
+    words: Swift.InlineArray<62, Swift.Int64>,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Swift.Int64 {
+    throw .EOPNOTSUPP
+  }
+
+  /// `sum63` — request 7909, reply 8009 (ports.defs:34).
+  ///
+  /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `object`).
+  ///   - words: `in words: words63_t`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `sum`.
+  func sum63(
+    _ target: Self.Target,
+    words: Swift.InlineArray<63, Swift.Int64>,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Swift.Int64 {
+    throw .EOPNOTSUPP
+  }
+
+  /// `later` — request 7910, reply 8010 (ports.defs:38).
+  ///
+  /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `object`).
+  ///   - replyPort: `sreplyport reply: reply_port_t`: return to answer now, or `deferReply()` to answer later (calls served through a capability bucket).
+  ///   - value: `in value: int`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `doubled`.
+  func later(
+    _ target: Self.Target,
+    replyPort: HurdRPC.ServerReplyPort<Swift.Int32>,
+    value: Swift.Int32,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Swift.Int32 {
+    throw .EOPNOTSUPP
+  }
 }
 
 /// The demultiplexer of subsystem `ports` for a receive loop
@@ -591,6 +791,15 @@ struct PortsDemux<Server: PortsServer>: HurdRPC.TargetedDemultiplexer {
     case .takeReceive:
       let given = try Ports.Wire.decodeTakeReceiveRequest(request)
       try takeReceive(given: given, reply: &reply, target: target(for: context), context: context)
+    case .sum62:
+      let words = try Ports.Wire.decodeSum62Request(request)
+      try sum62(words: words, reply: &reply, target: target(for: context), context: context)
+    case .sum63:
+      let words = try Ports.Wire.decodeSum63Request(request)
+      try sum63(words: words, reply: &reply, target: target(for: context), context: context)
+    case .later:
+      let value = try Ports.Wire.decodeLaterRequest(request)
+      try later(value: value, reply: &reply, target: target(for: context), context: context, deferral: nil)
     }
   }
 
@@ -627,6 +836,61 @@ struct PortsDemux<Server: PortsServer>: HurdRPC.TargetedDemultiplexer {
     case .takeReceive:
       let given = try Ports.Wire.decodeTakeReceiveRequest(request)
       try takeReceive(given: given, reply: &reply, target: target, context: context)
+    case .sum62:
+      let words = try Ports.Wire.decodeSum62Request(request)
+      try sum62(words: words, reply: &reply, target: target, context: context)
+    case .sum63:
+      let words = try Ports.Wire.decodeSum63Request(request)
+      try sum63(words: words, reply: &reply, target: target, context: context)
+    case .later:
+      let value = try Ports.Wire.decodeLaterRequest(request)
+      try later(value: value, reply: &reply, target: target, context: context, deferral: nil)
+    }
+  }
+
+  /// The same, from a layer that can keep a call open after its handler returned (a capability
+  /// bucket): the `sreplyport` handlers' `ServerReplyPort` can defer the reply through `deferral`.
+  func dispatch(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    target: Server.Target,
+    context: HurdRPC.CallContext,
+    deferral: some HurdRPC.ReplyDeferral
+  ) throws(HurdRPC.RPCError) {
+    switch try routine(of: request) {
+    case .tagOf:
+      try Ports.Wire.decodeTagOfRequest(request)
+      try tagOf(reply: &reply, target: target, context: context)
+    case .takeCopy:
+      let given = try Ports.Wire.decodeTakeCopyRequest(request)
+      try takeCopy(given: given, reply: &reply, target: target, context: context)
+    case .takeMove:
+      let given = try Ports.Wire.decodeTakeMoveRequest(request)
+      try takeMove(given: given, reply: &reply, target: target, context: context)
+    case .takeOnce:
+      let given = try Ports.Wire.decodeTakeOnceRequest(request)
+      try takeOnce(given: given, reply: &reply, target: target, context: context)
+    case .make:
+      let tag = try Ports.Wire.decodeMakeRequest(request)
+      try make(tag: tag, reply: &reply, target: target, context: context)
+    case .makeOnce:
+      let tag = try Ports.Wire.decodeMakeOnceRequest(request)
+      try makeOnce(tag: tag, reply: &reply, target: target, context: context)
+    case .giveBack:
+      let given = try Ports.Wire.decodeGiveBackRequest(request)
+      try giveBack(given: given, reply: &reply, target: target, context: context)
+    case .takeReceive:
+      let given = try Ports.Wire.decodeTakeReceiveRequest(request)
+      try takeReceive(given: given, reply: &reply, target: target, context: context)
+    case .sum62:
+      let words = try Ports.Wire.decodeSum62Request(request)
+      try sum62(words: words, reply: &reply, target: target, context: context)
+    case .sum63:
+      let words = try Ports.Wire.decodeSum63Request(request)
+      try sum63(words: words, reply: &reply, target: target, context: context)
+    case .later:
+      let value = try Ports.Wire.decodeLaterRequest(request)
+      try later(value: value, reply: &reply, target: target, context: context, deferral: deferral)
     }
   }
 
@@ -776,6 +1040,58 @@ struct PortsDemux<Server: PortsServer>: HurdRPC.TargetedDemultiplexer {
       throw HurdRPC.RPCError(.returnCode(error))
     }
     try Ports.Wire.encodeTakeReceiveReply(into: &reply)
+  }
+
+  /// `sum62` — request 7908, reply 8008 (ports.defs:29).
+  private func sum62(
+    words: Swift.InlineArray<62, Swift.Int64>,
+    reply: inout HurdRPC.Message,
+    target: Server.Target,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let results: Swift.Int64
+    do {
+      results = try server.sum62(target, words: words, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+    try Ports.Wire.encodeSum62Reply(results, into: &reply)
+  }
+
+  /// `sum63` — request 7909, reply 8009 (ports.defs:34).
+  private func sum63(
+    words: Swift.InlineArray<63, Swift.Int64>,
+    reply: inout HurdRPC.Message,
+    target: Server.Target,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) {
+    let results: Swift.Int64
+    do {
+      results = try server.sum63(target, words: words, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+    try Ports.Wire.encodeSum63Reply(results, into: &reply)
+  }
+
+  /// `later` — request 7910, reply 8010 (ports.defs:38).
+  private func later(
+    value: Swift.Int32,
+    reply: inout HurdRPC.Message,
+    target: Server.Target,
+    context: HurdRPC.CallContext,
+    deferral: (any HurdRPC.ReplyDeferral)?
+  ) throws(HurdRPC.RPCError) {
+    let replyPort = HurdRPC.ServerReplyPort<Swift.Int32>(deferral: deferral) { (results: Swift.Int32, reply: inout HurdRPC.Message) throws(HurdRPC.RPCError) in
+      try Ports.Wire.encodeLaterReply(results, into: &reply)
+    }
+    let results: Swift.Int32
+    do {
+      results = try server.later(target, replyPort: replyPort, value: value, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+    try Ports.Wire.encodeLaterReply(results, into: &reply)
   }
 }
 
@@ -1055,6 +1371,123 @@ extension Ports {
       _ message: borrowing HurdRPC.Message
     ) throws(HurdRPC.RPCError) {
       try HurdRPC.GeneratedWire.expect(message, words: 1, items: 0, malformed: .typeError)
+    }
+
+    /// The request of `sum62`, after checking every bound.
+    static func encodeSum62Request(
+      words: Swift.InlineArray<62, Swift.Int64>
+    ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
+      var message = HurdRPC.Message(label: 7908)
+      try HurdRPC.GeneratedWire.reserve(62, in: &message)
+      HurdRPC.GeneratedWire.put(words, at: 0, in: &message)
+      return message
+    }
+
+    /// Validates a request of `sum62` completely and returns its values; `.badArguments` if malformed.
+    static func decodeSum62Request(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> Swift.InlineArray<62, Swift.Int64> {
+      try HurdRPC.GeneratedWire.expect(message, words: 62, items: 0, malformed: .badArguments)
+      var words = Swift.InlineArray<62, Swift.Int64>(repeating: 0)
+      HurdRPC.GeneratedWire.get(message, at: 0, into: &words)
+      return words
+    }
+
+    /// Appends the results of `sum62` to a reply that holds the return code.
+    static func encodeSum62Reply(
+      _ sum: Swift.Int64,
+      into message: inout HurdRPC.Message
+    ) throws(HurdRPC.RPCError) {
+      try HurdRPC.GeneratedWire.reserve(2, in: &message)
+      HurdRPC.GeneratedWire.put(Swift.UInt64(truncatingIfNeeded: sum), at: 8, size: 8, in: &message)
+    }
+
+    /// The results of a successful reply of `sum62`; `.typeError` if malformed.
+    static func decodeSum62Reply(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> Swift.Int64 {
+      try HurdRPC.GeneratedWire.expect(message, words: 2, items: 0, malformed: .typeError)
+      let sum = Swift.Int64(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 8, size: 8))
+      return sum
+    }
+
+    /// The request of `sum63`, after checking every bound.
+    static func encodeSum63Request(
+      words: Swift.InlineArray<63, Swift.Int64>
+    ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
+      var message = HurdRPC.Message(label: 7909)
+      var overflow = [Swift.UInt8](repeating: 0, count: 504)
+      for position in 0..<63 {
+        HurdRPC.GeneratedWire.put(Swift.UInt64(truncatingIfNeeded: words[position]), at: 0 + position * 8, size: 8, in: &overflow)
+      }
+      try message.append(.string(HurdRPC.StringItem(overflow)))
+      return message
+    }
+
+    /// Validates a request of `sum63` completely and returns its values; `.badArguments` if malformed.
+    static func decodeSum63Request(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> Swift.InlineArray<63, Swift.Int64> {
+      try HurdRPC.GeneratedWire.expect(message, words: 0, items: 1, malformed: .badArguments)
+      let overflow = try HurdRPC.GeneratedWire.overflow(message.items[0], bytes: 504, malformed: .badArguments)
+      var words = Swift.InlineArray<63, Swift.Int64>(repeating: 0)
+      for position in 0..<63 {
+        words[position] = Swift.Int64(truncatingIfNeeded: HurdRPC.GeneratedWire.get(overflow, at: 0 + position * 8, size: 8))
+      }
+      return words
+    }
+
+    /// Appends the results of `sum63` to a reply that holds the return code.
+    static func encodeSum63Reply(
+      _ sum: Swift.Int64,
+      into message: inout HurdRPC.Message
+    ) throws(HurdRPC.RPCError) {
+      try HurdRPC.GeneratedWire.reserve(2, in: &message)
+      HurdRPC.GeneratedWire.put(Swift.UInt64(truncatingIfNeeded: sum), at: 8, size: 8, in: &message)
+    }
+
+    /// The results of a successful reply of `sum63`; `.typeError` if malformed.
+    static func decodeSum63Reply(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> Swift.Int64 {
+      try HurdRPC.GeneratedWire.expect(message, words: 2, items: 0, malformed: .typeError)
+      let sum = Swift.Int64(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 8, size: 8))
+      return sum
+    }
+
+    /// The request of `later`, after checking every bound.
+    static func encodeLaterRequest(value: Swift.Int32) throws(HurdRPC.RPCError) -> HurdRPC.Message {
+      var message = HurdRPC.Message(label: 7910)
+      try HurdRPC.GeneratedWire.reserve(1, in: &message)
+      HurdRPC.GeneratedWire.put(Swift.UInt64(truncatingIfNeeded: value), at: 0, size: 4, in: &message)
+      return message
+    }
+
+    /// Validates a request of `later` completely and returns its values; `.badArguments` if malformed.
+    static func decodeLaterRequest(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> Swift.Int32 {
+      try HurdRPC.GeneratedWire.expect(message, words: 1, items: 0, malformed: .badArguments)
+      let value = Swift.Int32(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 0, size: 4))
+      return value
+    }
+
+    /// Appends the results of `later` to a reply that holds the return code.
+    static func encodeLaterReply(
+      _ doubled: Swift.Int32,
+      into message: inout HurdRPC.Message
+    ) throws(HurdRPC.RPCError) {
+      try HurdRPC.GeneratedWire.reserve(2, in: &message)
+      HurdRPC.GeneratedWire.put(Swift.UInt64(truncatingIfNeeded: doubled), at: 8, size: 4, in: &message)
+    }
+
+    /// The results of a successful reply of `later`; `.typeError` if malformed.
+    static func decodeLaterReply(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> Swift.Int32 {
+      try HurdRPC.GeneratedWire.expect(message, words: 2, items: 0, malformed: .typeError)
+      let doubled = Swift.Int32(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 8, size: 4))
+      return doubled
     }
   }
 }

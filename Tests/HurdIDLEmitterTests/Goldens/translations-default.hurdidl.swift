@@ -9,7 +9,7 @@
 
 // If this line does not compile, this file was generated for another version of the HurdRPC
 // runtime: regenerate it with the `hurdidl generate` that matches the HurdRPC you build with.
-fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_2
+fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_3
 
 /// Subsystem `translations` (base 7500), from translations.defs:5.
 enum Translations {
@@ -18,7 +18,7 @@ enum Translations {
   /// The first message id; request `id` is routine slot `id - base`.
   static let base: Swift.UInt64 = 7500
   /// Message ids the subsystem uses (routines and `skip` holes).
-  static let messageIDCount = 6
+  static let messageIDCount = 7
 
   /// The routines of the subsystem.
   enum Routine: Swift.Hashable, Swift.Sendable {
@@ -34,6 +34,8 @@ enum Translations {
     case discard
     /// `holder_id` — request 7505, reply 7605 (translations.defs:29).
     case holderID
+    /// `issue_later` — request 7506, reply 7606 (translations.defs:34).
+    case issueLater
   }
 
   /// The demux table: slot `id - base` → routine; `nil` for `skip` holes and routines not generated.
@@ -44,10 +46,25 @@ enum Translations {
     .exchange,  // 7503 exchange
     .discard,  // 7504 discard
     .holderID,  // 7505 holder_id
+    .issueLater,  // 7506 issue_later
   ]
 
   /// The results of `issue`.
   struct IssueReply: Swift.Sendable {
+    /// `out ticket: ticket_t`.
+    var ticket: Swift.Int32
+    /// `out serial: int`.
+    var serial: Swift.Int32
+
+    /// The results, in `.defs` order.
+    init(ticket: Swift.Int32, serial: Swift.Int32) {
+      self.ticket = ticket
+      self.serial = serial
+    }
+  }
+
+  /// The results of `issue_later`.
+  struct IssueLaterReply: Swift.Sendable {
     /// `out ticket: ticket_t`.
     var ticket: Swift.Int32
     /// `out serial: int`.
@@ -260,6 +277,37 @@ struct TranslationsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     let reply = try await rpc.call(request, options: options)
     return try Translations.Wire.decodeHolderIDReply(reply)
   }
+
+  /// `issue_later` — request 7506, reply 7606 (translations.defs:34).
+  ///
+  /// - Parameters:
+  ///   - value: `in value: int`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `ticket`, `serial`.
+  func issueLater(
+    value: Swift.Int32,
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) -> Translations.IssueLaterReply {
+    let request = try Translations.Wire.encodeIssueLaterRequest(value: value)
+    let reply = try rpc.call(request, options: options)
+    return try Translations.Wire.decodeIssueLaterReply(reply)
+  }
+
+  /// `issue_later` — request 7506, reply 7606 (translations.defs:34).
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - value: `in value: int`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `ticket`, `serial`.
+  func issueLater(
+    value: Swift.Int32,
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) -> Translations.IssueLaterReply {
+    let request = try Translations.Wire.encodeIssueLaterRequest(value: value)
+    let reply = try await rpc.call(request, options: options)
+    return try Translations.Wire.decodeIssueLaterReply(reply)
+  }
 }
 
 // MARK: - Server
@@ -272,7 +320,8 @@ protocol TranslationsServer: Swift.Sendable {
   associatedtype Target = Swift.Void
 
   /// The object `context`'s request is addressed to, found after the request was validated and
-  /// before its handler runs. A thrown code is the reply's return code; no handler runs.
+  /// before its handler runs. A thrown code is the reply's return code; no handler runs. Supplied
+  /// for `Target == Void` and for targets the capability layer finds (`HurdRPC.CapabilityTarget`).
   func target(for context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) -> Target
 
   // Translations (`intran`, `outtran`, `destructor`) the server supplies.
@@ -389,6 +438,21 @@ protocol TranslationsServer: Swift.Sendable {
     holder: Self.HolderObjT,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.Int32
+
+  /// `issue_later` — request 7506, reply 7606 (translations.defs:34).
+  ///
+  /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
+  ///   - replyPort: `sreplyport reply: reply_port_t`: return to answer now, or `deferReply()` to answer later (calls served through a capability bucket).
+  ///   - value: `in value: int`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `ticket`, `serial`.
+  func issueLater(
+    _ target: Self.Target,
+    replyPort: HurdRPC.ServerReplyPort<(ticket: Self.TicketObjT, serial: Swift.Int32)>,
+    value: Swift.Int32,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> (ticket: Self.TicketObjT, serial: Swift.Int32)
 }
 
 /// Opt-in defaults: a server conforming to this protocol answers `EOPNOTSUPP` (operation not
@@ -398,6 +462,15 @@ protocol TranslationsServerDefaults: TranslationsServer {}
 extension TranslationsServer where Target == Swift.Void {
   /// A server that is its only object: every request is addressed to the server itself.
   func target(for context: HurdRPC.CallContext) {}
+}
+
+extension TranslationsServer where Target: HurdRPC.CapabilityTarget {
+  /// Objects the capability layer finds (a `CapObject`): a bucket hands each request's object to
+  /// the demux, which then never asks for it. Served without a bucket there is no object to find:
+  /// every request answers `kernInvalidCapability`, no handler runs.
+  func target(for context: HurdRPC.CallContext) throws(HurdRPC.ReturnCode) -> Target {
+    throw .kernInvalidCapability
+  }
 }
 
 extension TranslationsServerDefaults {
@@ -492,6 +565,23 @@ extension TranslationsServerDefaults {
   ) throws(HurdRPC.ReturnCode) -> Swift.Int32 {
     throw .EOPNOTSUPP
   }
+
+  /// `issue_later` — request 7506, reply 7606 (translations.defs:34).
+  ///
+  /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
+  ///   - replyPort: `sreplyport reply: reply_port_t`: return to answer now, or `deferReply()` to answer later (calls served through a capability bucket).
+  ///   - value: `in value: int`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `ticket`, `serial`.
+  func issueLater(
+    _ target: Self.Target,
+    replyPort: HurdRPC.ServerReplyPort<(ticket: Self.TicketObjT, serial: Swift.Int32)>,
+    value: Swift.Int32,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> (ticket: Self.TicketObjT, serial: Swift.Int32) {
+    throw .EOPNOTSUPP
+  }
 }
 
 /// The demultiplexer of subsystem `translations` for a receive loop
@@ -530,6 +620,9 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.TargetedDemultiple
     case .holderID:
       let holder = try Translations.Wire.decodeHolderIDRequest(request)
       try holderID(holder: holder, reply: &reply, target: target(for: context), context: context)
+    case .issueLater:
+      let value = try Translations.Wire.decodeIssueLaterRequest(request)
+      try issueLater(value: value, reply: &reply, target: target(for: context), context: context, deferral: nil)
     }
   }
 
@@ -560,6 +653,43 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.TargetedDemultiple
     case .holderID:
       let holder = try Translations.Wire.decodeHolderIDRequest(request)
       try holderID(holder: holder, reply: &reply, target: target, context: context)
+    case .issueLater:
+      let value = try Translations.Wire.decodeIssueLaterRequest(request)
+      try issueLater(value: value, reply: &reply, target: target, context: context, deferral: nil)
+    }
+  }
+
+  /// The same, from a layer that can keep a call open after its handler returned (a capability
+  /// bucket): the `sreplyport` handlers' `ServerReplyPort` can defer the reply through `deferral`.
+  func dispatch(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    target: Server.Target,
+    context: HurdRPC.CallContext,
+    deferral: some HurdRPC.ReplyDeferral
+  ) throws(HurdRPC.RPCError) {
+    switch try routine(of: request) {
+    case .redeem:
+      let ticket = try Translations.Wire.decodeRedeemRequest(request)
+      try redeem(ticket: ticket, reply: &reply, target: target, context: context)
+    case .renew:
+      let ticket = try Translations.Wire.decodeRenewRequest(request)
+      try renew(ticket: ticket, reply: &reply, target: target, context: context)
+    case .issue:
+      let value = try Translations.Wire.decodeIssueRequest(request)
+      try issue(value: value, reply: &reply, target: target, context: context)
+    case .exchange:
+      let (first, second) = try Translations.Wire.decodeExchangeRequest(request)
+      try exchange(first: first, second: second, reply: &reply, target: target, context: context)
+    case .discard:
+      let ticket = try Translations.Wire.decodeDiscardRequest(request)
+      try discard(ticket: ticket, reply: &reply, target: target, context: context)
+    case .holderID:
+      let holder = try Translations.Wire.decodeHolderIDRequest(request)
+      try holderID(holder: holder, reply: &reply, target: target, context: context)
+    case .issueLater:
+      let value = try Translations.Wire.decodeIssueLaterRequest(request)
+      try issueLater(value: value, reply: &reply, target: target, context: context, deferral: deferral)
     }
   }
 
@@ -691,6 +821,33 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.TargetedDemultiple
       throw HurdRPC.RPCError(.returnCode(error))
     }
     try Translations.Wire.encodeHolderIDReply(results, into: &reply)
+  }
+
+  /// `issue_later` — request 7506, reply 7606 (translations.defs:34).
+  private func issueLater(
+    value: Swift.Int32,
+    reply: inout HurdRPC.Message,
+    target: Server.Target,
+    context: HurdRPC.CallContext,
+    deferral: (any HurdRPC.ReplyDeferral)?
+  ) throws(HurdRPC.RPCError) {
+    let replyPort = HurdRPC.ServerReplyPort<(ticket: Server.TicketObjT, serial: Swift.Int32)>(deferral: deferral) { [server] (results: (ticket: Server.TicketObjT, serial: Swift.Int32), reply: inout HurdRPC.Message) throws(HurdRPC.RPCError) in
+      let wire: Translations.IssueLaterReply
+      do throws(HurdRPC.ReturnCode) {
+        wire = Translations.IssueLaterReply(ticket: try server.ticketNumber(results.ticket, context: context), serial: results.serial)
+      } catch {
+        throw HurdRPC.RPCError(.returnCode(error))
+      }
+      try Translations.Wire.encodeIssueLaterReply(wire, into: &reply)
+    }
+    let results: Translations.IssueLaterReply
+    do {
+      let _handled = try server.issueLater(target, replyPort: replyPort, value: value, context: context)
+      results = Translations.IssueLaterReply(ticket: try server.ticketNumber(_handled.ticket, context: context), serial: _handled.serial)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+    try Translations.Wire.encodeIssueLaterReply(results, into: &reply)
   }
 }
 
@@ -903,6 +1060,45 @@ extension Translations {
       try HurdRPC.GeneratedWire.expect(message, words: 2, items: 0, malformed: .typeError)
       let id = Swift.Int32(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 8, size: 4))
       return id
+    }
+
+    /// The request of `issue_later`, after checking every bound.
+    static func encodeIssueLaterRequest(
+      value: Swift.Int32
+    ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
+      var message = HurdRPC.Message(label: 7506)
+      try HurdRPC.GeneratedWire.reserve(1, in: &message)
+      HurdRPC.GeneratedWire.put(Swift.UInt64(truncatingIfNeeded: value), at: 0, size: 4, in: &message)
+      return message
+    }
+
+    /// Validates a request of `issue_later` completely and returns its values; `.badArguments` if malformed.
+    static func decodeIssueLaterRequest(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> Swift.Int32 {
+      try HurdRPC.GeneratedWire.expect(message, words: 1, items: 0, malformed: .badArguments)
+      let value = Swift.Int32(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 0, size: 4))
+      return value
+    }
+
+    /// Appends the results of `issue_later` to a reply that holds the return code.
+    static func encodeIssueLaterReply(
+      _ results: Translations.IssueLaterReply,
+      into message: inout HurdRPC.Message
+    ) throws(HurdRPC.RPCError) {
+      try HurdRPC.GeneratedWire.reserve(2, in: &message)
+      HurdRPC.GeneratedWire.put(Swift.UInt64(truncatingIfNeeded: results.ticket), at: 8, size: 4, in: &message)
+      HurdRPC.GeneratedWire.put(Swift.UInt64(truncatingIfNeeded: results.serial), at: 12, size: 4, in: &message)
+    }
+
+    /// The results of a successful reply of `issue_later`; `.typeError` if malformed.
+    static func decodeIssueLaterReply(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> Translations.IssueLaterReply {
+      try HurdRPC.GeneratedWire.expect(message, words: 2, items: 0, malformed: .typeError)
+      let ticket = Swift.Int32(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 8, size: 4))
+      let serial = Swift.Int32(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 12, size: 4))
+      return Translations.IssueLaterReply(ticket: ticket, serial: serial)
     }
   }
 }

@@ -17,8 +17,6 @@ private let accounts: [String: (password: String, uid: Int32)] = ["alice": ("won
 struct AuthService<Host: ServerHost>: AuthServer {
   let server: Host
 
-  func target(for context: CallContext) throws(ReturnCode) -> Identity { throw resolvedByTheBucket }
-
   func authGetids(_ handle: Identity, context: CallContext) throws(ReturnCode) -> Int32 { handle.uid }
 
   func authLogin(_ handle: Identity, user: String, password: String, context: CallContext) throws(ReturnCode)

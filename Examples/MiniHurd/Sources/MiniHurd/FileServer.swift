@@ -74,8 +74,6 @@ struct FsysService<Host: ServerHost>: FsysServer {
   let fileSystem: FileSystem
   let directories: CapClass
 
-  func target(for context: CallContext) throws(ReturnCode) -> Control { throw resolvedByTheBucket }
-
   func fsysGetroot(_ fsys: Control, auth: CapabilityName, context: CallContext) throws(ReturnCode) -> CapabilityName {
     // The handle arrived as a send right in this task's space: ask its server who it stands for.
     defer { server.deallocate(auth) }
@@ -96,8 +94,6 @@ struct DirectoryService<Host: ServerHost>: FSServer {
   let fileSystem: FileSystem
   let files: CapClass
 
-  func target(for context: CallContext) throws(ReturnCode) -> Protid { throw resolvedByTheBucket }
-
   func dirLookup(_ directory: Protid, fileName: String, context: CallContext) throws(ReturnCode) -> CapabilityName {
     guard let node = fileSystem.files[fileName] else { throw .ENOENT }
     guard node.owner == directory.uid || node.isPipe else { throw .EACCES }
@@ -108,8 +104,6 @@ struct DirectoryService<Host: ServerHost>: FSServer {
 /// `io_read` and `io_write` on an open file.
 struct FileIOService: IOServer {
   let fileSystem: FileSystem
-
-  func target(for context: CallContext) throws(ReturnCode) -> Protid { throw resolvedByTheBucket }
 
   func ioWrite(_ file: Protid, data: [UInt8], offset: Int64, context: CallContext) throws(ReturnCode) -> Int64 {
     guard offset >= 0 else { throw .EINVAL }

@@ -12,8 +12,6 @@ final class Printer: CapObject, @unchecked Sendable {
 struct PrintService<Host: ServerHost>: LprServer {
   let host: Host
 
-  func target(for context: CallContext) throws(ReturnCode) -> Printer { throw resolvedByTheBucket }
-
   func lprPrint(_ printer: Printer, file: CapabilityName, context: CallContext) throws(ReturnCode) {
     let text: [UInt8]
     do throws(RPCError) {

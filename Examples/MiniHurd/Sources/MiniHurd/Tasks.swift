@@ -101,9 +101,6 @@ extension ServerTask: ServerHost {
   func deallocate(_ name: CapabilityName) { task.capabilities.deallocate(name) }
 }
 
-/// Servers whose objects come from a bucket never resolve a target themselves.
-let resolvedByTheBucket = ReturnCode.capInvalid
-
 /// Shows which messages carry out-of-line data (region items), as a client-side interceptor.
 struct OutOfLineTrace: ClientInterceptor {
   func intercept(_ call: ClientCall, next: (ClientCall) throws(RPCError) -> Message?) throws(RPCError) -> Message? {

@@ -2,10 +2,10 @@
 /// `Equatable` nor `Sequence`s: the tests compare and build them through Arrays.
 extension InlineArray where Element: Copyable {
   /// The elements, in order.
-  var elements: [Element] { indices.map { self[$0] } }
+  package var elements: [Element] { indices.map { self[$0] } }
 
   /// From an Array of exactly `count` elements.
-  init(elementsOf array: [Element]) {
+  package init(elementsOf array: [Element]) {
     precondition(array.count == Self.count, "\(array.count) elements for an InlineArray of \(Self.count)")
     self.init { array[$0] }
   }

@@ -142,10 +142,15 @@ struct CapabilityPortTests {
     let limits: [Int64] = [.max, .min, -1, 0, 1]
     let words62 = InlineArray<62, Int64> { limits[$0 % limits.count] }
     let words63 = InlineArray<63, Int64> { limits[$0 % limits.count] }
-    let request = try Ports.Wire.encodeSum62Request(words: words62)
+    // What the generated client encodes, before the transport adds the capability id.
+    let capturing = CapturingTransport()
+    _ = try? PortsClient(transport: capturing).sum62(words: words62)
+    _ = try? PortsClient(transport: capturing).sum63(words: words63)
+    #expect(capturing.requests.count == 2)
+    let request = try #require(capturing.requests.first)
     #expect(request.wordCount == 62 && request.items.isEmpty)
     #expect(try client.sum62(words: words62) == words62.elements.reduce(0, &+))
-    let overflowing = try Ports.Wire.encodeSum63Request(words: words63)
+    let overflowing = try #require(capturing.requests.last)
     #expect(overflowing.wordCount == 0 && overflowing.items.count == 1)
     #expect(try client.sum63(words: words63) == words63.elements.reduce(0, &+))
   }

@@ -42,7 +42,7 @@ final class CapabilityRig: @unchecked Sendable {
 
   init() {
     let serverSpace = kernel.createSpace()
-    server = L4ServerTransport(space: serverSpace, capabilities: system)
+    server = L4ServerTransport(space: serverSpace, workers: 0, capabilities: system)
     bucket = CapBucket(system: system, serverTask: UInt64(serverSpace.number), address: server.endpoint.raw)
     let object = CapObject()
     try! bucket.register(object, in: CapClass(name: "null", demux: NullCapDemux()))
@@ -53,7 +53,7 @@ final class CapabilityRig: @unchecked Sendable {
         L4ClientTransport(space: clientSpace, server: L4ThreadID(raw: address), capabilities: system)
       })
     forged = RPCClient(transport: L4ClientTransport(space: clientSpace, server: server, capabilities: system))
-    plainServer = L4ServerTransport(space: kernel.createSpace(), capabilities: system)
+    plainServer = L4ServerTransport(space: kernel.createSpace(), workers: 0, capabilities: system)
     plain = RPCClient(transport: L4ClientTransport(space: clientSpace, server: plainServer, capabilities: system))
     let pooledSpace = kernel.createSpace()
     pooledServer = L4ServerTransport(space: pooledSpace, workers: 1, capabilities: system)

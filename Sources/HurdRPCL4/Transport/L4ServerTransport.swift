@@ -14,7 +14,9 @@ import Synchronization
 ///   request carries typed items, it handles the request itself — except with a capability
 ///   system, where it waits for a worker and hands typed requests over decoded (`handToWorker`),
 ///   so no handler ever runs on it. At most `1 + workers` requests run at once; further callers
-///   wait in the kernel (their send timeouts apply).
+///   wait in the kernel (their send timeouts apply). Without `workers:`, a transport with a
+///   capability system gets `defaultCapabilityWorkers` workers, so a slow handler can never stop
+///   the manager (the DoS bound of docs/capabilities.md §6 holds by default); others get none.
 /// - `.direct` dispatch (no workers only): a caller finding the endpoint idle runs the handler on
 ///   its own thread (see `L4DispatchMode`).
 /// - `shutdown()` ends every loop and deletes the endpoint: callers not yet received fail with
@@ -55,13 +57,17 @@ public final class L4ServerTransport: ServerTransport {
   /// for it (only honoured from the endpoint thread itself, unpropagated).
   static let handoffLabel: UInt64 = 0x7FFF_FFFF_FF00
 
+  /// Workers of a transport with a capability system when `workers:` is not given.
+  public static let defaultCapabilityWorkers = 2
+
   public init(
-    space: L4AddressSpace, mode: L4DispatchMode = .threaded, workers: Int = 0,
+    space: L4AddressSpace, mode: L4DispatchMode = .threaded, workers: Int? = nil,
     configuration: L4TransportConfiguration = .default, capabilities: (any CapabilityCarrier)? = nil
   ) {
     kernel = space.kernel
     self.space = space
     self.capabilities = capabilities
+    let workers = workers ?? (capabilities == nil ? 0 : Self.defaultCapabilityWorkers)
     self.mode = workers > 0 || capabilities != nil ? .threaded : mode
     self.workers = max(0, workers)
     self.configuration = configuration

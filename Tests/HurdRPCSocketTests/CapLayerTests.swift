@@ -147,9 +147,13 @@ struct CapLayerTests {
   @Test func aKilledClientReleasesItsReferencesAndNoSendersFollows() throws {
     let local = try LocalCapServer()
     defer { local.server.shutdown() }
-    let baseline = openDescriptorCount()
+    // The server's own descriptors (ports and connections): other suites run in this process at
+    // the same time, so /proc/self/fd is not ours to count here (FaultTests counts a server
+    // process's descriptors, where nothing else runs).
+    let baseline = local.server.transport.connectionCount
     let helper = try HelperProcess("cap-hold", path: local.path)
     #expect(waitUntil { local.server.portCount == 1 && local.server.clientTaskCount == 1 })
+    #expect(local.server.transport.connectionCount > baseline)  // the helper's port and connection
     let child = try #require(local.service.children.values.first)
     #expect(child.value == 7)
     #expect(local.server.bucket.referenceCount(of: child) >= 2)  // its port and the helper's connection
@@ -168,7 +172,7 @@ struct CapLayerTests {
     #expect(noSenders == 1)
     #expect(local.server.bucket.referenceCount(of: child) == 0)
     #expect(waitUntil { local.server.portCount == 0 && local.server.clientTaskCount == 0 })
-    #expect(waitUntil { openDescriptorCount() == baseline })
+    #expect(waitUntil { local.server.transport.connectionCount == baseline })
     #expect(local.server.bucket.referenceCount(of: local.root) == 1)  // the path's own reference
   }
 

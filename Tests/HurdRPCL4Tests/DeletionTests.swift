@@ -75,6 +75,14 @@ struct DeletionTests {
     let b = kernel.createSpace()
     let source = try a.allocate(size: pageSize)  // the next page is unmapped: the copy stalls there
     let buffer = try b.allocate(size: pageSize)
+    // A pager that never maps anything tells when the copy has reached the unmapped page: only
+    // then has it moved its first 96 bytes. Deleting the sender earlier would also delete its
+    // space (its last thread) and take the source page before anything was copied.
+    let stalled = DispatchSemaphore(value: 0)
+    a.pageFaultHandler = { _, _, _ in
+      stalled.signal()
+      return false
+    }
     let receiverError = Slot<L4ErrorCode>()
     let receiver = kernel.spawn(in: b) { ctx in
       ctx.br.accept(stringBuffers: [L4StringItem(address: buffer, length: pageSize)])
@@ -85,7 +93,7 @@ struct DeletionTests {
       ctx.mr.load(label: 1, items: [.string(L4StringItem(address: source + pageSize - 96, length: 200))])
       _ = try? ctx.send(to: receiver.id)
     }
-    #expect(waitUntil(receiver, is: .transferring))
+    #expect(stalled.wait(timeout: .now() + 10) == .success)
     kernel.deleteThread(sender)
     receiver.join()
     sender.join()

@@ -45,7 +45,12 @@ public final class L4ThreadContext {
   /// receive phase from `from` (a thread, `anyThread` or `anyLocalThread`). `nilThread` skips a
   /// phase. On failure MR0 gets its error flag and `errorCode` the details.
   public func ipc(to: L4ThreadID, from: L4ThreadID, timeouts: L4Timeouts) throws(L4ErrorCode) -> L4IPCResult {
-    switch thread.kernel.ipc(thread, to: to, from: from, timeouts: timeouts) {
+    // The kernel is borrowed, not retained (it outlives its threads).
+    let thread = self.thread
+    let outcome = thread.kernelReference._withUnsafeGuaranteedRef {
+      $0.ipc(thread, to: to, from: from, timeouts: timeouts)
+    }
+    switch outcome {
     case .received(let sender, let tag):
       return L4IPCResult(from: sender, tag: tag)
     case .sent:

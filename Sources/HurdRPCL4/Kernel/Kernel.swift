@@ -308,8 +308,11 @@ public final class L4Kernel: @unchecked Sendable {
   func ipc(_ caller: L4Thread, to: L4ThreadID, from: L4ThreadID, timeouts: L4Timeouts) -> IPCOutcome {
     // Lock-free direct dispatch: a Call to the server this thread last reached by direct
     // dispatch (armed cancellation goes through the lock, for its sticky-abort rules).
-    if from == to, let server = caller.lastDirectServerUncounted, server.id == to, !caller.cancelArmed,
-      let outcome = directCall(caller, to: server, receiveTimeout: timeouts.receive)
+    // The cached server is borrowed, not retained: `lastDirectServer` keeps it alive.
+    if from == to, !caller.cancelArmed, let cached = caller.lastDirectServerUncounted,
+      let outcome = cached._withUnsafeGuaranteedRef({ server in
+        server.id == to ? directCall(caller, to: server, receiveTimeout: timeouts.receive) : nil
+      })
     {
       return outcome
     }
@@ -761,7 +764,7 @@ public final class L4Kernel: @unchecked Sendable {
     lock.lock()
     thread.cancelArmed = armed
     thread.cancelPending = false
-    thread.callAnnotation = annotation
+    thread.callAnnotation = armed ? annotation : nil  // nil when unarmed: the lock-free path relies on it
     lock.unlock()
   }
 
@@ -798,7 +801,7 @@ public final class L4Kernel: @unchecked Sendable {
 
   /// Runs `server`'s handler on the caller's OS thread (lock held on entry, released on exit).
   private func dispatchDirectly(
-    _ caller: L4Thread, to server: L4Thread, source: ReceiveSource, handler: L4RequestHandler,
+    _ caller: L4Thread, to server: L4Thread, source: ReceiveSource, handler: ServeHandler,
     tag: L4MessageTag, receiveTimeout: L4Timeout
   ) -> IPCOutcome {
     // The server's own thread is not woken.
@@ -809,7 +812,7 @@ public final class L4Kernel: @unchecked Sendable {
     caller.state = .dispatching
     caller.dispatchServer = server
     caller.dispatchAborted = false
-    if caller.lastDirectServerUncounted !== server {
+    if caller.lastDirectServerUncounted?.toOpaque() != Unmanaged.passUnretained(server).toOpaque() {
       caller.lastDirectServer = server  // the next call to it may take the lock-free path
     }
     // The receive phase (and its timeout) starts once the send has been delivered.
@@ -819,7 +822,7 @@ public final class L4Kernel: @unchecked Sendable {
     let request = L4Request(
       server: server, sender: shownSender, tag: shownTag, registers: L4MessageRegisters(base: server.mr),
       kernel: self, client: caller, statusAtDelivery: callerStatus)
-    let action = handler(request)
+    let action = handler.run(request)
 
     lock.lock()
     return finishDispatch(
@@ -911,17 +914,19 @@ public final class L4Kernel: @unchecked Sendable {
     guard open == DirectGate.openAny || (open == DirectGate.openLocal && sameSpace),
       server.directGate.compareExchange(expected: open, desired: DirectGate.lent, ordering: .acquiring).exchanged
     else { return nil }
-    guard let handler = server.serveHandler else { preconditionFailure("direct gate open without a handler") }
+    guard let handler = server.serveHandlerUncounted else { preconditionFailure("direct gate open without a handler") }
 
     // Deliver and run the handler.
     let shownTag = deliverDirectly(tag, from: caller, to: server)
     let deadline = receiveTimeout.deadlineFromNow
     caller.directCall.store(server.id.raw, ordering: .releasing)
-    let action = handler(
-      L4Request(
-        server: server, sender: open == DirectGate.openLocal ? caller.localID : caller.id, tag: shownTag,
-        registers: L4MessageRegisters(base: server.mr), kernel: self, client: caller,
-        statusAtDelivery: (waiting: true, annotation: caller.callAnnotation)))
+    // No call annotation: it is set only while cancellation is armed, and armed calls take the
+    // locked path. The handler is borrowed: the serve loop holding it is parked in its wait.
+    let request = L4Request(
+      server: server, sender: open == DirectGate.openLocal ? caller.localID : caller.id, tag: shownTag,
+      registers: L4MessageRegisters(base: server.mr), kernel: self, client: caller,
+      statusAtDelivery: (waiting: true, annotation: nil))
+    let action = handler._withUnsafeGuaranteedRef { $0.run(request) }
     let aborted = caller.directCall.exchange(0, ordering: .acquiringAndReleasing) == DirectGate.abortedCall
     let source: ReceiveSource = open == DirectGate.openLocal ? .anyLocal : .any
 
@@ -1012,7 +1017,7 @@ public final class L4Kernel: @unchecked Sendable {
   func registerServer(_ thread: L4Thread, serving: Bool, handler: L4RequestHandler?) {
     lock.lock()
     thread.serving = serving
-    thread.serveHandler = handler
+    thread.serveHandler = handler.map(ServeHandler.init)
     if !serving { thread.stopRequested = false }
     lock.unlock()
   }

@@ -11,9 +11,12 @@ public enum L4ServeAction: Sendable, Hashable {
 /// One received request, as a server handler sees it. `registers` are the server thread's
 /// message registers: read the request from them and load the reply into them.
 ///
-/// A request is valid only while its handler runs (its `registers` are the server's): `server`
-/// and `kernel` are therefore not reference-counted (both outlive the handler; this saves two
-/// retain/release pairs per request).
+/// A request is valid only while its handler runs (its `registers` are the server's): none of
+/// its references is counted. All outlive the handler: the server and the kernel; the client,
+/// which runs the handler itself (direct dispatch) or is held by the server's `deliveredSender`
+/// until its next receive; the call annotation, held by the client's `callAnnotation` or the
+/// server's `deliveredAnnotation` likewise. That makes the request plain data, so building and
+/// dropping one per call costs no retain or release.
 public struct L4Request {
   /// The serving thread.
   public unowned(unsafe) let server: L4Thread
@@ -23,10 +26,12 @@ public struct L4Request {
   public let tag: L4MessageTag
   public let registers: L4MessageRegisters
   unowned(unsafe) let kernel: L4Kernel
-  let client: L4Thread?
+  unowned(unsafe) let client: L4Thread?
   /// The caller's status taken under the kernel lock when the request was delivered (saves a
-  /// kernel entry per request).
-  let statusAtDelivery: (waiting: Bool, annotation: (any AnyObject & Sendable)?)?
+  /// kernel entry per request); `statusKnown` is false when it was not taken.
+  private let statusKnown: Bool
+  private let waitingAtDelivery: Bool
+  private unowned(unsafe) let annotationAtDelivery: (any AnyObject & Sendable)?
 
   init(
     server: L4Thread, sender: L4ThreadID, tag: L4MessageTag, registers: L4MessageRegisters, kernel: L4Kernel,
@@ -38,7 +43,9 @@ public struct L4Request {
     self.registers = registers
     self.kernel = kernel
     self.client = client
-    self.statusAtDelivery = statusAtDelivery
+    statusKnown = statusAtDelivery != nil
+    waitingAtDelivery = statusAtDelivery?.waiting ?? false
+    annotationAtDelivery = statusAtDelivery?.annotation
   }
 
   /// The request `thread` has just received (`received` is what its `wait`/`replyWait` returned).
@@ -62,7 +69,7 @@ public struct L4Request {
   /// Whether the caller waited for the reply when the request was delivered, plus what it
   /// attached to its call (no kernel entry for requests from `wait`/`replyWait` or direct dispatch).
   var callerStatus: (waiting: Bool, annotation: (any AnyObject & Sendable)?) {
-    if let statusAtDelivery { return statusAtDelivery }
+    if statusKnown { return (waitingAtDelivery, annotationAtDelivery) }
     guard let client else { return (false, nil) }
     return kernel.callerStatus(client, server: server)
   }
@@ -71,6 +78,14 @@ public struct L4Request {
 /// A server's request handler. With direct dispatch it may run on a client's OS thread, hence
 /// `@Sendable`; it must not perform IPC as the server thread (it has no context for that).
 public typealias L4RequestHandler = @Sendable (_ request: L4Request) -> L4ServeAction
+
+/// The handler of a `serve(.direct)` loop, boxed so the lock-free direct call can borrow it
+/// through an `Unmanaged` reference (a closure cannot be borrowed from a class's storage
+/// without retaining its context).
+final class ServeHandler {
+  let run: L4RequestHandler
+  init(_ run: @escaping L4RequestHandler) { self.run = run }
+}
 
 extension L4Thread {
   /// Makes this thread's `serve` loop return (cancels its open wait, or takes effect after the

@@ -128,17 +128,26 @@ public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
   let mr: UnsafeMutablePointer<L4Word>
   /// Also publishes the CPU this thread last ran on (how a waiting partner spins depends on it).
   let parker = L4Parker()
-  @exclusivity(unchecked) var serveHandler: L4RequestHandler?
+  /// The handler of the `serve(.direct)` loop this thread runs (guarded by the kernel lock).
+  @exclusivity(unchecked) var serveHandler: ServeHandler? {
+    didSet { serveHandlerUncounted = serveHandler.map { Unmanaged.passUnretained($0) } }
+  }
+  /// `serveHandler` for the lock-free direct call, which runs it without a retain: the server
+  /// is parked in that loop while a caller holds its gate, so the loop keeps it alive.
+  @exclusivity(unchecked) var serveHandlerUncounted: Unmanaged<ServeHandler>?
 
   // Immutable identity.
   public let id: L4ThreadID
   public let localID: L4ThreadID
   public let space: L4AddressSpace
   public let name: String
-  /// Not counted, not checked: every IPC goes through it (a checked `unowned` costs a strong
-  /// retain and release per use). The kernel outlives its threads: a spawned thread holds it
-  /// until its body returns, and an adopted thread checks `KernelLifetime` first.
-  unowned(unsafe) let kernel: L4Kernel
+  /// Not counted, not checked: every IPC goes through it. The kernel outlives its threads: a
+  /// spawned thread holds it until its body returns, and an adopted thread checks
+  /// `KernelLifetime` first. `Unmanaged`, because even an `unowned(unsafe)` reference is
+  /// retained for the length of each call made through it: the IPC path borrows it with
+  /// `_withUnsafeGuaranteedRef` instead; `kernel` hands out a counted reference.
+  let kernelReference: Unmanaged<L4Kernel>
+  var kernel: L4Kernel { kernelReference.takeUnretainedValue() }
 
   let br: UnsafeMutablePointer<L4Word>
   @exclusivity(unchecked) var errorCode = L4ErrorCode(raw: 0)
@@ -163,10 +172,10 @@ public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
   /// Lets the next call to the same ID skip the thread table (the server's gate proves it is
   /// alive); cleared when this thread is deleted (no reference cycle outlives it).
   @exclusivity(unchecked) var lastDirectServer: L4Thread? {
-    didSet { lastDirectServerUncounted = lastDirectServer }
+    didSet { lastDirectServerUncounted = lastDirectServer.map { Unmanaged.passUnretained($0) } }
   }
-  /// `lastDirectServer` read without a retain on every call (that property keeps it alive).
-  @exclusivity(unchecked) unowned(unsafe) var lastDirectServerUncounted: L4Thread? = nil
+  /// `lastDirectServer` borrowed without a retain on every call (that property keeps it alive).
+  @exclusivity(unchecked) var lastDirectServerUncounted: Unmanaged<L4Thread>? = nil
   /// An object a client attaches to its pending call for the server to see (e.g. the runtime's
   /// cancellation handle); a model extension in the spirit of the UserDefinedHandle TCR.
   @exclusivity(unchecked) var callAnnotation: (any AnyObject & Sendable)?
@@ -180,7 +189,7 @@ public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
   private let osThread = Locked<pthread_t?>(nil)
 
   init(kernel: L4Kernel, id: L4ThreadID, localID: L4ThreadID, space: L4AddressSpace, name: String) {
-    self.kernel = kernel
+    kernelReference = Unmanaged.passUnretained(kernel)
     self.id = id
     self.localID = localID
     self.space = space

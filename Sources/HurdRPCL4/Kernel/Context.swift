@@ -18,7 +18,7 @@ public final class L4ThreadContext {
   public var kernel: L4Kernel { thread.kernel }
 
   /// MR0…MR63.
-  public var mr: L4MessageRegisters { L4MessageRegisters(base: thread.mr) }
+  @inlinable public var mr: L4MessageRegisters { L4MessageRegisters(base: thread.mr) }
   /// BR0…BR32.
   public var br: L4BufferRegisters { L4BufferRegisters(base: thread.br) }
 

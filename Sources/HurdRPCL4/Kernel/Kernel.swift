@@ -304,7 +304,9 @@ public final class L4Kernel: @unchecked Sendable {
 
   // MARK: IPC
 
-  /// The IPC system call, run by `caller` on its own OS thread.
+  /// The IPC system call, run by `caller` on its own OS thread. Inlined into its callers, so the
+  /// lock-free direct call costs no frame of the general path's size.
+  @inline(__always)
   func ipc(_ caller: L4Thread, to: L4ThreadID, from: L4ThreadID, timeouts: L4Timeouts) -> IPCOutcome {
     // Lock-free direct dispatch: a Call to the server this thread last reached by direct
     // dispatch (armed cancellation goes through the lock, for its sticky-abort rules).
@@ -316,6 +318,12 @@ public final class L4Kernel: @unchecked Sendable {
     {
       return outcome
     }
+    return lockedIPC(caller, to: to, from: from, timeouts: timeouts)
+  }
+
+  /// Every IPC but the lock-free direct call: under the kernel lock.
+  @inline(never)
+  private func lockedIPC(_ caller: L4Thread, to: L4ThreadID, from: L4ThreadID, timeouts: L4Timeouts) -> IPCOutcome {
     var wake: L4Thread? = nil
     lock.lock()
     if !caller.alive {
@@ -1044,11 +1052,21 @@ public final class L4Kernel: @unchecked Sendable {
   }
 }
 
-/// Copies MR1…MRcount from one thread's registers to another's. A loop, not `memmove`: messages
-/// that stay in registers are mostly a few words, and the call to the library costs more than
-/// copying them.
+/// Copies MR1…MRcount from one thread's registers to another's. Not `memmove`: messages that
+/// stay in registers are mostly a few words, and the call to the library costs more than copying
+/// them. One or two words are copied inline; longer messages by a loop optimized for size, so it
+/// is not vectorized (the vector loop's set-up and overlap checks cost more than a short copy).
 @inline(__always)
 func copyUntyped(_ count: Int, from source: UnsafeMutablePointer<L4Word>, to destination: UnsafeMutablePointer<L4Word>) {
+  if count > 2 { return copyUntypedLoop(count, from: source, to: destination) }
+  if count > 0 { destination[1] = source[1] }
+  if count > 1 { destination[2] = source[2] }
+}
+
+@inline(never) @_optimize(size)
+private func copyUntypedLoop(
+  _ count: Int, from source: UnsafeMutablePointer<L4Word>, to destination: UnsafeMutablePointer<L4Word>
+) {
   var index = 1
   while index <= count {
     destination[index] = source[index]

@@ -1,10 +1,15 @@
 /// A view of a thread's 64 message registers (MR0 is the tag). Reading or writing outside
 /// 0..<64 traps, like any out-of-range array access.
+///
+/// Inlinable: a message is loaded and read word by word around every IPC, and a call into the
+/// module per word would cost more than the access.
 public struct L4MessageRegisters {
-  let base: UnsafeMutablePointer<L4Word>
+  @usableFromInline let base: UnsafeMutablePointer<L4Word>
   public static let count = 64
 
-  public subscript(index: Int) -> L4Word {
+  @usableFromInline init(base: UnsafeMutablePointer<L4Word>) { self.base = base }
+
+  @inlinable public subscript(index: Int) -> L4Word {
     get {
       precondition(index >= 0 && index < Self.count, "MR index out of range")
       return base[index]
@@ -16,7 +21,7 @@ public struct L4MessageRegisters {
   }
 
   /// MR0 as a tag.
-  public var tag: L4MessageTag {
+  @inlinable public var tag: L4MessageTag {
     get { L4MessageTag(raw: base[0]) }
     nonmutating set { base[0] = newValue.raw }
   }

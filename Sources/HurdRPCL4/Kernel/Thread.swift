@@ -125,7 +125,7 @@ public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
 
   // UTCB: used by the thread itself, and by the kernel only while the thread is blocked
   // (the hand-off through the parker orders those accesses).
-  let mr: UnsafeMutablePointer<L4Word>
+  @usableFromInline let mr: UnsafeMutablePointer<L4Word>
   /// Also publishes the CPU this thread last ran on (how a waiting partner spins depends on it).
   let parker = L4Parker()
   /// The handler of the `serve(.direct)` loop this thread runs (guarded by the kernel lock).

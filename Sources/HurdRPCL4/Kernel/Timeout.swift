@@ -16,10 +16,12 @@ public struct L4Timeout: Hashable, Sendable, CustomStringConvertible {
     self.raw = raw
   }
 
-  private init(checkedRaw: UInt16) { raw = checkedRaw }
+  @usableFromInline init(checkedRaw: UInt16) { raw = checkedRaw }
 
-  public static let never = L4Timeout(checkedRaw: 0)
-  public static let zero = L4Timeout(checkedRaw: 0x0400)
+  // Computed, not stored: a stored static is reached through its lazy initializer on every use
+  // (each IPC's default timeouts).
+  @inlinable public static var never: L4Timeout { L4Timeout(checkedRaw: 0) }
+  @inlinable public static var zero: L4Timeout { L4Timeout(checkedRaw: 0x0400) }
 
   /// The period `2^exponent · mantissa` µs. Returns `nil` when a field is out of range
   /// (exponent 0…31, mantissa 0…1023) or when the pair would encode `never` (both zero).
@@ -79,7 +81,7 @@ public struct L4Timeouts: Hashable, Sendable {
     self.receive = receive
   }
 
-  public static let never = L4Timeouts(send: .never, receive: .never)
+  @inlinable public static var never: L4Timeouts { L4Timeouts(send: .never, receive: .never) }
 
   public var raw: L4Word { L4Word(send.raw) << 16 | L4Word(receive.raw) }
 }

@@ -7,6 +7,13 @@
 ///   the reply arrives or the call fails. It honours every `CallOptions` limit and reports
 ///   `.timeout` with the phase that ran out; it returns the reply *unchecked* (label and RetCode
 ///   are checked by `RPCClient`).
+/// - `call(_:reply:options:)` is the same call without copies of the 512-byte `Message` (what
+///   `RPCClient` uses): the reply is written into the caller's `reply` (e.g. with
+///   `Message.load`) instead of being returned, and `request` is `inout` only so its words can
+///   be read in place (reading the words of a borrowed `Message` copies it first) — the
+///   transport must leave it unchanged. The default calls `call(_:options:)` and assigns the
+///   result, so a transport that implements only the returning form keeps working. On error,
+///   `reply`'s content is unspecified.
 /// - If `options.cancellation` is set, the transport registers an abort action on it for the
 ///   duration of the call; cancelling then ends the call with `.cancelled` (nothing transferred
 ///   yet) or `.aborted` (transfer under way), and the server's `CallContext` sees the same
@@ -18,12 +25,19 @@
 ///   a transport overrides them when it can do better.
 public protocol ClientTransport: Sendable {
   func call(_ request: Message, options: CallOptions) throws(RPCError) -> Message
+  func call(_ request: inout Message, reply: inout Message, options: CallOptions) throws(RPCError)
   func send(_ message: Message, options: CallOptions) throws(RPCError)
   func callAsync(_ request: Message, options: CallOptions) async throws(RPCError) -> Message
   func sendAsync(_ message: Message, options: CallOptions) async throws(RPCError)
 }
 
 extension ClientTransport {
+  /// The in-place call for transports that only return replies: one extra copy of the reply.
+  @inlinable
+  public func call(_ request: inout Message, reply: inout Message, options: CallOptions) throws(RPCError) {
+    reply = try call(request, options: options)
+  }
+
   public func callAsync(_ request: Message, options: CallOptions) async throws(RPCError) -> Message {
     try await BlockingExecutor.shared.runCancellable(options: options) { (options) throws(RPCError) in
       try self.call(request, options: options)
@@ -92,6 +106,14 @@ public struct RequestDispatcher: Sendable {
   /// reuses one buffer per thread). Returns whether it is to be sent: false for one-way requests
   /// (`context.expectsReply == false`) and for a RetCode of `MIG_NO_REPLY`.
   public func respond(to request: borrowing Message, reply: inout Message, context: CallContext) -> Bool {
+    var request = copy request
+    return respond(to: &request, reply: &reply, context: context)
+  }
+
+  /// The same without copying the 512-byte request: for a receive loop's reused request buffer
+  /// (`&buffer`, `&pointer.pointee`; passing `pointer.pointee` borrowed copies it). `inout` only
+  /// so the request is read in place; it is left unchanged.
+  public func respond(to request: inout Message, reply: inout Message, context: CallContext) -> Bool {
     reply.resetAsReply(to: request.label, returnCode: .success)
     do throws(RPCError) {
       if interceptors.isEmpty {

@@ -106,14 +106,6 @@ public struct RequestDispatcher: Sendable {
   /// reuses one buffer per thread). Returns whether it is to be sent: false for one-way requests
   /// (`context.expectsReply == false`) and for a RetCode of `MIG_NO_REPLY`.
   public func respond(to request: borrowing Message, reply: inout Message, context: CallContext) -> Bool {
-    var request = copy request
-    return respond(to: &request, reply: &reply, context: context)
-  }
-
-  /// The same without copying the 512-byte request: for a receive loop's reused request buffer
-  /// (`&buffer`, `&pointer.pointee`; passing `pointer.pointee` borrowed copies it). `inout` only
-  /// so the request is read in place; it is left unchanged.
-  public func respond(to request: inout Message, reply: inout Message, context: CallContext) -> Bool {
     reply.resetAsReply(to: request.label, returnCode: .success)
     do throws(RPCError) {
       if interceptors.isEmpty {
@@ -126,6 +118,13 @@ public struct RequestDispatcher: Sendable {
       reply.resetAsReply(to: request.label, returnCode: error.wireReturnCode)
     }
     return context.expectsReply && reply.replyReturnCode != .migNoReply
+  }
+
+  /// The same for a request buffer the receive loop keeps behind a pointer (`&pointer.pointee`):
+  /// passing `pointer.pointee` borrowed copies the 512-byte message twice, this once (an `inout`
+  /// value passed on as the demux's borrowed argument is copied). The request is left unchanged.
+  public func respond(to request: inout Message, reply: inout Message, context: CallContext) -> Bool {
+    respond(to: request, reply: &reply, context: context)
   }
 
   /// Convenience for simple transports and tests: the reply as a new message, or nil when none is

@@ -392,11 +392,21 @@ private struct Emitter {
         .line(
           "let options = try HurdRPC.GeneratedWire.callOptions(options, waitTimeMilliseconds: \(wait)\(statement), machOptions: \(bits))"))
     }
-    body.append(.line("let request = try \(namespace).Wire.encode\(routine.typeName)Request(\(arguments))"))
+    let encode = "try \(namespace).Wire.encode\(routine.typeName)Request(\(arguments))"
     if routine.isOneWay {
+      body.append(.line("let request = \(encode)"))
       body.append(.line("try \(awaitKeyword)rpc.send(request, options: options)"))
+    } else if isAsync {
+      body.append(.line("let request = \(encode)"))
+      body.append(.line("let reply = try await rpc.call(request, options: options)"))
     } else {
-      body.append(.line("let reply = try \(awaitKeyword)rpc.call(request, options: options)"))
+      // In place: a `Message` returned or read through a borrowed value costs a 512-byte copy
+      // at each call boundary (docs/performance.md, "Message copies pass").
+      body.append(.line("var request = \(encode)"))
+      body.append(.line("var reply = HurdRPC.Message(label: 0)"))
+      body.append(.line("try rpc.call(&request, reply: &reply, options: options)"))
+    }
+    if !routine.isOneWay {
       body.append(.line((resultType(routine) == nil ? "" : "return ") + "try \(namespace).Wire.decode\(routine.typeName)Reply(reply)"))
     }
     return SwiftFunction(

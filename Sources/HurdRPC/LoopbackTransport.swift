@@ -20,9 +20,15 @@ public struct LoopbackTransport: ClientTransport {
   }
 
   public func call(_ request: Message, options: CallOptions) throws(RPCError) -> Message {
-    let context = try admit(request, options: options, expectsReply: true)
+    var request = request
     var reply = Message(label: 0)
-    guard dispatcher.respond(to: request, reply: &reply, context: context) else {
+    try call(&request, reply: &reply, options: options)
+    return reply
+  }
+
+  public func call(_ request: inout Message, reply: inout Message, options: CallOptions) throws(RPCError) {
+    let context = try admit(request, options: options, expectsReply: true)
+    guard dispatcher.respond(to: &request, reply: &reply, context: context) else {
       throw RPCError(.serverDied, "request \(request.label) was consumed without a reply")
     }
     if options.cancellation?.isCancelled == true {
@@ -31,7 +37,6 @@ public struct LoopbackTransport: ClientTransport {
     if context.storedDeadline != nil, let deadline = context.deadline, ContinuousClock.now >= deadline {
       throw RPCError(.timeout, "deadline passed before the reply arrived", phase: .receive)
     }
-    return reply
   }
 
   public func send(_ message: Message, options: CallOptions) throws(RPCError) {

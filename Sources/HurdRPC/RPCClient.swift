@@ -15,14 +15,25 @@ public struct RPCClient<Transport: ClientTransport>: Sendable {
   /// Blocking call: request → checked reply.
   @inlinable
   public func call(_ request: Message, options: CallOptions = .default) throws(RPCError) -> Message {
-    let reply: Message
+    var request = request
+    var reply = Message(label: 0)
+    try call(&request, reply: &reply, options: options)
+    return reply
+  }
+
+  /// Blocking call writing the checked reply into `reply` (its previous content is discarded):
+  /// the form without copies of the 512-byte message. `request` is `inout` only so the
+  /// transport reads its words in place; it is left unchanged.
+  @inlinable
+  public func call(_ request: inout Message, reply: inout Message, options: CallOptions = .default)
+    throws(RPCError)
+  {
     if interceptors.isEmpty {
-      reply = try transport.call(request, options: options)
+      try transport.call(&request, reply: &reply, options: options)
     } else {
       reply = try intercepted(request, options: options, oneWay: false) ?? Message(label: 0)
     }
-    try reply.checkReply(toRequest: request.label)
-    return reply
+    try reply.checkReplyInPlace(toRequest: request.label)
   }
 
   /// Blocking one-way send (a MIG simpleroutine).
@@ -37,7 +48,7 @@ public struct RPCClient<Transport: ClientTransport>: Sendable {
 
   /// Async call: does not block the cooperative pool; cancelling the task aborts the IPC.
   public func call(_ request: Message, options: CallOptions = .default) async throws(RPCError) -> Message {
-    let reply: Message
+    var reply: Message
     if interceptors.isEmpty {
       reply = try await transport.callAsync(request, options: options)
     } else {
@@ -46,7 +57,7 @@ public struct RPCClient<Transport: ClientTransport>: Sendable {
         try self.intercepted(request, options: options, oneWay: false) ?? Message(label: 0)
       }
     }
-    try reply.checkReply(toRequest: request.label)
+    try reply.checkReplyInPlace(toRequest: request.label)
     return reply
   }
 

@@ -41,12 +41,26 @@ extension Message {
   /// RetCode is rethrown as the server's error (MIG codes become their protocol codes).
   @inlinable
   public func checkReply(toRequest requestLabel: UInt64) throws(RPCError) {
-    guard label == requestLabel &+ Self.replyLabelOffset else {
+    try Self.checkReply(label: label, returnCodeWord: wordCount > 0 ? self[0] : nil, toRequest: requestLabel)
+  }
+
+  /// `checkReply` on a reply held `inout` (`RPCClient`): reads word 0 in place, where reading it
+  /// from a borrowed message copies the whole message first.
+  @inlinable
+  mutating func checkReplyInPlace(toRequest requestLabel: UInt64) throws(RPCError) {
+    let returnCodeWord = withUnsafeWordsInPlace { $0.first }
+    try Self.checkReply(label: label, returnCodeWord: returnCodeWord, toRequest: requestLabel)
+  }
+
+  @usableFromInline
+  static func checkReply(label: UInt64, returnCodeWord: UInt64?, toRequest requestLabel: UInt64) throws(RPCError) {
+    guard label == requestLabel &+ replyLabelOffset else {
       throw RPCError(.replyMismatch, "reply id \(label) for request \(requestLabel)")
     }
-    guard let returnCode = replyReturnCode else {
+    guard let returnCodeWord else {
       throw RPCError(.typeError, "reply \(label) has no RetCode word")
     }
+    let returnCode = ReturnCode(Int32(bitPattern: UInt32(truncatingIfNeeded: returnCodeWord)))
     guard returnCode.isSuccess else { throw RPCError(returnCode: returnCode) }
   }
 }

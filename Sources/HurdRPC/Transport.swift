@@ -7,6 +7,13 @@
 ///   the reply arrives or the call fails. It honours every `CallOptions` limit and reports
 ///   `.timeout` with the phase that ran out; it returns the reply *unchecked* (label and RetCode
 ///   are checked by `RPCClient`).
+/// - `call(_:reply:options:)` is the same call without copies of the 512-byte `Message` (what
+///   `RPCClient` uses): the reply is written into the caller's `reply` (e.g. with
+///   `Message.load`) instead of being returned, and `request` is `inout` only so its words can
+///   be read in place (reading the words of a borrowed `Message` copies it first) — the
+///   transport must leave it unchanged. The default calls `call(_:options:)` and assigns the
+///   result, so a transport that implements only the returning form keeps working. On error,
+///   `reply`'s content is unspecified.
 /// - If `options.cancellation` is set, the transport registers an abort action on it for the
 ///   duration of the call; cancelling then ends the call with `.cancelled` (nothing transferred
 ///   yet) or `.aborted` (transfer under way), and the server's `CallContext` sees the same
@@ -18,12 +25,19 @@
 ///   a transport overrides them when it can do better.
 public protocol ClientTransport: Sendable {
   func call(_ request: Message, options: CallOptions) throws(RPCError) -> Message
+  func call(_ request: inout Message, reply: inout Message, options: CallOptions) throws(RPCError)
   func send(_ message: Message, options: CallOptions) throws(RPCError)
   func callAsync(_ request: Message, options: CallOptions) async throws(RPCError) -> Message
   func sendAsync(_ message: Message, options: CallOptions) async throws(RPCError)
 }
 
 extension ClientTransport {
+  /// The in-place call for transports that only return replies: one extra copy of the reply.
+  @inlinable
+  public func call(_ request: inout Message, reply: inout Message, options: CallOptions) throws(RPCError) {
+    reply = try call(request, options: options)
+  }
+
   public func callAsync(_ request: Message, options: CallOptions) async throws(RPCError) -> Message {
     try await BlockingExecutor.shared.runCancellable(options: options) { (options) throws(RPCError) in
       try self.call(request, options: options)
@@ -104,6 +118,13 @@ public struct RequestDispatcher: Sendable {
       reply.resetAsReply(to: request.label, returnCode: error.wireReturnCode)
     }
     return context.expectsReply && reply.replyReturnCode != .migNoReply
+  }
+
+  /// The same for a request buffer the receive loop keeps behind a pointer (`&pointer.pointee`):
+  /// passing `pointer.pointee` borrowed copies the 512-byte message twice, this once (an `inout`
+  /// value passed on as the demux's borrowed argument is copied). The request is left unchanged.
+  public func respond(to request: inout Message, reply: inout Message, context: CallContext) -> Bool {
+    respond(to: request, reply: &reply, context: context)
   }
 
   /// Convenience for simple transports and tests: the reply as a new message, or nil when none is

@@ -82,6 +82,11 @@ public final class SocketClientTransport: ClientTransport {
     return reply
   }
 
+  /// The call, decoding the reply straight into `reply`.
+  public func call(_ request: inout Message, reply: inout Message, options: CallOptions) throws(RPCError) {
+    try exchange(request, options: options, expectsReply: true, reply: &reply)
+  }
+
   public func send(_ message: Message, options: CallOptions) throws(RPCError) {
     var unused = Message(label: 0)
     try exchange(message, options: options, expectsReply: false, reply: &unused)

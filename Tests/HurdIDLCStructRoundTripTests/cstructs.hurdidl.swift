@@ -152,8 +152,9 @@ struct CstructsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     address: Swift.Int64,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Cstructs.RegionInfoT {
-    let request = try Cstructs.Wire.encodeRegionInfoRequest(address: address)
-    let reply = try rpc.call(request, options: options)
+    var request = try Cstructs.Wire.encodeRegionInfoRequest(address: address)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Cstructs.Wire.decodeRegionInfoReply(reply)
   }
 
@@ -185,8 +186,9 @@ struct CstructsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     stamp: Cstructs.StampT,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Cstructs.UpdateRegionReply {
-    let request = try Cstructs.Wire.encodeUpdateRegionRequest(info: info, stamp: stamp)
-    let reply = try rpc.call(request, options: options)
+    var request = try Cstructs.Wire.encodeUpdateRegionRequest(info: info, stamp: stamp)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Cstructs.Wire.decodeUpdateRegionReply(reply)
   }
 
@@ -247,8 +249,9 @@ struct CstructsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     outer: Swift.InlineArray<2, Swift.Int64>,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.InlineArray<2, Swift.Int64> {
-    let request = try Cstructs.Wire.encodeWrapRequest(outer: outer)
-    let reply = try rpc.call(request, options: options)
+    var request = try Cstructs.Wire.encodeWrapRequest(outer: outer)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Cstructs.Wire.decodeWrapReply(reply)
   }
 

@@ -128,6 +128,30 @@ struct TransportTests {
     server.finish()
   }
 
+  @Test(arguments: [L4DispatchMode.threaded, .direct])
+  func inPlaceCallsReuseOneReplyBuffer(mode: L4DispatchMode) throws {
+    let kernel = L4Kernel()
+    let server = RunningServer(kernel, mode: mode)
+    let client = RPCClient(transport: L4ClientTransport(space: kernel.createSpace(), server: server.transport))
+    var reply = try Message(label: 1, words: [5, 5, 5, 5, 5])
+    var add = try Message(label: EchoService.add, words: [40, 2])
+    try client.call(&add, reply: &reply)
+    #expect(reply.label == EchoService.add + Message.replyLabelOffset && reply.words == [0, 42])
+    #expect(add.words == [40, 2])
+    // A reply with a typed item lands in the same buffer, then a register-only one again.
+    var makeString = try Message(label: EchoService.makeString, words: [3])
+    try client.call(&makeString, reply: &reply)
+    #expect(reply.words == [0] && reply.strings.map(\.bytes) == [[0, 1, 2]])
+    var options = CallOptions()
+    options.cancellation = CallCancellation()  // the armed path
+    try client.call(&add, reply: &reply, options: options)
+    #expect(reply.words == [0, 42] && reply.items.isEmpty)
+    var failing = try Message(label: EchoService.fail, words: [2])
+    let failed = rpcError { () throws(RPCError) in try client.call(&failing, reply: &reply) }
+    #expect(failed?.code == .returnCode(ReturnCode(2)))
+    server.finish()
+  }
+
   @Test func serverReturnCodesAndBadIDsComeBack() {
     let kernel = L4Kernel()
     let server = RunningServer(kernel)

@@ -48,21 +48,31 @@ final class L4TransportRig: @unchecked Sendable {
   import Glibc
 #endif
 
+/// A benchmark calling through a served `L4TransportRig` set up before and torn down after it.
+func l4TransportBenchmark(
+  _ name: String, mode: L4DispatchMode, configuration: L4TransportConfiguration = .default,
+  body: @escaping @Sendable (Benchmark, RPCClient<L4ClientTransport>) -> Void
+) {
+  nonisolated(unsafe) var rig: L4TransportRig?
+  Benchmark(
+    name,
+    configuration: .init(
+      scalingFactor: .kilo,
+      setup: { rig = L4TransportRig(mode: mode, configuration: configuration) },
+      teardown: {
+        rig?.stop()
+        rig = nil
+      })
+  ) { benchmark in
+    guard let client = rig?.client else { return }
+    body(benchmark, client)
+  }
+}
+
 func registerTransportBenchmarks() {
   for (name, mode) in [("HurdRPC over L4: null call, thread <-> thread", L4DispatchMode.threaded),
                        ("HurdRPC over L4: null call, direct dispatch", .direct)] {
-    nonisolated(unsafe) var rig: L4TransportRig?
-    Benchmark(
-      name,
-      configuration: .init(
-        scalingFactor: .kilo,
-        setup: { rig = L4TransportRig(mode: mode) },
-        teardown: {
-          rig?.stop()
-          rig = nil
-        })
-    ) { benchmark in
-      guard let client = rig?.client else { return }
+    l4TransportBenchmark(name, mode: mode) { benchmark, client in
       var request = Message(label: BenchDemux.null)
       try? request.append(41)
       var sum: UInt64 = 0
@@ -77,20 +87,31 @@ func registerTransportBenchmarks() {
     }
   }
 
+  // The same through the in-place call generated stubs use (`call(&request, reply: &reply)`):
+  // the 512-byte message is not copied at the call boundaries (docs/performance.md, "Message
+  // copies pass").
+  for (name, mode) in [("HurdRPC over L4: null call in place, thread <-> thread", L4DispatchMode.threaded),
+                       ("HurdRPC over L4: null call in place, direct dispatch", .direct)] {
+    l4TransportBenchmark(name, mode: mode) { benchmark, client in
+      var request = Message(label: BenchDemux.null)
+      try? request.append(41)
+      var reply = Message(label: 0)
+      var sum: UInt64 = 0
+      for _ in benchmark.scaledIterations {
+        do throws(RPCError) {
+          try client.call(&request, reply: &reply)
+          sum &+= reply[1]
+        } catch {
+          fatalError("\(name): \(error)")
+        }
+      }
+      blackHole(sum)
+    }
+  }
+
   /// One call carrying `item()` (built once; regions are reused, strings are copied per call).
   func itemCall(_ name: String, configuration: L4TransportConfiguration = .default, item: @escaping @Sendable () -> TypedItem) {
-    nonisolated(unsafe) var rig: L4TransportRig?
-    Benchmark(
-      name,
-      configuration: .init(
-        scalingFactor: .kilo,
-        setup: { rig = L4TransportRig(mode: .threaded, configuration: configuration) },
-        teardown: {
-          rig?.stop()
-          rig = nil
-        })
-    ) { benchmark in
-      guard let client = rig?.client else { return }
+    l4TransportBenchmark(name, mode: .threaded, configuration: configuration) { benchmark, client in
       var request = Message(label: BenchDemux.items)
       try? request.append(item())
       var sum: UInt64 = 0

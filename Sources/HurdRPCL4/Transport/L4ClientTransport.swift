@@ -37,11 +37,27 @@ public struct L4ClientTransport: ClientTransport {
   }
 
   public func call(_ request: Message, options: CallOptions) throws(RPCError) -> Message {
+    var request = request
+    var reply = Message(label: 0)
+    try call(&request, reply: &reply, options: options)
+    return reply
+  }
+
+  /// The call, loading the request's words from where they are and rebuilding the reply from
+  /// the registers straight into `reply` (no 512-byte copies).
+  public func call(_ request: inout Message, reply: inout Message, options: CallOptions) throws(RPCError) {
     let context = kernel.currentThread(in: space)
     let route = capabilityRoute()
-    var request = request  // addressable (see `L4Marshalling.load`)
     let (timeouts, exports) = try prepare(&request, options: options, context: context, route: route)
-    guard let handle = options.cancellation else {
+    if let handle = options.cancellation {
+      do throws(RPCError) {
+        try armed(handle, context.thread) { () throws(L4ErrorCode) in _ = try context.call(server, timeouts: timeouts) }
+        route?.finish(exports, delivered: true)
+      } catch {
+        route?.finish(exports, delivered: error.phase == .receive)
+        throw error
+      }
+    } else {
       do throws(L4ErrorCode) {
         _ = try context.call(server, timeouts: timeouts)
         route?.finish(exports, delivered: true)
@@ -49,20 +65,8 @@ public struct L4ClientTransport: ClientTransport {
         route?.finish(exports, delivered: error.phase == .receive)
         throw Self.rpcError(error, call: true)
       }
-      var reply = Message(label: 0)
-      try L4Marshalling.store(from: context.thread, into: &reply, configuration: configuration, route: route?.reversed)
-      return reply
     }
-    do throws(RPCError) {
-      try armed(handle, context.thread) { () throws(L4ErrorCode) in _ = try context.call(server, timeouts: timeouts) }
-      route?.finish(exports, delivered: true)
-    } catch {
-      route?.finish(exports, delivered: error.phase == .receive)
-      throw error
-    }
-    var reply = Message(label: 0)
     try L4Marshalling.store(from: context.thread, into: &reply, configuration: configuration, route: route?.reversed)
-    return reply
   }
 
   public func send(_ message: Message, options: CallOptions) throws(RPCError) {

@@ -225,7 +225,7 @@ public final class L4ServerTransport: ServerTransport {
       expectsReply: call.waiting, cancellation: call.annotation as? CallCancellation,
       replyRoute: ReplyRoute(router: transport, caller: call.sender.raw, replier: replier.raw),
       callerThreadKey: call.sender.raw)
-    let answer = dispatcher.respond(to: state.request.pointee, reply: &state.reply.pointee, context: context)
+    let answer = dispatcher.respond(to: &state.request.pointee, reply: &state.reply.pointee, context: context)
     if let route, state.reply.pointee.replyReturnCode != .success, state.reply.pointee.replyReturnCode != .migNoReply {
       // As with MIG: a request the server failed did not consume the capabilities it carried.
       route.release(state.request.pointee.items)

@@ -74,8 +74,9 @@ struct ClashClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     optionsValue: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.Int32 {
-    let request = try Clash.Wire.encodeDispatchRequest(optionsValue: optionsValue)
-    let reply = try rpc.call(request, options: options)
+    var request = try Clash.Wire.encodeDispatchRequest(optionsValue: optionsValue)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Clash.Wire.decodeDispatchReply(reply)
   }
 
@@ -107,8 +108,9 @@ struct ClashClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     contextValue: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Clash.RPCReply {
-    let request = try Clash.Wire.encodeRPCRequest(switch: `switch`, contextValue: contextValue)
-    let reply = try rpc.call(request, options: options)
+    var request = try Clash.Wire.encodeRPCRequest(switch: `switch`, contextValue: contextValue)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Clash.Wire.decodeRPCReply(reply)
   }
 
@@ -141,8 +143,9 @@ struct ClashClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     overflowValue: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try Clash.Wire.encodeDefaultRequest(selfValue: selfValue, overflowValue: overflowValue)
-    let reply = try rpc.call(request, options: options)
+    var request = try Clash.Wire.encodeDefaultRequest(selfValue: selfValue, overflowValue: overflowValue)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try Clash.Wire.decodeDefaultReply(reply)
   }
 

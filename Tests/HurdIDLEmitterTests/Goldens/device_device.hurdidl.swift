@@ -92,8 +92,9 @@ struct DeviceClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     name: Swift.String,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> HurdRPC.CapabilityItem {
-    let request = try Device.Wire.encodeDeviceOpenRequest(mode: mode, name: name)
-    let reply = try rpc.call(request, options: options)
+    var request = try Device.Wire.encodeDeviceOpenRequest(mode: mode, name: name)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Device.Wire.decodeDeviceOpenReply(reply)
   }
 
@@ -120,8 +121,9 @@ struct DeviceClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   /// - Parameters:
   ///   - options: timeouts and cancellation.
   func deviceClose(options: HurdRPC.CallOptions = .default) throws(HurdRPC.RPCError) {
-    let request = try Device.Wire.encodeDeviceCloseRequest()
-    let reply = try rpc.call(request, options: options)
+    var request = try Device.Wire.encodeDeviceCloseRequest()
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try Device.Wire.decodeDeviceCloseReply(reply)
   }
 
@@ -150,8 +152,9 @@ struct DeviceClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     data: HurdRPC.MemoryRegion,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.Int32 {
-    let request = try Device.Wire.encodeDeviceWriteRequest(mode: mode, recnum: recnum, data: data)
-    let reply = try rpc.call(request, options: options)
+    var request = try Device.Wire.encodeDeviceWriteRequest(mode: mode, recnum: recnum, data: data)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Device.Wire.decodeDeviceWriteReply(reply)
   }
 
@@ -189,8 +192,9 @@ struct DeviceClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     data: [Swift.UInt8],
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.Int32 {
-    let request = try Device.Wire.encodeDeviceWriteInbandRequest(mode: mode, recnum: recnum, data: data)
-    let reply = try rpc.call(request, options: options)
+    var request = try Device.Wire.encodeDeviceWriteInbandRequest(mode: mode, recnum: recnum, data: data)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Device.Wire.decodeDeviceWriteInbandReply(reply)
   }
 
@@ -228,8 +232,9 @@ struct DeviceClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     bytesWanted: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> HurdRPC.MemoryRegion {
-    let request = try Device.Wire.encodeDeviceReadRequest(mode: mode, recnum: recnum, bytesWanted: bytesWanted)
-    let reply = try rpc.call(request, options: options)
+    var request = try Device.Wire.encodeDeviceReadRequest(mode: mode, recnum: recnum, bytesWanted: bytesWanted)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Device.Wire.decodeDeviceReadReply(reply)
   }
 
@@ -267,8 +272,9 @@ struct DeviceClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     bytesWanted: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> [Swift.UInt8] {
-    let request = try Device.Wire.encodeDeviceReadInbandRequest(mode: mode, recnum: recnum, bytesWanted: bytesWanted)
-    let reply = try rpc.call(request, options: options)
+    var request = try Device.Wire.encodeDeviceReadInbandRequest(mode: mode, recnum: recnum, bytesWanted: bytesWanted)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Device.Wire.decodeDeviceReadInbandReply(reply)
   }
 
@@ -308,8 +314,9 @@ struct DeviceClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     unmap: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> HurdRPC.CapabilityName {
-    let request = try Device.Wire.encodeDeviceMapRequest(prot: prot, offset: offset, size: size, unmap: unmap)
-    let reply = try rpc.call(request, options: options)
+    var request = try Device.Wire.encodeDeviceMapRequest(prot: prot, offset: offset, size: size, unmap: unmap)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Device.Wire.decodeDeviceMapReply(reply)
   }
 
@@ -346,8 +353,9 @@ struct DeviceClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     status: [Swift.Int32],
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try Device.Wire.encodeDeviceSetStatusRequest(flavor: flavor, status: status)
-    let reply = try rpc.call(request, options: options)
+    var request = try Device.Wire.encodeDeviceSetStatusRequest(flavor: flavor, status: status)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try Device.Wire.decodeDeviceSetStatusReply(reply)
   }
 
@@ -380,8 +388,9 @@ struct DeviceClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     statusCnt: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> [Swift.Int32] {
-    let request = try Device.Wire.encodeDeviceGetStatusRequest(flavor: flavor, statusCnt: statusCnt)
-    let reply = try rpc.call(request, options: options)
+    var request = try Device.Wire.encodeDeviceGetStatusRequest(flavor: flavor, statusCnt: statusCnt)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Device.Wire.decodeDeviceGetStatusReply(reply)
   }
 
@@ -416,8 +425,9 @@ struct DeviceClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     filter: [Swift.Int16],
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try Device.Wire.encodeDeviceSetFilterRequest(receivePort: receivePort, priority: priority, filter: filter)
-    let reply = try rpc.call(request, options: options)
+    var request = try Device.Wire.encodeDeviceSetFilterRequest(receivePort: receivePort, priority: priority, filter: filter)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try Device.Wire.decodeDeviceSetFilterReply(reply)
   }
 
@@ -453,8 +463,9 @@ struct DeviceClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     receivePort: HurdRPC.CapabilityItem,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try Device.Wire.encodeDeviceIntrRegisterRequest(id: id, flags: flags, receivePort: receivePort)
-    let reply = try rpc.call(request, options: options)
+    var request = try Device.Wire.encodeDeviceIntrRegisterRequest(id: id, flags: flags, receivePort: receivePort)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try Device.Wire.decodeDeviceIntrRegisterReply(reply)
   }
 
@@ -486,8 +497,9 @@ struct DeviceClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     receivePort: HurdRPC.CapabilityItem,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try Device.Wire.encodeDeviceIntrAckRequest(receivePort: receivePort)
-    let reply = try rpc.call(request, options: options)
+    var request = try Device.Wire.encodeDeviceIntrAckRequest(receivePort: receivePort)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try Device.Wire.decodeDeviceIntrAckReply(reply)
   }
 

@@ -227,8 +227,9 @@ struct KindsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     d: Swift.Bool,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Kinds.WidthsReply {
-    let request = try Kinds.Wire.encodeWidthsRequest(a: a, b: b, c: c, d: d)
-    let reply = try rpc.call(request, options: options)
+    var request = try Kinds.Wire.encodeWidthsRequest(a: a, b: b, c: c, d: d)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Kinds.Wire.decodeWidthsReply(reply)
   }
 
@@ -264,8 +265,9 @@ struct KindsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     data: HurdRPC.MemoryRegion,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.Int64 {
-    let request = try Kinds.Wire.encodeChecksumRequest(data: data)
-    let reply = try rpc.call(request, options: options)
+    var request = try Kinds.Wire.encodeChecksumRequest(data: data)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Kinds.Wire.decodeChecksumReply(reply)
   }
 
@@ -295,8 +297,9 @@ struct KindsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     value: Swift.Int8,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> HurdRPC.MemoryRegion {
-    let request = try Kinds.Wire.encodeFillPageRequest(value: value)
-    let reply = try rpc.call(request, options: options)
+    var request = try Kinds.Wire.encodeFillPageRequest(value: value)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Kinds.Wire.decodeFillPageReply(reply)
   }
 
@@ -326,8 +329,9 @@ struct KindsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     data: HurdRPC.MemoryRegion,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> HurdRPC.MemoryRegion {
-    let request = try Kinds.Wire.encodeEchoDataRequest(data: data)
-    let reply = try rpc.call(request, options: options)
+    var request = try Kinds.Wire.encodeEchoDataRequest(data: data)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Kinds.Wire.decodeEchoDataReply(reply)
   }
 
@@ -357,8 +361,9 @@ struct KindsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     words: [Swift.Int32],
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Kinds.CountWordsReply {
-    let request = try Kinds.Wire.encodeCountWordsRequest(words: words)
-    let reply = try rpc.call(request, options: options)
+    var request = try Kinds.Wire.encodeCountWordsRequest(words: words)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Kinds.Wire.decodeCountWordsReply(reply)
   }
 
@@ -388,8 +393,9 @@ struct KindsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     label: Swift.String,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.String {
-    let request = try Kinds.Wire.encodeRelabelRequest(label: label)
-    let reply = try rpc.call(request, options: options)
+    var request = try Kinds.Wire.encodeRelabelRequest(label: label)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Kinds.Wire.decodeRelabelReply(reply)
   }
 
@@ -419,8 +425,9 @@ struct KindsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     flags: [Swift.Bool],
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> [Swift.Bool] {
-    let request = try Kinds.Wire.encodeInvertRequest(flags: flags)
-    let reply = try rpc.call(request, options: options)
+    var request = try Kinds.Wire.encodeInvertRequest(flags: flags)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Kinds.Wire.decodeInvertReply(reply)
   }
 
@@ -450,8 +457,9 @@ struct KindsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     given: HurdRPC.CapabilityName,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> HurdRPC.CapabilityName {
-    let request = try Kinds.Wire.encodeSwapPortRequest(given: given)
-    let reply = try rpc.call(request, options: options)
+    var request = try Kinds.Wire.encodeSwapPortRequest(given: given)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Kinds.Wire.decodeSwapPortReply(reply)
   }
 
@@ -481,8 +489,9 @@ struct KindsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     seed: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Kinds.StatusReply {
-    let request = try Kinds.Wire.encodeStatusRequest(seed: seed)
-    let reply = try rpc.call(request, options: options)
+    var request = try Kinds.Wire.encodeStatusRequest(seed: seed)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Kinds.Wire.decodeStatusReply(reply)
   }
 
@@ -512,8 +521,9 @@ struct KindsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     right: HurdRPC.CapabilityItem,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> HurdRPC.CapabilityItem {
-    let request = try Kinds.Wire.encodePassRightRequest(right: right)
-    let reply = try rpc.call(request, options: options)
+    var request = try Kinds.Wire.encodePassRightRequest(right: right)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Kinds.Wire.decodePassRightReply(reply)
   }
 
@@ -543,8 +553,9 @@ struct KindsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     squaresCnt: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> [Swift.Int32] {
-    let request = try Kinds.Wire.encodeFirstSquaresRequest(squaresCnt: squaresCnt)
-    let reply = try rpc.call(request, options: options)
+    var request = try Kinds.Wire.encodeFirstSquaresRequest(squaresCnt: squaresCnt)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Kinds.Wire.decodeFirstSquaresReply(reply)
   }
 
@@ -576,8 +587,9 @@ struct KindsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     ports: [HurdRPC.CapabilityName],
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> [HurdRPC.CapabilityName] {
-    let request = try Kinds.Wire.encodeReversePortsRequest(pair: pair, ports: ports)
-    let reply = try rpc.call(request, options: options)
+    var request = try Kinds.Wire.encodeReversePortsRequest(pair: pair, ports: ports)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Kinds.Wire.decodeReversePortsReply(reply)
   }
 
@@ -611,8 +623,9 @@ struct KindsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     dataDealloc: Swift.Bool,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Kinds.HandOverReply {
-    let request = try Kinds.Wire.encodeHandOverRequest(data: data, dataDealloc: dataDealloc)
-    let reply = try rpc.call(request, options: options)
+    var request = try Kinds.Wire.encodeHandOverRequest(data: data, dataDealloc: dataDealloc)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Kinds.Wire.decodeHandOverReply(reply)
   }
 
@@ -648,8 +661,9 @@ struct KindsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     last: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Kinds.SumBlockReply {
-    let request = try Kinds.Wire.encodeSumBlockRequest(first: first, block: block, last: last)
-    let reply = try rpc.call(request, options: options)
+    var request = try Kinds.Wire.encodeSumBlockRequest(first: first, block: block, last: last)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Kinds.Wire.decodeSumBlockReply(reply)
   }
 
@@ -687,8 +701,9 @@ struct KindsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     vector: Swift.InlineArray<3, Swift.Float>,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Kinds.ScaleReply {
-    let request = try Kinds.Wire.encodeScaleRequest(factor: factor, offset: offset, vector: vector)
-    let reply = try rpc.call(request, options: options)
+    var request = try Kinds.Wire.encodeScaleRequest(factor: factor, offset: offset, vector: vector)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Kinds.Wire.decodeScaleReply(reply)
   }
 
@@ -736,8 +751,9 @@ struct KindsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     h: Swift.UInt64,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Kinds.MirrorReply {
-    let request = try Kinds.Wire.encodeMirrorRequest(a: a, b: b, c: c, d: d, e: e, f: f, g: g, h: h)
-    let reply = try rpc.call(request, options: options)
+    var request = try Kinds.Wire.encodeMirrorRequest(a: a, b: b, c: c, d: d, e: e, f: f, g: g, h: h)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Kinds.Wire.decodeMirrorReply(reply)
   }
 

@@ -126,8 +126,9 @@ struct MachPortClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   func machPortNames(
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> MachPort.MachPortNamesReply {
-    let request = try MachPort.Wire.encodeMachPortNamesRequest()
-    let reply = try rpc.call(request, options: options)
+    var request = try MachPort.Wire.encodeMachPortNamesRequest()
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try MachPort.Wire.decodeMachPortNamesReply(reply)
   }
 
@@ -155,8 +156,9 @@ struct MachPortClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     name: Swift.UInt32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.Int32 {
-    let request = try MachPort.Wire.encodeMachPortTypeRequest(name: name)
-    let reply = try rpc.call(request, options: options)
+    var request = try MachPort.Wire.encodeMachPortTypeRequest(name: name)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try MachPort.Wire.decodeMachPortTypeReply(reply)
   }
 
@@ -187,8 +189,9 @@ struct MachPortClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     newName: Swift.UInt32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try MachPort.Wire.encodeMachPortRenameRequest(oldName: oldName, newName: newName)
-    let reply = try rpc.call(request, options: options)
+    var request = try MachPort.Wire.encodeMachPortRenameRequest(oldName: oldName, newName: newName)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try MachPort.Wire.decodeMachPortRenameReply(reply)
   }
 
@@ -220,8 +223,9 @@ struct MachPortClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     name: Swift.UInt32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try MachPort.Wire.encodeMachPortAllocateNameRequest(right: right, name: name)
-    let reply = try rpc.call(request, options: options)
+    var request = try MachPort.Wire.encodeMachPortAllocateNameRequest(right: right, name: name)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try MachPort.Wire.decodeMachPortAllocateNameReply(reply)
   }
 
@@ -252,8 +256,9 @@ struct MachPortClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     right: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.UInt32 {
-    let request = try MachPort.Wire.encodeMachPortAllocateRequest(right: right)
-    let reply = try rpc.call(request, options: options)
+    var request = try MachPort.Wire.encodeMachPortAllocateRequest(right: right)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try MachPort.Wire.decodeMachPortAllocateReply(reply)
   }
 
@@ -282,8 +287,9 @@ struct MachPortClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     name: Swift.UInt32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try MachPort.Wire.encodeMachPortDestroyRequest(name: name)
-    let reply = try rpc.call(request, options: options)
+    var request = try MachPort.Wire.encodeMachPortDestroyRequest(name: name)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try MachPort.Wire.decodeMachPortDestroyReply(reply)
   }
 
@@ -311,8 +317,9 @@ struct MachPortClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     name: Swift.UInt32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try MachPort.Wire.encodeMachPortDeallocateRequest(name: name)
-    let reply = try rpc.call(request, options: options)
+    var request = try MachPort.Wire.encodeMachPortDeallocateRequest(name: name)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try MachPort.Wire.decodeMachPortDeallocateReply(reply)
   }
 
@@ -343,8 +350,9 @@ struct MachPortClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     right: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.Int32 {
-    let request = try MachPort.Wire.encodeMachPortGetRefsRequest(name: name, right: right)
-    let reply = try rpc.call(request, options: options)
+    var request = try MachPort.Wire.encodeMachPortGetRefsRequest(name: name, right: right)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try MachPort.Wire.decodeMachPortGetRefsReply(reply)
   }
 
@@ -379,8 +387,9 @@ struct MachPortClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     delta: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try MachPort.Wire.encodeMachPortModRefsRequest(name: name, right: right, delta: delta)
-    let reply = try rpc.call(request, options: options)
+    var request = try MachPort.Wire.encodeMachPortModRefsRequest(name: name, right: right, delta: delta)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try MachPort.Wire.decodeMachPortModRefsReply(reply)
   }
 
@@ -414,8 +423,9 @@ struct MachPortClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     qlimit: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try MachPort.Wire.encodeMachPortSetQlimitRequest(name: name, qlimit: qlimit)
-    let reply = try rpc.call(request, options: options)
+    var request = try MachPort.Wire.encodeMachPortSetQlimitRequest(name: name, qlimit: qlimit)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try MachPort.Wire.decodeMachPortSetQlimitReply(reply)
   }
 
@@ -447,8 +457,9 @@ struct MachPortClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     mscount: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try MachPort.Wire.encodeMachPortSetMscountRequest(name: name, mscount: mscount)
-    let reply = try rpc.call(request, options: options)
+    var request = try MachPort.Wire.encodeMachPortSetMscountRequest(name: name, mscount: mscount)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try MachPort.Wire.decodeMachPortSetMscountReply(reply)
   }
 
@@ -479,8 +490,9 @@ struct MachPortClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     name: Swift.UInt32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> HurdRPC.MemoryRegion {
-    let request = try MachPort.Wire.encodeMachPortGetSetStatusRequest(name: name)
-    let reply = try rpc.call(request, options: options)
+    var request = try MachPort.Wire.encodeMachPortGetSetStatusRequest(name: name)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try MachPort.Wire.decodeMachPortGetSetStatusReply(reply)
   }
 
@@ -511,8 +523,9 @@ struct MachPortClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     after: Swift.UInt32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try MachPort.Wire.encodeMachPortMoveMemberRequest(member: member, after: after)
-    let reply = try rpc.call(request, options: options)
+    var request = try MachPort.Wire.encodeMachPortMoveMemberRequest(member: member, after: after)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try MachPort.Wire.decodeMachPortMoveMemberReply(reply)
   }
 
@@ -549,8 +562,9 @@ struct MachPortClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     notify: HurdRPC.CapabilityItem,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> HurdRPC.CapabilityItem {
-    let request = try MachPort.Wire.encodeMachPortRequestNotificationRequest(name: name, id: id, sync: sync, notify: notify)
-    let reply = try rpc.call(request, options: options)
+    var request = try MachPort.Wire.encodeMachPortRequestNotificationRequest(name: name, id: id, sync: sync, notify: notify)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try MachPort.Wire.decodeMachPortRequestNotificationReply(reply)
   }
 
@@ -587,8 +601,9 @@ struct MachPortClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     poly: HurdRPC.CapabilityItem,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try MachPort.Wire.encodeMachPortInsertRightRequest(name: name, poly: poly)
-    let reply = try rpc.call(request, options: options)
+    var request = try MachPort.Wire.encodeMachPortInsertRightRequest(name: name, poly: poly)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try MachPort.Wire.decodeMachPortInsertRightReply(reply)
   }
 
@@ -621,8 +636,9 @@ struct MachPortClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     msgtName: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> HurdRPC.CapabilityItem {
-    let request = try MachPort.Wire.encodeMachPortExtractRightRequest(name: name, msgtName: msgtName)
-    let reply = try rpc.call(request, options: options)
+    var request = try MachPort.Wire.encodeMachPortExtractRightRequest(name: name, msgtName: msgtName)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try MachPort.Wire.decodeMachPortExtractRightReply(reply)
   }
 
@@ -654,8 +670,9 @@ struct MachPortClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     name: Swift.UInt32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.InlineArray<9, Swift.Int32> {
-    let request = try MachPort.Wire.encodeMachPortGetReceiveStatusRequest(name: name)
-    let reply = try rpc.call(request, options: options)
+    var request = try MachPort.Wire.encodeMachPortGetReceiveStatusRequest(name: name)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try MachPort.Wire.decodeMachPortGetReceiveStatusReply(reply)
   }
 
@@ -686,8 +703,9 @@ struct MachPortClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     seqno: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try MachPort.Wire.encodeMachPortSetSeqnoRequest(name: name, seqno: seqno)
-    let reply = try rpc.call(request, options: options)
+    var request = try MachPort.Wire.encodeMachPortSetSeqnoRequest(name: name, seqno: seqno)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try MachPort.Wire.decodeMachPortSetSeqnoReply(reply)
   }
 
@@ -719,8 +737,9 @@ struct MachPortClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     payload: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try MachPort.Wire.encodeMachPortSetProtectedPayloadRequest(name: name, payload: payload)
-    let reply = try rpc.call(request, options: options)
+    var request = try MachPort.Wire.encodeMachPortSetProtectedPayloadRequest(name: name, payload: payload)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try MachPort.Wire.decodeMachPortSetProtectedPayloadReply(reply)
   }
 
@@ -750,8 +769,9 @@ struct MachPortClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     name: Swift.UInt32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try MachPort.Wire.encodeMachPortClearProtectedPayloadRequest(name: name)
-    let reply = try rpc.call(request, options: options)
+    var request = try MachPort.Wire.encodeMachPortClearProtectedPayloadRequest(name: name)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try MachPort.Wire.decodeMachPortClearProtectedPayloadReply(reply)
   }
 

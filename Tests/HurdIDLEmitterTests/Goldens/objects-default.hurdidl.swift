@@ -83,8 +83,9 @@ struct ObjectsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     amount: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.Int32 {
-    let request = try Objects.Wire.encodeDepositRequest(amount: amount)
-    let reply = try rpc.call(request, options: options)
+    var request = try Objects.Wire.encodeDepositRequest(amount: amount)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Objects.Wire.decodeDepositReply(reply)
   }
 
@@ -112,8 +113,9 @@ struct ObjectsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   func whoami(
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Objects.WhoamiReply {
-    let request = try Objects.Wire.encodeWhoamiRequest()
-    let reply = try rpc.call(request, options: options)
+    var request = try Objects.Wire.encodeWhoamiRequest()
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Objects.Wire.decodeWhoamiReply(reply)
   }
 
@@ -143,8 +145,9 @@ struct ObjectsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
     let options = try HurdRPC.GeneratedWire.callOptions(options, waitTimeMilliseconds: Swift.Int64(clamping: timeout), machOptions: 0)
-    let request = try Objects.Wire.encodePauseRequest(milliseconds: milliseconds)
-    let reply = try rpc.call(request, options: options)
+    var request = try Objects.Wire.encodePauseRequest(milliseconds: milliseconds)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try Objects.Wire.decodePauseReply(reply)
   }
 
@@ -179,8 +182,9 @@ struct ObjectsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.Int32 {
     let options = try HurdRPC.GeneratedWire.callOptions(options, waitTimeMilliseconds: nil, machOptions: Swift.UInt32(truncatingIfNeeded: flags))
-    let request = try Objects.Wire.encodeTwiceRequest(value: value)
-    let reply = try rpc.call(request, options: options)
+    var request = try Objects.Wire.encodeTwiceRequest(value: value)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Objects.Wire.decodeTwiceReply(reply)
   }
 
@@ -213,8 +217,9 @@ struct ObjectsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     data: [Swift.UInt8],
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> [Swift.UInt8] {
-    let request = try Objects.Wire.encodeCopyBackRequest(data: data)
-    let reply = try rpc.call(request, options: options)
+    var request = try Objects.Wire.encodeCopyBackRequest(data: data)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Objects.Wire.decodeCopyBackReply(reply)
   }
 
@@ -240,8 +245,9 @@ struct ObjectsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   ///   - options: timeouts and cancellation.
   /// - Returns: `owner`.
   func ownerOf(options: HurdRPC.CallOptions = .default) throws(HurdRPC.RPCError) -> Swift.Int32 {
-    let request = try Objects.Wire.encodeOwnerOfRequest()
-    let reply = try rpc.call(request, options: options)
+    var request = try Objects.Wire.encodeOwnerOfRequest()
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Objects.Wire.decodeOwnerOfReply(reply)
   }
 

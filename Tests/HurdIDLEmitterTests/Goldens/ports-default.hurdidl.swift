@@ -80,8 +80,9 @@ struct PortsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   ///   - options: timeouts and cancellation.
   /// - Returns: `tag`.
   func tagOf(options: HurdRPC.CallOptions = .default) throws(HurdRPC.RPCError) -> Swift.Int32 {
-    let request = try Ports.Wire.encodeTagOfRequest()
-    let reply = try rpc.call(request, options: options)
+    var request = try Ports.Wire.encodeTagOfRequest()
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Ports.Wire.decodeTagOfReply(reply)
   }
 
@@ -109,8 +110,9 @@ struct PortsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     given: HurdRPC.CapabilityName,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.Int32 {
-    let request = try Ports.Wire.encodeTakeCopyRequest(given: given)
-    let reply = try rpc.call(request, options: options)
+    var request = try Ports.Wire.encodeTakeCopyRequest(given: given)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Ports.Wire.decodeTakeCopyReply(reply)
   }
 
@@ -140,8 +142,9 @@ struct PortsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     given: HurdRPC.CapabilityName,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.Int32 {
-    let request = try Ports.Wire.encodeTakeMoveRequest(given: given)
-    let reply = try rpc.call(request, options: options)
+    var request = try Ports.Wire.encodeTakeMoveRequest(given: given)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Ports.Wire.decodeTakeMoveReply(reply)
   }
 
@@ -171,8 +174,9 @@ struct PortsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     given: HurdRPC.CapabilityName,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.Int32 {
-    let request = try Ports.Wire.encodeTakeOnceRequest(given: given)
-    let reply = try rpc.call(request, options: options)
+    var request = try Ports.Wire.encodeTakeOnceRequest(given: given)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Ports.Wire.decodeTakeOnceReply(reply)
   }
 
@@ -202,8 +206,9 @@ struct PortsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     tag: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> HurdRPC.CapabilityName {
-    let request = try Ports.Wire.encodeMakeRequest(tag: tag)
-    let reply = try rpc.call(request, options: options)
+    var request = try Ports.Wire.encodeMakeRequest(tag: tag)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Ports.Wire.decodeMakeReply(reply)
   }
 
@@ -233,8 +238,9 @@ struct PortsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     tag: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> HurdRPC.CapabilityName {
-    let request = try Ports.Wire.encodeMakeOnceRequest(tag: tag)
-    let reply = try rpc.call(request, options: options)
+    var request = try Ports.Wire.encodeMakeOnceRequest(tag: tag)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Ports.Wire.decodeMakeOnceReply(reply)
   }
 
@@ -264,8 +270,9 @@ struct PortsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     given: HurdRPC.CapabilityItem,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> HurdRPC.CapabilityItem {
-    let request = try Ports.Wire.encodeGiveBackRequest(given: given)
-    let reply = try rpc.call(request, options: options)
+    var request = try Ports.Wire.encodeGiveBackRequest(given: given)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Ports.Wire.decodeGiveBackReply(reply)
   }
 
@@ -294,8 +301,9 @@ struct PortsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     given: HurdRPC.CapabilityName,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try Ports.Wire.encodeTakeReceiveRequest(given: given)
-    let reply = try rpc.call(request, options: options)
+    var request = try Ports.Wire.encodeTakeReceiveRequest(given: given)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try Ports.Wire.decodeTakeReceiveReply(reply)
   }
 
@@ -324,8 +332,9 @@ struct PortsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     words: Swift.InlineArray<62, Swift.Int64>,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.Int64 {
-    let request = try Ports.Wire.encodeSum62Request(words: words)
-    let reply = try rpc.call(request, options: options)
+    var request = try Ports.Wire.encodeSum62Request(words: words)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Ports.Wire.decodeSum62Reply(reply)
   }
 
@@ -355,8 +364,9 @@ struct PortsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     words: Swift.InlineArray<63, Swift.Int64>,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.Int64 {
-    let request = try Ports.Wire.encodeSum63Request(words: words)
-    let reply = try rpc.call(request, options: options)
+    var request = try Ports.Wire.encodeSum63Request(words: words)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Ports.Wire.decodeSum63Reply(reply)
   }
 
@@ -386,8 +396,9 @@ struct PortsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     value: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.Int32 {
-    let request = try Ports.Wire.encodeLaterRequest(value: value)
-    let reply = try rpc.call(request, options: options)
+    var request = try Ports.Wire.encodeLaterRequest(value: value)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Ports.Wire.decodeLaterReply(reply)
   }
 

@@ -92,8 +92,9 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     b: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.Int32 {
-    let request = try Roundtrip.Wire.encodeAddRequest(a: a, b: b)
-    let reply = try rpc.call(request, options: options)
+    var request = try Roundtrip.Wire.encodeAddRequest(a: a, b: b)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Roundtrip.Wire.decodeAddReply(reply)
   }
 
@@ -125,8 +126,9 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     values: Swift.InlineArray<4, Swift.Int32>,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.Int64 {
-    let request = try Roundtrip.Wire.encodeSumQuadRequest(values: values)
-    let reply = try rpc.call(request, options: options)
+    var request = try Roundtrip.Wire.encodeSumQuadRequest(values: values)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Roundtrip.Wire.decodeSumQuadReply(reply)
   }
 
@@ -156,8 +158,9 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     list: [Swift.Int32],
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> [Swift.Int32] {
-    let request = try Roundtrip.Wire.encodeReverseListRequest(list: list)
-    let reply = try rpc.call(request, options: options)
+    var request = try Roundtrip.Wire.encodeReverseListRequest(list: list)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Roundtrip.Wire.decodeReverseListReply(reply)
   }
 
@@ -187,8 +190,9 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     name: Swift.String,
     options: HurdRPC.CallOptions = HurdRPC.CallOptions(timeout: .milliseconds(500))
   ) throws(HurdRPC.RPCError) -> Swift.String {
-    let request = try Roundtrip.Wire.encodeGreetRequest(name: name)
-    let reply = try rpc.call(request, options: options)
+    var request = try Roundtrip.Wire.encodeGreetRequest(name: name)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Roundtrip.Wire.decodeGreetReply(reply)
   }
 
@@ -220,8 +224,9 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     twice: Swift.Bool,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.Int32 {
-    let request = try Roundtrip.Wire.encodeBumpRequest(counter: counter, twice: twice)
-    let reply = try rpc.call(request, options: options)
+    var request = try Roundtrip.Wire.encodeBumpRequest(counter: counter, twice: twice)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Roundtrip.Wire.decodeBumpReply(reply)
   }
 
@@ -278,8 +283,9 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     code: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try Roundtrip.Wire.encodeFailWithRequest(code: code)
-    let reply = try rpc.call(request, options: options)
+    var request = try Roundtrip.Wire.encodeFailWithRequest(code: code)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try Roundtrip.Wire.decodeFailWithReply(reply)
   }
 
@@ -310,8 +316,9 @@ struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     divisor: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Roundtrip.DivideReply {
-    let request = try Roundtrip.Wire.encodeDivideRequest(dividend: dividend, divisor: divisor)
-    let reply = try rpc.call(request, options: options)
+    var request = try Roundtrip.Wire.encodeDivideRequest(dividend: dividend, divisor: divisor)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Roundtrip.Wire.decodeDivideReply(reply)
   }
 

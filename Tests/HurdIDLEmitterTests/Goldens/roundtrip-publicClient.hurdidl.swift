@@ -92,8 +92,9 @@ public struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendabl
     b: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.Int32 {
-    let request = try Roundtrip.Wire.encodeAddRequest(a: a, b: b)
-    let reply = try rpc.call(request, options: options)
+    var request = try Roundtrip.Wire.encodeAddRequest(a: a, b: b)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Roundtrip.Wire.decodeAddReply(reply)
   }
 
@@ -125,8 +126,9 @@ public struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendabl
     values: Swift.InlineArray<4, Swift.Int32>,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.Int64 {
-    let request = try Roundtrip.Wire.encodeSumQuadRequest(values: values)
-    let reply = try rpc.call(request, options: options)
+    var request = try Roundtrip.Wire.encodeSumQuadRequest(values: values)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Roundtrip.Wire.decodeSumQuadReply(reply)
   }
 
@@ -156,8 +158,9 @@ public struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendabl
     list: [Swift.Int32],
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> [Swift.Int32] {
-    let request = try Roundtrip.Wire.encodeReverseListRequest(list: list)
-    let reply = try rpc.call(request, options: options)
+    var request = try Roundtrip.Wire.encodeReverseListRequest(list: list)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Roundtrip.Wire.decodeReverseListReply(reply)
   }
 
@@ -187,8 +190,9 @@ public struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendabl
     name: Swift.String,
     options: HurdRPC.CallOptions = HurdRPC.CallOptions(timeout: .milliseconds(500))
   ) throws(HurdRPC.RPCError) -> Swift.String {
-    let request = try Roundtrip.Wire.encodeGreetRequest(name: name)
-    let reply = try rpc.call(request, options: options)
+    var request = try Roundtrip.Wire.encodeGreetRequest(name: name)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Roundtrip.Wire.decodeGreetReply(reply)
   }
 
@@ -220,8 +224,9 @@ public struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendabl
     twice: Swift.Bool,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.Int32 {
-    let request = try Roundtrip.Wire.encodeBumpRequest(counter: counter, twice: twice)
-    let reply = try rpc.call(request, options: options)
+    var request = try Roundtrip.Wire.encodeBumpRequest(counter: counter, twice: twice)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Roundtrip.Wire.decodeBumpReply(reply)
   }
 
@@ -281,8 +286,9 @@ public struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendabl
     code: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try Roundtrip.Wire.encodeFailWithRequest(code: code)
-    let reply = try rpc.call(request, options: options)
+    var request = try Roundtrip.Wire.encodeFailWithRequest(code: code)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try Roundtrip.Wire.decodeFailWithReply(reply)
   }
 
@@ -313,8 +319,9 @@ public struct RoundtripClient<Transport: HurdRPC.ClientTransport>: Swift.Sendabl
     divisor: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Roundtrip.DivideReply {
-    let request = try Roundtrip.Wire.encodeDivideRequest(dividend: dividend, divisor: divisor)
-    let reply = try rpc.call(request, options: options)
+    var request = try Roundtrip.Wire.encodeDivideRequest(dividend: dividend, divisor: divisor)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Roundtrip.Wire.decodeDivideReply(reply)
   }
 

@@ -100,8 +100,9 @@ struct TranslationsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     ticket: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.Int32 {
-    let request = try Translations.Wire.encodeRedeemRequest(ticket: ticket)
-    let reply = try rpc.call(request, options: options)
+    var request = try Translations.Wire.encodeRedeemRequest(ticket: ticket)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Translations.Wire.decodeRedeemReply(reply)
   }
 
@@ -131,8 +132,9 @@ struct TranslationsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     ticket: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.Int32 {
-    let request = try Translations.Wire.encodeRenewRequest(ticket: ticket)
-    let reply = try rpc.call(request, options: options)
+    var request = try Translations.Wire.encodeRenewRequest(ticket: ticket)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Translations.Wire.decodeRenewReply(reply)
   }
 
@@ -162,8 +164,9 @@ struct TranslationsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     value: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Translations.IssueReply {
-    let request = try Translations.Wire.encodeIssueRequest(value: value)
-    let reply = try rpc.call(request, options: options)
+    var request = try Translations.Wire.encodeIssueRequest(value: value)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Translations.Wire.decodeIssueReply(reply)
   }
 
@@ -195,8 +198,9 @@ struct TranslationsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     second: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.Int32 {
-    let request = try Translations.Wire.encodeExchangeRequest(first: first, second: second)
-    let reply = try rpc.call(request, options: options)
+    var request = try Translations.Wire.encodeExchangeRequest(first: first, second: second)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Translations.Wire.decodeExchangeReply(reply)
   }
 
@@ -257,8 +261,9 @@ struct TranslationsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     holder: HurdRPC.CapabilityName,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.Int32 {
-    let request = try Translations.Wire.encodeHolderIDRequest(holder: holder)
-    let reply = try rpc.call(request, options: options)
+    var request = try Translations.Wire.encodeHolderIDRequest(holder: holder)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Translations.Wire.decodeHolderIDReply(reply)
   }
 
@@ -288,8 +293,9 @@ struct TranslationsClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     value: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Translations.IssueLaterReply {
-    let request = try Translations.Wire.encodeIssueLaterRequest(value: value)
-    let reply = try rpc.call(request, options: options)
+    var request = try Translations.Wire.encodeIssueLaterRequest(value: value)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Translations.Wire.decodeIssueLaterReply(reply)
   }
 

@@ -52,8 +52,9 @@ struct StubbenchClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   /// - Parameters:
   ///   - options: timeouts and cancellation.
   func nullCall(options: HurdRPC.CallOptions = .default) throws(HurdRPC.RPCError) {
-    let request = try Stubbench.Wire.encodeNullCallRequest()
-    let reply = try rpc.call(request, options: options)
+    var request = try Stubbench.Wire.encodeNullCallRequest()
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try Stubbench.Wire.decodeNullCallReply(reply)
   }
 
@@ -84,8 +85,9 @@ struct StubbenchClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     data: Swift.InlineArray<16, Swift.UInt8>,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.Int64 {
-    let request = try Stubbench.Wire.encodeSmallRequest(a: a, b: b, c: c, data: data)
-    let reply = try rpc.call(request, options: options)
+    var request = try Stubbench.Wire.encodeSmallRequest(a: a, b: b, c: c, data: data)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Stubbench.Wire.decodeSmallReply(reply)
   }
 

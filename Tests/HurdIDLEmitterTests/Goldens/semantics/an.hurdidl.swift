@@ -55,8 +55,9 @@ struct AnClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     y: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try An.Wire.encodeRRequest(x: x, y: y)
-    let reply = try rpc.call(request, options: options)
+    var request = try An.Wire.encodeRRequest(x: x, y: y)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try An.Wire.decodeRReply(reply)
   }
 

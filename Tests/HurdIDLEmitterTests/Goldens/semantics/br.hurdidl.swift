@@ -80,8 +80,9 @@ struct BrClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     f: Swift.InlineArray<4, Swift.Int32>,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Br.RReply {
-    let request = try Br.Wire.encodeRRequest(c: c, d: d, e: e, f: f)
-    let reply = try rpc.call(request, options: options)
+    var request = try Br.Wire.encodeRRequest(c: c, d: d, e: e, f: f)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Br.Wire.decodeRReply(reply)
   }
 

@@ -58,8 +58,9 @@ struct CiClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     x: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.Int32 {
-    let request = try Ci.Wire.encodeRRequest(x: x)
-    let reply = try rpc.call(request, options: options)
+    var request = try Ci.Wire.encodeRRequest(x: x)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Ci.Wire.decodeRReply(reply)
   }
 

@@ -49,8 +49,9 @@ struct CClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   /// - Parameters:
   ///   - options: timeouts and cancellation.
   func r(options: HurdRPC.CallOptions = .default) throws(HurdRPC.RPCError) {
-    let request = try C.Wire.encodeRRequest()
-    let reply = try rpc.call(request, options: options)
+    var request = try C.Wire.encodeRRequest()
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try C.Wire.decodeRReply(reply)
   }
 

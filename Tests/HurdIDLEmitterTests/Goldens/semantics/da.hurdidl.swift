@@ -55,8 +55,9 @@ struct DaClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     q: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try Da.Wire.encodeRRequest(x: x, q: q)
-    let reply = try rpc.call(request, options: options)
+    var request = try Da.Wire.encodeRRequest(x: x, q: q)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try Da.Wire.decodeRReply(reply)
   }
 

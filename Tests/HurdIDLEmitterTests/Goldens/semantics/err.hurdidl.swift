@@ -49,8 +49,9 @@ struct EClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   /// - Parameters:
   ///   - options: timeouts and cancellation.
   func r(options: HurdRPC.CallOptions = .default) throws(HurdRPC.RPCError) {
-    let request = try E.Wire.encodeRRequest()
-    let reply = try rpc.call(request, options: options)
+    var request = try E.Wire.encodeRRequest()
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try E.Wire.decodeRReply(reply)
   }
 

@@ -53,8 +53,9 @@ struct GClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     x: HurdRPC.MemoryRegion,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try G.Wire.encodeRRequest(x: x)
-    let reply = try rpc.call(request, options: options)
+    var request = try G.Wire.encodeRRequest(x: x)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try G.Wire.decodeRReply(reply)
   }
 

@@ -57,8 +57,9 @@ struct InhClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     z: Swift.InlineArray<4, Swift.Int32>,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try Inh.Wire.encodeRRequest(x: x, y: y, z: z)
-    let reply = try rpc.call(request, options: options)
+    var request = try Inh.Wire.encodeRRequest(x: x, y: y, z: z)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try Inh.Wire.decodeRReply(reply)
   }
 

@@ -57,8 +57,9 @@ struct KwClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     retcode2: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try Kw.Wire.encodeRRequest(notify: notify, msgtype: msgtype, retcode2: retcode2)
-    let reply = try rpc.call(request, options: options)
+    var request = try Kw.Wire.encodeRRequest(notify: notify, msgtype: msgtype, retcode2: retcode2)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try Kw.Wire.decodeRReply(reply)
   }
 

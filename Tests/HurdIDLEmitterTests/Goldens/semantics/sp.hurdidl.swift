@@ -52,8 +52,9 @@ struct SpClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   /// - Parameters:
   ///   - options: timeouts and cancellation.
   func a(options: HurdRPC.CallOptions = .default) throws(HurdRPC.RPCError) {
-    let request = try Sp.Wire.encodeARequest()
-    let reply = try rpc.call(request, options: options)
+    var request = try Sp.Wire.encodeARequest()
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try Sp.Wire.decodeAReply(reply)
   }
 
@@ -73,8 +74,9 @@ struct SpClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   /// - Parameters:
   ///   - options: timeouts and cancellation.
   func b(options: HurdRPC.CallOptions = .default) throws(HurdRPC.RPCError) {
-    let request = try Sp.Wire.encodeBRequest()
-    let reply = try rpc.call(request, options: options)
+    var request = try Sp.Wire.encodeBRequest()
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try Sp.Wire.decodeBReply(reply)
   }
 

@@ -67,8 +67,9 @@ struct T1Client<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     a: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.Int32 {
-    let request = try T1.Wire.encodeR0Request(a: a)
-    let reply = try rpc.call(request, options: options)
+    var request = try T1.Wire.encodeR0Request(a: a)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try T1.Wire.decodeR0Reply(reply)
   }
 
@@ -116,8 +117,9 @@ struct T1Client<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   /// - Parameters:
   ///   - options: timeouts and cancellation.
   func r3(options: HurdRPC.CallOptions = .default) throws(HurdRPC.RPCError) {
-    let request = try T1.Wire.encodeR3Request()
-    let reply = try rpc.call(request, options: options)
+    var request = try T1.Wire.encodeR3Request()
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try T1.Wire.decodeR3Reply(reply)
   }
 
@@ -142,8 +144,9 @@ struct T1Client<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     c: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.Int32 {
-    let request = try T1.Wire.encodeR7Request(c: c)
-    let reply = try rpc.call(request, options: options)
+    var request = try T1.Wire.encodeR7Request(c: c)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try T1.Wire.decodeR7Reply(reply)
   }
 

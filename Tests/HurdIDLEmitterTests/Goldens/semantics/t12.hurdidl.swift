@@ -54,8 +54,9 @@ struct T12Client<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     x: [Swift.UInt8],
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> [Swift.Int32] {
-    let request = try T12.Wire.encodeRRequest(x: x)
-    let reply = try rpc.call(request, options: options)
+    var request = try T12.Wire.encodeRRequest(x: x)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try T12.Wire.decodeRReply(reply)
   }
 

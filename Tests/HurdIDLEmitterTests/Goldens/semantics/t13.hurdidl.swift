@@ -53,8 +53,9 @@ struct T13Client<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     o: HurdRPC.CapabilityName,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try T13.Wire.encodeRRequest(o: o)
-    let reply = try rpc.call(request, options: options)
+    var request = try T13.Wire.encodeRRequest(o: o)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try T13.Wire.decodeRReply(reply)
   }
 

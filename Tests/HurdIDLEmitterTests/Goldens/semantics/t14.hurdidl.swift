@@ -56,8 +56,9 @@ struct T14Client<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     x: [HurdRPC.CapabilityItem],
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try T14.Wire.encodeRRequest(x: x)
-    let reply = try rpc.call(request, options: options)
+    var request = try T14.Wire.encodeRRequest(x: x)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try T14.Wire.decodeRReply(reply)
   }
 
@@ -84,8 +85,9 @@ struct T14Client<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   func r2(
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> [HurdRPC.CapabilityItem] {
-    let request = try T14.Wire.encodeR2Request()
-    let reply = try rpc.call(request, options: options)
+    var request = try T14.Wire.encodeR2Request()
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try T14.Wire.decodeR2Reply(reply)
   }
 

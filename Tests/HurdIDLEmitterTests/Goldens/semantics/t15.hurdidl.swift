@@ -56,8 +56,9 @@ struct T15Client<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     b: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.Int32 {
-    let request = try T15.Wire.encodeRRequest(a: a, b: b)
-    let reply = try rpc.call(request, options: options)
+    var request = try T15.Wire.encodeRRequest(a: a, b: b)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try T15.Wire.decodeRReply(reply)
   }
 

@@ -57,8 +57,9 @@ struct T15Client<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     c: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try T15.Wire.encodeRRequest(a: a, b: b, c: c)
-    let reply = try rpc.call(request, options: options)
+    var request = try T15.Wire.encodeRRequest(a: a, b: b, c: c)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try T15.Wire.decodeRReply(reply)
   }
 

@@ -67,8 +67,9 @@ struct T3Client<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     e: Swift.Bool,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try T3.Wire.encodeScalarsRequest(a: a, b: b, c: c, d: d, e: e)
-    let reply = try rpc.call(request, options: options)
+    var request = try T3.Wire.encodeScalarsRequest(a: a, b: b, c: c, d: d, e: e)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try T3.Wire.decodeScalarsReply(reply)
   }
 
@@ -108,8 +109,9 @@ struct T3Client<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     b: Swift.InlineArray<5000, Swift.Int32>,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try T3.Wire.encodeArraysRequest(f: f, s: s, b: b)
-    let reply = try rpc.call(request, options: options)
+    var request = try T3.Wire.encodeArraysRequest(f: f, s: s, b: b)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try T3.Wire.decodeArraysReply(reply)
   }
 
@@ -144,8 +146,9 @@ struct T3Client<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     v: Swift.String,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.String {
-    let request = try T3.Wire.encodeStrsRequest(s: s, v: v)
-    let reply = try rpc.call(request, options: options)
+    var request = try T3.Wire.encodeStrsRequest(s: s, v: v)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try T3.Wire.decodeStrsReply(reply)
   }
 

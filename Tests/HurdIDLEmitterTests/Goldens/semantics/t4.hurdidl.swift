@@ -80,8 +80,9 @@ struct T4Client<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     z: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try T4.Wire.encodeVaRequest(x: x, y: y, z: z)
-    let reply = try rpc.call(request, options: options)
+    var request = try T4.Wire.encodeVaRequest(x: x, y: y, z: z)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try T4.Wire.decodeVaReply(reply)
   }
 
@@ -110,8 +111,9 @@ struct T4Client<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   ///   - options: timeouts and cancellation.
   /// - Returns: `x`, `y`, `z`.
   func vo(options: HurdRPC.CallOptions = .default) throws(HurdRPC.RPCError) -> T4.VoReply {
-    let request = try T4.Wire.encodeVoRequest()
-    let reply = try rpc.call(request, options: options)
+    var request = try T4.Wire.encodeVoRequest()
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try T4.Wire.decodeVoReply(reply)
   }
 
@@ -137,8 +139,9 @@ struct T4Client<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     xCnt: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> [Swift.Int32] {
-    let request = try T4.Wire.encodeVcRequest(xCnt: xCnt)
-    let reply = try rpc.call(request, options: options)
+    var request = try T4.Wire.encodeVcRequest(xCnt: xCnt)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try T4.Wire.decodeVcReply(reply)
   }
 

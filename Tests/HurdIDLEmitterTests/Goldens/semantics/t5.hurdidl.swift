@@ -81,8 +81,9 @@ struct T5Client<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     y: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try T5.Wire.encodeUiRequest(x: x, y: y)
-    let reply = try rpc.call(request, options: options)
+    var request = try T5.Wire.encodeUiRequest(x: x, y: y)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try T5.Wire.decodeUiReply(reply)
   }
 
@@ -109,8 +110,9 @@ struct T5Client<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   ///   - options: timeouts and cancellation.
   /// - Returns: `x`.
   func uo(options: HurdRPC.CallOptions = .default) throws(HurdRPC.RPCError) -> [Swift.Int32] {
-    let request = try T5.Wire.encodeUoRequest()
-    let reply = try rpc.call(request, options: options)
+    var request = try T5.Wire.encodeUoRequest()
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try T5.Wire.decodeUoReply(reply)
   }
 
@@ -137,8 +139,9 @@ struct T5Client<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     f: HurdRPC.MemoryRegion,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try T5.Wire.encodeOiRequest(x: x, f: f)
-    let reply = try rpc.call(request, options: options)
+    var request = try T5.Wire.encodeOiRequest(x: x, f: f)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try T5.Wire.decodeOiReply(reply)
   }
 
@@ -165,8 +168,9 @@ struct T5Client<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   ///   - options: timeouts and cancellation.
   /// - Returns: `x`, `xDealloc`.
   func oo(options: HurdRPC.CallOptions = .default) throws(HurdRPC.RPCError) -> T5.OoReply {
-    let request = try T5.Wire.encodeOoRequest()
-    let reply = try rpc.call(request, options: options)
+    var request = try T5.Wire.encodeOoRequest()
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try T5.Wire.decodeOoReply(reply)
   }
 
@@ -188,8 +192,9 @@ struct T5Client<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   ///   - x: `in x: unbarr`.
   ///   - options: timeouts and cancellation.
   func us(x: [Swift.Int32], options: HurdRPC.CallOptions = .default) throws(HurdRPC.RPCError) {
-    let request = try T5.Wire.encodeUsRequest(x: x)
-    let reply = try rpc.call(request, options: options)
+    var request = try T5.Wire.encodeUsRequest(x: x)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try T5.Wire.decodeUsReply(reply)
   }
 

@@ -66,8 +66,9 @@ struct T6Client<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     options: HurdRPC.CallOptions = HurdRPC.CallOptions(timeout: .milliseconds(500))
   ) throws(HurdRPC.RPCError) -> HurdRPC.CapabilityItem {
     let options = try HurdRPC.GeneratedWire.callOptions(options, waitTimeMilliseconds: nil, waitTimeStatement: 500, machOptions: 64)
-    let request = try T6.Wire.encodeP1Request(a: a, c: c)
-    let reply = try rpc.call(request, options: options)
+    var request = try T6.Wire.encodeP1Request(a: a, c: c)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try T6.Wire.decodeP1Reply(reply)
   }
 
@@ -102,8 +103,9 @@ struct T6Client<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     options: HurdRPC.CallOptions = HurdRPC.CallOptions(timeout: .milliseconds(500))
   ) throws(HurdRPC.RPCError) {
     let options = try HurdRPC.GeneratedWire.callOptions(options, waitTimeMilliseconds: Swift.Int64(clamping: wt), machOptions: Swift.UInt32(truncatingIfNeeded: mo))
-    let request = try T6.Wire.encodeP2Request()
-    let reply = try rpc.call(request, options: options)
+    var request = try T6.Wire.encodeP2Request()
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try T6.Wire.decodeP2Reply(reply)
   }
 

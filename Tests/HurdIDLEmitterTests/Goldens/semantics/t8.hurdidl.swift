@@ -73,8 +73,9 @@ struct T7Client<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     d: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> T7.K1Reply {
-    let request = try T7.Wire.encodeK1Request(a: a, d: d)
-    let reply = try rpc.call(request, options: options)
+    var request = try T7.Wire.encodeK1Request(a: a, d: d)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try T7.Wire.decodeK1Reply(reply)
   }
 

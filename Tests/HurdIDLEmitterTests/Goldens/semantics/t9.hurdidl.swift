@@ -69,8 +69,9 @@ struct T9Client<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     e: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try T9.Wire.encodeF1Request(a: a, b: b, c: c, cDealloc: cDealloc, d: d, e: e)
-    let reply = try rpc.call(request, options: options)
+    var request = try T9.Wire.encodeF1Request(a: a, b: b, c: c, cDealloc: cDealloc, d: d, e: e)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try T9.Wire.decodeF1Reply(reply)
   }
 
@@ -110,8 +111,9 @@ struct T9Client<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     vDealloc: Swift.Bool,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) {
-    let request = try T9.Wire.encodeF2Request(v: v, vDealloc: vDealloc)
-    let reply = try rpc.call(request, options: options)
+    var request = try T9.Wire.encodeF2Request(v: v, vDealloc: vDealloc)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try T9.Wire.decodeF2Reply(reply)
   }
 
@@ -138,8 +140,9 @@ struct T9Client<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   ///   - options: timeouts and cancellation.
   /// - Returns: `v`.
   func f3(options: HurdRPC.CallOptions = .default) throws(HurdRPC.RPCError) -> [Swift.Int32] {
-    let request = try T9.Wire.encodeF3Request()
-    let reply = try rpc.call(request, options: options)
+    var request = try T9.Wire.encodeF3Request()
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try T9.Wire.decodeF3Reply(reply)
   }
 

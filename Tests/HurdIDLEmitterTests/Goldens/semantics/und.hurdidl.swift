@@ -50,8 +50,9 @@ struct UClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   ///   - x: `in x: long_natural_t`.
   ///   - options: timeouts and cancellation.
   func r(x: Swift.Int64, options: HurdRPC.CallOptions = .default) throws(HurdRPC.RPCError) {
-    let request = try U.Wire.encodeRRequest(x: x)
-    let reply = try rpc.call(request, options: options)
+    var request = try U.Wire.encodeRRequest(x: x)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try U.Wire.decodeRReply(reply)
   }
 

@@ -54,8 +54,9 @@ struct WClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   func r(
     options: HurdRPC.CallOptions = HurdRPC.CallOptions(timeout: .milliseconds(-1))
   ) throws(HurdRPC.RPCError) {
-    let request = try W.Wire.encodeRRequest()
-    let reply = try rpc.call(request, options: options)
+    var request = try W.Wire.encodeRRequest()
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try W.Wire.decodeRReply(reply)
   }
 
@@ -77,8 +78,9 @@ struct WClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
   /// - Parameters:
   ///   - options: timeouts and cancellation.
   func s(options: HurdRPC.CallOptions = .default) throws(HurdRPC.RPCError) {
-    let request = try W.Wire.encodeSRequest()
-    let reply = try rpc.call(request, options: options)
+    var request = try W.Wire.encodeSRequest()
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     try W.Wire.decodeSReply(reply)
   }
 

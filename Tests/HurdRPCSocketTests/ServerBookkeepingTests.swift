@@ -205,7 +205,7 @@ struct SocketFairnessTests {
 
     // The flooder keeps `window` calls queued on one connection: each reply is answered by
     // another call, so its queue never runs dry while it floods.
-    let window = 64
+    let window = 96
     let limit = 20_000
     let stop = SharedLog<Int>()
     let flooding = SharedLog<Int>()

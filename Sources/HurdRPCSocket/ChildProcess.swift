@@ -101,7 +101,9 @@ private final class LastingThread: Sendable {
 
   /// One closure and its result, handed between the caller and the executor's thread.
   private final class Job<R>: @unchecked Sendable {
-    private let body: () -> R
+    /// Dropped once run, before the caller is woken: the caller's closure must not outlive `run`
+    /// (`withoutActuallyEscaping` checks), though this job may (the executor lets go of it later).
+    private var body: (() -> R)?
     private var result: R?
     // `mutex` guards `result`; `condition` signals it.
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
@@ -123,8 +125,9 @@ private final class LastingThread: Sendable {
     }
 
     func perform() {
-      let value = body()
+      let value = body!()
       pthread_mutex_lock(mutex)
+      body = nil
       result = value
       pthread_cond_signal(condition)
       pthread_mutex_unlock(mutex)

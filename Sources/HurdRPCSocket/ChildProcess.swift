@@ -105,38 +105,27 @@ private final class LastingThread: Sendable {
     /// (`withoutActuallyEscaping` checks), though this job may (the executor lets go of it later).
     private var body: (() -> R)?
     private var result: R?
-    // `mutex` guards `result`; `condition` signals it.
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// Posted once `result` is set (which the post publishes to the waiter).
+    private let done = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
 
     init(_ body: @escaping () -> R) {
       self.body = body
-      mutex.initialize(to: pthread_mutex_t())
-      pthread_mutex_init(mutex, nil)
-      condition.initialize(to: pthread_cond_t())
-      pthread_cond_init(condition, nil)
+      sem_init(done, 0, 0)
     }
 
     deinit {
-      pthread_cond_destroy(condition)
-      pthread_mutex_destroy(mutex)
-      condition.deallocate()
-      mutex.deallocate()
+      sem_destroy(done)
+      done.deallocate()
     }
 
     func perform() {
-      let value = body!()
-      pthread_mutex_lock(mutex)
+      result = body!()
       body = nil
-      result = value
-      pthread_cond_signal(condition)
-      pthread_mutex_unlock(mutex)
+      sem_post(done)
     }
 
     func wait() -> R {
-      pthread_mutex_lock(mutex)
-      defer { pthread_mutex_unlock(mutex) }
-      while result == nil { pthread_cond_wait(condition, mutex) }
+      while sem_wait(done) != 0 {}  // EINTR
       return result!
     }
   }

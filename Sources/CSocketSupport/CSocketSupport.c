@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -259,4 +261,10 @@ int hurd_eventfd(void) {
 int hurd_eventfd_signal(int fd) {
   uint64_t one = 1;
   return write(fd, &one, sizeof one) == sizeof one ? 0 : -errno;
+}
+
+int hurd_die_with_parent(pid_t parent) {
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return -errno;
+  // The parent may have died before prctl: the signal was then never armed for it.
+  return getppid() == parent ? 0 : -ESRCH;
 }

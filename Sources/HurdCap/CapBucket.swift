@@ -117,6 +117,9 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
   /// Finished call records kept for reuse (for tests and monitoring).
   var spareRecordCount: Int { monitor.withLock { spareRecords.count } }
 
+  /// Client namespaces (tables) the bucket keeps.
+  package var clientTableCount: Int { monitor.withLock { clients.count } }
+
   /// Open transfer containers.
   public var openContainers: Int { monitor.withLock { containers.count } }
 
@@ -189,7 +192,9 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
       case .bucket: inhibitions += 1
       case .objectClass(let objectClass): classInhibitions[ObjectIdentifier(objectClass), default: 0] += 1
       case .object(let object): object.inhibitions += 1
-      case .client(let task): clients[task, default: ClientTable()].inhibitions += 1
+      case .client(let task):
+        // A dead task's namespace is gone for good: inhibiting it must not make a new one.
+        if system?.isAlive(task) ?? true { clients[task, default: ClientTable()].inhibitions += 1 }
       }
       return running.filter { $0 !== current?.record && matches($0, scope) }
     }

@@ -23,6 +23,9 @@ public final class CapabilitySystem: CapabilityCarrier, TaskDeathObserver, @unch
   private var spaces: [TaskID: CapabilitySpace] = [:]
   private var buckets: [UInt64: CapBucket] = [:]
   private var deadTasks: Set<TaskID> = []
+  /// Numbered tasks (`newTask()`) handed out and not dead yet; every lower number is dead.
+  private var liveNumberedTasks: Set<TaskID> = []
+  private var nextNumberedTask = CapabilitySystem.numberedTasks.lowerBound
   private var observer: (@Sendable (TransferStep, TaskID, TaskID) -> Void)? = nil
 
   public init(notificationCapacity: Int = 256) {
@@ -34,16 +37,45 @@ public final class CapabilitySystem: CapabilityCarrier, TaskDeathObserver, @unch
     monitor.withLock {
       if let space = spaces[task] { return space }
       let space = CapabilitySpace(task: task, system: self, notificationCapacity: notificationCapacity)
-      if !deadTasks.contains(task) { spaces[task] = space }
+      if !isDead(task) { spaces[task] = space }
       return space
     }
   }
+
+  /// The ids `newTask()` hands out (apart from L4 address-space numbers and process ids).
+  public static let numberedTasks: Range<TaskID> = (1 << 62)..<(1 << 63)
+
+  /// A task id never used before in this system, for a transport whose client tasks come and go
+  /// (on sockets: one per connection group of a process). Once such a task dies (`taskDied`) the
+  /// system keeps nothing about it — unlike other tasks, whose deaths it remembers — because its
+  /// number is never handed out again: every number below the next one that is not live is dead.
+  public func newTask() -> TaskID {
+    monitor.withLock {
+      let task = nextNumberedTask
+      precondition(Self.numberedTasks.contains(task), "numbered task ids exhausted")
+      nextNumberedTask += 1
+      liveNumberedTasks.insert(task)
+      return task
+    }
+  }
+
+  /// What the system keeps per task: capability spaces, dead tasks remembered, numbered tasks
+  /// alive (tests: a server seeing many short-lived client tasks returns to its baseline).
+  package var taskRecordCount: Int { monitor.withLock { spaces.count + deadTasks.count + liveNumberedTasks.count } }
+
+  /// Whether `task` died (lock held).
+  private func isDead(_ task: TaskID) -> Bool {
+    isNumbered(task) ? !liveNumberedTasks.contains(task) : deadTasks.contains(task)
+  }
+
+  /// Whether `newTask()` handed out `task` (lock held); other ids in the range are plain tasks.
+  private func isNumbered(_ task: TaskID) -> Bool { Self.numberedTasks.contains(task) && task < nextNumberedTask }
 
   /// The bucket served at `address`, while it is alive.
   public func bucket(at address: UInt64) -> CapBucket? { monitor.withLock { buckets[address] } }
 
   /// Whether the task has not died.
-  public func isAlive(_ task: TaskID) -> Bool { monitor.withLock { !deadTasks.contains(task) } }
+  public func isAlive(_ task: TaskID) -> Bool { monitor.withLock { !isDead(task) } }
 
   func register(_ bucket: CapBucket) { monitor.withLock { buckets[bucket.address] = bucket } }
 
@@ -77,7 +109,8 @@ public final class CapabilitySystem: CapabilityCarrier, TaskDeathObserver, @unch
   /// address space, see `TaskDeathObserver`); a second call for the same task does nothing.
   public func taskDied(_ task: TaskID) {
     let found: ([CapBucket], [CapBucket], CapabilitySpace?)? = monitor.withLock {
-      guard deadTasks.insert(task).inserted else { return nil }
+      let first = isNumbered(task) ? liveNumberedTasks.remove(task) != nil : deadTasks.insert(task).inserted
+      guard first else { return nil }
       let all = Array(buckets.values)
       return (all, all.filter { $0.serverTask == task }, spaces.removeValue(forKey: task))
     }

@@ -32,8 +32,6 @@ import HurdRPCSocket
 public final class SocketCapServer: Demultiplexer, SocketServerObserver, SocketPortMaker, @unchecked Sendable {
   /// The task whose namespace holds one reference per port of the bucket's objects.
   public static let descriptorHolder: TaskID = 1 << 63
-  /// Client tasks are numbered from here (never a pid).
-  static let firstClientTask: TaskID = 1 << 62
 
   public let task: SocketCapTask
   public let bucket: CapBucket
@@ -79,7 +77,6 @@ public final class SocketCapServer: Demultiplexer, SocketServerObserver, SocketP
     var connections: [UInt64: Connection] = [:]
     var groups: [ProcessKey: Group] = [:]
     var nextBadge: UInt64 = 1
-    var nextTask: TaskID = SocketCapServer.firstClientTask
     var bootstrap: (object: CapObject, holderID: CapabilityID)?
     /// Receive-right names: key → object, and the object's name.
     var receiveKeys: [UInt64: CapObject] = [:]
@@ -225,6 +222,14 @@ public final class SocketCapServer: Demultiplexer, SocketServerObserver, SocketP
   /// Client tasks (connection groups) connected now.
   public var clientTaskCount: Int { lock.withLock { state.groups.count } }
 
+  /// Everything kept per client task, here, in the bucket and in the capability system
+  /// (connection groups and connections, client namespaces, task records): it returns to its
+  /// baseline once the tasks that came are gone (tests).
+  package var taskRecordCount: Int {
+    lock.withLock { state.groups.count + state.connections.count } + bucket.clientTableCount
+      + task.system.taskRecordCount
+  }
+
   // MARK: Demultiplexer
 
   public func dispatch(_ request: borrowing Message, reply: inout Message, context: CallContext) throws(RPCError) {
@@ -256,28 +261,29 @@ public final class SocketCapServer: Demultiplexer, SocketServerObserver, SocketP
   public func connectionOpened(_ connection: UInt64, badge: UInt64, credentials: PeerCredentials?) -> Bool {
     guard let credentials else { return false }
     let process = ProcessKey(pid: credentials.processID, startTime: Self.startTime(of: credentials.processID))
-    return lock.withLock { () -> Bool in
+    let (accepted, unusedTask) = lock.withLock { () -> (Bool, unusedTask: TaskID?) in
       let object: CapObject
       var once = false
       if badge == 0 {
-        guard let bootstrap = state.bootstrap else { return false }
+        guard let bootstrap = state.bootstrap else { return (false, nil) }
         object = bootstrap.object
       } else {
-        guard let port = state.ports[badge], !(port.once && port.used) else { return false }
+        guard let port = state.ports[badge], !(port.once && port.used) else { return (false, nil) }
         object = port.object
         once = port.once
       }
-      let task = state.groups[process]?.task ?? state.nextTask
+      // A new connection group is a new task: a number never used before, so nothing of an
+      // earlier group of the same process (or of anyone) can apply to it.
+      let group = state.groups[process]?.task
+      let clientTask = group ?? task.system.newTask()
       // The bucket's lock is taken inside ours (never the other way round).
-      guard let id = try? bucket.inject(object, into: task) else { return false }
-      if state.groups[process] == nil {
-        state.groups[process] = Group(task: task)
-        state.nextTask += 1
-      }
-      state.groups[process]!.connections += 1
-      state.connections[connection] = Connection(task: task, id: id, badge: badge, process: process, once: once)
-      return true
+      guard let id = try? bucket.inject(object, into: clientTask) else { return (false, group == nil ? clientTask : nil) }
+      state.groups[process, default: Group(task: clientTask)].connections += 1
+      state.connections[connection] = Connection(task: clientTask, id: id, badge: badge, process: process, once: once)
+      return (true, nil)
     }
+    if let unusedTask { task.system.taskDied(unusedTask) }  // so the system forgets it
+    return accepted
   }
 
   public func connectionClosed(_ connection: UInt64, badge: UInt64) {

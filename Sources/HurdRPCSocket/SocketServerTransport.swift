@@ -68,10 +68,17 @@ public final class SocketServerTransport: ServerTransport {
     /// touches it).
     let mappings = MappingCache()
     /// Cancellation handles of calls whose reply was deferred (by request sequence; guarded by
-    /// the state lock): a hang-up cancels them, as it cancels a running handler.
+    /// the state lock): a hang-up cancels them, as it cancels a running handler. An entry goes
+    /// when its reply is sent or the connection closes.
     var deferred: [UInt64: CallCancellation] = [:]
-    /// Deferred replies sent before their handler had returned (so `deferred` gets no entry).
-    var answeredEarly: Set<UInt64> = []
+    /// The sequence of the running call when it expects a reply and has a cancellation handle
+    /// (guarded by the state lock): a deferred reply sent for it before its handler returned
+    /// sets `answeredEarly`, so no `deferred` entry is made for it afterwards. One slot, not a
+    /// set: only one call runs per connection, and the slot is cleared when it returns, so an
+    /// early answer can neither outlive its call nor be taken for a later call's that reuses the
+    /// sequence number.
+    var runningSequence: UInt64?
+    var answeredEarly = false
 
     /// The port badge a connection or port carries (0 for the listener and path connections).
     var badge: UInt64 {
@@ -168,6 +175,13 @@ public final class SocketServerTransport: ServerTransport {
       throw RPCError(.shutDown, "the server transport was shut down")
     }
     return pair.1
+  }
+
+  /// What the server remembers of deferred calls on its open connections: their entries (a
+  /// hang-up cancels them) and early answers not yet taken by their handler's return. 0 when
+  /// no deferred call waits for its reply (tests: nothing is kept after a reply).
+  package var deferredCallRecords: Int {
+    state.withLock { $0.endpoints.values.reduce(0) { $0 + $1.deferred.count + ($1.answeredEarly ? 1 : 0) } }
   }
 
   /// Connections (and ports) currently open.
@@ -482,6 +496,7 @@ public final class SocketServerTransport: ServerTransport {
       // A hang-up the watcher saw before this call began cancels it at once.
       let hungUp = state.withLock { _ -> Bool in
         endpoint.inFlight = cancellation
+        endpoint.runningSequence = expectsReply ? header.sequence : nil
         return endpoint.hungUp
       }
       if hungUp { cancellation.cancel() }
@@ -494,11 +509,16 @@ public final class SocketServerTransport: ServerTransport {
       // on a connection. The route lets a handler answer later (`sendDeferredReply`).
       replyRoute: expectsReply ? ReplyRoute(router: self, caller: endpoint.id, replier: header.sequence) : nil,
       callerThreadKey: endpoint.id)
-    let deferred = !answer && expectsReply
-    if cancellation != nil || deferred {
+    if cancellation != nil {
+      // Without a cancellation handle (hang-ups not observed) a deferred call needs no entry.
+      let deferred = !answer && expectsReply
       state.withLock { _ in
         endpoint.inFlight = nil
-        if deferred, endpoint.answeredEarly.remove(header.sequence) == nil, let cancellation {
+        endpoint.runningSequence = nil
+        let answeredEarly = endpoint.answeredEarly
+        endpoint.answeredEarly = false
+        // A client reusing a sequence still deferred (only a hostile one does) keeps the first.
+        if deferred, !answeredEarly, endpoint.deferred[header.sequence] == nil, let cancellation {
           endpoint.deferred[header.sequence] = cancellation
         }
       }
@@ -593,8 +613,8 @@ extension SocketServerTransport: ReplyRouter {
   public func sendDeferredReply(_ reply: Message, along route: ReplyRoute) throws(RPCError) {
     let endpoint = state.withLock { state -> Endpoint? in
       guard let endpoint = state.endpoints[route.callerID] else { return nil }
-      if endpoint.deferred.removeValue(forKey: route.replierID) == nil, endpoint.busy {
-        endpoint.answeredEarly.insert(route.replierID)  // its handler has not returned yet
+      if endpoint.deferred.removeValue(forKey: route.replierID) == nil, endpoint.runningSequence == route.replierID {
+        endpoint.answeredEarly = true  // its handler has not returned yet
       }
       return endpoint
     }

@@ -18,6 +18,9 @@ func fail(_ text: String) -> Never {
   exit(2)
 }
 
+// First thing: this process dies with the test process that spawned it.
+ChildProcess.dieWithParent()
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 func value(of option: String) -> String? {
   arguments.firstIndex(of: option).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }

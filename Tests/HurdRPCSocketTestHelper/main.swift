@@ -8,6 +8,8 @@
 //                                          print "dead-name COUNT" for each dead-name notification
 //   cap-wait --bootstrap PATH              call waitForCancel on the cap server's bootstrap object
 //                                          and print how it ended
+//   spawn-helper --bootstrap PATH          spawn a helper serving at PATH, print "helper PID" and
+//                                          wait (the test kills us: the helper must die with us)
 // Prints "ready" once it is listening / about to call, so the test knows when to act.
 import Dispatch
 @_spi(Transport) import HurdRPC
@@ -32,6 +34,9 @@ func write(_ fd: Int32, _ text: String) {
   var text = text
   text.withUTF8 { bytes in _ = Glibc.write(fd, bytes.baseAddress, bytes.count) }
 }
+
+// First thing: this process dies with the test process (or intermediate helper) that spawned it.
+ChildProcess.dieWithParent()
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let mode = arguments.first, let path = SocketBootstrap.path(arguments: arguments) else {
@@ -116,6 +121,17 @@ case "cap-wait":
     say("ended: success")
   } catch {
     say("ended: \(error.code)")
+  }
+case "spawn-helper":
+  do {
+    let helper = try HelperProcess("serve", path: path)
+    say("ready")
+    say("helper \(helper.pid)")
+    withExtendedLifetime(helper) {
+      while true { pause() }
+    }
+  } catch {
+    fail("spawn-helper: \(error)")
   }
 default:
   fail("unknown mode \(mode)")

@@ -6,7 +6,8 @@ import HurdRPCSocket
 #endif
 
 /// A helper process a test spawned (an executable target built beside the test binary, serving
-/// at a socket path); killed by `kill` or `finish`.
+/// at a socket path); killed by `kill` or `finish`, and by the kernel if this process dies
+/// (`ChildProcess`).
 public final class HelperProcess: Sendable {
   public let pid: pid_t
   public let path: String
@@ -18,30 +19,20 @@ public final class HelperProcess: Sendable {
     let executable = Self.executable(named: executable)
     var pipe: [Int32] = [-1, -1]
     guard Glibc.pipe(&pipe) == 0 else { throw HelperError.spawn("pipe") }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    posix_spawn_file_actions_adddup2(&actions, pipe[1], 1)
-    posix_spawn_file_actions_addclose(&actions, pipe[0])
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    let argv = [executable, mode, SocketBootstrap.option, path] + extra
-    var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-    defer { for arg in cArgs { free(arg) } }
-    // The spawning thread may block signals (Dispatch's threads do), and a child inherits the
-    // mask: give it an empty one so SIGTERM ends it.
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var noSignals = sigset_t()
-    sigemptyset(&noSignals)
-    posix_spawnattr_setsigmask(&attributes, &noSignals)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
-    var child: pid_t = 0
-    let spawned = posix_spawn(&child, executable, &actions, &attributes, &cArgs, environ)
-    close(pipe[1])
-    guard spawned == 0 else {
+    // Not inherited by other children spawned meanwhile (the child's standard output is a dup).
+    for fd in pipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+    let child: pid_t
+    do {
+      // Bound to this process: a crashed or killed test run leaves no helper behind.
+      child = try ChildProcess.spawn(
+        executable, arguments: [mode, SocketBootstrap.option, path] + extra, redirect: [(child: 1, parent: pipe[1])],
+        closing: [pipe[0]])
+    } catch {
       close(pipe[0])
-      throw HelperError.spawn("posix_spawn \(executable): \(spawned)")
+      close(pipe[1])
+      throw HelperError.spawn("\(error)")
     }
+    close(pipe[1])
     pid = child
     output = pipe[0]
     var line: [UInt8] = []

@@ -176,6 +176,36 @@ struct CapLayerTests {
     #expect(local.server.bucket.referenceCount(of: local.root) == 1)  // the path's own reference
   }
 
+  @Test func shortLivedClientTasksLeaveNoRecordsBehind() throws {
+    let local = try LocalCapServer()
+    defer { local.server.shutdown() }
+    let me = try Self.task()
+    // Warm up: whatever the first client task leaves for good is part of the baseline.
+    _ = try Self.call(me.client(path: local.path), CapCounterService.value)
+    #expect(waitUntil { local.server.clientTaskCount == 0 })
+    let baseline = local.server.taskRecordCount
+    var tasks: [UInt64] = []
+    for round in 0..<20 {
+      // A new client transport: its own connections, so a new connection group — a new task —
+      // which calls, takes a capability, gives it back and hangs up.
+      do {
+        let root = me.client(path: local.path)
+        let child = try Self.child(root, value: UInt64(round))
+        #expect(try Self.call(try me.client(for: child), CapCounterService.value).word(at: 1) == UInt64(round))
+        tasks.append(try Self.call(root, CapCounterService.value).word(at: 2))
+        me.space.deallocate(child)
+      }
+      #expect(waitUntil { local.server.clientTaskCount == 0 && local.server.portCount == 0 })
+    }
+    #expect(Set(tasks).count == tasks.count)  // every group a task of its own, never an old one
+    // Inhibiting a task that is gone makes no namespace for it either.
+    local.server.bucket.inhibit(.client(tasks[0]))
+    local.server.bucket.resume(.client(tasks[0]))
+    #expect(waitUntil { local.server.taskRecordCount == baseline }, "records: \(local.server.taskRecordCount) vs \(baseline)")
+    // And the process, back once more, is served as a new task.
+    #expect(try Self.call(me.client(path: local.path), CapCounterService.value).word(at: 2) > tasks.last!)
+  }
+
   @Test func aThirdProcessUsesACopiedCapability() throws {
     let owner = try HelperProcess("cap-serve", path: socketPath("capowner"))
     defer { owner.finish() }

@@ -49,6 +49,18 @@ func memfd(size: UInt64, seal: Int32?) -> Int32 {
   return fd
 }
 
+/// Whether process `pid` runs (exists and is not a zombie waiting for its new parent to reap it).
+func isRunning(_ pid: pid_t) -> Bool {
+  let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
+  guard fd >= 0 else { return false }
+  defer { close(fd) }
+  var buffer = [UInt8](repeating: 0, count: 512)
+  let count = read(fd, &buffer, buffer.count)
+  // "pid (comm) S …": the state follows the last parenthesis.
+  guard count > 0, let end = buffer[0..<count].lastIndex(of: UInt8(ascii: ")")), end + 2 < count else { return false }
+  return buffer[end + 2] != UInt8(ascii: "Z") && buffer[end + 2] != UInt8(ascii: "X")
+}
+
 /// Whether the peer closed `fd` within a few seconds (what a server does to a hostile connection).
 func closedByPeer(_ fd: Int32) -> Bool {
   var buffer = [UInt8](repeating: 0, count: 256 * 1024)
@@ -172,6 +184,23 @@ struct SocketFaultTests {
     #expect(waitUntil { (try? descriptors(of: client)) == baseline })
     #expect(closedByPeer(raw))
     close(raw)
+  }
+
+  @Test func aHelperDiesWithTheProcessThatSpawnedIt() throws {
+    // An intermediate helper spawns a serving helper, then is killed -9: it runs no clean-up, so
+    // only the kernel (PR_SET_PDEATHSIG, `ChildProcess`) can end the helper it spawned.
+    let intermediate = try HelperProcess("spawn-helper", path: socketPath("orphan"))
+    let line = intermediate.line(within: 10_000) ?? ""
+    guard line.hasPrefix("helper "), let orphan = pid_t(line.dropFirst("helper ".count)) else {
+      intermediate.kill(SIGKILL)
+      Issue.record("the intermediate helper said \(line)")
+      return
+    }
+    #expect(isRunning(orphan))
+    intermediate.kill(SIGKILL)
+    let gone = waitUntil(seconds: 10) { !isRunning(orphan) }
+    if !gone { _ = kill(orphan, SIGKILL) }  // leave nothing behind when the rule is broken
+    #expect(gone)
   }
 
   @Test func tenThousandDescriptorsInFlight() throws {

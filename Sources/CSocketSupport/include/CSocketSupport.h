@@ -74,4 +74,9 @@ extern const uint32_t hurd_epollin, hurd_epollrdhup, hurd_epollhup, hurd_epoller
 int hurd_eventfd(void);
 int hurd_eventfd_signal(int fd);
 
+/// In a child process: asks the kernel for SIGKILL when the thread that spawned it ends
+/// (PR_SET_PDEATHSIG), then checks that `parent` is still its parent. Returns 0, -ESRCH if the
+/// parent is already gone (the child was re-parented before the request took effect), or -errno.
+int hurd_die_with_parent(pid_t parent);
+
 #endif

@@ -72,27 +72,18 @@ final class ServerProcess: Sendable {
       throw MiniHurdError("socketpair failed (errno \(errno))")
     }
     defer { close(ends[1]) }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_adddup2(&actions, ends[1], 0)  // dup2 clears close-on-exec
-    // A child inherits the spawning thread's signal mask: give it an empty one, so that SIGTERM
-    // and SIGINT end it as usual.
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var noSignals = sigset_t()
-    sigemptyset(&noSignals)
-    posix_spawnattr_setsigmask(&attributes, &noSignals)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
     let executable = ServerProcess.executable()
-    let arguments = [executable, ServerProcess.serveCommand, role, SocketBootstrap.option, bootstrap]
-    var cArguments: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-    defer { for argument in cArguments { free(argument) } }
     var child: pid_t = 0
-    let spawned = ProcessTree.registering {
-      let spawned = posix_spawn(&child, executable, &actions, &attributes, &cArguments, environ)
-      return (spawned == 0 ? child : nil, spawned)
+    // `ChildProcess`: the server dies with this process even if it is killed -9 (no atexit runs).
+    let spawned = ProcessTree.registering { () -> (pid_t?, Int32) in
+      do throws(ChildProcess.SpawnError) {
+        child = try ChildProcess.spawn(
+          executable, arguments: [ServerProcess.serveCommand, role, SocketBootstrap.option, bootstrap],
+          redirect: [(child: 0, parent: ends[1])])
+        return (child, 0)
+      } catch {
+        return (nil, error.code)
+      }
     }
     guard spawned == 0 else {
       close(ends[0])
@@ -177,8 +168,8 @@ enum ProcessTree {
   }
 
   /// Kills and reaps every child still registered: the way out on every failure. Installed with
-  /// `atexit` too, so that `exit` anywhere leaves no server running. (A server process also exits
-  /// by itself when its control channel closes, which the kernel does if this process is killed.)
+  /// `atexit` too, so that `exit` anywhere leaves no server running. (If this process is killed,
+  /// the kernel kills its servers: `ChildProcess.dieWithParent` in `runServerProcess`.)
   static func killAll() {
     for pid in children.withLock({ Array($0) }) { kill(pid) }
   }

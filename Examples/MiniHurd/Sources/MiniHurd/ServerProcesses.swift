@@ -15,6 +15,8 @@ typealias ServerCommands = [String: () throws(MiniHurdError) -> Void]
 
 /// Runs this process as the server `role` until its control channel closes.
 func runServerProcess(_ role: String) -> Never {
+  // First thing: the kernel kills this server when the story's process dies (even by kill -9).
+  ChildProcess.dieWithParent()
   // Lines must reach the shared standard output before the reply that follows them.
   lineBufferStandardOutput()
   let control = ControlChannel(fd: 0)

@@ -580,14 +580,6 @@ private struct Emitter {
     }
     let hasSequence = supported.contains { $0.sequenceNumber != nil }
     let badID = "throw HurdRPC.RPCError(.badID, \"no routine with id \\(request.label) in subsystem \(subsystemName)\")"
-    let lookupBody: [SwiftNode] = [
-      .line("let slot = request.label &- \(namespace).base"),
-      .block(
-        opening:
-          "guard slot < Swift.UInt64(\(namespace).routineTable.count),\n  let routine = \(namespace).routineTable[Swift.Int(slot)]\nelse {",
-        body: [.line(badID)], closing: "}"),
-      .line("return routine"),
-    ]
     /// The body of a `dispatch`: the routine, its request decoded (validated), then the routine's
     /// function with the target `targetExpression` gives (evaluated after the decoding).
     func dispatchBody(targetExpression: String, deferralExpression: String = "nil") -> [SwiftNode] {
@@ -667,26 +659,11 @@ private struct Emitter {
         .blank,
       ]
     }
-    demuxBody += [
-      .doc(["The routine of slot `id - base`; `.badID` for an id outside the table, a `skip` hole or a routine not generated."]),
-      .function(
-        SwiftFunction(
-          modifiers: ["private"], name: "routine",
-          parameters: [.init(label: "of", name: "request", type: "borrowing HurdRPC.Message")],
-          thrownType: "HurdRPC.RPCError", returnType: "\(namespace).Routine", body: lookupBody)),
-      .blank,
-      .doc(["`server.target(for:)`, its thrown code as the reply's return code."]),
-      .function(
-        SwiftFunction(
-          modifiers: ["private"], name: "target",
-          parameters: [.init(label: "for", name: "context", type: "HurdRPC.CallContext")],
-          thrownType: "HurdRPC.RPCError", returnType: "Server.Target",
-          body: [
-            .doCatch(
-              body: [.line("return try server.target(for: context)")],
-              handler: [.line("throw HurdRPC.RPCError(.returnCode(error))")])
-          ])),
-    ]
+    // Without routines every entry point answers bad id at once, and `Routine` has no cases: a
+    // lookup returning one could not compile.
+    if !supported.isEmpty {
+      demuxBody += lookupFunctions(badID: badID)
+    }
     for routine in supported {
       demuxBody += [.blank, .function(demuxFunction(routine))]
     }
@@ -732,6 +709,39 @@ private struct Emitter {
       .block(
         opening: "\(access)struct \(namespace)Demux<Server: \(namespace)Server>: HurdRPC.TargetedDemultiplexer {", body: demuxBody,
         closing: "}"),
+    ]
+  }
+
+  /// The demux's `routine(of:)` (slot lookup) and `target(for:)` (the server's, its code as the
+  /// reply's) helpers.
+  func lookupFunctions(badID: String) -> [SwiftNode] {
+    let lookupBody: [SwiftNode] = [
+      .line("let slot = request.label &- \(namespace).base"),
+      .block(
+        opening:
+          "guard slot < Swift.UInt64(\(namespace).routineTable.count),\n  let routine = \(namespace).routineTable[Swift.Int(slot)]\nelse {",
+        body: [.line(badID)], closing: "}"),
+      .line("return routine"),
+    ]
+    return [
+      .doc(["The routine of slot `id - base`; `.badID` for an id outside the table, a `skip` hole or a routine not generated."]),
+      .function(
+        SwiftFunction(
+          modifiers: ["private"], name: "routine",
+          parameters: [.init(label: "of", name: "request", type: "borrowing HurdRPC.Message")],
+          thrownType: "HurdRPC.RPCError", returnType: "\(namespace).Routine", body: lookupBody)),
+      .blank,
+      .doc(["`server.target(for:)`, its thrown code as the reply's return code."]),
+      .function(
+        SwiftFunction(
+          modifiers: ["private"], name: "target",
+          parameters: [.init(label: "for", name: "context", type: "HurdRPC.CallContext")],
+          thrownType: "HurdRPC.RPCError", returnType: "Server.Target",
+          body: [
+            .doCatch(
+              body: [.line("return try server.target(for: context)")],
+              handler: [.line("throw HurdRPC.RPCError(.returnCode(error))")])
+          ])),
     ]
   }
 

@@ -108,28 +108,6 @@ struct SaDemux<Server: SaServer>: HurdRPC.TargetedDemultiplexer {
   ) throws(HurdRPC.RPCError) {
     throw HurdRPC.RPCError(.badID, "no routine with id \(request.label) in subsystem sa")
   }
-
-  /// The routine of slot `id - base`; `.badID` for an id outside the table, a `skip` hole or a routine not generated.
-  private func routine(
-    of request: borrowing HurdRPC.Message
-  ) throws(HurdRPC.RPCError) -> Sa.Routine {
-    let slot = request.label &- Sa.base
-    guard slot < Swift.UInt64(Sa.routineTable.count),
-      let routine = Sa.routineTable[Swift.Int(slot)]
-    else {
-      throw HurdRPC.RPCError(.badID, "no routine with id \(request.label) in subsystem sa")
-    }
-    return routine
-  }
-
-  /// `server.target(for:)`, its thrown code as the reply's return code.
-  private func target(for context: HurdRPC.CallContext) throws(HurdRPC.RPCError) -> Server.Target {
-    do {
-      return try server.target(for: context)
-    } catch {
-      throw HurdRPC.RPCError(.returnCode(error))
-    }
-  }
 }
 
 // MARK: - Wire format (native L4 plan)

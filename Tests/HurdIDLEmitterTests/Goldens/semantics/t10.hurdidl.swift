@@ -111,28 +111,6 @@ struct T10Demux<Server: T10Server>: HurdRPC.TargetedDemultiplexer {
   ) throws(HurdRPC.RPCError) {
     throw HurdRPC.RPCError(.badID, "no routine with id \(request.label) in subsystem t10")
   }
-
-  /// The routine of slot `id - base`; `.badID` for an id outside the table, a `skip` hole or a routine not generated.
-  private func routine(
-    of request: borrowing HurdRPC.Message
-  ) throws(HurdRPC.RPCError) -> T10.Routine {
-    let slot = request.label &- T10.base
-    guard slot < Swift.UInt64(T10.routineTable.count),
-      let routine = T10.routineTable[Swift.Int(slot)]
-    else {
-      throw HurdRPC.RPCError(.badID, "no routine with id \(request.label) in subsystem t10")
-    }
-    return routine
-  }
-
-  /// `server.target(for:)`, its thrown code as the reply's return code.
-  private func target(for context: HurdRPC.CallContext) throws(HurdRPC.RPCError) -> Server.Target {
-    do {
-      return try server.target(for: context)
-    } catch {
-      throw HurdRPC.RPCError(.returnCode(error))
-    }
-  }
 }
 
 // MARK: - Wire format (native L4 plan)

@@ -10,7 +10,8 @@ import HurdRPCL4
 // direct-dispatch mode, where a register-only call costs a few hundred ns, so the stubs' own
 // cost is visible; benchmark bodies are nonisolated closures outside `main.swift`.
 
-/// The generated server: the null routine does nothing, `small` sums its scalars.
+/// The generated server: the null routine does nothing, `small` sums its scalars, `twice`
+/// doubles its value (answering at once).
 struct StubService: StubbenchServer {
   func nullCall(_ target: Void, context: CallContext) throws(ReturnCode) {}
 
@@ -18,6 +19,12 @@ struct StubService: StubbenchServer {
     _ target: Void, a: Int32, b: Int32, c: Int64, data: InlineArray<16, UInt8>, context: CallContext
   ) throws(ReturnCode) -> Int64 {
     Int64(a) &+ Int64(b) &+ c &+ Int64(data[15])
+  }
+
+  func twice(_ target: Void, replyPort: ServerReplyPort<Int32>, value: Int32, context: CallContext)
+    throws(ReturnCode) -> Int32
+  {
+    value &* 2
   }
 }
 
@@ -150,6 +157,10 @@ let benchmarks: @Sendable () -> Void = {
     }
     blackHole(sum)
   }
+
+  // MARK: Through the capability layer (CapStubBenchmarks.swift)
+
+  registerCapStubBenchmarks()
 
   // MARK: Marshalling alone: the small request encoded and decoded
 

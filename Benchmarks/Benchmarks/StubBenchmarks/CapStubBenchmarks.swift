@@ -1,12 +1,7 @@
 import Benchmark
-import Dispatch
 import HurdCap
 import HurdRPC
 import HurdRPCL4
-
-#if canImport(Glibc)
-  import Glibc
-#endif
 
 // Generated stubs served through HurdCap (docs/performance.md, "Generated stubs"): the demux as
 // a capability class, so each call passes the bucket (capability check, call record) and reaches
@@ -28,16 +23,15 @@ struct CapStubService: StubbenchServerDefaults {
 
 /// A bucket serving one object of `CapStubService` over L4 (thread ↔ thread: the capability layer
 /// needs the threaded transport), and a client holding a capability to it.
-final class CapStubRig: @unchecked Sendable {
+final class CapStubRig: BenchmarkRig {
   let kernel = L4Kernel()
   let system = CapabilitySystem()
-  let server: L4ServerTransport
   let client: StubbenchClient<CapabilityTransport<L4ClientTransport>>
-  private let done = DispatchSemaphore(value: 0)
+  private let stopServing: @Sendable () -> Void
 
   init() {
     let serverSpace = kernel.createSpace()
-    server = L4ServerTransport(space: serverSpace, workers: 0, capabilities: system)
+    let server = L4ServerTransport(space: serverSpace, workers: 0, capabilities: system)
     let bucket = CapBucket(system: system, serverTask: UInt64(serverSpace.number), address: server.endpoint.raw)
     let object = CapObject()
     try! bucket.register(object, in: CapClass(name: "stubbench", targeted: StubbenchDemux(CapStubService())))
@@ -47,39 +41,15 @@ final class CapStubRig: @unchecked Sendable {
       transport: try! system.client(for: name, in: UInt64(clientSpace.number)) { [system] address in
         L4ClientTransport(space: clientSpace, server: L4ThreadID(raw: address), capabilities: system)
       })
-    let dispatcher = RequestDispatcher(bucket)
-    BlockingExecutor.shared.execute { [server, done] in
-      try? server.serve(dispatcher)
-      done.signal()
-    }
-    while kernel.thread(server.endpoint)?.ipcActivity != .receiving { usleep(50) }
+    stopServing = serveInBackground(server, RequestDispatcher(bucket), kernel: kernel)
   }
 
-  func stop() {
-    server.shutdown()
-    done.wait()
-  }
-}
-
-/// A benchmark with a `CapStubRig` set up before and torn down after it.
-func capRigBenchmark(_ name: String, body: @escaping @Sendable (Benchmark, CapStubRig) -> Void) {
-  nonisolated(unsafe) var rig: CapStubRig?
-  Benchmark(
-    name,
-    configuration: .init(
-      setup: { rig = CapStubRig() },
-      teardown: {
-        rig?.stop()
-        rig = nil
-      })
-  ) { benchmark in
-    guard let rig else { return }
-    body(benchmark, rig)
-  }
+  func stop() { stopServing() }
 }
 
 func registerCapStubBenchmarks() {
-  capRigBenchmark("stubs: generated null routine on a capability (HurdCap bucket, L4)") { benchmark, rig in
+  rigBenchmark("stubs: generated null routine on a capability (HurdCap bucket, L4)", make: { CapStubRig() }) {
+    benchmark, rig in
     for _ in benchmark.scaledIterations {
       do throws(RPCError) {
         try rig.client.nullCall()
@@ -89,8 +59,9 @@ func registerCapStubBenchmarks() {
     }
   }
 
-  capRigBenchmark("stubs: generated sreplyport routine answered at once, on a capability (HurdCap bucket, L4)") {
-    benchmark, rig in
+  rigBenchmark(
+    "stubs: generated sreplyport routine answered at once, on a capability (HurdCap bucket, L4)", make: { CapStubRig() }
+  ) { benchmark, rig in
     var sum: Int32 = 0
     for index in benchmark.scaledIterations {
       do throws(RPCError) {

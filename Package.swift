@@ -145,6 +145,13 @@ let package = Package(
         "HurdIDLCompiler", "HurdIDLPreprocessor",
       ],
       swiftSettings: strict),
+    // Every emitter golden (Tests/HurdIDLEmitterTests/Goldens), compiled with the strict settings
+    // through symlinks, so a golden that does not compile fails the build. A module cannot declare
+    // a subsystem's names twice, so the n-th golden of one subsystem name goes into the n-th
+    // target (`EmitterTests.everyGoldenIsCompiled` checks the links, and writes them when updating).
+    .testTarget(name: "HurdIDLCompiledGoldens", dependencies: ["HurdRPC"], swiftSettings: strict),
+    .testTarget(name: "HurdIDLCompiledGoldens2", dependencies: ["HurdRPC"], swiftSettings: strict),
+    .testTarget(name: "HurdIDLCompiledGoldens3", dependencies: ["HurdRPC"], swiftSettings: strict),
     .testTarget(
       name: "HurdIDLCompilerTests",
       dependencies: ["HurdIDLCompiler", "HurdIDLEmitter", "HurdIDLPreprocessor", "HurdIDLCLI"],
@@ -202,6 +209,7 @@ package.targets += [
 if Context.environment["HURDIDL_WITHOUT_ROUNDTRIP_TESTS"] != nil {
   let roundTripTargets: Set = [
     "HurdIDLRoundTripServices", "HurdIDLRoundTripHelper", "HurdIDLRoundTripTests", "HurdIDLCStructRoundTripTests",
+    "HurdIDLCompiledGoldens", "HurdIDLCompiledGoldens2", "HurdIDLCompiledGoldens3",
   ]
   package.targets.removeAll { roundTripTargets.contains($0.name) }
 }

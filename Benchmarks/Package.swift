@@ -64,6 +64,7 @@ let package = Package(
         .product(name: "Benchmark", package: "benchmark"),
         .product(name: "HurdRPC", package: hurdidl),
         .product(name: "HurdRPCL4", package: hurdidl),
+        .product(name: "HurdCap", package: hurdidl),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ],
       path: "Benchmarks/StubBenchmarks",

@@ -25,8 +25,7 @@ public struct CapCallContext: Sendable {
   /// stays pending (inhibition waits for it), and `DeferredReply` answers it once, from any thread.
   public func deferReply() throws(CapError) -> DeferredReply {
     guard let route = call.replyRoute, call.expectsReply else { throw CapError.cannotDeferReply }
-    record.bucket.monitor.withLock { record.deferred = true }
-    return DeferredReply(record: record, route: route, requestLabel: call.requestLabel)
+    return record.deferReply(requestLabel: call.requestLabel, route: route)
   }
 }
 
@@ -52,6 +51,13 @@ final class CallRecord: @unchecked Sendable {
     self.object = object
     self.client = client
     self.thread = thread
+  }
+
+  /// Keeps this call open (`CapCallContext.deferReply()`, and generated `sreplyport` handlers'
+  /// `CapReplyDeferral`): the handle that answers it along `route`.
+  func deferReply(requestLabel: UInt64, route: ReplyRoute) -> DeferredReply {
+    bucket.monitor.withLock { deferred = true }
+    return DeferredReply(record: self, route: route, requestLabel: requestLabel)
   }
 }
 

@@ -23,7 +23,7 @@ public struct TargetedCapDemultiplexer<Base: TargetedDemultiplexer>: CapDemultip
   public func dispatch(_ request: borrowing Message, reply: inout Message, object: Object, context: CapCallContext)
     throws(RPCError)
   {
-    try base.dispatch(request, reply: &reply, target: object, context: context.call, deferral: CapReplyDeferral(context))
+    try base.dispatch(request, reply: &reply, target: object, context: context.call, deferral: CapReplyDeferral(context.record))
   }
 }
 
@@ -40,18 +40,15 @@ extension CapClass {
 /// Objects are found by the bucket, never by a generated server's `target(for:)`.
 extension CapObject: CapabilityTarget {}
 
-/// A bucket-admitted call as generated code's `ReplyDeferral`: `CapCallContext.deferReply()`.
+/// A bucket-admitted call as generated code's `ReplyDeferral`: its call record alone, so boxing
+/// it in `any ReplyDeferral` allocates nothing (the label and route come from the call's context).
 struct CapReplyDeferral: ReplyDeferral {
-  let context: CapCallContext
+  let record: CallRecord
 
-  init(_ context: CapCallContext) { self.context = context }
+  init(_ record: CallRecord) { self.record = record }
 
-  func deferReply() -> (any DeferredReplySender)? {
-    do throws(CapError) {
-      return try context.deferReply()
-    } catch {
-      return nil
-    }
+  func deferReply(requestLabel: UInt64, route: ReplyRoute) -> (any DeferredReplySender)? {
+    record.deferReply(requestLabel: requestLabel, route: route)
   }
 }
 

@@ -167,7 +167,7 @@ private struct Emitter {
         "If this line does not compile, this file was generated for another version of the HurdRPC",
         "runtime: regenerate it with the `hurdidl generate` that matches the HurdRPC you build with.",
       ]),
-      .line("fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_3"),
+      .line("fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_4"),
       .blank,
     ]
     // Routines not generated are reported with the routine table, translations with the server,
@@ -455,7 +455,7 @@ private struct Emitter {
     return "\(resultType(routine)!)(\(fields.joined(separator: ", ")))"
   }
 
-  /// `let <port> = HurdRPC.ServerReplyPort<…>(deferral: deferral) { … }`: the handler's reply
+  /// `let <port> = HurdRPC.ServerReplyPort<…>(deferral: deferral, context: context) { … }`: the handler's reply
   /// port, whose encoder marshals the handler's results as the immediate reply would.
   func replyPortDeclaration(_ routine: EmitRoutine, _ port: ServerReplyPortValue) -> SwiftNode {
     let encoder = "\(namespace).Wire.encode\(routine.typeName)Reply"
@@ -463,17 +463,17 @@ private struct Emitter {
     let portType = replyPortType(routine, inDemux: true)
     guard let handlerResults = handlerResultType(routine, inDemux: true), let wire = resultType(routine) else {
       return .block(
-        opening: "let \(port.swiftName) = \(portType)(deferral: deferral) { (_: Swift.Void, reply: inout HurdRPC.Message) \(signature)",
+        opening: "let \(port.swiftName) = \(portType)(deferral: deferral, context: context) { (_: Swift.Void, reply: inout HurdRPC.Message) \(signature)",
         body: [.line("try \(encoder)(into: &reply)")], closing: "}")
     }
     guard hasTranslatedResults(routine) else {
       return .block(
-        opening: "let \(port.swiftName) = \(portType)(deferral: deferral) { (results: \(handlerResults), reply: inout HurdRPC.Message) \(signature)",
+        opening: "let \(port.swiftName) = \(portType)(deferral: deferral, context: context) { (results: \(handlerResults), reply: inout HurdRPC.Message) \(signature)",
         body: [.line("try \(encoder)(results, into: &reply)")], closing: "}")
     }
     return .block(
       opening:
-        "let \(port.swiftName) = \(portType)(deferral: deferral) { [server] (results: \(handlerResults), reply: inout HurdRPC.Message) \(signature)",
+        "let \(port.swiftName) = \(portType)(deferral: deferral, context: context) { [server] (results: \(handlerResults), reply: inout HurdRPC.Message) \(signature)",
       body: [
         .line("let wire: \(wire)"),
         .typedDoCatch(
@@ -590,18 +590,24 @@ private struct Emitter {
     }
     let hasSequence = supported.contains { $0.sequenceNumber != nil }
     let badID = "throw HurdRPC.RPCError(.badID, \"no routine with id \\(request.label) in subsystem \(subsystemName)\")"
-    let lookupBody: [SwiftNode] = [
-      .line("let slot = request.label &- \(namespace).base"),
-      .block(
-        opening:
-          "guard slot < Swift.UInt64(\(namespace).routineTable.count),\n  let routine = \(namespace).routineTable[Swift.Int(slot)]\nelse {",
-        body: [.line(badID)], closing: "}"),
-      .line("return routine"),
-    ]
-    /// The body of a `dispatch`: the routine, its request decoded (validated), then the routine's
-    /// function with the target `targetExpression` gives (evaluated after the decoding).
-    func dispatchBody(targetExpression: String, deferralExpression: String = "nil") -> [SwiftNode] {
+    let hasReplyPort = supported.contains { $0.serverReplyPort != nil }
+    /// An entry point's body: the one dispatch switch (`serve`), given how this entry point finds
+    /// the target (a closure `serve` calls once the request is valid) and the deferral it offers.
+    func entryBody(resolvingTarget: Bool, deferral: String = "nil") -> [SwiftNode] {
       guard !supported.isEmpty else { return [.line(badID)] }
+      let call = "try serve(request, reply: &reply, context: context" + (hasReplyPort ? ", deferral: \(deferral))" : ")")
+      guard resolvingTarget else { return [.line(call + " { target }")] }
+      return [
+        // The closure captures `server`, not the demux: capturing a generic struct's `self` costs a
+        // metadata lookup per call in the unspecialised demux (~60 instructions).
+        .block(
+          opening: call + " { [server] () throws(HurdRPC.RPCError) in", body: [.line("try Self.target(of: server, for: context)")],
+          closing: "}")
+      ]
+    }
+    /// `serve`'s switch: the routine, its request decoded (validated), then the routine's function
+    /// with the target (`target()`, evaluated after the decoding).
+    func switchBody() -> [SwiftNode] {
       var body: [SwiftNode] = []
       // Every request counts, malformed ones too, as Mach numbers every message it dequeues.
       if hasSequence { body.append(.line("let sequenceNumber = sequence.next()")) }
@@ -618,9 +624,9 @@ private struct Emitter {
             default: lines.append(.line("let (\(names.joined(separator: ", "))) = \(decode)"))
             }
             let arguments =
-              routine.parameters.map { "\($0.swiftName.argumentLabel): \($0.swiftName)" } + ["reply: &reply", "target: \(targetExpression)"]
+              routine.parameters.map { "\($0.swiftName.argumentLabel): \($0.swiftName)" } + ["reply: &reply", "target: target()"]
               + (routine.sequenceNumber == nil ? [] : ["sequenceNumber: sequenceNumber"]) + ["context: context"]
-              + (routine.serverReplyPort == nil ? [] : ["deferral: \(deferralExpression)"])
+              + (routine.serverReplyPort == nil ? [] : ["deferral: deferral"])
             lines.append(.line("try \(routine.swiftName)(\(arguments.joined(separator: ", ")))"))
             return .caseLabel("case .\(routine.swiftName):", body: lines)
           },
@@ -651,7 +657,7 @@ private struct Emitter {
       .function(
         SwiftFunction(
           modifiers: access.isEmpty ? [] : [access.trimmed], name: "dispatch", parameters: entryParameters(target: false),
-          thrownType: "HurdRPC.RPCError", body: dispatchBody(targetExpression: "target(for: context)"))),
+          thrownType: "HurdRPC.RPCError", body: entryBody(resolvingTarget: true))),
       .blank,
       .doc([
         "The same for a request whose target object is already known (the capability layer looked it",
@@ -660,10 +666,10 @@ private struct Emitter {
       .function(
         SwiftFunction(
           modifiers: access.isEmpty ? [] : [access.trimmed], name: "dispatch", parameters: entryParameters(target: true),
-          thrownType: "HurdRPC.RPCError", body: dispatchBody(targetExpression: "target"))),
+          thrownType: "HurdRPC.RPCError", body: entryBody(resolvingTarget: false))),
       .blank,
     ]
-    if supported.contains(where: { $0.serverReplyPort != nil }) {
+    if hasReplyPort {
       demuxBody += [
         .doc([
           "The same, from a layer that can keep a call open after its handler returned (a capability",
@@ -673,30 +679,30 @@ private struct Emitter {
           SwiftFunction(
             modifiers: access.isEmpty ? [] : [access.trimmed], name: "dispatch",
             parameters: entryParameters(target: true) + [.init(name: "deferral", type: "some HurdRPC.ReplyDeferral")],
-            thrownType: "HurdRPC.RPCError", body: dispatchBody(targetExpression: "target", deferralExpression: "deferral"))),
+            thrownType: "HurdRPC.RPCError", body: entryBody(resolvingTarget: false, deferral: "deferral"))),
         .blank,
       ]
     }
-    demuxBody += [
-      .doc(["The routine of slot `id - base`; `.badID` for an id outside the table, a `skip` hole or a routine not generated."]),
-      .function(
-        SwiftFunction(
-          modifiers: ["private"], name: "routine",
-          parameters: [.init(label: "of", name: "request", type: "borrowing HurdRPC.Message")],
-          thrownType: "HurdRPC.RPCError", returnType: "\(namespace).Routine", body: lookupBody)),
-      .blank,
-      .doc(["`server.target(for:)`, its thrown code as the reply's return code."]),
-      .function(
-        SwiftFunction(
-          modifiers: ["private"], name: "target",
-          parameters: [.init(label: "for", name: "context", type: "HurdRPC.CallContext")],
-          thrownType: "HurdRPC.RPCError", returnType: "Server.Target",
-          body: [
-            .doCatch(
-              body: [.line("return try server.target(for: context)")],
-              handler: [.line("throw HurdRPC.RPCError(.returnCode(error))")])
-          ])),
-    ]
+    // Without routines every entry point answers bad id at once, and `Routine` has no cases: a
+    // lookup returning one could not compile.
+    if !supported.isEmpty {
+      var serveParameters = entryParameters(target: false)
+      if hasReplyPort { serveParameters.append(.init(name: "deferral", type: "(any HurdRPC.ReplyDeferral)?")) }
+      serveParameters.append(.init(name: "target", type: "() throws(HurdRPC.RPCError) -> Server.Target"))
+      demuxBody += [
+        .doc([
+          "The dispatch switch of every entry point: looks the request's routine up, validates and decodes",
+          "the request, and only then asks `target()` for the object it is addressed to and hands both to",
+          "the routine's function.",
+        ]),
+        .function(
+          SwiftFunction(
+            modifiers: ["private"], name: "serve", parameters: serveParameters, thrownType: "HurdRPC.RPCError",
+            body: switchBody())),
+        .blank,
+      ]
+      demuxBody += lookupFunctions(badID: badID)
+    }
     for routine in supported {
       demuxBody += [.blank, .function(demuxFunction(routine))]
     }
@@ -742,6 +748,41 @@ private struct Emitter {
       .block(
         opening: "\(access)struct \(namespace)Demux<Server: \(namespace)Server>: HurdRPC.TargetedDemultiplexer {", body: demuxBody,
         closing: "}"),
+    ]
+  }
+
+  /// The demux's `routine(of:)` (slot lookup) and `target(for:)` (the server's, its code as the
+  /// reply's) helpers.
+  func lookupFunctions(badID: String) -> [SwiftNode] {
+    let lookupBody: [SwiftNode] = [
+      .line("let slot = request.label &- \(namespace).base"),
+      .block(
+        opening:
+          "guard slot < Swift.UInt64(\(namespace).routineTable.count),\n  let routine = \(namespace).routineTable[Swift.Int(slot)]\nelse {",
+        body: [.line(badID)], closing: "}"),
+      .line("return routine"),
+    ]
+    return [
+      .doc(["The routine of slot `id - base`; `.badID` for an id outside the table, a `skip` hole or a routine not generated."]),
+      .function(
+        SwiftFunction(
+          modifiers: ["private"], name: "routine",
+          parameters: [.init(label: "of", name: "request", type: "borrowing HurdRPC.Message")],
+          thrownType: "HurdRPC.RPCError", returnType: "\(namespace).Routine", body: lookupBody)),
+      .blank,
+      .doc(["`server.target(for:)`, its thrown code as the reply's return code."]),
+      .function(
+        SwiftFunction(
+          modifiers: ["private", "static"], name: "target",
+          parameters: [
+            .init(label: "of", name: "server", type: "Server"), .init(label: "for", name: "context", type: "HurdRPC.CallContext"),
+          ],
+          thrownType: "HurdRPC.RPCError", returnType: "Server.Target",
+          body: [
+            .doCatch(
+              body: [.line("return try server.target(for: context)")],
+              handler: [.line("throw HurdRPC.RPCError(.returnCode(error))")])
+          ])),
     ]
   }
 

@@ -1,11 +1,16 @@
 /// A call that can be kept open after its handler returned, to be answered later (a deferred
 /// reply). HurdCap's buckets provide one for each call they admit; generated demux tables hand it
 /// to the `ServerReplyPort` of routines with an `sreplyport`.
+///
+/// A conforming value is boxed into `any ReplyDeferral` on every call of a routine with an
+/// `sreplyport`: keep it to one class reference (HurdCap's is its call record), so the box stays
+/// inline and the call allocates nothing. What the call itself knows (its label, its reply route)
+/// comes with `deferReply(requestLabel:route:)` instead.
 public protocol ReplyDeferral: Sendable {
   /// Keeps the call open: once the handler returns, no reply is sent and the call stays pending
-  /// until the returned sender answers it. Nil when this call cannot be answered later (a one-way
-  /// request, or a transport without deferred replies).
-  func deferReply() -> (any DeferredReplySender)?
+  /// until the returned sender answers it along `route`. Nil when this call cannot be answered
+  /// later. (A one-way request, or a transport without reply routes, never gets here.)
+  func deferReply(requestLabel: UInt64, route: ReplyRoute) -> (any DeferredReplySender)?
 }
 
 /// Answers one deferred call, once (HurdCap's `DeferredReply` conforms).
@@ -42,26 +47,34 @@ public enum DeferredReplyError: Error, Sendable {
 /// throws `EOPNOTSUPP`.
 public struct ServerReplyPort<Results>: Sendable {
   @usableFromInline let deferral: (any ReplyDeferral)?
+  @usableFromInline let requestLabel: UInt64
+  /// Nil when the caller does not wait for a reply or the transport has no route for a late one.
+  @usableFromInline let route: ReplyRoute?
   @usableFromInline let encode: @Sendable (Results, inout Message) throws(RPCError) -> Void
 
-  /// Generated code only: `encode` writes the results into a reply as the routine's reply
-  /// encoder does (with its `outtran` hooks applied).
+  /// Generated code only: the port of the call `context` describes; `encode` writes the results
+  /// into a reply as the routine's reply encoder does (with its `outtran` hooks applied).
   @_spi(Generated)
   public init(
-    deferral: (any ReplyDeferral)?, encode: @escaping @Sendable (Results, inout Message) throws(RPCError) -> Void
+    deferral: (any ReplyDeferral)?, context: CallContext,
+    encode: @escaping @Sendable (Results, inout Message) throws(RPCError) -> Void
   ) {
     self.deferral = deferral
+    requestLabel = context.requestLabel
+    route = context.expectsReply ? context.replyRoute : nil
     self.encode = encode
   }
 
   /// Whether this call can be answered later (it came through a capability bucket and its caller
   /// waits for a reply).
-  public var canDefer: Bool { deferral != nil }
+  public var canDefer: Bool { deferral != nil && route != nil }
 
   /// Keeps the call open after the handler returns and gives the handle that answers it.
   /// Throws `EOPNOTSUPP` when the call cannot be deferred (served without a bucket, or one-way).
   public func deferReply() throws(ReturnCode) -> DeferredServerReply<Results> {
-    guard let sender = deferral?.deferReply() else { throw .EOPNOTSUPP }
+    guard let route, let sender = deferral?.deferReply(requestLabel: requestLabel, route: route) else {
+      throw .EOPNOTSUPP
+    }
     return DeferredServerReply(sender: sender, encode: encode)
   }
 }

@@ -9,7 +9,7 @@
 
 // If this line does not compile, this file was generated for another version of the HurdRPC
 // runtime: regenerate it with the `hurdidl generate` that matches the HurdRPC you build with.
-fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_3
+fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_4
 
 /// Subsystem `cstructs` (base 5100), from cstructs.defs:2.
 enum Cstructs {
@@ -440,19 +440,8 @@ struct CstructsDemux<Server: CstructsServer>: HurdRPC.TargetedDemultiplexer {
     reply: inout HurdRPC.Message,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    switch try routine(of: request) {
-    case .regionInfo:
-      let address = try Cstructs.Wire.decodeRegionInfoRequest(request)
-      try regionInfo(address: address, reply: &reply, target: target(for: context), context: context)
-    case .updateRegion:
-      let (info, stamp) = try Cstructs.Wire.decodeUpdateRegionRequest(request)
-      try updateRegion(info: info, stamp: stamp, reply: &reply, target: target(for: context), context: context)
-    case .recordStamp:
-      let stamp = try Cstructs.Wire.decodeRecordStampRequest(request)
-      try recordStamp(stamp: stamp, reply: &reply, target: target(for: context), context: context)
-    case .wrap:
-      let outer = try Cstructs.Wire.decodeWrapRequest(request)
-      try wrap(outer: outer, reply: &reply, target: target(for: context), context: context)
+    try serve(request, reply: &reply, context: context) { [server] () throws(HurdRPC.RPCError) in
+      try Self.target(of: server, for: context)
     }
   }
 
@@ -464,19 +453,31 @@ struct CstructsDemux<Server: CstructsServer>: HurdRPC.TargetedDemultiplexer {
     target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
+    try serve(request, reply: &reply, context: context) { target }
+  }
+
+  /// The dispatch switch of every entry point: looks the request's routine up, validates and decodes
+  /// the request, and only then asks `target()` for the object it is addressed to and hands both to
+  /// the routine's function.
+  private func serve(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext,
+    target: () throws(HurdRPC.RPCError) -> Server.Target
+  ) throws(HurdRPC.RPCError) {
     switch try routine(of: request) {
     case .regionInfo:
       let address = try Cstructs.Wire.decodeRegionInfoRequest(request)
-      try regionInfo(address: address, reply: &reply, target: target, context: context)
+      try regionInfo(address: address, reply: &reply, target: target(), context: context)
     case .updateRegion:
       let (info, stamp) = try Cstructs.Wire.decodeUpdateRegionRequest(request)
-      try updateRegion(info: info, stamp: stamp, reply: &reply, target: target, context: context)
+      try updateRegion(info: info, stamp: stamp, reply: &reply, target: target(), context: context)
     case .recordStamp:
       let stamp = try Cstructs.Wire.decodeRecordStampRequest(request)
-      try recordStamp(stamp: stamp, reply: &reply, target: target, context: context)
+      try recordStamp(stamp: stamp, reply: &reply, target: target(), context: context)
     case .wrap:
       let outer = try Cstructs.Wire.decodeWrapRequest(request)
-      try wrap(outer: outer, reply: &reply, target: target, context: context)
+      try wrap(outer: outer, reply: &reply, target: target(), context: context)
     }
   }
 
@@ -494,7 +495,10 @@ struct CstructsDemux<Server: CstructsServer>: HurdRPC.TargetedDemultiplexer {
   }
 
   /// `server.target(for:)`, its thrown code as the reply's return code.
-  private func target(for context: HurdRPC.CallContext) throws(HurdRPC.RPCError) -> Server.Target {
+  private static func target(
+    of server: Server,
+    for context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) -> Server.Target {
     do {
       return try server.target(for: context)
     } catch {

@@ -99,7 +99,7 @@ struct EmitterTests {
     #expect(messages.contains { $0.hasPrefix("routine 'touch': intranpayload 'handle_payload' of argument 'handle'") })
     #expect(messages.count == 1, "\(messages)")
     // The target: resolved, translated by the request port's intran, destroyed after the handler.
-    #expect(file.contents.contains("try touch(handle: handle, reply: &reply, target: target(for: context), context: context)"))
+    #expect(file.contents.contains("try touch(handle: handle, reply: &reply, target: target(), context: context)"))
     #expect(file.contents.contains("let target_translated: Server.ObjectRefT = try server.beginUsing(target, context: context)"))
     #expect(file.contents.contains("defer { server.endUsing(target_translated) }"))
     #expect(file.contents.contains("func beginUsing(\n    _ value: Self.Target,"))

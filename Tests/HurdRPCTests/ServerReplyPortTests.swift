@@ -1,4 +1,4 @@
-@_spi(Generated) import HurdRPC
+@_spi(Generated) @_spi(Transport) import HurdRPC
 import Testing
 
 /// A deferral that records what is sent, single use like HurdCap's `DeferredReply`.
@@ -8,7 +8,8 @@ final class RecordingDeferral: ReplyDeferral, DeferredReplySender, @unchecked Se
   let sent = Locked<[Message]>([])
   let deferred = Locked(0)
 
-  func deferReply() -> (any DeferredReplySender)? {
+  func deferReply(requestLabel: UInt64, route: ReplyRoute) -> (any DeferredReplySender)? {
+    #expect(requestLabel == self.requestLabel && route.callerID == 1)
     deferred.withLock { $0 += 1 }
     return self
   }
@@ -23,6 +24,13 @@ final class RecordingDeferral: ReplyDeferral, DeferredReplySender, @unchecked Se
   }
 }
 
+/// A transport's route for late replies (never used: `RecordingDeferral` answers itself).
+final class UnusedRouter: ReplyRouter {
+  func sendDeferredReply(_ reply: Message, along route: ReplyRoute) throws(RPCError) {
+    Issue.record("the recording deferral sends its replies itself")
+  }
+}
+
 /// What generated `sreplyport` handlers get: `ServerReplyPort` marshals deferred results with the
 /// routine's encoder, answers a failure with its code, and reports results it cannot marshal.
 @Suite("Server reply ports (sreplyport) and deferred replies")
@@ -33,20 +41,35 @@ struct ServerReplyPortTests {
     try reply.append(UInt64(UInt32(bitPattern: value)))
   }
 
-  @Test func withoutADeferralTheReplyCannotBeDeferred() {
-    let port = ServerReplyPort<Int32>(deferral: nil, encode: Self.encode)
+  /// The context of a call labelled 7910, with a reply route unless `expectsReply` is false.
+  static func context(expectsReply: Bool = true, route: Bool = true) -> CallContext {
+    CallContext(
+      caller: CallerIdentity(domain: 1, badge: 1), requestLabel: 7910, expectsReply: expectsReply,
+      replyRoute: route ? ReplyRoute(router: UnusedRouter(), caller: 1, replier: 2) : nil)
+  }
+
+  static func port(_ deferral: (any ReplyDeferral)?, _ context: CallContext = context()) -> ServerReplyPort<Int32> {
+    ServerReplyPort<Int32>(deferral: deferral, context: context, encode: encode)
+  }
+
+  /// No deferral (served without a bucket), a one-way call, or no route for a late reply.
+  @Test(arguments: [(false, true, true), (true, false, true), (true, true, false)])
+  func withoutADeferralOrARouteTheReplyCannotBeDeferred(_ deferral: Bool, _ expectsReply: Bool, _ route: Bool) {
+    let recording = RecordingDeferral()
+    let port = Self.port(deferral ? recording : nil, Self.context(expectsReply: expectsReply, route: route))
     #expect(!port.canDefer)
     do throws(ReturnCode) {
       _ = try port.deferReply()
-      Issue.record("deferred without a deferral")
+      Issue.record("deferred without a deferral or a route")
     } catch {
       #expect(error == .EOPNOTSUPP)
     }
+    #expect(recording.deferred.withLock { $0 } == 0)
   }
 
   @Test func deferredResultsAreMarshalledWithTheRoutinesEncoder() throws {
     let deferral = RecordingDeferral()
-    let port = ServerReplyPort<Int32>(deferral: deferral, encode: Self.encode)
+    let port = Self.port(deferral)
     #expect(port.canDefer)
     let later = try port.deferReply()
     #expect(deferral.deferred.withLock { $0 } == 1)
@@ -64,7 +87,7 @@ struct ServerReplyPortTests {
 
   @Test func resultsThatCannotBeMarshalledAnswerTheirErrorAndAreReported() throws {
     let deferral = RecordingDeferral()
-    let later = try ServerReplyPort<Int32>(deferral: deferral, encode: Self.encode).deferReply()
+    let later = try Self.port(deferral).deferReply()
     do throws(DeferredReplyError) {
       try later.send(1_000)
       Issue.record("invalid results were sent")
@@ -78,7 +101,7 @@ struct ServerReplyPortTests {
 
   @Test func aDeferredFailureCarriesItsReturnCode() throws {
     let deferral = RecordingDeferral()
-    try ServerReplyPort<Int32>(deferral: deferral, encode: Self.encode).deferReply().fail(.EINVAL)
+    try Self.port(deferral).deferReply().fail(.EINVAL)
     #expect(deferral.sent.withLock { $0.map(\.replyReturnCode) } == [.EINVAL])
   }
 }

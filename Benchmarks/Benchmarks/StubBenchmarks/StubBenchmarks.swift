@@ -10,7 +10,8 @@ import HurdRPCL4
 // direct-dispatch mode, where a register-only call costs a few hundred ns, so the stubs' own
 // cost is visible; benchmark bodies are nonisolated closures outside `main.swift`.
 
-/// The generated server: the null routine does nothing, `small` sums its scalars.
+/// The generated server: the null routine does nothing, `small` sums its scalars, `twice`
+/// doubles its value (answering at once).
 struct StubService: StubbenchServer {
   func nullCall(_ target: Void, context: CallContext) throws(ReturnCode) {}
 
@@ -18,6 +19,12 @@ struct StubService: StubbenchServer {
     _ target: Void, a: Int32, b: Int32, c: Int64, data: InlineArray<16, UInt8>, context: CallContext
   ) throws(ReturnCode) -> Int64 {
     Int64(a) &+ Int64(b) &+ c &+ Int64(data[15])
+  }
+
+  func twice(_ target: Void, replyPort: ServerReplyPort<Int32>, value: Int32, context: CallContext)
+    throws(ReturnCode) -> Int32
+  {
+    value &* 2
   }
 }
 
@@ -42,37 +49,53 @@ struct RawDemux: Demultiplexer {
   }
 }
 
-/// A served `L4ServerTransport` (direct dispatch) and a client transport to it.
-final class StubRig: @unchecked Sendable {
-  let kernel = L4Kernel()
-  let server: L4ServerTransport
-  let transport: L4ClientTransport
-  private let done = DispatchSemaphore(value: 0)
-
-  init(_ demux: some Demultiplexer) {
-    server = L4ServerTransport(space: kernel.createSpace(), mode: .direct)
-    transport = L4ClientTransport(space: kernel.createSpace(), server: server)
-    let dispatcher = RequestDispatcher(demux)
-    BlockingExecutor.shared.execute { [server, done] in
-      try? server.serve(dispatcher)
-      done.signal()
-    }
-    while kernel.thread(server.endpoint)?.ipcActivity != .receiving { usleep(50) }
+/// Serves `dispatcher` on `server` in the background, once `server` receives; the returned
+/// closure shuts it down and waits for the serving thread.
+func serveInBackground(_ server: L4ServerTransport, _ dispatcher: RequestDispatcher, kernel: L4Kernel)
+  -> @Sendable () -> Void
+{
+  let done = DispatchSemaphore(value: 0)
+  BlockingExecutor.shared.execute {
+    try? server.serve(dispatcher)
+    done.signal()
   }
-
-  func stop() {
+  while kernel.thread(server.endpoint)?.ipcActivity != .receiving { usleep(50) }
+  return {
     server.shutdown()
     done.wait()
   }
 }
 
-/// A benchmark with a rig set up before and torn down after it.
-func rigBenchmark(_ name: String, _ demux: some Demultiplexer, body: @escaping @Sendable (Benchmark, StubRig) -> Void) {
-  nonisolated(unsafe) var rig: StubRig?
+/// What a benchmark sets up before it runs and tears down after it.
+protocol BenchmarkRig: AnyObject, Sendable {
+  func stop()
+}
+
+/// A served `L4ServerTransport` (direct dispatch) and a client transport to it.
+final class StubRig: BenchmarkRig {
+  let kernel = L4Kernel()
+  let server: L4ServerTransport
+  let transport: L4ClientTransport
+  private let stopServing: @Sendable () -> Void
+
+  init(_ demux: some Demultiplexer) {
+    server = L4ServerTransport(space: kernel.createSpace(), mode: .direct)
+    transport = L4ClientTransport(space: kernel.createSpace(), server: server)
+    stopServing = serveInBackground(server, RequestDispatcher(demux), kernel: kernel)
+  }
+
+  func stop() { stopServing() }
+}
+
+/// A benchmark with a rig `make` sets up before and torn down after it.
+func rigBenchmark<Rig: BenchmarkRig>(
+  _ name: String, make: @escaping @Sendable () -> Rig, body: @escaping @Sendable (Benchmark, Rig) -> Void
+) {
+  nonisolated(unsafe) var rig: Rig?
   Benchmark(
     name,
     configuration: .init(
-      setup: { rig = StubRig(demux) },
+      setup: { rig = make() },
       teardown: {
         rig?.stop()
         rig = nil
@@ -81,6 +104,13 @@ func rigBenchmark(_ name: String, _ demux: some Demultiplexer, body: @escaping @
     guard let rig else { return }
     body(benchmark, rig)
   }
+}
+
+/// A benchmark with a `StubRig` serving `demux`.
+func rigBenchmark(
+  _ name: String, _ demux: some Demultiplexer & Sendable, body: @escaping @Sendable (Benchmark, StubRig) -> Void
+) {
+  rigBenchmark(name, make: { StubRig(demux) }, body: body)
 }
 
 let smallData = InlineArray<16, UInt8> { UInt8($0) }
@@ -150,6 +180,10 @@ let benchmarks: @Sendable () -> Void = {
     }
     blackHole(sum)
   }
+
+  // MARK: Through the capability layer (CapStubBenchmarks.swift)
+
+  registerCapStubBenchmarks()
 
   // MARK: Marshalling alone: the small request encoded and decoded
 

@@ -9,7 +9,7 @@
 
 // If this line does not compile, this file was generated for another version of the HurdRPC
 // runtime: regenerate it with the `hurdidl generate` that matches the HurdRPC you build with.
-fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_3
+fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_4
 
 /// Subsystem `clash` (base 10), from clash.defs:2.
 enum Clash {
@@ -309,16 +309,8 @@ struct ClashDemux<Server: ClashServer>: HurdRPC.TargetedDemultiplexer {
     reply: inout HurdRPC.Message,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    switch try routine(of: request) {
-    case .dispatchRoutine:
-      let optionsValue = try Clash.Wire.decodeDispatchRequest(request)
-      try dispatchRoutine(optionsValue: optionsValue, reply: &reply, target: target(for: context), context: context)
-    case .rpcRoutine:
-      let (`switch`, contextValue) = try Clash.Wire.decodeRPCRequest(request)
-      try rpcRoutine(switch: `switch`, contextValue: contextValue, reply: &reply, target: target(for: context), context: context)
-    case .`default`:
-      let (selfValue, overflowValue) = try Clash.Wire.decodeDefaultRequest(request)
-      try `default`(selfValue: selfValue, overflowValue: overflowValue, reply: &reply, target: target(for: context), context: context)
+    try serve(request, reply: &reply, context: context) { [server] () throws(HurdRPC.RPCError) in
+      try Self.target(of: server, for: context)
     }
   }
 
@@ -330,16 +322,28 @@ struct ClashDemux<Server: ClashServer>: HurdRPC.TargetedDemultiplexer {
     target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
+    try serve(request, reply: &reply, context: context) { target }
+  }
+
+  /// The dispatch switch of every entry point: looks the request's routine up, validates and decodes
+  /// the request, and only then asks `target()` for the object it is addressed to and hands both to
+  /// the routine's function.
+  private func serve(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext,
+    target: () throws(HurdRPC.RPCError) -> Server.Target
+  ) throws(HurdRPC.RPCError) {
     switch try routine(of: request) {
     case .dispatchRoutine:
       let optionsValue = try Clash.Wire.decodeDispatchRequest(request)
-      try dispatchRoutine(optionsValue: optionsValue, reply: &reply, target: target, context: context)
+      try dispatchRoutine(optionsValue: optionsValue, reply: &reply, target: target(), context: context)
     case .rpcRoutine:
       let (`switch`, contextValue) = try Clash.Wire.decodeRPCRequest(request)
-      try rpcRoutine(switch: `switch`, contextValue: contextValue, reply: &reply, target: target, context: context)
+      try rpcRoutine(switch: `switch`, contextValue: contextValue, reply: &reply, target: target(), context: context)
     case .`default`:
       let (selfValue, overflowValue) = try Clash.Wire.decodeDefaultRequest(request)
-      try `default`(selfValue: selfValue, overflowValue: overflowValue, reply: &reply, target: target, context: context)
+      try `default`(selfValue: selfValue, overflowValue: overflowValue, reply: &reply, target: target(), context: context)
     }
   }
 
@@ -357,7 +361,10 @@ struct ClashDemux<Server: ClashServer>: HurdRPC.TargetedDemultiplexer {
   }
 
   /// `server.target(for:)`, its thrown code as the reply's return code.
-  private func target(for context: HurdRPC.CallContext) throws(HurdRPC.RPCError) -> Server.Target {
+  private static func target(
+    of server: Server,
+    for context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) -> Server.Target {
     do {
       return try server.target(for: context)
     } catch {

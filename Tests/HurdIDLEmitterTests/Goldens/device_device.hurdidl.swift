@@ -9,7 +9,7 @@
 
 // If this line does not compile, this file was generated for another version of the HurdRPC
 // runtime: regenerate it with the `hurdidl generate` that matches the HurdRPC you build with.
-fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_3
+fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_4
 
 /// Subsystem `device` (base 2800), from device/device.defs:35.
 enum Device {
@@ -979,43 +979,8 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.TargetedDemultiplexer {
     reply: inout HurdRPC.Message,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    switch try routine(of: request) {
-    case .deviceOpen:
-      let (mode, name) = try Device.Wire.decodeDeviceOpenRequest(request)
-      try deviceOpen(mode: mode, name: name, reply: &reply, target: target(for: context), context: context, deferral: nil)
-    case .deviceClose:
-      try Device.Wire.decodeDeviceCloseRequest(request)
-      try deviceClose(reply: &reply, target: target(for: context), context: context)
-    case .deviceWrite:
-      let (mode, recnum, data) = try Device.Wire.decodeDeviceWriteRequest(request)
-      try deviceWrite(mode: mode, recnum: recnum, data: data, reply: &reply, target: target(for: context), context: context, deferral: nil)
-    case .deviceWriteInband:
-      let (mode, recnum, data) = try Device.Wire.decodeDeviceWriteInbandRequest(request)
-      try deviceWriteInband(mode: mode, recnum: recnum, data: data, reply: &reply, target: target(for: context), context: context, deferral: nil)
-    case .deviceRead:
-      let (mode, recnum, bytesWanted) = try Device.Wire.decodeDeviceReadRequest(request)
-      try deviceRead(mode: mode, recnum: recnum, bytesWanted: bytesWanted, reply: &reply, target: target(for: context), context: context, deferral: nil)
-    case .deviceReadInband:
-      let (mode, recnum, bytesWanted) = try Device.Wire.decodeDeviceReadInbandRequest(request)
-      try deviceReadInband(mode: mode, recnum: recnum, bytesWanted: bytesWanted, reply: &reply, target: target(for: context), context: context, deferral: nil)
-    case .deviceMap:
-      let (prot, offset, size, unmap) = try Device.Wire.decodeDeviceMapRequest(request)
-      try deviceMap(prot: prot, offset: offset, size: size, unmap: unmap, reply: &reply, target: target(for: context), context: context)
-    case .deviceSetStatus:
-      let (flavor, status) = try Device.Wire.decodeDeviceSetStatusRequest(request)
-      try deviceSetStatus(flavor: flavor, status: status, reply: &reply, target: target(for: context), context: context)
-    case .deviceGetStatus:
-      let (flavor, statusCnt) = try Device.Wire.decodeDeviceGetStatusRequest(request)
-      try deviceGetStatus(flavor: flavor, statusCnt: statusCnt, reply: &reply, target: target(for: context), context: context)
-    case .deviceSetFilter:
-      let (receivePort, priority, filter) = try Device.Wire.decodeDeviceSetFilterRequest(request)
-      try deviceSetFilter(receivePort: receivePort, priority: priority, filter: filter, reply: &reply, target: target(for: context), context: context)
-    case .deviceIntrRegister:
-      let (id, flags, receivePort) = try Device.Wire.decodeDeviceIntrRegisterRequest(request)
-      try deviceIntrRegister(id: id, flags: flags, receivePort: receivePort, reply: &reply, target: target(for: context), context: context)
-    case .deviceIntrAck:
-      let receivePort = try Device.Wire.decodeDeviceIntrAckRequest(request)
-      try deviceIntrAck(receivePort: receivePort, reply: &reply, target: target(for: context), context: context)
+    try serve(request, reply: &reply, context: context, deferral: nil) { [server] () throws(HurdRPC.RPCError) in
+      try Self.target(of: server, for: context)
     }
   }
 
@@ -1027,44 +992,7 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.TargetedDemultiplexer {
     target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    switch try routine(of: request) {
-    case .deviceOpen:
-      let (mode, name) = try Device.Wire.decodeDeviceOpenRequest(request)
-      try deviceOpen(mode: mode, name: name, reply: &reply, target: target, context: context, deferral: nil)
-    case .deviceClose:
-      try Device.Wire.decodeDeviceCloseRequest(request)
-      try deviceClose(reply: &reply, target: target, context: context)
-    case .deviceWrite:
-      let (mode, recnum, data) = try Device.Wire.decodeDeviceWriteRequest(request)
-      try deviceWrite(mode: mode, recnum: recnum, data: data, reply: &reply, target: target, context: context, deferral: nil)
-    case .deviceWriteInband:
-      let (mode, recnum, data) = try Device.Wire.decodeDeviceWriteInbandRequest(request)
-      try deviceWriteInband(mode: mode, recnum: recnum, data: data, reply: &reply, target: target, context: context, deferral: nil)
-    case .deviceRead:
-      let (mode, recnum, bytesWanted) = try Device.Wire.decodeDeviceReadRequest(request)
-      try deviceRead(mode: mode, recnum: recnum, bytesWanted: bytesWanted, reply: &reply, target: target, context: context, deferral: nil)
-    case .deviceReadInband:
-      let (mode, recnum, bytesWanted) = try Device.Wire.decodeDeviceReadInbandRequest(request)
-      try deviceReadInband(mode: mode, recnum: recnum, bytesWanted: bytesWanted, reply: &reply, target: target, context: context, deferral: nil)
-    case .deviceMap:
-      let (prot, offset, size, unmap) = try Device.Wire.decodeDeviceMapRequest(request)
-      try deviceMap(prot: prot, offset: offset, size: size, unmap: unmap, reply: &reply, target: target, context: context)
-    case .deviceSetStatus:
-      let (flavor, status) = try Device.Wire.decodeDeviceSetStatusRequest(request)
-      try deviceSetStatus(flavor: flavor, status: status, reply: &reply, target: target, context: context)
-    case .deviceGetStatus:
-      let (flavor, statusCnt) = try Device.Wire.decodeDeviceGetStatusRequest(request)
-      try deviceGetStatus(flavor: flavor, statusCnt: statusCnt, reply: &reply, target: target, context: context)
-    case .deviceSetFilter:
-      let (receivePort, priority, filter) = try Device.Wire.decodeDeviceSetFilterRequest(request)
-      try deviceSetFilter(receivePort: receivePort, priority: priority, filter: filter, reply: &reply, target: target, context: context)
-    case .deviceIntrRegister:
-      let (id, flags, receivePort) = try Device.Wire.decodeDeviceIntrRegisterRequest(request)
-      try deviceIntrRegister(id: id, flags: flags, receivePort: receivePort, reply: &reply, target: target, context: context)
-    case .deviceIntrAck:
-      let receivePort = try Device.Wire.decodeDeviceIntrAckRequest(request)
-      try deviceIntrAck(receivePort: receivePort, reply: &reply, target: target, context: context)
-    }
+    try serve(request, reply: &reply, context: context, deferral: nil) { target }
   }
 
   /// The same, from a layer that can keep a call open after its handler returned (a capability
@@ -1076,43 +1004,56 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.TargetedDemultiplexer {
     context: HurdRPC.CallContext,
     deferral: some HurdRPC.ReplyDeferral
   ) throws(HurdRPC.RPCError) {
+    try serve(request, reply: &reply, context: context, deferral: deferral) { target }
+  }
+
+  /// The dispatch switch of every entry point: looks the request's routine up, validates and decodes
+  /// the request, and only then asks `target()` for the object it is addressed to and hands both to
+  /// the routine's function.
+  private func serve(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext,
+    deferral: (any HurdRPC.ReplyDeferral)?,
+    target: () throws(HurdRPC.RPCError) -> Server.Target
+  ) throws(HurdRPC.RPCError) {
     switch try routine(of: request) {
     case .deviceOpen:
       let (mode, name) = try Device.Wire.decodeDeviceOpenRequest(request)
-      try deviceOpen(mode: mode, name: name, reply: &reply, target: target, context: context, deferral: deferral)
+      try deviceOpen(mode: mode, name: name, reply: &reply, target: target(), context: context, deferral: deferral)
     case .deviceClose:
       try Device.Wire.decodeDeviceCloseRequest(request)
-      try deviceClose(reply: &reply, target: target, context: context)
+      try deviceClose(reply: &reply, target: target(), context: context)
     case .deviceWrite:
       let (mode, recnum, data) = try Device.Wire.decodeDeviceWriteRequest(request)
-      try deviceWrite(mode: mode, recnum: recnum, data: data, reply: &reply, target: target, context: context, deferral: deferral)
+      try deviceWrite(mode: mode, recnum: recnum, data: data, reply: &reply, target: target(), context: context, deferral: deferral)
     case .deviceWriteInband:
       let (mode, recnum, data) = try Device.Wire.decodeDeviceWriteInbandRequest(request)
-      try deviceWriteInband(mode: mode, recnum: recnum, data: data, reply: &reply, target: target, context: context, deferral: deferral)
+      try deviceWriteInband(mode: mode, recnum: recnum, data: data, reply: &reply, target: target(), context: context, deferral: deferral)
     case .deviceRead:
       let (mode, recnum, bytesWanted) = try Device.Wire.decodeDeviceReadRequest(request)
-      try deviceRead(mode: mode, recnum: recnum, bytesWanted: bytesWanted, reply: &reply, target: target, context: context, deferral: deferral)
+      try deviceRead(mode: mode, recnum: recnum, bytesWanted: bytesWanted, reply: &reply, target: target(), context: context, deferral: deferral)
     case .deviceReadInband:
       let (mode, recnum, bytesWanted) = try Device.Wire.decodeDeviceReadInbandRequest(request)
-      try deviceReadInband(mode: mode, recnum: recnum, bytesWanted: bytesWanted, reply: &reply, target: target, context: context, deferral: deferral)
+      try deviceReadInband(mode: mode, recnum: recnum, bytesWanted: bytesWanted, reply: &reply, target: target(), context: context, deferral: deferral)
     case .deviceMap:
       let (prot, offset, size, unmap) = try Device.Wire.decodeDeviceMapRequest(request)
-      try deviceMap(prot: prot, offset: offset, size: size, unmap: unmap, reply: &reply, target: target, context: context)
+      try deviceMap(prot: prot, offset: offset, size: size, unmap: unmap, reply: &reply, target: target(), context: context)
     case .deviceSetStatus:
       let (flavor, status) = try Device.Wire.decodeDeviceSetStatusRequest(request)
-      try deviceSetStatus(flavor: flavor, status: status, reply: &reply, target: target, context: context)
+      try deviceSetStatus(flavor: flavor, status: status, reply: &reply, target: target(), context: context)
     case .deviceGetStatus:
       let (flavor, statusCnt) = try Device.Wire.decodeDeviceGetStatusRequest(request)
-      try deviceGetStatus(flavor: flavor, statusCnt: statusCnt, reply: &reply, target: target, context: context)
+      try deviceGetStatus(flavor: flavor, statusCnt: statusCnt, reply: &reply, target: target(), context: context)
     case .deviceSetFilter:
       let (receivePort, priority, filter) = try Device.Wire.decodeDeviceSetFilterRequest(request)
-      try deviceSetFilter(receivePort: receivePort, priority: priority, filter: filter, reply: &reply, target: target, context: context)
+      try deviceSetFilter(receivePort: receivePort, priority: priority, filter: filter, reply: &reply, target: target(), context: context)
     case .deviceIntrRegister:
       let (id, flags, receivePort) = try Device.Wire.decodeDeviceIntrRegisterRequest(request)
-      try deviceIntrRegister(id: id, flags: flags, receivePort: receivePort, reply: &reply, target: target, context: context)
+      try deviceIntrRegister(id: id, flags: flags, receivePort: receivePort, reply: &reply, target: target(), context: context)
     case .deviceIntrAck:
       let receivePort = try Device.Wire.decodeDeviceIntrAckRequest(request)
-      try deviceIntrAck(receivePort: receivePort, reply: &reply, target: target, context: context)
+      try deviceIntrAck(receivePort: receivePort, reply: &reply, target: target(), context: context)
     }
   }
 
@@ -1130,7 +1071,10 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.TargetedDemultiplexer {
   }
 
   /// `server.target(for:)`, its thrown code as the reply's return code.
-  private func target(for context: HurdRPC.CallContext) throws(HurdRPC.RPCError) -> Server.Target {
+  private static func target(
+    of server: Server,
+    for context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) -> Server.Target {
     do {
       return try server.target(for: context)
     } catch {
@@ -1147,7 +1091,7 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.TargetedDemultiplexer {
     context: HurdRPC.CallContext,
     deferral: (any HurdRPC.ReplyDeferral)?
   ) throws(HurdRPC.RPCError) {
-    let replyPort = HurdRPC.ServerReplyPort<HurdRPC.CapabilityItem>(deferral: deferral) { (results: HurdRPC.CapabilityItem, reply: inout HurdRPC.Message) throws(HurdRPC.RPCError) in
+    let replyPort = HurdRPC.ServerReplyPort<HurdRPC.CapabilityItem>(deferral: deferral, context: context) { (results: HurdRPC.CapabilityItem, reply: inout HurdRPC.Message) throws(HurdRPC.RPCError) in
       try Device.Wire.encodeDeviceOpenReply(results, into: &reply)
     }
     let results: HurdRPC.CapabilityItem
@@ -1183,7 +1127,7 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.TargetedDemultiplexer {
     context: HurdRPC.CallContext,
     deferral: (any HurdRPC.ReplyDeferral)?
   ) throws(HurdRPC.RPCError) {
-    let replyPort = HurdRPC.ServerReplyPort<Swift.Int32>(deferral: deferral) { (results: Swift.Int32, reply: inout HurdRPC.Message) throws(HurdRPC.RPCError) in
+    let replyPort = HurdRPC.ServerReplyPort<Swift.Int32>(deferral: deferral, context: context) { (results: Swift.Int32, reply: inout HurdRPC.Message) throws(HurdRPC.RPCError) in
       try Device.Wire.encodeDeviceWriteReply(results, into: &reply)
     }
     let results: Swift.Int32
@@ -1205,7 +1149,7 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.TargetedDemultiplexer {
     context: HurdRPC.CallContext,
     deferral: (any HurdRPC.ReplyDeferral)?
   ) throws(HurdRPC.RPCError) {
-    let replyPort = HurdRPC.ServerReplyPort<Swift.Int32>(deferral: deferral) { (results: Swift.Int32, reply: inout HurdRPC.Message) throws(HurdRPC.RPCError) in
+    let replyPort = HurdRPC.ServerReplyPort<Swift.Int32>(deferral: deferral, context: context) { (results: Swift.Int32, reply: inout HurdRPC.Message) throws(HurdRPC.RPCError) in
       try Device.Wire.encodeDeviceWriteInbandReply(results, into: &reply)
     }
     let results: Swift.Int32
@@ -1227,7 +1171,7 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.TargetedDemultiplexer {
     context: HurdRPC.CallContext,
     deferral: (any HurdRPC.ReplyDeferral)?
   ) throws(HurdRPC.RPCError) {
-    let replyPort = HurdRPC.ServerReplyPort<HurdRPC.MemoryRegion>(deferral: deferral) { (results: HurdRPC.MemoryRegion, reply: inout HurdRPC.Message) throws(HurdRPC.RPCError) in
+    let replyPort = HurdRPC.ServerReplyPort<HurdRPC.MemoryRegion>(deferral: deferral, context: context) { (results: HurdRPC.MemoryRegion, reply: inout HurdRPC.Message) throws(HurdRPC.RPCError) in
       try Device.Wire.encodeDeviceReadReply(results, into: &reply)
     }
     let results: HurdRPC.MemoryRegion
@@ -1249,7 +1193,7 @@ struct DeviceDemux<Server: DeviceServer>: HurdRPC.TargetedDemultiplexer {
     context: HurdRPC.CallContext,
     deferral: (any HurdRPC.ReplyDeferral)?
   ) throws(HurdRPC.RPCError) {
-    let replyPort = HurdRPC.ServerReplyPort<[Swift.UInt8]>(deferral: deferral) { (results: [Swift.UInt8], reply: inout HurdRPC.Message) throws(HurdRPC.RPCError) in
+    let replyPort = HurdRPC.ServerReplyPort<[Swift.UInt8]>(deferral: deferral, context: context) { (results: [Swift.UInt8], reply: inout HurdRPC.Message) throws(HurdRPC.RPCError) in
       try Device.Wire.encodeDeviceReadInbandReply(results, into: &reply)
     }
     let results: [Swift.UInt8]

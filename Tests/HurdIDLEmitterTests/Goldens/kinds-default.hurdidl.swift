@@ -9,7 +9,7 @@
 
 // If this line does not compile, this file was generated for another version of the HurdRPC
 // runtime: regenerate it with the `hurdidl generate` that matches the HurdRPC you build with.
-fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_3
+fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_4
 
 /// Subsystem `kinds` (base 7000), from kinds.defs:4.
 enum Kinds {
@@ -1352,55 +1352,8 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.TargetedDemultiplexer {
     reply: inout HurdRPC.Message,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    switch try routine(of: request) {
-    case .widths:
-      let (a, b, c, d) = try Kinds.Wire.decodeWidthsRequest(request)
-      try widths(a: a, b: b, c: c, d: d, reply: &reply, target: target(for: context), context: context)
-    case .checksum:
-      let data = try Kinds.Wire.decodeChecksumRequest(request)
-      try checksum(data: data, reply: &reply, target: target(for: context), context: context)
-    case .fillPage:
-      let value = try Kinds.Wire.decodeFillPageRequest(request)
-      try fillPage(value: value, reply: &reply, target: target(for: context), context: context)
-    case .echoData:
-      let data = try Kinds.Wire.decodeEchoDataRequest(request)
-      try echoData(data: data, reply: &reply, target: target(for: context), context: context)
-    case .countWords:
-      let words = try Kinds.Wire.decodeCountWordsRequest(request)
-      try countWords(words: words, reply: &reply, target: target(for: context), context: context)
-    case .relabel:
-      let label = try Kinds.Wire.decodeRelabelRequest(request)
-      try relabel(label: label, reply: &reply, target: target(for: context), context: context)
-    case .invert:
-      let flags = try Kinds.Wire.decodeInvertRequest(request)
-      try invert(flags: flags, reply: &reply, target: target(for: context), context: context)
-    case .swapPort:
-      let given = try Kinds.Wire.decodeSwapPortRequest(request)
-      try swapPort(given: given, reply: &reply, target: target(for: context), context: context)
-    case .status:
-      let seed = try Kinds.Wire.decodeStatusRequest(request)
-      try status(seed: seed, reply: &reply, target: target(for: context), context: context)
-    case .passRight:
-      let right = try Kinds.Wire.decodePassRightRequest(request)
-      try passRight(right: right, reply: &reply, target: target(for: context), context: context)
-    case .firstSquares:
-      let squaresCnt = try Kinds.Wire.decodeFirstSquaresRequest(request)
-      try firstSquares(squaresCnt: squaresCnt, reply: &reply, target: target(for: context), context: context)
-    case .reversePorts:
-      let (pair, ports) = try Kinds.Wire.decodeReversePortsRequest(request)
-      try reversePorts(pair: pair, ports: ports, reply: &reply, target: target(for: context), context: context)
-    case .handOver:
-      let (data, dataDealloc) = try Kinds.Wire.decodeHandOverRequest(request)
-      try handOver(data: data, dataDealloc: dataDealloc, reply: &reply, target: target(for: context), context: context)
-    case .sumBlock:
-      let (first, block, last) = try Kinds.Wire.decodeSumBlockRequest(request)
-      try sumBlock(first: first, block: block, last: last, reply: &reply, target: target(for: context), context: context)
-    case .scale:
-      let (factor, offset, vector) = try Kinds.Wire.decodeScaleRequest(request)
-      try scale(factor: factor, offset: offset, vector: vector, reply: &reply, target: target(for: context), context: context)
-    case .mirror:
-      let (a, b, c, d, e, f, g, h) = try Kinds.Wire.decodeMirrorRequest(request)
-      try mirror(a: a, b: b, c: c, d: d, e: e, f: f, g: g, h: h, reply: &reply, target: target(for: context), context: context)
+    try serve(request, reply: &reply, context: context) { [server] () throws(HurdRPC.RPCError) in
+      try Self.target(of: server, for: context)
     }
   }
 
@@ -1412,55 +1365,67 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.TargetedDemultiplexer {
     target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
+    try serve(request, reply: &reply, context: context) { target }
+  }
+
+  /// The dispatch switch of every entry point: looks the request's routine up, validates and decodes
+  /// the request, and only then asks `target()` for the object it is addressed to and hands both to
+  /// the routine's function.
+  private func serve(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext,
+    target: () throws(HurdRPC.RPCError) -> Server.Target
+  ) throws(HurdRPC.RPCError) {
     switch try routine(of: request) {
     case .widths:
       let (a, b, c, d) = try Kinds.Wire.decodeWidthsRequest(request)
-      try widths(a: a, b: b, c: c, d: d, reply: &reply, target: target, context: context)
+      try widths(a: a, b: b, c: c, d: d, reply: &reply, target: target(), context: context)
     case .checksum:
       let data = try Kinds.Wire.decodeChecksumRequest(request)
-      try checksum(data: data, reply: &reply, target: target, context: context)
+      try checksum(data: data, reply: &reply, target: target(), context: context)
     case .fillPage:
       let value = try Kinds.Wire.decodeFillPageRequest(request)
-      try fillPage(value: value, reply: &reply, target: target, context: context)
+      try fillPage(value: value, reply: &reply, target: target(), context: context)
     case .echoData:
       let data = try Kinds.Wire.decodeEchoDataRequest(request)
-      try echoData(data: data, reply: &reply, target: target, context: context)
+      try echoData(data: data, reply: &reply, target: target(), context: context)
     case .countWords:
       let words = try Kinds.Wire.decodeCountWordsRequest(request)
-      try countWords(words: words, reply: &reply, target: target, context: context)
+      try countWords(words: words, reply: &reply, target: target(), context: context)
     case .relabel:
       let label = try Kinds.Wire.decodeRelabelRequest(request)
-      try relabel(label: label, reply: &reply, target: target, context: context)
+      try relabel(label: label, reply: &reply, target: target(), context: context)
     case .invert:
       let flags = try Kinds.Wire.decodeInvertRequest(request)
-      try invert(flags: flags, reply: &reply, target: target, context: context)
+      try invert(flags: flags, reply: &reply, target: target(), context: context)
     case .swapPort:
       let given = try Kinds.Wire.decodeSwapPortRequest(request)
-      try swapPort(given: given, reply: &reply, target: target, context: context)
+      try swapPort(given: given, reply: &reply, target: target(), context: context)
     case .status:
       let seed = try Kinds.Wire.decodeStatusRequest(request)
-      try status(seed: seed, reply: &reply, target: target, context: context)
+      try status(seed: seed, reply: &reply, target: target(), context: context)
     case .passRight:
       let right = try Kinds.Wire.decodePassRightRequest(request)
-      try passRight(right: right, reply: &reply, target: target, context: context)
+      try passRight(right: right, reply: &reply, target: target(), context: context)
     case .firstSquares:
       let squaresCnt = try Kinds.Wire.decodeFirstSquaresRequest(request)
-      try firstSquares(squaresCnt: squaresCnt, reply: &reply, target: target, context: context)
+      try firstSquares(squaresCnt: squaresCnt, reply: &reply, target: target(), context: context)
     case .reversePorts:
       let (pair, ports) = try Kinds.Wire.decodeReversePortsRequest(request)
-      try reversePorts(pair: pair, ports: ports, reply: &reply, target: target, context: context)
+      try reversePorts(pair: pair, ports: ports, reply: &reply, target: target(), context: context)
     case .handOver:
       let (data, dataDealloc) = try Kinds.Wire.decodeHandOverRequest(request)
-      try handOver(data: data, dataDealloc: dataDealloc, reply: &reply, target: target, context: context)
+      try handOver(data: data, dataDealloc: dataDealloc, reply: &reply, target: target(), context: context)
     case .sumBlock:
       let (first, block, last) = try Kinds.Wire.decodeSumBlockRequest(request)
-      try sumBlock(first: first, block: block, last: last, reply: &reply, target: target, context: context)
+      try sumBlock(first: first, block: block, last: last, reply: &reply, target: target(), context: context)
     case .scale:
       let (factor, offset, vector) = try Kinds.Wire.decodeScaleRequest(request)
-      try scale(factor: factor, offset: offset, vector: vector, reply: &reply, target: target, context: context)
+      try scale(factor: factor, offset: offset, vector: vector, reply: &reply, target: target(), context: context)
     case .mirror:
       let (a, b, c, d, e, f, g, h) = try Kinds.Wire.decodeMirrorRequest(request)
-      try mirror(a: a, b: b, c: c, d: d, e: e, f: f, g: g, h: h, reply: &reply, target: target, context: context)
+      try mirror(a: a, b: b, c: c, d: d, e: e, f: f, g: g, h: h, reply: &reply, target: target(), context: context)
     }
   }
 
@@ -1478,7 +1443,10 @@ struct KindsDemux<Server: KindsServer>: HurdRPC.TargetedDemultiplexer {
   }
 
   /// `server.target(for:)`, its thrown code as the reply's return code.
-  private func target(for context: HurdRPC.CallContext) throws(HurdRPC.RPCError) -> Server.Target {
+  private static func target(
+    of server: Server,
+    for context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) -> Server.Target {
     do {
       return try server.target(for: context)
     } catch {

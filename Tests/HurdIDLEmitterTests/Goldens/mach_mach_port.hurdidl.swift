@@ -9,7 +9,7 @@
 
 // If this line does not compile, this file was generated for another version of the HurdRPC
 // runtime: regenerate it with the `hurdidl generate` that matches the HurdRPC you build with.
-fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_3
+fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_4
 
 /// Subsystem `mach_port` (base 3200), from mach/mach_port.defs:38.
 enum MachPort {
@@ -1435,67 +1435,8 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.TargetedDemultiplexer {
     reply: inout HurdRPC.Message,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    switch try routine(of: request) {
-    case .machPortNames:
-      try MachPort.Wire.decodeMachPortNamesRequest(request)
-      try machPortNames(reply: &reply, target: target(for: context), context: context)
-    case .machPortType:
-      let name = try MachPort.Wire.decodeMachPortTypeRequest(request)
-      try machPortType(name: name, reply: &reply, target: target(for: context), context: context)
-    case .machPortRename:
-      let (oldName, newName) = try MachPort.Wire.decodeMachPortRenameRequest(request)
-      try machPortRename(oldName: oldName, newName: newName, reply: &reply, target: target(for: context), context: context)
-    case .machPortAllocateName:
-      let (right, name) = try MachPort.Wire.decodeMachPortAllocateNameRequest(request)
-      try machPortAllocateName(right: right, name: name, reply: &reply, target: target(for: context), context: context)
-    case .machPortAllocate:
-      let right = try MachPort.Wire.decodeMachPortAllocateRequest(request)
-      try machPortAllocate(right: right, reply: &reply, target: target(for: context), context: context)
-    case .machPortDestroy:
-      let name = try MachPort.Wire.decodeMachPortDestroyRequest(request)
-      try machPortDestroy(name: name, reply: &reply, target: target(for: context), context: context)
-    case .machPortDeallocate:
-      let name = try MachPort.Wire.decodeMachPortDeallocateRequest(request)
-      try machPortDeallocate(name: name, reply: &reply, target: target(for: context), context: context)
-    case .machPortGetRefs:
-      let (name, right) = try MachPort.Wire.decodeMachPortGetRefsRequest(request)
-      try machPortGetRefs(name: name, right: right, reply: &reply, target: target(for: context), context: context)
-    case .machPortModRefs:
-      let (name, right, delta) = try MachPort.Wire.decodeMachPortModRefsRequest(request)
-      try machPortModRefs(name: name, right: right, delta: delta, reply: &reply, target: target(for: context), context: context)
-    case .machPortSetQlimit:
-      let (name, qlimit) = try MachPort.Wire.decodeMachPortSetQlimitRequest(request)
-      try machPortSetQlimit(name: name, qlimit: qlimit, reply: &reply, target: target(for: context), context: context)
-    case .machPortSetMscount:
-      let (name, mscount) = try MachPort.Wire.decodeMachPortSetMscountRequest(request)
-      try machPortSetMscount(name: name, mscount: mscount, reply: &reply, target: target(for: context), context: context)
-    case .machPortGetSetStatus:
-      let name = try MachPort.Wire.decodeMachPortGetSetStatusRequest(request)
-      try machPortGetSetStatus(name: name, reply: &reply, target: target(for: context), context: context)
-    case .machPortMoveMember:
-      let (member, after) = try MachPort.Wire.decodeMachPortMoveMemberRequest(request)
-      try machPortMoveMember(member: member, after: after, reply: &reply, target: target(for: context), context: context)
-    case .machPortRequestNotification:
-      let (name, id, sync, notify) = try MachPort.Wire.decodeMachPortRequestNotificationRequest(request)
-      try machPortRequestNotification(name: name, id: id, sync: sync, notify: notify, reply: &reply, target: target(for: context), context: context)
-    case .machPortInsertRight:
-      let (name, poly) = try MachPort.Wire.decodeMachPortInsertRightRequest(request)
-      try machPortInsertRight(name: name, poly: poly, reply: &reply, target: target(for: context), context: context)
-    case .machPortExtractRight:
-      let (name, msgtName) = try MachPort.Wire.decodeMachPortExtractRightRequest(request)
-      try machPortExtractRight(name: name, msgtName: msgtName, reply: &reply, target: target(for: context), context: context)
-    case .machPortGetReceiveStatus:
-      let name = try MachPort.Wire.decodeMachPortGetReceiveStatusRequest(request)
-      try machPortGetReceiveStatus(name: name, reply: &reply, target: target(for: context), context: context)
-    case .machPortSetSeqno:
-      let (name, seqno) = try MachPort.Wire.decodeMachPortSetSeqnoRequest(request)
-      try machPortSetSeqno(name: name, seqno: seqno, reply: &reply, target: target(for: context), context: context)
-    case .machPortSetProtectedPayload:
-      let (name, payload) = try MachPort.Wire.decodeMachPortSetProtectedPayloadRequest(request)
-      try machPortSetProtectedPayload(name: name, payload: payload, reply: &reply, target: target(for: context), context: context)
-    case .machPortClearProtectedPayload:
-      let name = try MachPort.Wire.decodeMachPortClearProtectedPayloadRequest(request)
-      try machPortClearProtectedPayload(name: name, reply: &reply, target: target(for: context), context: context)
+    try serve(request, reply: &reply, context: context) { [server] () throws(HurdRPC.RPCError) in
+      try Self.target(of: server, for: context)
     }
   }
 
@@ -1507,67 +1448,79 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.TargetedDemultiplexer {
     target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
+    try serve(request, reply: &reply, context: context) { target }
+  }
+
+  /// The dispatch switch of every entry point: looks the request's routine up, validates and decodes
+  /// the request, and only then asks `target()` for the object it is addressed to and hands both to
+  /// the routine's function.
+  private func serve(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext,
+    target: () throws(HurdRPC.RPCError) -> Server.Target
+  ) throws(HurdRPC.RPCError) {
     switch try routine(of: request) {
     case .machPortNames:
       try MachPort.Wire.decodeMachPortNamesRequest(request)
-      try machPortNames(reply: &reply, target: target, context: context)
+      try machPortNames(reply: &reply, target: target(), context: context)
     case .machPortType:
       let name = try MachPort.Wire.decodeMachPortTypeRequest(request)
-      try machPortType(name: name, reply: &reply, target: target, context: context)
+      try machPortType(name: name, reply: &reply, target: target(), context: context)
     case .machPortRename:
       let (oldName, newName) = try MachPort.Wire.decodeMachPortRenameRequest(request)
-      try machPortRename(oldName: oldName, newName: newName, reply: &reply, target: target, context: context)
+      try machPortRename(oldName: oldName, newName: newName, reply: &reply, target: target(), context: context)
     case .machPortAllocateName:
       let (right, name) = try MachPort.Wire.decodeMachPortAllocateNameRequest(request)
-      try machPortAllocateName(right: right, name: name, reply: &reply, target: target, context: context)
+      try machPortAllocateName(right: right, name: name, reply: &reply, target: target(), context: context)
     case .machPortAllocate:
       let right = try MachPort.Wire.decodeMachPortAllocateRequest(request)
-      try machPortAllocate(right: right, reply: &reply, target: target, context: context)
+      try machPortAllocate(right: right, reply: &reply, target: target(), context: context)
     case .machPortDestroy:
       let name = try MachPort.Wire.decodeMachPortDestroyRequest(request)
-      try machPortDestroy(name: name, reply: &reply, target: target, context: context)
+      try machPortDestroy(name: name, reply: &reply, target: target(), context: context)
     case .machPortDeallocate:
       let name = try MachPort.Wire.decodeMachPortDeallocateRequest(request)
-      try machPortDeallocate(name: name, reply: &reply, target: target, context: context)
+      try machPortDeallocate(name: name, reply: &reply, target: target(), context: context)
     case .machPortGetRefs:
       let (name, right) = try MachPort.Wire.decodeMachPortGetRefsRequest(request)
-      try machPortGetRefs(name: name, right: right, reply: &reply, target: target, context: context)
+      try machPortGetRefs(name: name, right: right, reply: &reply, target: target(), context: context)
     case .machPortModRefs:
       let (name, right, delta) = try MachPort.Wire.decodeMachPortModRefsRequest(request)
-      try machPortModRefs(name: name, right: right, delta: delta, reply: &reply, target: target, context: context)
+      try machPortModRefs(name: name, right: right, delta: delta, reply: &reply, target: target(), context: context)
     case .machPortSetQlimit:
       let (name, qlimit) = try MachPort.Wire.decodeMachPortSetQlimitRequest(request)
-      try machPortSetQlimit(name: name, qlimit: qlimit, reply: &reply, target: target, context: context)
+      try machPortSetQlimit(name: name, qlimit: qlimit, reply: &reply, target: target(), context: context)
     case .machPortSetMscount:
       let (name, mscount) = try MachPort.Wire.decodeMachPortSetMscountRequest(request)
-      try machPortSetMscount(name: name, mscount: mscount, reply: &reply, target: target, context: context)
+      try machPortSetMscount(name: name, mscount: mscount, reply: &reply, target: target(), context: context)
     case .machPortGetSetStatus:
       let name = try MachPort.Wire.decodeMachPortGetSetStatusRequest(request)
-      try machPortGetSetStatus(name: name, reply: &reply, target: target, context: context)
+      try machPortGetSetStatus(name: name, reply: &reply, target: target(), context: context)
     case .machPortMoveMember:
       let (member, after) = try MachPort.Wire.decodeMachPortMoveMemberRequest(request)
-      try machPortMoveMember(member: member, after: after, reply: &reply, target: target, context: context)
+      try machPortMoveMember(member: member, after: after, reply: &reply, target: target(), context: context)
     case .machPortRequestNotification:
       let (name, id, sync, notify) = try MachPort.Wire.decodeMachPortRequestNotificationRequest(request)
-      try machPortRequestNotification(name: name, id: id, sync: sync, notify: notify, reply: &reply, target: target, context: context)
+      try machPortRequestNotification(name: name, id: id, sync: sync, notify: notify, reply: &reply, target: target(), context: context)
     case .machPortInsertRight:
       let (name, poly) = try MachPort.Wire.decodeMachPortInsertRightRequest(request)
-      try machPortInsertRight(name: name, poly: poly, reply: &reply, target: target, context: context)
+      try machPortInsertRight(name: name, poly: poly, reply: &reply, target: target(), context: context)
     case .machPortExtractRight:
       let (name, msgtName) = try MachPort.Wire.decodeMachPortExtractRightRequest(request)
-      try machPortExtractRight(name: name, msgtName: msgtName, reply: &reply, target: target, context: context)
+      try machPortExtractRight(name: name, msgtName: msgtName, reply: &reply, target: target(), context: context)
     case .machPortGetReceiveStatus:
       let name = try MachPort.Wire.decodeMachPortGetReceiveStatusRequest(request)
-      try machPortGetReceiveStatus(name: name, reply: &reply, target: target, context: context)
+      try machPortGetReceiveStatus(name: name, reply: &reply, target: target(), context: context)
     case .machPortSetSeqno:
       let (name, seqno) = try MachPort.Wire.decodeMachPortSetSeqnoRequest(request)
-      try machPortSetSeqno(name: name, seqno: seqno, reply: &reply, target: target, context: context)
+      try machPortSetSeqno(name: name, seqno: seqno, reply: &reply, target: target(), context: context)
     case .machPortSetProtectedPayload:
       let (name, payload) = try MachPort.Wire.decodeMachPortSetProtectedPayloadRequest(request)
-      try machPortSetProtectedPayload(name: name, payload: payload, reply: &reply, target: target, context: context)
+      try machPortSetProtectedPayload(name: name, payload: payload, reply: &reply, target: target(), context: context)
     case .machPortClearProtectedPayload:
       let name = try MachPort.Wire.decodeMachPortClearProtectedPayloadRequest(request)
-      try machPortClearProtectedPayload(name: name, reply: &reply, target: target, context: context)
+      try machPortClearProtectedPayload(name: name, reply: &reply, target: target(), context: context)
     }
   }
 
@@ -1585,7 +1538,10 @@ struct MachPortDemux<Server: MachPortServer>: HurdRPC.TargetedDemultiplexer {
   }
 
   /// `server.target(for:)`, its thrown code as the reply's return code.
-  private func target(for context: HurdRPC.CallContext) throws(HurdRPC.RPCError) -> Server.Target {
+  private static func target(
+    of server: Server,
+    for context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) -> Server.Target {
     do {
       return try server.target(for: context)
     } catch {

@@ -9,7 +9,7 @@
 
 // If this line does not compile, this file was generated for another version of the HurdRPC
 // runtime: regenerate it with the `hurdidl generate` that matches the HurdRPC you build with.
-fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_3
+fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_4
 
 /// Subsystem `notify` (base 64), from mach/notify.defs:27.
 enum Notify {
@@ -445,25 +445,8 @@ struct NotifyDemux<Server: NotifyServer>: HurdRPC.TargetedDemultiplexer {
     reply: inout HurdRPC.Message,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    switch try routine(of: request) {
-    case .machNotifyPortDeleted:
-      let name = try Notify.Wire.decodeMachNotifyPortDeletedRequest(request)
-      try machNotifyPortDeleted(name: name, reply: &reply, target: target(for: context), context: context)
-    case .machNotifyMsgAccepted:
-      let name = try Notify.Wire.decodeMachNotifyMsgAcceptedRequest(request)
-      try machNotifyMsgAccepted(name: name, reply: &reply, target: target(for: context), context: context)
-    case .machNotifyPortDestroyed:
-      let rights = try Notify.Wire.decodeMachNotifyPortDestroyedRequest(request)
-      try machNotifyPortDestroyed(rights: rights, reply: &reply, target: target(for: context), context: context)
-    case .machNotifyNoSenders:
-      let mscount = try Notify.Wire.decodeMachNotifyNoSendersRequest(request)
-      try machNotifyNoSenders(mscount: mscount, reply: &reply, target: target(for: context), context: context)
-    case .machNotifySendOnce:
-      try Notify.Wire.decodeMachNotifySendOnceRequest(request)
-      try machNotifySendOnce(reply: &reply, target: target(for: context), context: context)
-    case .machNotifyDeadName:
-      let name = try Notify.Wire.decodeMachNotifyDeadNameRequest(request)
-      try machNotifyDeadName(name: name, reply: &reply, target: target(for: context), context: context)
+    try serve(request, reply: &reply, context: context) { [server] () throws(HurdRPC.RPCError) in
+      try Self.target(of: server, for: context)
     }
   }
 
@@ -475,25 +458,37 @@ struct NotifyDemux<Server: NotifyServer>: HurdRPC.TargetedDemultiplexer {
     target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
+    try serve(request, reply: &reply, context: context) { target }
+  }
+
+  /// The dispatch switch of every entry point: looks the request's routine up, validates and decodes
+  /// the request, and only then asks `target()` for the object it is addressed to and hands both to
+  /// the routine's function.
+  private func serve(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext,
+    target: () throws(HurdRPC.RPCError) -> Server.Target
+  ) throws(HurdRPC.RPCError) {
     switch try routine(of: request) {
     case .machNotifyPortDeleted:
       let name = try Notify.Wire.decodeMachNotifyPortDeletedRequest(request)
-      try machNotifyPortDeleted(name: name, reply: &reply, target: target, context: context)
+      try machNotifyPortDeleted(name: name, reply: &reply, target: target(), context: context)
     case .machNotifyMsgAccepted:
       let name = try Notify.Wire.decodeMachNotifyMsgAcceptedRequest(request)
-      try machNotifyMsgAccepted(name: name, reply: &reply, target: target, context: context)
+      try machNotifyMsgAccepted(name: name, reply: &reply, target: target(), context: context)
     case .machNotifyPortDestroyed:
       let rights = try Notify.Wire.decodeMachNotifyPortDestroyedRequest(request)
-      try machNotifyPortDestroyed(rights: rights, reply: &reply, target: target, context: context)
+      try machNotifyPortDestroyed(rights: rights, reply: &reply, target: target(), context: context)
     case .machNotifyNoSenders:
       let mscount = try Notify.Wire.decodeMachNotifyNoSendersRequest(request)
-      try machNotifyNoSenders(mscount: mscount, reply: &reply, target: target, context: context)
+      try machNotifyNoSenders(mscount: mscount, reply: &reply, target: target(), context: context)
     case .machNotifySendOnce:
       try Notify.Wire.decodeMachNotifySendOnceRequest(request)
-      try machNotifySendOnce(reply: &reply, target: target, context: context)
+      try machNotifySendOnce(reply: &reply, target: target(), context: context)
     case .machNotifyDeadName:
       let name = try Notify.Wire.decodeMachNotifyDeadNameRequest(request)
-      try machNotifyDeadName(name: name, reply: &reply, target: target, context: context)
+      try machNotifyDeadName(name: name, reply: &reply, target: target(), context: context)
     }
   }
 
@@ -511,7 +506,10 @@ struct NotifyDemux<Server: NotifyServer>: HurdRPC.TargetedDemultiplexer {
   }
 
   /// `server.target(for:)`, its thrown code as the reply's return code.
-  private func target(for context: HurdRPC.CallContext) throws(HurdRPC.RPCError) -> Server.Target {
+  private static func target(
+    of server: Server,
+    for context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) -> Server.Target {
     do {
       return try server.target(for: context)
     } catch {

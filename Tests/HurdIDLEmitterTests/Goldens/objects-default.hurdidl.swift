@@ -9,7 +9,7 @@
 
 // If this line does not compile, this file was generated for another version of the HurdRPC
 // runtime: regenerate it with the `hurdidl generate` that matches the HurdRPC you build with.
-fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_3
+fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_4
 
 /// Subsystem `objects` (base 7800), from objects.defs:5.
 enum Objects {
@@ -498,26 +498,8 @@ struct ObjectsDemux<Server: ObjectsServer>: HurdRPC.TargetedDemultiplexer {
     reply: inout HurdRPC.Message,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let sequenceNumber = sequence.next()
-    switch try routine(of: request) {
-    case .deposit:
-      let amount = try Objects.Wire.decodeDepositRequest(request)
-      try deposit(amount: amount, reply: &reply, target: target(for: context), context: context)
-    case .whoami:
-      try Objects.Wire.decodeWhoamiRequest(request)
-      try whoami(reply: &reply, target: target(for: context), sequenceNumber: sequenceNumber, context: context)
-    case .pause:
-      let milliseconds = try Objects.Wire.decodePauseRequest(request)
-      try pause(milliseconds: milliseconds, reply: &reply, target: target(for: context), context: context)
-    case .twice:
-      let value = try Objects.Wire.decodeTwiceRequest(request)
-      try twice(value: value, reply: &reply, target: target(for: context), context: context)
-    case .copyBack:
-      let data = try Objects.Wire.decodeCopyBackRequest(request)
-      try copyBack(data: data, reply: &reply, target: target(for: context), context: context)
-    case .ownerOf:
-      try Objects.Wire.decodeOwnerOfRequest(request)
-      try ownerOf(reply: &reply, target: target(for: context), context: context)
+    try serve(request, reply: &reply, context: context) { [server] () throws(HurdRPC.RPCError) in
+      try Self.target(of: server, for: context)
     }
   }
 
@@ -529,26 +511,38 @@ struct ObjectsDemux<Server: ObjectsServer>: HurdRPC.TargetedDemultiplexer {
     target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
+    try serve(request, reply: &reply, context: context) { target }
+  }
+
+  /// The dispatch switch of every entry point: looks the request's routine up, validates and decodes
+  /// the request, and only then asks `target()` for the object it is addressed to and hands both to
+  /// the routine's function.
+  private func serve(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext,
+    target: () throws(HurdRPC.RPCError) -> Server.Target
+  ) throws(HurdRPC.RPCError) {
     let sequenceNumber = sequence.next()
     switch try routine(of: request) {
     case .deposit:
       let amount = try Objects.Wire.decodeDepositRequest(request)
-      try deposit(amount: amount, reply: &reply, target: target, context: context)
+      try deposit(amount: amount, reply: &reply, target: target(), context: context)
     case .whoami:
       try Objects.Wire.decodeWhoamiRequest(request)
-      try whoami(reply: &reply, target: target, sequenceNumber: sequenceNumber, context: context)
+      try whoami(reply: &reply, target: target(), sequenceNumber: sequenceNumber, context: context)
     case .pause:
       let milliseconds = try Objects.Wire.decodePauseRequest(request)
-      try pause(milliseconds: milliseconds, reply: &reply, target: target, context: context)
+      try pause(milliseconds: milliseconds, reply: &reply, target: target(), context: context)
     case .twice:
       let value = try Objects.Wire.decodeTwiceRequest(request)
-      try twice(value: value, reply: &reply, target: target, context: context)
+      try twice(value: value, reply: &reply, target: target(), context: context)
     case .copyBack:
       let data = try Objects.Wire.decodeCopyBackRequest(request)
-      try copyBack(data: data, reply: &reply, target: target, context: context)
+      try copyBack(data: data, reply: &reply, target: target(), context: context)
     case .ownerOf:
       try Objects.Wire.decodeOwnerOfRequest(request)
-      try ownerOf(reply: &reply, target: target, context: context)
+      try ownerOf(reply: &reply, target: target(), context: context)
     }
   }
 
@@ -566,7 +560,10 @@ struct ObjectsDemux<Server: ObjectsServer>: HurdRPC.TargetedDemultiplexer {
   }
 
   /// `server.target(for:)`, its thrown code as the reply's return code.
-  private func target(for context: HurdRPC.CallContext) throws(HurdRPC.RPCError) -> Server.Target {
+  private static func target(
+    of server: Server,
+    for context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) -> Server.Target {
     do {
       return try server.target(for: context)
     } catch {

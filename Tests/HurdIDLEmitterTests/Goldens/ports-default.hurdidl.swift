@@ -9,7 +9,7 @@
 
 // If this line does not compile, this file was generated for another version of the HurdRPC
 // runtime: regenerate it with the `hurdidl generate` that matches the HurdRPC you build with.
-fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_3
+fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_4
 
 /// Subsystem `ports` (base 7900), from ports.defs:5.
 enum Ports {
@@ -777,40 +777,8 @@ struct PortsDemux<Server: PortsServer>: HurdRPC.TargetedDemultiplexer {
     reply: inout HurdRPC.Message,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    switch try routine(of: request) {
-    case .tagOf:
-      try Ports.Wire.decodeTagOfRequest(request)
-      try tagOf(reply: &reply, target: target(for: context), context: context)
-    case .takeCopy:
-      let given = try Ports.Wire.decodeTakeCopyRequest(request)
-      try takeCopy(given: given, reply: &reply, target: target(for: context), context: context)
-    case .takeMove:
-      let given = try Ports.Wire.decodeTakeMoveRequest(request)
-      try takeMove(given: given, reply: &reply, target: target(for: context), context: context)
-    case .takeOnce:
-      let given = try Ports.Wire.decodeTakeOnceRequest(request)
-      try takeOnce(given: given, reply: &reply, target: target(for: context), context: context)
-    case .make:
-      let tag = try Ports.Wire.decodeMakeRequest(request)
-      try make(tag: tag, reply: &reply, target: target(for: context), context: context)
-    case .makeOnce:
-      let tag = try Ports.Wire.decodeMakeOnceRequest(request)
-      try makeOnce(tag: tag, reply: &reply, target: target(for: context), context: context)
-    case .giveBack:
-      let given = try Ports.Wire.decodeGiveBackRequest(request)
-      try giveBack(given: given, reply: &reply, target: target(for: context), context: context)
-    case .takeReceive:
-      let given = try Ports.Wire.decodeTakeReceiveRequest(request)
-      try takeReceive(given: given, reply: &reply, target: target(for: context), context: context)
-    case .sum62:
-      let words = try Ports.Wire.decodeSum62Request(request)
-      try sum62(words: words, reply: &reply, target: target(for: context), context: context)
-    case .sum63:
-      let words = try Ports.Wire.decodeSum63Request(request)
-      try sum63(words: words, reply: &reply, target: target(for: context), context: context)
-    case .later:
-      let value = try Ports.Wire.decodeLaterRequest(request)
-      try later(value: value, reply: &reply, target: target(for: context), context: context, deferral: nil)
+    try serve(request, reply: &reply, context: context, deferral: nil) { [server] () throws(HurdRPC.RPCError) in
+      try Self.target(of: server, for: context)
     }
   }
 
@@ -822,41 +790,7 @@ struct PortsDemux<Server: PortsServer>: HurdRPC.TargetedDemultiplexer {
     target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    switch try routine(of: request) {
-    case .tagOf:
-      try Ports.Wire.decodeTagOfRequest(request)
-      try tagOf(reply: &reply, target: target, context: context)
-    case .takeCopy:
-      let given = try Ports.Wire.decodeTakeCopyRequest(request)
-      try takeCopy(given: given, reply: &reply, target: target, context: context)
-    case .takeMove:
-      let given = try Ports.Wire.decodeTakeMoveRequest(request)
-      try takeMove(given: given, reply: &reply, target: target, context: context)
-    case .takeOnce:
-      let given = try Ports.Wire.decodeTakeOnceRequest(request)
-      try takeOnce(given: given, reply: &reply, target: target, context: context)
-    case .make:
-      let tag = try Ports.Wire.decodeMakeRequest(request)
-      try make(tag: tag, reply: &reply, target: target, context: context)
-    case .makeOnce:
-      let tag = try Ports.Wire.decodeMakeOnceRequest(request)
-      try makeOnce(tag: tag, reply: &reply, target: target, context: context)
-    case .giveBack:
-      let given = try Ports.Wire.decodeGiveBackRequest(request)
-      try giveBack(given: given, reply: &reply, target: target, context: context)
-    case .takeReceive:
-      let given = try Ports.Wire.decodeTakeReceiveRequest(request)
-      try takeReceive(given: given, reply: &reply, target: target, context: context)
-    case .sum62:
-      let words = try Ports.Wire.decodeSum62Request(request)
-      try sum62(words: words, reply: &reply, target: target, context: context)
-    case .sum63:
-      let words = try Ports.Wire.decodeSum63Request(request)
-      try sum63(words: words, reply: &reply, target: target, context: context)
-    case .later:
-      let value = try Ports.Wire.decodeLaterRequest(request)
-      try later(value: value, reply: &reply, target: target, context: context, deferral: nil)
-    }
+    try serve(request, reply: &reply, context: context, deferral: nil) { target }
   }
 
   /// The same, from a layer that can keep a call open after its handler returned (a capability
@@ -868,40 +802,53 @@ struct PortsDemux<Server: PortsServer>: HurdRPC.TargetedDemultiplexer {
     context: HurdRPC.CallContext,
     deferral: some HurdRPC.ReplyDeferral
   ) throws(HurdRPC.RPCError) {
+    try serve(request, reply: &reply, context: context, deferral: deferral) { target }
+  }
+
+  /// The dispatch switch of every entry point: looks the request's routine up, validates and decodes
+  /// the request, and only then asks `target()` for the object it is addressed to and hands both to
+  /// the routine's function.
+  private func serve(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext,
+    deferral: (any HurdRPC.ReplyDeferral)?,
+    target: () throws(HurdRPC.RPCError) -> Server.Target
+  ) throws(HurdRPC.RPCError) {
     switch try routine(of: request) {
     case .tagOf:
       try Ports.Wire.decodeTagOfRequest(request)
-      try tagOf(reply: &reply, target: target, context: context)
+      try tagOf(reply: &reply, target: target(), context: context)
     case .takeCopy:
       let given = try Ports.Wire.decodeTakeCopyRequest(request)
-      try takeCopy(given: given, reply: &reply, target: target, context: context)
+      try takeCopy(given: given, reply: &reply, target: target(), context: context)
     case .takeMove:
       let given = try Ports.Wire.decodeTakeMoveRequest(request)
-      try takeMove(given: given, reply: &reply, target: target, context: context)
+      try takeMove(given: given, reply: &reply, target: target(), context: context)
     case .takeOnce:
       let given = try Ports.Wire.decodeTakeOnceRequest(request)
-      try takeOnce(given: given, reply: &reply, target: target, context: context)
+      try takeOnce(given: given, reply: &reply, target: target(), context: context)
     case .make:
       let tag = try Ports.Wire.decodeMakeRequest(request)
-      try make(tag: tag, reply: &reply, target: target, context: context)
+      try make(tag: tag, reply: &reply, target: target(), context: context)
     case .makeOnce:
       let tag = try Ports.Wire.decodeMakeOnceRequest(request)
-      try makeOnce(tag: tag, reply: &reply, target: target, context: context)
+      try makeOnce(tag: tag, reply: &reply, target: target(), context: context)
     case .giveBack:
       let given = try Ports.Wire.decodeGiveBackRequest(request)
-      try giveBack(given: given, reply: &reply, target: target, context: context)
+      try giveBack(given: given, reply: &reply, target: target(), context: context)
     case .takeReceive:
       let given = try Ports.Wire.decodeTakeReceiveRequest(request)
-      try takeReceive(given: given, reply: &reply, target: target, context: context)
+      try takeReceive(given: given, reply: &reply, target: target(), context: context)
     case .sum62:
       let words = try Ports.Wire.decodeSum62Request(request)
-      try sum62(words: words, reply: &reply, target: target, context: context)
+      try sum62(words: words, reply: &reply, target: target(), context: context)
     case .sum63:
       let words = try Ports.Wire.decodeSum63Request(request)
-      try sum63(words: words, reply: &reply, target: target, context: context)
+      try sum63(words: words, reply: &reply, target: target(), context: context)
     case .later:
       let value = try Ports.Wire.decodeLaterRequest(request)
-      try later(value: value, reply: &reply, target: target, context: context, deferral: deferral)
+      try later(value: value, reply: &reply, target: target(), context: context, deferral: deferral)
     }
   }
 
@@ -919,7 +866,10 @@ struct PortsDemux<Server: PortsServer>: HurdRPC.TargetedDemultiplexer {
   }
 
   /// `server.target(for:)`, its thrown code as the reply's return code.
-  private func target(for context: HurdRPC.CallContext) throws(HurdRPC.RPCError) -> Server.Target {
+  private static func target(
+    of server: Server,
+    for context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) -> Server.Target {
     do {
       return try server.target(for: context)
     } catch {
@@ -1093,7 +1043,7 @@ struct PortsDemux<Server: PortsServer>: HurdRPC.TargetedDemultiplexer {
     context: HurdRPC.CallContext,
     deferral: (any HurdRPC.ReplyDeferral)?
   ) throws(HurdRPC.RPCError) {
-    let replyPort = HurdRPC.ServerReplyPort<Swift.Int32>(deferral: deferral) { (results: Swift.Int32, reply: inout HurdRPC.Message) throws(HurdRPC.RPCError) in
+    let replyPort = HurdRPC.ServerReplyPort<Swift.Int32>(deferral: deferral, context: context) { (results: Swift.Int32, reply: inout HurdRPC.Message) throws(HurdRPC.RPCError) in
       try Ports.Wire.encodeLaterReply(results, into: &reply)
     }
     let results: Swift.Int32

@@ -9,7 +9,7 @@
 
 // If this line does not compile, this file was generated for another version of the HurdRPC
 // runtime: regenerate it with the `hurdidl generate` that matches the HurdRPC you build with.
-fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_3
+fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_4
 
 /// Subsystem `roundtrip` (base 5000), from roundtrip.defs:3.
 enum Roundtrip {
@@ -627,31 +627,8 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.TargetedDemultiplexer {
     reply: inout HurdRPC.Message,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    switch try routine(of: request) {
-    case .add:
-      let (a, b) = try Roundtrip.Wire.decodeAddRequest(request)
-      try add(a: a, b: b, reply: &reply, target: target(for: context), context: context)
-    case .sumQuad:
-      let values = try Roundtrip.Wire.decodeSumQuadRequest(request)
-      try sumQuad(values: values, reply: &reply, target: target(for: context), context: context)
-    case .reverseList:
-      let list = try Roundtrip.Wire.decodeReverseListRequest(request)
-      try reverseList(list: list, reply: &reply, target: target(for: context), context: context)
-    case .greet:
-      let name = try Roundtrip.Wire.decodeGreetRequest(request)
-      try greet(name: name, reply: &reply, target: target(for: context), context: context)
-    case .bump:
-      let (counter, twice) = try Roundtrip.Wire.decodeBumpRequest(request)
-      try bump(counter: counter, twice: twice, reply: &reply, target: target(for: context), context: context)
-    case .poke:
-      let value = try Roundtrip.Wire.decodePokeRequest(request)
-      try poke(value: value, reply: &reply, target: target(for: context), context: context)
-    case .failWith:
-      let code = try Roundtrip.Wire.decodeFailWithRequest(request)
-      try failWith(code: code, reply: &reply, target: target(for: context), context: context)
-    case .divide:
-      let (dividend, divisor) = try Roundtrip.Wire.decodeDivideRequest(request)
-      try divide(dividend: dividend, divisor: divisor, reply: &reply, target: target(for: context), context: context)
+    try serve(request, reply: &reply, context: context) { [server] () throws(HurdRPC.RPCError) in
+      try Self.target(of: server, for: context)
     }
   }
 
@@ -663,31 +640,43 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.TargetedDemultiplexer {
     target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
+    try serve(request, reply: &reply, context: context) { target }
+  }
+
+  /// The dispatch switch of every entry point: looks the request's routine up, validates and decodes
+  /// the request, and only then asks `target()` for the object it is addressed to and hands both to
+  /// the routine's function.
+  private func serve(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext,
+    target: () throws(HurdRPC.RPCError) -> Server.Target
+  ) throws(HurdRPC.RPCError) {
     switch try routine(of: request) {
     case .add:
       let (a, b) = try Roundtrip.Wire.decodeAddRequest(request)
-      try add(a: a, b: b, reply: &reply, target: target, context: context)
+      try add(a: a, b: b, reply: &reply, target: target(), context: context)
     case .sumQuad:
       let values = try Roundtrip.Wire.decodeSumQuadRequest(request)
-      try sumQuad(values: values, reply: &reply, target: target, context: context)
+      try sumQuad(values: values, reply: &reply, target: target(), context: context)
     case .reverseList:
       let list = try Roundtrip.Wire.decodeReverseListRequest(request)
-      try reverseList(list: list, reply: &reply, target: target, context: context)
+      try reverseList(list: list, reply: &reply, target: target(), context: context)
     case .greet:
       let name = try Roundtrip.Wire.decodeGreetRequest(request)
-      try greet(name: name, reply: &reply, target: target, context: context)
+      try greet(name: name, reply: &reply, target: target(), context: context)
     case .bump:
       let (counter, twice) = try Roundtrip.Wire.decodeBumpRequest(request)
-      try bump(counter: counter, twice: twice, reply: &reply, target: target, context: context)
+      try bump(counter: counter, twice: twice, reply: &reply, target: target(), context: context)
     case .poke:
       let value = try Roundtrip.Wire.decodePokeRequest(request)
-      try poke(value: value, reply: &reply, target: target, context: context)
+      try poke(value: value, reply: &reply, target: target(), context: context)
     case .failWith:
       let code = try Roundtrip.Wire.decodeFailWithRequest(request)
-      try failWith(code: code, reply: &reply, target: target, context: context)
+      try failWith(code: code, reply: &reply, target: target(), context: context)
     case .divide:
       let (dividend, divisor) = try Roundtrip.Wire.decodeDivideRequest(request)
-      try divide(dividend: dividend, divisor: divisor, reply: &reply, target: target, context: context)
+      try divide(dividend: dividend, divisor: divisor, reply: &reply, target: target(), context: context)
     }
   }
 
@@ -705,7 +694,10 @@ struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.TargetedDemultiplexer {
   }
 
   /// `server.target(for:)`, its thrown code as the reply's return code.
-  private func target(for context: HurdRPC.CallContext) throws(HurdRPC.RPCError) -> Server.Target {
+  private static func target(
+    of server: Server,
+    for context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) -> Server.Target {
     do {
       return try server.target(for: context)
     } catch {

@@ -9,7 +9,7 @@
 
 // If this line does not compile, this file was generated for another version of the HurdRPC
 // runtime: regenerate it with the `hurdidl generate` that matches the HurdRPC you build with.
-fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_3
+fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_4
 
 /// Subsystem `roundtrip` (base 5000), from roundtrip.defs:3.
 package enum Roundtrip {
@@ -354,31 +354,8 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.TargetedDemultip
     reply: inout HurdRPC.Message,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    switch try routine(of: request) {
-    case .add:
-      let (a, b) = try Roundtrip.Wire.decodeAddRequest(request)
-      try add(a: a, b: b, reply: &reply, target: target(for: context), context: context)
-    case .sum_quad:
-      let values = try Roundtrip.Wire.decodeSum_quadRequest(request)
-      try sum_quad(values: values, reply: &reply, target: target(for: context), context: context)
-    case .reverse_list:
-      let list = try Roundtrip.Wire.decodeReverse_listRequest(request)
-      try reverse_list(list: list, reply: &reply, target: target(for: context), context: context)
-    case .greet:
-      let name = try Roundtrip.Wire.decodeGreetRequest(request)
-      try greet(name: name, reply: &reply, target: target(for: context), context: context)
-    case .bump:
-      let (counter, twice) = try Roundtrip.Wire.decodeBumpRequest(request)
-      try bump(counter: counter, twice: twice, reply: &reply, target: target(for: context), context: context)
-    case .poke:
-      let value = try Roundtrip.Wire.decodePokeRequest(request)
-      try poke(value: value, reply: &reply, target: target(for: context), context: context)
-    case .fail_with:
-      let code = try Roundtrip.Wire.decodeFail_withRequest(request)
-      try fail_with(code: code, reply: &reply, target: target(for: context), context: context)
-    case .divide:
-      let (dividend, divisor) = try Roundtrip.Wire.decodeDivideRequest(request)
-      try divide(dividend: dividend, divisor: divisor, reply: &reply, target: target(for: context), context: context)
+    try serve(request, reply: &reply, context: context) { [server] () throws(HurdRPC.RPCError) in
+      try Self.target(of: server, for: context)
     }
   }
 
@@ -390,31 +367,43 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.TargetedDemultip
     target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
+    try serve(request, reply: &reply, context: context) { target }
+  }
+
+  /// The dispatch switch of every entry point: looks the request's routine up, validates and decodes
+  /// the request, and only then asks `target()` for the object it is addressed to and hands both to
+  /// the routine's function.
+  private func serve(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext,
+    target: () throws(HurdRPC.RPCError) -> Server.Target
+  ) throws(HurdRPC.RPCError) {
     switch try routine(of: request) {
     case .add:
       let (a, b) = try Roundtrip.Wire.decodeAddRequest(request)
-      try add(a: a, b: b, reply: &reply, target: target, context: context)
+      try add(a: a, b: b, reply: &reply, target: target(), context: context)
     case .sum_quad:
       let values = try Roundtrip.Wire.decodeSum_quadRequest(request)
-      try sum_quad(values: values, reply: &reply, target: target, context: context)
+      try sum_quad(values: values, reply: &reply, target: target(), context: context)
     case .reverse_list:
       let list = try Roundtrip.Wire.decodeReverse_listRequest(request)
-      try reverse_list(list: list, reply: &reply, target: target, context: context)
+      try reverse_list(list: list, reply: &reply, target: target(), context: context)
     case .greet:
       let name = try Roundtrip.Wire.decodeGreetRequest(request)
-      try greet(name: name, reply: &reply, target: target, context: context)
+      try greet(name: name, reply: &reply, target: target(), context: context)
     case .bump:
       let (counter, twice) = try Roundtrip.Wire.decodeBumpRequest(request)
-      try bump(counter: counter, twice: twice, reply: &reply, target: target, context: context)
+      try bump(counter: counter, twice: twice, reply: &reply, target: target(), context: context)
     case .poke:
       let value = try Roundtrip.Wire.decodePokeRequest(request)
-      try poke(value: value, reply: &reply, target: target, context: context)
+      try poke(value: value, reply: &reply, target: target(), context: context)
     case .fail_with:
       let code = try Roundtrip.Wire.decodeFail_withRequest(request)
-      try fail_with(code: code, reply: &reply, target: target, context: context)
+      try fail_with(code: code, reply: &reply, target: target(), context: context)
     case .divide:
       let (dividend, divisor) = try Roundtrip.Wire.decodeDivideRequest(request)
-      try divide(dividend: dividend, divisor: divisor, reply: &reply, target: target, context: context)
+      try divide(dividend: dividend, divisor: divisor, reply: &reply, target: target(), context: context)
     }
   }
 
@@ -432,7 +421,10 @@ package struct RoundtripDemux<Server: RoundtripServer>: HurdRPC.TargetedDemultip
   }
 
   /// `server.target(for:)`, its thrown code as the reply's return code.
-  private func target(for context: HurdRPC.CallContext) throws(HurdRPC.RPCError) -> Server.Target {
+  private static func target(
+    of server: Server,
+    for context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) -> Server.Target {
     do {
       return try server.target(for: context)
     } catch {

@@ -9,7 +9,7 @@
 
 // If this line does not compile, this file was generated for another version of the HurdRPC
 // runtime: regenerate it with the `hurdidl generate` that matches the HurdRPC you build with.
-fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_3
+fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_4
 
 /// Subsystem `translations` (base 7500), from translations.defs:5.
 enum Translations {
@@ -607,28 +607,8 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.TargetedDemultiple
     reply: inout HurdRPC.Message,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    switch try routine(of: request) {
-    case .redeem:
-      let ticket = try Translations.Wire.decodeRedeemRequest(request)
-      try redeem(ticket: ticket, reply: &reply, target: target(for: context), context: context)
-    case .renew:
-      let ticket = try Translations.Wire.decodeRenewRequest(request)
-      try renew(ticket: ticket, reply: &reply, target: target(for: context), context: context)
-    case .issue:
-      let value = try Translations.Wire.decodeIssueRequest(request)
-      try issue(value: value, reply: &reply, target: target(for: context), context: context)
-    case .exchange:
-      let (first, second) = try Translations.Wire.decodeExchangeRequest(request)
-      try exchange(first: first, second: second, reply: &reply, target: target(for: context), context: context)
-    case .discard:
-      let ticket = try Translations.Wire.decodeDiscardRequest(request)
-      try discard(ticket: ticket, reply: &reply, target: target(for: context), context: context)
-    case .holderID:
-      let holder = try Translations.Wire.decodeHolderIDRequest(request)
-      try holderID(holder: holder, reply: &reply, target: target(for: context), context: context)
-    case .issueLater:
-      let value = try Translations.Wire.decodeIssueLaterRequest(request)
-      try issueLater(value: value, reply: &reply, target: target(for: context), context: context, deferral: nil)
+    try serve(request, reply: &reply, context: context, deferral: nil) { [server] () throws(HurdRPC.RPCError) in
+      try Self.target(of: server, for: context)
     }
   }
 
@@ -640,29 +620,7 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.TargetedDemultiple
     target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    switch try routine(of: request) {
-    case .redeem:
-      let ticket = try Translations.Wire.decodeRedeemRequest(request)
-      try redeem(ticket: ticket, reply: &reply, target: target, context: context)
-    case .renew:
-      let ticket = try Translations.Wire.decodeRenewRequest(request)
-      try renew(ticket: ticket, reply: &reply, target: target, context: context)
-    case .issue:
-      let value = try Translations.Wire.decodeIssueRequest(request)
-      try issue(value: value, reply: &reply, target: target, context: context)
-    case .exchange:
-      let (first, second) = try Translations.Wire.decodeExchangeRequest(request)
-      try exchange(first: first, second: second, reply: &reply, target: target, context: context)
-    case .discard:
-      let ticket = try Translations.Wire.decodeDiscardRequest(request)
-      try discard(ticket: ticket, reply: &reply, target: target, context: context)
-    case .holderID:
-      let holder = try Translations.Wire.decodeHolderIDRequest(request)
-      try holderID(holder: holder, reply: &reply, target: target, context: context)
-    case .issueLater:
-      let value = try Translations.Wire.decodeIssueLaterRequest(request)
-      try issueLater(value: value, reply: &reply, target: target, context: context, deferral: nil)
-    }
+    try serve(request, reply: &reply, context: context, deferral: nil) { target }
   }
 
   /// The same, from a layer that can keep a call open after its handler returned (a capability
@@ -674,28 +632,41 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.TargetedDemultiple
     context: HurdRPC.CallContext,
     deferral: some HurdRPC.ReplyDeferral
   ) throws(HurdRPC.RPCError) {
+    try serve(request, reply: &reply, context: context, deferral: deferral) { target }
+  }
+
+  /// The dispatch switch of every entry point: looks the request's routine up, validates and decodes
+  /// the request, and only then asks `target()` for the object it is addressed to and hands both to
+  /// the routine's function.
+  private func serve(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext,
+    deferral: (any HurdRPC.ReplyDeferral)?,
+    target: () throws(HurdRPC.RPCError) -> Server.Target
+  ) throws(HurdRPC.RPCError) {
     switch try routine(of: request) {
     case .redeem:
       let ticket = try Translations.Wire.decodeRedeemRequest(request)
-      try redeem(ticket: ticket, reply: &reply, target: target, context: context)
+      try redeem(ticket: ticket, reply: &reply, target: target(), context: context)
     case .renew:
       let ticket = try Translations.Wire.decodeRenewRequest(request)
-      try renew(ticket: ticket, reply: &reply, target: target, context: context)
+      try renew(ticket: ticket, reply: &reply, target: target(), context: context)
     case .issue:
       let value = try Translations.Wire.decodeIssueRequest(request)
-      try issue(value: value, reply: &reply, target: target, context: context)
+      try issue(value: value, reply: &reply, target: target(), context: context)
     case .exchange:
       let (first, second) = try Translations.Wire.decodeExchangeRequest(request)
-      try exchange(first: first, second: second, reply: &reply, target: target, context: context)
+      try exchange(first: first, second: second, reply: &reply, target: target(), context: context)
     case .discard:
       let ticket = try Translations.Wire.decodeDiscardRequest(request)
-      try discard(ticket: ticket, reply: &reply, target: target, context: context)
+      try discard(ticket: ticket, reply: &reply, target: target(), context: context)
     case .holderID:
       let holder = try Translations.Wire.decodeHolderIDRequest(request)
-      try holderID(holder: holder, reply: &reply, target: target, context: context)
+      try holderID(holder: holder, reply: &reply, target: target(), context: context)
     case .issueLater:
       let value = try Translations.Wire.decodeIssueLaterRequest(request)
-      try issueLater(value: value, reply: &reply, target: target, context: context, deferral: deferral)
+      try issueLater(value: value, reply: &reply, target: target(), context: context, deferral: deferral)
     }
   }
 
@@ -713,7 +684,10 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.TargetedDemultiple
   }
 
   /// `server.target(for:)`, its thrown code as the reply's return code.
-  private func target(for context: HurdRPC.CallContext) throws(HurdRPC.RPCError) -> Server.Target {
+  private static func target(
+    of server: Server,
+    for context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) -> Server.Target {
     do {
       return try server.target(for: context)
     } catch {
@@ -837,7 +811,7 @@ struct TranslationsDemux<Server: TranslationsServer>: HurdRPC.TargetedDemultiple
     context: HurdRPC.CallContext,
     deferral: (any HurdRPC.ReplyDeferral)?
   ) throws(HurdRPC.RPCError) {
-    let replyPort = HurdRPC.ServerReplyPort<(ticket: Server.TicketObjT, serial: Swift.Int32)>(deferral: deferral) { [server] (results: (ticket: Server.TicketObjT, serial: Swift.Int32), reply: inout HurdRPC.Message) throws(HurdRPC.RPCError) in
+    let replyPort = HurdRPC.ServerReplyPort<(ticket: Server.TicketObjT, serial: Swift.Int32)>(deferral: deferral, context: context) { [server] (results: (ticket: Server.TicketObjT, serial: Swift.Int32), reply: inout HurdRPC.Message) throws(HurdRPC.RPCError) in
       let wire: Translations.IssueLaterReply
       do throws(HurdRPC.ReturnCode) {
         wire = Translations.IssueLaterReply(ticket: try server.ticketNumber(results.ticket, context: context), serial: results.serial)

@@ -9,7 +9,7 @@
 
 // If this line does not compile, this file was generated for another version of the HurdRPC
 // runtime: regenerate it with the `hurdidl generate` that matches the HurdRPC you build with.
-fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_3
+fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_4
 
 /// Subsystem `stubbench` (base 9000), from stubbench.defs:4.
 enum Stubbench {
@@ -18,7 +18,7 @@ enum Stubbench {
   /// The first message id; request `id` is routine slot `id - base`.
   static let base: Swift.UInt64 = 9000
   /// Message ids the subsystem uses (routines and `skip` holes).
-  static let messageIDCount = 2
+  static let messageIDCount = 3
 
   /// The routines of the subsystem.
   enum Routine: Swift.Hashable, Swift.Sendable {
@@ -26,12 +26,15 @@ enum Stubbench {
     case nullCall
     /// `small` — request 9001, reply 9101 (stubbench.defs:13).
     case small
+    /// `twice` — request 9002, reply 9102 (stubbench.defs:18).
+    case twice
   }
 
   /// The demux table: slot `id - base` → routine; `nil` for `skip` holes and routines not generated.
   static let routineTable: [Routine?] = [
     .nullCall,  // 9000 null_call
     .small,  // 9001 small
+    .twice,  // 9002 twice
   ]
 }
 
@@ -112,6 +115,37 @@ struct StubbenchClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     let reply = try await rpc.call(request, options: options)
     return try Stubbench.Wire.decodeSmallReply(reply)
   }
+
+  /// `twice` — request 9002, reply 9102 (stubbench.defs:18).
+  ///
+  /// - Parameters:
+  ///   - value: `in value: int`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `doubled`.
+  func twice(
+    value: Swift.Int32,
+    options: HurdRPC.CallOptions = .default
+  ) throws(HurdRPC.RPCError) -> Swift.Int32 {
+    let request = try Stubbench.Wire.encodeTwiceRequest(value: value)
+    let reply = try rpc.call(request, options: options)
+    return try Stubbench.Wire.decodeTwiceReply(reply)
+  }
+
+  /// `twice` — request 9002, reply 9102 (stubbench.defs:18).
+  /// Runs the blocking call off the cooperative pool; task cancellation cancels the call.
+  ///
+  /// - Parameters:
+  ///   - value: `in value: int`.
+  ///   - options: timeouts and cancellation.
+  /// - Returns: `doubled`.
+  func twice(
+    value: Swift.Int32,
+    options: HurdRPC.CallOptions = .default
+  ) async throws(HurdRPC.RPCError) -> Swift.Int32 {
+    let request = try Stubbench.Wire.encodeTwiceRequest(value: value)
+    let reply = try await rpc.call(request, options: options)
+    return try Stubbench.Wire.decodeTwiceReply(reply)
+  }
 }
 
 // MARK: - Server
@@ -153,6 +187,21 @@ protocol StubbenchServer: Swift.Sendable {
     data: Swift.InlineArray<16, Swift.UInt8>,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.ReturnCode) -> Swift.Int64
+
+  /// `twice` — request 9002, reply 9102 (stubbench.defs:18).
+  ///
+  /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
+  ///   - replyPort: `sreplyport reply: reply_port_t`: return to answer now, or `deferReply()` to answer later (calls served through a capability bucket).
+  ///   - value: `in value: int`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `doubled`.
+  func twice(
+    _ target: Self.Target,
+    replyPort: HurdRPC.ServerReplyPort<Swift.Int32>,
+    value: Swift.Int32,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Swift.Int32
 }
 
 /// Opt-in defaults: a server conforming to this protocol answers `EOPNOTSUPP` (operation not
@@ -203,6 +252,23 @@ extension StubbenchServerDefaults {
   ) throws(HurdRPC.ReturnCode) -> Swift.Int64 {
     throw .EOPNOTSUPP
   }
+
+  /// `twice` — request 9002, reply 9102 (stubbench.defs:18).
+  ///
+  /// - Parameters:
+  ///   - target: the object the request is addressed to (request port `server`).
+  ///   - replyPort: `sreplyport reply: reply_port_t`: return to answer now, or `deferReply()` to answer later (calls served through a capability bucket).
+  ///   - value: `in value: int`.
+  ///   - context: the caller and the call's deadline and cancellation.
+  /// - Returns: `doubled`.
+  func twice(
+    _ target: Self.Target,
+    replyPort: HurdRPC.ServerReplyPort<Swift.Int32>,
+    value: Swift.Int32,
+    context: HurdRPC.CallContext
+  ) throws(HurdRPC.ReturnCode) -> Swift.Int32 {
+    throw .EOPNOTSUPP
+  }
 }
 
 /// The demultiplexer of subsystem `stubbench` for a receive loop
@@ -222,13 +288,8 @@ struct StubbenchDemux<Server: StubbenchServer>: HurdRPC.TargetedDemultiplexer {
     reply: inout HurdRPC.Message,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    switch try routine(of: request) {
-    case .nullCall:
-      try Stubbench.Wire.decodeNullCallRequest(request)
-      try nullCall(reply: &reply, target: target(for: context), context: context)
-    case .small:
-      let (a, b, c, data) = try Stubbench.Wire.decodeSmallRequest(request)
-      try small(a: a, b: b, c: c, data: data, reply: &reply, target: target(for: context), context: context)
+    try serve(request, reply: &reply, context: context, deferral: nil) { [server] () throws(HurdRPC.RPCError) in
+      try Self.target(of: server, for: context)
     }
   }
 
@@ -240,13 +301,41 @@ struct StubbenchDemux<Server: StubbenchServer>: HurdRPC.TargetedDemultiplexer {
     target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
+    try serve(request, reply: &reply, context: context, deferral: nil) { target }
+  }
+
+  /// The same, from a layer that can keep a call open after its handler returned (a capability
+  /// bucket): the `sreplyport` handlers' `ServerReplyPort` can defer the reply through `deferral`.
+  func dispatch(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    target: Server.Target,
+    context: HurdRPC.CallContext,
+    deferral: some HurdRPC.ReplyDeferral
+  ) throws(HurdRPC.RPCError) {
+    try serve(request, reply: &reply, context: context, deferral: deferral) { target }
+  }
+
+  /// The dispatch switch of every entry point: looks the request's routine up, validates and decodes
+  /// the request, and only then asks `target()` for the object it is addressed to and hands both to
+  /// the routine's function.
+  private func serve(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext,
+    deferral: (any HurdRPC.ReplyDeferral)?,
+    target: () throws(HurdRPC.RPCError) -> Server.Target
+  ) throws(HurdRPC.RPCError) {
     switch try routine(of: request) {
     case .nullCall:
       try Stubbench.Wire.decodeNullCallRequest(request)
-      try nullCall(reply: &reply, target: target, context: context)
+      try nullCall(reply: &reply, target: target(), context: context)
     case .small:
       let (a, b, c, data) = try Stubbench.Wire.decodeSmallRequest(request)
-      try small(a: a, b: b, c: c, data: data, reply: &reply, target: target, context: context)
+      try small(a: a, b: b, c: c, data: data, reply: &reply, target: target(), context: context)
+    case .twice:
+      let value = try Stubbench.Wire.decodeTwiceRequest(request)
+      try twice(value: value, reply: &reply, target: target(), context: context, deferral: deferral)
     }
   }
 
@@ -264,7 +353,10 @@ struct StubbenchDemux<Server: StubbenchServer>: HurdRPC.TargetedDemultiplexer {
   }
 
   /// `server.target(for:)`, its thrown code as the reply's return code.
-  private func target(for context: HurdRPC.CallContext) throws(HurdRPC.RPCError) -> Server.Target {
+  private static func target(
+    of server: Server,
+    for context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) -> Server.Target {
     do {
       return try server.target(for: context)
     } catch {
@@ -303,6 +395,26 @@ struct StubbenchDemux<Server: StubbenchServer>: HurdRPC.TargetedDemultiplexer {
       throw HurdRPC.RPCError(.returnCode(error))
     }
     try Stubbench.Wire.encodeSmallReply(results, into: &reply)
+  }
+
+  /// `twice` — request 9002, reply 9102 (stubbench.defs:18).
+  private func twice(
+    value: Swift.Int32,
+    reply: inout HurdRPC.Message,
+    target: Server.Target,
+    context: HurdRPC.CallContext,
+    deferral: (any HurdRPC.ReplyDeferral)?
+  ) throws(HurdRPC.RPCError) {
+    let replyPort = HurdRPC.ServerReplyPort<Swift.Int32>(deferral: deferral, context: context) { (results: Swift.Int32, reply: inout HurdRPC.Message) throws(HurdRPC.RPCError) in
+      try Stubbench.Wire.encodeTwiceReply(results, into: &reply)
+    }
+    let results: Swift.Int32
+    do {
+      results = try server.twice(target, replyPort: replyPort, value: value, context: context)
+    } catch {
+      throw HurdRPC.RPCError(.returnCode(error))
+    }
+    try Stubbench.Wire.encodeTwiceReply(results, into: &reply)
   }
 }
 
@@ -378,6 +490,41 @@ extension Stubbench {
       try HurdRPC.GeneratedWire.expect(message, words: 2, items: 0, malformed: .typeError)
       let sum = Swift.Int64(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 8, size: 8))
       return sum
+    }
+
+    /// The request of `twice`, after checking every bound.
+    static func encodeTwiceRequest(value: Swift.Int32) throws(HurdRPC.RPCError) -> HurdRPC.Message {
+      var message = HurdRPC.Message(label: 9002)
+      try HurdRPC.GeneratedWire.reserve(1, in: &message)
+      HurdRPC.GeneratedWire.put(Swift.UInt64(truncatingIfNeeded: value), at: 0, size: 4, in: &message)
+      return message
+    }
+
+    /// Validates a request of `twice` completely and returns its values; `.badArguments` if malformed.
+    static func decodeTwiceRequest(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> Swift.Int32 {
+      try HurdRPC.GeneratedWire.expect(message, words: 1, items: 0, malformed: .badArguments)
+      let value = Swift.Int32(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 0, size: 4))
+      return value
+    }
+
+    /// Appends the results of `twice` to a reply that holds the return code.
+    static func encodeTwiceReply(
+      _ doubled: Swift.Int32,
+      into message: inout HurdRPC.Message
+    ) throws(HurdRPC.RPCError) {
+      try HurdRPC.GeneratedWire.reserve(2, in: &message)
+      HurdRPC.GeneratedWire.put(Swift.UInt64(truncatingIfNeeded: doubled), at: 8, size: 4, in: &message)
+    }
+
+    /// The results of a successful reply of `twice`; `.typeError` if malformed.
+    static func decodeTwiceReply(
+      _ message: borrowing HurdRPC.Message
+    ) throws(HurdRPC.RPCError) -> Swift.Int32 {
+      try HurdRPC.GeneratedWire.expect(message, words: 2, items: 0, malformed: .typeError)
+      let doubled = Swift.Int32(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 8, size: 4))
+      return doubled
     }
   }
 }

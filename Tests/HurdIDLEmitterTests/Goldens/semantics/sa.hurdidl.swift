@@ -9,7 +9,7 @@
 
 // If this line does not compile, this file was generated for another version of the HurdRPC
 // runtime: regenerate it with the `hurdidl generate` that matches the HurdRPC you build with.
-fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_3
+fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_4
 
 /// Subsystem `sa` (base 1), from sa.defs:1.
 enum Sa {
@@ -107,28 +107,6 @@ struct SaDemux<Server: SaServer>: HurdRPC.TargetedDemultiplexer {
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
     throw HurdRPC.RPCError(.badID, "no routine with id \(request.label) in subsystem sa")
-  }
-
-  /// The routine of slot `id - base`; `.badID` for an id outside the table, a `skip` hole or a routine not generated.
-  private func routine(
-    of request: borrowing HurdRPC.Message
-  ) throws(HurdRPC.RPCError) -> Sa.Routine {
-    let slot = request.label &- Sa.base
-    guard slot < Swift.UInt64(Sa.routineTable.count),
-      let routine = Sa.routineTable[Swift.Int(slot)]
-    else {
-      throw HurdRPC.RPCError(.badID, "no routine with id \(request.label) in subsystem sa")
-    }
-    return routine
-  }
-
-  /// `server.target(for:)`, its thrown code as the reply's return code.
-  private func target(for context: HurdRPC.CallContext) throws(HurdRPC.RPCError) -> Server.Target {
-    do {
-      return try server.target(for: context)
-    } catch {
-      throw HurdRPC.RPCError(.returnCode(error))
-    }
   }
 }
 

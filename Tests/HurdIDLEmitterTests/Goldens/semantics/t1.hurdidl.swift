@@ -9,7 +9,7 @@
 
 // If this line does not compile, this file was generated for another version of the HurdRPC
 // runtime: regenerate it with the `hurdidl generate` that matches the HurdRPC you build with.
-fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_3
+fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_4
 
 /// Subsystem `t1` (base 1000), from t1.defs:1.
 enum T1 {
@@ -319,19 +319,8 @@ struct T1Demux<Server: T1Server>: HurdRPC.TargetedDemultiplexer {
     reply: inout HurdRPC.Message,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    switch try routine(of: request) {
-    case .r0:
-      let a = try T1.Wire.decodeR0Request(request)
-      try r0(a: a, reply: &reply, target: target(for: context), context: context)
-    case .r1:
-      let a = try T1.Wire.decodeR1Request(request)
-      try r1(a: a, reply: &reply, target: target(for: context), context: context)
-    case .r3:
-      try T1.Wire.decodeR3Request(request)
-      try r3(reply: &reply, target: target(for: context), context: context)
-    case .r7:
-      let c = try T1.Wire.decodeR7Request(request)
-      try r7(c: c, reply: &reply, target: target(for: context), context: context)
+    try serve(request, reply: &reply, context: context) { [server] () throws(HurdRPC.RPCError) in
+      try Self.target(of: server, for: context)
     }
   }
 
@@ -343,19 +332,31 @@ struct T1Demux<Server: T1Server>: HurdRPC.TargetedDemultiplexer {
     target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
+    try serve(request, reply: &reply, context: context) { target }
+  }
+
+  /// The dispatch switch of every entry point: looks the request's routine up, validates and decodes
+  /// the request, and only then asks `target()` for the object it is addressed to and hands both to
+  /// the routine's function.
+  private func serve(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext,
+    target: () throws(HurdRPC.RPCError) -> Server.Target
+  ) throws(HurdRPC.RPCError) {
     switch try routine(of: request) {
     case .r0:
       let a = try T1.Wire.decodeR0Request(request)
-      try r0(a: a, reply: &reply, target: target, context: context)
+      try r0(a: a, reply: &reply, target: target(), context: context)
     case .r1:
       let a = try T1.Wire.decodeR1Request(request)
-      try r1(a: a, reply: &reply, target: target, context: context)
+      try r1(a: a, reply: &reply, target: target(), context: context)
     case .r3:
       try T1.Wire.decodeR3Request(request)
-      try r3(reply: &reply, target: target, context: context)
+      try r3(reply: &reply, target: target(), context: context)
     case .r7:
       let c = try T1.Wire.decodeR7Request(request)
-      try r7(c: c, reply: &reply, target: target, context: context)
+      try r7(c: c, reply: &reply, target: target(), context: context)
     }
   }
 
@@ -373,7 +374,10 @@ struct T1Demux<Server: T1Server>: HurdRPC.TargetedDemultiplexer {
   }
 
   /// `server.target(for:)`, its thrown code as the reply's return code.
-  private func target(for context: HurdRPC.CallContext) throws(HurdRPC.RPCError) -> Server.Target {
+  private static func target(
+    of server: Server,
+    for context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) -> Server.Target {
     do {
       return try server.target(for: context)
     } catch {

@@ -9,7 +9,7 @@
 
 // If this line does not compile, this file was generated for another version of the HurdRPC
 // runtime: regenerate it with the `hurdidl generate` that matches the HurdRPC you build with.
-fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_3
+fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_4
 
 /// Subsystem `t3` (base 3000), from t3.defs:1.
 enum T3 {
@@ -331,16 +331,8 @@ struct T3Demux<Server: T3Server>: HurdRPC.TargetedDemultiplexer {
     reply: inout HurdRPC.Message,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    switch try routine(of: request) {
-    case .scalars:
-      let (a, b, c, d, e) = try T3.Wire.decodeScalarsRequest(request)
-      try scalars(a: a, b: b, c: c, d: d, e: e, reply: &reply, target: target(for: context), context: context)
-    case .arrays:
-      let (f, s, b) = try T3.Wire.decodeArraysRequest(request)
-      try arrays(f: f, s: s, b: b, reply: &reply, target: target(for: context), context: context)
-    case .strs:
-      let (s, v) = try T3.Wire.decodeStrsRequest(request)
-      try strs(s: s, v: v, reply: &reply, target: target(for: context), context: context)
+    try serve(request, reply: &reply, context: context) { [server] () throws(HurdRPC.RPCError) in
+      try Self.target(of: server, for: context)
     }
   }
 
@@ -352,16 +344,28 @@ struct T3Demux<Server: T3Server>: HurdRPC.TargetedDemultiplexer {
     target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
+    try serve(request, reply: &reply, context: context) { target }
+  }
+
+  /// The dispatch switch of every entry point: looks the request's routine up, validates and decodes
+  /// the request, and only then asks `target()` for the object it is addressed to and hands both to
+  /// the routine's function.
+  private func serve(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext,
+    target: () throws(HurdRPC.RPCError) -> Server.Target
+  ) throws(HurdRPC.RPCError) {
     switch try routine(of: request) {
     case .scalars:
       let (a, b, c, d, e) = try T3.Wire.decodeScalarsRequest(request)
-      try scalars(a: a, b: b, c: c, d: d, e: e, reply: &reply, target: target, context: context)
+      try scalars(a: a, b: b, c: c, d: d, e: e, reply: &reply, target: target(), context: context)
     case .arrays:
       let (f, s, b) = try T3.Wire.decodeArraysRequest(request)
-      try arrays(f: f, s: s, b: b, reply: &reply, target: target, context: context)
+      try arrays(f: f, s: s, b: b, reply: &reply, target: target(), context: context)
     case .strs:
       let (s, v) = try T3.Wire.decodeStrsRequest(request)
-      try strs(s: s, v: v, reply: &reply, target: target, context: context)
+      try strs(s: s, v: v, reply: &reply, target: target(), context: context)
     }
   }
 
@@ -379,7 +383,10 @@ struct T3Demux<Server: T3Server>: HurdRPC.TargetedDemultiplexer {
   }
 
   /// `server.target(for:)`, its thrown code as the reply's return code.
-  private func target(for context: HurdRPC.CallContext) throws(HurdRPC.RPCError) -> Server.Target {
+  private static func target(
+    of server: Server,
+    for context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) -> Server.Target {
     do {
       return try server.target(for: context)
     } catch {

@@ -9,7 +9,7 @@
 
 // If this line does not compile, this file was generated for another version of the HurdRPC
 // runtime: regenerate it with the `hurdidl generate` that matches the HurdRPC you build with.
-fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_3
+fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_4
 
 /// Subsystem `t5` (base 5000), from t5.defs:1.
 enum T5 {
@@ -400,22 +400,8 @@ struct T5Demux<Server: T5Server>: HurdRPC.TargetedDemultiplexer {
     reply: inout HurdRPC.Message,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    switch try routine(of: request) {
-    case .ui:
-      let (x, y) = try T5.Wire.decodeUiRequest(request)
-      try ui(x: x, y: y, reply: &reply, target: target(for: context), context: context)
-    case .uo:
-      try T5.Wire.decodeUoRequest(request)
-      try uo(reply: &reply, target: target(for: context), context: context)
-    case .oi:
-      let (x, f) = try T5.Wire.decodeOiRequest(request)
-      try oi(x: x, f: f, reply: &reply, target: target(for: context), context: context)
-    case .oo:
-      try T5.Wire.decodeOoRequest(request)
-      try oo(reply: &reply, target: target(for: context), context: context)
-    case .us:
-      let x = try T5.Wire.decodeUsRequest(request)
-      try us(x: x, reply: &reply, target: target(for: context), context: context)
+    try serve(request, reply: &reply, context: context) { [server] () throws(HurdRPC.RPCError) in
+      try Self.target(of: server, for: context)
     }
   }
 
@@ -427,22 +413,34 @@ struct T5Demux<Server: T5Server>: HurdRPC.TargetedDemultiplexer {
     target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
+    try serve(request, reply: &reply, context: context) { target }
+  }
+
+  /// The dispatch switch of every entry point: looks the request's routine up, validates and decodes
+  /// the request, and only then asks `target()` for the object it is addressed to and hands both to
+  /// the routine's function.
+  private func serve(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext,
+    target: () throws(HurdRPC.RPCError) -> Server.Target
+  ) throws(HurdRPC.RPCError) {
     switch try routine(of: request) {
     case .ui:
       let (x, y) = try T5.Wire.decodeUiRequest(request)
-      try ui(x: x, y: y, reply: &reply, target: target, context: context)
+      try ui(x: x, y: y, reply: &reply, target: target(), context: context)
     case .uo:
       try T5.Wire.decodeUoRequest(request)
-      try uo(reply: &reply, target: target, context: context)
+      try uo(reply: &reply, target: target(), context: context)
     case .oi:
       let (x, f) = try T5.Wire.decodeOiRequest(request)
-      try oi(x: x, f: f, reply: &reply, target: target, context: context)
+      try oi(x: x, f: f, reply: &reply, target: target(), context: context)
     case .oo:
       try T5.Wire.decodeOoRequest(request)
-      try oo(reply: &reply, target: target, context: context)
+      try oo(reply: &reply, target: target(), context: context)
     case .us:
       let x = try T5.Wire.decodeUsRequest(request)
-      try us(x: x, reply: &reply, target: target, context: context)
+      try us(x: x, reply: &reply, target: target(), context: context)
     }
   }
 
@@ -460,7 +458,10 @@ struct T5Demux<Server: T5Server>: HurdRPC.TargetedDemultiplexer {
   }
 
   /// `server.target(for:)`, its thrown code as the reply's return code.
-  private func target(for context: HurdRPC.CallContext) throws(HurdRPC.RPCError) -> Server.Target {
+  private static func target(
+    of server: Server,
+    for context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) -> Server.Target {
     do {
       return try server.target(for: context)
     } catch {

@@ -9,7 +9,7 @@
 
 // If this line does not compile, this file was generated for another version of the HurdRPC
 // runtime: regenerate it with the `hurdidl generate` that matches the HurdRPC you build with.
-fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_3
+fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_4
 
 /// Subsystem `t6` (base 6000), from t6.defs:1.
 enum T6 {
@@ -374,20 +374,8 @@ struct T6Demux<Server: T6Server>: HurdRPC.TargetedDemultiplexer {
     reply: inout HurdRPC.Message,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    let sequenceNumber = sequence.next()
-    switch try routine(of: request) {
-    case .p1:
-      let (a, c) = try T6.Wire.decodeP1Request(request)
-      try p1(a: a, c: c, reply: &reply, target: target(for: context), context: context)
-    case .p2:
-      try T6.Wire.decodeP2Request(request)
-      try p2(reply: &reply, target: target(for: context), sequenceNumber: sequenceNumber, context: context)
-    case .p3:
-      let x = try T6.Wire.decodeP3Request(request)
-      try p3(x: x, reply: &reply, target: target(for: context), context: context)
-    case .p4:
-      let x = try T6.Wire.decodeP4Request(request)
-      try p4(x: x, reply: &reply, target: target(for: context), context: context)
+    try serve(request, reply: &reply, context: context) { [server] () throws(HurdRPC.RPCError) in
+      try Self.target(of: server, for: context)
     }
   }
 
@@ -399,20 +387,32 @@ struct T6Demux<Server: T6Server>: HurdRPC.TargetedDemultiplexer {
     target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
+    try serve(request, reply: &reply, context: context) { target }
+  }
+
+  /// The dispatch switch of every entry point: looks the request's routine up, validates and decodes
+  /// the request, and only then asks `target()` for the object it is addressed to and hands both to
+  /// the routine's function.
+  private func serve(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext,
+    target: () throws(HurdRPC.RPCError) -> Server.Target
+  ) throws(HurdRPC.RPCError) {
     let sequenceNumber = sequence.next()
     switch try routine(of: request) {
     case .p1:
       let (a, c) = try T6.Wire.decodeP1Request(request)
-      try p1(a: a, c: c, reply: &reply, target: target, context: context)
+      try p1(a: a, c: c, reply: &reply, target: target(), context: context)
     case .p2:
       try T6.Wire.decodeP2Request(request)
-      try p2(reply: &reply, target: target, sequenceNumber: sequenceNumber, context: context)
+      try p2(reply: &reply, target: target(), sequenceNumber: sequenceNumber, context: context)
     case .p3:
       let x = try T6.Wire.decodeP3Request(request)
-      try p3(x: x, reply: &reply, target: target, context: context)
+      try p3(x: x, reply: &reply, target: target(), context: context)
     case .p4:
       let x = try T6.Wire.decodeP4Request(request)
-      try p4(x: x, reply: &reply, target: target, context: context)
+      try p4(x: x, reply: &reply, target: target(), context: context)
     }
   }
 
@@ -430,7 +430,10 @@ struct T6Demux<Server: T6Server>: HurdRPC.TargetedDemultiplexer {
   }
 
   /// `server.target(for:)`, its thrown code as the reply's return code.
-  private func target(for context: HurdRPC.CallContext) throws(HurdRPC.RPCError) -> Server.Target {
+  private static func target(
+    of server: Server,
+    for context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) -> Server.Target {
     do {
       return try server.target(for: context)
     } catch {

@@ -9,7 +9,7 @@
 
 // If this line does not compile, this file was generated for another version of the HurdRPC
 // runtime: regenerate it with the `hurdidl generate` that matches the HurdRPC you build with.
-fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_3
+fileprivate typealias _HurdRPCGeneratedCodeVersionCheck = HurdRPC.GeneratedCodeVersion_4
 
 /// Subsystem `t9` (base 900), from t9.defs:1.
 enum T9 {
@@ -311,16 +311,8 @@ struct T9Demux<Server: T9Server>: HurdRPC.TargetedDemultiplexer {
     reply: inout HurdRPC.Message,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
-    switch try routine(of: request) {
-    case .f1:
-      let (a, b, c, cDealloc, d, e) = try T9.Wire.decodeF1Request(request)
-      try f1(a: a, b: b, c: c, cDealloc: cDealloc, d: d, e: e, reply: &reply, target: target(for: context), context: context)
-    case .f2:
-      let (v, vDealloc) = try T9.Wire.decodeF2Request(request)
-      try f2(v: v, vDealloc: vDealloc, reply: &reply, target: target(for: context), context: context)
-    case .f3:
-      try T9.Wire.decodeF3Request(request)
-      try f3(reply: &reply, target: target(for: context), context: context)
+    try serve(request, reply: &reply, context: context) { [server] () throws(HurdRPC.RPCError) in
+      try Self.target(of: server, for: context)
     }
   }
 
@@ -332,16 +324,28 @@ struct T9Demux<Server: T9Server>: HurdRPC.TargetedDemultiplexer {
     target: Server.Target,
     context: HurdRPC.CallContext
   ) throws(HurdRPC.RPCError) {
+    try serve(request, reply: &reply, context: context) { target }
+  }
+
+  /// The dispatch switch of every entry point: looks the request's routine up, validates and decodes
+  /// the request, and only then asks `target()` for the object it is addressed to and hands both to
+  /// the routine's function.
+  private func serve(
+    _ request: borrowing HurdRPC.Message,
+    reply: inout HurdRPC.Message,
+    context: HurdRPC.CallContext,
+    target: () throws(HurdRPC.RPCError) -> Server.Target
+  ) throws(HurdRPC.RPCError) {
     switch try routine(of: request) {
     case .f1:
       let (a, b, c, cDealloc, d, e) = try T9.Wire.decodeF1Request(request)
-      try f1(a: a, b: b, c: c, cDealloc: cDealloc, d: d, e: e, reply: &reply, target: target, context: context)
+      try f1(a: a, b: b, c: c, cDealloc: cDealloc, d: d, e: e, reply: &reply, target: target(), context: context)
     case .f2:
       let (v, vDealloc) = try T9.Wire.decodeF2Request(request)
-      try f2(v: v, vDealloc: vDealloc, reply: &reply, target: target, context: context)
+      try f2(v: v, vDealloc: vDealloc, reply: &reply, target: target(), context: context)
     case .f3:
       try T9.Wire.decodeF3Request(request)
-      try f3(reply: &reply, target: target, context: context)
+      try f3(reply: &reply, target: target(), context: context)
     }
   }
 
@@ -359,7 +363,10 @@ struct T9Demux<Server: T9Server>: HurdRPC.TargetedDemultiplexer {
   }
 
   /// `server.target(for:)`, its thrown code as the reply's return code.
-  private func target(for context: HurdRPC.CallContext) throws(HurdRPC.RPCError) -> Server.Target {
+  private static func target(
+    of server: Server,
+    for context: HurdRPC.CallContext
+  ) throws(HurdRPC.RPCError) -> Server.Target {
     do {
       return try server.target(for: context)
     } catch {

@@ -1,0 +1,1 @@
+../HurdIDLEmitterTests/Goldens/clash.hurdidl.swift

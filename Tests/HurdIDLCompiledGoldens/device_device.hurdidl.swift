@@ -1,0 +1,1 @@
+../HurdIDLEmitterTests/Goldens/device_device.hurdidl.swift

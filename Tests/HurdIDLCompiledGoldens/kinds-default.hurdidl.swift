@@ -1,0 +1,1 @@
+../HurdIDLEmitterTests/Goldens/kinds-default.hurdidl.swift

@@ -1,0 +1,1 @@
+../HurdIDLEmitterTests/Goldens/mach_mach_port.hurdidl.swift

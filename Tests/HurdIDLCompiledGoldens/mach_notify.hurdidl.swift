@@ -1,0 +1,1 @@
+../HurdIDLEmitterTests/Goldens/mach_notify.hurdidl.swift

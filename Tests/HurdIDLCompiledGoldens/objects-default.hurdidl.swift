@@ -1,0 +1,1 @@
+../HurdIDLEmitterTests/Goldens/objects-default.hurdidl.swift

@@ -1,0 +1,1 @@
+../HurdIDLEmitterTests/Goldens/ports-default.hurdidl.swift

@@ -1,0 +1,1 @@
+../HurdIDLEmitterTests/Goldens/roundtrip-default.hurdidl.swift

@@ -1,0 +1,1 @@
+../../HurdIDLEmitterTests/Goldens/semantics/an.hurdidl.swift

@@ -1,0 +1,1 @@
+../../HurdIDLEmitterTests/Goldens/semantics/cm.hurdidl.swift

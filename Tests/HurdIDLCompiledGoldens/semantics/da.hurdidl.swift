@@ -1,0 +1,1 @@
+../../HurdIDLEmitterTests/Goldens/semantics/da.hurdidl.swift

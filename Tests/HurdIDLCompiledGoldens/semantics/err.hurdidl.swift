@@ -1,0 +1,1 @@
+../../HurdIDLEmitterTests/Goldens/semantics/err.hurdidl.swift

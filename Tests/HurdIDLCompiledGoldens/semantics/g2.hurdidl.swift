@@ -1,0 +1,1 @@
+../../HurdIDLEmitterTests/Goldens/semantics/g2.hurdidl.swift

@@ -1,0 +1,1 @@
+../../HurdIDLEmitterTests/Goldens/semantics/inh.hurdidl.swift

@@ -1,0 +1,1 @@
+../../HurdIDLEmitterTests/Goldens/semantics/kw3.hurdidl.swift

@@ -1,0 +1,1 @@
+../../HurdIDLEmitterTests/Goldens/semantics/ppo.hurdidl.swift

@@ -1,0 +1,1 @@
+../../HurdIDLEmitterTests/Goldens/semantics/sa.hurdidl.swift

@@ -1,0 +1,1 @@
+../../HurdIDLEmitterTests/Goldens/semantics/t1.hurdidl.swift

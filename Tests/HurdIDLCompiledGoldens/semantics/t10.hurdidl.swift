@@ -1,0 +1,1 @@
+../../HurdIDLEmitterTests/Goldens/semantics/t10.hurdidl.swift

@@ -1,0 +1,1 @@
+../../HurdIDLEmitterTests/Goldens/semantics/t12.hurdidl.swift

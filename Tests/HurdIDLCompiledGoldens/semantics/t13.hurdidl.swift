@@ -1,0 +1,1 @@
+../../HurdIDLEmitterTests/Goldens/semantics/t13.hurdidl.swift

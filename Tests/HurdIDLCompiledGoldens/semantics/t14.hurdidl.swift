@@ -1,0 +1,1 @@
+../../HurdIDLEmitterTests/Goldens/semantics/t14.hurdidl.swift

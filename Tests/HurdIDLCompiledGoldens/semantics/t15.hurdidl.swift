@@ -1,0 +1,1 @@
+../../HurdIDLEmitterTests/Goldens/semantics/t15.hurdidl.swift

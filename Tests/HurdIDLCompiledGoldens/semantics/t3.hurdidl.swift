@@ -1,0 +1,1 @@
+../../HurdIDLEmitterTests/Goldens/semantics/t3.hurdidl.swift

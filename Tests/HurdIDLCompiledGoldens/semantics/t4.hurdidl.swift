@@ -1,0 +1,1 @@
+../../HurdIDLEmitterTests/Goldens/semantics/t4.hurdidl.swift

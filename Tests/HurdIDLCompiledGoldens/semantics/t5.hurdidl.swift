@@ -1,0 +1,1 @@
+../../HurdIDLEmitterTests/Goldens/semantics/t5.hurdidl.swift

@@ -1,0 +1,1 @@
+../../HurdIDLEmitterTests/Goldens/semantics/t6.hurdidl.swift

@@ -1,0 +1,1 @@
+../../HurdIDLEmitterTests/Goldens/semantics/t7.hurdidl.swift

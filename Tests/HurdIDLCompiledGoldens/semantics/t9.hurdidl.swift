@@ -1,0 +1,1 @@
+../../HurdIDLEmitterTests/Goldens/semantics/t9.hurdidl.swift

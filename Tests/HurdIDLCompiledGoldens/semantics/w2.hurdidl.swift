@@ -1,0 +1,1 @@
+../../HurdIDLEmitterTests/Goldens/semantics/w2.hurdidl.swift

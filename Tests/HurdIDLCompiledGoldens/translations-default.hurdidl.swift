@@ -1,0 +1,1 @@
+../HurdIDLEmitterTests/Goldens/translations-default.hurdidl.swift

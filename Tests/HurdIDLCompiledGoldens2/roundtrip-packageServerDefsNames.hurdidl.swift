@@ -1,0 +1,1 @@
+../HurdIDLEmitterTests/Goldens/roundtrip-packageServerDefsNames.hurdidl.swift

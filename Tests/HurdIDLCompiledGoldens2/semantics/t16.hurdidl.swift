@@ -1,0 +1,1 @@
+../../HurdIDLEmitterTests/Goldens/semantics/t16.hurdidl.swift

@@ -1,0 +1,1 @@
+../HurdIDLEmitterTests/Goldens/roundtrip-publicClient.hurdidl.swift

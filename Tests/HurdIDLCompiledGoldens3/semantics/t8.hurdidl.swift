@@ -1,0 +1,1 @@
+../../HurdIDLEmitterTests/Goldens/semantics/t8.hurdidl.swift

@@ -1,1 +1,0 @@
-../../HurdIDLEmitterTests/Goldens/clash.hurdidl.swift

@@ -1,1 +1,0 @@
-../../HurdIDLEmitterTests/Goldens/device_device.hurdidl.swift

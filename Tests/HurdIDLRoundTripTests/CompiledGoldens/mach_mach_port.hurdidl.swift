@@ -1,1 +1,0 @@
-../../HurdIDLEmitterTests/Goldens/mach_mach_port.hurdidl.swift

@@ -1,1 +1,0 @@
-../../HurdIDLEmitterTests/Goldens/mach_notify.hurdidl.swift

@@ -126,8 +126,9 @@ struct StubbenchClient<Transport: HurdRPC.ClientTransport>: Swift.Sendable {
     value: Swift.Int32,
     options: HurdRPC.CallOptions = .default
   ) throws(HurdRPC.RPCError) -> Swift.Int32 {
-    let request = try Stubbench.Wire.encodeTwiceRequest(value: value)
-    let reply = try rpc.call(request, options: options)
+    var request = try Stubbench.Wire.encodeTwiceRequest(value: value)
+    var reply = HurdRPC.Message(label: 0)
+    try rpc.call(&request, reply: &reply, options: options)
     return try Stubbench.Wire.decodeTwiceReply(reply)
   }
 

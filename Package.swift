@@ -148,7 +148,7 @@ let package = Package(
     // Every emitter golden (Tests/HurdIDLEmitterTests/Goldens), compiled with the strict settings
     // through symlinks, so a golden that does not compile fails the build. A module cannot declare
     // a subsystem's names twice, so the n-th golden of one subsystem name goes into the n-th
-    // target (`EmitterTests.everyGoldenIsCompiled` checks the links, and writes them when updating).
+    // target (`CompiledGoldensTests.everyGoldenIsCompiledOnce` checks the links, and writes them when updating).
     .testTarget(name: "HurdIDLCompiledGoldens", dependencies: ["HurdRPC"], swiftSettings: strict),
     .testTarget(name: "HurdIDLCompiledGoldens2", dependencies: ["HurdRPC"], swiftSettings: strict),
     .testTarget(name: "HurdIDLCompiledGoldens3", dependencies: ["HurdRPC"], swiftSettings: strict),

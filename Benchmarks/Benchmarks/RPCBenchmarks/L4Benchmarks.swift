@@ -5,9 +5,11 @@ import HurdRPC
 import HurdRPCL4
 
 // L4 backend benchmarks at the kernel-API level: a client L4 thread calls a server L4 thread
-// that runs `serve`. L4 IPC must be issued by an L4 thread, so the benchmark closure hands a
-// batch of calls to the client thread and waits for it (one semaphore round per batch of 1,000
-// calls, amortised: a few ns per call).
+// that runs `serve`. Unpinned rigs call from the benchmark thread itself, adopted as an L4
+// thread (`L4Kernel.currentThread(in:)`), like the raw hand-off row. Pinned rigs need a client
+// thread of their own on a chosen CPU: the benchmark closure hands it a batch of calls and waits
+// (one semaphore round per batch of 1,000 calls; on an idle machine that wake-up costs tens of
+// microseconds, i.e. tens of ns per call, which is why the unpinned rigs avoid it).
 
 /// One client/server pair plus the batch hand-off.
 final class L4CallRig: @unchecked Sendable {
@@ -15,7 +17,13 @@ final class L4CallRig: @unchecked Sendable {
   let clientSpace: L4AddressSpace
   let serverSpace: L4AddressSpace
   private var server: L4Thread?
+  /// The pinned client thread; nil when the benchmark thread calls itself.
   private var client: L4Thread?
+  private let serverID: L4ThreadID
+  private let prepareClient: @Sendable (L4ThreadContext) -> Void
+  private let load: @Sendable (L4ThreadContext) -> Void
+  /// Adopted contexts that `prepareClient` has run on (buffer registers are per thread).
+  private var preparedContexts: [ObjectIdentifier] = []
   private let go = DispatchSemaphore(value: 0)
   private let done = DispatchSemaphore(value: 0)
   // Written before `go.signal()`, read by the client thread after `go.wait()`.
@@ -47,30 +55,49 @@ final class L4CallRig: @unchecked Sendable {
       ctx.serve(mode, handler: handle)
     }
     ready.wait()
-    let serverID = server!.id
-    client = kernel.spawn(in: clientSpace, name: "bench-client") { [self] ctx in
-      if let placement { _ = bench_pin_current_thread(placement.clientCPU) }
-      prepareClient(ctx)
-      while true {
-        go.wait()
-        if stopping { break }
-        for _ in 0..<batch {
-          load(ctx)
-          do throws(L4ErrorCode) {
-            _ = try ctx.call(serverID)
-          } catch {
-            failures += 1
-          }
+    serverID = server!.id
+    self.prepareClient = prepareClient
+    self.load = load
+    if let placement {
+      client = kernel.spawn(in: clientSpace, name: "bench-client") { [self] ctx in
+        _ = bench_pin_current_thread(placement.clientCPU)
+        prepareClient(ctx)
+        while true {
+          go.wait()
+          if stopping { break }
+          perform(calls: batch, from: ctx)
+          done.signal()
         }
-        done.signal()
       }
     }
     // Let the server reach its open wait before the first call (direct dispatch needs it idle).
     run(calls: 1)
   }
 
-  /// Performs `calls` calls on the client thread and returns when they are done.
+  private func perform(calls: Int, from ctx: L4ThreadContext) {
+    for _ in 0..<calls {
+      load(ctx)
+      do throws(L4ErrorCode) {
+        _ = try ctx.call(serverID)
+      } catch {
+        failures += 1
+      }
+    }
+  }
+
+  /// Performs `calls` calls and returns when they are done: on the pinned client thread, or on
+  /// the calling thread adopted as an L4 thread of the client space.
   func run(calls: Int) {
+    guard client != nil else {
+      let ctx = kernel.currentThread(in: clientSpace)
+      let id = ObjectIdentifier(ctx)
+      if !preparedContexts.contains(id) {
+        prepareClient(ctx)
+        preparedContexts.append(id)
+      }
+      perform(calls: calls, from: ctx)
+      return
+    }
     batch = calls
     go.signal()
     done.wait()
@@ -78,7 +105,7 @@ final class L4CallRig: @unchecked Sendable {
 
   func stop() {
     stopping = true
-    go.signal()
+    if client != nil { go.signal() }
     client?.join()
     server?.stopServing()
     server?.join()

@@ -7,6 +7,7 @@
 #                     hurdidl builds without it and loads it at run time (docs/c-import.md)
 #   procps          — pgrep, with which test-examples.sh checks that no MiniHurd server process
 #                     outlives the example
+#   gdb             — with-watchdog.sh prints where a hung test waits before failing it
 set -euo pipefail
 need=()
 dpkg -s gnumach-dev >/dev/null 2>&1 || need+=(gnumach-dev)
@@ -14,6 +15,7 @@ dpkg -s mig-x86-64-gnu >/dev/null 2>&1 || need+=(mig-x86-64-gnu)
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
 dpkg -s libclang-dev >/dev/null 2>&1 || need+=(libclang-dev)
 command -v pgrep >/dev/null 2>&1 || need+=(procps)
+command -v gdb >/dev/null 2>&1 || need+=(gdb)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 echo "install-deps: installing ${need[*]}" >&2
 sudo=""

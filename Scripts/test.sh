@@ -5,12 +5,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 Scripts/install-deps.sh
 swift build --build-tests
-swift test --skip-build --disable-xctest
+# Each test run has a watchdog: locally the suite takes about a minute (two under load), so 15
+# minutes means a hang; the watchdog then prints every thread's stack and fails.
+Scripts/with-watchdog.sh 900 swift test --skip-build --disable-xctest
 # The SwiftPM plugins as a user meets them, and the example packages (own build folders).
 Scripts/test-plugin.sh
 Scripts/test-examples.sh
 # Runtime, backends and the generated code running on them must be data-race free; TSan builds
 # in its own folder. (The round-trip suites add ~8 s here: `swift test` builds every test target
 # anyway; the compiler-driven suites of that target are left out.)
-swift test --disable-xctest --sanitize=thread --scratch-path .build-tsan \
+swift build --build-tests --sanitize=thread --scratch-path .build-tsan
+Scripts/with-watchdog.sh 900 swift test --skip-build --disable-xctest --sanitize=thread --scratch-path .build-tsan \
   --filter 'HurdRPC|HurdIDLRoundTripTests\.(RoundTripTests|KindsTests|ObjectsTests|TranslationTests|SocketPortTests|SocketCapPortTests|HostileRequestTests|RawSocketHostileTests)/'

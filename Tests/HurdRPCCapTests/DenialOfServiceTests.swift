@@ -134,7 +134,8 @@ struct PerThreadLimitTests {
   /// One-way requests do not wait for their handler, so without the per-thread rule one thread
   /// could start any number of handlers.
   @Test func aClientThreadCannotPileUpOneWayRequests() throws {
-    let world = CapWorld(workers: 3)
+    let refusals = RefusalRecorder()
+    let world = CapWorld(workers: 3, interceptors: [refusals])
     defer { world.stop() }
     let client = world.task()
     let task = UInt64(client.number)
@@ -144,6 +145,10 @@ struct PerThreadLimitTests {
     try rpc.send(Message(label: CounterDemux.waitForCancel))
     world.log.started.wait()
     try rpc.send(try Message(label: CounterDemux.add, words: [1]))  // same thread: refused, no handler
+    // A one-way sender hears nothing back: wait until the server has refused it (a worker may
+    // only get to it later, under load; by then it must still be refused, as the first one runs).
+    #expect(refusals.refused.wait(timeout: .now() + .seconds(30)) == .success)
+    #expect(refusals.codes.withLock { $0 } == [.returnCode(.EBUSY)])
     // Another thread of the same task is served.
     let other = Background { caught { () throws(RPCError) in try world.call(name, in: client, CounterDemux.add, [2]) } }
     #expect(other.wait() == nil)
@@ -154,4 +159,23 @@ struct PerThreadLimitTests {
     #expect(world.bucket.callsInFlight == 0)
   }
 }
+}
+
+/// Records the error code of each request the server refused, and signals each refusal.
+final class RefusalRecorder: ServerInterceptor, @unchecked Sendable {
+  let codes = Locked<[RPCError.Code]>([])
+  let refused = DispatchSemaphore(value: 0)
+
+  func intercept(
+    _ request: borrowing Message, reply: inout Message, context: CallContext,
+    next: (borrowing Message, inout Message, CallContext) throws(RPCError) -> Void
+  ) throws(RPCError) {
+    do {
+      try next(request, &reply, context)
+    } catch {
+      codes.withLock { $0.append(error.code) }
+      refused.signal()
+      throw error
+    }
+  }
 }

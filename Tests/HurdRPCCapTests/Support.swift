@@ -199,14 +199,22 @@ final class CapWorld: @unchecked Sendable {
   private let done = DispatchSemaphore(value: 0)
   private let others = Locked<[CapWorld]>([])
 
-  convenience init(workers: Int = 2, limits: CapLimits = .default, notificationCapacity: Int = 256) {
+  /// `interceptors` see every request the server's dispatcher handles (e.g. to learn that a
+  /// one-way request was refused, which its sender never hears).
+  convenience init(
+    workers: Int = 2, limits: CapLimits = .default, notificationCapacity: Int = 256,
+    interceptors: [any ServerInterceptor] = []
+  ) {
     let kernel = L4Kernel()
     self.init(
       kernel: kernel, system: CapabilitySystem(notificationCapacity: notificationCapacity), workers: workers,
-      limits: limits)
+      limits: limits, interceptors: interceptors)
   }
 
-  init(kernel: L4Kernel, system: CapabilitySystem, workers: Int, limits: CapLimits) {
+  init(
+    kernel: L4Kernel, system: CapabilitySystem, workers: Int, limits: CapLimits,
+    interceptors: [any ServerInterceptor] = []
+  ) {
     self.kernel = kernel
     self.system = system
     serverSpace = kernel.createSpace()
@@ -222,7 +230,7 @@ final class CapWorld: @unchecked Sendable {
       system: system, serverTask: UInt64(serverSpace.number), address: transport.endpoint.raw, limits: limits)
     bucketBox.withLock { $0 = bucket }
     classBox.withLock { [counters] in $0 = counters }
-    let dispatcher = RequestDispatcher(bucket)
+    let dispatcher = RequestDispatcher(bucket, interceptors: interceptors)
     BlockingExecutor.shared.execute { [transport, done] in
       try? transport.serve(dispatcher)
       done.signal()

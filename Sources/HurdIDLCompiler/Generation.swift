@@ -30,6 +30,9 @@ public struct GenerationRequest: Sendable {
   public var cStage: (@Sendable (CheckedFile) -> (file: CheckedFile, cTypes: CTypeTable?))?
   /// Generate Swift structs for C structs with the table the C stage returns (`--c-structs`).
   public var mapsCStructs = false
+  /// The Swift module every output is compiled into (`--module-name`, `EmitterOptions.moduleName`):
+  /// named in each header; an input whose types meet an earlier input's in that module is an error.
+  public var moduleName: String?
 
   public init(
     inputs: [FrontEndResult], includePaths: [String] = [], client: Bool = true, server: Bool = true,
@@ -99,6 +102,8 @@ public enum Generator {
     var result = GenerationResult(
       inputs: [], outputs: [],
       errors: collisions.map { "\($0.input) and \($0.earlier) would both be written to \($0.fileName); rename one of them" })
+    // Type name → the input that declared it first, in the module (`moduleName`).
+    var declaredTypes: [String: String] = [:]
     for (index, frontEnd) in request.inputs.enumerated() {
       var checked = Compiler.check(frontEnd)
       var cTypes: CTypeTable?
@@ -115,9 +120,19 @@ public enum Generator {
           checked.sourceMap, mainFile: checked.mainFile, mainDisplayPath: display,
           includeRoots: includeRoots(of: checked.mainFile, includePaths: request.includePaths)))
       options.cTypes = request.mapsCStructs ? cTypes : nil
+      options.moduleName = request.moduleName
       let file = SwiftEmitter.generate(interface: interface, plan: Compiler.l4Plan(interface), options: options)
       report.diagnostics += file.diagnostics
-      guard !colliding.contains(namingPaths[index]) else { continue }
+      guard !colliding.contains(namingPaths[index]), !file.diagnostics.contains(where: { $0.severity == .error }) else { continue }
+      if let module = request.moduleName {
+        let clashes = file.topLevelTypes.compactMap { name in declaredTypes[name].map { (name, $0) } }
+        if let (name, earlier) = clashes.first {
+          result.errors.append(
+            "\(display) and \(earlier) would both declare '\(name)' in module \(module); rename one subsystem (or generate them into different modules)")
+          continue
+        }
+        for name in file.topLevelTypes { declaredTypes[name] = display }
+      }
       let path = request.outputFile ?? join(request.outputDirectory, fileNames[index])
       let unchanged = existingContents(path).map { $0.elementsEqual(file.contents.utf8) } ?? false
       result.outputs.append(PlannedOutput(input: display, path: path, contents: file.contents, isUnchanged: unchanged))

@@ -241,11 +241,14 @@ public struct GenerationFlags: Sendable, Hashable {
   public var shared: EmitterOptions.SharedDeclarations
   public var accessLevel: EmitterOptions.AccessLevel?
   public var naming: NamingStyle?
+  /// `--module-name` (command line only: a config file may serve several modules).
+  public var moduleName: String?
 
   public init(
     client: Bool = false, server: Bool = false, shared: EmitterOptions.SharedDeclarations = .included,
-    accessLevel: EmitterOptions.AccessLevel? = nil, naming: NamingStyle? = nil
+    accessLevel: EmitterOptions.AccessLevel? = nil, naming: NamingStyle? = nil, moduleName: String? = nil
   ) {
+    self.moduleName = moduleName
     self.client = client
     self.server = server
     self.shared = shared
@@ -283,5 +286,6 @@ extension GenerationRequest {
       naming: flags.naming ?? config.naming ?? .swift,
       outputDirectory: outputDirectory, outputFile: outputFile)
     shared = flags.shared
+    moduleName = flags.moduleName
   }
 }

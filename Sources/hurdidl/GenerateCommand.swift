@@ -53,12 +53,28 @@ struct GenerateCommand: ConsoleCommand {
   @Option(help: "swift (default): Swift API names (dir_lookup → dirLookup); defs: the names as written.")
   var naming: NamingStyle?
 
+  @Option(
+    name: .customLong("module-name"),
+    help: ArgumentHelp(
+      "The Swift module the generated files are compiled into: named in each header; a generated type named like it, or two inputs declaring the same type, is an error.",
+      valueName: "name"))
+  var moduleName: String?
+
   func validate() throws {
     if outputDirectory == nil && outputFile == nil {
       throw ValidationError("Missing expected argument '--output-dir <dir>' (or '--output <file>' for one input).")
     }
     if outputFile != nil && input.files.count != 1 {
       throw ValidationError("--output names one file, so it needs exactly one input (got \(input.files.count)).")
+    }
+    if let moduleName {
+      guard Self.isSwiftIdentifier(moduleName) else {
+        throw ValidationError("--module-name '\(moduleName)' is not a Swift module name (letters, digits and _, not starting with a digit).")
+      }
+      guard !SwiftEmitter.reservedModuleNames.contains(moduleName) else {
+        throw ValidationError(
+          "--module-name '\(moduleName)': generated code imports HurdRPC and qualifies names with HurdRPC. and Swift., so it cannot be compiled into a module of that name.")
+      }
     }
   }
 
@@ -75,7 +91,7 @@ struct GenerateCommand: ConsoleCommand {
     var request = GenerationRequest(
       inputs: driver.runFrontEnd(reporting: false, preprocessorOptions: preprocessorOptions, console: &console),
       includePaths: preprocessorOptions.includePaths,
-      flags: GenerationFlags(client: client, server: server, shared: shared, accessLevel: accessLevel, naming: naming),
+      flags: GenerationFlags(client: client, server: server, shared: shared, accessLevel: accessLevel, naming: naming, moduleName: moduleName),
       config: settings, outputDirectory: outputDirectory ?? "", outputFile: outputFile)
     if let cOptions = input.cCheckOptions(config: settings, configPath: config) {
       request.cStage = { CCheck.runKeepingTypes($0, options: cOptions) }
@@ -110,6 +126,14 @@ struct GenerateCommand: ConsoleCommand {
     let loaded = GenerationConfig.load(bytes: [UInt8](data), path: path)
     driver.report(loaded.diagnostics, sourceMap: loaded.sourceMap, console: &console)
     return loaded.config
+  }
+
+  /// A module name swiftc accepts: an ASCII identifier (`-module-name` rejects the rest).
+  static func isSwiftIdentifier(_ name: String) -> Bool {
+    guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else {
+      return false
+    }
+    return name.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil)) }
   }
 
   static func write(_ contents: String, to url: URL) throws {

@@ -3,8 +3,9 @@ import HurdIDLEmitter
 import Testing
 
 /// The generated code of every gnumach-dev interface (default flags, client and server in one
-/// file each) compiles with zero warnings: all 19 files go into one module, type-checked once by
-/// `swiftc` with the strict settings against the HurdRPC module this test target was built with.
+/// file each) compiles with zero warnings: all 19 files go into one module, compiled once by
+/// `swiftc` (object file and module, as a debug build) with the strict settings against the
+/// HurdRPC module this test target was built with.
 /// (`Scripts/check-generated-gnumach.sh` covers the other flag sets and access levels.)
 @Suite("Generated gnumach code compiles")
 struct GeneratedGNUMachTests {
@@ -34,7 +35,7 @@ struct GeneratedGNUMachTests {
   /// Default flags, and `KERNEL_SERVER` (where gnumach's types declare intran/outtran/destructor;
   /// the script covers the other flag sets).
   @Test(arguments: [[], ["KERNEL_SERVER"]])
-  func allNineteenInterfacesTypeCheckWithZeroWarnings(_ defines: [String]) throws {
+  func allNineteenInterfacesCompileWithZeroWarnings(_ defines: [String]) throws {
     let files = try Self.interfaceFiles()
     #expect(files.count == 19, "\(files)")
     let output = FileManager.default.temporaryDirectory.appending(path: "hurdidl-gnumach-\(UUID().uuidString)")
@@ -57,7 +58,7 @@ struct GeneratedGNUMachTests {
       try file.contents.write(to: url, atomically: true, encoding: .utf8)
       sources.append(url.path)
     }
-    try Self.typeCheck(sources, moduleName: "GeneratedGNUMach")
+    try Self.compile(sources, moduleName: "GeneratedGNUMach")
   }
 
   /// The libFuzzer demux target (Fuzz/Sources/FuzzDemux: symlinks to today's goldens and servers
@@ -72,19 +73,46 @@ struct GeneratedGNUMachTests {
 
   /// `swiftc -typecheck` with the strict settings; fails the test on any diagnostic.
   static func typeCheck(_ sources: [String], moduleName: String) throws {
+    let (status, text) = try strictSwiftc(["-typecheck"], sources, moduleName: moduleName)
+    #expect(status == 0, "swiftc failed:\n\(text)")
+    #expect(text.isEmpty, "swiftc printed:\n\(text)")
+  }
+
+  /// Compiles `sources` into one module as a debug build does (whole module, `-Onone`), emitting
+  /// an object file and a `.swiftmodule` into a scratch folder: beyond `-typecheck`, this runs
+  /// SIL generation and the mandatory SIL diagnostics (definite initialization, exclusivity,
+  /// unreachable code, missing returns), module serialization and LLVM code generation. Fails
+  /// the test on any diagnostic.
+  static func compile(_ sources: [String], moduleName: String) throws {
+    let folder = FileManager.default.temporaryDirectory.appending(path: "hurdidl-compile-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let (status, text) = try strictSwiftc(
+      [
+        "-emit-object", "-whole-module-optimization", "-Onone", "-parse-as-library",
+        "-o", folder.appending(path: moduleName + ".o").path,
+        "-emit-module", "-emit-module-path", folder.appending(path: moduleName + ".swiftmodule").path,
+      ], sources, moduleName: moduleName)
+    #expect(status == 0, "swiftc failed:\n\(text)")
+    #expect(text.isEmpty, "swiftc printed:\n\(text)")
+    #expect(FileManager.default.fileExists(atPath: folder.appending(path: moduleName + ".o").path), "no object file written")
+  }
+
+  /// Runs `swiftc` in `mode` with the package's strict settings (Swift 6, warnings as errors,
+  /// ExistentialAny) against the HurdRPC module this test target was built with; its exit status and
+  /// everything it printed.
+  static func strictSwiftc(_ mode: [String], _ sources: [String], moduleName: String) throws -> (status: Int32, output: String) {
     let module = modulesFolder
     #expect(
       FileManager.default.fileExists(atPath: module.appending(path: "HurdRPC.swiftmodule").path),
       "no HurdRPC module in \(module.path)")
     let swiftc = try #require(Self.swiftc, "swiftc not found on PATH")
-    let (status, text) = try run(
+    return try run(
       URL(filePath: swiftc),
-      [
-        "-typecheck", "-swift-version", "6", "-warnings-as-errors", "-enable-upcoming-feature", "ExistentialAny",
+      mode + [
+        "-swift-version", "6", "-warnings-as-errors", "-enable-upcoming-feature", "ExistentialAny",
         "-module-name", moduleName, "-I", module.path,
       ] + sources)
-    #expect(status == 0, "swiftc failed:\n\(text)")
-    #expect(text.isEmpty, "swiftc printed:\n\(text)")
   }
 
   /// Runs `executable` to its end; its exit status and everything it printed.

@@ -68,9 +68,15 @@ enum L4ShapeClassifier {
       return .region(facts, isVariable: type.isVariable)
     }
     if type.isString {
-      // c_string: the text without its NUL; a `c_string[N]` holds at most N − 1 characters.
+      // c_string: the text without its NUL; a `c_string[N]` holds at most N − 1 characters. Text
+      // travels as bytes, whatever the declared element: gnumach's `dev_name_t` is
+      // `(MACH_MSG_TYPE_STRING_C, 8*128)`, one 1024-bit element, so also 127 characters.
+      let bytes = number * facts.elementBytes
       facts.encoding = .bytes
-      return .string(facts, maximumElements: max(0, number - 1), isVariable: type.isVariable, isText: true)
+      facts.elementBits = 8
+      facts.elementBytes = 1
+      facts.count = bytes
+      return .string(facts, maximumElements: max(0, bytes - 1), isVariable: type.isVariable, isText: true)
     }
     if type.isIndefinite {
       return .stringOrRegion(facts)

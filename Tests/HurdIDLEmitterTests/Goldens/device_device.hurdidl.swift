@@ -1317,7 +1317,7 @@ extension Device {
       mode: Swift.Int32,
       name: Swift.String
     ) throws(HurdRPC.RPCError) -> HurdRPC.Message {
-      let nameBytes = try HurdRPC.GeneratedWire.textBytes(name, maximum: 0, argument: "name")
+      let nameBytes = try HurdRPC.GeneratedWire.textBytes(name, maximum: 127, argument: "name")
       var message = HurdRPC.Message(label: 2800)
       try HurdRPC.GeneratedWire.reserve(1, in: &message)
       HurdRPC.GeneratedWire.put(Swift.UInt64(truncatingIfNeeded: mode), at: 0, size: 4, in: &message)
@@ -1331,7 +1331,7 @@ extension Device {
     ) throws(HurdRPC.RPCError) -> (Swift.Int32, Swift.String) {
       try HurdRPC.GeneratedWire.expect(message, words: 1, items: 1, malformed: .badArguments)
       let mode = Swift.Int32(truncatingIfNeeded: HurdRPC.GeneratedWire.get(message, at: 0, size: 4))
-      let name = try HurdRPC.GeneratedWire.text(HurdRPC.GeneratedWire.data(message.items[0], allowRegion: false, argument: "name", malformed: .badArguments), maximum: 0, argument: "name", malformed: .badArguments)
+      let name = try HurdRPC.GeneratedWire.text(HurdRPC.GeneratedWire.data(message.items[0], allowRegion: false, argument: "name", malformed: .badArguments), maximum: 127, argument: "name", malformed: .badArguments)
       return (mode, name)
     }
 

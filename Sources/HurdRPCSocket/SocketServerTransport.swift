@@ -528,6 +528,13 @@ public final class SocketServerTransport: ServerTransport {
         endpoint.spareCancellation = cancellation
       }
     }
+    // A request the demux refused before any handler ran (bad id, bad arguments) has no owner for
+    // the rights it carried: release them, as GNU MIG's server loop destroys a refused request.
+    // (A handler that ran owns what it received.)
+    let code = reply.replyReturnCode
+    if code == .migBadID || code == .migBadArguments, let capabilities = decoder.capabilities {
+      for case .capability(let item) in request.items { capabilities.release(item.name) }
+    }
     request.reset(label: 0)  // drop the request's items (mappings, capabilities) now
     guard answer else { return true }
     defer { reply.reset(label: 0) }

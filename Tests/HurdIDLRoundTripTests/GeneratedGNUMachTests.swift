@@ -67,7 +67,7 @@ struct GeneratedGNUMachTests {
     let folder = URL(filePath: #filePath).deletingLastPathComponent().appending(path: "../../Fuzz/Sources/FuzzDemux")
       .standardized
     let sources = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".swift") }.sorted()
-    #expect(sources.count == 6, "\(sources)")
+    #expect(sources.count == 7, "\(sources)")
     try Self.typeCheck(sources.map { folder.appending(path: $0).path }, moduleName: "FuzzDemux")
   }
 

@@ -103,7 +103,11 @@ struct HostileRequestTests {
   /// missing capability among them), an item of another kind, an oversized string. Every one must
   /// answer bad arguments before a handler runs (the servers' defaults would answer EOPNOTSUPP, so
   /// a handler run shows).
-  static func damaged(_ request: Message, _ kind: Int, random: inout SeededRandom) throws -> Message? {
+  /// `capability` is what stands in for a data item (a right the transport can carry).
+  static func damaged(
+    _ request: Message, _ kind: Int, random: inout SeededRandom,
+    capability: CapabilityItem = CapabilityItem(CapabilityName(rawValue: 5), disposition: .copySend)
+  ) throws -> Message? {
     var words = request.words
     var items = request.items
     switch kind {
@@ -123,18 +127,25 @@ struct HostileRequestTests {
       if case .capability = items[index] {
         items[index] = .region(.map(MemoryRegion(copying: [1, 2, 3, 4])))
       } else {
-        items[index] = .capability(CapabilityItem(CapabilityName(rawValue: 5), disposition: .copySend))
+        items[index] = .capability(capability)
       }
     case 4:
       guard !items.isEmpty else { return nil }
       items.remove(at: Int.random(in: 0..<items.count, using: &random))
     default:
       guard !items.isEmpty else { return nil }
-      items[items.count - 1] = .string(StringItem(Array(repeating: 1, count: 4096)))
+      // 4104 bytes: beyond every bound (an `array[]` string stops at 2048 bytes, the largest
+      // bounded array, gnumach's `dev_status_t`, at 1024 ints = 4096 bytes).
+      items[items.count - 1] = .string(StringItem(Array(repeating: 1, count: 4104)))
     }
-    var message = try Message(label: request.label, words: words)
-    for item in items { try message.append(item) }
-    return message
+    // A damage that no message can hold (an item more beside 62 words) is not sent: nil.
+    do throws(RPCError) {
+      var message = try Message(label: request.label, words: words)
+      for item in items { try message.append(item) }
+      return message
+    } catch {
+      return nil
+    }
   }
 
   /// The generated demux of an interface with every item kind (capabilities included) refuses

@@ -15,10 +15,12 @@ struct ObjectsNothing: ObjectsServerDefaults {
   func openAccount(_ value: Void, context: CallContext) throws(ReturnCode) {}
   func closeAccount(_ value: Void) {}
 }
+struct PortsNothing: PortsServerDefaults {}
 
 let demuxes: [(base: UInt64, demux: any Demultiplexer)] = [
   (5000, RoundtripDemux(RoundtripNothing())), (7000, KindsDemux(KindsNothing())),
   (7500, TranslationsDemux(TranslationsNothing())), (7800, ObjectsDemux(ObjectsNothing())),
+  (7900, PortsDemux(PortsNothing())),
 ]
 
 /// Reads the fuzzer's bytes front to back; past the end every read is 0.

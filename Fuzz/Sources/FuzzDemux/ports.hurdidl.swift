@@ -1,0 +1,1 @@
+../../../Tests/HurdIDLEmitterTests/Goldens/ports-default.hurdidl.swift

@@ -32,7 +32,7 @@ enum CompilerStyleArguments {
   /// commands' own definitions), so `--c-define -DX` keeps `-DX` whole.
   static let takesValue: Set<String> = [
     "-D", "-U", "-I", "-imacros", "--cpp", "--target", "--diagnostics-format", "--format", "--wire", "--type",
-    "--output-dir", "--output", "--config", "--shared", "--access-level", "--naming",
+    "--output-dir", "--output", "--config", "--shared", "--access-level", "--naming", "--module-name",
     "--c-include", "--c-define", "--c-target", "--c-prelude",
   ]
 

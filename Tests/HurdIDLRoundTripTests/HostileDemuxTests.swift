@@ -155,7 +155,9 @@ struct HostilePortsRequestTests {
     }
     // No handler ran (each logs its name), and the rights the refused requests carried are gone.
     #expect(try served.events().isEmpty)
-    let settled = waitUntil { (try? ServiceControl.openDescriptors(at: served.transport)) == baseline }
+    // At most the baseline: a descriptor of the setup may still close meanwhile (27 -> 26 was seen
+    // under load); a leak grows it (by 36 before refused requests' rights were released).
+    let settled = waitUntil { (try? ServiceControl.openDescriptors(at: served.transport)).map { $0 <= baseline } ?? false }
     #expect(settled, "descriptors: \(baseline) before, \((try? ServiceControl.openDescriptors(at: served.transport)) ?? -1) after")
     // Still serving, with the right still usable.
     #expect(try client.takeCopy(given: holder) == 3)

@@ -22,6 +22,9 @@ struct LifetimeTests {
       _ = try world.callForReply(name, in: client, CounterDemux.makeCounter)
       world.stop()
     }
+    // The executor thread that ran the server loop lets go of its dispatcher (and through it the
+    // bucket) just after `stop` saw the loop end: wait for that, bounded.
+    #expect(waitUntilTrue { bucket == nil && system == nil && kernel == nil })
     #expect(bucket == nil)
     #expect(system == nil)
     #expect(kernel == nil)

@@ -9,8 +9,9 @@ swift build --build-tests
 # minutes means a hang; the watchdog then prints every thread's stack and fails.
 Scripts/with-watchdog.sh 900 swift test --skip-build --disable-xctest
 # The SwiftPM plugins as a user meets them, and the example packages (own build folders).
-Scripts/test-plugin.sh
-Scripts/test-examples.sh
+# (Each builds packages of its own: 25 minutes means a hang.)
+Scripts/with-watchdog.sh 1500 Scripts/test-plugin.sh
+Scripts/with-watchdog.sh 1500 Scripts/test-examples.sh
 # Runtime, backends and the generated code running on them must be data-race free; TSan builds
 # in its own folder. (The round-trip suites add ~8 s here: `swift test` builds every test target
 # anyway; the compiler-driven suites of that target are left out.)

@@ -27,7 +27,9 @@ while kill -0 "$command_pid" 2>/dev/null; do
       echo "--- process $pid: $(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | cut -c1-160)" >&2
       if command -v gdb >/dev/null 2>&1; then
         # `bt` lines look like `#3  0x… in Module.function(…) () at file:line`: keep the function names.
-        gdb -p "$pid" -batch -ex 'thread apply all bt 40' 2>/dev/null | awk '
+        # Then flush the process's stdio: piped output is block-buffered, and what a killed
+        # process had not flushed (the last tests it reported) would be lost.
+        gdb -p "$pid" -batch -ex 'thread apply all bt 40' -ex 'call (int)fflush(0)' 2>/dev/null | awk '
           /^Thread / { if (line != "") print line; line = "thread " $2 ":"; next }
           /^#[0-9]+/ {
             name = $0

@@ -204,6 +204,9 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
       return Array(objects.values)
     }
     for object in all { revoke(object, excluding: current) }
+    // Spare records point back at the bucket: drop them, or the bucket (and through it the
+    // system) would keep itself alive once the system forgets it.
+    monitor.withLock { spareRecords.removeAll() }
     system?.serverDied(self)
   }
 
@@ -332,7 +335,7 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
       record.clientLink = nil
       record.deferred = false
       record.finished = false
-      if spareRecords.count < Self.spareRecordLimit { spareRecords.append(record) }
+      if !shutDown, spareRecords.count < Self.spareRecordLimit { spareRecords.append(record) }
     }
   }
 

@@ -44,8 +44,15 @@ struct StressTests {
     }
     let revoked = Locked<[CapObject]>([])
     let unexpected = Locked<[String]>([])
+    // Every call has a deadline: a lost reply fails the test (naming the operation) instead of
+    // hanging the run.
+    var bounded = CallOptions.default
+    bounded.timeout = .seconds(60)
+    let options = bounded
     let workers = clients.indices.map { index in
-      Background { [held = held[index], relayNames = relayNames[index]] in
+      // Each worker returns the names it still held that had died (dead names), for the
+      // exactly-once check below.
+      Background { [held = held[index], relayNames = relayNames[index]] () -> [CapabilityName] in
         var random = SeededGenerator(state: seed &* 1000 &+ UInt64(index))
         var mine = held
         let client = clients[index]
@@ -55,14 +62,14 @@ struct StressTests {
           let roll = Int.random(in: 0..<100, using: &random)
           switch roll {
           case 0..<40:
-            let error = caught { () throws(RPCError) in try world.call(name, in: client, CounterDemux.add, [1]) }
+            let error = caught { () throws(RPCError) in try world.call(name, in: client, CounterDemux.add, [1], options: options) }
             if let error, error.code != .returnCode(.capDied) { unexpected.withLock { $0.append("add: \(error)") } }
           case 40..<65:
             let relay = Int.random(in: 0..<relays.count, using: &random)
             let error = caught { () throws(RPCError) in
               try relays[relay].call(
                 relayNames[relay], in: client, CounterDemux.keep,
-                items: [.capability(CapabilityItem(name, disposition: .copySend))])
+                items: [.capability(CapabilityItem(name, disposition: .copySend))], options: options)
             }
             if let error { unexpected.withLock { $0.append("copy: \(error)") } }
           case 65..<85:
@@ -70,7 +77,7 @@ struct StressTests {
             mine.remove(at: mine.firstIndex(of: name)!)
           case 85..<95:
             let reply = caught { () throws(RPCError) in
-              let reply = try world.callForReply(name, in: client, CounterDemux.makeCounter)
+              let reply = try world.callForReply(name, in: client, CounterDemux.makeCounter, options: options)
               if case .capability(let made)? = reply.items.first { mine.append(made.name) }
             }
             if let reply, reply.code != .returnCode(.capDied) { unexpected.withLock { $0.append("make: \(reply)") } }
@@ -83,15 +90,24 @@ struct StressTests {
             }
           }
         }
-        for name in mine { world.system.space(for: task).deallocate(name) }
-        for name in relayNames { world.system.space(for: task).deallocate(name) }
+        let space = world.system.space(for: task)
+        let dead = mine.filter { space.right(of: $0) == .dead }
+        for name in mine { space.deallocate(name) }
+        for name in relayNames { space.deallocate(name) }
+        return dead
       }
     }
-    for worker in workers { worker.wait() }
+    for (index, worker) in workers.enumerated() where !worker.finishes(within: 120_000) {
+      Issue.record("client \(index) did not finish its operations within 2 minutes")
+      return
+    }
+    var deadHeld: [TaskID: [CapabilityName]] = [:]
+    for (client, worker) in zip(clients, workers) { deadHeld[UInt64(client.number)] = worker.wait() }
     for relay in relays {
-      for item in relay.log.kept.withLock({ $0 }) where item.name.isValid {
-        world.system.space(for: relay.serverTask).deallocate(item.name)
-      }
+      let space = world.system.space(for: relay.serverTask)
+      let kept = relay.log.kept.withLock { $0 }.map(\.name).filter(\.isValid)
+      deadHeld[relay.serverTask] = kept.filter { space.right(of: $0) == .dead }
+      for name in kept { space.deallocate(name) }
     }
     #expect(unexpected.withLock { $0 }.isEmpty)
     for object in initial + world.log.made.withLock({ $0 }) { #expect(object.referenceCount == 0) }
@@ -111,13 +127,26 @@ struct StressTests {
       let expected = revokedSet.contains(ObjectIdentifier(object)) ? 0 : 1
       #expect(noSenders[ObjectIdentifier(object), default: 0] == expected)
     }
-    // Dead names: at most one per (task, name), none lost.
+    // Dead names: at most one per (task, name) (names are never reused), and exactly one for
+    // every name a task still held when its object was revoked (none lost).
     for task in clients.map({ UInt64($0.number) }) + relays.map(\.serverTask) {
       let deadNames = world.system.space(for: task).notifications.poll()
       #expect(deadNames.missedEvents == 0)
       #expect(deadNames.entries.allSatisfy { $0.count == 1 })
-      #expect(Set(deadNames.entries.map(\.event.description)).count == deadNames.entries.count)
+      var notified: [CapabilityName: Int] = [:]
+      var deadNameEntries = 0
+      for entry in deadNames.entries {
+        guard case .deadName(let name) = entry.event else { continue }  // a relay also gets no-senders
+        notified[name, default: 0] += entry.count
+        deadNameEntries += 1
+      }
+      #expect(notified.count == deadNameEntries)
+      for name in deadHeld[task] ?? [] {
+        #expect(notified[name] == 1, "task \(task) holds dead name \(name) without exactly one dead-name notification")
+      }
     }
+    // The run must have exercised revocation while holders held names.
+    #expect(!revokedSet.isEmpty)
   }
 }
 }

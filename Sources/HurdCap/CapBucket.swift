@@ -123,6 +123,43 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
   /// Open transfer containers.
   public var openContainers: Int { monitor.withLock { containers.count } }
 
+  // MARK: Server-defined events (docs/capabilities.md §5)
+
+  /// Posts a server-defined event to every client holding a capability to `object`, each under
+  /// its own name for it (`CapNotification.server(about:code:word:)`). Never waits for a client:
+  /// each post is a short lock on that client's bounded queue, which coalesces or counts the
+  /// event as missed when full. Returns how many capabilities it was posted for.
+  @discardableResult
+  public func notifyHolders(of object: CapObject, code: UInt64, word: UInt64) -> Int {
+    guard let system else { return 0 }
+    let holders: [(TaskID, CapabilityID)] = monitor.withLock {
+      guard object.bucket === self, !object.revoked else { return [] }
+      var holders: [(TaskID, CapabilityID)] = []
+      for (task, table) in clients {
+        for index in table.slots.indices where table.slots[index].refs > 0 && table.slots[index].object === object {
+          holders.append((task, CapabilityID(index: UInt32(index), generation: table.slots[index].generation)))
+        }
+      }
+      return holders
+    }
+    var posted = 0
+    for (task, id) in holders
+    where system.space(for: task).postServerEvent(server: address, id: id, code: code, word: word) {
+      posted += 1
+    }
+    return posted
+  }
+
+  /// Posts a server-defined event about no particular object (`about: .null`) to `client`, if it
+  /// is a client of this bucket: a server cannot post to tasks it does not serve. Never waits
+  /// for the client (see `notifyHolders`). Returns whether it was posted.
+  @discardableResult
+  public func notify(client task: TaskID, code: UInt64, word: UInt64) -> Bool {
+    guard let system, monitor.withLock({ !shutDown && clients[task] != nil }) else { return false }
+    system.space(for: task).notifications.post(.server(about: .null, code: code, word: word))
+    return true
+  }
+
   // MARK: Revocation and shutdown
 
   /// Revokes `object`: every capability naming it, in every client namespace and in transfer
@@ -167,6 +204,9 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
       return Array(objects.values)
     }
     for object in all { revoke(object, excluding: current) }
+    // Spare records point back at the bucket: drop them, or the bucket (and through it the
+    // system) would keep itself alive once the system forgets it.
+    monitor.withLock { spareRecords.removeAll() }
     system?.serverDied(self)
   }
 
@@ -295,7 +335,7 @@ public final class CapBucket: Demultiplexer, @unchecked Sendable {
       record.clientLink = nil
       record.deferred = false
       record.finished = false
-      if spareRecords.count < Self.spareRecordLimit { spareRecords.append(record) }
+      if !shutDown, spareRecords.count < Self.spareRecordLimit { spareRecords.append(record) }
     }
   }
 

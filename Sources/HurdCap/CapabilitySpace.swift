@@ -163,6 +163,15 @@ public final class CapabilitySpace: @unchecked Sendable {
     if let name { notifications.post(.deadName(CapabilityName(rawValue: name))) }
   }
 
+  /// A server-defined event about (server, id), posted under this task's name for it; false if
+  /// the task has no name for it (the capability is still in transfer, or already released).
+  func postServerEvent(server: UInt64, id: CapabilityID, code: UInt64, word: UInt64) -> Bool {
+    let name: UInt32? = monitor.withLock { bySend[Key(server: server, id: id)] ?? sendOnceName(server, id) }
+    guard let name else { return false }
+    notifications.post(.server(about: CapabilityName(rawValue: name), code: code, word: word))
+    return true
+  }
+
   /// Every name served at `server` dies (the server shut down).
   func markServerDead(_ server: UInt64) {
     let died: [UInt32] = monitor.withLock {

@@ -14,7 +14,7 @@ public final class CapabilitySystem: CapabilityCarrier, TaskDeathObserver, @unch
   }
 
   /// The points of the copy protocol a `transferObserver` sees.
-  public enum TransferStep: Sendable, Equatable {
+  public enum TransferStep: Sendable, Equatable, CaseIterable {
     case containerCreated, beforeAccept, accepted, finished
   }
 

@@ -4,14 +4,15 @@ public enum CapNotification: Sendable, Equatable, CustomStringConvertible {
   case deadName(CapabilityName)
   /// The last client reference to one of the task's objects is gone.
   case noSenders(CapObject)
-  /// A server-defined event.
-  case server(code: UInt64, word: UInt64)
+  /// A server-defined event (`CapBucket.notifyHolders(of:code:word:)`, `notify(client:code:word:)`):
+  /// `about` is the task's own name for the object it concerns, `.null` for one about no object.
+  case server(about: CapabilityName, code: UInt64, word: UInt64)
 
   public static func == (lhs: CapNotification, rhs: CapNotification) -> Bool {
     switch (lhs, rhs) {
     case (.deadName(let a), .deadName(let b)): a == b
     case (.noSenders(let a), .noSenders(let b)): a === b
-    case (.server(let a, let x), .server(let b, let y)): a == b && x == y
+    case (.server(let n, let a, let x), .server(let m, let b, let y)): n == m && a == b && x == y
     default: false
     }
   }
@@ -20,7 +21,7 @@ public enum CapNotification: Sendable, Equatable, CustomStringConvertible {
     switch self {
     case .deadName(let name): "dead-name(\(name))"
     case .noSenders(let object): "no-senders(\(ObjectIdentifier(object)))"
-    case .server(let code, let word): "server(\(code), \(word))"
+    case .server(let name, let code, let word): "server(\(name), \(code), \(word))"
     }
   }
 }

@@ -79,3 +79,27 @@ public final class CallCancellation: @unchecked Sendable {
     return try body()
   }
 }
+
+/// A server-side token for one call, linked from the client's own handle: cancelled when the
+/// client cancels, but cancelling it, or registering handlers on it, never touches the client's
+/// handle. Transports hand handlers this token, never the client's handle, so a server cannot
+/// cancel its client's call (only the caller's own task may) nor leave handlers on its handle.
+@_spi(Transport) public struct CancellationLink: Sendable {
+  /// What the handler sees (`CallContext.cancellation`).
+  public let token: CallCancellation
+  private let client: CallCancellation
+  private let registration: CallCancellation.Registration?
+
+  /// Links a new token from `client` (cancelled at once if `client` already is).
+  public init(from client: CallCancellation) {
+    let token = CallCancellation()
+    self.token = token
+    self.client = client
+    registration = client.onCancel { token.cancel() }
+  }
+
+  /// The call ended: the client's later cancels no longer reach the token.
+  public func unlink() {
+    if let registration { client.remove(registration) }
+  }
+}

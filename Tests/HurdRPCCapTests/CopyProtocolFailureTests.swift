@@ -12,8 +12,9 @@ extension CapabilityLayerTests {
 struct CopyProtocolFailureTests {
   enum Victim: String, CaseIterable, Sendable { case sender = "C", receiver = "D", server = "S", senderAndReceiver = "C+D" }
 
+  /// Every step the system reports (`TransferStep.allCases`), so a new step gets its cases.
   static let cases: [(Victim, CapabilitySystem.TransferStep)] = Victim.allCases.flatMap { victim in
-    [CapabilitySystem.TransferStep.containerCreated, .beforeAccept, .accepted].map { (victim, $0) }
+    CapabilitySystem.TransferStep.allCases.map { (victim, $0) }
   }
 
   @Test(arguments: cases)
@@ -47,7 +48,13 @@ struct CopyProtocolFailureTests {
     #expect(fired.withLock { $0 })
     let dDied = victim == .receiver || victim == .senderAndReceiver
     let cDied = victim == .sender || victim == .senderAndReceiver
-    if dDied {
+    // `.finished` comes after the reply arrived: the call succeeded and D's handler kept its
+    // capability before anyone died.
+    let completed = step == .finished
+    if completed {
+      #expect(error == nil)
+      #expect(third.log.kept.withLock { $0.count } == 1)
+    } else if dDied {
       #expect(error?.code == .returnCode(.capDied))  // D's server is gone: no handler ran
       #expect(third.log.kept.withLock { $0 }.isEmpty)
     } else if cDied {
@@ -64,8 +71,9 @@ struct CopyProtocolFailureTests {
       #expect(world.bucket.object(for: id, client: d) === counter)
       #expect(world.bucket.object(for: id, client: c) !== counter || id == (try? world.system.space(for: c).target(of: aliceName))?.id)
     }
-    // References: one per live holder that has a live name; none once S died.
-    let dHolds = !dDied && !cDied && (kept?.isValid ?? false) && victim != .server
+    // References: one per live holder that has a live name; none once S died. Before the call
+    // completed, C's death also takes D's capability (the dead task's request is refused).
+    let dHolds = !dDied && (completed || !cDied) && (kept?.isValid ?? false) && victim != .server
     let expected = victim == .server ? 0 : (cDied ? 0 : 1) + (dHolds ? 1 : 0)
     #expect(counter.referenceCount == expected)
     #expect(world.bucket.openContainers == 0)

@@ -58,7 +58,7 @@ struct NotificationTests {
   @Test func aFullQueueCoalescesEqualEventsAndCountsTheOthersAsMissed() {
     let queue = NotificationQueue(capacity: 2)
     let a = CapNotification.deadName(CapabilityName(rawValue: 1))
-    let b = CapNotification.server(code: 7, word: 1)
+    let b = CapNotification.server(about: .null, code: 7, word: 1)
     let c = CapNotification.deadName(CapabilityName(rawValue: 3))
     for event in [a, b, a, c, c] { queue.post(event) }
     let batch = queue.poll()
@@ -72,8 +72,8 @@ struct NotificationTests {
     let empty = queue.wait(until: .now + .milliseconds(20))
     #expect(empty.isEmpty)
     let waiter = Background { queue.wait() }
-    queue.post(.server(code: 1, word: 2))
-    #expect(waiter.wait().entries == [.init(event: .server(code: 1, word: 2), count: 1)])
+    queue.post(.server(about: .null, code: 1, word: 2))
+    #expect(waiter.wait().entries == [.init(event: .server(about: .null, code: 1, word: 2), count: 1)])
   }
 }
 }

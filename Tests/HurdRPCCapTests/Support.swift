@@ -120,6 +120,13 @@ struct CounterDemux: CapDemultiplexer {
     let callers = Locked<[CallerIdentity]>([])
     let contexts = Locked<[CapCallContext]>([])
     func record(_ entry: String) { handled.withLock { $0.append(entry) } }
+    /// Drops what the log holds of objects and calls (they lead back to the class, whose demux
+    /// holds this log: a cycle).
+    func forgetObjects() {
+      made.withLock { $0 = [] }
+      contexts.withLock { $0 = [] }
+      deferredReplies.withLock { $0 = [] }
+    }
     var all: [String] { handled.withLock { $0 } }
   }
 
@@ -198,6 +205,10 @@ final class CapWorld: @unchecked Sendable {
   let log = CounterDemux.Log()
   private let done = DispatchSemaphore(value: 0)
   private let others = Locked<[CapWorld]>([])
+  // What the counters' demux reaches the bucket and class through; emptied by `stop` (the class
+  // holds the demux, which would otherwise keep the class, the bucket and the system alive).
+  private let bucketBox = Locked<CapBucket?>(nil)
+  private let classBox = Locked<CapClass?>(nil)
 
   /// `interceptors` see every request the server's dispatcher handles (e.g. to learn that a
   /// one-way request was refused, which its sender never hears).
@@ -219,8 +230,8 @@ final class CapWorld: @unchecked Sendable {
     self.system = system
     serverSpace = kernel.createSpace()
     transport = L4ServerTransport(space: serverSpace, workers: workers, capabilities: system)
-    let bucketBox = Locked<CapBucket?>(nil)
-    let classBox = Locked<CapClass?>(nil)
+    let bucketBox = self.bucketBox
+    let classBox = self.classBox
     counters = CapClass(
       name: "counter",
       demux: CounterDemux(
@@ -311,9 +322,17 @@ final class CapWorld: @unchecked Sendable {
     }
   }
 
+  /// Stops the servers and ends their tasks (buckets shut down, spaces cleared) and forgets the
+  /// logged objects: a bucket stays registered with its capability system until then, and the
+  /// server space's receive rights and the log hold objects whose class's demux holds the
+  /// system and the log, so otherwise every world would leak.
   func stop() {
     for other in others.withLock({ $0 }) { other.stop() }
     transport.shutdown()
     done.wait()
+    system.taskDied(serverTask)
+    log.forgetObjects()
+    bucketBox.withLock { $0 = nil }
+    classBox.withLock { $0 = nil }
   }
 }

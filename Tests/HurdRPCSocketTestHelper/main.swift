@@ -1,7 +1,9 @@
 // The other process of the socket transport's tests: a server or a client the tests spawn, talk
 // to, and kill. Modes:
 //   serve --bootstrap PATH [--workers N]   serve SocketEchoService at PATH (N extra threads)
-//   call-and-wait --bootstrap PATH         call waitForCancel and block (the test kills us)
+//   call-and-wait --bootstrap PATH [--region BYTES]
+//                                          call waitForCancel (carrying a mapped region of BYTES)
+//                                          and block (the test kills us)
 //   cap-serve --bootstrap PATH             serve a CapBucket of `Counter`s (bootstrap: value 1)
 //   cap-hold --bootstrap PATH              take a child capability (value 7) from the cap server at
 //                                          PATH, call it once, hold it (the test kills us), and
@@ -67,9 +69,12 @@ case "serve":
   }
 case "call-and-wait":
   let client = RPCClient(transport: SocketClientTransport(path: path))
+  let regionBytes = arguments.firstIndex(of: "--region").flatMap { Int(arguments[$0 + 1]) }
   say("ready")
   do throws(RPCError) {
-    _ = try client.call(Message(label: SocketEchoService.waitForCancel))
+    var request = Message(label: SocketEchoService.waitForCancel)
+    if let regionBytes { try request.append(.region(.map(MemoryRegion(byteCount: regionBytes)))) }
+    _ = try client.call(request)
   } catch {
     fail("call: \(error)")
   }

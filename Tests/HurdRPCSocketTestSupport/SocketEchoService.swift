@@ -23,6 +23,7 @@ public struct SocketEchoService: Demultiplexer {
   public static let deadline: UInt64 = 111  // → 1 and the µs left if the context has a deadline, else 0
   public static let regionSum: UInt64 = 112  // region → sum of its bytes (reads every byte, as a bulk consumer does)
   public static let waitingHandlers: UInt64 = 113  // → number of waitForCancel handlers still running
+  public static let sharedMemory: UInt64 = 114  // → number and total bytes of memfd mappings of the serving process
 
   public let log = SharedLog<String>()
   public let identities = SharedLog<CallerIdentity>()
@@ -97,6 +98,10 @@ public struct SocketEchoService: Demultiplexer {
       }
     case Self.waitingHandlers:
       try reply.append(UInt64(waiting.values.reduce(0, +)))
+    case Self.sharedMemory:
+      let (count, bytes) = sharedMemoryMappings()
+      try reply.append(UInt64(count))
+      try reply.append(UInt64(bytes))
     case Self.regionSum:
       guard let region = request.regions.first else { throw RPCError(.badArguments) }
       let sum = region.region.withUnsafeBytes { bytes in bytes.reduce(UInt64(0)) { $0 &+ UInt64($1) } }
@@ -117,6 +122,28 @@ public func openDescriptorCount() -> Int {
     if name != "." && name != ".." { count += 1 }
   }
   return count - 1  // the directory stream itself
+}
+
+/// Shared-memory (memfd) mappings of this process and their total size, from /proc/self/maps:
+/// what the socket transport maps for regions it receives.
+public func sharedMemoryMappings() -> (count: Int, bytes: Int) {
+  guard let file = fopen("/proc/self/maps", "r") else { return (-1, -1) }
+  defer { fclose(file) }
+  var count = 0
+  var bytes = 0
+  var line: UnsafeMutablePointer<CChar>? = nil
+  var capacity = 0
+  defer { free(line) }
+  while getline(&line, &capacity, file) > 0, let line {
+    let text = String(cString: line)
+    guard text.contains("/memfd:") else { continue }
+    // "start-end perms offset dev inode path"
+    let range = text.prefix { $0 != " " }.split(separator: "-")
+    guard range.count == 2, let start = Int(range[0], radix: 16), let end = Int(range[1], radix: 16) else { continue }
+    count += 1
+    bytes += end - start
+  }
+  return (count, bytes)
 }
 
 /// A list appended to from several threads (pthread-locked: visible to ThreadSanitizer).

@@ -167,6 +167,28 @@ struct SocketFaultTests {
     #expect(waitUntil { (try? descriptors(of: client)) == baseline })
   }
 
+  /// The memory side of a client killed mid-call: the 1 MiB region its request carried is
+  /// mapped in the server while the handler runs, and unmapped once the hang-up ended the call.
+  @Test func killingAClientMidCallUnmapsTheSharedMemoryItsRequestCarried() throws {
+    let server = try HelperProcess("serve", path: socketPath("victim-memory"), extra: ["--workers", "1"])
+    defer { server.finish() }
+    let client = RPCClient(transport: server.client)
+    let mappings = { () -> [UInt64]? in
+      guard let reply = try? client.call(Message(label: SocketEchoService.sharedMemory)) else { return nil }
+      return [(try? reply.word(at: 1)) ?? .max, (try? reply.word(at: 2)) ?? .max]
+    }
+    let baseline = try #require(mappings())
+    let openDescriptors = try descriptors(of: client)
+    let caller = try HelperProcess("call-and-wait", path: server.path, extra: ["--region", "1048576"])
+    let waiting = { () -> UInt64? in try? client.call(Message(label: SocketEchoService.waitingHandlers)).word(at: 1) }
+    #expect(waitUntil { waiting() == 1 })
+    #expect(mappings() == [baseline[0] + 1, baseline[1] + 1_048_576])
+    caller.kill(SIGKILL)
+    #expect(waitUntil { waiting() == 0 })
+    #expect(waitUntil { mappings() == baseline })
+    #expect(waitUntil { (try? descriptors(of: client)) == openDescriptors })
+  }
+
   @Test func aClientThatStopsReadingCannotBlockTheServer() throws {
     let helper = try HelperProcess("serve", path: socketPath("lazy"))
     defer { helper.finish() }

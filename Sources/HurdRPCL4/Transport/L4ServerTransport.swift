@@ -220,12 +220,19 @@ public final class L4ServerTransport: ServerTransport {
     dispatcher: RequestDispatcher, badge: UInt64, transport: L4ServerTransport
   ) -> L4ServeAction {
     let route = transport.capabilityRoute(from: call.domain)
+    // The handler (and any interceptor) gets a server-side token linked from the client's
+    // handle, never the handle itself: a server must not cancel its client's call or leave
+    // handlers on it (docs/capabilities.md §4). A call without a handle allocates nothing here.
+    let link = (call.annotation as? CallCancellation).map(CancellationLink.init(from:))
     let context = CallContext(
       caller: CallerIdentity(domain: call.domain, badge: badge), requestLabel: call.label,
-      expectsReply: call.waiting, cancellation: call.annotation as? CallCancellation,
+      expectsReply: call.waiting, cancellation: link?.token,
       replyRoute: ReplyRoute(router: transport, caller: call.sender.raw, replier: replier.raw),
       callerThreadKey: call.sender.raw)
     let answer = dispatcher.respond(to: &state.request.pointee, reply: &state.reply.pointee, context: context)
+    // A deferred call (no reply now, the caller still waits) keeps seeing its client's cancel
+    // until the handle goes away; every other call ends here.
+    if let link, !(call.waiting && state.reply.pointee.replyReturnCode == .migNoReply) { link.unlink() }
     if let route, state.reply.pointee.replyReturnCode != .success, state.reply.pointee.replyReturnCode != .migNoReply {
       // As with MIG: a request the server failed did not consume the capabilities it carried.
       route.release(state.request.pointee.items)

@@ -111,6 +111,26 @@ let benchmarks: @Sendable () -> Void = {
     itemsRequest(.string(StringItem([UInt8](repeating: 7, count: 1 << 20))))
   }
 
+  // 1 MiB through a region the server has never seen: a new memfd every call, so the server
+  // pays fstat + seal check + mmap + page faults + munmap each time (the rows below reuse one
+  // region, which the connection keeps mapped). The client's memfd_create/mmap is measured too.
+  Benchmark(
+    "socket: 1 MiB region map, a new shared memfd every call, server reads every cache line",
+    configuration: .init(setup: { if server == nil { server = ServerProcess() } })
+  ) { benchmark in
+    guard let client = server?.client() else { return }
+    var sum: UInt64 = 0
+    for _ in benchmark.scaledIterations {
+      do throws(RPCError) {
+        let region = try SharedMemory.makeRegion(byteCount: 1 << 20)
+        sum &+= try client.call(itemsRequest(touch: 1, .region(.map(region))))[1]
+      } catch {
+        fatalError("first-time map: \(error)")
+      }
+    }
+    blackHole(sum)
+  }
+
   for (touch, label) in [(UInt64(0), "server reads 1 byte"), (1, "server reads every cache line")] {
     for size in [64 * 1024, 1 << 20] {
       callBenchmark("socket: \(size / 1024) KiB region map (shared memfd), \(label)") {

@@ -45,16 +45,7 @@ struct HostileDemuxTests {
   static func sendHostileRequests(
     _ requests: [Message], base: UInt64, idCount: UInt64, seed: UInt64, count: Int, through rpc: RPCClient<some ClientTransport>
   ) throws -> Int {
-    var random = SeededRandom(state: seed)
-    var tried = 0
-    for _ in 0..<count {
-      let request = requests[Int.random(in: 0..<requests.count, using: &random)]
-      guard let damaged = try HostileRequestTests.damaged(request, Int.random(in: 0...5, using: &random), random: &random)
-      else { continue }
-      tried += 1
-      let error = caught { () throws(RPCError) in try rpc.call(damaged) }
-      #expect(error?.code == .badArguments, "\(damaged)")
-    }
+    let tried = try HostileRequestTests.sendDamaged(requests, seed: seed, count: count, through: rpc)
     for request in requests {
       for label in [base - 1, base + idCount, base + idCount + 100, 0] {
         var wrong = request

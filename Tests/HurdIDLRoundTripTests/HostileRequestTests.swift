@@ -159,9 +159,18 @@ struct HostileRequestTests {
     for request in requests {
       #expect(caught { () throws(RPCError) in try rpc.call(request) }?.code == .returnCode(.EOPNOTSUPP))
     }
-    var random = SeededRandom(state: 0xCAFE)
+    let tried = try Self.sendDamaged(requests, seed: 0xCAFE, count: 600, through: rpc)
+    #expect(tried > 400)
+  }
+
+  /// Sends `count` seeded damaged variants of `requests` through `rpc`, each expected to be
+  /// answered bad arguments (damages no message can hold are skipped). Returns how many were sent.
+  static func sendDamaged(
+    _ requests: [Message], seed: UInt64, count: Int, through rpc: RPCClient<some ClientTransport>
+  ) throws -> Int {
+    var random = SeededRandom(state: seed)
     var tried = 0
-    for _ in 0..<600 {
+    for _ in 0..<count {
       let request = requests[Int.random(in: 0..<requests.count, using: &random)]
       guard let damaged = try Self.damaged(request, Int.random(in: 0...5, using: &random), random: &random)
       else { continue }
@@ -169,7 +178,7 @@ struct HostileRequestTests {
       let error = caught { () throws(RPCError) in try rpc.call(damaged) }
       #expect(error?.code == .badArguments, "\(damaged)")
     }
-    #expect(tried > 400)
+    return tried
   }
 
   @Test func randomMessagesNeverCrashAndGetProtocolAnswers() throws {

@@ -159,7 +159,6 @@ public final class SharedLog<Value: Sendable>: @unchecked Sendable {
     pthread_mutex_unlock(&mutex)
   }
 
-  /// The values appended since the last take, removed from the list.
   /// Removes and returns the oldest value, if any.
   public func takeFirst() -> Value? {
     pthread_mutex_lock(&mutex)
@@ -167,6 +166,7 @@ public final class SharedLog<Value: Sendable>: @unchecked Sendable {
     return storage.isEmpty ? nil : storage.removeFirst()
   }
 
+  /// The values appended since the last take, removed from the list.
   public func take() -> [Value] {
     pthread_mutex_lock(&mutex)
     defer { pthread_mutex_unlock(&mutex) }

@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 @_spi(Transport) import HurdRPC
 import HurdRPCL4
 import HurdRPCSocket
@@ -26,11 +27,12 @@ func socketPath(_ name: String) -> String {
   return "/tmp/hurdrpc-\(getpid())-\(serial)-\(name).sock"
 }
 
+/// Serial numbers for socket paths. One atomic step per path: appending to a list and then
+/// reading its length let two parallel tests get the same number (and the same path).
 enum SocketPathCounter {
-  private static let counter = SharedLog<Int>()
+  private static let counter = Atomic<Int>(0)
   static func next() -> Int {
-    counter.append(0)
-    return counter.values.count
+    counter.add(1, ordering: .relaxed).newValue
   }
 }
 

@@ -627,7 +627,9 @@ public final class L4Kernel: @unchecked Sendable {
     receiver.intendedReceiver = intendedReceiver
     receiver.state = .idle
     receiver.outcome = .received(from: shownID(of: apparent, to: receiver, source: source), tag: shownTag)
-    receiver.deliveredSender = apparent
+    // Mostly the same sender as last time: then skip the retain and release (they would write
+    // the sender's object header, a line the sender itself writes).
+    if receiver.deliveredSender !== apparent { receiver.deliveredSender = apparent }
     receiver.deliveredAnnotation = apparent.callAnnotation
     receiver.deliveredSenderWaits = senderWaits
   }

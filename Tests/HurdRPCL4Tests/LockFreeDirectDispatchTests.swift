@@ -207,6 +207,48 @@ struct LockFreeDirectDispatchTests {
     #expect(reply.value == [101, 6])
   }
 
+  /// ThreadControl deleting a server whose handler a caller is running lock-free: the deletion
+  /// must not wake the server's own thread while it is lent (its serve loop would return and drop
+  /// the handler the caller is still running); the hand-back does, after the reply.
+  @Test func deletingTheServerDuringTheHandlerEndsTheLoopAfterTheReply() {
+    let kernel = L4Kernel()
+    let space = kernel.createSpace()
+    let started = Slot<Bool>()
+    let release = Slot<Bool>()
+    let finished = Slot<Bool>()
+    let returnedBeforeTheHandlerFinished = Slot<Bool>()
+    let server = kernel.spawn(in: space) { ctx in
+      ctx.serve(.direct) { request in
+        if request.tag.label == LockFreeDirectDispatchTests.warmUp { return LockFreeDirectDispatchTests.echoWarmUp(request) }
+        started.set(true)
+        waitUntil { release.value == true }
+        finished.set(true)
+        return LockFreeDirectDispatchTests.echoWarmUp(request)
+      }
+      returnedBeforeTheHandlerFinished.set(finished.value != true)
+    }
+    #expect(waitUntil(server, is: .receiving))
+    let reply = Slot<[L4Word]>()
+    let next = Slot<L4ErrorCode>()
+    let client = kernel.spawn(in: kernel.createSpace()) { ctx in
+      _ = Self.warmUpCall(ctx, server.id)
+      ctx.mr.load(label: 1, untyped: [5])
+      if let r = try? ctx.call(server.id) { reply.set([r.tag.label, ctx.mr[1]]) }
+      ctx.mr.load(label: 1, untyped: [5])
+      if let e = ipcError({ () throws(L4ErrorCode) in _ = try ctx.call(server.id) }) { next.set(e) }
+    }
+    #expect(waitUntil { started.value == true })
+    kernel.deleteThread(server)
+    // Give a wrongly woken serve loop time to return while the handler still runs.
+    usleep(20_000)
+    release.set(true)
+    client.join()
+    server.join()
+    #expect(returnedBeforeTheHandlerFinished.value == false)
+    #expect(reply.value == [101, 6])  // the call was being handled: it completes
+    #expect(next.value == L4ErrorCode(.nonExistingPartner, phase: .send))
+  }
+
   @Test func noReplyLeavesTheCallerWaitingUntilItsTimeout() {
     let kernel = L4Kernel()
     let space = kernel.createSpace()

@@ -279,10 +279,14 @@ public final class L4Kernel: @unchecked Sendable {
       thread.queuedSend = nil
       thread.outcome = .failed(L4ErrorCode(.cancelled, phase: .send))
       toWake.append(thread)
-    case .receiving:
+    case .receiving where !isLent(thread):
       thread.state = .idle
       thread.outcome = .failed(L4ErrorCode(.cancelled, phase: .receive))
       toWake.append(thread)
+    case .receiving:
+      // A lock-free caller runs its handler (the state is stale): `removeThread` recalled it, and
+      // the hand-back sees `stopRequested` and wakes the thread once the handler is done.
+      break
     case .dispatching:
       thread.dispatchAborted = true
     case .idle, .transferring, .migrated:

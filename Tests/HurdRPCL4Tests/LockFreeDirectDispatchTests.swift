@@ -249,6 +249,41 @@ struct LockFreeDirectDispatchTests {
     #expect(next.value == L4ErrorCode(.nonExistingPartner, phase: .send))
   }
 
+  /// Deleting the caller while it runs the server's handler ends its call `cancelled`, on the
+  /// locked first call (`.dispatching`) and on the lock-free second one alike; the handler sees
+  /// the caller leave and the server serves on.
+  @Test(arguments: [false, true])
+  func deletingTheCallerDuringTheHandlerCancelsItsCall(lockFree: Bool) {
+    let kernel = L4Kernel()
+    let space = kernel.createSpace()
+    let started = Slot<Bool>()
+    let sawCallerLeave = Slot<Bool>()
+    let server = kernel.spawn(in: space) { ctx in
+      ctx.serve(.direct) { request in
+        if request.tag.label == LockFreeDirectDispatchTests.warmUp { return LockFreeDirectDispatchTests.echoWarmUp(request) }
+        started.set(true)
+        sawCallerLeave.set(waitUntil { !request.isCallerWaiting })
+        request.registers.load(label: 1)
+        return .reply
+      }
+    }
+    #expect(waitUntil(server, is: .receiving))
+    let error = Slot<L4ErrorCode>()
+    let client = kernel.spawn(in: kernel.createSpace()) { ctx in
+      if lockFree { _ = Self.warmUpCall(ctx, server.id) }
+      ctx.mr.load(label: 1)
+      if let e = ipcError({ () throws(L4ErrorCode) in _ = try ctx.call(server.id) }) { error.set(e) }
+    }
+    #expect(waitUntil { started.value == true })
+    kernel.deleteThread(client)
+    client.join()
+    #expect(sawCallerLeave.value == true)
+    #expect(error.value == L4ErrorCode(.cancelled, phase: .receive))
+    #expect(waitUntil(server, is: .receiving))  // still serving
+    server.stopServing()
+    server.join()
+  }
+
   @Test func noReplyLeavesTheCallerWaitingUntilItsTimeout() {
     let kernel = L4Kernel()
     let space = kernel.createSpace()

@@ -289,7 +289,9 @@ public final class L4Kernel: @unchecked Sendable {
       break
     case .dispatching:
       thread.dispatchAborted = true
-    case .idle, .transferring, .migrated:
+    case .idle:
+      _ = abortLockFreeCall(of: thread)  // a handler it runs lock-free: as `.dispatching`
+    case .transferring, .migrated:
       break
     }
   }
@@ -754,13 +756,7 @@ public final class L4Kernel: @unchecked Sendable {
       lock.unlock()
       return true
     case .idle where receive:
-      // Running a server's handler through the lock-free path?
-      let server = thread.directCall.load(ordering: .acquiring)
-      let aborted =
-        server > DirectGate.abortedCall
-        && thread.directCall.compareExchange(
-          expected: server, desired: DirectGate.abortedCall, ordering: .acquiringAndReleasing
-        ).exchanged
+      let aborted = abortLockFreeCall(of: thread)
       lock.unlock()
       return aborted
     default:
@@ -770,6 +766,16 @@ public final class L4Kernel: @unchecked Sendable {
     lock.unlock()
     thread.parkerCell.unpark()
     return true
+  }
+
+  /// If `thread` is running a server's handler through the lock-free path, marks that call
+  /// aborted (it then ends `cancelled`, receive phase) and returns true (lock held).
+  private func abortLockFreeCall(of thread: L4Thread) -> Bool {
+    let server = thread.directCall.load(ordering: .acquiring)
+    return server > DirectGate.abortedCall
+      && thread.directCall.compareExchange(
+        expected: server, desired: DirectGate.abortedCall, ordering: .acquiringAndReleasing
+      ).exchanged
   }
 
   /// Arms (or disarms, clearing any leftover) sticky cancellation for `thread`'s next IPCs.

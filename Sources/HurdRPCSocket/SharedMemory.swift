@@ -88,7 +88,8 @@ final class SharedMemoryFile: @unchecked Sendable {
 /// and each side sees the other's writes. `RegionItem.grant` of such a region *moves* it: after the
 /// send this process's pages are replaced by zero pages and its descriptor closed. Regions from
 /// `MemoryRegion(byteCount:)` live on the heap, which no other process can map: the transport
-/// copies them into a new memfd when sending (documented in docs/socket-transport.md).
+/// copies them into a new memfd when sending, and a delivered grant of them wipes the sender's
+/// window (`relinquish(heap:)`; documented in docs/socket-transport.md).
 public enum SharedMemory {
   struct WeakBuffer {
     weak var buffer: PageBuffer?

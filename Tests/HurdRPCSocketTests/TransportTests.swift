@@ -176,7 +176,7 @@ struct SocketTransportTests {
     defer { served.finish() }
     let transport = served.client
     let client = RPCClient(transport: transport)
-    let reply = try client.call(try Message(label: SocketEchoService.add, words: [40, 2]))
+    let reply = try client.call(try Message(label: SocketEchoService.add, words: [40, 2]), options: patient)
     #expect(reply.label == SocketEchoService.add + Message.replyLabelOffset)
     #expect(try reply.word(at: 1) == 42)
   }
@@ -187,9 +187,9 @@ struct SocketTransportTests {
     defer { served.finish() }
     let transport = served.client
     let client = RPCClient(transport: transport)
-    let failed = rpcError { () throws(RPCError) in _ = try client.call(try Message(label: SocketEchoService.fail, words: [2])) }
+    let failed = rpcError { () throws(RPCError) in _ = try client.call(try Message(label: SocketEchoService.fail, words: [2]), options: patient) }
     #expect(failed?.code == .returnCode(ReturnCode(2)))
-    let unknown = rpcError { () throws(RPCError) in _ = try client.call(Message(label: 999)) }
+    let unknown = rpcError { () throws(RPCError) in _ = try client.call(Message(label: 999), options: patient) }
     #expect(unknown?.code == .badID)
   }
 
@@ -199,7 +199,7 @@ struct SocketTransportTests {
     defer { served.finish() }
     let transport = served.client
     let client = RPCClient(transport: transport)
-    let reply = try await client.call(try Message(label: SocketEchoService.add, words: [2, 3]))
+    let reply = try await client.call(try Message(label: SocketEchoService.add, words: [2, 3]), options: patient)
     #expect(try reply.word(at: 1) == 5)
   }
 
@@ -213,7 +213,7 @@ struct SocketTransportTests {
     // (The L4 backend's default string buffers hold 64 KiB.)
     let sizes = [0, 1, 5000, 60_000] + (placement == .l4 ? [] : [SocketTransportConfiguration.measuredCopyThreshold + 1, 300_000])
     for count in sizes {
-      let reply = try client.call(try Message(label: SocketEchoService.makeString, words: [UInt64(count)]))
+      let reply = try client.call(try Message(label: SocketEchoService.makeString, words: [UInt64(count)]), options: patient)
       #expect(reply.strings.map(\.bytes) == [(0..<count).map { UInt8(truncatingIfNeeded: $0) }])
     }
   }
@@ -230,7 +230,7 @@ struct SocketTransportTests {
     let shared = try SharedMemory.makeRegion(byteCount: 3)
     shared.withUnsafeMutableBytes { $0.copyBytes(from: [10, 20, 30]) }
     try request.append(.region(.map(shared)))
-    let reply = try client.call(request)
+    let reply = try client.call(request, options: patient)
     #expect(reply.strings.map(\.bytes) == [Array(text.reversed())])
     // Mapped, not copied: the server's write shows in our region, and the region that came back
     // is the same memory.
@@ -249,7 +249,7 @@ struct SocketTransportTests {
       let client = RPCClient(transport: transport)
       for i in 0..<300 {
         let a = UInt64(n) << 32
-        guard let reply = try? client.call(try Message(label: SocketEchoService.add, words: [a, UInt64(i)])),
+        guard let reply = try? client.call(try Message(label: SocketEchoService.add, words: [a, UInt64(i)]), options: patient),
           (try? reply.word(at: 1)) == a + UInt64(i)
         else {
           wrong.append(i)
@@ -438,9 +438,12 @@ struct SocketTransportTests {
     let served = try placement.start()
     defer { served.finish() }
     let client = RPCClient(transport: served.client)
+    // A first call opens the connection (L4: the server is receiving again), so the short limit
+    // below is all spent waiting for the reply.
+    _ = try client.call(try Message(label: SocketEchoService.add, words: [1, 1]), options: patient)
     // `noReply` answers MIG_NO_REPLY: the request was taken, no reply ever comes.
     let overall = rpcError { () throws(RPCError) in
-      _ = try client.call(Message(label: SocketEchoService.noReply), options: .timeout(.milliseconds(20)))
+      _ = try client.call(Message(label: SocketEchoService.noReply), options: .timeout(.milliseconds(100)))
     }
     #expect(overall?.code == .timeout && overall?.phase == .receive)
     var options = CallOptions()
@@ -499,7 +502,10 @@ struct SocketTransportTests {
     } else {
       #expect(try timed.word(at: 1) == 1 && timed.word(at: 2) <= 5_000_000 && timed.word(at: 2) > 4_000_000)
     }
-    #expect(try client.call(Message(label: SocketEchoService.deadline)).word(at: 1) == 0)
+    // Without a deadline the handler sees none (a receive timeout bounds the wait, not the call).
+    var bounded = CallOptions()
+    bounded.receiveTimeout = .after(.seconds(30))
+    #expect(try client.call(Message(label: SocketEchoService.deadline), options: bounded).word(at: 1) == 0)
   }
 
   @Test(arguments: Placement.allCases)
@@ -588,13 +594,13 @@ struct SocketTransportTests {
     let helper = try HelperProcess("serve", path: socketPath("creds"))
     defer { helper.finish() }
     let client = RPCClient(transport: helper.client)
-    let reply = try client.call(Message(label: SocketEchoService.whoAmI))
+    let reply = try client.call(Message(label: SocketEchoService.whoAmI), options: patient)
     #expect(try reply.word(at: 1) == UInt64(getpid()))
     #expect(try reply.word(at: 2) == UInt64(getuid()) && reply.word(at: 3) == UInt64(getgid()))
     // In-process the identities of two calls from one process are the same domain.
     let server = try LocalServer()
     defer { server.finish() }
-    for _ in 0..<2 { _ = try RPCClient(transport: server.client).call(Message(label: SocketEchoService.whoAmI)) }
+    for _ in 0..<2 { _ = try RPCClient(transport: server.client).call(Message(label: SocketEchoService.whoAmI), options: patient) }
     let ids = server.service.identities.values
     #expect(ids.count == 2 && ids[0] == ids[1] && ids[0].isSameDomain(as: ids[1]))
   }
@@ -659,16 +665,16 @@ struct SocketTransportTests {
     try request.append(.region(.map(region)))
     do {
       let client = RPCClient(transport: helper.client)
-      for _ in 0..<3 { #expect(try client.call(request).word(at: 1) == 1 << 16) }
+      for _ in 0..<3 { #expect(try client.call(request, options: patient).word(at: 1) == 1 << 16) }
       // The connection and the region's memfd, mapped once however often it came.
       #expect(try descriptors(of: probe) == baseline + 2)
       // The kept mapping is the same memory: a change shows in the next call.
       region.withUnsafeMutableBytes { $0[0] = 3 }
-      #expect(try client.call(request).word(at: 1) == (1 << 16) + 2)
+      #expect(try client.call(request, options: patient).word(at: 1) == (1 << 16) + 2)
       // Heap memory travels as a one-off copy, which is not kept.
       var copy = Message(label: SocketEchoService.regionSum)
       try copy.append(.region(.map(MemoryRegion(byteCount: 4096))))
-      #expect(try client.call(copy).word(at: 1) == 0)
+      #expect(try client.call(copy, options: patient).word(at: 1) == 0)
       #expect(try descriptors(of: probe) == baseline + 2)
     }
     // The client's connection closed: what it had mapped there is released.

@@ -23,20 +23,23 @@ enum Placement: String, CaseIterable, Sendable, CustomTestStringConvertible {
 
   static let sockets: [Placement] = [.socketInProcess, .socketHelperProcess]
 
-  /// A SocketEchoService served on `threads` threads (L4: the endpoint thread and `threads - 1`
-  /// workers; a helper process: `--workers threads-1`).
+  /// A SocketEchoService served on at least `threads` threads (a helper process:
+  /// `--workers threads-1`). L4 gets the endpoint thread and `threads` workers: its endpoint runs
+  /// a request itself when no worker is idle at that moment, so with one worker a blocking
+  /// handler (`waitForCancel`) arriving while the worker answers a probe would stall the probes.
   func start(threads: Int = 2) throws -> Served {
     switch self {
     case .l4:
       let kernel = L4Kernel()
-      let server = L4ServerTransport(space: kernel.createSpace(), workers: threads - 1)
+      let workers = threads
+      let server = L4ServerTransport(space: kernel.createSpace(), workers: workers)
       let service = SocketEchoService(shutDown: { server.shutdown() })
       let done = DispatchSemaphore(value: 0)
       Thread.detach {
         try? server.serve(RequestDispatcher(service))
         done.signal()
       }
-      _ = waitUntil { server.idleWorkers == threads - 1 && kernel.thread(server.endpoint)?.ipcActivity == .receiving }
+      _ = waitUntil { server.idleWorkers == workers && kernel.thread(server.endpoint)?.ipcActivity == .receiving }
       let clientSpace = kernel.createSpace()
       return Served(
         client: AnyTransport(L4ClientTransport(space: clientSpace, server: server)),
@@ -161,6 +164,16 @@ func serverLog(_ client: RPCClient<AnyTransport>) -> [String]? {
     let reply = try? client.call(request, options: patient), let text = reply.strings.first?.bytes
   else { return nil }
   return text.isEmpty ? [] : String(decoding: text, as: UTF8.self).split(separator: "\n").map(String.init)
+}
+
+/// Polls `condition` for up to `seconds` (async, without blocking a thread while it waits).
+func eventually(seconds: Int64 = 30, _ condition: () async -> Bool) async -> Bool {
+  let end = ContinuousClock.now.advanced(by: .seconds(seconds))
+  while ContinuousClock.now < end {
+    if await condition() { return true }
+    try? await Task.sleep(for: .milliseconds(2))
+  }
+  return await condition()
 }
 
 /// Number of `waitForCancel` handlers running in the server.
@@ -561,12 +574,18 @@ struct SocketTransportTests {
         return error
       }
     }
-    let started = await Task.detached { waitUntil(seconds: 30) { (waitingHandlers(probe) ?? 0) >= 1 } }.value
+    // Polled without blocking a thread of the cooperative pool: the call's task needs one to
+    // start, and parallel async tests share the pool (2 threads on a 2-core machine).
+    let started = await eventually { (try? await probe.call(Message(label: SocketEchoService.waitingHandlers), options: patient).word(at: 1)) ?? 0 >= 1 }
     task.cancel()
     let error = await task.value
     #expect(started)
     #expect(error?.code == .cancelled)
-    #expect(waitUntil { serverLog(probe) == ["handler saw cancellation: true"] })
+    let logEntries = try Message(label: SocketEchoService.logEntries, words: [0])
+    #expect(
+      await eventually {
+        (try? await probe.call(logEntries, options: patient).strings.first?.bytes) == Array("handler saw cancellation: true".utf8)
+      })
   }
 
   @Test(arguments: Placement.allCases)

@@ -51,7 +51,8 @@ enum Placement: String, CaseIterable, Sendable, CustomTestStringConvertible {
         serveAgain: { rpcError { () throws(RPCError) in try server.serve(RequestDispatcher(service)) }.map { "\($0.code)" } },
         callFromAnotherDomain: { label in
           let other = L4ClientTransport(space: kernel.createSpace(), server: server)
-          return rpcError { () throws(RPCError) in _ = try other.call(Message(label: label), options: .timeout(.seconds(30))) } == nil
+          let failed = rpcError { () throws(RPCError) in _ = try other.call(Message(label: label), options: patient) }
+          return failed == nil
         })
     case .socketInProcess:
       let server = try LocalServer(threads: threads)
@@ -200,7 +201,9 @@ struct SocketTransportTests {
     defer { served.finish() }
     let transport = served.client
     let client = RPCClient(transport: transport)
-    let failed = rpcError { () throws(RPCError) in _ = try client.call(try Message(label: SocketEchoService.fail, words: [2]), options: patient) }
+    let failed = rpcError { () throws(RPCError) in
+      _ = try client.call(try Message(label: SocketEchoService.fail, words: [2]), options: patient)
+    }
     #expect(failed?.code == .returnCode(ReturnCode(2)))
     let unknown = rpcError { () throws(RPCError) in _ = try client.call(Message(label: 999), options: patient) }
     #expect(unknown?.code == .badID)
@@ -461,7 +464,9 @@ struct SocketTransportTests {
     #expect(overall?.code == .timeout && overall?.phase == .receive)
     var options = CallOptions()
     options.receiveTimeout = .microseconds(5_000)
-    let receive = rpcError { () throws(RPCError) in _ = try client.call(Message(label: SocketEchoService.noReply), options: options) }
+    let receive = rpcError { () throws(RPCError) in
+      _ = try client.call(Message(label: SocketEchoService.noReply), options: options)
+    }
     #expect(receive?.code == .timeout && receive?.phase == .receive)
     #expect(waitUntil { serverLog(client) == ["no reply", "no reply"] })
   }
@@ -576,7 +581,8 @@ struct SocketTransportTests {
     }
     // Polled without blocking a thread of the cooperative pool: the call's task needs one to
     // start, and parallel async tests share the pool (2 threads on a 2-core machine).
-    let started = await eventually { (try? await probe.call(Message(label: SocketEchoService.waitingHandlers), options: patient).word(at: 1)) ?? 0 >= 1 }
+    let waiting = Message(label: SocketEchoService.waitingHandlers)
+    let started = await eventually { (try? await probe.call(waiting, options: patient).word(at: 1)) ?? 0 >= 1 }
     task.cancel()
     let error = await task.value
     #expect(started)
@@ -619,7 +625,9 @@ struct SocketTransportTests {
     // In-process the identities of two calls from one process are the same domain.
     let server = try LocalServer()
     defer { server.finish() }
-    for _ in 0..<2 { _ = try RPCClient(transport: server.client).call(Message(label: SocketEchoService.whoAmI), options: patient) }
+    for _ in 0..<2 {
+      _ = try RPCClient(transport: server.client).call(Message(label: SocketEchoService.whoAmI), options: patient)
+    }
     let ids = server.service.identities.values
     #expect(ids.count == 2 && ids[0] == ids[1] && ids[0].isSameDomain(as: ids[1]))
   }
@@ -634,7 +642,8 @@ struct SocketTransportTests {
     let ended = DispatchSemaphore(value: 0)
     // A call the server took but never answers (`noReply`), waiting when the server shuts down.
     Thread.detach {
-      died.append(rpcError { () throws(RPCError) in _ = try waiter.call(Message(label: SocketEchoService.noReply), options: patient) })
+      died.append(
+        rpcError { () throws(RPCError) in _ = try waiter.call(Message(label: SocketEchoService.noReply), options: patient) })
       ended.signal()
     }
     #expect(waitUntil(seconds: 30) { serverLog(client) == ["no reply"] })

@@ -55,6 +55,8 @@ uint64_t cl4_monotonic_ns(void) {
 
 uint32_t cl4_atomic_load(uint32_t *word) { return __atomic_load_n(word, __ATOMIC_SEQ_CST); }
 void cl4_atomic_store(uint32_t *word, uint32_t value) { __atomic_store_n(word, value, __ATOMIC_SEQ_CST); }
+uint32_t cl4_atomic_load_relaxed(uint32_t *word) { return __atomic_load_n(word, __ATOMIC_RELAXED); }
+void cl4_atomic_store_relaxed(uint32_t *word, uint32_t value) { __atomic_store_n(word, value, __ATOMIC_RELAXED); }
 uint32_t cl4_atomic_exchange(uint32_t *word, uint32_t value) {
   return __atomic_exchange_n(word, value, __ATOMIC_SEQ_CST);
 }

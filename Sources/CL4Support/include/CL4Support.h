@@ -31,6 +31,9 @@ int32_t cl4_current_cpu(void);
 uint32_t cl4_atomic_load(uint32_t *word);
 void cl4_atomic_store(uint32_t *word, uint32_t value);
 uint32_t cl4_atomic_exchange(uint32_t *word, uint32_t value);
+/// Relaxed load and store, for hints no ordering depends on (which CPU a thread runs on).
+uint32_t cl4_atomic_load_relaxed(uint32_t *word);
+void cl4_atomic_store_relaxed(uint32_t *word, uint32_t value);
 /// Compare-and-swap; returns 1 when `*word` was `expected` and is now `desired`.
 int cl4_atomic_cas(uint32_t *word, uint32_t expected, uint32_t desired);
 

@@ -171,7 +171,7 @@ public final class L4Kernel: @unchecked Sendable {
     }
     removeThread(thread, waking: &toWake)
     lock.unlock()
-    for waiter in toWake { waiter.parker.unpark() }
+    for waiter in toWake { waiter.parkerCell.unpark() }
   }
 
   /// Takes `thread` out of the tables and fails the IPCs of its partners (lock held): senders
@@ -226,7 +226,7 @@ public final class L4Kernel: @unchecked Sendable {
     let last = !localTables[space.number].contains { $0 != nil }
     let observers = last ? markSpaceDeleted(space) : []
     lock.unlock()
-    for waiter in toWake { waiter.parker.unpark() }
+    for waiter in toWake { waiter.parkerCell.unpark() }
     if last { finishSpaceDeletion(space, observers) }
   }
 
@@ -245,7 +245,7 @@ public final class L4Kernel: @unchecked Sendable {
     for case let thread? in localTables[space.number] { deleteLocked(thread, waking: &toWake) }
     let observers = markSpaceDeleted(space)
     lock.unlock()
-    for waiter in toWake { waiter.parker.unpark() }
+    for waiter in toWake { waiter.parkerCell.unpark() }
     finishSpaceDeletion(space, observers)
   }
 
@@ -373,7 +373,7 @@ public final class L4Kernel: @unchecked Sendable {
             senderWaits: from == to && !timeouts.receive.isZero)
           guard let then else {
             lock.unlock()
-            destination.parker.unpark()
+            destination.parkerCell.unpark()
             return .sent
           }
           return receivePhase(caller, from: then, timeout: timeouts.receive, waking: destination)
@@ -444,7 +444,7 @@ public final class L4Kernel: @unchecked Sendable {
           if let failure = transferTypedAndDeliver(from: caller, to: target, tag: tag, delivery: delivery, source: source) {
             target.outcome = .failed(failure.receiver)
             lock.unlock()
-            target.parker.unpark()
+            target.parkerCell.unpark()
             return .failed(failure.sender)
           }
           wake = target
@@ -464,7 +464,7 @@ public final class L4Kernel: @unchecked Sendable {
         // While queued, re-check now and then: once the receiver takes the message we are moved
         // into the receive phase, whose deadline starts only then.
         let recheck = receivePhase?.timeout.deadline(from: 0)
-        let outcome = block(caller, deadline: deadline, partner: target, recheckWhileSending: recheck)
+        let outcome = block(caller, deadline: deadline, partner: target.parkerCell, recheckWhileSending: recheck)
         switch outcome {
         case .rescan:
           break  // our send completed into a receive phase that has queued senders
@@ -480,7 +480,7 @@ public final class L4Kernel: @unchecked Sendable {
     // Receive phase.
     if from.isNil {
       lock.unlock()
-      wake?.parker.unpark()
+      wake?.parkerCell.unpark()
       return .sent
     }
     let source: ReceiveSource
@@ -492,7 +492,7 @@ public final class L4Kernel: @unchecked Sendable {
       source = .thread(partner)
     } else {
       lock.unlock()
-      wake?.parker.unpark()
+      wake?.parkerCell.unpark()
       return .failed(L4ErrorCode(.nonExistingPartner, phase: .receive))
     }
     return receivePhase(caller, from: source, timeout: timeouts.receive, waking: wake)
@@ -510,7 +510,7 @@ public final class L4Kernel: @unchecked Sendable {
       if caller.serving && caller.stopRequested {
         // A serve loop asked to stop does not start another wait.
         lock.unlock()
-        wake?.parker.unpark()
+        wake?.parkerCell.unpark()
         return .failed(L4ErrorCode(.cancelled, phase: .receive))
       }
       if let sender = caller.firstQueued(acceptedBy: source), let queued = sender.queuedSend {
@@ -534,13 +534,13 @@ public final class L4Kernel: @unchecked Sendable {
         let outcome = caller.outcome
         caller.outcome = .none
         lock.unlock()
-        wake?.parker.unpark()
-        senderWake?.parker.unpark()
+        wake?.parkerCell.unpark()
+        senderWake?.parkerCell.unpark()
         return outcome
       }
       if timeout.isZero {
         lock.unlock()
-        wake?.parker.unpark()
+        wake?.parkerCell.unpark()
         return .failed(L4ErrorCode(.timeout, phase: .receive))
       }
       caller.state = .receiving(from: source, deadline: deadline)
@@ -548,10 +548,8 @@ public final class L4Kernel: @unchecked Sendable {
       caller.parker.prepare()
       openGate(of: caller, source: source)
       lock.unlock()
-      wake?.parker.unpark()
-      var partner: L4Thread? = wake
-      if let expected = source.partner { partner = expected }
-      let outcome = block(caller, deadline: deadline, partner: partner)
+      wake?.parkerCell.unpark()
+      let outcome = block(caller, deadline: deadline, partner: source.partnerCell ?? wake?.parkerCell)
       guard case .rescan = outcome else { return outcome }
       wake = nil
       lock.lock()
@@ -669,10 +667,11 @@ public final class L4Kernel: @unchecked Sendable {
   }
 
   /// Parks `thread` until its IPC completes or its current deadline passes (lock not held).
+  /// `partner`: the parker of the thread expected to complete the IPC (it steers the spin).
   /// `recheckWhileSending` (ns) bounds each sleep of the send phase so a receive-phase deadline
   /// set by the receiver is noticed.
   private func block(
-    _ thread: L4Thread, deadline initialDeadline: UInt64?, partner: L4Thread?, recheckWhileSending: UInt64? = nil
+    _ thread: L4Thread, deadline initialDeadline: UInt64?, partner: ParkerCell?, recheckWhileSending: UInt64? = nil
   ) -> IPCOutcome {
     var deadline = initialDeadline
     var recheck = recheckWhileSending
@@ -682,7 +681,7 @@ public final class L4Kernel: @unchecked Sendable {
         let next = cl4_monotonic_ns() &+ max(recheck, 1_000)
         wakeAt = min(wakeAt ?? .max, next)
       }
-      if thread.parker.park(until: wakeAt, partner: partner?.parker) {
+      if thread.parker.park(until: wakeAt, partnerCell: partner) {
         let outcome = thread.outcome
         return outcome
       }
@@ -763,7 +762,7 @@ public final class L4Kernel: @unchecked Sendable {
       return false
     }
     lock.unlock()
-    thread.parker.unpark()
+    thread.parkerCell.unpark()
     return true
   }
 
@@ -880,8 +879,8 @@ public final class L4Kernel: @unchecked Sendable {
 
     let serverWake = handBack(server, source: source, action: action)
     lock.unlock()
-    if serverWake { server.parker.unpark() }
-    if case .none = result { return block(caller, deadline: deadline, partner: server) }
+    if serverWake { server.parkerCell.unpark() }
+    if case .none = result { return block(caller, deadline: deadline, partner: server.parkerCell) }
     return result
   }
 
@@ -952,7 +951,7 @@ public final class L4Kernel: @unchecked Sendable {
       server.directGate.store(DirectGate.closed, ordering: .relaxed)
       let serverWake = handBack(server, source: source, action: action)
       lock.unlock()
-      if serverWake { server.parker.unpark() }
+      if serverWake { server.parkerCell.unpark() }
     }
     return .received(from: server.id, tag: shownReplyTag)
   }
@@ -1048,7 +1047,7 @@ public final class L4Kernel: @unchecked Sendable {
       wake = true
     }
     lock.unlock()
-    if wake { thread.parker.unpark() }
+    if wake { thread.parkerCell.unpark() }
   }
 }
 

@@ -24,10 +24,10 @@ import Synchronization
 /// States: 0 = waiting, 1 = notified, 2 = asleep in the futex. Exactly one `unpark` matches each
 /// `prepare`; `park` returns `true` once notified or `false` when the deadline passed first.
 public final class L4Parker: @unchecked Sendable {
-  // The word lives at a stable address (futex requirement); all access is atomic (C shim).
-  private let word: UnsafeMutablePointer<UInt32>
-  /// The CPU the owner last ran on (published by the owner, read by partners deciding how to spin).
-  private let ownerCPU = Atomic<Int32>(-1)
+  /// The words partners touch, reachable without touching this object: a retain or release of
+  /// the parker by the partner would write the object header, a cache line the owner writes
+  /// too, on every hand-off.
+  let cell = ParkerCell()
   // Owner-thread-only adaptive spin budget (iterations of load + relax, ~27 ns each here).
   @exclusivity(unchecked) private var spinBudget: Int = 256
   @exclusivity(unchecked) private var spinMisses: Int = 0
@@ -38,32 +38,31 @@ public final class L4Parker: @unchecked Sendable {
   static let yieldCost = 24
   static let multiprocessor: Bool = systemProcessorCount() > 1
 
-  public init() {
-    word = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
-    word.initialize(to: 0)
-  }
+  public init() {}
 
-  deinit { word.deallocate() }
+  deinit { cell.deallocate() }
 
   /// Arms the parker before the owner publishes that it is about to wait.
-  public func prepare() { cl4_atomic_store(word, 0) }
+  public func prepare() { cell.prepare() }
 
   /// Completes the wait (from any thread). Enters the kernel only if the owner is asleep.
-  public func unpark() {
-    if cl4_atomic_exchange(word, 1) == 2 { cl4_futex_wake(word, 1) }
-  }
+  public func unpark() { cell.unpark() }
 
   /// Publishes the CPU the calling (owner) thread runs on now.
-  @inline(__always) public func noteCPU() {
-    ownerCPU.store(cl4_current_cpu(), ordering: .relaxed)
-  }
+  @inline(__always) public func noteCPU() { cell.noteCPU() }
 
   /// Waits for `unpark` until `deadline` (monotonic ns; `nil` = forever). `partner` is the
   /// parker of the thread expected to call `unpark` (`nil`: unknown); `spin: false` goes straight
   /// to sleep. Must be called by the owner only.
   public func park(until deadline: UInt64?, partner: L4Parker? = nil, spin: Bool = true) -> Bool {
+    park(until: deadline, partnerCell: partner?.cell, spin: spin)
+  }
+
+  /// `park`, with the partner named by its cell (what the kernel holds for each thread).
+  func park(until deadline: UInt64?, partnerCell partner: ParkerCell?, spin: Bool = true) -> Bool {
+    let word = cell.word
     var me = cl4_current_cpu()
-    ownerCPU.store(me, ordering: .relaxed)
+    cell.storeCPU(me)
     if spin && Self.multiprocessor {
       let budget = spinBudget
       var i = 0
@@ -74,12 +73,12 @@ public final class L4Parker: @unchecked Sendable {
           spinMisses = 0
           return true
         }
-        if i & 7 == 0, me >= 0, let partner, partner.ownerCPU.load(ordering: .relaxed) == me {
+        if i & 7 == 0, me >= 0, let partner, partner.cpu == me {
           // The partner waits for this very CPU: hand it over instead of polling.
           sched_yield()
           i += Self.yieldCost
           me = cl4_current_cpu()
-          ownerCPU.store(me, ordering: .relaxed)
+          cell.storeCPU(me)
           continue
         }
         cl4_cpu_relax()
@@ -109,6 +108,39 @@ public final class L4Parker: @unchecked Sendable {
       }
       _ = cl4_futex_wait(word, 2, remaining)
     }
+  }
+}
+
+/// A parker's shared words in memory of their own: the hand-off word (states above; a futex
+/// needs a stable address) and the CPU the owner last ran on. Plain pointers, so a partner
+/// reaches them with no reference counting; the owning `L4Parker` (and the `L4Thread` holding
+/// it) outlives every partner that names it.
+struct ParkerCell {
+  private let base: UnsafeMutablePointer<UInt32>
+
+  init() {
+    base = UnsafeMutablePointer<UInt32>.allocate(capacity: 2)
+    base.initialize(repeating: 0, count: 2)
+    base[1] = UInt32(bitPattern: -1)
+  }
+
+  func deallocate() { base.deallocate() }
+
+  /// The hand-off word.
+  var word: UnsafeMutablePointer<UInt32> { base }
+
+  /// The CPU the owner last ran on (-1: unknown).
+  var cpu: Int32 { Int32(bitPattern: cl4_atomic_load_relaxed(base + 1)) }
+
+  @inline(__always) func storeCPU(_ cpu: Int32) { cl4_atomic_store_relaxed(base + 1, UInt32(bitPattern: cpu)) }
+
+  @inline(__always) func noteCPU() { storeCPU(cl4_current_cpu()) }
+
+  @inline(__always) func prepare() { cl4_atomic_store(base, 0) }
+
+  /// Completes the owner's wait; enters the kernel only if the owner is asleep.
+  @inline(__always) func unpark() {
+    if cl4_atomic_exchange(base, 1) == 2 { cl4_futex_wake(base, 1) }
   }
 }
 

@@ -28,6 +28,12 @@ enum ReceiveSource {
     return nil
   }
 
+  /// The parker of the thread of a closed wait, read without a retain of that thread.
+  var partnerCell: ParkerCell? {
+    if case .partner(let ref) = self { return ref.thread.parkerCell }
+    return nil
+  }
+
   func accepts(_ sender: L4Thread, into receiver: L4Thread) -> Bool {
     switch self {
     case .any: return true
@@ -127,7 +133,10 @@ public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
   // (the hand-off through the parker orders those accesses).
   @usableFromInline let mr: UnsafeMutablePointer<L4Word>
   /// Also publishes the CPU this thread last ran on (how a waiting partner spins depends on it).
-  let parker = L4Parker()
+  let parker: L4Parker
+  /// `parker`'s words, for partners: waking this thread or reading where it runs through them
+  /// costs no retain or release of a line this thread writes.
+  let parkerCell: ParkerCell
   /// The handler of the `serve(.direct)` loop this thread runs (guarded by the kernel lock).
   @exclusivity(unchecked) var serveHandler: ServeHandler? {
     didSet { serveHandlerUncounted = serveHandler.map { Unmanaged.passUnretained($0) } }
@@ -190,6 +199,9 @@ public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
 
   init(kernel: L4Kernel, id: L4ThreadID, localID: L4ThreadID, space: L4AddressSpace, name: String) {
     kernelReference = Unmanaged.passUnretained(kernel)
+    let parker = L4Parker()
+    self.parker = parker
+    parkerCell = parker.cell
     self.id = id
     self.localID = localID
     self.space = space

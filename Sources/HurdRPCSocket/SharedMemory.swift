@@ -88,7 +88,8 @@ final class SharedMemoryFile: @unchecked Sendable {
 /// and each side sees the other's writes. `RegionItem.grant` of such a region *moves* it: after the
 /// send this process's pages are replaced by zero pages and its descriptor closed. Regions from
 /// `MemoryRegion(byteCount:)` live on the heap, which no other process can map: the transport
-/// copies them into a new memfd when sending (documented in docs/socket-transport.md).
+/// copies them into a new memfd when sending, and a delivered grant of them wipes the sender's
+/// window (`relinquish(heap:)`; documented in docs/socket-transport.md).
 public enum SharedMemory {
   struct WeakBuffer {
     weak var buffer: PageBuffer?
@@ -116,6 +117,35 @@ public enum SharedMemory {
   /// Whether the region's pages can be shared with another process without a copy.
   public static func isShareable(_ region: MemoryRegion) -> Bool {
     (region.buffer.storage as? SharedMemoryFile)?.descriptor != nil
+  }
+
+  /// After a grant of memory that is not this process's shared memory (heap, or a region whose
+  /// memfd was already granted away) was delivered as a copy: the sender loses the data, so the
+  /// region's window — not the rest of its buffer — reads as zeros afterwards.
+  ///
+  /// Heap buffers (`PageBuffer(byteCount:)`, no `storage`) are private anonymous memory from the
+  /// allocator, page-aligned and whole pages: the whole pages inside the window are dropped with
+  /// `MADV_DONTNEED` (they read as zero-fill pages on the next touch; no write, and their memory
+  /// goes back to the kernel), the partial pages at either end are cleared with memset. Memory
+  /// some other owner maps (`storage` set) is cleared with memset only: `MADV_DONTNEED` on a
+  /// shared or file mapping would bring the file's contents back, not zeros.
+  static func relinquish(heap region: MemoryRegion) {
+    region.withUnsafeMutableBytes { window in
+      guard let start = window.baseAddress, window.count > 0 else { return }
+      let page = UInt(PageBuffer.pageSize)
+      let first = UInt(bitPattern: start)
+      let end = first + UInt(window.count)
+      let pagesStart = (first + page - 1) & ~(page - 1)
+      let pagesEnd = end & ~(page - 1)
+      if region.buffer.storage == nil, pagesEnd > pagesStart,
+        madvise(UnsafeMutableRawPointer(bitPattern: pagesStart), Int(pagesEnd - pagesStart), MADV_DONTNEED) == 0
+      {
+        memset(start, 0, Int(pagesStart - first))
+        memset(UnsafeMutableRawPointer(bitPattern: pagesEnd)!, 0, Int(end - pagesEnd))
+      } else {
+        memset(start, 0, window.count)
+      }
+    }
   }
 
   /// The mapped file behind a buffer, if it is shared memory still held by this process.

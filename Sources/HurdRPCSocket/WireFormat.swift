@@ -166,16 +166,19 @@ struct WireEncoder {
         }
       case .region(let item):
         let region = item.region
-        if item.kind == .grant, SharedMemory.file(of: region.buffer) == nil,
-          region.count <= inlineThreshold, collected.inline.count + region.count <= maxInlineBytes
-        {
-          collected.descriptors.append(
-            (.inlineGrant, item.rights.rawValue, 0, nil, UInt64(collected.inline.count), UInt64(region.count)))
-          region.withUnsafeBytes { collected.inline.append(contentsOf: $0) }
-          continue
+        let file = SharedMemory.file(of: region.buffer)
+        if item.kind == .grant, file == nil {
+          // Heap memory cannot move to another process: it travels as a copy, and once the copy
+          // is delivered the sender's window is wiped — the observable side of a move.
+          outgoing.onDelivery.append { SharedMemory.relinquish(heap: region) }
+          if region.count <= inlineThreshold, collected.inline.count + region.count <= maxInlineBytes {
+            collected.descriptors.append(
+              (.inlineGrant, item.rights.rawValue, 0, nil, UInt64(collected.inline.count), UInt64(region.count)))
+            region.withUnsafeBytes { collected.inline.append(contentsOf: $0) }
+            continue
+          }
         }
         let (fd, offset) = try shareable(region, rights: item.rights, &outgoing)
-        let file = SharedMemory.file(of: region.buffer)
         if item.kind == .grant, let file {
           outgoing.onDelivery.append { file.relinquish() }
         }

@@ -1,6 +1,11 @@
 // The other process of the socket transport's tests: a server or a client the tests spawn, talk
 // to, and kill. Modes:
-//   serve --bootstrap PATH [--workers N]   serve SocketEchoService at PATH (N extra threads)
+//   serve --bootstrap PATH [--workers N]   serve SocketEchoService at PATH (N extra threads); once the
+//                                          server is shut down (its `shutDownServer` routine), print
+//                                          "serve again: CODE" (how a new `serve` fails) and wait
+//   listen --bootstrap PATH                listen at PATH but never serve (nobody reads requests)
+//   call --bootstrap PATH --label N        call routine N of the server at PATH once, print "called"
+//                                          (or "call failed: CODE") and wait
 //   call-and-wait --bootstrap PATH [--region BYTES]
 //                                          call waitForCancel (carrying a mapped region of BYTES)
 //                                          and block (the test kills us)
@@ -54,9 +59,9 @@ case "serve":
   } catch {
     fail("cannot serve at \(path): \(error)")
   }
-  let service = SocketEchoService { (badge) throws(RPCError) in
-    SocketCapabilitySpace.process.insertReceiveRight(for: server, badge: badge)
-  }
+  let service = SocketEchoService(
+    objects: { (badge) throws(RPCError) in SocketCapabilitySpace.process.insertReceiveRight(for: server, badge: badge) },
+    shutDown: { server.shutdown() })
   let dispatcher = RequestDispatcher(service)
   for _ in 0..<workers {
     Thread.detach { try? server.serve(dispatcher) }
@@ -67,6 +72,36 @@ case "serve":
   } catch {
     fail("serve: \(error)")
   }
+  // Shut down: the process lives on (its clients see the transport's shutdown, not a death).
+  do throws(RPCError) {
+    try server.serve(dispatcher)
+    say("serve again: returned")
+  } catch {
+    say("serve again: \(error.code)")
+  }
+  while true { pause() }
+case "listen":
+  do throws(RPCError) {
+    let server = try SocketServerTransport(path: path)
+    say("ready")
+    withExtendedLifetime(server) {
+      while true { pause() }
+    }
+  } catch {
+    fail("cannot listen at \(path): \(error)")
+  }
+case "call":
+  guard let label = arguments.firstIndex(of: "--label").flatMap({ UInt64(arguments[$0 + 1]) }) else {
+    fail("call needs --label N")
+  }
+  say("ready")
+  do throws(RPCError) {
+    _ = try RPCClient(transport: SocketClientTransport(path: path)).call(Message(label: label), options: .timeout(.seconds(30)))
+    say("called")
+  } catch {
+    say("call failed: \(error.code)")
+  }
+  while true { pause() }
 case "call-and-wait":
   let client = RPCClient(transport: SocketClientTransport(path: path))
   let regionBytes = arguments.firstIndex(of: "--region").flatMap { Int(arguments[$0 + 1]) }

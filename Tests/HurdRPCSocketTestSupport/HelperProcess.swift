@@ -11,11 +11,17 @@ import HurdRPCSocket
 public final class HelperProcess: Sendable {
   public let pid: pid_t
   public let path: String
+  /// Whether the socket file at `path` is the helper's own (a server's), removed when it ends;
+  /// false for a client of someone else's server.
+  private let ownsPath: Bool
   private let output: Int32
 
   /// Spawns `executable` in `mode` at `path` and waits until it says "ready".
-  public init(_ mode: String, path: String, extra: [String] = [], executable: String = "HurdRPCSocketTestHelper") throws {
+  public init(
+    _ mode: String, path: String, extra: [String] = [], executable: String = "HurdRPCSocketTestHelper", ownsPath: Bool = true
+  ) throws {
     self.path = path
+    self.ownsPath = ownsPath
     let executable = Self.executable(named: executable)
     var pipe: [Int32] = [-1, -1]
     guard Glibc.pipe(&pipe) == 0 else { throw HelperError.spawn("pipe") }
@@ -78,7 +84,7 @@ public final class HelperProcess: Sendable {
     var status: Int32 = 0
     waitpid(pid, &status, 0)
     close(output)
-    unlink(path)
+    if ownsPath { unlink(path) }
     return status
   }
 
@@ -96,6 +102,9 @@ public struct AnyTransport: ClientTransport {
   public func call(_ request: Message, options: CallOptions) throws(RPCError) -> Message { try base.call(request, options: options) }
   public func send(_ message: Message, options: CallOptions) throws(RPCError) { try base.send(message, options: options) }
   // Forwarded, so a transport's own async forms are the ones used.
+  public func call(_ request: inout Message, reply: inout Message, options: CallOptions) throws(RPCError) {
+    try base.call(&request, reply: &reply, options: options)
+  }
   public func callAsync(_ request: Message, options: CallOptions) async throws(RPCError) -> Message {
     try await base.callAsync(request, options: options)
   }

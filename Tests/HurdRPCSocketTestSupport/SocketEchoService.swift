@@ -24,17 +24,40 @@ public struct SocketEchoService: Demultiplexer {
   public static let regionSum: UInt64 = 112  // region → sum of its bytes (reads every byte, as a bulk consumer does)
   public static let waitingHandlers: UInt64 = 113  // → number of waitForCancel handlers still running
   public static let sharedMemory: UInt64 = 114  // → number and total bytes of memfd mappings of the serving process
+  // What the handlers saw, for a test whose server runs in another process:
+  public static let logEntries: UInt64 = 115  // (from) → the log's entries from index `from`, one string, "\n"-separated
+  public static let recordCaller: UInt64 = 116  // records context.caller → its index among the recorded ones
+  public static let compareCallers: UInt64 = 117  // (i, j) → recorded callers i and j: equal (1/0), same domain (1/0)
+  public static let barrier: UInt64 = 118  // (n) → 1 once n barrier handlers are inside at once (ETIMEDOUT after 10 s)
+  public static let shutDownServer: UInt64 = 119  // one-way: the server shuts down (from another thread)
+  public static let grantHeap: UInt64 = 120  // (count) → a grant of `count` heap bytes at offset 100 of a buffer it keeps
+  public static let keptHeap: UInt64 = 121  // → of that buffer: non-zero bytes in the granted window, changed bytes outside it
 
   public let log = SharedLog<String>()
   public let identities = SharedLog<CallerIdentity>()
   public let started = DispatchSemaphore(value: 0)
   let waiting = SharedLog<Int>()
+  let barrierArrivals = SharedLog<Int>()
+  /// The heap buffers `grantHeap` granted a window of (the last one is examined by `keptHeap`).
+  let grantedHeap = SharedLog<MemoryRegion>()
   /// Names a receive right for `badge` (set when the server can make capabilities).
   let objects: (@Sendable (UInt64) throws(RPCError) -> CapabilityName)?
+  /// Shuts the serving transport down (set when the server allows `shutDownServer`).
+  let shutDown: (@Sendable () -> Void)?
 
-  public init(objects: (@Sendable (UInt64) throws(RPCError) -> CapabilityName)? = nil) {
+  public init(
+    objects: (@Sendable (UInt64) throws(RPCError) -> CapabilityName)? = nil, shutDown: (@Sendable () -> Void)? = nil
+  ) {
     self.objects = objects
+    self.shutDown = shutDown
   }
+
+  /// Where `grantHeap` puts its window in the kept buffer (not page aligned, so the window has
+  /// partial pages at both ends).
+  public static let grantedHeapOffset = 100
+
+  /// The byte `grantHeap` fills index `i` of its buffer with (never zero).
+  public static func heapPattern(_ i: Int) -> UInt8 { UInt8(truncatingIfNeeded: i % 251 + 1) }
 
   public func dispatch(_ request: borrowing Message, reply: inout Message, context: CallContext) throws(RPCError) {
     switch request.label {
@@ -54,6 +77,7 @@ public struct SocketEchoService: Demultiplexer {
       log.append("handler saw cancellation: \(context.isCancelled)")
       waiting.append(-1)
     case Self.noReply:
+      log.append("no reply")
       started.signal()
       reply.setReplyReturnCode(.migNoReply)
     case Self.items:
@@ -106,6 +130,41 @@ public struct SocketEchoService: Demultiplexer {
       guard let region = request.regions.first else { throw RPCError(.badArguments) }
       let sum = region.region.withUnsafeBytes { bytes in bytes.reduce(UInt64(0)) { $0 &+ UInt64($1) } }
       try reply.append(sum)
+    case Self.logEntries:
+      let entries = log.values.dropFirst(Int(try request.word(at: 0)))
+      try reply.append(.string(StringItem(Array(entries.joined(separator: "\n").utf8))))
+    case Self.recordCaller:
+      identities.append(context.caller)
+      try reply.append(UInt64(identities.values.count - 1))
+    case Self.compareCallers:
+      let callers = identities.values
+      let (i, j) = (Int(try request.word(at: 0)), Int(try request.word(at: 1)))
+      guard i < callers.count, j < callers.count else { throw RPCError(.badArguments, "no such recorded caller") }
+      try reply.append(callers[i] == callers[j] ? 1 : 0)
+      try reply.append(callers[i].isSameDomain(as: callers[j]) ? 1 : 0)
+    case Self.barrier:
+      barrierArrivals.append(1)
+      let parties = Int(try request.word(at: 0))
+      guard waitUntil(seconds: 10, { barrierArrivals.values.count >= parties }) else {
+        throw RPCError(.returnCode(.ETIMEDOUT))
+      }
+      try reply.append(1)
+    case Self.shutDownServer:
+      guard let shutDown else { throw RPCError(.returnCode(.ENOSYS)) }
+      // Not on this serving thread: shutdown waits for nothing, but the handler must return.
+      DispatchQueue(label: "shutDownServer").async(execute: shutDown)
+      throw RPCError(.returnCode(.migNoReply))
+    case Self.grantHeap:
+      let count = Int(try request.word(at: 0))
+      let kept = MemoryRegion(copying: (0..<(count + 2 * Self.grantedHeapOffset)).map(Self.heapPattern))
+      grantedHeap.append(kept)
+      try reply.append(.region(.grant(kept.slice(offset: Self.grantedHeapOffset, count: count)!)))
+    case Self.keptHeap:
+      guard let kept = grantedHeap.values.last else { throw RPCError(.badArguments, "nothing granted yet") }
+      let window = Self.grantedHeapOffset..<(kept.count - Self.grantedHeapOffset)
+      let bytes = kept.bytes
+      try reply.append(UInt64(bytes[window].count { $0 != 0 }))
+      try reply.append(UInt64(bytes.indices.count { !window.contains($0) && bytes[$0] != Self.heapPattern($0) }))
     default:
       throw RPCError(.badID, "no routine \(request.label)")
     }

@@ -76,9 +76,13 @@ final class LocalServer: Sendable {
       transport = try SocketServerTransport(configuration: configuration)
     }
     let transport = transport
-    self.service = service?(transport) ?? SocketEchoService { (badge) throws(RPCError) in
-      (configuration.capabilities ?? .process).insertReceiveRight(for: transport, badge: badge)
-    }
+    self.service =
+      service?(transport)
+      ?? SocketEchoService(
+        objects: { (badge) throws(RPCError) in
+          (configuration.capabilities ?? .process).insertReceiveRight(for: transport, badge: badge)
+        },
+        shutDown: { transport.shutdown() })
     self.threads = threads
     if start { self.start() }
   }

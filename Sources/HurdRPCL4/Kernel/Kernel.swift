@@ -179,7 +179,7 @@ public final class L4Kernel: @unchecked Sendable {
   /// receive phase), a typed transfer it takes part in is aborted for both (`aborted`, offset).
   private func removeThread(_ thread: L4Thread, waking toWake: inout [L4Thread]) {
     thread.alive = false
-    thread.lastDirectServer = nil
+    thread.lastCallee = nil
     _ = claimForKernel(thread)
     let number = Int(thread.id.number)
     if slots[number] === thread {
@@ -316,8 +316,8 @@ public final class L4Kernel: @unchecked Sendable {
   func ipc(_ caller: L4Thread, to: L4ThreadID, from: L4ThreadID, timeouts: L4Timeouts) -> IPCOutcome {
     // Lock-free direct dispatch: a Call to the server this thread last reached by direct
     // dispatch (armed cancellation goes through the lock, for its sticky-abort rules).
-    // The cached server is borrowed, not retained: `lastDirectServer` keeps it alive.
-    if from == to, !caller.cancelArmed, let cached = caller.lastDirectServerUncounted,
+    // The cached server is borrowed, not retained: `lastCallee` keeps it alive.
+    if from == to, !caller.cancelArmed, caller.lastCalleeServesDirectly, let cached = caller.lastCalleeUncounted,
       let outcome = cached._withUnsafeGuaranteedRef({ server in
         server.id == to ? directCall(caller, to: server, receiveTimeout: timeouts.receive) : nil
       })
@@ -347,44 +347,20 @@ public final class L4Kernel: @unchecked Sendable {
     // Fast paths for a register-only, unpropagated, unredirected send to a thread already
     // waiting for it — the common case of Call, Send, Reply and ReplyWait. The general path below
     // reaches the same result; these skip building its delivery and receive-phase values and the
-    // second lookup (their references cost ARC traffic, several times per IPC).
-    if !to.isNil, let destination = resolve(to, for: caller), destination !== caller {
-      let tag = L4MessageTag(raw: caller.mr[0])
-      if tag.typedWords == 0, !tag.isPropagated, !isRedirected(caller, to: destination),
-        case .receiving(let source, _) = destination.state, source.accepts(caller, into: destination),
-        claimForKernel(destination)
-      {
-        // Direct dispatch: a Call to a thread idling in `serve(.direct)`.
-        if from == to, let handler = destination.serveHandler {
-          return dispatchDirectly(
-            caller, to: destination, source: source, handler: handler, tag: tag, receiveTimeout: timeouts.receive)
-        }
-        // Hand-off: deliver, then the receive phase (a Call's closed one, or an open one).
-        let then: ReceiveSource?
-        if from.isNil {
-          then = nil
-        } else if from == to {
-          then = .thread(destination)
-        } else if from.isAnyThread {
-          then = .any
-        } else {
-          then = nil  // other receive partners: the general path below
-        }
-        if from.isNil || then != nil {
-          let u = tag.untypedWords
-          copyUntyped(u, from: caller.mr, to: destination.mr)
-          completeReceive(
-            of: destination, apparent: caller, tag: tag.withoutReceiveFlags.setting(L4MessageTag.propagatedBit, false),
-            actualSender: .nilThread, intendedReceiver: .nilThread, source: source,
-            senderWaits: from == to && !timeouts.receive.isZero)
-          guard let then else {
-            lock.unlock()
-            destination.parkerCell.unpark()
-            return .sent
-          }
-          return receivePhase(caller, from: then, timeout: timeouts.receive, waking: destination)
-        }
+    // second lookup (their references cost ARC traffic, several times per IPC). The callee this
+    // thread called last is borrowed without a lookup: a table lookup returns a retained
+    // reference, and that retain (and its release) writes the callee's object header from this
+    // CPU on every call; `lastCallee` keeps it alive, `alive` says it is still in the table.
+    if !to.isNil {
+      let fast: IPCOutcome?
+      if let cached = caller.lastCalleeUncounted, cached._withUnsafeGuaranteedRef({ $0.id == to && $0.alive }) {
+        fast = cached._withUnsafeGuaranteedRef { handOff(caller, to: $0, named: to, from: from, timeouts: timeouts) }
+      } else if let destination = resolve(to, for: caller) {
+        fast = handOff(caller, to: destination, named: to, from: from, timeouts: timeouts)
+      } else {
+        fast = nil
       }
+      if let fast { return fast }
     }
 
     // Send phase.
@@ -502,6 +478,60 @@ public final class L4Kernel: @unchecked Sendable {
       return .failed(L4ErrorCode(.nonExistingPartner, phase: .receive))
     }
     return receivePhase(caller, from: source, timeout: timeouts.receive, waking: wake)
+  }
+
+  /// The fast paths of `lockedIPC` (lock held on entry): direct dispatch, or delivery to a
+  /// thread already waiting followed by the receive phase. `to` is the ID the caller named
+  /// `destination` by. Returns nil, with the lock still held and nothing done, when the general
+  /// path must run; otherwise the outcome, lock released.
+  @inline(__always)
+  private func handOff(
+    _ caller: L4Thread, to destination: L4Thread, named to: L4ThreadID, from: L4ThreadID, timeouts: L4Timeouts
+  ) -> IPCOutcome? {
+    guard destination !== caller else { return nil }
+    let tag = L4MessageTag(raw: caller.mr[0])
+    guard tag.typedWords == 0, !tag.isPropagated, !isRedirected(caller, to: destination),
+      case .receiving(let source, _) = destination.state, source.accepts(caller, into: destination),
+      claimForKernel(destination)
+    else { return nil }
+    let isCall = from == to
+    // Direct dispatch: a Call to a thread idling in `serve(.direct)`.
+    if isCall, let handler = destination.serveHandler {
+      return dispatchDirectly(
+        caller, to: destination, source: source, handler: handler, tag: tag, receiveTimeout: timeouts.receive)
+    }
+    // Hand-off: deliver, then the receive phase (a Call's closed one, or an open one).
+    let then: ReceiveSource?
+    if from.isNil {
+      then = nil
+    } else if isCall {
+      then = .thread(destination)
+    } else if from.isAnyThread {
+      then = .any
+    } else {
+      return nil  // other receive partners: the general path
+    }
+    copyUntyped(tag.untypedWords, from: caller.mr, to: destination.mr)
+    completeReceive(
+      of: destination, apparent: caller, tag: tag.withoutReceiveFlags.setting(L4MessageTag.propagatedBit, false),
+      actualSender: .nilThread, intendedReceiver: .nilThread, source: source,
+      senderWaits: isCall && !timeouts.receive.isZero)
+    guard let then else {
+      lock.unlock()
+      destination.parkerCell.unpark()
+      return .sent
+    }
+    if isCall { rememberCallee(destination, of: caller) }
+    return receivePhase(caller, from: then, timeout: timeouts.receive, waking: destination)
+  }
+
+  /// Caches `callee` as the thread `caller` called last (one retain when it changes), and
+  /// whether it serves by direct dispatch (only then is the lock-free direct call worth trying).
+  @inline(__always) private func rememberCallee(_ callee: L4Thread, of caller: L4Thread) {
+    if caller.lastCalleeUncounted?.toOpaque() != Unmanaged.passUnretained(callee).toOpaque() {
+      caller.lastCallee = callee
+    }
+    caller.lastCalleeServesDirectly = callee.serveHandler != nil
   }
 
   /// The receive phase of `caller`'s IPC (lock held on entry, released on return): take a queued
@@ -831,9 +861,7 @@ public final class L4Kernel: @unchecked Sendable {
     caller.state = .dispatching
     caller.dispatchServer = server
     caller.dispatchAborted = false
-    if caller.lastDirectServerUncounted?.toOpaque() != Unmanaged.passUnretained(server).toOpaque() {
-      caller.lastDirectServer = server  // the next call to it may take the lock-free path
-    }
+    rememberCallee(server, of: caller)  // the next call to it may take the lock-free path
     // The receive phase (and its timeout) starts once the send has been delivered.
     let deadline = receiveTimeout.deadlineFromNow
     lock.unlock()

@@ -118,9 +118,14 @@ public final class L4Parker: @unchecked Sendable {
 struct ParkerCell {
   private let base: UnsafeMutablePointer<UInt32>
 
+  /// A cache line of its own: two threads' cells allocated one after the other would otherwise
+  /// share a line, and each thread's spinning would be disturbed by the other's hand-offs.
+  static let lineSize = 64
+
   init() {
-    base = UnsafeMutablePointer<UInt32>.allocate(capacity: 2)
-    base.initialize(repeating: 0, count: 2)
+    base = UnsafeMutableRawPointer.allocate(byteCount: Self.lineSize, alignment: Self.lineSize)
+      .bindMemory(to: UInt32.self, capacity: Self.lineSize / 4)
+    base.initialize(repeating: 0, count: Self.lineSize / 4)
     base[1] = UInt32(bitPattern: -1)
   }
 

@@ -177,14 +177,18 @@ public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
   @exclusivity(unchecked) unowned(unsafe) var dispatchServer: L4Thread? = nil
   /// Written only by this thread (under the kernel lock), so it reads it without the lock.
   @exclusivity(unchecked) var cancelArmed = false
-  /// The last server this thread called by direct dispatch; only this thread reads or writes it.
-  /// Lets the next call to the same ID skip the thread table (the server's gate proves it is
-  /// alive); cleared when this thread is deleted (no reference cycle outlives it).
-  @exclusivity(unchecked) var lastDirectServer: L4Thread? {
-    didSet { lastDirectServerUncounted = lastDirectServer.map { Unmanaged.passUnretained($0) } }
+  /// The last thread this thread called (by a hand-off or direct dispatch); only this thread
+  /// reads or writes it. Lets the next call to the same ID skip the thread table: the lock-free
+  /// direct call (the server's open gate proves it alive) and the locked fast path (which checks
+  /// `alive` under the lock). Cleared when this thread is deleted (no reference cycle outlives it).
+  @exclusivity(unchecked) var lastCallee: L4Thread? {
+    didSet { lastCalleeUncounted = lastCallee.map { Unmanaged.passUnretained($0) } }
   }
-  /// `lastDirectServer` borrowed without a retain on every call (that property keeps it alive).
-  @exclusivity(unchecked) var lastDirectServerUncounted: Unmanaged<L4Thread>? = nil
+  /// `lastCallee` borrowed without a retain on every call (that property keeps it alive).
+  @exclusivity(unchecked) var lastCalleeUncounted: Unmanaged<L4Thread>? = nil
+  /// Whether `lastCallee` served by direct dispatch when last called (written under the kernel
+  /// lock by this thread; read by it alone): a threaded callee skips the lock-free attempt.
+  @exclusivity(unchecked) var lastCalleeServesDirectly = false
   /// An object a client attaches to its pending call for the server to see (e.g. the runtime's
   /// cancellation handle); a model extension in the spirit of the UserDefinedHandle TCR.
   @exclusivity(unchecked) var callAnnotation: (any AnyObject & Sendable)?

@@ -32,7 +32,11 @@ public final class L4Kernel: @unchecked Sendable {
 
   public init() { lifetime.attach(self) }
 
-  deinit { lifetime.end() }
+  deinit {
+    lifetime.end()
+    // Threads that called each other would keep each other alive through `lastCallee`.
+    for case let thread? in slots { thread.lastCallee = nil }
+  }
 
   // MARK: Spaces and threads
 
@@ -165,6 +169,7 @@ public final class L4Kernel: @unchecked Sendable {
   func terminate(_ thread: L4Thread) {
     var toWake: [L4Thread] = []
     lock.lock()
+    thread.lastCallee = nil  // run by the thread's own OS thread, the only one using it
     guard thread.alive else {
       lock.unlock()
       return
@@ -179,7 +184,6 @@ public final class L4Kernel: @unchecked Sendable {
   /// receive phase), a typed transfer it takes part in is aborted for both (`aborted`, offset).
   private func removeThread(_ thread: L4Thread, waking toWake: inout [L4Thread]) {
     thread.alive = false
-    thread.lastCallee = nil
     _ = claimForKernel(thread)
     let number = Int(thread.id.number)
     if slots[number] === thread {
@@ -333,7 +337,10 @@ public final class L4Kernel: @unchecked Sendable {
     var wake: L4Thread? = nil
     lock.lock()
     if !caller.alive {
-      // Deleted by ThreadControl while its OS thread runs on: it has no ID any more.
+      // Deleted by ThreadControl while its OS thread runs on: it has no ID any more. (It drops
+      // its cached callee itself: another thread clearing it could free a thread this one is
+      // still blocked on.)
+      caller.lastCallee = nil
       lock.unlock()
       return .failed(L4ErrorCode(.nonExistingPartner, phase: to.isNil ? .receive : .send))
     }

@@ -178,9 +178,12 @@ public final class L4Thread: @unchecked Sendable, CustomStringConvertible {
   /// Written only by this thread (under the kernel lock), so it reads it without the lock.
   @exclusivity(unchecked) var cancelArmed = false
   /// The last thread this thread called (by a hand-off or direct dispatch); only this thread
-  /// reads or writes it. Lets the next call to the same ID skip the thread table: the lock-free
-  /// direct call (the server's open gate proves it alive) and the locked fast path (which checks
-  /// `alive` under the lock). Cleared when this thread is deleted (no reference cycle outlives it).
+  /// reads or writes it (and the kernel's deinit). Lets the next call to the same ID skip the
+  /// thread table: the lock-free direct call (the server's open gate proves it alive) and the
+  /// locked fast path (which checks `alive` under the lock). It also keeps that thread's object
+  /// alive while this thread is blocked calling it (the hand-off borrows it). Dropped when this
+  /// thread's body ends, when it finds itself deleted, and when the kernel goes (no reference
+  /// cycle outlives them).
   @exclusivity(unchecked) var lastCallee: L4Thread? {
     didSet { lastCalleeUncounted = lastCallee.map { Unmanaged.passUnretained($0) } }
   }

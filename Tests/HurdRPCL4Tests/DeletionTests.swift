@@ -69,6 +69,71 @@ struct DeletionTests {
     #expect(error.value == L4ErrorCode(.nonExistingPartner, phase: .send))
   }
 
+  /// A caller remembers the thread it called last (the hand-off borrows it instead of a table
+  /// lookup): deleting that server while the caller waits for its reply still fails the call,
+  /// its stale ID stays a non-existing partner afterwards, and a new thread in its slot (new
+  /// version) is reached by its own ID only.
+  @Test func aCallersRememberedServerFollowsDeletionAndSlotReuse() {
+    let kernel = L4Kernel()
+    let space = kernel.createSpace()
+    let bystander = spawnSleeper(kernel, in: space)  // keeps the space when `first` goes
+    let entered = Slot<Bool>()
+    let release = Slot<Bool>()
+    let first = kernel.spawn(in: space, name: "first") { ctx in
+      ctx.serve(.threaded) { request in
+        if request.tag.label == 2 {
+          entered.set(true)
+          waitUntil { release.value == true }  // deleted meanwhile: it never replies
+          return .noReply
+        }
+        request.registers.load(label: 11)
+        return .reply
+      }
+    }
+    #expect(waitUntil(first, is: .receiving))
+    let proceed = Slot<L4ThreadID>()
+    let results = Log<String>()
+    let client = kernel.spawn(in: kernel.createSpace()) { ctx in
+      func call(_ id: L4ThreadID, label: UInt64) -> String {
+        ctx.mr.load(label: label)
+        do throws(L4ErrorCode) {
+          return "label \(try ctx.call(id).tag.label)"
+        } catch {
+          return "\(error)"
+        }
+      }
+      results.append(call(first.id, label: 1))  // remembered from here on
+      results.append(call(first.id, label: 2))  // blocked until the server is deleted
+      waitUntil { proceed.value != nil }
+      results.append(call(first.id, label: 1))  // the stale ID
+      results.append(call(proceed.value!, label: 1))  // the new thread
+    }
+    #expect(waitUntil { entered.value == true })
+    kernel.deleteThread(first)
+    let second = kernel.spawn(in: space, name: "second") { ctx in
+      ctx.serve(.threaded) { request in
+        request.registers.load(label: 22)
+        return .reply
+      }
+    }
+    #expect(waitUntil(second, is: .receiving))
+    #expect(second.id.number == first.id.number && second.id != first.id)  // the slot, reused
+    proceed.set(second.id)
+    client.join()
+    #expect(
+      results.values == [
+        "label 11",
+        "\(L4ErrorCode(.nonExistingPartner, phase: .receive))",
+        "\(L4ErrorCode(.nonExistingPartner, phase: .send))",
+        "label 22",
+      ])
+    second.stopServing()
+    second.join()
+    release.set(true)
+    first.join()
+    stop(bystander)
+  }
+
   @Test func deletingAThreadDuringATransferAbortsItForThePartner() throws {
     let kernel = L4Kernel()
     let a = kernel.createSpace()

@@ -40,7 +40,7 @@ public final class L4Parker: @unchecked Sendable {
 
   public init() {}
 
-  deinit { cell.deallocate() }
+  deinit { cell.recycle() }
 
   /// Arms the parker before the owner publishes that it is about to wait.
   public func prepare() { cell.prepare() }
@@ -113,23 +113,36 @@ public final class L4Parker: @unchecked Sendable {
 
 /// A parker's shared words in memory of their own: the hand-off word (states above; a futex
 /// needs a stable address) and the CPU the owner last ran on. Plain pointers, so a partner
-/// reaches them with no reference counting; the owning `L4Parker` (and the `L4Thread` holding
-/// it) outlives every partner that names it.
+/// reaches them with no reference counting.
+///
+/// Whoever wakes a thread holds a counted reference to it, so the hand-off word is valid then.
+/// A thread blocked on a partner, though, reads the partner's CPU hint without keeping the
+/// partner alive (a deleted partner can go away meanwhile). So cells are recycled, never freed:
+/// such a read stays a read of valid memory, at worst a stale hint (which only steers the spin).
 struct ParkerCell {
   private let base: UnsafeMutablePointer<UInt32>
 
   /// A cache line of its own: two threads' cells allocated one after the other would otherwise
   /// share a line, and each thread's spinning would be disturbed by the other's hand-offs.
   static let lineSize = 64
+  /// Cells of parkers that are gone, for the next parkers.
+  private static let spare = Locked<[UnsafeMutablePointer<UInt32>]>([])
 
   init() {
+    if let recycled = Self.spare.withLock({ $0.popLast() }) {
+      base = recycled
+      cl4_atomic_store(base, 0)
+      cl4_atomic_store_relaxed(base + 1, UInt32(bitPattern: -1))
+      return
+    }
     base = UnsafeMutableRawPointer.allocate(byteCount: Self.lineSize, alignment: Self.lineSize)
       .bindMemory(to: UInt32.self, capacity: Self.lineSize / 4)
     base.initialize(repeating: 0, count: Self.lineSize / 4)
     base[1] = UInt32(bitPattern: -1)
   }
 
-  func deallocate() { base.deallocate() }
+  /// Gives the cell back for reuse (its parker is gone).
+  func recycle() { Self.spare.withLock { $0.append(base) } }
 
   /// The hand-off word.
   var word: UnsafeMutablePointer<UInt32> { base }

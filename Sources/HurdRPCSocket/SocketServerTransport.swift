@@ -528,11 +528,12 @@ public final class SocketServerTransport: ServerTransport {
         endpoint.spareCancellation = cancellation
       }
     }
-    // A request the demux refused before any handler ran (bad id, bad arguments) has no owner for
-    // the rights it carried: release them, as GNU MIG's server loop destroys a refused request.
-    // (A handler that ran owns what it received.)
+    // A request that failed (the demux refused it, or its handler returned an error) did not
+    // consume the rights it carried: release them, as GNU MIG's server loop destroys a request
+    // whose reply carries an error — and as the L4 transport does. A handler keeps what it
+    // received only by succeeding (or deferring its reply: MIG_NO_REPLY).
     let code = reply.replyReturnCode
-    if code == .migBadID || code == .migBadArguments, let capabilities = decoder.capabilities {
+    if code != .success, code != .migNoReply, let capabilities = decoder.capabilities {
       for case .capability(let item) in request.items { capabilities.release(item.name) }
     }
     request.reset(label: 0)  // drop the request's items (mappings, capabilities) now

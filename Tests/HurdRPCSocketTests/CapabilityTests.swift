@@ -29,6 +29,26 @@ struct SocketCapabilityTests {
     #expect(waitUntil { objectServer.transport.connectionCount == 0 })
   }
 
+  /// As GNU MIG's server loop (and the L4 transport): a request whose handler returned an error
+  /// did not consume the rights it carried, so the server releases them.
+  @Test func aFailedRequestReleasesTheRightsItCarried() throws {
+    let space = SocketCapabilitySpace.process
+    let objectServer = try LocalServer(path: nil)
+    defer { objectServer.finish() }
+    let object = space.insertReceiveRight(for: objectServer.transport, badge: 7)
+    defer { space.deallocate(object) }
+    let helper = try HelperProcess("serve", path: socketPath("failing"))
+    defer { helper.finish() }
+    for _ in 0..<3 {
+      var request = try Message(label: SocketEchoService.fail, words: [UInt64(ReturnCode.kernInvalidArgument.rawValue)])
+      try request.append(.capability(CapabilityItem(object, disposition: .makeSend)))
+      let failed = rpcError { () throws(RPCError) in _ = try RPCClient(transport: helper.client).call(request) }
+      #expect(failed?.code.returnCode == .kernInvalidArgument)
+    }
+    // Each send right the helper received was released: no connection to the object is left.
+    #expect(waitUntil { objectServer.transport.connectionCount == 0 })
+  }
+
   @Test func aCapabilityFromAnotherProcessBecomesADeadNameWhenItDies() throws {
     let space = SocketCapabilitySpace.process
     let helper = try HelperProcess("serve", path: socketPath("maker"))

@@ -1,5 +1,4 @@
 import CL4Support
-import Synchronization
 
 #if canImport(Glibc)
   import Glibc
